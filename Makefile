@@ -1,0 +1,46 @@
+# projchain — two commands on a fresh machine: `make run` and `make test`.
+# Everything comes from the package registries (PyPI, npm, Debian); nothing else is downloaded.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP_PY   := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+.PHONY: install run test test-fast bench lint typecheck browser clean-data
+
+install: $(STAMP_PY) $(STAMP_NODE)
+
+$(STAMP_PY): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium)
+
+run: install
+	$(BIN)/projchain run --demo
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+lint: install
+	$(BIN)/ruff check node_api tests scripts
+	$(BIN)/ruff format --check node_api tests scripts
+
+typecheck: install
+	$(BIN)/mypy
+
+clean-data:
+	rm -rf data

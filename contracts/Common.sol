@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+// Roles an organisation may hold, as bits of one byte so that a role check is a
+// single AND on a value already loaded with the seal key.
+uint8 constant ROLE_APPROVAL_AUTHORITY = 1; // 审批部门
+uint8 constant ROLE_SUPERVISOR = 2; // 监督管理机构
+uint8 constant ROLE_FINANCIAL_INSTITUTION = 4; // 金融机构
+uint8 constant ROLE_AUDITOR = 8; // 审计/纪检
+
+// Record kinds. Kinds below 10 create a subject; kinds from 10 change the status
+// of the record they reference. Records of kinds 1-4 that carry a `ref` supersede it.
+uint8 constant KIND_PROJECT = 1;
+uint8 constant KIND_APPROVAL = 2;
+uint8 constant KIND_EVENT = 3;
+uint8 constant KIND_COMMITMENT = 4;
+uint8 constant KIND_GRANT = 5;
+uint8 constant KIND_ANCHOR = 6;
+uint8 constant KIND_REVOCATION = 10;
+uint8 constant KIND_RESOLUTION = 11;
+uint8 constant KIND_REPAIR = 12;
+uint8 constant KIND_OBJECTION = 13;
+uint8 constant KIND_OBJECTION_UPHELD = 14;
+uint8 constant KIND_OBJECTION_REJECTED = 15;
+uint8 constant KIND_FULFILMENT = 16;
+uint8 constant KIND_BREACH = 17;
+
+// Record statuses.
+uint8 constant STATUS_NONE = 0;
+uint8 constant STATUS_ACTIVE = 1;
+uint8 constant STATUS_REVOKED = 2;
+uint8 constant STATUS_SUPERSEDED = 3;
+uint8 constant STATUS_OPEN = 4;
+uint8 constant STATUS_OBJECTED = 5;
+uint8 constant STATUS_RESOLVED = 6;
+uint8 constant STATUS_REPAIRED = 7;
+uint8 constant STATUS_ANNULLED = 8;
+uint8 constant STATUS_PENDING = 9;
+uint8 constant STATUS_FULFILLED = 10;
+uint8 constant STATUS_BREACHED = 11;
+uint8 constant STATUS_RECORDED = 12;
+
+// Severity of an abnormal event (轻微 / 一般 / 严重) and the minimum time it stays
+// published before 信用修复 may be recorded (国办发〔2025〕22号).
+uint8 constant SEVERITY_SLIGHT = 1;
+uint8 constant SEVERITY_GENERAL = 2;
+uint8 constant SEVERITY_SERIOUS = 3;
+uint256 constant REPAIR_WAIT_SLIGHT = 0;
+uint256 constant REPAIR_WAIT_GENERAL = 90 days;
+uint256 constant REPAIR_WAIT_SERIOUS = 365 days;

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IConsortium} from "./IConsortium.sol";
+
+/// @title Consortium
+/// @notice Membership of the investment-project chain. Admin functions run only
+/// as the execution of a proposal confirmed by `threshold` distinct admins.
+contract Consortium is IConsortium {
+    uint8 private constant _ALL_ROLES = 15;
+
+    mapping(address account => bool) private _admins;
+    uint16 private _adminCount;
+    uint16 private _threshold;
+
+    Organization[] private _orgs; // org id = index + 1
+    mapping(bytes32 usccHash => uint32 org) private _orgByUscc;
+    mapping(address key => SealKey) private _sealKeys;
+    mapping(address relayer => uint32 org) private _relayers;
+
+    Proposal[] private _proposals;
+    mapping(uint256 id => mapping(address admin => bool)) private _confirmed;
+
+    modifier onlyAdmin() {
+        if (!_admins[msg.sender]) revert ConsortiumUnauthorizedAdmin(msg.sender);
+        _;
+    }
+
+    modifier onlySelf() {
+        if (msg.sender != address(this)) revert ConsortiumOnlySelf(msg.sender);
+        _;
+    }
+
+    /// @param admins the first consortium admins
+    /// @param threshold_ confirmations a proposal needs (1 <= threshold_ <= admins.length)
+    constructor(address[] memory admins, uint16 threshold_) {
+        for (uint256 i = 0; i < admins.length; i++) {
+            _addAdmin(admins[i]);
+        }
+        _setThreshold(threshold_);
+    }
+
+    /// @inheritdoc IConsortium
+    function propose(bytes calldata data) external onlyAdmin returns (uint256 id) {
+        id = _proposals.length;
+        _proposals.push(Proposal({data: data, confirmations: 0, executed: false}));
+        emit ProposalCreated(id, msg.sender, data);
+        _confirm(id);
+    }
+
+    /// @inheritdoc IConsortium
+    function confirm(uint256 id) external onlyAdmin {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        _confirm(id);
+    }
+
+    /// @inheritdoc IConsortium
+    function admitOrganization(string calldata name, string calldata uscc, uint8 roles, address key, address relayer)
+        external
+        onlySelf
+        returns (uint32 org)
+    {
+        _checkRoles(roles);
+        bytes32 usccHash = keccak256(bytes(uscc));
+        if (_orgByUscc[usccHash] != 0) revert ConsortiumUsccTaken(uscc);
+        _orgs.push(Organization({name: name, uscc: uscc, roles: roles, suspended: false, admittedAt: uint64(block.number)}));
+        org = uint32(_orgs.length);
+        _orgByUscc[usccHash] = org;
+        emit OrganizationAdmitted(org, name, uscc, roles);
+        _addSealKey(org, key);
+        // An organisation served by another member's node has no relayer of its own.
+        if (relayer != address(0)) _addRelayer(org, relayer);
+    }
+
+    /// @inheritdoc IConsortium
+    function setRoles(uint32 org, uint8 roles) external onlySelf {
+        _checkRoles(roles);
+        _org(org).roles = roles;
+        emit RolesChanged(org, roles);
+    }
+
+    /// @inheritdoc IConsortium
+    function suspend(uint32 org) external onlySelf {
+        _org(org).suspended = true;
+        emit OrganizationSuspended(org);
+    }
+
+    /// @inheritdoc IConsortium
+    function reinstate(uint32 org) external onlySelf {
+        _org(org).suspended = false;
+        emit OrganizationReinstated(org);
+    }
+
+    /// @inheritdoc IConsortium
+    function addSealKey(uint32 org, address key) external onlySelf {
+        _org(org);
+        _addSealKey(org, key);
+    }
+
+    /// @inheritdoc IConsortium
+    function revokeSealKey(address key) external onlySelf {
+        _revokeSealKey(key);
+    }
+
+    /// @inheritdoc IConsortium
+    function rotateSealKey(address oldKey, address newKey) external onlySelf {
+        uint32 org = _revokeSealKey(oldKey);
+        _addSealKey(org, newKey);
+    }
+
+    /// @inheritdoc IConsortium
+    function addRelayer(uint32 org, address relayer) external onlySelf {
+        _org(org);
+        _addRelayer(org, relayer);
+    }
+
+    /// @inheritdoc IConsortium
+    function removeRelayer(address relayer) external onlySelf {
+        uint32 org = _relayers[relayer];
+        if (org == 0) revert ConsortiumUnknownSealKey(relayer);
+        delete _relayers[relayer];
+        emit RelayerRemoved(org, relayer);
+    }
+
+    /// @inheritdoc IConsortium
+    function addAdmin(address admin) external onlySelf {
+        _addAdmin(admin);
+        _setThreshold(_threshold);
+    }
+
+    /// @inheritdoc IConsortium
+    function removeAdmin(address admin) external onlySelf {
+        if (!_admins[admin]) revert ConsortiumUnauthorizedAdmin(admin);
+        _admins[admin] = false;
+        _adminCount--;
+        emit AdminRemoved(admin);
+        _setThreshold(_threshold);
+    }
+
+    /// @inheritdoc IConsortium
+    function setThreshold(uint16 threshold_) external onlySelf {
+        _setThreshold(threshold_);
+    }
+
+    /// @inheritdoc IConsortium
+    function sealer(address key) external view returns (uint32 org, uint8 roles, bool active) {
+        SealKey storage k = _sealKeys[key];
+        org = k.org;
+        if (org == 0) return (0, 0, false);
+        Organization storage o = _orgs[org - 1];
+        return (org, o.roles, k.validUntil == 0 && !o.suspended);
+    }
+
+    /// @inheritdoc IConsortium
+    function isRelayer(address account) external view returns (bool) {
+        uint32 org = _relayers[account];
+        return org != 0 && !_orgs[org - 1].suspended;
+    }
+
+    /// @inheritdoc IConsortium
+    function organization(uint32 org) external view returns (Organization memory) {
+        return _org(org);
+    }
+
+    /// @inheritdoc IConsortium
+    function sealKey(address key) external view returns (SealKey memory) {
+        return _sealKeys[key];
+    }
+
+    /// @inheritdoc IConsortium
+    function organizationCount() external view returns (uint32) {
+        return uint32(_orgs.length);
+    }
+
+    /// @inheritdoc IConsortium
+    function proposal(uint256 id) external view returns (Proposal memory) {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        return _proposals[id];
+    }
+
+    /// @inheritdoc IConsortium
+    function isAdmin(address account) external view returns (bool) {
+        return _admins[account];
+    }
+
+    /// @inheritdoc IConsortium
+    function threshold() external view returns (uint16) {
+        return _threshold;
+    }
+
+    function _confirm(uint256 id) private {
+        Proposal storage p = _proposals[id];
+        if (p.executed) revert ConsortiumProposalExecuted(id);
+        if (_confirmed[id][msg.sender]) revert ConsortiumAlreadyConfirmed(id, msg.sender);
+        _confirmed[id][msg.sender] = true;
+        p.confirmations++;
+        emit ProposalConfirmed(id, msg.sender);
+        if (p.confirmations >= _threshold) {
+            p.executed = true;
+            (bool ok, bytes memory reason) = address(this).call(p.data);
+            if (!ok) {
+                // Bubble the admin function's own custom error up to the caller.
+                assembly ("memory-safe") {
+                    revert(add(reason, 32), mload(reason))
+                }
+            }
+            emit ProposalExecuted(id);
+        }
+    }
+
+    function _org(uint32 org) private view returns (Organization storage) {
+        if (org == 0 || org > _orgs.length) revert ConsortiumUnknownOrganization(org);
+        return _orgs[org - 1];
+    }
+
+    function _checkRoles(uint8 roles) private pure {
+        if (roles == 0 || roles & ~_ALL_ROLES != 0) revert ConsortiumInvalidRoles(roles);
+    }
+
+    function _addSealKey(uint32 org, address key) private {
+        if (key == address(0) || _sealKeys[key].org != 0 || _relayers[key] != 0) revert ConsortiumKeyInUse(key);
+        _sealKeys[key] = SealKey({org: org, validFrom: uint64(block.number), validUntil: 0});
+        emit SealKeyAdded(org, key);
+    }
+
+    function _revokeSealKey(address key) private returns (uint32 org) {
+        SealKey storage k = _sealKeys[key];
+        org = k.org;
+        if (org == 0 || k.validUntil != 0) revert ConsortiumUnknownSealKey(key);
+        k.validUntil = uint64(block.number);
+        emit SealKeyRevoked(org, key);
+    }
+
+    function _addRelayer(uint32 org, address relayer) private {
+        // A relayer must differ from every seal key: the key that pays for
+        // transactions never seals (ARCHITECTURE principle 3).
+        if (relayer == address(0) || _relayers[relayer] != 0 || _sealKeys[relayer].org != 0) {
+            revert ConsortiumKeyInUse(relayer);
+        }
+        _relayers[relayer] = org;
+        emit RelayerAdded(org, relayer);
+    }
+
+    function _addAdmin(address admin) private {
+        if (admin == address(0) || _admins[admin]) revert ConsortiumKeyInUse(admin);
+        _admins[admin] = true;
+        _adminCount++;
+        emit AdminAdded(admin);
+    }
+
+    function _setThreshold(uint16 threshold_) private {
+        if (threshold_ == 0 || threshold_ > _adminCount) revert ConsortiumInvalidThreshold(threshold_, _adminCount);
+        _threshold = threshold_;
+        emit ThresholdChanged(threshold_);
+    }
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title Consortium membership (联盟管理)
+/// @notice Organisations, their roles, seal keys and relayers. Every change is made
+/// by a threshold of consortium admins through proposals, never by one key.
+interface IConsortium {
+    /// @notice A member organisation.
+    struct Organization {
+        string name;
+        string uscc;
+        uint8 roles;
+        bool suspended;
+        uint64 admittedAt;
+    }
+
+    /// @notice A seal key's owner and the block range in which it may seal.
+    struct SealKey {
+        uint32 org;
+        uint64 validFrom;
+        uint64 validUntil; // 0 while the key is still valid
+    }
+
+    /// @notice A pending or executed admin proposal.
+    struct Proposal {
+        bytes data;
+        uint16 confirmations;
+        bool executed;
+    }
+
+    error ConsortiumUnauthorizedAdmin(address account);
+    error ConsortiumOnlySelf(address caller);
+    error ConsortiumUnknownOrganization(uint32 org);
+    error ConsortiumUsccTaken(string uscc);
+    error ConsortiumKeyInUse(address key);
+    error ConsortiumUnknownSealKey(address key);
+    error ConsortiumUnknownProposal(uint256 id);
+    error ConsortiumProposalExecuted(uint256 id);
+    error ConsortiumAlreadyConfirmed(uint256 id, address admin);
+    error ConsortiumInvalidThreshold(uint256 threshold, uint256 admins);
+    error ConsortiumInvalidRoles(uint8 roles);
+
+    event OrganizationAdmitted(uint32 indexed org, string name, string uscc, uint8 roles);
+    event RolesChanged(uint32 indexed org, uint8 roles);
+    event OrganizationSuspended(uint32 indexed org);
+    event OrganizationReinstated(uint32 indexed org);
+    event SealKeyAdded(uint32 indexed org, address indexed key);
+    event SealKeyRevoked(uint32 indexed org, address indexed key);
+    event RelayerAdded(uint32 indexed org, address indexed relayer);
+    event RelayerRemoved(uint32 indexed org, address indexed relayer);
+    event AdminAdded(address indexed admin);
+    event AdminRemoved(address indexed admin);
+    event ThresholdChanged(uint16 threshold);
+    event ProposalCreated(uint256 indexed id, address indexed proposer, bytes data);
+    event ProposalConfirmed(uint256 indexed id, address indexed admin);
+    event ProposalExecuted(uint256 indexed id);
+
+    /// @notice Proposes a call to one of this contract's admin functions and confirms it.
+    /// Requirements: the caller is an admin.
+    function propose(bytes calldata data) external returns (uint256 id);
+
+    /// @notice Confirms a proposal; the confirmation that reaches the threshold executes it.
+    /// Requirements: the caller is an admin who has not confirmed it; not executed yet.
+    function confirm(uint256 id) external;
+
+    /// @notice Admits an organisation with its first seal key and relayer. Admin threshold only.
+    function admitOrganization(string calldata name, string calldata uscc, uint8 roles, address sealKey, address relayer)
+        external
+        returns (uint32 org);
+
+    /// @notice Replaces an organisation's roles. Admin threshold only.
+    function setRoles(uint32 org, uint8 roles) external;
+
+    /// @notice Suspends an organisation: its keys stop sealing and relaying. Admin threshold only.
+    function suspend(uint32 org) external;
+
+    /// @notice Lifts a suspension. Admin threshold only.
+    function reinstate(uint32 org) external;
+
+    /// @notice Adds a seal key. Admin threshold only.
+    function addSealKey(uint32 org, address key) external;
+
+    /// @notice Ends a seal key's validity from this block on. Admin threshold only.
+    function revokeSealKey(address key) external;
+
+    /// @notice Revokes one seal key and adds another in one step. Admin threshold only.
+    function rotateSealKey(address oldKey, address newKey) external;
+
+    /// @notice Lets an account submit transactions for an organisation. Admin threshold only.
+    function addRelayer(uint32 org, address relayer) external;
+
+    /// @notice Removes a relayer. Admin threshold only.
+    function removeRelayer(address relayer) external;
+
+    /// @notice Adds an admin. Admin threshold only.
+    function addAdmin(address admin) external;
+
+    /// @notice Removes an admin. Admin threshold only.
+    function removeAdmin(address admin) external;
+
+    /// @notice Changes the number of confirmations a proposal needs. Admin threshold only.
+    function setThreshold(uint16 threshold) external;
+
+    /// @notice The organisation a seal key belongs to, its roles, and whether the key may seal now.
+    function sealer(address key) external view returns (uint32 org, uint8 roles, bool active);
+
+    /// @notice Whether an account is a relayer of an organisation that is not suspended.
+    function isRelayer(address account) external view returns (bool);
+
+    /// @notice One organisation.
+    function organization(uint32 org) external view returns (Organization memory);
+
+    /// @notice One seal key's record.
+    function sealKey(address key) external view returns (SealKey memory);
+
+    /// @notice Number of organisations admitted so far (ids are 1..count).
+    function organizationCount() external view returns (uint32);
+
+    /// @notice One proposal.
+    function proposal(uint256 id) external view returns (Proposal memory);
+
+    /// @notice Whether an account is an admin, and the current threshold.
+    function isAdmin(address account) external view returns (bool);
+
+    /// @notice Confirmations a proposal needs.
+    function threshold() external view returns (uint16);
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title The project ledger (项目信息链)
+/// @notice Every record (project, 批复, abnormal event, credit commitment, access grant,
+/// log anchor, and every status change of those) is individually identified by a
+/// uid, sealed with an EIP-712 signature of an organisation's seal key, and checked
+/// here: the sealer's role, the subject's existence, and the legality of a status change.
+/// Nothing is ever deleted: a change of status is a new record that points at the old one.
+interface IProjectLedger {
+    /// @notice A record as sealed (EIP-712 type `Record`). `payload` is the ABI encoding
+    /// of the kind's fields (see docs/records.md); `digest` binds off-chain content.
+    struct Record {
+        bytes32 uid;
+        uint8 kind;
+        bytes32 project;
+        bytes32 ref;
+        bytes32 digest;
+        bytes payload;
+    }
+
+    /// @notice What the ledger keeps per record: one storage slot.
+    struct Entry {
+        uint8 kind;
+        uint8 status;
+        uint8 level; // approval stage, event severity or commitment type
+        uint32 issuer; // organisation id
+        uint32 project; // project number, 0 for anchors
+        uint40 recordedAt; // block timestamp
+        uint32 subject; // grantee organisation for grants
+        uint40 expiresAt; // grant expiry (unix seconds)
+    }
+
+    error LedgerUnauthorizedRelayer(address account);
+    error LedgerOnlySelf(address caller);
+    error LedgerInvalidSeal(bytes32 uid, address signer);
+    error LedgerMissingRole(bytes32 uid, uint32 org, uint8 neededRole);
+    error LedgerDuplicateRecord(bytes32 uid);
+    error LedgerUnknownProject(bytes32 project);
+    error LedgerProjectExists(bytes32 project);
+    error LedgerProjectCodeMismatch(bytes32 project);
+    error LedgerUnknownRecord(bytes32 ref);
+    error LedgerUnknownKind(uint8 kind);
+    error LedgerMalformedPayload(bytes32 uid);
+    error LedgerInvalidValue(bytes32 uid, uint8 field, uint256 value);
+    error LedgerIllegalTransition(bytes32 ref, uint8 kind, uint8 status);
+    error LedgerNotIssuer(bytes32 ref, uint32 org);
+    error LedgerCrossProject(bytes32 ref);
+    error LedgerRepairTooEarly(bytes32 ref, uint256 allowedFrom);
+    error LedgerLengthMismatch(uint256 records, uint256 seals);
+
+    /// @notice A record was accepted. Carries everything needed to re-derive its seal.
+    event RecordAdded(
+        bytes32 indexed uid,
+        bytes32 indexed project,
+        uint8 indexed kind,
+        bytes32 ref,
+        uint32 issuer,
+        address sealer,
+        bytes32 digest,
+        bytes payload,
+        bytes seal
+    );
+
+    /// @notice The record `uid` moved to `status` because of record `cause`.
+    event StatusChanged(bytes32 indexed uid, uint8 status, bytes32 indexed cause);
+
+    /// @notice A record of a batch was refused; `reason` is the custom error it raised.
+    event RecordRejected(bytes32 indexed uid, bytes reason);
+
+    /// @notice Adds one record; reverts with the reason if it is refused.
+    /// Requirements: the sender is a relayer of an active organisation.
+    function submit(Record calldata record, bytes calldata seal) external;
+
+    /// @notice Adds many records; a refused record is reported by `RecordRejected`
+    /// and does not stop the others.
+    /// Requirements: the sender is a relayer of an active organisation.
+    function submitBatch(Record[] calldata records, bytes[] calldata seals) external returns (uint256 accepted);
+
+    /// @notice Batch step, callable by this contract only (lets a batch isolate failures).
+    function applyOne(Record calldata record, bytes calldata seal) external;
+
+    /// @notice The stored entry of a record (kind 0 when unknown).
+    function entry(bytes32 uid) external view returns (Entry memory);
+
+    /// @notice A project's number (0 when unregistered) and registering organisation.
+    function project(bytes32 projectId) external view returns (uint32 number, uint32 registrant);
+
+    /// @notice Whether `org` holds a live grant `grantUid` on project `projectId`.
+    function hasGrant(bytes32 grantUid, bytes32 projectId, uint32 org) external view returns (bool);
+
+    /// @notice EIP-712 digest of a record, the value its seal signs.
+    function hashRecord(Record calldata record) external view returns (bytes32);
+
+    /// @notice The membership contract this ledger trusts.
+    function consortium() external view returns (address);
+}

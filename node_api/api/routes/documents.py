@@ -1,0 +1,94 @@
+"""Documents: upload, authorised download, and public digest verification."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+
+from node_api.api.deps import CurrentOrg, NodeDep
+from node_api.api.routes.projects import ERRORS
+from node_api.api.schemas import DigestIn
+from node_api.errors import BadRequestError, ForbiddenError, NotFoundError, PayloadTooLargeError
+from node_api.store.database import CANONICAL
+from node_api.store.documents import sha256_hex
+
+router = APIRouter(tags=["documents"])
+
+DigestPath = Annotated[str, Path(pattern=r"^(0x)?[0-9a-f]{64}$", description="SHA-256 of the document")]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"document exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"document exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/v1/documents", status_code=201, responses=ERRORS)
+async def upload_document(request: Request, org: CurrentOrg, node: NodeDep) -> dict[str, Any]:
+    """Store a document (raw body), encrypted at rest; returns its SHA-256 digest."""
+    data = await _read_body(request, node.settings.max_document_bytes)
+    if not data:
+        raise BadRequestError("empty document")
+    digest = node.documents.put(data)
+    content_type = request.headers.get("content-type", "application/octet-stream")[:100]
+    node.db.conn.execute(
+        "INSERT OR IGNORE INTO documents(digest, org_id, size, content_type, uploaded_at) VALUES(?,?,?,?,?)",
+        ("0x" + digest, org.id, len(data), content_type, time.time()),
+    )
+    return {"digest": "0x" + digest, "size": len(data)}
+
+
+@router.get("/v1/documents/{digest}", responses=ERRORS)
+async def download_document(digest: DigestPath, org: CurrentOrg, node: NodeDep) -> Response:
+    """Download a document under authorisation (uploader, role, or a live grant); the read is logged."""
+    digest = "0x" + digest.removeprefix("0x")
+    decision = node.access.document_basis(org, digest)
+    if decision is None:
+        raise ForbiddenError(f"{org.name} is not authorised to read document {digest}")
+    basis, code = decision
+    if not node.documents.exists(digest[2:]):
+        raise NotFoundError(f"document {digest} is not stored on this node")
+    data = node.documents.get(digest[2:])
+    node.access.log(org, "document.download", digest, code, basis)
+    content_type = node.db.scalar("SELECT content_type FROM documents WHERE digest = ? LIMIT 1", (digest,))
+    return Response(data, media_type=str(content_type or "application/octet-stream"),
+                    headers={"X-Content-SHA256": digest})  # fmt: skip
+
+
+@router.post("/v1/verify/document", responses=ERRORS)
+async def verify_document(request: Request, node: NodeDep) -> dict[str, Any]:
+    """Is this file (raw body) or digest (JSON {"digest"}) on chain, and on which records? Public."""
+    data = await _read_body(request, node.settings.max_document_bytes)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            digest = DigestIn.model_validate_json(data).digest
+        except ValueError as e:
+            raise BadRequestError('send the file as the body, or JSON {"digest": "0x…64 hex"}') from e
+    else:
+        if not data:
+            raise BadRequestError("empty body: send the file, or JSON {\"digest\": …}")
+        digest = "0x" + sha256_hex(data)
+    rows = node.db.all(
+        f"SELECT r.uid, r.kind, r.block_number, r.tx_hash, d.role, p.code FROM chain_record_digests d "
+        f"JOIN chain_records r ON r.uid = d.uid AND r.block_hash = d.block_hash "
+        f"LEFT JOIN chain_projects p ON p.project = r.project WHERE d.digest = ? AND r.{CANONICAL} "
+        f"ORDER BY r.block_number",
+        (digest,),
+    )
+    records = [
+        {"uid": r["uid"], "kind": node.reader.kind_name(r["kind"]), "project_code": r["code"],
+         "status": node.reader.status(r["uid"], r["kind"]).name.lower(), "as": r["role"],
+         "block_number": r["block_number"], "tx_hash": r["tx_hash"]}
+        for r in rows
+    ]  # fmt: skip
+    return {"digest": digest, "on_chain": bool(records), "records": records}

@@ -1,0 +1,152 @@
+"""Request and response bodies of the public API (documented in /openapi.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from node_api.domain.divisions import validate_division
+from node_api.domain.project_code import parse_project_code
+from node_api.domain.uscc import validate_uscc
+
+_HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_HEX65 = re.compile(r"^(0x)?[0-9a-fA-F]{130}$")
+
+
+def _digest(value: str) -> str:
+    if not _HEX32.match(value):
+        raise ValueError("must be a SHA-256 digest: 64 hex characters, optionally 0x-prefixed")
+    return "0x" + value.removeprefix("0x").lower()
+
+
+def _code(value: str) -> str:
+    return parse_project_code(value.strip(), "code").code
+
+
+Digest = Annotated[str, AfterValidator(_digest), Field(examples=["0x" + "ab" * 32])]
+ProjectCodeStr = Annotated[str, AfterValidator(_code), Field(examples=["2026-620825-44-01-000123"])]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Reason = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SealIn(Strict):
+    """A seal made on the organisation's own device (see docs/records.md)."""
+
+    uid: Digest
+    signature: Annotated[str, Field(pattern=_HEX65.pattern)]
+
+
+class ProjectIn(Strict):
+    """Register a project and its code (赋码信息)."""
+
+    code: ProjectCodeStr
+    name: Text
+    owner_uscc: Annotated[str, AfterValidator(lambda v: validate_uscc(v, "owner_uscc"))] = Field(
+        examples=["91620825MA74XK9R2B"]
+    )
+    project_type: Literal["approval", "ratification", "filing"]
+    region_code: Annotated[str, AfterValidator(lambda v: validate_division(v, "region_code"))] = Field(
+        examples=["620825"]
+    )
+    industry_code: Annotated[str, Field(pattern=r"^\d{2}$")]
+    total_investment: Annotated[Decimal, Field(ge=0, le=Decimal("1e14"), decimal_places=2)] = Field(
+        description="total investment in yuan (元), at most 2 decimals"
+    )
+    seal: SealIn | None = None
+
+
+class ApprovalIn(Strict):
+    """Record a 批复 in one of the four stages."""
+
+    stage: Annotated[int, Field(ge=1, le=4)]
+    item: Text
+    decision: Literal["approved", "approved_on_commitment", "accepted_with_deficiencies", "rejected"]
+    document_digest: Digest
+    document_no: Annotated[str, Field(max_length=100)] = ""
+    issued_at: dt.date
+    valid_until: dt.date | None = None
+    seal: SealIn | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> ApprovalIn:
+        if self.valid_until is not None and self.valid_until < self.issued_at:
+            raise ValueError("valid_until must not be before issued_at")
+        return self
+
+
+class EventIn(Strict):
+    """Report an abnormal construction event (建设异常信息)."""
+
+    category: Text
+    severity: Literal["slight", "general", "serious"]
+    description_digest: Digest
+    evidence_digests: Annotated[list[Digest], Field(max_length=32)] = []
+    occurred_at: dt.date
+    seal: SealIn | None = None
+
+
+class CommitmentIn(Strict):
+    """Record a credit commitment (信用承诺) made by the project owner."""
+
+    commitment_type: Literal["approval_substitute", "deficiency_acceptance", "self_discipline", "credit_repair"]
+    content_digest: Digest
+    due_date: dt.date
+    summary: Annotated[str, Field(max_length=500)] = ""
+    seal: SealIn | None = None
+
+
+class ActionIn(Strict):
+    """A status change: every change is a new record with a reason."""
+
+    reason: Reason
+    document_digest: Digest | None = None
+    seal: SealIn | None = None
+
+
+class SupersedeIn(Strict):
+    """Replace a record by a corrected one of the same kind."""
+
+    reason: Reason
+    replacement: dict[str, object]
+
+
+class GrantIn(Strict):
+    """Authorise an organisation to read a project's restricted data."""
+
+    grantee_org: Annotated[int, Field(ge=1, le=2**32 - 1)]
+    scope: Literal["documents", "restricted_fields", "all"] = "all"
+    expires_at: dt.datetime
+    authorisation_digest: Digest = Field(description="digest of the owner's authorisation letter")
+    seal: SealIn | None = None
+
+
+class DigestIn(Strict):
+    """Ask whether a digest is on chain."""
+
+    digest: Digest
+
+
+class Accepted(BaseModel):
+    """A write was accepted (202) or, with ?wait=true, confirmed (200)."""
+
+    uid: str
+    state: Literal["pending", "confirmed", "failed"]
+    duplicate: bool = False
+    error: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx body."""
+
+    error: str
+    detail: str

@@ -1,0 +1,187 @@
+"""The deployed contracts as the node sees them: ABIs, addresses, encoding, decoding.
+
+Custom Solidity errors are decoded here, at the chain boundary, into the node's
+error hierarchy, so routes never see a web3 exception.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from node_api.domain.records import Record
+from node_api.errors import (
+    ChainRevertError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ProjchainError,
+    ValidationError,
+)
+
+# What each custom error means to an API client.
+_REVERT_CLASSES: dict[str, type[ProjchainError]] = {
+    "LedgerUnauthorizedRelayer": ForbiddenError,
+    "LedgerInvalidSeal": ForbiddenError,
+    "LedgerMissingRole": ForbiddenError,
+    "LedgerNotIssuer": ForbiddenError,
+    "LedgerUnknownProject": NotFoundError,
+    "LedgerUnknownRecord": NotFoundError,
+    "LedgerDuplicateRecord": ConflictError,
+    "LedgerProjectExists": ConflictError,
+    "LedgerIllegalTransition": ConflictError,
+    "LedgerCrossProject": ConflictError,
+    "LedgerRepairTooEarly": ConflictError,
+    "LedgerProjectCodeMismatch": ValidationError,
+    "LedgerMalformedPayload": ValidationError,
+    "LedgerInvalidValue": ValidationError,
+    "LedgerUnknownKind": ValidationError,
+}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the contracts live on one chain."""
+
+    chain_id: int
+    consortium: str
+    ledger: str
+    block: int
+    genesis_hash: str
+
+    def save(self, path: Path) -> None:
+        """Writes the deployment file atomically."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        """Reads a deployment file."""
+        return cls(**json.loads(path.read_text()))
+
+
+@dataclass(frozen=True)
+class DecodedRevert:
+    """A custom error decoded from revert data."""
+
+    name: str
+    args: tuple[Any, ...]
+
+    def describe(self) -> str:
+        """Readable form, e.g. ``LedgerMissingRole(uid=0x.., org=3, neededRole=1)``."""
+        shown = ", ".join(_show(a) for a in self.args)
+        return f"{self.name}({shown})"
+
+    def to_error(self) -> ProjchainError:
+        """The node error a client sees for this revert."""
+        cls = _REVERT_CLASSES.get(self.name)
+        detail = f"the ledger contract refused the record: {self.describe()}"
+        if cls is ValidationError:
+            return ValidationError("record", detail)
+        if cls is not None:
+            return cls(detail)
+        return ChainRevertError(self.name, self.args, detail)
+
+
+def _show(value: Any) -> str:
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
+
+
+class Contracts:
+    """ABI-level access to Consortium and ProjectLedger (no provider: pure encoding)."""
+
+    def __init__(self, artifacts: dict[str, dict[str, Any]], deployment: Deployment | None = None) -> None:
+        self._w3 = Web3()
+        self.artifacts = artifacts
+        self.deployment = deployment
+        self.consortium: Contract = self._w3.eth.contract(
+            address=to_checksum_address(deployment.consortium) if deployment else None,
+            abi=artifacts["Consortium"]["abi"],
+            bytecode=artifacts["Consortium"]["bytecode"],
+        )
+        self.ledger: Contract = self._w3.eth.contract(
+            address=to_checksum_address(deployment.ledger) if deployment else None,
+            abi=artifacts["ProjectLedger"]["abi"],
+            bytecode=artifacts["ProjectLedger"]["bytecode"],
+        )
+        self._errors: dict[bytes, tuple[str, list[str]]] = {}
+        self._events: dict[bytes, tuple[Contract, str]] = {}
+        for contract in (self.consortium, self.ledger):
+            for item in contract.abi:
+                if item["type"] == "error":
+                    types = [i["type"] for i in item["inputs"]]
+                    self._errors[function_abi_to_4byte_selector(item)] = (item["name"], types)
+                elif item["type"] == "event":
+                    self._events[event_abi_to_log_topic(item)] = (contract, item["name"])
+
+    def submit_batch_data(self, records: list[Record], seals: list[bytes]) -> str:
+        """Calldata of ``submitBatch``."""
+        return str(self.ledger.encode_abi("submitBatch", [[r.as_tuple() for r in records], seals]))
+
+    def submit_data(self, record: Record, seal: bytes) -> str:
+        """Calldata of ``submit`` (one record, reverts on refusal)."""
+        return str(self.ledger.encode_abi("submit", [record.as_tuple(), seal]))
+
+    def decode_revert(self, data: bytes | str | None) -> DecodedRevert | None:
+        """Decodes revert data into a custom error, or None if unknown."""
+        if data is None:
+            return None
+        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data
+        if len(raw) < 4:
+            return None
+        known = self._errors.get(raw[:4])
+        if known is None:
+            return None
+        name, types = known
+        try:
+            args = tuple(abi_decode(types, raw[4:]))
+        except Exception:  # malformed revert data from a foreign contract
+            return DecodedRevert(name, ())
+        return DecodedRevert(name, args)
+
+    def decode_log(self, log: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """Decodes one of our contracts' logs into (event name, args)."""
+        topics = log.get("topics") or []
+        if not topics:
+            return None
+        t0 = topics[0]
+        key = bytes.fromhex(t0.removeprefix("0x")) if isinstance(t0, str) else bytes(t0)
+        found = self._events.get(key)
+        if found is None:
+            return None
+        contract, name = found
+        event = getattr(contract.events, name)()
+        decoded = event.process_log(_as_web3_log(log))
+        return name, dict(decoded["args"])
+
+    def event_topic(self, name: str) -> str:
+        """topic0 of an event by name."""
+        for key, (_, n) in self._events.items():
+            if n == name:
+                return "0x" + key.hex()
+        raise KeyError(name)
+
+
+def _as_web3_log(log: dict[str, Any]) -> dict[str, Any]:
+    from hexbytes import HexBytes
+
+    return {
+        "address": to_checksum_address(log["address"]),
+        "topics": [HexBytes(t) for t in log["topics"]],
+        "data": HexBytes(log["data"]),
+        "blockNumber": int(log["blockNumber"], 16) if isinstance(log["blockNumber"], str) else log["blockNumber"],
+        "transactionHash": HexBytes(log["transactionHash"]),
+        "transactionIndex": 0,
+        "blockHash": HexBytes(log["blockHash"]),
+        "logIndex": int(log["logIndex"], 16) if isinstance(log["logIndex"], str) else log["logIndex"],
+        "removed": False,
+    }

@@ -1,0 +1,291 @@
+"""The write pipeline: durable outbox → batched transactions → tracked receipts.
+
+* ``Outbox.accept`` group-commits accepted records (one fsync for many requests)
+  before the API answers 202; a record uid is accepted once (idempotency).
+* ``Submitter`` owns the relayer's nonces: it reads the chain's confirmed count at
+  start and after any loss, never guesses from ``pending``, packs up to
+  ``batch_size`` records per ``submitBatch`` transaction and keeps several
+  transactions in flight without waiting for each receipt.
+* Whatever the chain lost (node crash, chain crash, dropped transaction) goes back
+  to ``accepted`` and is sent again; the contract accepts a uid only once, so a
+  record reaches the chain exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from node_api.chain.contracts import Contracts
+from node_api.chain.rpc import RpcClient, RpcError
+from node_api.config import Settings
+from node_api.domain.records import Kind, Record
+from node_api.errors import ChainError, ConflictError
+from node_api.store.database import Database
+
+log = logging.getLogger("projchain.pipeline")
+
+# Gas: measured ≈ 40-60k per record in a batch; leave headroom, the unused part is free.
+GAS_PER_RECORD = 120_000
+GAS_PER_TX = 100_000
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An accepted, sealed record waiting for the chain."""
+
+    record: Record
+    seal: bytes
+    org_id: int
+
+
+class Outbox:
+    """Durable acceptance with group commit."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pending: list[tuple[OutboxItem, asyncio.Future[bool]]] = []
+        self._wake = asyncio.Event()
+        self.accepted = asyncio.Event()  # set whenever new rows are committed
+
+    async def accept(self, item: OutboxItem) -> bool:
+        """Stores the item durably; True if new, False if this uid was accepted before."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        self._wake.set()
+        return await future
+
+    async def run(self) -> None:
+        """Flush loop: commits whatever accumulated, then resolves the waiters."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(0)  # let concurrent requests join this commit
+            batch, self._pending = self._pending, []
+            if batch:
+                self._flush(batch)
+
+    def _flush(self, batch: list[tuple[OutboxItem, asyncio.Future[bool]]]) -> None:
+        results: list[bool | Exception] = []
+        now = time.time()
+        try:
+            with self.db.transaction() as conn:
+                for item, _ in batch:
+                    r = item.record
+                    uid = "0x" + r.uid.hex()
+                    cur = conn.execute(
+                        "INSERT OR IGNORE INTO outbox(uid, org_id, kind, project, ref, digest, payload, seal, state,"
+                        " accepted_at) VALUES(?,?,?,?,?,?,?,?, 'accepted', ?)",
+                        (uid, item.org_id, int(r.kind), "0x" + r.project.hex(), "0x" + r.ref.hex(),
+                         "0x" + r.digest.hex(), r.payload, item.seal, now),
+                    )  # fmt: skip
+                    if cur.rowcount == 1:
+                        results.append(True)
+                        continue
+                    same = conn.execute(
+                        "SELECT 1 FROM outbox WHERE uid = ? AND payload = ? AND digest = ? AND ref = ?",
+                        (uid, r.payload, "0x" + r.digest.hex(), "0x" + r.ref.hex()),
+                    ).fetchone()
+                    results.append(
+                        False
+                        if same
+                        else ConflictError(f"record {uid} was accepted before with different content")
+                    )
+        except Exception as e:  # the whole commit failed: every waiter learns it
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(e)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        self.accepted.set()
+
+
+class Submitter:
+    """Sends accepted records to the chain in batches; owns the relayer nonce."""
+
+    def __init__(
+        self,
+        db: Database,
+        rpc: RpcClient,
+        contracts: Contracts,
+        relayer: LocalAccount,
+        settings: Settings,
+        outbox: Outbox,
+    ) -> None:
+        self.db = db
+        self.rpc = rpc
+        self.contracts = contracts
+        self.relayer = relayer
+        self.settings = settings
+        self.outbox = outbox
+        self.chain_id = contracts.deployment.chain_id if contracts.deployment else settings.chain_id
+        self.nonce: int | None = None
+        self.inflight: dict[str, float] = {}  # tx hash -> sent at
+        self._resync = True
+        self.stats = {"txs_sent": 0, "records_sent": 0, "resyncs": 0}
+
+    def request_resync(self) -> None:
+        """Asks the submitter to re-read the chain (after a reorg or a chain restart)."""
+        self._resync = True
+        self.outbox.accepted.set()
+
+    async def run(self) -> None:
+        """Main loop; never exits on chain errors, only waits and resyncs."""
+        tracker = asyncio.create_task(self._track_receipts())
+        try:
+            while True:
+                try:
+                    if self._resync:
+                        await self.resync()
+                    await self._send_some()
+                except ChainError as e:
+                    log.warning("submitter: chain error, will resync: %s", e.detail)
+                    self._resync = True
+                    await asyncio.sleep(0.5)
+        finally:
+            tracker.cancel()
+
+    async def resync(self) -> None:
+        """Re-reads the confirmed nonce and returns unmined records to the queue."""
+        address = self.relayer.address
+        latest = await self.rpc.nonce(address, "latest")
+        # Let transactions still in the chain's pool mine before deciding what was lost.
+        deadline = time.monotonic() + max(3.0, self.settings.block_time * 6)
+        while time.monotonic() < deadline:
+            pending = await self.rpc.nonce(address, "pending")
+            latest = await self.rpc.nonce(address, "latest")
+            if pending <= latest:
+                break
+            await asyncio.sleep(self.settings.block_time / 2)
+        rows = self.db.all("SELECT DISTINCT tx_hash FROM outbox WHERE state = 'submitted'")
+        lost: list[str] = []
+        for row in rows:
+            if await self.rpc.receipt(row["tx_hash"]) is None:
+                lost.append(row["tx_hash"])
+        if lost:
+            with self.db.transaction() as conn:
+                for tx_hash in lost:
+                    conn.execute(
+                        "UPDATE outbox SET state = 'accepted', tx_hash = NULL, nonce = NULL "
+                        "WHERE state = 'submitted' AND tx_hash = ?",
+                        (tx_hash,),
+                    )
+            log.warning("submitter: %d transaction(s) lost by the chain; their records go again", len(lost))
+        self.nonce = latest
+        self.inflight.clear()
+        self._resync = False
+        self.stats["resyncs"] += 1
+
+    async def _send_some(self) -> None:
+        if len(self.inflight) >= self.settings.max_inflight_txs:
+            await asyncio.sleep(self.settings.block_time / 4)
+            return
+        rows = self._next_rows()
+        if not rows:
+            self.outbox.accepted.clear()
+            try:
+                await asyncio.wait_for(self.outbox.accepted.wait(), timeout=0.5)
+            except TimeoutError:
+                return
+            # Linger a moment so a burst of requests shares one transaction.
+            await asyncio.sleep(self.settings.batch_linger)
+            rows = self._next_rows()
+            if not rows:
+                return
+        await self._send(rows)
+
+    def _next_rows(self) -> list[Any]:
+        return self.db.all(
+            "SELECT seq, uid, kind, project, ref, digest, payload, seal, attempts FROM outbox "
+            "WHERE state = 'accepted' ORDER BY seq LIMIT ?",
+            (self.settings.batch_size,),
+        )
+
+    async def _send(self, rows: list[Any]) -> None:
+        assert self.nonce is not None
+        records = [
+            Record(
+                uid=bytes.fromhex(r["uid"][2:]),
+                kind=Kind(r["kind"]),
+                project=bytes.fromhex(r["project"][2:]),
+                ref=bytes.fromhex(r["ref"][2:]),
+                digest=bytes.fromhex(r["digest"][2:]),
+                payload=bytes(r["payload"]),
+            )
+            for r in rows
+        ]
+        seals = [bytes(r["seal"]) for r in rows]
+        gas = min(GAS_PER_TX + GAS_PER_RECORD * len(rows), self.settings.block_gas_limit // 2)
+        tx = {
+            "to": self.contracts.ledger.address,
+            "data": self.contracts.submit_batch_data(records, seals),
+            "value": 0,
+            "gas": gas,
+            "gasPrice": 0,
+            "nonce": self.nonce,
+            "chainId": self.chain_id,
+        }
+        signed = self.relayer.sign_transaction(tx)
+        tx_hash = "0x" + signed.hash.hex()
+        # Mark first, then send: a crash between the two leaves rows 'submitted'
+        # with a tx the chain never saw, which resync returns to the queue.
+        now = time.time()
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET state = 'submitted', tx_hash = ?, nonce = ?, submitted_at = ?, "
+                "attempts = attempts + 1 WHERE seq = ? AND state = 'accepted'",
+                [(tx_hash, self.nonce, now, r["seq"]) for r in rows],
+            )
+        try:
+            await self.rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())
+        except RpcError as e:
+            log.warning("submitter: transaction refused (%s); resync", e.message)
+            self._resync = True
+            return
+        self.inflight[tx_hash] = time.monotonic()
+        self.nonce += 1
+        self.stats["txs_sent"] += 1
+        self.stats["records_sent"] += len(rows)
+
+    async def _track_receipts(self) -> None:
+        while True:
+            await asyncio.sleep(max(0.1, self.settings.block_time / 2))
+            if not self.inflight:
+                continue
+            hashes = list(self.inflight)
+            try:
+                receipts = await self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+            except ChainError:
+                self._resync = True
+                continue
+            now = time.monotonic()
+            for tx_hash, receipt in zip(hashes, receipts, strict=True):
+                if isinstance(receipt, dict):
+                    self.inflight.pop(tx_hash, None)
+                    if int(receipt["status"], 16) != 1:
+                        self._requeue_reverted(tx_hash)
+                elif now - self.inflight.get(tx_hash, now) > self.settings.resubmit_after:
+                    log.warning("submitter: %s has no receipt after %.0f s", tx_hash, self.settings.resubmit_after)
+                    self._resync = True
+
+    def _requeue_reverted(self, tx_hash: str) -> None:
+        # A whole-transaction revert (e.g. relayer suspended) fails records after 3 tries.
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = CASE WHEN attempts >= 3 THEN 'failed' ELSE 'accepted' END, "
+                "error = CASE WHEN attempts >= 3 THEN 'transaction reverted' ELSE error END "
+                "WHERE tx_hash = ? AND state = 'submitted'",
+                (tx_hash,),
+            )
+        self.outbox.accepted.set()

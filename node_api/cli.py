@@ -1,0 +1,128 @@
+"""The ``projchain`` command: run a node, manage tokens and members, verify bundles."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+from node_api.config import Settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    import httpx
+    import uvicorn
+
+    from node_api.demo import load_demo
+    from node_api.main import create_app
+    from node_api.node import Node
+
+    overrides: dict[str, Any] = {}
+    if args.port:
+        overrides["port"] = args.port
+    if args.host:
+        overrides["host"] = args.host
+    settings = Settings(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        node = Node(settings)
+        await node.start()
+        app = create_app(settings, node=node)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        base = f"http://{settings.host}:{settings.port}"
+        if args.demo:
+            async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+                creds = await load_demo(node, client, settings.data_dir / "demo" / "credentials.json")
+            _print_banner(settings, base, creds)
+        else:
+            print(f"projchain node on {base} (chain {node.chain.url if node.chain else settings.rpc_url})")
+        try:
+            await serving
+        finally:
+            await node.stop()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _print_banner(settings: Settings, base: str, creds: list[dict[str, Any]]) -> None:
+    print("\n=== projchain node is running (Ctrl-C stops node and chain) ===")
+    print(f"API          {base}   OpenAPI {base}/docs")
+    print(f"health       {base}/health")
+    print(f"QR page      {base}/verify/2026-620825-44-01-000317")
+    print(f"credentials  {settings.data_dir / 'demo' / 'credentials.json'}")
+    for c in creds:
+        print(f"  org {c['org']:>2}  {c['token']}  {c['name']} ({', '.join(c['roles'])})")
+    print()
+    sys.stdout.flush()
+
+
+def _token(args: argparse.Namespace) -> int:
+    from node_api.store.database import Database
+    from node_api.tokens import create_token, revoke_token
+
+    settings = Settings()
+    db = Database(settings.database_path)
+    if args.token_cmd == "create":
+        token = create_token(db, args.org, args.name)
+        print(token)
+    elif args.token_cmd == "revoke":
+        print("revoked" if revoke_token(db, args.id) else "no such active token")
+    else:
+        for r in db.all("SELECT id, org_id, name, created_at, revoked_at FROM tokens ORDER BY id"):
+            print(dict(r))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``projchain`` command."""
+    parser = argparse.ArgumentParser(prog="projchain", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="start the node (embedded chain unless PROJCHAIN_RPC_URL is set)")
+    run.add_argument("--demo", action="store_true", help="load 庄浪县 demo organisations, tokens and projects")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    tok = sub.add_parser("token", help="API tokens (stored hashed; shown once)")
+    tsub = tok.add_subparsers(dest="token_cmd", required=True)
+    tc = tsub.add_parser("create")
+    tc.add_argument("--org", type=int, required=True, help="on-chain organisation id")
+    tc.add_argument("--name", required=True)
+    tr = tsub.add_parser("revoke")
+    tr.add_argument("--id", type=int, required=True)
+    tsub.add_parser("list")
+    vb = sub.add_parser("verify-bundle", help="check an evidence bundle against the chain alone")
+    vb.add_argument("file")
+    vb.add_argument("--rpc", required=True)
+    vb.add_argument("--documents", help="folder of documents to check against their digests")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    if args.cmd == "run":
+        return _run(args)
+    if args.cmd == "token":
+        return _token(args)
+    if args.cmd == "verify-bundle":
+        from node_api.verify.bundle import verify_bundle_cli
+
+        return verify_bundle_cli(args.file, args.rpc, args.documents)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+_ = json

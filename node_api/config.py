@@ -1,0 +1,121 @@
+"""The node's one settings object (environment prefix ``PROJCHAIN_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from node_api.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything a node needs to know, from env vars or defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="PROJCHAIN_", env_file=None, extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = REPO_ROOT / "data"
+    node_name: str = "zhuanglang-county-node"
+
+    # Chain: no rpc_url means "start the embedded anvil chain".
+    rpc_url: str | None = None
+    chain_id: int = 620825  # 庄浪县's division code, so a dev chain is recognisable
+    anvil_port: int = 18545
+    block_time: float = 0.5  # seconds; latency vs. throughput, see README "Embedded chain"
+    block_gas_limit: int = 1_000_000_000
+    state_interval: int = 2  # anvil dumps its state every N seconds
+    evm_version: str = "shanghai"  # the floor that Besu and ganache both run
+
+    # HTTP gateway.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+    max_body_bytes: int = 1_000_000
+    max_document_bytes: int = 20_000_000
+
+    # Secrets. In development a random password is generated once and kept in the
+    # data directory; production refuses to start without one from the environment.
+    keystore_password: SecretStr | None = None
+
+    # Pipeline.
+    batch_size: int = 200
+    batch_linger: float = 0.05
+    max_inflight_txs: int = 16
+    resubmit_after: float = 10.0
+    indexer_poll: float = 0.1
+    wait_timeout: float = 30.0
+
+    # Access log anchoring (RFC 6962 root on chain) by count or time.
+    anchor_every: int = 100
+    anchor_interval: float = 60.0
+
+    # Token guessing defence.
+    auth_failures_per_minute: int = 20
+
+    admin_threshold: int = 2
+    extra_cors: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Settings:
+        if self.env == "production":
+            if self.keystore_password is None or len(self.keystore_password.get_secret_value()) < 16:
+                raise ConfigurationError("production needs PROJCHAIN_KEYSTORE_PASSWORD of 16+ characters")
+            if self.rpc_url is None:
+                raise ConfigurationError("production needs PROJCHAIN_RPC_URL (no embedded chain)")
+        return self
+
+    @property
+    def chain_dir(self) -> Path:
+        """Where the embedded chain keeps its state."""
+        return self.data_dir / "chain"
+
+    @property
+    def keystore_dir(self) -> Path:
+        """Encrypted key files (seal, relayer, admin)."""
+        return self.data_dir / "keystore"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Encrypted content-addressed documents."""
+        return self.data_dir / "documents"
+
+    @property
+    def database_path(self) -> Path:
+        """SQLite read model, outbox and tokens."""
+        return self.data_dir / "node.sqlite3"
+
+    @property
+    def deployment_path(self) -> Path:
+        """Contract addresses of the chain this node serves."""
+        return self.data_dir / "deployment.json"
+
+    @property
+    def log_path(self) -> Path:
+        """The node's structured log file."""
+        return self.data_dir / "node.log"
+
+    @property
+    def base_url(self) -> str:
+        """Public URL of this node, used in QR codes."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @cached_property
+    def password(self) -> str:
+        """The keystore password (generated once in development)."""
+        if self.keystore_password is not None:
+            return self.keystore_password.get_secret_value()
+        if self.env == "production":
+            raise ConfigurationError("PROJCHAIN_KEYSTORE_PASSWORD is required in production")
+        path = self.data_dir / "secrets" / "keystore-password"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,218 @@
+"""Record kinds, statuses and their on-chain payload encodings.
+
+A record on chain is ``(uid, kind, project, ref, digest, payload)``; ``payload`` is
+the ABI encoding of the kind's fields below. The same tables drive encoding in the
+gateway, decoding in the indexer and the evidence bundle's documentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+ZERO32 = b"\x00" * 32
+
+
+class Kind(IntEnum):
+    """Record kinds; values are the contract's KIND_* constants."""
+
+    PROJECT = 1
+    APPROVAL = 2
+    EVENT = 3
+    COMMITMENT = 4
+    GRANT = 5
+    ANCHOR = 6
+    REVOCATION = 10
+    RESOLUTION = 11
+    REPAIR = 12
+    OBJECTION = 13
+    OBJECTION_UPHELD = 14
+    OBJECTION_REJECTED = 15
+    FULFILMENT = 16
+    BREACH = 17
+
+
+class Status(IntEnum):
+    """Record statuses; values are the contract's STATUS_* constants."""
+
+    NONE = 0
+    ACTIVE = 1
+    REVOKED = 2
+    SUPERSEDED = 3
+    OPEN = 4
+    OBJECTED = 5
+    RESOLVED = 6
+    REPAIRED = 7
+    ANNULLED = 8
+    PENDING = 9
+    FULFILLED = 10
+    BREACHED = 11
+    RECORDED = 12
+
+
+INITIAL_STATUS = {
+    Kind.PROJECT: Status.ACTIVE,
+    Kind.APPROVAL: Status.ACTIVE,
+    Kind.EVENT: Status.OPEN,
+    Kind.COMMITMENT: Status.PENDING,
+    Kind.GRANT: Status.ACTIVE,
+}
+
+# Status-change kinds by the API verb that creates them.
+ACTION_KINDS = {
+    "revoke": Kind.REVOCATION,
+    "resolve": Kind.RESOLUTION,
+    "repair": Kind.REPAIR,
+    "object": Kind.OBJECTION,
+    "uphold-objection": Kind.OBJECTION_UPHELD,
+    "reject-objection": Kind.OBJECTION_REJECTED,
+    "fulfil": Kind.FULFILMENT,
+    "breach": Kind.BREACH,
+}
+
+PROJECT_TYPES = {"approval": 1, "ratification": 2, "filing": 3}  # 审批 / 核准 / 备案
+STAGES = {1: "立项用地规划许可", 2: "工程建设许可", 3: "施工许可", 4: "竣工验收"}
+DECISIONS = {"approved": 0, "approved_on_commitment": 1, "accepted_with_deficiencies": 2, "rejected": 3}
+SEVERITIES = {"slight": 1, "general": 2, "serious": 3}  # 轻微 / 一般 / 严重
+COMMITMENT_TYPES = {
+    "approval_substitute": 1,  # 审批替代型
+    "deficiency_acceptance": 2,  # 容缺受理型
+    "self_discipline": 3,  # 行业自律型
+    "credit_repair": 4,  # 信用修复型
+}
+GRANT_SCOPES = {"documents": 1, "restricted_fields": 2, "all": 3}
+
+_STATUS_CHANGE_FIELDS = (("reason", "string"),)
+
+PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
+    Kind.PROJECT: (
+        ("code", "string"),
+        ("name", "string"),
+        ("owner_uscc", "string"),
+        ("project_type", "uint8"),
+        ("region_code", "string"),
+        ("industry_code", "string"),
+        ("total_investment_fen", "uint256"),
+        ("note", "string"),
+    ),
+    Kind.APPROVAL: (
+        ("stage", "uint8"),
+        ("decision", "uint8"),
+        ("item", "string"),
+        ("document_no", "string"),
+        ("issued_at", "uint64"),
+        ("valid_until", "uint64"),
+        ("note", "string"),
+    ),
+    Kind.EVENT: (
+        ("severity", "uint8"),
+        ("category", "string"),
+        ("occurred_at", "uint64"),
+        ("publish_until", "uint64"),
+        ("evidence", "bytes32[]"),
+        ("note", "string"),
+    ),
+    Kind.COMMITMENT: (("commitment_type", "uint8"), ("due_at", "uint64"), ("summary", "string"), ("note", "string")),
+    Kind.GRANT: (("grantee", "uint32"), ("scope", "uint8"), ("expires_at", "uint64")),
+    Kind.ANCHOR: (("tree_size", "uint64"),),
+}
+for _k in ACTION_KINDS.values():
+    PAYLOAD_SCHEMAS[_k] = _STATUS_CHANGE_FIELDS
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record as sealed: the EIP-712 ``Record`` struct."""
+
+    uid: bytes
+    kind: Kind
+    project: bytes
+    ref: bytes
+    digest: bytes
+    payload: bytes
+
+    def as_tuple(self) -> tuple[bytes, int, bytes, bytes, bytes, bytes]:
+        """The struct as the contract ABI expects it."""
+        return (self.uid, int(self.kind), self.project, self.ref, self.digest, self.payload)
+
+
+def project_id(code: str) -> bytes:
+    """On-chain id of a project: keccak256 of its code."""
+    return keccak(text=code)
+
+
+def encode_payload(kind: Kind, fields: dict[str, Any]) -> bytes:
+    """ABI-encodes a kind's fields (missing or extra fields are a programming error)."""
+    schema = PAYLOAD_SCHEMAS[kind]
+    return abi_encode([t for _, t in schema], [fields[name] for name, _ in schema])
+
+
+def decode_payload(kind: int, payload: bytes) -> dict[str, Any]:
+    """Decodes a payload into named fields; bytes32 values become 0x-hex strings."""
+    schema = PAYLOAD_SCHEMAS[Kind(kind)]
+    values = abi_decode([t for _, t in schema], payload)
+    out: dict[str, Any] = {}
+    for (name, _), value in zip(schema, values, strict=True):
+        if isinstance(value, bytes):
+            out[name] = "0x" + value.hex()
+        elif isinstance(value, tuple):
+            out[name] = ["0x" + v.hex() if isinstance(v, bytes) else v for v in value]
+        else:
+            out[name] = value
+    return out
+
+
+def derive_uid(org_id: int, kind: Kind, key: bytes) -> bytes:
+    """A record uid from the issuing organisation, the kind and an idempotency key.
+
+    Retrying the same request (same key, or same content when no key is given)
+    derives the same uid, which the contract accepts only once.
+    """
+    return keccak(b"projchain/uid/v1" + org_id.to_bytes(4, "big") + bytes([int(kind)]) + key)
+
+
+# Role an organisation needs to issue each kind (the contract enforces the same).
+REQUIRED_ROLE: dict[Kind, set[str]] = {
+    Kind.PROJECT: {"approval_authority"},
+    Kind.APPROVAL: {"approval_authority"},
+    Kind.COMMITMENT: {"approval_authority"},
+    Kind.GRANT: {"approval_authority"},
+    Kind.EVENT: {"supervisor"},
+    Kind.RESOLUTION: {"supervisor"},
+    Kind.REPAIR: {"supervisor"},
+    Kind.OBJECTION: {"supervisor"},
+    Kind.OBJECTION_UPHELD: {"supervisor"},
+    Kind.OBJECTION_REJECTED: {"supervisor"},
+    Kind.FULFILMENT: {"approval_authority", "supervisor"},
+    Kind.BREACH: {"approval_authority", "supervisor"},
+}
+
+# Legal status changes: change kind -> (target kinds, statuses it may leave, status it enters).
+TRANSITIONS: dict[Kind, tuple[set[Kind], set[Status], Status]] = {
+    Kind.REVOCATION: ({Kind.APPROVAL, Kind.GRANT, Kind.PROJECT}, {Status.ACTIVE}, Status.REVOKED),
+    Kind.RESOLUTION: ({Kind.EVENT}, {Status.OPEN}, Status.RESOLVED),
+    Kind.OBJECTION: ({Kind.EVENT}, {Status.OPEN}, Status.OBJECTED),
+    Kind.OBJECTION_UPHELD: ({Kind.EVENT}, {Status.OBJECTED}, Status.ANNULLED),
+    Kind.OBJECTION_REJECTED: ({Kind.EVENT}, {Status.OBJECTED}, Status.OPEN),
+    Kind.REPAIR: ({Kind.EVENT}, {Status.RESOLVED}, Status.REPAIRED),
+    Kind.FULFILMENT: ({Kind.COMMITMENT}, {Status.PENDING}, Status.FULFILLED),
+    Kind.BREACH: ({Kind.COMMITMENT}, {Status.PENDING}, Status.BREACHED),
+}
+
+# Kinds a record may supersede (same kind, issuer's own, still live).
+SUPERSEDABLE: dict[Kind, Status] = {
+    Kind.PROJECT: Status.ACTIVE,
+    Kind.APPROVAL: Status.ACTIVE,
+    Kind.EVENT: Status.OPEN,
+    Kind.COMMITMENT: Status.PENDING,
+}
+
+# Minimum publication before 信用修复 (seconds), by severity value.
+REPAIR_WAIT = {1: 0, 2: 90 * 86400, 3: 365 * 86400}
+# Longest publication window (公示截止期) by severity value: 3 months, 1 year, 3 years.
+PUBLISH_WINDOW_DAYS = {1: 91, 2: 365, 3: 3 * 365}

@@ -1,0 +1,232 @@
+"""The indexer: follows contract events from a checkpoint (block number + hash).
+
+It backfills from its checkpoint on start, checks at every step that the
+checkpoint block is still on the chain (by hash, not number), and when the chain
+went backwards (a reorganisation, or an anvil restarted from an older state) it
+finds the last common block, records the lost blocks as orphaned — nothing is
+deleted — and hands the records they held back to the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from node_api.chain.contracts import Contracts
+from node_api.chain.rpc import RpcClient
+from node_api.domain.records import Kind, decode_payload
+from node_api.errors import ChainError
+from node_api.store.database import CANONICAL, Database
+
+log = logging.getLogger("projchain.indexer")
+
+MAX_RANGE = 2000
+
+
+def _hex(value: Any) -> str:
+    return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
+
+
+class Indexer:
+    """Builds the read model from RecordAdded / StatusChanged / RecordRejected and membership events."""
+
+    def __init__(
+        self,
+        db: Database,
+        rpc: RpcClient,
+        contracts: Contracts,
+        poll: float = 0.1,
+        on_confirmed: Callable[[list[str]], None] | None = None,
+        on_rewind: Callable[[], None] | None = None,
+    ) -> None:
+        assert contracts.deployment is not None
+        self.db = db
+        self.rpc = rpc
+        self.contracts = contracts
+        self.deployment = contracts.deployment
+        self.poll = poll
+        self.on_confirmed = on_confirmed or (lambda uids: None)
+        self.on_rewind = on_rewind or (lambda: None)
+        self.head = 0
+        self.rewinds = 0
+        self.updated = asyncio.Event()
+
+    def checkpoint(self) -> tuple[int, str | None]:
+        """The last block fully indexed, and its hash."""
+        number = self.db.get_meta("indexer.block")
+        if number is None:
+            return self.deployment.block - 1, None
+        return int(number), self.db.get_meta("indexer.hash")
+
+    @property
+    def lag(self) -> int:
+        """Blocks the chain is ahead of the index."""
+        return max(0, self.head - self.checkpoint()[0])
+
+    async def run(self) -> None:
+        """Follows the chain forever; chain errors only delay it."""
+        while True:
+            try:
+                progressed = await self.step()
+            except ChainError as e:
+                log.warning("indexer: chain error: %s", e.detail)
+                await asyncio.sleep(0.5)
+                continue
+            if not progressed:
+                await asyncio.sleep(self.poll)
+
+    async def step(self) -> bool:
+        """Indexes one range of blocks; True if it made progress."""
+        self.head = await self.rpc.block_number()
+        number, block_hash = self.checkpoint()
+        if block_hash is not None:
+            current = await self.rpc.block(number)
+            if current is None or current["hash"] != block_hash:
+                await self.rewind()
+                return True
+        if self.head <= number:
+            return False
+        to = min(self.head, number + MAX_RANGE)
+        logs = await self.rpc.logs([self.deployment.consortium, self.deployment.ledger], number + 1, to)
+        block_numbers = sorted({int(lg["blockNumber"], 16) for lg in logs} | {to})
+        headers = await self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in block_numbers])
+        blocks: dict[int, dict[str, Any]] = {}
+        for n, header in zip(block_numbers, headers, strict=True):
+            if not isinstance(header, dict):
+                return False  # the chain moved under us; try again
+            blocks[n] = header
+        if any(blocks[int(lg["blockNumber"], 16)]["hash"] != lg["blockHash"] for lg in logs):
+            return False  # logs and headers from different forks: retry next round
+        confirmed = self._store(logs, blocks, to)
+        if confirmed:
+            self.on_confirmed(confirmed)
+        self.updated.set()
+        self.updated.clear()
+        return True
+
+    def _store(self, logs: list[dict[str, Any]], blocks: dict[int, dict[str, Any]], to: int) -> list[str]:
+        confirmed: list[str] = []
+        now = time.time()
+        with self.db.transaction() as conn:
+            for n, header in blocks.items():
+                conn.execute(
+                    "INSERT OR IGNORE INTO chain_blocks(number, hash, timestamp, seen_at) VALUES(?,?,?,?)",
+                    (n, header["hash"], int(header["timestamp"], 16), now),
+                )
+            for lg in logs:
+                decoded = self.contracts.decode_log(lg)
+                if decoded is None:
+                    continue
+                name, args = decoded
+                where = (int(lg["blockNumber"], 16), lg["blockHash"], lg["transactionHash"], int(lg["logIndex"], 16))
+                if name == "RecordAdded":
+                    confirmed.append(self._record_added(conn, args, where))
+                elif name == "StatusChanged":
+                    conn.execute(
+                        "INSERT OR IGNORE INTO chain_status(uid, status, cause, block_number, block_hash, log_index)"
+                        " VALUES(?,?,?,?,?,?)",
+                        (_hex(args["uid"]), int(args["status"]), _hex(args["cause"]), where[0], where[1], where[3]),
+                    )
+                elif name == "RecordRejected":
+                    self._record_rejected(conn, args, where)
+                else:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO chain_member_events(block_number, block_hash, log_index, name, args)"
+                        " VALUES(?,?,?,?,?)",
+                        (where[0], where[1], where[3], name, json.dumps({k: _hex(v) if isinstance(v, bytes) else v
+                                                                         for k, v in args.items()})),
+                    )  # fmt: skip
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES('indexer.block', ?), ('indexer.hash', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (str(to), blocks[to]["hash"]),
+            )
+        return confirmed
+
+    def _record_added(self, conn: Any, args: dict[str, Any], where: tuple[int, str, str, int]) -> str:
+        uid = _hex(args["uid"])
+        payload = bytes(args["payload"])
+        conn.execute(
+            "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload, seal,"
+            " block_number, block_hash, tx_hash, log_index) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (uid, int(args["kind"]), _hex(args["project"]), _hex(args["ref"]), int(args["issuer"]),
+             str(args["sealer"]), _hex(args["digest"]), payload, bytes(args["seal"]), *where),
+        )  # fmt: skip
+        digests = [(_hex(args["digest"]), "digest")] if int.from_bytes(bytes(args["digest"])) else []
+        if int(args["kind"]) == Kind.EVENT:
+            digests += [(d, "evidence") for d in decode_payload(Kind.EVENT, payload)["evidence"]]
+        conn.executemany(
+            "INSERT OR IGNORE INTO chain_record_digests(digest, uid, block_hash, role) VALUES(?,?,?,?)",
+            [(d, uid, where[1], role) for d, role in digests],
+        )
+        if int(args["kind"]) == Kind.PROJECT:
+            code = decode_payload(Kind.PROJECT, payload)["code"]
+            conn.execute("INSERT OR IGNORE INTO chain_projects(project, code) VALUES(?, ?)",
+                         (_hex(args["project"]), code))  # fmt: skip
+        conn.execute("UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'",
+                     (uid,))  # fmt: skip
+        return uid
+
+    def _record_rejected(self, conn: Any, args: dict[str, Any], where: tuple[int, str, str, int]) -> None:
+        uid = _hex(args["uid"])
+        decoded = self.contracts.decode_revert(bytes(args["reason"]))
+        reason = decoded.describe() if decoded else "0x" + bytes(args["reason"]).hex()
+        conn.execute(
+            "INSERT OR IGNORE INTO chain_rejections(uid, reason, block_number, block_hash, tx_hash) VALUES(?,?,?,?,?)",
+            (uid, reason, where[0], where[1], where[2]),
+        )
+        if decoded is not None and decoded.name == "LedgerDuplicateRecord":
+            return  # a re-sent record that had landed already: the first inclusion stands
+        conn.execute(
+            "UPDATE outbox SET state = 'failed', error = ? WHERE uid = ? AND state = 'submitted' AND tx_hash = ?",
+            (reason, uid, where[2]),
+        )
+
+    async def rewind(self) -> None:
+        """Finds the last block still on the chain; orphans the ones after it."""
+        stored = self.db.all(f"SELECT number, hash FROM chain_blocks WHERE {CANONICAL} ORDER BY number DESC")
+        base_number, base_hash = self.deployment.block - 1, None
+        for i in range(0, len(stored), 100):
+            chunk = stored[i : i + 100]
+            headers = await self.rpc.batch([("eth_getBlockByNumber", [hex(r["number"]), False]) for r in chunk])
+            match = next(
+                (r for r, h in zip(chunk, headers, strict=True) if isinstance(h, dict) and h["hash"] == r["hash"]),
+                None,
+            )
+            if match is not None:
+                base_number, base_hash = match["number"], match["hash"]
+                break
+        now = time.time()
+        with self.db.transaction() as conn:
+            conn.execute(
+                f"INSERT OR IGNORE INTO chain_orphans(hash, detected_at) "
+                f"SELECT hash, ? FROM chain_blocks WHERE number > ? AND {CANONICAL}",
+                (now, base_number),
+            )
+            # Records whose only inclusion (or refusal) was lost go back to the queue;
+            # submitted ones are checked by the submitter's resync against receipts.
+            conn.execute(
+                f"UPDATE outbox SET state = 'accepted', tx_hash = NULL, nonce = NULL, error = NULL "
+                f"WHERE state = 'confirmed' AND uid NOT IN (SELECT uid FROM chain_records WHERE {CANONICAL})"
+            )
+            conn.execute(
+                f"UPDATE outbox SET state = 'accepted', tx_hash = NULL, nonce = NULL, error = NULL "
+                f"WHERE state = 'failed' "
+                f"AND uid IN (SELECT uid FROM chain_rejections WHERE block_hash IN (SELECT hash FROM chain_orphans)) "
+                f"AND uid NOT IN (SELECT uid FROM chain_rejections WHERE {CANONICAL})"
+            )
+            if base_hash is None:
+                conn.execute("DELETE FROM meta WHERE key IN ('indexer.block', 'indexer.hash')")
+            else:
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES('indexer.block', ?), ('indexer.hash', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (str(base_number), base_hash),
+                )
+        self.rewinds += 1
+        log.warning("indexer: chain went backwards; re-indexing from block %d", base_number + 1)
+        self.on_rewind()

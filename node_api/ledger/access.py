@@ -1,0 +1,112 @@
+"""Who may read what, and the access log of every restricted read.
+
+Approval authorities, supervisors and auditors read by role; a financial
+institution reads a project only under a live grant recorded on chain (not
+expired, not revoked). Every restricted read is logged; the log is a Merkle log
+whose roots are anchored on chain (see ``verify/accesslog.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from node_api.domain.records import Kind, Status, decode_payload
+from node_api.errors import ForbiddenError
+from node_api.ledger.membership import Organization
+from node_api.ledger.reader import Reader
+from node_api.store.database import CANONICAL, Database
+from node_api.verify.merkle import leaf_hash
+
+ROLE_READERS = ("approval_authority", "supervisor", "auditor")
+_SCOPES = {"documents": {1, 3}, "fields": {2, 3}, "records": {1, 2, 3}}
+
+
+class Access:
+    """Authorisation decisions and the access log."""
+
+    def __init__(self, db: Database, reader: Reader) -> None:
+        self.db = db
+        self.reader = reader
+
+    def live_grant(self, org: Organization, project: str, need: str = "records") -> str | None:
+        """uid of a live grant of ``project`` to ``org`` covering ``need``, if any."""
+        rows = self.db.all(
+            f"SELECT uid, payload FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}",
+            (project, int(Kind.GRANT)),
+        )
+        now = time.time()
+        for row in rows:
+            f = decode_payload(Kind.GRANT, bytes(row["payload"]))
+            if int(f["grantee"]) != org.id or int(f["expires_at"]) <= now:
+                continue
+            if int(f["scope"]) not in _SCOPES[need]:
+                continue
+            if self.reader.status(row["uid"], Kind.GRANT) == Status.ACTIVE:
+                return str(row["uid"])
+        return None
+
+    def project_basis(self, org: Organization, project: str, need: str = "records") -> str | None:
+        """Why ``org`` may read ``project`` ("role:…" or "grant:0x…"), or None."""
+        for role in ROLE_READERS:
+            if org.has(role):
+                return f"role:{role}"
+        grant = self.live_grant(org, project, need)
+        return None if grant is None else f"grant:{grant}"
+
+    def require_project(self, org: Organization, project: str, code: str, need: str = "records") -> str:
+        """The basis for reading, or 403 that reveals nothing about the project's content."""
+        basis = self.project_basis(org, project, need)
+        if basis is None:
+            raise ForbiddenError(f"{org.name} holds no live grant to read project {code}")
+        return basis
+
+    def document_basis(self, org: Organization, digest: str) -> tuple[str, str | None] | None:
+        """Why ``org`` may download a document (and the project it belongs to), or None."""
+        uploaded = self.db.scalar("SELECT 1 FROM documents WHERE digest = ? AND org_id = ?", (digest, org.id))
+        projects = self.db.all(
+            f"SELECT DISTINCT r.project, p.code FROM chain_record_digests d JOIN chain_records r "
+            f"ON r.uid = d.uid AND r.block_hash = d.block_hash LEFT JOIN chain_projects p ON p.project = r.project "
+            f"WHERE d.digest = ? AND r.{CANONICAL}",
+            (digest,),
+        )
+        code = projects[0]["code"] if projects else None
+        if uploaded:
+            return "uploader", code
+        for role in ROLE_READERS:
+            if org.has(role):
+                return f"role:{role}", code
+        for p in projects:
+            grant = self.live_grant(org, p["project"], "documents")
+            if grant is not None:
+                return f"grant:{grant}", p["code"]
+        return None
+
+    def log(self, org: Organization, action: str, subject: str, project_code: str | None, basis: str) -> int:
+        """Appends an access-log entry; returns its index (0-based leaf index)."""
+        at = time.time()
+        entry = entry_json(at, org.id, org.name, action, subject, project_code, basis)
+        leaf = leaf_hash(entry.encode()).hex()
+        cur = self.db.conn.execute(
+            "INSERT INTO access_log(at, org_id, org_name, action, subject, project_code, basis, leaf_hash) "
+            "VALUES(?,?,?,?,?,?,?,?)",
+            (at, org.id, org.name, action, subject, project_code, basis, leaf),
+        )
+        return int(cur.lastrowid or 0) - 1
+
+
+def entry_json(
+    at: float, org_id: int, org_name: str, action: str, subject: str, project_code: str | None, basis: str
+) -> str:
+    """Canonical JSON of an access-log entry: the bytes its Merkle leaf hashes."""
+    data: dict[str, Any] = {
+        "at": round(at, 6),
+        "org_id": org_id,
+        "org_name": org_name,
+        "action": action,
+        "subject": subject,
+        "project_code": project_code,
+        "basis": basis,
+    }
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

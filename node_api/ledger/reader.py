@@ -1,0 +1,226 @@
+"""Queries of the read model: records, their current status, projects and history.
+
+Only canonical rows count (blocks not orphaned). A record that is accepted but not
+yet on chain is shown from the outbox with state ``pending``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from node_api.domain.records import INITIAL_STATUS, STAGES, Kind, Status, decode_payload
+from node_api.ledger.membership import Membership
+from node_api.store.database import CANONICAL, Database
+
+_DECISION_NAMES = {0: "approved", 1: "approved_on_commitment", 2: "accepted_with_deficiencies", 3: "rejected"}
+_SEVERITY_NAMES = {1: "slight", 2: "general", 3: "serious"}
+_PROJECT_TYPE_NAMES = {1: "approval", 2: "ratification", 3: "filing"}
+_COMMITMENT_NAMES = {1: "approval_substitute", 2: "deficiency_acceptance", 3: "self_discipline", 4: "credit_repair"}
+_SCOPE_NAMES = {1: "documents", 2: "restricted_fields", 3: "all"}
+_DATE_FIELDS = {"issued_at", "valid_until", "occurred_at", "publish_until", "due_at", "expires_at"}
+
+
+def _date(ts: int) -> str | None:
+    return None if ts == 0 else dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
+
+
+def present_fields(kind: int, payload: bytes) -> dict[str, Any]:
+    """Decoded payload with enums and dates in their API form."""
+    f = decode_payload(kind, payload)
+    for name in _DATE_FIELDS & f.keys():
+        f[name] = _date(int(f[name]))
+    if kind == Kind.APPROVAL:
+        f["decision"] = _DECISION_NAMES.get(f["decision"], str(f["decision"]))
+        f["stage_name"] = STAGES.get(f["stage"], "")
+    elif kind == Kind.EVENT:
+        f["severity"] = _SEVERITY_NAMES.get(f["severity"], str(f["severity"]))
+    elif kind == Kind.PROJECT:
+        f["project_type"] = _PROJECT_TYPE_NAMES.get(f["project_type"], str(f["project_type"]))
+        fen = int(f.pop("total_investment_fen"))
+        f["total_investment"] = f"{fen // 100}.{fen % 100:02d}"
+    elif kind == Kind.COMMITMENT:
+        f["commitment_type"] = _COMMITMENT_NAMES.get(f["commitment_type"], str(f["commitment_type"]))
+    elif kind == Kind.GRANT:
+        f["scope"] = _SCOPE_NAMES.get(f["scope"], str(f["scope"]))
+    return f
+
+
+class Reader:
+    """Read-side queries used by the API, the QR page and the bundle."""
+
+    def __init__(self, db: Database, membership: Membership) -> None:
+        self.db = db
+        self.membership = membership
+
+    @staticmethod
+    def kind_name(kind: int) -> str:
+        """API name of a record kind."""
+        return Kind(int(kind)).name.lower()
+
+    def project_id(self, code: str) -> str | None:
+        """The on-chain id of a registered (or pending) project code."""
+        pid = self.db.scalar("SELECT project FROM chain_projects WHERE code = ?", (code,))
+        return None if pid is None else str(pid)
+
+    def record_project(self, uid: str) -> str | None:
+        """The project id a record (confirmed or pending) belongs to; None for anchors."""
+        row = self.chain_row(uid) or self.db.one("SELECT project FROM outbox WHERE uid = ?", (uid,))
+        if row is None or int(row["project"], 16) == 0:
+            return None
+        return str(row["project"])
+
+    def chain_row(self, uid: str) -> Any:
+        """The canonical inclusion of a record, if any."""
+        return self.db.one(
+            f"SELECT * FROM chain_records WHERE uid = ? AND {CANONICAL} ORDER BY block_number LIMIT 1", (uid,)
+        )
+
+    def status(self, uid: str, kind: int) -> Status:
+        """Current status of a record on chain."""
+        s = self.db.scalar(
+            f"SELECT status FROM chain_status WHERE uid = ? AND {CANONICAL} "
+            f"ORDER BY block_number DESC, log_index DESC LIMIT 1",
+            (uid,),
+        )
+        if s is not None:
+            return Status(int(s))
+        return INITIAL_STATUS.get(Kind(kind), Status.RECORDED)
+
+    def status_changes(self, uid: str) -> list[dict[str, Any]]:
+        """The records that changed this record's status, oldest first."""
+        rows = self.db.all(
+            f"SELECT status, cause, block_number FROM chain_status WHERE uid = ? AND {CANONICAL} "
+            f"ORDER BY block_number, log_index",
+            (uid,),
+        )
+        return [{"status": Status(r["status"]).name.lower(), "by": r["cause"], "block": r["block_number"]}
+                for r in rows]  # fmt: skip
+
+    def record(self, uid: str, code_of: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """One record with its content, status and chain position (or outbox state)."""
+        row = self.chain_row(uid)
+        if row is not None:
+            return self._view(row, "confirmed", code_of)
+        pending = self.db.one("SELECT * FROM outbox WHERE uid = ?", (uid,))
+        if pending is None:
+            return None
+        state = "failed" if pending["state"] == "failed" else "pending"
+        return self._view(pending, state, code_of)
+
+    def _view(self, row: Any, state: str, code_of: dict[str, str] | None) -> dict[str, Any]:
+        kind = int(row["kind"])
+        keys = row.keys()
+        issuer_id = int(row["issuer"]) if "issuer" in keys else int(row["org_id"])
+        issuer = self.membership.get(issuer_id)
+        project = str(row["project"])
+        code = (code_of or {}).get(project) or self.db.scalar(
+            "SELECT code FROM chain_projects WHERE project = ?", (project,)
+        )
+        if code is None and kind == Kind.PROJECT:
+            code = decode_payload(Kind.PROJECT, bytes(row["payload"]))["code"]
+        view: dict[str, Any] = {
+            "uid": row["uid"],
+            "kind": Kind(kind).name.lower(),
+            "project_code": code,
+            "ref": None if int(row["ref"], 16) == 0 else row["ref"],
+            "digest": None if int(row["digest"], 16) == 0 else row["digest"],
+            "fields": present_fields(kind, bytes(row["payload"])),
+            "issuer": issuer.public() if issuer else {"id": issuer_id},
+            "state": state,
+        }
+        if state == "confirmed":
+            view.update(
+                status=self.status(row["uid"], kind).name.lower(),
+                status_changes=self.status_changes(row["uid"]),
+                sealer=row["sealer"],
+                seal="0x" + bytes(row["seal"]).hex(),
+                tx_hash=row["tx_hash"],
+                block_number=row["block_number"],
+                block_hash=row["block_hash"],
+                log_index=row["log_index"],
+            )
+        else:
+            view.update(status=None, seal="0x" + bytes(row["seal"]).hex(), tx_hash=row["tx_hash"],
+                        error=row["error"])  # fmt: skip
+        return view
+
+    def project_records(self, project: str) -> list[dict[str, Any]]:
+        """Every confirmed record of a project in chain order, then pending ones."""
+        rows = self.db.all(
+            f"SELECT * FROM chain_records WHERE project = ? AND {CANONICAL} ORDER BY block_number, log_index",
+            (project,),
+        )
+        seen: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            if r["uid"] in seen:
+                continue
+            seen.add(r["uid"])
+            out.append(self._view(r, "confirmed", None))
+        for r in self.db.all(
+            "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq", (project,)
+        ):
+            if r["uid"] not in seen:
+                out.append(self._view(r, "pending", None))
+        return out
+
+    def project_summary(self, code: str, detailed: bool) -> dict[str, Any] | None:
+        """Project summary with its status per stage; public fields unless ``detailed``."""
+        pid = self.project_id(code)
+        if pid is None:
+            return None
+        records = [r for r in self.project_records(pid) if r["state"] == "confirmed"]
+        registration = next(
+            (r for r in reversed(records) if r["kind"] == "project" and r["status"] in ("active", "revoked")), None
+        )
+        if registration is None:
+            return None
+        f = registration["fields"]
+        stages: dict[str, Any] = {}
+        for n, name in STAGES.items():
+            approvals = [r for r in records if r["kind"] == "approval" and r["fields"]["stage"] == n]
+            live = [a for a in approvals if a["status"] == "active"]
+            stages[str(n)] = {
+                "name": name,
+                "status": _stage_status(live),
+                "approvals": [_brief(a) for a in approvals],
+            }
+        events = [r for r in records if r["kind"] == "event"]
+        commitments = [r for r in records if r["kind"] == "commitment"]
+        summary: dict[str, Any] = {
+            "code": f["code"],
+            "name": f["name"],
+            "owner_uscc": f["owner_uscc"],
+            "project_type": f["project_type"],
+            "region_code": f["region_code"],
+            "industry_code": f["industry_code"],
+            "status": registration["status"],
+            "registered_by": registration["issuer"],
+            "registration": {"uid": registration["uid"], "block_number": registration["block_number"],
+                             "tx_hash": registration["tx_hash"]},
+            "stages": stages,
+            "open_events": [_brief(e) for e in events if e["status"] in ("open", "objected")],
+            "commitments": [_brief(c) for c in commitments],
+        }  # fmt: skip
+        if detailed:
+            summary["total_investment"] = f["total_investment"]
+            summary["events"] = [_brief(e) for e in events]
+        return summary
+
+
+def _stage_status(live: list[dict[str, Any]]) -> str:
+    if not live:
+        return "not_started"
+    decisions = {a["fields"]["decision"] for a in live}
+    if decisions <= {"rejected"}:
+        return "rejected"
+    return "approved" if "approved" in decisions or "approved_on_commitment" in decisions else "in_progress"
+
+
+def _brief(r: dict[str, Any]) -> dict[str, Any]:
+    f = r["fields"]
+    keep = {k: f[k] for k in ("item", "decision", "issued_at", "valid_until", "severity", "category",
+                               "occurred_at", "publish_until", "commitment_type", "due_at", "document_no") if k in f}  # fmt: skip
+    return {"uid": r["uid"], "status": r["status"], "issuer": r["issuer"].get("name"),
+            "block_number": r.get("block_number"), "tx_hash": r.get("tx_hash"), **keep}  # fmt: skip

@@ -1,0 +1,217 @@
+"""Accepting writes: check, build the record, seal it, put it in the outbox.
+
+The gateway checks what the contract will check (role, subject, legal status
+change) so a client gets a precise 403/404/409 at once and nothing is written;
+the contract checks it again, whatever a gateway does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from node_api.chain.keystore import KeyStore
+from node_api.chain.pipeline import Outbox, OutboxItem
+from node_api.chain.seal import Sealer
+from node_api.domain.records import (
+    REPAIR_WAIT,
+    REQUIRED_ROLE,
+    SUPERSEDABLE,
+    TRANSITIONS,
+    ZERO32,
+    Kind,
+    Record,
+    Status,
+    derive_uid,
+    encode_payload,
+    project_id,
+)
+from node_api.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from node_api.ledger.membership import Membership, Organization
+from node_api.ledger.reader import Reader
+from node_api.store.database import CANONICAL, Database
+
+
+@dataclass(frozen=True)
+class PreSeal:
+    """A seal made on the organisation's own device: the uid it chose and the signature."""
+
+    uid: bytes
+    seal: bytes
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the API answers for an accepted write."""
+
+    uid: str
+    created: bool
+    record: Record
+
+
+def seal_key_name(org_id: int) -> str:
+    """Keystore name of an organisation's seal key on this node."""
+    return f"seal-org-{org_id}"
+
+
+class Writer:
+    """Turns validated API input into sealed records in the outbox."""
+
+    def __init__(
+        self,
+        db: Database,
+        reader: Reader,
+        membership: Membership,
+        sealer: Sealer,
+        keystore: KeyStore,
+        outbox: Outbox,
+    ) -> None:
+        self.db = db
+        self.reader = reader
+        self.membership = membership
+        self.sealer = sealer
+        self.keystore = keystore
+        self.outbox = outbox
+
+    async def write(
+        self,
+        org: Organization,
+        kind: Kind,
+        code: str,
+        fields: dict[str, Any],
+        digest: bytes = ZERO32,
+        ref: str | None = None,
+        idempotency_key: str | None = None,
+        preseal: PreSeal | None = None,
+    ) -> Accepted:
+        """Checks and accepts one record; returns its uid."""
+        self._check_role(org, kind)
+        pid = project_id(code)
+        pid_hex = "0x" + pid.hex()
+        if kind == Kind.PROJECT and ref is None:
+            if self.reader.project_id(code) is not None or self._pending_project(pid_hex):
+                raise ConflictError(f"project {code} is already registered")
+        elif not self._project_known(code, pid_hex):
+            raise NotFoundError(f"project {code} is not registered")
+        if ref is not None:
+            self._check_ref(org, kind, ref, pid_hex)
+        if kind == Kind.GRANT:
+            self._check_registrant(org, pid_hex, code)
+        payload = encode_payload(kind, fields)
+        ref_bytes = bytes.fromhex(ref[2:]) if ref else ZERO32
+        if preseal is not None:
+            uid = preseal.uid
+        else:
+            key = (idempotency_key or "").encode() or hashlib.sha256(
+                json.dumps([code, ref, "0x" + digest.hex(), "0x" + payload.hex()]).encode()
+            ).digest()
+            uid = derive_uid(org.id, kind, (b"k:" if idempotency_key else b"c:") + key)
+        record = Record(uid=uid, kind=kind, project=pid, ref=ref_bytes, digest=digest, payload=payload)
+        seal = self._seal(org, record, preseal)
+        created = await self.outbox.accept(OutboxItem(record=record, seal=seal, org_id=org.id))
+        return Accepted(uid="0x" + uid.hex(), created=created, record=record)
+
+    def _check_role(self, org: Organization, kind: Kind) -> None:
+        needed = REQUIRED_ROLE.get(kind)
+        if org.suspended:
+            raise ForbiddenError(f"organisation {org.name} is suspended")
+        if needed is not None and not (set(org.roles) & needed):
+            raise ForbiddenError(
+                f"{org.name} ({', '.join(org.roles)}) may not issue {kind.name.lower()} records; "
+                f"needs role {' or '.join(sorted(needed))}"
+            )
+
+    def _pending_project(self, pid_hex: str) -> bool:
+        return (
+            self.db.scalar(
+                "SELECT 1 FROM outbox WHERE project = ? AND kind = ? AND state IN ('accepted', 'submitted', 'confirmed')",
+                (pid_hex, int(Kind.PROJECT)),
+            )
+            is not None
+        )
+
+    def _project_known(self, code: str, pid_hex: str) -> bool:
+        return self.reader.project_id(code) is not None or self._pending_project(pid_hex)
+
+    def _check_registrant(self, org: Organization, pid_hex: str, code: str) -> None:
+        issuer = self.db.scalar(
+            f"SELECT issuer FROM chain_records WHERE project = ? AND kind = ? AND ref = ? AND {CANONICAL}",
+            (pid_hex, int(Kind.PROJECT), "0x" + ZERO32.hex()),
+        )
+        if issuer is None:
+            raise ConflictError(f"project {code} is not confirmed on chain yet; grant after it is")
+        if int(issuer) != org.id:
+            raise ForbiddenError(f"only the registering authority of {code} may grant access to it")
+
+    def _check_ref(self, org: Organization, kind: Kind, ref: str, pid_hex: str) -> None:
+        target = self.reader.chain_row(ref)
+        if target is None:
+            if self.db.scalar("SELECT 1 FROM outbox WHERE uid = ? AND state != 'failed'", (ref,)):
+                raise ConflictError(f"record {ref} is not confirmed on chain yet; retry once it is")
+            raise NotFoundError(f"record {ref} does not exist")
+        if target["project"] != pid_hex:
+            raise ConflictError(f"record {ref} belongs to another project")
+        target_kind = Kind(int(target["kind"]))
+        status = self.reader.status(ref, target_kind)
+        pending = self.db.scalar(
+            "SELECT uid FROM outbox WHERE ref = ? AND state IN ('accepted', 'submitted')", (ref,)
+        )
+        if kind in TRANSITIONS:
+            kinds, from_states, _ = TRANSITIONS[kind]
+            if kind == Kind.REVOCATION and int(target["issuer"]) != org.id:
+                raise ForbiddenError(f"only the issuer of {ref} may revoke it")
+            if target_kind not in kinds or status not in from_states:
+                raise ConflictError(
+                    f"cannot {kind.name.lower()} a {target_kind.name.lower()} record in status {status.name.lower()}"
+                )
+            if kind == Kind.REPAIR:
+                self._check_repair_wait(ref, target)
+        else:
+            live = SUPERSEDABLE.get(kind)
+            if live is None or target_kind != kind:
+                raise ConflictError(f"a {kind.name.lower()} record cannot supersede a {target_kind.name.lower()}")
+            if int(target["issuer"]) != org.id:
+                raise ForbiddenError(f"only the issuer of {ref} may supersede it")
+            if status != live:
+                raise ConflictError(f"record {ref} is {status.name.lower()} and can no longer be superseded")
+        if pending is not None:
+            raise ConflictError(f"a change of record {ref} is already pending ({pending})")
+
+    def _check_repair_wait(self, ref: str, target: Any) -> None:
+        from node_api.domain.records import decode_payload
+
+        severity = int(decode_payload(Kind.EVENT, bytes(target["payload"]))["severity"])
+        recorded_at = int(
+            self.db.scalar("SELECT timestamp FROM chain_blocks WHERE hash = ?", (target["block_hash"],)) or 0
+        )
+        import time
+
+        allowed = recorded_at + REPAIR_WAIT.get(severity, 0)
+        if time.time() < allowed:
+            raise ConflictError(
+                f"信用修复 of {ref} is possible only after the minimum publication period "
+                f"(from unix time {allowed})"
+            )
+
+    def _seal(self, org: Organization, record: Record, preseal: PreSeal | None) -> bytes:
+        if preseal is not None:
+            if len(preseal.seal) != 65:
+                raise ValidationError("seal.signature", "must be 65 bytes (r, s, v)")
+            try:
+                signer = self.sealer.signer(record, preseal.seal)
+            except Exception as e:
+                raise ValidationError("seal.signature", "not a valid secp256k1 signature") from e
+            if not self.membership.active_seal_key(org.id, signer):
+                raise ForbiddenError(f"the seal was made by {signer}, not an active seal key of {org.name}")
+            return preseal.seal
+        name = seal_key_name(org.id)
+        if not self.keystore.exists(name):
+            raise ForbiddenError(f"this node holds no seal key for {org.name}; send a pre-signed seal")
+        return self.sealer.seal(record, self.keystore.load(name))
+
+
+def status_name(status: Status) -> str:
+    """API name of a status."""
+    return status.name.lower()

@@ -1,0 +1,148 @@
+"""The FastAPI application: ``create_app()`` wires routes, errors and the node."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from node_api.api.deps import AuthGuard
+from node_api.api.routes import documents, grants, health, projects, records
+from node_api.config import Settings
+from node_api.errors import ProjchainError
+from node_api.node import Node
+
+log = logging.getLogger("projchain.api")
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+               422: "invalid_input", 429: "rate_limited"}  # fmt: skip
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413 before the app reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int, document_limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.document_limit = document_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        limit = self.document_limit if path.startswith(("/v1/documents", "/v1/verify/document")) else self.limit
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _send_json(send, 413, {"error": "payload_too_large", "detail": f"body exceeds {limit} bytes"})
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise ProjchainErrorTooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except ProjchainErrorTooLarge as e:
+            await _send_json(send, 413, {"error": "payload_too_large", "detail": f"body exceeds {e.limit} bytes"})
+
+
+class ProjchainErrorTooLarge(Exception):
+    """Raised inside BodyLimit's receive wrapper."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
+    import json
+
+    raw = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
+    await send({"type": "http.response.body", "body": raw})  # fmt: skip
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{'.'.join(loc) or 'body'}: {msg}")
+    return "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None, node: Node | None = None) -> FastAPI:
+    """The ASGI app; starts its own node unless one is given (tests share one)."""
+    settings = settings or (node.settings if node else Settings())
+    owns_node = node is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owns_node:
+            app.state.node = Node(settings)
+            await app.state.node.start()
+        yield
+        if owns_node:
+            await app.state.node.stop()
+
+    app = FastAPI(
+        title="projchain",
+        version="0.1.0",
+        description="Service node of the investment-project permissioned chain (投资项目审批信息链). "
+        "Errors are JSON {error, detail}; writes answer 202 with the record uid.",
+        lifespan=lifespan,
+    )
+    if node is not None:
+        app.state.node = node
+    app.state.auth_guard = AuthGuard(settings.auth_failures_per_minute)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        request.state.request_id = rid
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": rid})
+            response = JSONResponse(
+                {"error": "internal_error", "detail": f"internal error; request id {rid}"}, status_code=500
+            )
+        response.headers["X-Request-Id"] = rid
+        return response
+
+    @app.exception_handler(ProjchainError)
+    async def projchain_error(request: Request, exc: ProjchainError) -> JSONResponse:
+        return JSONResponse(exc.to_json(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if errors and errors[0].get("type") == "json_invalid":
+            return JSONResponse({"error": "bad_request", "detail": "malformed JSON body"}, status_code=400)
+        return JSONResponse({"error": "invalid_input", "detail": _validation_detail(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code)
+
+    for module in (health, projects, records, grants, documents):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, document_limit=settings.max_document_bytes)
+    return app

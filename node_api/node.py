@@ -1,0 +1,190 @@
+"""The service node: wires settings, chain, keys, pipeline, indexer and stores.
+
+``Node.start`` brings everything up (embedded chain if no RPC URL is set, deploy on
+first start, background tasks); ``Node.stop`` takes it down cleanly. The FastAPI
+app and the CLI both use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+
+from node_api.chain.compiler import load_artifacts
+from node_api.chain.consortium import ConsortiumAdmin, deploy
+from node_api.chain.contracts import Contracts, Deployment
+from node_api.chain.embedded import EmbeddedChain
+from node_api.chain.keystore import KeyStore
+from node_api.chain.pipeline import Outbox, Submitter
+from node_api.chain.rpc import RpcClient
+from node_api.chain.seal import Sealer
+from node_api.config import Settings
+from node_api.errors import ChainError, ConfigurationError
+from node_api.indexer.follower import Indexer
+from node_api.ledger.access import Access
+from node_api.ledger.membership import Membership
+from node_api.ledger.reader import Reader
+from node_api.ledger.writer import Writer
+from node_api.store.database import Database
+from node_api.store.documents import DocumentStore
+
+log = logging.getLogger("projchain.node")
+
+RELAYER_KEY = "relayer"
+DEPLOYER_KEY = "deployer"
+ADMIN_KEYS = ("admin-1", "admin-2", "admin-3")
+
+
+class Node:
+    """One projchain service node."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.keystore = KeyStore(settings.keystore_dir, settings.password)
+        self.db = Database(settings.database_path)
+        self.chain: EmbeddedChain | None = None
+        self.rpc: RpcClient | None = None
+        self.contracts: Contracts | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self._waiters: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
+        self.started_at = time.time()
+
+    # -- lifecycle -------------------------------------------------------------
+    async def start(self, background: bool = True) -> None:
+        """Starts (or connects to) the chain, deploys on first start, starts the pipeline."""
+        try:
+            await self._start(background)
+        except BaseException:
+            if self.chain is not None:
+                await asyncio.to_thread(self.chain.stop)
+            raise
+
+    async def _start(self, background: bool) -> None:
+        s = self.settings
+        if s.rpc_url is None:
+            self.chain = EmbeddedChain(s)
+            await asyncio.to_thread(self.chain.start)
+            url = self.chain.url
+        else:
+            url = s.rpc_url
+        self.rpc = RpcClient(url)
+        artifacts = await asyncio.to_thread(load_artifacts, s.evm_version)
+        deployment = await self._deployment(artifacts)
+        self.contracts = Contracts(artifacts, deployment)
+        self.membership = Membership(self.db)
+        self.reader = Reader(self.db, self.membership)
+        self.sealer = Sealer(deployment.chain_id, deployment.ledger)
+        self.outbox = Outbox(self.db)
+        self.relayer = self.keystore.get_or_create(RELAYER_KEY)
+        self.submitter = Submitter(self.db, self.rpc, self.contracts, self.relayer, s, self.outbox)
+        self.indexer = Indexer(
+            self.db, self.rpc, self.contracts, s.indexer_poll,
+            on_confirmed=self._confirmed, on_rewind=self.submitter.request_resync,
+        )  # fmt: skip
+        self.writer = Writer(self.db, self.reader, self.membership, self.sealer, self.keystore, self.outbox)
+        self.documents = DocumentStore(s.documents_dir, self._document_key())
+        self.access = Access(self.db, self.reader)
+        self.admin = ConsortiumAdmin(self.rpc, self.contracts, deployment.chain_id)
+        # Catch up before serving, so reads reflect the chain from the first request.
+        while await self.indexer.step():
+            pass
+        if background:
+            self.tasks = [
+                asyncio.create_task(self.outbox.run(), name="outbox"),
+                asyncio.create_task(self.submitter.run(), name="submitter"),
+                asyncio.create_task(self.indexer.run(), name="indexer"),
+            ]
+
+    async def stop(self) -> None:
+        """Stops background tasks, the chain (state dumped) and closes stores."""
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self.rpc is not None:
+            await self.rpc.close()
+        if self.chain is not None:
+            await asyncio.to_thread(self.chain.stop)
+        self.db.close()
+
+    async def _deployment(self, artifacts: dict[str, dict[str, object]]) -> Deployment:
+        assert self.rpc is not None
+        path = self.settings.deployment_path
+        if path.exists():
+            deployment = Deployment.load(path)
+            genesis = await self.rpc.block(0)
+            if genesis is None or genesis["hash"] != deployment.genesis_hash:
+                raise ConfigurationError(
+                    f"{path} describes another chain (genesis differs); move the data directory aside"
+                )
+            return deployment
+        if self.settings.env == "production":
+            raise ConfigurationError(f"no deployment at {path}: run `projchain deploy` first")
+        deployer = self.keystore.get_or_create(DEPLOYER_KEY)
+        admins = [self.keystore.get_or_create(k) for k in ADMIN_KEYS]
+        deployment = await deploy(
+            self.rpc, artifacts, deployer, [a.address for a in admins], self.settings.admin_threshold
+        )
+        deployment.save(path)
+        log.info("deployed Consortium %s and ProjectLedger %s", deployment.consortium, deployment.ledger)
+        return deployment
+
+    def _document_key(self) -> bytes:
+        import hashlib
+
+        # The document key is derived from the keystore password: one secret to guard.
+        return hashlib.scrypt(
+            self.settings.password.encode(), salt=b"projchain/documents/v1", n=2**14, r=8, p=1, dklen=32
+        )
+
+    # -- confirmations -----------------------------------------------------------
+    def _confirmed(self, uids: list[str]) -> None:
+        for uid in uids:
+            for f in self._waiters.pop(uid, []):
+                if not f.done():
+                    f.set_result(None)
+
+    async def wait_for(self, uid: str, timeout: float) -> str:
+        """Waits until a record is confirmed or failed; returns its outbox state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.db.scalar("SELECT state FROM outbox WHERE uid = ?", (uid,))
+            if state in ("confirmed", "failed") or (state is None and self.reader.chain_row(uid) is not None):
+                return str(state or "confirmed")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return str(state or "unknown")
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters[uid].append(future)
+            try:
+                await asyncio.wait_for(future, timeout=min(remaining, 0.5))
+            except TimeoutError:
+                pass
+
+    # -- helpers for admin flows -------------------------------------------------
+    def admin_keys(self) -> list[object]:
+        """The admin keys this (development) node holds, threshold first."""
+        return [self.keystore.load(k) for k in ADMIN_KEYS if self.keystore.exists(k)]
+
+    async def chain_status(self) -> dict[str, object]:
+        """Chain id, head and indexer position for /health."""
+        assert self.rpc is not None and self.contracts is not None and self.contracts.deployment is not None
+        try:
+            head = await self.rpc.block_number()
+            reachable = True
+        except ChainError:
+            head, reachable = self.indexer.head, False
+        checkpoint, _ = self.indexer.checkpoint()
+        return {
+            "reachable": reachable,
+            "chain_id": self.contracts.deployment.chain_id,
+            "latest_block": head,
+            "indexed_block": checkpoint,
+            "indexer_lag": max(0, head - checkpoint),
+        }

@@ -1,0 +1,135 @@
+"""Content-addressed document store, encrypted at rest with AES-256-GCM.
+
+A document is addressed by the SHA-256 of its plaintext (what goes on chain), and lives at
+``root/ab/cd/<digest>`` as ``version (1 byte) || nonce (12 bytes) || ciphertext+tag``.
+The digest is the AEAD's associated data, so a valid file copied or renamed under another
+digest fails authentication instead of serving the wrong document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from node_api.errors import NotFoundError, ProjchainError, ValidationError
+
+FORMAT_VERSION = 1
+KEY_SIZE = 32
+_NONCE_SIZE = 12
+_TAG_SIZE = 16
+_OVERHEAD = 1 + _NONCE_SIZE + _TAG_SIZE
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class IntegrityError(ProjchainError):
+    """A stored document failed decryption or its hash check: tampered, corrupt or wrong key."""
+
+    code = "document_corrupt"
+    status = 500
+
+
+def sha256_hex(data: bytes) -> str:
+    """The lowercase hex SHA-256 of `data`: a document's address."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    # A rename or a new entry is durable only once its directory is synced too.
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DocumentStore:
+    """Documents on disk under `root`, encrypted with one 32-byte AES-GCM key."""
+
+    def __init__(self, root: Path, key: bytes) -> None:
+        """Open (without creating yet) the store at `root`; `key` must be 32 bytes."""
+        if not isinstance(key, bytes | bytearray) or len(key) != KEY_SIZE:
+            raise ValueError(f"document key must be {KEY_SIZE} bytes")
+        self._root = Path(root)
+        self._aead = AESGCM(bytes(key))
+
+    def _path(self, digest: str) -> Path:
+        # The strict check is what keeps caller-supplied strings from escaping `root`.
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise ValidationError("digest", "must be 64 lowercase hex characters")
+        return self._root / digest[:2] / digest[2:4] / digest
+
+    def _make_dirs(self, directory: Path) -> None:
+        missing: list[Path] = []
+        d = directory
+        while not d.exists():
+            missing.append(d)
+            d = d.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        for created in missing:
+            _fsync_dir(created.parent)
+
+    def put(self, data: bytes) -> str:
+        """Store `data` (a no-op if already stored) and return its hex SHA-256 digest."""
+        digest = sha256_hex(data)
+        path = self._path(digest)
+        if path.exists():
+            return digest
+        nonce = os.urandom(_NONCE_SIZE)
+        blob = bytes([FORMAT_VERSION]) + nonce + self._aead.encrypt(nonce, data, digest.encode("ascii"))
+        self._make_dirs(path.parent)
+        # Write aside then rename: readers and crashes see either no file or a whole one.
+        # The ".tmp-" prefix can never match a digest, so strays are never served.
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(path.parent)
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        """The plaintext stored under `digest`, authenticated and hash-checked."""
+        path = self._path(digest)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"document {digest} not found") from None
+        if len(blob) < _OVERHEAD or blob[0] != FORMAT_VERSION:
+            raise IntegrityError(f"document {digest} is truncated or of an unknown format")
+        nonce, ciphertext = blob[1 : 1 + _NONCE_SIZE], blob[1 + _NONCE_SIZE :]
+        try:
+            data = self._aead.decrypt(nonce, ciphertext, digest.encode("ascii"))
+        except InvalidTag:
+            raise IntegrityError(f"document {digest} failed authentication") from None
+        # Belt and braces: GCM already binds the digest, but the address must be the content's hash.
+        if not hmac.compare_digest(sha256_hex(data), digest):
+            raise IntegrityError(f"document {digest} does not match its digest")
+        return data
+
+    def exists(self, digest: str) -> bool:
+        """Whether a document is stored under `digest` (not checked for integrity)."""
+        return self._path(digest).is_file()
+
+    def size(self, digest: str) -> int | None:
+        """The plaintext size of the document under `digest`, or None if absent."""
+        try:
+            stored = self._path(digest).stat().st_size
+        except FileNotFoundError:
+            return None
+        if stored < _OVERHEAD:
+            raise IntegrityError(f"document {digest} is truncated")
+        return stored - _OVERHEAD

@@ -1,0 +1,141 @@
+-- projchain node database. Ledger-derived tables (chain_*) are insert-only:
+-- a reorganised or lost block is recorded in chain_orphans, never deleted.
+PRAGMA foreign_keys = ON;
+
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- Organisations this node serves (tenants) and their API tokens (hashed).
+CREATE TABLE IF NOT EXISTS tokens (
+  id INTEGER PRIMARY KEY,
+  org_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at REAL NOT NULL,
+  revoked_at REAL
+);
+
+-- Durable outbox: a row exists before the API answers 202.
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  uid TEXT NOT NULL UNIQUE,
+  org_id INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  seal BLOB NOT NULL,
+  state TEXT NOT NULL,            -- accepted | submitted | confirmed | failed
+  accepted_at REAL NOT NULL,
+  tx_hash TEXT,
+  nonce INTEGER,
+  submitted_at REAL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
+CREATE INDEX IF NOT EXISTS outbox_tx ON outbox(tx_hash);
+
+-- Blocks the indexer has processed (number, hash) and those found orphaned.
+CREATE TABLE IF NOT EXISTS chain_blocks (
+  number INTEGER NOT NULL,
+  hash TEXT NOT NULL PRIMARY KEY,
+  timestamp INTEGER NOT NULL,
+  seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chain_blocks_number ON chain_blocks(number);
+CREATE TABLE IF NOT EXISTS chain_orphans (hash TEXT PRIMARY KEY, detected_at REAL NOT NULL);
+
+-- Every RecordAdded seen, per block it was seen in.
+CREATE TABLE IF NOT EXISTS chain_records (
+  uid TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  issuer INTEGER NOT NULL,
+  sealer TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  seal BLOB NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  tx_hash TEXT NOT NULL,
+  log_index INTEGER NOT NULL,
+  PRIMARY KEY (uid, block_hash)
+);
+CREATE INDEX IF NOT EXISTS chain_records_project ON chain_records(project, block_number, log_index);
+CREATE INDEX IF NOT EXISTS chain_records_ref ON chain_records(ref);
+CREATE INDEX IF NOT EXISTS chain_records_digest ON chain_records(digest);
+
+-- Project codes (the preimage of the on-chain project id).
+CREATE TABLE IF NOT EXISTS chain_projects (project TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE);
+
+CREATE TABLE IF NOT EXISTS chain_status (
+  uid TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  cause TEXT NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  log_index INTEGER NOT NULL,
+  PRIMARY KEY (uid, cause, block_hash)
+);
+
+CREATE TABLE IF NOT EXISTS chain_rejections (
+  uid TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  tx_hash TEXT NOT NULL,
+  PRIMARY KEY (uid, block_hash, tx_hash)
+);
+
+-- Consortium membership as seen on chain (event log, insert-only).
+CREATE TABLE IF NOT EXISTS chain_member_events (
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  log_index INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  args TEXT NOT NULL,
+  PRIMARY KEY (block_hash, log_index)
+);
+
+-- Every digest a record binds (its own digest, and evidence of events).
+CREATE TABLE IF NOT EXISTS chain_record_digests (
+  digest TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  block_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  PRIMARY KEY (digest, uid, block_hash)
+);
+
+-- Documents uploaded through this node (insert-only).
+CREATE TABLE IF NOT EXISTS documents (
+  digest TEXT NOT NULL,
+  org_id INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  uploaded_at REAL NOT NULL,
+  PRIMARY KEY (digest, org_id)
+);
+
+-- Restricted reads (who, what, when, under which grant); insert-only, Merkle-logged.
+CREATE TABLE IF NOT EXISTS access_log (
+  seq INTEGER PRIMARY KEY,
+  at REAL NOT NULL,
+  org_id INTEGER NOT NULL,
+  org_name TEXT NOT NULL,
+  token_id INTEGER,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  project_code TEXT,
+  basis TEXT NOT NULL,
+  leaf_hash TEXT NOT NULL
+);
+
+-- Access-log roots anchored on chain (insert-only).
+CREATE TABLE IF NOT EXISTS access_anchors (
+  tree_size INTEGER PRIMARY KEY,
+  root TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
