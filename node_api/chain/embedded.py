@@ -43,6 +43,7 @@ class EmbeddedChain:
         self.port = port or settings.anvil_port
         self.state_dir = state_dir or settings.chain_dir
         self.process: subprocess.Popen[bytes] | None = None
+        self.adopted = False
 
     @property
     def url(self) -> str:
@@ -72,8 +73,23 @@ class EmbeddedChain:
             "--silent",
         ]  # fmt: skip
 
+    def _answers(self) -> int | None:
+        try:
+            r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2)
+            return int(r.json()["result"], 16) if r.status_code == 200 else None
+        except (httpx.HTTPError, KeyError, ValueError):
+            return None
+
     def start(self, timeout: float = 20.0) -> None:
-        """Starts anvil and waits until it answers."""
+        """Starts anvil and waits until it answers.
+
+        If our chain already answers on the port (a node that crashed left it
+        running), it is adopted instead: the chain outlived the node, as it would
+        in production.
+        """
+        if self._answers() == self.settings.chain_id:
+            self.adopted = True
+            return
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = (self.state_dir / "anvil.log").open("ab")
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=log, start_new_session=True)
@@ -81,18 +97,18 @@ class EmbeddedChain:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ConfigurationError(f"anvil exited with {self.process.returncode}; see {self.state_dir}/anvil.log")
-            try:
-                r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
-                if r.status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if self._answers() is not None:
+                return
             time.sleep(0.1)
         self.stop()
         raise ConfigurationError(f"anvil did not answer on {self.url} within {timeout:.0f} s")
 
     def stop(self) -> None:
         """Stops anvil gracefully (SIGTERM, so it dumps its state)."""
+        if self.adopted:
+            # Stop an adopted chain too: `make run` owns the embedded chain.
+            self._stop_adopted()
+            return
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
@@ -107,3 +123,16 @@ class EmbeddedChain:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    def _stop_adopted(self) -> None:
+        import os
+
+        for pid_dir in Path("/proc").iterdir():
+            if not pid_dir.name.isdigit():
+                continue
+            try:
+                cmd = (pid_dir / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmd and cmd[0].endswith(b"anvil") and str(self.port).encode() in cmd and str(self.state_file).encode() in cmd:
+                os.kill(int(pid_dir.name), signal.SIGTERM)

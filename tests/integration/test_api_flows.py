@@ -1,0 +1,291 @@
+"""The public API end to end against a real node and anvil chain."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from tests.conftest import unique_code
+from tests.support.cluster import NodeProcess
+
+pytestmark = pytest.mark.chain
+
+DIGEST = "0x" + hashlib.sha256(b"approval document").hexdigest()
+
+
+def project_body(project_code: str, **over: Any) -> dict[str, Any]:
+    body = {
+        "code": project_code,
+        "name": "庄浪县测试道路改造工程",
+        "owner_uscc": "91620825MA72BT6H8M",
+        "project_type": "approval",
+        "region_code": "620825",
+        "industry_code": "48",
+        "total_investment": "12500000.50",
+    }
+    body.update(over)
+    return body
+
+
+def approval_body(**over: Any) -> dict[str, Any]:
+    body = {
+        "stage": 1,
+        "item": "项目审批",
+        "decision": "approved",
+        "document_digest": DIGEST,
+        "document_no": "庄发改发〔2026〕101号",
+        "issued_at": "2026-05-01",
+    }
+    body.update(over)
+    return body
+
+
+def register(node: NodeProcess, code: str, org: str = "fgj") -> str:
+    with node.client(org) as c:
+        r = c.post("/v1/projects?wait=true", json=project_body(code))
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "confirmed"
+    return str(r.json()["uid"])
+
+
+def test_register_approve_and_read_history_with_tx_hashes(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(item="用地预审与选址意见书"))
+        assert r.status_code == 200, r.text
+        history = c.get(f"/v1/projects/{code}/history").json()["records"]
+    assert [h["kind"] for h in history] == ["project", "approval"]
+    approval = history[1]
+    assert approval["state"] == "confirmed"
+    assert approval["tx_hash"].startswith("0x") and len(approval["tx_hash"]) == 66
+    assert approval["block_number"] >= history[0]["block_number"]
+    assert approval["issuer"]["name"] == "庄浪县自然资源局"
+    assert approval["digest"] == DIGEST
+    assert approval["fields"]["decision"] == "approved"
+    summary = node.client().get(f"/v1/projects/{code}").json()
+    assert summary["stages"]["1"]["status"] == "approved"
+    assert "total_investment" not in summary  # public view
+
+
+def test_write_answers_202_then_record_becomes_confirmed(node: NodeProcess, code: str) -> None:
+    with node.client("fgj") as c:
+        r = c.post("/v1/projects", json=project_body(code))
+        assert r.status_code == 202
+        uid = r.json()["uid"]
+        for _ in range(100):
+            rec = c.get(f"/v1/records/{uid}").json()
+            if rec["state"] == "confirmed":
+                break
+            import time
+
+            time.sleep(0.1)
+    assert rec["state"] == "confirmed"
+    assert rec["status"] == "active"
+
+
+def test_retry_with_same_idempotency_key_gives_same_uid(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("fgj") as c:
+        headers = {"Idempotency-Key": "batch-7-line-3"}
+        a = c.post(f"/v1/projects/{code}/approvals", json=approval_body(), headers=headers)
+        b = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(), headers=headers)
+        history = c.get(f"/v1/projects/{code}/history").json()["records"]
+    assert a.json()["uid"] == b.json()["uid"]
+    assert b.json()["duplicate"] is True
+    assert sum(1 for h in history if h["kind"] == "approval") == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("owner_uscc", "91350100M000100Y4Z", "check character should be 3"),
+        ("owner_uscc", "91620825MA72BT6H8", "18 characters"),
+        ("code", "2026-620825-48-01-12345", "code"),
+        ("region_code", "629999", "region_code"),
+        ("project_type", "lottery", "project_type"),
+        ("total_investment", "-5", "total_investment"),
+    ],
+)
+def test_bad_project_fields_get_422_naming_the_field(node: NodeProcess, field: str, value: str, needle: str) -> None:
+    code = unique_code()
+    with node.client("fgj") as c:
+        r = c.post("/v1/projects", json=project_body(code, **{field: value}))
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["error"] == "invalid_input"
+        assert needle in body["detail"]
+        # Nothing was written.
+        assert c.get(f"/v1/projects/{code}").status_code in (404, 422)
+
+
+def test_malformed_json_gets_400(node: NodeProcess) -> None:
+    with node.client("fgj") as c:
+        r = c.post("/v1/projects", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"] == "bad_request"
+
+
+def test_bank_writing_an_approval_gets_403(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("bank") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=approval_body())
+    assert r.status_code == 403
+    assert "approval_authority" in r.json()["detail"]
+
+
+def test_supervisor_approving_gets_403(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("scjgj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=approval_body())
+    assert r.status_code == 403
+
+
+def test_unknown_project_gets_404(node: NodeProcess) -> None:
+    code = unique_code()
+    with node.client("fgj") as c:
+        assert c.post(f"/v1/projects/{code}/approvals", json=approval_body()).status_code == 404
+        assert c.get(f"/v1/projects/{code}").status_code == 404
+
+
+def test_missing_or_wrong_token_gets_401(node: NodeProcess, code: str) -> None:
+    r = node.client().post("/v1/projects", json=project_body(code))
+    assert r.status_code == 401
+    with node.client() as c:
+        r = c.post("/v1/projects", json=project_body(code), headers={"Authorization": "Bearer pc_nope"})
+    assert r.status_code == 401
+    assert r.json()["error"] == "unauthenticated"
+
+
+def test_registering_a_code_twice_gets_409(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("zrzyj") as c:
+        r = c.post("/v1/projects", json=project_body(code, name="另一个名字"))
+    assert r.status_code == 409
+
+
+def test_revoke_then_revoke_again_is_an_illegal_change(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("fgj") as c:
+        uid = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body()).json()["uid"]
+        r = c.post(f"/v1/records/{uid}/revoke?wait=true", json={"reason": "批复文件有误"})
+        assert r.status_code == 200, r.text
+        assert c.get(f"/v1/records/{uid}").json()["status"] == "revoked"
+        again = c.post(f"/v1/records/{uid}/revoke", json={"reason": "again"})
+        assert again.status_code == 409
+        resolve = c.post(f"/v1/records/{uid}/fulfil", json={"reason": "not a commitment"})
+        assert resolve.status_code == 409
+
+
+def test_only_the_issuer_revokes_its_approval(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("fgj") as c:
+        uid = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body()).json()["uid"]
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/records/{uid}/revoke", json={"reason": "not ours"})
+    assert r.status_code == 403
+
+
+def test_supersede_keeps_history_and_marks_old_superseded(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("fgj") as c:
+        old = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body()).json()["uid"]
+        r = c.post(
+            f"/v1/records/{old}/supersede?wait=true",
+            json={"reason": "更正文号", "replacement": approval_body(document_no="庄发改发〔2026〕102号")},
+        )
+        assert r.status_code == 200, r.text
+        new = r.json()["uid"]
+        assert c.get(f"/v1/records/{old}").json()["status"] == "superseded"
+        rec = c.get(f"/v1/records/{new}").json()
+    assert rec["ref"] == old
+    assert rec["fields"]["note"] == "更正文号"
+
+
+def test_event_lifecycle_objection_rejected_then_resolved(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    event = {
+        "category": "质量安全",
+        "severity": "serious",
+        "description_digest": DIGEST,
+        "evidence_digests": ["0x" + "11" * 32],
+        "occurred_at": "2026-07-01",
+    }
+    with node.client("scjgj") as c:
+        uid = c.post(f"/v1/projects/{code}/events?wait=true", json=event).json()["uid"]
+        assert c.post(f"/v1/records/{uid}/object?wait=true", json={"reason": "业主提出异议"}).status_code == 200
+        assert c.get(f"/v1/records/{uid}").json()["status"] == "objected"
+        assert c.post(f"/v1/records/{uid}/reject-objection?wait=true", json={"reason": "异议不成立"}).status_code == 200
+        assert c.post(f"/v1/records/{uid}/resolve?wait=true", json={"reason": "已整改"}).status_code == 200
+        # A serious event may be repaired only after a year of publication.
+        r = c.post(f"/v1/records/{uid}/repair", json={"reason": "申请信用修复"})
+        assert r.status_code == 409
+        assert "信用修复" in r.json()["detail"]
+        rec = c.get(f"/v1/records/{uid}").json()
+    assert rec["status"] == "resolved"
+    assert [s["status"] for s in rec["status_changes"]] == ["objected", "open", "resolved"]
+    assert rec["fields"]["publish_until"] == "2029-06-30"
+
+
+def test_bank_reads_only_with_a_grant(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    with node.client("bank") as bank:
+        denied = bank.get(f"/v1/projects/{code}/history")
+        assert denied.status_code == 403
+        assert "项目" not in denied.text and "测试道路" not in denied.text
+        public = bank.get(f"/v1/projects/{code}").json()
+        assert "total_investment" not in public
+    with node.client("fgj") as c:
+        grant = c.post(
+            f"/v1/projects/{code}/grants?wait=true",
+            json={"grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2030-01-01T00:00:00Z",
+                  "authorisation_digest": DIGEST},
+        )  # fmt: skip
+        assert grant.status_code == 200, grant.text
+    with node.client("bank") as bank:
+        assert bank.get(f"/v1/projects/{code}/history").status_code == 200
+        assert bank.get(f"/v1/projects/{code}").json()["total_investment"] == "12500000.50"
+    with node.client("fgj") as c:
+        r = c.delete(f"/v1/projects/{code}/grants/{grant.json()['uid']}?wait=true")
+        assert r.status_code == 200, r.text
+    with node.client("bank") as bank:
+        assert bank.get(f"/v1/projects/{code}/history").status_code == 403
+
+
+def test_document_upload_download_and_public_verification(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    content = "庄浪县发展和改革局关于测试项目的批复".encode() + code.encode()
+    with node.client("fgj") as c:
+        up = c.post("/v1/documents", content=content, headers={"Content-Type": "text/plain"})
+        assert up.status_code == 201
+        digest = up.json()["digest"]
+        assert digest == "0x" + hashlib.sha256(content).hexdigest()
+        before = node.client().post("/v1/verify/document", content=content).json()
+        assert before["on_chain"] is False
+        c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(document_digest=digest))
+        assert c.get(f"/v1/documents/{digest}").content == content
+    after = node.client().post("/v1/verify/document", json={"digest": digest}).json()
+    assert after["on_chain"] is True
+    assert after["records"][0]["project_code"] == code
+    with node.client("bank") as bank:
+        assert bank.get(f"/v1/documents/{digest}").status_code == 403
+
+
+def test_oversized_body_gets_413(node: NodeProcess) -> None:
+    with node.client("fgj") as c:
+        r = c.post("/v1/projects", content=b"{" + b" " * 2_000_000 + b"}", headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"] == "payload_too_large"
+
+
+def test_health_reports_chain_contracts_and_lag(node: NodeProcess) -> None:
+    h = node.client().get("/health").json()
+    assert h["chain"]["chain_id"] == 620825
+    assert h["chain"]["latest_block"] >= h["chain"]["indexed_block"] > 0
+    assert h["contracts"]["ledger"].startswith("0x")
+
+
+def test_openapi_is_served(node: NodeProcess) -> None:
+    spec = node.client().get("/openapi.json").json()
+    assert "/v1/projects/{code}/approvals" in spec["paths"]
