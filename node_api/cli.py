@@ -34,7 +34,9 @@ def _run(args: argparse.Namespace) -> int:
         node = Node(settings)
         await node.start()
         app = create_app(settings, node=node)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+        )
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
         while not server.started:
@@ -92,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="projchain", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run", help="start the node (embedded chain unless PROJCHAIN_RPC_URL is set)")
-    run.add_argument("--demo", action="store_true", help="load 庄浪县 demo organisations, tokens and projects")
+    run.add_argument(
+        "--demo", action="store_true", help="load 庄浪县 demo organisations, tokens and projects"
+    )
     run.add_argument("--host")
     run.add_argument("--port", type=int)
     tok = sub.add_parser("token", help="API tokens (stored hashed; shown once)")

@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from node_api import metrics
 from node_api.api.deps import AuthGuard
-from node_api.api.routes import documents, grants, health, projects, records
+from node_api.api.routes import audit, batch, documents, grants, health, peer, projects, qr, records
+from node_api.api.routes import metrics as metrics_route
 from node_api.config import Settings
 from node_api.errors import ProjchainError
 from node_api.node import Node
@@ -40,10 +42,14 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        limit = self.document_limit if path.startswith(("/v1/documents", "/v1/verify/document")) else self.limit
+        limit = (
+            self.document_limit if path.startswith(("/v1/documents", "/v1/verify/document")) else self.limit
+        )
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _send_json(send, 413, {"error": "payload_too_large", "detail": f"body exceeds {limit} bytes"})
+                await _send_json(
+                    send, 413, {"error": "payload_too_large", "detail": f"body exceeds {limit} bytes"}
+                )
                 return
         seen = 0
 
@@ -59,7 +65,9 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except ProjchainErrorTooLarge as e:
-            await _send_json(send, 413, {"error": "payload_too_large", "detail": f"body exceeds {e.limit} bytes"})
+            await _send_json(
+                send, 413, {"error": "payload_too_large", "detail": f"body exceeds {e.limit} bytes"}
+            )
 
 
 class ProjchainErrorTooLarge(Exception):
@@ -73,8 +81,13 @@ async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
     import json
 
     raw = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": raw})  # fmt: skip
 
 
@@ -142,7 +155,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         code = _HTTP_CODES.get(exc.status_code, "error")
         return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code)
 
-    for module in (health, projects, records, grants, documents):
+    for module in (health, metrics_route, projects, batch, records, grants, documents, qr, audit, peer):
         app.include_router(module.router)
+    metrics.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, document_limit=settings.max_document_bytes)
     return app

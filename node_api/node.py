@@ -29,6 +29,7 @@ from node_api.ledger.reader import Reader
 from node_api.ledger.writer import Writer
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore
+from node_api.verify.accesslog import AccessLogAnchorer
 
 log = logging.getLogger("projchain.node")
 
@@ -87,6 +88,7 @@ class Node:
         self.writer = Writer(self.db, self.reader, self.membership, self.sealer, self.keystore, self.outbox)
         self.documents = DocumentStore(s.documents_dir, self._document_key())
         self.access = Access(self.db, self.reader)
+        self.anchorer = AccessLogAnchorer(self)
         self.admin = ConsortiumAdmin(self.rpc, self.contracts, deployment.chain_id)
         # Catch up before serving, so reads reflect the chain from the first request.
         while await self.indexer.step():
@@ -96,6 +98,7 @@ class Node:
                 asyncio.create_task(self.outbox.run(), name="outbox"),
                 asyncio.create_task(self.submitter.run(), name="submitter"),
                 asyncio.create_task(self.indexer.run(), name="indexer"),
+                asyncio.create_task(self.anchorer.run(), name="anchorer"),
             ]
 
     async def stop(self) -> None:

@@ -21,5 +21,7 @@ def create_token(db: Database, org_id: int, name: str) -> str:
 
 def revoke_token(db: Database, token_id: int) -> bool:
     """Revokes a token by id (the row stays, marked revoked)."""
-    cur = db.conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), token_id))
+    cur = db.conn.execute(
+        "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), token_id)
+    )
     return cur.rowcount == 1

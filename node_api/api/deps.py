@@ -63,7 +63,9 @@ def optional_org(request: Request, node: NodeDep) -> Organization | None:
         guard.fail(client)
         raise AuthenticationError("Authorization must be 'Bearer <token>'")
     digest = hash_token(token.strip())
-    row = node.db.one("SELECT org_id, token_hash FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,))
+    row = node.db.one(
+        "SELECT org_id, token_hash FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)
+    )
     # The lookup is by hash; the comparison is constant-time as well, for good measure.
     if row is None or not hmac.compare_digest(row["token_hash"], digest):
         guard.fail(client)

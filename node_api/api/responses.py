@@ -25,4 +25,6 @@ async def accepted(node: Node, result: WriterAccepted, wait: bool) -> Response:
         state = current if current in ("confirmed", "failed") else "pending"
     body = Accepted(uid=result.uid, state=state, duplicate=not result.created, error=error)  # type: ignore[arg-type]
     status = 202 if state == "pending" else (200 if state == "confirmed" else 409)
-    return JSONResponse(body.model_dump(), status_code=status, headers={"Location": f"/v1/records/{result.uid}"})
+    return JSONResponse(
+        body.model_dump(), status_code=status, headers={"Location": f"/v1/records/{result.uid}"}
+    )

@@ -98,7 +98,9 @@ class EventIn(Strict):
 class CommitmentIn(Strict):
     """Record a credit commitment (信用承诺) made by the project owner."""
 
-    commitment_type: Literal["approval_substitute", "deficiency_acceptance", "self_discipline", "credit_repair"]
+    commitment_type: Literal[
+        "approval_substitute", "deficiency_acceptance", "self_discipline", "credit_repair"
+    ]
     content_digest: Digest
     due_date: dt.date
     summary: Annotated[str, Field(max_length=500)] = ""

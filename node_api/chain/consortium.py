@@ -73,7 +73,9 @@ class ConsortiumAdmin:
         proposal_id = self._proposal_id(receipt)
         for admin in admins[1:]:
             data = self.contracts.consortium.encode_abi("confirm", [proposal_id])
-            receipt = await send_and_wait(self.rpc, admin, self.chain_id, data, to=address, contracts=self.contracts)
+            receipt = await send_and_wait(
+                self.rpc, admin, self.chain_id, data, to=address, contracts=self.contracts
+            )
         return receipt
 
     def _proposal_id(self, receipt: dict[str, Any]) -> int:
@@ -87,7 +89,9 @@ class ConsortiumAdmin:
         self, admins: list[LocalAccount], name: str, uscc: str, roles: list[str], seal_key: str, relayer: str
     ) -> int:
         """Admits an organisation; returns its on-chain id."""
-        receipt = await self.execute(admins, "admitOrganization", name, uscc, roles_to_bits(roles), seal_key, relayer)
+        receipt = await self.execute(
+            admins, "admitOrganization", name, uscc, roles_to_bits(roles), seal_key, relayer
+        )
         for log in receipt["logs"]:
             decoded = self.contracts.decode_log(log)
             if decoded and decoded[0] == "OrganizationAdmitted":

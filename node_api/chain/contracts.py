@@ -178,7 +178,9 @@ def _as_web3_log(log: dict[str, Any]) -> dict[str, Any]:
         "address": to_checksum_address(log["address"]),
         "topics": [HexBytes(t) for t in log["topics"]],
         "data": HexBytes(log["data"]),
-        "blockNumber": int(log["blockNumber"], 16) if isinstance(log["blockNumber"], str) else log["blockNumber"],
+        "blockNumber": int(log["blockNumber"], 16)
+        if isinstance(log["blockNumber"], str)
+        else log["blockNumber"],
         "transactionHash": HexBytes(log["transactionHash"]),
         "transactionIndex": 0,
         "blockHash": HexBytes(log["blockHash"]),

@@ -75,7 +75,9 @@ class EmbeddedChain:
 
     def _answers(self) -> int | None:
         try:
-            r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2)
+            r = httpx.post(
+                self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
+            )
             return int(r.json()["result"], 16) if r.status_code == 200 else None
         except (httpx.HTTPError, KeyError, ValueError):
             return None
@@ -96,7 +98,9 @@ class EmbeddedChain:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ConfigurationError(f"anvil exited with {self.process.returncode}; see {self.state_dir}/anvil.log")
+                raise ConfigurationError(
+                    f"anvil exited with {self.process.returncode}; see {self.state_dir}/anvil.log"
+                )
             if self._answers() is not None:
                 return
             time.sleep(0.1)
@@ -134,5 +138,10 @@ class EmbeddedChain:
                 cmd = (pid_dir / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if cmd and cmd[0].endswith(b"anvil") and str(self.port).encode() in cmd and str(self.state_file).encode() in cmd:
+            if (
+                cmd
+                and cmd[0].endswith(b"anvil")
+                and str(self.port).encode() in cmd
+                and str(self.state_file).encode() in cmd
+            ):
                 os.kill(int(pid_dir.name), signal.SIGTERM)

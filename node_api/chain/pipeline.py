@@ -276,7 +276,9 @@ class Submitter:
                     if int(receipt["status"], 16) != 1:
                         self._requeue_reverted(tx_hash)
                 elif now - self.inflight.get(tx_hash, now) > self.settings.resubmit_after:
-                    log.warning("submitter: %s has no receipt after %.0f s", tx_hash, self.settings.resubmit_after)
+                    log.warning(
+                        "submitter: %s has no receipt after %.0f s", tx_hash, self.settings.resubmit_after
+                    )
                     self._resync = True
 
     def _requeue_reverted(self, tx_hash: str) -> None:

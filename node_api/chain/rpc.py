@@ -50,7 +50,9 @@ class RpcClient:
         if not calls:
             return []
         first = next(self._ids)
-        body = [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+        body = [
+            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
+        ]
         for _ in range(len(calls) - 1):
             next(self._ids)
         replies = await self._post(body)

@@ -52,7 +52,13 @@ class Sealer:
         self.domain_separator = keccak(
             abi_encode(
                 ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-                [_DOMAIN_TYPEHASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION), chain_id, self.ledger],
+                [
+                    _DOMAIN_TYPEHASH,
+                    keccak(text=DOMAIN_NAME),
+                    keccak(text=DOMAIN_VERSION),
+                    chain_id,
+                    self.ledger,
+                ],
             )
         )
 

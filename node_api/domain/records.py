@@ -117,7 +117,12 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
         ("evidence", "bytes32[]"),
         ("note", "string"),
     ),
-    Kind.COMMITMENT: (("commitment_type", "uint8"), ("due_at", "uint64"), ("summary", "string"), ("note", "string")),
+    Kind.COMMITMENT: (
+        ("commitment_type", "uint8"),
+        ("due_at", "uint64"),
+        ("summary", "string"),
+        ("note", "string"),
+    ),
     Kind.GRANT: (("grantee", "uint32"), ("scope", "uint8"), ("expires_at", "uint64")),
     Kind.ANCHOR: (("tree_size", "uint64"),),
 }

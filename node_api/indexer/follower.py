@@ -122,14 +122,26 @@ class Indexer:
                 if decoded is None:
                     continue
                 name, args = decoded
-                where = (int(lg["blockNumber"], 16), lg["blockHash"], lg["transactionHash"], int(lg["logIndex"], 16))
+                where = (
+                    int(lg["blockNumber"], 16),
+                    lg["blockHash"],
+                    lg["transactionHash"],
+                    int(lg["logIndex"], 16),
+                )
                 if name == "RecordAdded":
                     confirmed.append(self._record_added(conn, args, where))
                 elif name == "StatusChanged":
                     conn.execute(
                         "INSERT OR IGNORE INTO chain_status(uid, status, cause, block_number, block_hash, log_index)"
                         " VALUES(?,?,?,?,?,?)",
-                        (_hex(args["uid"]), int(args["status"]), _hex(args["cause"]), where[0], where[1], where[3]),
+                        (
+                            _hex(args["uid"]),
+                            int(args["status"]),
+                            _hex(args["cause"]),
+                            where[0],
+                            where[1],
+                            where[3],
+                        ),
                     )
                 elif name == "RecordRejected":
                     self._record_rejected(conn, args, where)
@@ -192,9 +204,15 @@ class Indexer:
         base_number, base_hash = self.deployment.block - 1, None
         for i in range(0, len(stored), 100):
             chunk = stored[i : i + 100]
-            headers = await self.rpc.batch([("eth_getBlockByNumber", [hex(r["number"]), False]) for r in chunk])
+            headers = await self.rpc.batch(
+                [("eth_getBlockByNumber", [hex(r["number"]), False]) for r in chunk]
+            )
             match = next(
-                (r for r, h in zip(chunk, headers, strict=True) if isinstance(h, dict) and h["hash"] == r["hash"]),
+                (
+                    r
+                    for r, h in zip(chunk, headers, strict=True)
+                    if isinstance(h, dict) and h["hash"] == r["hash"]
+                ),
                 None,
             )
             if match is not None:

@@ -16,7 +16,12 @@ from node_api.store.database import CANONICAL, Database
 _DECISION_NAMES = {0: "approved", 1: "approved_on_commitment", 2: "accepted_with_deficiencies", 3: "rejected"}
 _SEVERITY_NAMES = {1: "slight", 2: "general", 3: "serious"}
 _PROJECT_TYPE_NAMES = {1: "approval", 2: "ratification", 3: "filing"}
-_COMMITMENT_NAMES = {1: "approval_substitute", 2: "deficiency_acceptance", 3: "self_discipline", 4: "credit_repair"}
+_COMMITMENT_NAMES = {
+    1: "approval_substitute",
+    2: "deficiency_acceptance",
+    3: "self_discipline",
+    4: "credit_repair",
+}
 _SCOPE_NAMES = {1: "documents", 2: "restricted_fields", 3: "all"}
 _DATE_FIELDS = {"issued_at", "valid_until", "occurred_at", "publish_until", "due_at", "expires_at"}
 
@@ -159,7 +164,8 @@ class Reader:
             seen.add(r["uid"])
             out.append(self._view(r, "confirmed", None))
         for r in self.db.all(
-            "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq", (project,)
+            "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq",
+            (project,),
         ):
             if r["uid"] not in seen:
                 out.append(self._view(r, "pending", None))
@@ -172,7 +178,8 @@ class Reader:
             return None
         records = [r for r in self.project_records(pid) if r["state"] == "confirmed"]
         registration = next(
-            (r for r in reversed(records) if r["kind"] == "project" and r["status"] in ("active", "revoked")), None
+            (r for r in reversed(records) if r["kind"] == "project" and r["status"] in ("active", "revoked")),
+            None,
         )
         if registration is None:
             return None

@@ -171,7 +171,9 @@ class Writer:
         else:
             live = SUPERSEDABLE.get(kind)
             if live is None or target_kind != kind:
-                raise ConflictError(f"a {kind.name.lower()} record cannot supersede a {target_kind.name.lower()}")
+                raise ConflictError(
+                    f"a {kind.name.lower()} record cannot supersede a {target_kind.name.lower()}"
+                )
             if int(target["issuer"]) != org.id:
                 raise ForbiddenError(f"only the issuer of {ref} may supersede it")
             if status != live:

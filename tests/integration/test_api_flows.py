@@ -53,7 +53,9 @@ def register(node: NodeProcess, code: str, org: str = "fgj") -> str:
 def test_register_approve_and_read_history_with_tx_hashes(node: NodeProcess, code: str) -> None:
     register(node, code)
     with node.client("zrzyj") as c:
-        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(item="用地预审与选址意见书"))
+        r = c.post(
+            f"/v1/projects/{code}/approvals?wait=true", json=approval_body(item="用地预审与选址意见书")
+        )
         assert r.status_code == 200, r.text
         history = c.get(f"/v1/projects/{code}/history").json()["records"]
     assert [h["kind"] for h in history] == ["project", "approval"]
@@ -108,7 +110,9 @@ def test_retry_with_same_idempotency_key_gives_same_uid(node: NodeProcess, code:
         ("total_investment", "-5", "total_investment"),
     ],
 )
-def test_bad_project_fields_get_422_naming_the_field(node: NodeProcess, field: str, value: str, needle: str) -> None:
+def test_bad_project_fields_get_422_naming_the_field(
+    node: NodeProcess, field: str, value: str, needle: str
+) -> None:
     code = unique_code()
     with node.client("fgj") as c:
         r = c.post("/v1/projects", json=project_body(code, **{field: value}))
@@ -214,9 +218,14 @@ def test_event_lifecycle_objection_rejected_then_resolved(node: NodeProcess, cod
     }
     with node.client("scjgj") as c:
         uid = c.post(f"/v1/projects/{code}/events?wait=true", json=event).json()["uid"]
-        assert c.post(f"/v1/records/{uid}/object?wait=true", json={"reason": "业主提出异议"}).status_code == 200
+        assert (
+            c.post(f"/v1/records/{uid}/object?wait=true", json={"reason": "业主提出异议"}).status_code == 200
+        )
         assert c.get(f"/v1/records/{uid}").json()["status"] == "objected"
-        assert c.post(f"/v1/records/{uid}/reject-objection?wait=true", json={"reason": "异议不成立"}).status_code == 200
+        assert (
+            c.post(f"/v1/records/{uid}/reject-objection?wait=true", json={"reason": "异议不成立"}).status_code
+            == 200
+        )
         assert c.post(f"/v1/records/{uid}/resolve?wait=true", json={"reason": "已整改"}).status_code == 200
         # A serious event may be repaired only after a year of publication.
         r = c.post(f"/v1/records/{uid}/repair", json={"reason": "申请信用修复"})
@@ -274,7 +283,11 @@ def test_document_upload_download_and_public_verification(node: NodeProcess, cod
 
 def test_oversized_body_gets_413(node: NodeProcess) -> None:
     with node.client("fgj") as c:
-        r = c.post("/v1/projects", content=b"{" + b" " * 2_000_000 + b"}", headers={"Content-Type": "application/json"})
+        r = c.post(
+            "/v1/projects",
+            content=b"{" + b" " * 2_000_000 + b"}",
+            headers={"Content-Type": "application/json"},
+        )
     assert r.status_code == 413
     assert r.json()["error"] == "payload_too_large"
 

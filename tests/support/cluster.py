@@ -32,7 +32,9 @@ def free_port() -> int:
 class NodeProcess:
     """One node (and its embedded anvil) as a child process."""
 
-    def __init__(self, data_dir: Path, anvil_port: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, anvil_port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.anvil_port = anvil_port or free_port()

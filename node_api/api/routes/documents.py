@@ -76,7 +76,7 @@ async def verify_document(request: Request, node: NodeDep) -> dict[str, Any]:
             raise BadRequestError('send the file as the body, or JSON {"digest": "0x…64 hex"}') from e
     else:
         if not data:
-            raise BadRequestError("empty body: send the file, or JSON {\"digest\": …}")
+            raise BadRequestError('empty body: send the file, or JSON {"digest": …}')
         digest = "0x" + sha256_hex(data)
     rows = node.db.all(
         f"SELECT r.uid, r.kind, r.block_number, r.tx_hash, d.role, p.code FROM chain_record_digests d "

@@ -20,7 +20,12 @@ GrantId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="uid o
 
 @router.post("/{code}/grants", status_code=202, response_model=Accepted, responses=ERRORS)
 async def grant_access(
-    code: CodePath, body: GrantIn, org: CurrentOrg, node: NodeDep, wait: Wait = False, idempotency_key: IdemKey = None
+    code: CodePath,
+    body: GrantIn,
+    org: CurrentOrg,
+    node: NodeDep,
+    wait: Wait = False,
+    idempotency_key: IdemKey = None,
 ) -> Response:
     """Authorise an organisation to read restricted data of the project until ``expires_at``."""
     code = checked_code(code)
@@ -40,7 +45,9 @@ async def grant_access(
 
 
 @router.delete("/{code}/grants/{grant_id}", status_code=202, response_model=Accepted, responses=ERRORS)
-async def revoke_grant(code: CodePath, grant_id: GrantId, org: CurrentOrg, node: NodeDep, wait: Wait = False) -> Response:
+async def revoke_grant(
+    code: CodePath, grant_id: GrantId, org: CurrentOrg, node: NodeDep, wait: Wait = False
+) -> Response:
     """Revoke a grant; it stops working as soon as the revocation is on chain."""
     code = checked_code(code)
     grant_id = grant_id.lower()

@@ -18,8 +18,7 @@ async def health(node: NodeDep) -> JSONResponse:
     assert node.contracts is not None and node.contracts.deployment is not None
     chain = await node.chain_status()
     depth = {
-        r["state"]: r["n"]
-        for r in node.db.all("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+        r["state"]: r["n"] for r in node.db.all("SELECT state, count(*) AS n FROM outbox GROUP BY state")
     }
     d = node.contracts.deployment
     body: dict[str, Any] = {

@@ -64,7 +64,12 @@ def _code_of(node: Any, project: str) -> str:
 
 @router.post("/{uid}/supersede", status_code=202, response_model=Accepted, responses=ERRORS)
 async def supersede(
-    uid: Uid, body: SupersedeIn, org: CurrentOrg, node: NodeDep, wait: Wait = False, idempotency_key: IdemKey = None
+    uid: Uid,
+    body: SupersedeIn,
+    org: CurrentOrg,
+    node: NodeDep,
+    wait: Wait = False,
+    idempotency_key: IdemKey = None,
 ) -> Response:
     """Replace a record by a corrected one of the same kind; the old one becomes superseded."""
     uid = uid.lower()
