@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     state_interval: int = 2  # anvil dumps its state every N seconds
     evm_version: str = "shanghai"  # the floor that Besu and ganache both run
 
+    # A node joining an existing chain reads the consortium's deployment from here.
+    deployment_file: Path | None = None
+    # Other nodes of the consortium to fetch granted documents from.
+    peers: list[str] = Field(default_factory=list)
+
     # HTTP gateway.
     host: str = "127.0.0.1"
     port: int = 8000

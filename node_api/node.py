@@ -119,6 +119,8 @@ class Node:
     async def _deployment(self, artifacts: dict[str, dict[str, object]]) -> Deployment:
         assert self.rpc is not None
         path = self.settings.deployment_path
+        if not path.exists() and self.settings.deployment_file is not None:
+            Deployment.load(self.settings.deployment_file).save(path)
         if path.exists():
             deployment = Deployment.load(path)
             genesis = await self.rpc.block(0)
@@ -127,8 +129,11 @@ class Node:
                     f"{path} describes another chain (genesis differs); move the data directory aside"
                 )
             return deployment
-        if self.settings.env == "production":
-            raise ConfigurationError(f"no deployment at {path}: run `projchain deploy` first")
+        if self.settings.rpc_url is not None:
+            # Only the embedded chain is deployed automatically; a shared chain has one deployment.
+            raise ConfigurationError(
+                f"no deployment at {path}: set PROJCHAIN_DEPLOYMENT_FILE to the consortium's deployment file"
+            )
         deployer = self.keystore.get_or_create(DEPLOYER_KEY)
         admins = [self.keystore.get_or_create(k) for k in ADMIN_KEYS]
         deployment = await deploy(

@@ -139,3 +139,6 @@ CREATE TABLE IF NOT EXISTS access_anchors (
   uid TEXT NOT NULL,
   created_at REAL NOT NULL
 );
+
+-- Nonces of signed node-to-node requests already served (replay protection).
+CREATE TABLE IF NOT EXISTS peer_nonces (nonce TEXT PRIMARY KEY, org_id INTEGER NOT NULL, at REAL NOT NULL);

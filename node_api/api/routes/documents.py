@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from node_api.api.deps import CurrentOrg, NodeDep
 from node_api.api.routes.projects import ERRORS
 from node_api.api.schemas import DigestIn
-from node_api.errors import BadRequestError, ForbiddenError, NotFoundError, PayloadTooLargeError
+from node_api.errors import BadRequestError, ChainError, ForbiddenError, NotFoundError, PayloadTooLargeError
 from node_api.store.database import CANONICAL
 from node_api.store.documents import sha256_hex
 
@@ -56,13 +56,41 @@ async def download_document(digest: DigestPath, org: CurrentOrg, node: NodeDep) 
     if decision is None:
         raise ForbiddenError(f"{org.name} is not authorised to read document {digest}")
     basis, code = decision
-    if not node.documents.exists(digest[2:]):
-        raise NotFoundError(f"document {digest} is not stored on this node")
-    data = node.documents.get(digest[2:])
+    if node.documents.exists(digest[2:]):
+        data = node.documents.get(digest[2:])
+    else:
+        data = await _from_peers(node, org, digest)
     node.access.log(org, "document.download", digest, code, basis)
     content_type = node.db.scalar("SELECT content_type FROM documents WHERE digest = ? LIMIT 1", (digest,))
     return Response(data, media_type=str(content_type or "application/octet-stream"),
                     headers={"X-Content-SHA256": digest})  # fmt: skip
+
+
+async def _from_peers(node: NodeDep, org: Any, digest: str) -> bytes:
+    """Fetch a granted document from the node that holds it, then check it against the chain."""
+    from node_api.ledger.writer import seal_key_name
+    from node_api.peer import fetch_from_peer, sign_request
+
+    if not node.settings.peers:
+        raise NotFoundError(f"document {digest} is not stored on this node")
+    assert node.contracts is not None and node.contracts.deployment is not None
+    d = node.contracts.deployment
+    if not node.keystore.exists(seal_key_name(org.id)):
+        raise ForbiddenError(f"this node holds no seal key of {org.name} to sign a peer request")
+    key = node.keystore.load(seal_key_name(org.id))
+    last: Exception | None = None
+    for peer in node.settings.peers:
+        try:
+            data = await fetch_from_peer(peer, digest, sign_request(key, d.chain_id, d.ledger, digest, org.id))
+        except (NotFoundError, ForbiddenError, ChainError) as e:
+            last = e
+            continue
+        if "0x" + sha256_hex(data) != digest:
+            last = ChainError(f"peer {peer} sent bytes that do not match digest {digest}")
+            continue
+        node.documents.put(data)
+        return data
+    raise last or NotFoundError(f"document {digest} is not stored on this node")
 
 
 @router.post("/v1/verify/document", responses=ERRORS)

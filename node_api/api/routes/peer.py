@@ -1,7 +1,64 @@
-"""Node-to-node requests signed with an organisation's seal key (to be built)."""
+"""Node-to-node document requests, signed with the requesting organisation's seal key."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from node_api.api.deps import NodeDep
+from node_api.api.routes.projects import ERRORS
+from node_api.domain.records import Kind, project_id
+from node_api.errors import ForbiddenError, NotFoundError
+from node_api.peer import recover_request
+from node_api.store.database import CANONICAL
 
 router = APIRouter(prefix="/v1/peer", tags=["peer"])
+
+DigestPath = Annotated[str, Path(pattern=r"^0x[0-9a-f]{64}$")]
+
+
+@router.get("/documents/{digest}", responses=ERRORS)
+async def peer_document(digest: DigestPath, request: Request, node: NodeDep) -> Response:
+    """Serve a document to another node whose organisation holds a live grant, checked on chain."""
+    assert node.contracts is not None and node.contracts.deployment is not None
+    d = node.contracts.deployment
+    org_id, signer, nonce = recover_request(d.chain_id, d.ledger, digest, dict(request.headers))
+    org = node.membership.get(org_id)
+    if org is None or not node.membership.active_seal_key(org_id, signer):
+        raise ForbiddenError("the request is not sealed by an active seal key of the named organisation")
+    import sqlite3
+    import time
+
+    try:
+        node.db.conn.execute("INSERT INTO peer_nonces(nonce, org_id, at) VALUES(?,?,?)", (nonce, org_id, time.time()))
+    except sqlite3.IntegrityError as e:
+        raise ForbiddenError("this signed request was used before (replay)") from e
+    if not node.documents.exists(digest[2:]):
+        raise NotFoundError(f"document {digest} is not stored on this node")
+    grant = await _grant_on_chain(node, digest, org_id)
+    if grant is None:
+        raise ForbiddenError(f"{org.name} holds no live grant covering document {digest}")
+    grant_uid, code = grant
+    node.access.log(org, "peer.document", digest, code, f"grant:{grant_uid}")
+    return Response(node.documents.get(digest[2:]), media_type="application/octet-stream")
+
+
+async def _grant_on_chain(node: NodeDep, digest: str, org_id: int) -> tuple[str, str] | None:
+    """A grant uid (and project code) that the CONTRACT confirms is live for ``org_id``."""
+    assert node.contracts is not None and node.rpc is not None
+    rows = node.db.all(
+        f"SELECT DISTINCT g.uid, p.code FROM chain_record_digests d "
+        f"JOIN chain_records r ON r.uid = d.uid AND r.block_hash = d.block_hash "
+        f"JOIN chain_records g ON g.project = r.project AND g.kind = {int(Kind.GRANT)} "
+        f"JOIN chain_projects p ON p.project = r.project "
+        f"WHERE d.digest = ? AND r.{CANONICAL} AND g.{CANONICAL}",
+        (digest,),
+    )
+    ledger = node.contracts.ledger
+    for row in rows:
+        data = ledger.encode_abi("hasGrant", [bytes.fromhex(row["uid"][2:]), project_id(row["code"]), org_id])
+        raw = await node.rpc.eth_call(ledger.address, data)
+        if int(raw, 16) == 1:
+            return str(row["uid"]), str(row["code"])
+    return None
