@@ -89,6 +89,69 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deploy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from node_api.chain.compiler import load_artifacts
+    from node_api.chain.consortium import deploy
+    from node_api.chain.keystore import KeyStore
+    from node_api.chain.rpc import RpcClient
+    from node_api.node import ADMIN_KEYS, DEPLOYER_KEY
+
+    settings = Settings()
+    if settings.rpc_url is None:
+        print("set PROJCHAIN_RPC_URL to the network to deploy on", file=sys.stderr)
+        return 2
+    keys = KeyStore(settings.keystore_dir, settings.password)
+    admins = list(args.admin) or [keys.get_or_create(k).address for k in ADMIN_KEYS]
+
+    async def go() -> None:
+        rpc = RpcClient(settings.rpc_url or "")
+        try:
+            d = await deploy(rpc, load_artifacts(settings.evm_version), keys.get_or_create(DEPLOYER_KEY), admins,
+                             args.threshold)  # fmt: skip
+        finally:
+            await rpc.close()
+        for path in {settings.deployment_path, *( [Path(args.out)] if args.out else [])}:
+            d.save(path)
+            print(f"deployment written to {path}")
+        print(json.dumps(d.__dict__, indent=2))
+
+    asyncio.run(go())
+    return 0
+
+
+def _org_admit(args: argparse.Namespace) -> int:
+    from node_api.chain.compiler import load_artifacts
+    from node_api.chain.consortium import ConsortiumAdmin
+    from node_api.chain.contracts import Contracts, Deployment
+    from node_api.chain.keystore import KeyStore
+    from node_api.chain.rpc import RpcClient
+    from node_api.ledger.writer import seal_key_name
+    from node_api.node import ADMIN_KEYS
+
+    settings = Settings()
+    keys = KeyStore(settings.keystore_dir, settings.password)
+    deployment = Deployment.load(settings.deployment_path)
+    url = settings.rpc_url or f"http://127.0.0.1:{settings.anvil_port}"
+    admins = [keys.load(k) for k in ADMIN_KEYS if keys.exists(k)][: args.confirmations]
+
+    async def go() -> int:
+        rpc = RpcClient(url)
+        try:
+            admin = ConsortiumAdmin(rpc, Contracts(load_artifacts(settings.evm_version), deployment), deployment.chain_id)
+            seal = args.seal_key or keys.get_or_create("seal-pending").address
+            org = await admin.admit(admins, args.name, args.uscc, args.roles.split(","), seal, args.relayer)
+        finally:
+            await rpc.close()
+        if not args.seal_key:
+            (settings.keystore_dir / "seal-pending.json").rename(settings.keystore_dir / f"{seal_key_name(org)}.json")
+        print(f"admitted organisation {org}: {args.name}")
+        return 0
+
+    return asyncio.run(go())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``projchain`` command."""
     parser = argparse.ArgumentParser(prog="projchain", description=__doc__)
@@ -107,6 +170,19 @@ def main(argv: list[str] | None = None) -> int:
     tr = tsub.add_parser("revoke")
     tr.add_argument("--id", type=int, required=True)
     tsub.add_parser("list")
+    dp = sub.add_parser("deploy", help="deploy the contracts on PROJCHAIN_RPC_URL (once per network)")
+    dp.add_argument("--admin", action="append", default=[], help="consortium admin address (repeat)")
+    dp.add_argument("--threshold", type=int, default=2)
+    dp.add_argument("--out", help="also write the deployment file here (chain_config/deployments/…)")
+    org = sub.add_parser("org", help="consortium membership (with admin keys held by this node)")
+    osub = org.add_subparsers(dest="org_cmd", required=True)
+    oa = osub.add_parser("admit")
+    oa.add_argument("--name", required=True)
+    oa.add_argument("--uscc", required=True)
+    oa.add_argument("--roles", required=True, help="comma-separated: approval_authority,supervisor,…")
+    oa.add_argument("--seal-key", help="address of a seal key held elsewhere (default: create one here)")
+    oa.add_argument("--relayer", default="0x" + "00" * 20, help="the organisation's own node relayer, if any")
+    oa.add_argument("--confirmations", type=int, default=2)
     vb = sub.add_parser("verify-bundle", help="check an evidence bundle against the chain alone")
     vb.add_argument("file")
     vb.add_argument("--rpc", required=True)
@@ -117,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.cmd == "token":
         return _token(args)
+    if args.cmd == "deploy":
+        return _deploy(args)
+    if args.cmd == "org":
+        return _org_admit(args)
     if args.cmd == "verify-bundle":
         from node_api.verify.bundle import verify_bundle_cli
 
@@ -128,5 +208,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-_ = json

@@ -1,0 +1,64 @@
+"""Seals made on the organisation's own device: the node only relays them."""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+import pytest
+
+from node_api.chain.contracts import Deployment
+from node_api.chain.keystore import KeyStore
+from node_api.chain.seal import Sealer
+from node_api.config import Settings
+from node_api.domain.records import Kind, Record, encode_payload, project_id
+from node_api.ledger.writer import seal_key_name
+from tests.integration.test_api_flows import DIGEST, approval_body, register
+from tests.support.cluster import NodeProcess
+
+pytestmark = pytest.mark.chain
+
+
+def _sealed_approval(node: NodeProcess, code: str, signer_org: str) -> tuple[dict[str, object], str]:
+    settings = Settings(data_dir=node.data_dir, env="test")
+    key = KeyStore(settings.keystore_dir, settings.password).load(seal_key_name(node.org_ids[signer_org]))
+    d = Deployment.load(settings.deployment_path)
+    uid = os.urandom(32)
+    issued = int(datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC).timestamp())
+    fields = {"stage": 2, "decision": 0, "item": "建设工程规划许可证", "document_no": "庄发改发〔2026〕101号",
+              "issued_at": issued, "valid_until": 0, "note": ""}  # fmt: skip
+    record = Record(uid, Kind.APPROVAL, project_id(code), b"\0" * 32, bytes.fromhex(DIGEST[2:]),
+                    encode_payload(Kind.APPROVAL, fields))  # fmt: skip
+    seal = Sealer(d.chain_id, d.ledger).seal(record, key)
+    body = approval_body(stage=2, item="建设工程规划许可证", issued_at="2026-06-01")
+    body["seal"] = {"uid": "0x" + uid.hex(), "signature": "0x" + seal.hex()}
+    return body, key.address
+
+
+def test_presealed_approval_is_relayed_with_the_organisations_own_seal(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    body, address = _sealed_approval(node, code, "zrzyj")
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json=body)
+        assert r.status_code == 200, r.text
+        record = c.get(f"/v1/records/{r.json()['uid']}").json()
+    assert record["uid"] == body["seal"]["uid"]  # type: ignore[index]
+    assert record["sealer"] == address
+
+
+def test_seal_of_another_organisation_is_refused(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    body, _ = _sealed_approval(node, code, "fgj")  # 发改局's key, sent with 自然资源局's token
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=body)
+    assert r.status_code == 403
+    assert "not an active seal key" in r.json()["detail"]
+
+
+def test_seal_over_different_content_is_refused(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    body, _ = _sealed_approval(node, code, "zrzyj")
+    body["item"] = "施工许可证"  # the seal covered another item
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=body)
+    assert r.status_code == 403
