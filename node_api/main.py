@@ -95,8 +95,10 @@ def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        parts.append(f"{'.'.join(loc) or 'body'}: {msg}")
+        where = ".".join(loc) or "body"
+        # Domain validators already name their field ("owner_uscc: …"); don't say it twice.
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix(f"{loc[-1] if loc else ''}: ")
+        parts.append(f"{where}: {msg}")
     return "; ".join(parts)
 
 
