@@ -12,6 +12,8 @@ import logging
 import time
 from collections import defaultdict
 
+from eth_account.signers.local import LocalAccount
+
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, Deployment
@@ -176,7 +178,7 @@ class Node:
                 pass
 
     # -- helpers for admin flows -------------------------------------------------
-    def admin_keys(self) -> list[object]:
+    def admin_keys(self) -> list[LocalAccount]:
         """The admin keys this (development) node holds, threshold first."""
         return [self.keystore.load(k) for k in ADMIN_KEYS if self.keystore.exists(k)]
 

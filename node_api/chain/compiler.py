@@ -60,7 +60,7 @@ def load_artifacts(evm_version: str = "shanghai") -> dict[str, dict[str, Any]]:
         for name, c in contracts.items():
             if name in CONTRACT_NAMES and path == f"contracts/{name}.sol":
                 artifacts[name] = {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"]}
-    artifacts["_meta"] = {"solc": _solc_version(), "evm_version": evm_version, "key": key}  # type: ignore[assignment]
+    artifacts["_meta"] = {"solc": _solc_version(), "evm_version": evm_version, "key": key}
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
     tmp.write_text(json.dumps(artifacts))

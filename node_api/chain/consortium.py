@@ -103,4 +103,4 @@ class ConsortiumAdmin:
         contract = self.contracts.consortium
         data = contract.encode_abi(fn, list(args))
         raw = await self.rpc.eth_call(contract.address, data)
-        return contract.decode_function_result(fn, bytes.fromhex(raw[2:]))  # type: ignore[attr-defined]
+        return contract.decode_function_result(fn, bytes.fromhex(raw[2:]))

@@ -14,7 +14,6 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
-from web3.contract import Contract
 
 from node_api.domain.records import Record
 from node_api.errors import (
@@ -103,18 +102,18 @@ class Contracts:
         self._w3 = Web3()
         self.artifacts = artifacts
         self.deployment = deployment
-        self.consortium: Contract = self._w3.eth.contract(
+        self.consortium: Any = self._w3.eth.contract(
             address=to_checksum_address(deployment.consortium) if deployment else None,
             abi=artifacts["Consortium"]["abi"],
             bytecode=artifacts["Consortium"]["bytecode"],
         )
-        self.ledger: Contract = self._w3.eth.contract(
+        self.ledger: Any = self._w3.eth.contract(
             address=to_checksum_address(deployment.ledger) if deployment else None,
             abi=artifacts["ProjectLedger"]["abi"],
             bytecode=artifacts["ProjectLedger"]["bytecode"],
         )
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
-        self._events: dict[bytes, tuple[Contract, str]] = {}
+        self._events: dict[bytes, tuple[Any, str]] = {}
         for contract in (self.consortium, self.ledger):
             for item in contract.abi:
                 if item["type"] == "error":

@@ -13,6 +13,7 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 from eth_utils import keccak, to_checksum_address
 
 from node_api.domain.records import Record
@@ -77,7 +78,7 @@ class Sealer:
 
     def seal(self, record: Record, key: LocalAccount) -> bytes:
         """A 65-byte seal (r, s, v) of ``record`` by ``key``."""
-        return bytes(key.unsafe_sign_hash(self.digest(record)).signature)
+        return bytes(key.unsafe_sign_hash(Hash32(self.digest(record))).signature)
 
     def signer(self, record: Record, seal: bytes) -> str:
         """The address that made ``seal`` over ``record`` (checksummed)."""

@@ -1,0 +1,71 @@
+"""The seed plan's targets, computed from the chain: per project and per county.
+
+- commitment-based approvals (承诺制) ≥ 50 % of approvals;
+- ordinary projects approved within 50 days before the construction permit
+  (施工许可), 90 days at most — measured from the first stage-1 批复 to the first
+  stage-3 批复, by their issue dates;
+- share of approvals issued on the day of application is not derivable from the
+  chain (the application date is not recorded), so it is not reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from node_api.ledger.reader import Reader
+from node_api.store.database import CANONICAL
+
+TARGET_DAYS = 50
+MAX_DAYS = 90
+
+
+def _day(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def project_report(reader: Reader, project: str) -> dict[str, Any]:
+    """Approval-speed and commitment figures of one project (live approvals only)."""
+    records = [r for r in reader.project_records(project) if r["state"] == "confirmed"]
+    approvals = [r for r in records if r["kind"] == "approval" and r["status"] == "active"]
+    first: dict[int, dt.date | None] = {}
+    for n in (1, 2, 3, 4):
+        issued = [_day(a["fields"]["issued_at"]) for a in approvals
+                  if a["fields"]["stage"] == n and a["fields"]["decision"] != "rejected"]  # fmt: skip
+        first[n] = min((d for d in issued if d is not None), default=None)
+    days = (first[3] - first[1]).days if first[1] and first[3] else None
+    on_commitment = sum(1 for a in approvals if a["fields"]["decision"] == "approved_on_commitment")
+    return {
+        "approvals": len(approvals),
+        "approved_on_commitment": on_commitment,
+        "stage_first_approval": {str(k): (v.isoformat() if v else None) for k, v in first.items()},
+        "days_to_construction_permit": days,
+        "within_50_days": None if days is None else days <= TARGET_DAYS,
+        "within_90_days": None if days is None else days <= MAX_DAYS,
+        "open_events": sum(1 for r in records if r["kind"] == "event" and r["status"] in ("open", "objected")),
+        "commitments_breached": sum(1 for r in records if r["kind"] == "commitment" and r["status"] == "breached"),
+    }
+
+
+def region_report(reader: Reader, region_prefix: str) -> dict[str, Any]:
+    """The same figures over every project whose region code starts with ``region_prefix``."""
+    projects = reader.db.all(
+        f"SELECT DISTINCT p.project, p.code FROM chain_projects p JOIN chain_records r ON r.project = p.project "
+        f"WHERE r.kind = 1 AND r.{CANONICAL} AND substr(p.code, 6, 6) LIKE ?",
+        (region_prefix + "%",),
+    )
+    per_project = {row["code"]: project_report(reader, row["project"]) for row in projects}
+    approvals = sum(p["approvals"] for p in per_project.values())
+    on_commitment = sum(p["approved_on_commitment"] for p in per_project.values())
+    measured = [p for p in per_project.values() if p["days_to_construction_permit"] is not None]
+    return {
+        "region_prefix": region_prefix,
+        "projects": len(per_project),
+        "approvals": approvals,
+        "commitment_share": round(on_commitment / approvals, 4) if approvals else None,
+        "commitment_target_met": (on_commitment / approvals >= 0.5) if approvals else None,
+        "projects_with_construction_permit": len(measured),
+        "share_within_50_days": round(sum(p["within_50_days"] for p in measured) / len(measured), 4) if measured else None,
+        "over_90_days": sorted(code for code, p in per_project.items() if p["within_90_days"] is False),
+        "by_project": per_project,
+    }
