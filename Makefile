@@ -19,9 +19,10 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+# Debian's chromium and CJK fonts for the browser tests (Playwright drives it; no browser download).
+BROWSER_PKGS := chromium fonts-noto-cjk
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium)
+	@dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS))
 
 run: install
 	$(BIN)/projchain run --demo
