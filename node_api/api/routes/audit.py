@@ -1,7 +1,148 @@
-"""Audit: evidence bundles and the access log with Merkle proofs (to be built)."""
+"""Audit: evidence bundles, and the access log with Merkle proofs against roots anchored on chain."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import itertools
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from node_api.api.deps import CurrentOrg, NodeDep
+from node_api.api.routes.projects import ERRORS, CodePath, checked_code
+from node_api.errors import ConflictError, ForbiddenError, NotFoundError
+from node_api.ledger.access import entry_json
+from node_api.ledger.membership import Organization
+from node_api.node import Node
+from node_api.verify.accesslog import Anchor, covering_anchor
+from node_api.verify.bundle import build_bundle
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+BUNDLE_ROLES = ("auditor", "supervisor")
+
+
+def _require(org: Organization, roles: tuple[str, ...], what: str) -> str:
+    for role in roles:
+        if org.has(role):
+            return f"role:{role}"
+    raise ForbiddenError(f"{org.name} may not read {what}; needs role {' or '.join(roles)}")
+
+
+@router.get("/projects/{code}/bundle", responses=ERRORS)
+async def project_bundle(code: CodePath, org: CurrentOrg, node: NodeDep) -> JSONResponse:
+    """Self-contained evidence bundle of a project (auditor, supervisor); see docs/bundle.md."""
+    code = checked_code(code)
+    basis = _require(org, BUNDLE_ROLES, "evidence bundles")
+    bundle = build_bundle(node, code)
+    if bundle is None:
+        raise NotFoundError(f"project {code} is not registered")
+    node.access.log(org, "project.bundle", code, code, basis)
+    filename = f"projchain-bundle-{code}.json"
+    return JSONResponse(bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/access-log", responses=ERRORS)
+async def access_log(
+    org: CurrentOrg,
+    node: NodeDep,
+    project_code: Annotated[str | None, Query(description="only reads of this project")] = None,
+    org_id: Annotated[int | None, Query(ge=1, description="only reads by this organisation")] = None,
+    since: Annotated[
+        dt.datetime | None, Query(description="ISO 8601 time (UTC if no offset) or unix seconds")
+    ] = None,
+    from_index: Annotated[int, Query(ge=0, description="first leaf index (for paging)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Who read what and when (auditor): entries with RFC 6962 inclusion proofs against anchored roots.
+
+    Each entry's proof is against the smallest anchored tree that includes it; entries
+    not anchored yet have ``anchor: null``. ``consistency`` links each listed anchor to
+    the next, up to the latest anchor. This read is itself logged.
+    """
+    code = checked_code(project_code) if project_code is not None else None
+    basis = _require(org, ("auditor",), "the access log")
+    node.access.log(org, "access_log.read", _describe(code, org_id, since, from_index), code, basis)
+    anchorer = node.anchorer
+    anchorer.sync()
+    anchors = anchorer.anchors()
+    sizes = [a.tree_size for a in anchors]
+    entries: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for row in _rows(node, code, org_id, since, from_index, limit):
+        index = anchorer.index_of(int(row["seq"]))
+        pos = covering_anchor(index, sizes)
+        entry: dict[str, Any] = {
+            "index": index,
+            "entry": entry_json(row["at"], row["org_id"], row["org_name"], row["action"], row["subject"],
+                                row["project_code"], row["basis"]),
+            "leaf_hash": "0x" + str(row["leaf_hash"]).removeprefix("0x"),
+            "anchor": None,
+            "inclusion_proof": [],
+        }  # fmt: skip
+        if pos is not None:
+            a = anchors[pos]
+            used.add(pos)
+            entry["anchor"] = {"tree_size": a.tree_size, "root": a.root}
+            entry["inclusion_proof"] = [
+                "0x" + p.hex() for p in anchorer.tree.inclusion_proof(index, a.tree_size)
+            ]
+        entries.append(entry)
+    listed = [anchors[i] for i in sorted(used | ({len(anchors) - 1} if anchors else set()))]
+    return {
+        "tree_size": anchorer.tree.size,
+        "anchors": [a.as_json() for a in listed],
+        "entries": entries,
+        "consistency": _consistency(node, listed),
+    }
+
+
+def _describe(code: str | None, org_id: int | None, since: dt.datetime | None, from_index: int) -> str:
+    parts = {"project_code": code, "org_id": org_id, "since": since.isoformat() if since else None,
+             "from_index": from_index or None}  # fmt: skip
+    return "access-log?" + "&".join(f"{k}={v}" for k, v in parts.items() if v is not None)
+
+
+def _rows(
+    node: Node, code: str | None, org_id: int | None, since: dt.datetime | None, from_index: int, limit: int
+) -> list[Any]:
+    where: list[str] = ["seq > ?"]
+    params: list[object] = [node.anchorer.seq_before(from_index)]
+    if code is not None:
+        where.append("project_code = ?")
+        params.append(code)
+    if org_id is not None:
+        where.append("org_id = ?")
+        params.append(org_id)
+    if since is not None:
+        where.append("at >= ?")
+        params.append((since if since.tzinfo else since.replace(tzinfo=dt.UTC)).timestamp())
+    return node.db.all(
+        f"SELECT * FROM access_log WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*params, limit)
+    )
+
+
+def _consistency(node: Node, anchors: list[Anchor]) -> list[dict[str, Any]]:
+    tree = node.anchorer.tree
+    return [
+        {"from_size": a.tree_size, "to_size": b.tree_size,
+         "proof": ["0x" + p.hex() for p in tree.consistency_proof(a.tree_size, b.tree_size)]}
+        for a, b in itertools.pairwise(anchors)
+    ]  # fmt: skip
+
+
+@router.post("/access-log/anchor", responses=ERRORS)
+async def anchor_access_log(org: CurrentOrg, node: NodeDep) -> JSONResponse:
+    """Anchor the access log's root on chain now (auditor); answers once confirmed (200) or pending (202).
+
+    The node anchors on its own every ``anchor_every`` entries or ``anchor_interval``
+    seconds; this lets an auditor close the log before an inspection.
+    """
+    _require(org, ("auditor",), "the access log")
+    result = await node.anchorer.anchor_now(node.settings.wait_timeout)
+    if result is None:
+        raise ConflictError("the access log is empty; there is nothing to anchor")
+    status = {"confirmed": 200, "pending": 202}.get(result.state, 409)
+    body = {"tree_size": result.tree_size, "root": result.root, "uid": result.uid, "state": result.state}
+    return JSONResponse(body, status_code=status)

@@ -1,0 +1,294 @@
+"""Evidence-bundle checks that need no chain: shape, seals, receipts, authority, documents."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+
+from node_api.chain.seal import Sealer
+from node_api.domain.records import ZERO32, Kind, Record, Status, decode_payload, encode_payload, project_id
+from node_api.errors import ValidationError
+from node_api.verify.bundle import (
+    FORMAT,
+    RECORD_ADDED,
+    BundleRecord,
+    Finding,
+    OrgHistory,
+    authority_problems,
+    check_shape,
+    document_digests,
+    document_findings,
+    event_problems,
+    parse_record,
+    seal_problems,
+    status_at,
+    topic,
+)
+
+CHAIN_ID = 620825
+LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+CODE = "2026-620825-48-01-000001"
+PROJECT = "0x" + project_id(CODE).hex()
+KEY = Account.from_key(b"\x07" * 32)
+DOCUMENT = "批复文件".encode()
+DIGEST = hashlib.sha256(DOCUMENT).digest()
+ISSUER = 3
+BLOCK, LOG_INDEX = 40, 2
+
+
+def approval_record() -> Record:
+    fields = {"stage": 1, "decision": 0, "item": "项目审批", "document_no": "庄发改发〔2026〕1号",
+              "issued_at": 1_777_000_000, "valid_until": 0, "note": ""}  # fmt: skip
+    return Record(
+        b"\x42" * 32, Kind.APPROVAL, project_id(CODE), ZERO32, DIGEST, encode_payload(Kind.APPROVAL, fields)
+    )
+
+
+def bundle_record(record: Record | None = None, key: Any = KEY) -> dict[str, Any]:
+    """A bundle record as the node writes it, sealed by ``key``."""
+    record = record or approval_record()
+    sealer = Sealer(CHAIN_ID, LEDGER)
+    return {
+        "uid": "0x" + record.uid.hex(),
+        "kind": record.kind.name.lower(),
+        "typed_data": sealer.typed_data(record),
+        "seal": "0x" + sealer.seal(record, key).hex(),
+        "sealer": KEY.address,
+        "issuer_org": {"id": ISSUER, "name": "庄浪县发展和改革局", "uscc": "11620825013920439X"},
+        "tx_hash": "0x" + "aa" * 32,
+        "block_number": BLOCK,
+        "block_hash": "0x" + "bb" * 32,
+        "log_index": LOG_INDEX,
+        "status": "active",
+        "fields": decode_payload(record.kind, record.payload),
+        "document_digests": document_digests(record),
+    }
+
+
+def receipt_for(raw: dict[str, Any], **over: Any) -> dict[str, Any]:
+    """The receipt the chain would give for ``raw``'s transaction."""
+    r = parse_record(raw)
+    data = abi_encode(
+        ["bytes32", "uint32", "address", "bytes32", "bytes", "bytes"],
+        [r.record.ref, ISSUER, KEY.address, r.record.digest, r.record.payload, r.seal],
+    )
+    kind = "0x" + int(r.record.kind).to_bytes(32, "big").hex()
+    log = {"logIndex": hex(LOG_INDEX), "address": LEDGER.lower(), "data": "0x" + data.hex(),
+           "topics": [topic(RECORD_ADDED), raw["uid"], PROJECT, kind]}  # fmt: skip
+    receipt = {"status": "0x1", "blockNumber": hex(BLOCK), "blockHash": raw["block_hash"], "logs": [log]}
+    receipt.update(over)
+    return receipt
+
+
+def parsed(raw: dict[str, Any] | None = None) -> BundleRecord:
+    return parse_record(raw or bundle_record())
+
+
+# -- shape ---------------------------------------------------------------------------
+def valid_bundle() -> dict[str, Any]:
+    return {"format": FORMAT, "version": 1, "chain_id": CHAIN_ID, "as_of_block": 50, "project_code": CODE,
+            "project_id": PROJECT, "contracts": {"consortium": "0x" + "22" * 20, "ledger": LEDGER},
+            "records": [bundle_record()]}  # fmt: skip
+
+
+def test_a_well_formed_bundle_passes_the_shape_check() -> None:
+    check_shape(valid_bundle())
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"format": "something-else"}, "format"),
+        ({"version": 2}, "version"),
+        ({"chain_id": "620825"}, "chain_id"),
+        ({"records": None}, "records"),
+        ({"contracts": {"ledger": LEDGER}}, "contracts"),
+        ({"project_id": "0x1234"}, "project_id"),
+    ],
+)
+def test_an_unusable_bundle_is_refused_naming_the_field(change: dict[str, Any], field: str) -> None:
+    bundle = {**valid_bundle(), **change}
+    with pytest.raises(ValidationError) as e:
+        check_shape(bundle)
+    assert e.value.field == field
+
+
+def test_a_record_with_broken_hex_is_malformed() -> None:
+    raw = bundle_record()
+    raw["seal"] = "0xzz"
+    with pytest.raises(ValueError, match="seal"):
+        parse_record(raw)
+
+
+# -- seals -----------------------------------------------------------------------------
+def test_a_genuine_record_has_no_seal_problems() -> None:
+    assert seal_problems(parsed(), CHAIN_ID, LEDGER, PROJECT) == []
+
+
+def test_a_changed_payload_changes_the_recovered_signer() -> None:
+    raw = bundle_record()
+    payload = raw["typed_data"]["message"]["payload"]
+    raw["typed_data"]["message"]["payload"] = payload[:-2] + ("01" if payload[-2:] != "01" else "02")
+    problems = seal_problems(parsed(raw), CHAIN_ID, LEDGER, PROJECT)
+    assert any(p.startswith("seal was made by 0x") and KEY.address in p for p in problems)
+
+
+def test_a_seal_by_another_key_is_named() -> None:
+    other = Account.from_key(b"\x08" * 32)
+    problems = seal_problems(parsed(bundle_record(key=other)), CHAIN_ID, LEDGER, PROJECT)
+    assert problems == [f"seal was made by {other.address}, not by the stated sealer {KEY.address}"]
+
+
+def test_the_domain_must_be_this_chain_and_ledger() -> None:
+    assert any("chainId" in p for p in seal_problems(parsed(), 1, LEDGER, PROJECT))
+    assert any("verifyingContract" in p for p in seal_problems(parsed(), CHAIN_ID, "0x" + "33" * 20, PROJECT))
+
+
+def test_stated_fields_and_document_digests_must_match_the_payload() -> None:
+    raw = bundle_record()
+    raw["fields"]["item"] = "别的事项"
+    raw["document_digests"] = []
+    problems = seal_problems(parsed(raw), CHAIN_ID, LEDGER, PROJECT)
+    assert "fields differ from the decoded payload" in problems
+    assert "document_digests differ from the digests the record binds" in problems
+
+
+def test_a_record_of_another_project_is_named() -> None:
+    other = "0x" + project_id("2026-620825-48-01-000002").hex()
+    assert "typed_data.message.project is not the bundle's project" in seal_problems(
+        parsed(), CHAIN_ID, LEDGER, other
+    )
+
+
+def test_event_evidence_counts_as_documents() -> None:
+    fields = {"severity": 1, "category": "质量安全", "occurred_at": 1, "publish_until": 2,
+              "evidence": [b"\x01" * 32, b"\x02" * 32], "note": ""}  # fmt: skip
+    event = Record(
+        b"\x43" * 32, Kind.EVENT, project_id(CODE), ZERO32, DIGEST, encode_payload(Kind.EVENT, fields)
+    )
+    assert document_digests(event) == ["0x" + DIGEST.hex(), "0x" + "01" * 32, "0x" + "02" * 32]
+
+
+# -- the chain's receipt ---------------------------------------------------------------
+def test_a_matching_receipt_has_no_problems() -> None:
+    raw = bundle_record()
+    assert event_problems(parsed(raw), receipt_for(raw), LEDGER) == []
+
+
+def test_a_payload_differing_from_the_log_is_located() -> None:
+    raw = bundle_record()
+    receipt = receipt_for(raw)
+    tampered = copy.deepcopy(raw)
+    tampered["typed_data"]["message"]["payload"] = raw["typed_data"]["message"]["payload"][:-2] + "ff"
+    problems = event_problems(parsed(tampered), receipt, LEDGER)
+    assert len(problems) == 1 and problems[0].startswith("payload differs from the chain at byte ")
+
+
+@pytest.mark.parametrize(
+    ("over", "needle"),
+    [
+        ({"status": "0x0"}, "reverted"),
+        ({"blockNumber": hex(BLOCK + 1)}, f"block {BLOCK + 1}, bundle says {BLOCK}"),
+        ({"logs": []}, f"no log at index {LOG_INDEX}"),
+    ],
+)
+def test_receipt_disagreements_are_named(over: dict[str, Any], needle: str) -> None:
+    raw = bundle_record()
+    problems = event_problems(parsed(raw), receipt_for(raw, **over), LEDGER)
+    assert any(needle in p for p in problems), problems
+
+
+def test_a_log_from_another_contract_is_refused() -> None:
+    raw = bundle_record()
+    receipt = receipt_for(raw)
+    receipt["logs"][0]["address"] = "0x" + "44" * 20
+    assert any("not the ledger" in p for p in event_problems(parsed(raw), receipt, LEDGER))
+
+
+def test_a_missing_transaction_is_named() -> None:
+    assert event_problems(parsed(), None, LEDGER) == ["transaction 0x" + "aa" * 32 + " is not on the chain"]
+
+
+# -- authority at that block -------------------------------------------------------------
+def history(*events: tuple[int, str, dict[str, Any]]) -> OrgHistory:
+    return OrgHistory([((block, 0), name, args) for block, name, args in events])
+
+
+ADMITTED_APPROVER = (5, "OrganizationAdmitted", {"roles": 1})
+KEY_VIEW = (ISSUER, 5, 0)
+
+
+def test_an_approver_with_a_valid_key_may_seal_an_approval() -> None:
+    assert authority_problems(parsed(), history(ADMITTED_APPROVER), KEY_VIEW) == []
+
+
+def test_roles_are_judged_at_the_records_block() -> None:
+    lost_role = history(ADMITTED_APPROVER, (30, "RolesChanged", {"roles": 2}))
+    assert authority_problems(parsed(), lost_role, KEY_VIEW) == [
+        f"organisation {ISSUER} did not hold role approval_authority at block {BLOCK}"
+    ]
+    later_loss = history(ADMITTED_APPROVER, (BLOCK + 5, "RolesChanged", {"roles": 2}))
+    assert authority_problems(parsed(), later_loss, KEY_VIEW) == []
+
+
+def test_a_suspended_organisation_could_not_seal() -> None:
+    suspended = history(ADMITTED_APPROVER, (20, "OrganizationSuspended", {}))
+    assert f"organisation {ISSUER} was suspended at block {BLOCK}" in authority_problems(
+        parsed(), suspended, KEY_VIEW
+    )
+    reinstated = history(
+        ADMITTED_APPROVER, (20, "OrganizationSuspended", {}), (30, "OrganizationReinstated", {})
+    )
+    assert authority_problems(parsed(), reinstated, KEY_VIEW) == []
+
+
+def test_seal_key_validity_window_is_checked() -> None:
+    admitted = history(ADMITTED_APPROVER)
+    assert any("revoked at block 30" in p for p in authority_problems(parsed(), admitted, (ISSUER, 5, 30)))
+    assert any(
+        "became valid at block 45" in p for p in authority_problems(parsed(), admitted, (ISSUER, 45, 0))
+    )
+    assert any("belongs to organisation 9" in p for p in authority_problems(parsed(), admitted, (9, 5, 0)))
+    assert authority_problems(parsed(), admitted, (ISSUER, 5, BLOCK + 1)) == []
+
+
+def test_an_organisation_not_yet_admitted_could_not_seal() -> None:
+    assert authority_problems(parsed(), history((BLOCK + 1, *ADMITTED_APPROVER[1:])), KEY_VIEW) == [
+        f"organisation {ISSUER} was not admitted before block {BLOCK}"
+    ]
+
+
+def test_status_follows_the_last_change_or_the_kinds_initial_status() -> None:
+    assert status_at(Kind.EVENT, []) == Status.OPEN
+    assert (
+        status_at(Kind.EVENT, [int(Status.OBJECTED), int(Status.OPEN), int(Status.RESOLVED)])
+        == Status.RESOLVED
+    )
+    assert status_at(Kind.REVOCATION, []) == Status.RECORDED
+
+
+# -- documents ---------------------------------------------------------------------------
+def test_documents_match_mismatch_or_are_not_provided(tmp_path: Path) -> None:
+    r = parsed()
+    assert document_findings(r, None) == ([], [])
+    assert document_findings(r, tmp_path) == ([], [f"document 0x{DIGEST.hex()} not provided"])
+    (tmp_path / ("0x" + DIGEST.hex())).write_bytes(DOCUMENT)
+    assert document_findings(r, tmp_path) == ([], [f"document 0x{DIGEST.hex()} matches"])
+    (tmp_path / ("0x" + DIGEST.hex())).unlink()
+    (tmp_path / DIGEST.hex()).write_bytes(b"another file")
+    problems, _ = document_findings(r, tmp_path)
+    assert problems == [
+        f"document {DIGEST.hex()} does not match its digest "
+        f"(the file's SHA-256 is 0x{hashlib.sha256(b'another file').hexdigest()})"
+    ]
+
+
+def test_finding_lines() -> None:
+    assert Finding("0xab", "approval", 7).line() == "OK 0xab approval block 7"
+    assert Finding("0xab", problems=["one", "two"]).line() == "FAIL 0xab: one; two"
