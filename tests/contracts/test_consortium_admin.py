@@ -1,0 +1,142 @@
+"""Membership changes run only as proposals confirmed by `threshold` distinct admins (2 of 3 here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web3.types import TxReceipt
+
+from tests.contracts.harness import Harness, account
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def admission(h: Harness, uscc: str = "12620825MB1234567X") -> bytes:
+    """Calldata of admitting a new financial institution."""
+    call = h.consortium.encode_abi(
+        "admitOrganization", ["庄浪县农村信用合作联社", uscc, 4, account("rcc-seal").address, ZERO_ADDRESS]
+    )
+    return bytes.fromhex(call[2:])
+
+
+def propose(h: Harness, data: bytes, admin: int = 0) -> tuple[int, TxReceipt]:
+    """Proposes ``data`` as admin ``admin``; returns the proposal id and receipt."""
+    receipt = h.transact(h.admins[admin], h.consortium.functions.propose(data))
+    (created,) = h.events(receipt, "ProposalCreated")
+    return int(created["id"]), receipt
+
+
+def proposal(h: Harness, pid: int) -> dict[str, Any]:
+    data, confirmations, executed = h.consortium.functions.proposal(pid).call()
+    return {"data": data, "confirmations": confirmations, "executed": executed}
+
+
+def org_count(h: Harness) -> int:
+    return int(h.consortium.functions.organizationCount().call())
+
+
+def test_deployment_has_three_admins_and_threshold_two(h: Harness) -> None:
+    assert [h.consortium.functions.isAdmin(a).call() for a in h.addresses()] == [True] * 3
+    assert h.consortium.functions.isAdmin(account("stranger").address).call() is False
+    assert h.consortium.functions.threshold().call() == 2
+
+
+def test_single_admin_proposal_waits_for_second_admin(h: Harness) -> None:
+    before = org_count(h)
+    data = admission(h)
+
+    pid, proposed = propose(h, data, admin=0)
+    pending = proposal(h, pid)
+    count_while_pending = org_count(h)
+    confirmed = h.transact(h.admins[2], h.consortium.functions.confirm(pid))
+
+    assert h.events(proposed, "ProposalCreated") == [
+        {"id": pid, "proposer": h.admins[0].address, "data": data}
+    ]
+    assert h.events(proposed, "ProposalExecuted") == []
+    assert pending == {"data": data, "confirmations": 1, "executed": False}
+    assert count_while_pending == before
+    assert h.events(confirmed, "ProposalConfirmed") == [{"id": pid, "admin": h.admins[2].address}]
+    assert h.events(confirmed, "ProposalExecuted") == [{"id": pid}]
+    assert org_count(h) == before + 1
+    assert h.consortium.functions.organization(before + 1).call()[:3] == (
+        "庄浪县农村信用合作联社",
+        "12620825MB1234567X",
+        4,
+    )
+
+
+def test_non_admin_cannot_propose(h: Harness) -> None:
+    stranger = account("stranger")
+
+    args = h.expect_revert(
+        stranger, h.consortium.functions.propose(admission(h)), "ConsortiumUnauthorizedAdmin"
+    )
+
+    assert args == (stranger.address,)
+
+
+def test_non_admin_cannot_confirm(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    relayer = h.relayer
+
+    args = h.expect_revert(relayer, h.consortium.functions.confirm(pid), "ConsortiumUnauthorizedAdmin")
+
+    assert args == (relayer.address,)
+
+
+def test_same_admin_confirming_twice_reverts_already_confirmed(h: Harness) -> None:
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=1)
+
+    args = h.expect_revert(h.admins[1], h.consortium.functions.confirm(pid), "ConsortiumAlreadyConfirmed")
+
+    assert args == (pid, h.admins[1].address)
+    assert org_count(h) == before
+
+
+def test_confirming_executed_proposal_reverts_proposal_executed(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+
+    args = h.expect_revert(h.admins[2], h.consortium.functions.confirm(pid), "ConsortiumProposalExecuted")
+
+    assert args == (pid,)
+
+
+def test_confirming_unknown_proposal_reverts_unknown_proposal(h: Harness) -> None:
+    args = h.expect_revert(h.admins[0], h.consortium.functions.confirm(999), "ConsortiumUnknownProposal")
+
+    assert args == (999,)
+
+
+def test_calling_admit_organization_directly_reverts_only_self(h: Harness) -> None:
+    admin = h.admins[0]
+    call = h.consortium.functions.admitOrganization("x", "y", 4, account("direct-seal").address, ZERO_ADDRESS)
+
+    args = h.expect_revert(admin, call, "ConsortiumOnlySelf")
+
+    assert args == (admin.address,)
+
+
+def test_failing_execution_bubbles_its_error_and_leaves_proposal_open(h: Harness) -> None:
+    taken = "116208250139204126"  # auth's USCC
+    pid, _ = propose(h, admission(h, uscc=taken))
+
+    args = h.expect_revert(h.admins[1], h.consortium.functions.confirm(pid), "ConsortiumUsccTaken")
+
+    assert args == (taken,)
+    assert proposal(h, pid)["executed"] is False
+
+
+def test_raised_threshold_needs_three_confirmations(h: Harness) -> None:
+    h.admin_execute("setThreshold", 3)
+    before = org_count(h)
+    pid, _ = propose(h, admission(h))
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+    after_two = org_count(h)
+
+    h.transact(h.admins[2], h.consortium.functions.confirm(pid))
+
+    assert after_two == before
+    assert org_count(h) == before + 1

@@ -1,0 +1,109 @@
+"""Electronic seals: only a live seal key of an active member seals, and a seal binds one record."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from node_api.domain.records import Kind, Status, encode_payload
+from tests.contracts.conftest import P
+from tests.contracts.harness import Harness, account
+from tests.contracts.payloads import approval_fields, event_fields
+
+
+def test_forged_seal_from_random_key_reverts_invalid_seal(h: Harness) -> None:
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    forger = account("forger")
+
+    args = h.refused(record, forger, "LedgerInvalidSeal")
+
+    assert args == (record.uid, forger.address)
+
+
+def test_seal_from_revoked_key_reverts_invalid_seal(h: Harness) -> None:
+    key = h.orgs["auth"].seal
+    h.admin_execute("revokeSealKey", key.address)
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+
+    args = h.refused(record, "auth", "LedgerInvalidSeal")
+
+    assert args == (record.uid, key.address)
+
+
+def test_after_rotation_old_key_is_refused_and_new_key_seals(h: Harness) -> None:
+    old, new = h.orgs["auth"].seal, account("auth-seal-2026")
+    h.admin_execute("rotateSealKey", old.address, new.address)
+    sealed_by_old = h.record(Kind.APPROVAL, P, approval_fields())
+    sealed_by_new = h.record(Kind.APPROVAL, P, approval_fields())
+
+    args = h.refused(sealed_by_old, old, "LedgerInvalidSeal")
+    receipt = h.transact(h.relayer, h.submit_call(sealed_by_new, h.seal(sealed_by_new, new)))
+
+    assert args == (sealed_by_old.uid, old.address)
+    (added,) = h.events(receipt, "RecordAdded")
+    assert (added["sealer"], added["issuer"]) == (new.address, h.orgs["auth"].id)
+    assert h.entry(sealed_by_new.uid)["status"] == Status.ACTIVE
+
+
+def test_seal_from_suspended_organisation_reverts_invalid_seal(h: Harness) -> None:
+    h.admin_execute("suspend", h.orgs["sup"].id)
+    record = h.record(Kind.EVENT, P, event_fields(severity=1))
+
+    args = h.refused(record, "sup", "LedgerInvalidSeal")
+
+    assert args == (record.uid, h.orgs["sup"].seal.address)
+
+
+def test_reinstated_organisation_seals_again(h: Harness) -> None:
+    h.admin_execute("suspend", h.orgs["sup"].id)
+    h.admin_execute("reinstate", h.orgs["sup"].id)
+    record = h.record(Kind.EVENT, P, event_fields(severity=1))
+
+    h.submit(record, "sup")
+
+    assert h.entry(record.uid)["status"] == Status.OPEN
+
+
+def test_replayed_sealed_record_reverts_duplicate_record(h: Harness) -> None:
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    seal = h.seal(record, "auth")
+    h.transact(h.relayer, h.submit_call(record, seal))
+
+    args = h.expect_revert(h.relayer, h.submit_call(record, seal), "LedgerDuplicateRecord")
+
+    assert args == (record.uid,)
+
+
+def test_seal_reused_on_changed_payload_reverts_invalid_seal_with_other_signer(h: Harness) -> None:
+    original = h.record(Kind.APPROVAL, P, approval_fields(stage=1))
+    seal = h.seal(original, "auth")
+    altered = dataclasses.replace(original, payload=encode_payload(Kind.APPROVAL, approval_fields(stage=4)))
+
+    uid, signer = h.expect_revert(h.relayer, h.submit_call(altered, seal), "LedgerInvalidSeal")
+
+    assert uid == altered.uid
+    assert signer != h.orgs["auth"].seal.address
+    assert h.entry(original.uid)["kind"] == 0
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def test_malleated_twin_of_valid_seal_is_refused(h: Harness) -> None:
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    seal = h.seal(record, "auth")
+    r, s, v = seal[:32], int.from_bytes(seal[32:64], "big"), seal[64]
+    twin = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])  # same signer for bare ecrecover
+
+    args = h.expect_revert(h.relayer, h.submit_call(record, twin), "ECDSAInvalidSignatureS")
+
+    assert args == ((SECP256K1_N - s).to_bytes(32, "big"),)
+
+
+def test_seal_of_wrong_length_is_refused(h: Harness) -> None:
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+
+    args = h.expect_revert(
+        h.relayer, h.submit_call(record, h.seal(record, "auth")[:64]), "ECDSAInvalidSignatureLength"
+    )
+
+    assert args == (64,)
