@@ -117,7 +117,7 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function removeRelayer(address relayer) external onlySelf {
         uint32 org = _relayers[relayer];
-        if (org == 0) revert ConsortiumUnknownSealKey(relayer);
+        if (org == 0) revert ConsortiumUnknownRelayer(relayer);
         delete _relayers[relayer];
         emit RelayerRemoved(org, relayer);
     }

@@ -34,6 +34,7 @@ interface IConsortium {
     error ConsortiumUsccTaken(string uscc);
     error ConsortiumKeyInUse(address key);
     error ConsortiumUnknownSealKey(address key);
+    error ConsortiumUnknownRelayer(address relayer);
     error ConsortiumUnknownProposal(uint256 id);
     error ConsortiumProposalExecuted(uint256 id);
     error ConsortiumAlreadyConfirmed(uint256 id, address admin);

@@ -48,6 +48,8 @@ interface IProjectLedger {
     error LedgerCrossProject(bytes32 ref);
     error LedgerRepairTooEarly(bytes32 ref, uint256 allowedFrom);
     error LedgerLengthMismatch(uint256 records, uint256 seals);
+    error LedgerProjectClosed(bytes32 project);
+    error LedgerBatchOutOfGas(bytes32 uid);
 
     /// @notice A record was accepted. Carries everything needed to re-derive its seal.
     event RecordAdded(

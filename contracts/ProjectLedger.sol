@@ -17,6 +17,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     struct ProjectInfo {
         uint32 number;
         uint32 registrant;
+        bool closed; // registration revoked: no new approvals, commitments or grants
     }
 
     IConsortium private immutable _consortium;
@@ -49,6 +50,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             try this.applyOne(records[i], seals[i]) {
                 accepted++;
             } catch (bytes memory reason) {
+                // Every refusal carries a custom error; empty revert data means the
+                // record ran out of gas. Revert the whole batch so the sender retries it
+                // with more gas instead of the record being reported as refused.
+                if (reason.length == 0) revert LedgerBatchOutOfGas(records[i].uid);
                 emit RecordRejected(records[i].uid, reason);
             }
         }
@@ -126,6 +131,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             ProjectInfo storage p = _projects[r.project];
             if (p.number == 0) revert LedgerUnknownProject(r.project);
             e.project = p.number;
+            if (p.closed && (kind == KIND_APPROVAL || kind == KIND_COMMITMENT || kind == KIND_GRANT)) {
+                revert LedgerProjectClosed(r.project);
+            }
             if (kind == KIND_APPROVAL) {
                 _needRole(r.uid, org, roles, ROLE_APPROVAL_AUTHORITY);
                 e.level = _word8(r, 0, 1, 4); // stage 1-4
@@ -150,7 +158,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                     revert LedgerInvalidValue(r.uid, 0, grantee);
                 }
                 e.subject = uint32(grantee);
-                e.expiresAt = uint40(_word(r, 2));
+                _word8(r, 1, 1, 3); // scope: documents, restricted fields, all
+                uint256 expiresAt = _word(r, 2);
+                if (expiresAt > type(uint40).max) revert LedgerInvalidValue(r.uid, 2, expiresAt);
+                e.expiresAt = uint40(expiresAt);
                 e.status = STATUS_ACTIVE;
             } else if (kind >= KIND_REVOCATION && kind <= KIND_BREACH) {
                 _changeStatus(r, org, roles, e.project);
@@ -170,7 +181,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         } else {
             if (_projects[r.project].number != 0) revert LedgerProjectExists(r.project);
             e.project = ++_projectCount;
-            _projects[r.project] = ProjectInfo({number: e.project, registrant: org});
+            _projects[r.project] = ProjectInfo({number: e.project, registrant: org, closed: false});
         }
         // The payload's first field is the project code; the id must be its hash.
         if (r.payload.length < 64) revert LedgerMalformedPayload(r.uid);
@@ -196,6 +207,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             if (t.issuer != org) revert LedgerNotIssuer(r.ref, org);
             bool revocable = t.kind == KIND_APPROVAL || t.kind == KIND_GRANT || t.kind == KIND_PROJECT;
             if (!revocable || t.status != STATUS_ACTIVE) revert LedgerIllegalTransition(r.ref, kind, t.status);
+            if (t.kind == KIND_PROJECT) _projects[r.project].closed = true;
             next = STATUS_REVOKED;
         } else if (kind == KIND_FULFILMENT || kind == KIND_BREACH) {
             if (roles & (ROLE_APPROVAL_AUTHORITY | ROLE_SUPERVISOR) == 0) {

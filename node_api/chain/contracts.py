@@ -42,6 +42,10 @@ _REVERT_CLASSES: dict[str, type[ProjchainError]] = {
     "LedgerMalformedPayload": ValidationError,
     "LedgerInvalidValue": ValidationError,
     "LedgerUnknownKind": ValidationError,
+    "LedgerProjectClosed": ConflictError,
+    "ECDSAInvalidSignature": ValidationError,
+    "ECDSAInvalidSignatureLength": ValidationError,
+    "ECDSAInvalidSignatureS": ValidationError,
 }
 
 

@@ -34,6 +34,9 @@ from node_api.ledger.reader import Reader
 from node_api.store.database import CANONICAL, Database
 
 
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
 @dataclass(frozen=True)
 class PreSeal:
     """A seal made on the organisation's own device: the uid it chose and the signature."""
@@ -95,6 +98,8 @@ class Writer:
                 raise ConflictError(f"project {code} is already registered")
         elif not self._project_known(code, pid_hex):
             raise NotFoundError(f"project {code} is not registered")
+        elif kind in (Kind.APPROVAL, Kind.COMMITMENT, Kind.GRANT) and self._project_closed(pid_hex):
+            raise ConflictError(f"project {code} was revoked; it takes no new approvals, commitments or grants")
         if ref is not None:
             self._check_ref(org, kind, ref, pid_hex)
         if kind == Kind.GRANT:
@@ -131,6 +136,12 @@ class Writer:
             )
             is not None
         )
+
+    def _project_closed(self, pid_hex: str) -> bool:
+        rows = self.db.all(
+            f"SELECT uid FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}", (pid_hex, int(Kind.PROJECT))
+        )
+        return any(self.reader.status(r["uid"], Kind.PROJECT) == Status.REVOKED for r in rows)
 
     def _project_known(self, code: str, pid_hex: str) -> bool:
         return self.reader.project_id(code) is not None or self._pending_project(pid_hex)
@@ -201,6 +212,9 @@ class Writer:
         if preseal is not None:
             if len(preseal.seal) != 65:
                 raise ValidationError("seal.signature", "must be 65 bytes (r, s, v)")
+            # The contract (OpenZeppelin ECDSA) refuses the malleable high-s form; so do we.
+            if int.from_bytes(preseal.seal[32:64], "big") > SECP256K1_HALF_N:
+                raise ValidationError("seal.signature", "s must be in the lower half of the curve order (EIP-2)")
             try:
                 signer = self.sealer.signer(record, preseal.seal)
             except Exception as e:

@@ -62,3 +62,17 @@ def test_seal_over_different_content_is_refused(node: NodeProcess, code: str) ->
     with node.client("zrzyj") as c:
         r = c.post(f"/v1/projects/{code}/approvals", json=body)
     assert r.status_code == 403
+
+
+def test_malleable_high_s_seal_is_refused_before_the_chain(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    body, _ = _sealed_approval(node, code, "zrzyj")
+    sig = bytes.fromhex(body["seal"]["signature"][2:])  # type: ignore[index]
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    s = int.from_bytes(sig[32:64], "big")
+    twin = sig[:32] + (n - s).to_bytes(32, "big") + bytes([55 - sig[64]])  # same signer, high s
+    body["seal"]["signature"] = "0x" + twin.hex()  # type: ignore[index]
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=body)
+    assert r.status_code == 422
+    assert "lower half" in r.json()["detail"]
