@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from node_api.errors import AuthenticationError, ForbiddenError, RateLimitedError
+from node_api.ledger.access import CURRENT_TOKEN
 from node_api.ledger.membership import Organization
 from node_api.node import Node
 
@@ -41,7 +42,7 @@ class AuthGuard:
         self._failures[client].append(time.monotonic())
 
 
-def get_node(request: Request) -> Node:
+async def get_node(request: Request) -> Node:
     """The node serving this app."""
     node: Node = request.app.state.node
     return node
@@ -50,7 +51,7 @@ def get_node(request: Request) -> Node:
 NodeDep = Annotated[Node, Depends(get_node)]
 
 
-def optional_org(request: Request, node: NodeDep) -> Organization | None:
+async def optional_org(request: Request, node: NodeDep) -> Organization | None:
     """The calling organisation if a valid token is presented, else None (public)."""
     header = request.headers.get("authorization")
     if header is None:
@@ -64,7 +65,7 @@ def optional_org(request: Request, node: NodeDep) -> Organization | None:
         raise AuthenticationError("Authorization must be 'Bearer <token>'")
     digest = hash_token(token.strip())
     row = node.db.one(
-        "SELECT org_id, token_hash FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)
+        "SELECT id, org_id, token_hash FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)
     )
     # The lookup is by hash; the comparison is constant-time as well, for good measure.
     if row is None or not hmac.compare_digest(row["token_hash"], digest):
@@ -74,10 +75,11 @@ def optional_org(request: Request, node: NodeDep) -> Organization | None:
     if org is None:
         raise AuthenticationError("the token's organisation is not (yet) a member on chain")
     request.state.org_id = org.id
+    CURRENT_TOKEN.set(int(row["id"]))
     return org
 
 
-def require_org(org: Annotated[Organization | None, Depends(optional_org)]) -> Organization:
+async def require_org(org: Annotated[Organization | None, Depends(optional_org)]) -> Organization:
     """The calling organisation; 401 without a token."""
     if org is None:
         raise AuthenticationError("this endpoint needs 'Authorization: Bearer <token>'")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from node_api.domain.records import Kind, Status, decode_payload
@@ -20,6 +21,8 @@ from node_api.store.database import CANONICAL, Database
 from node_api.verify.merkle import leaf_hash
 
 ROLE_READERS = ("approval_authority", "supervisor", "auditor")
+# The API token (officer) behind the current request: "who" in the access log.
+CURRENT_TOKEN: ContextVar[int | None] = ContextVar("projchain_token", default=None)
 _SCOPES = {"documents": {1, 3}, "fields": {2, 3}, "records": {1, 2, 3}}
 
 
@@ -86,21 +89,30 @@ class Access:
     def log(self, org: Organization, action: str, subject: str, project_code: str | None, basis: str) -> int:
         """Appends an access-log entry; returns its index (0-based leaf index)."""
         at = time.time()
-        entry = entry_json(at, org.id, org.name, action, subject, project_code, basis)
+        token_id = CURRENT_TOKEN.get()
+        entry = entry_json(at, org.id, org.name, action, subject, project_code, basis, token_id)
         leaf = leaf_hash(entry.encode()).hex()
         cur = self.db.conn.execute(
-            "INSERT INTO access_log(at, org_id, org_name, action, subject, project_code, basis, leaf_hash) "
-            "VALUES(?,?,?,?,?,?,?,?)",
-            (at, org.id, org.name, action, subject, project_code, basis, leaf),
+            "INSERT INTO access_log(at, org_id, org_name, token_id, action, subject, project_code, basis, leaf_hash)"
+            " VALUES(?,?,?,?,?,?,?,?,?)",
+            (at, org.id, org.name, token_id, action, subject, project_code, basis, leaf),
         )
         return int(cur.lastrowid or 0) - 1
 
 
 def entry_json(
-    at: float, org_id: int, org_name: str, action: str, subject: str, project_code: str | None, basis: str
+    at: float,
+    org_id: int,
+    org_name: str,
+    action: str,
+    subject: str,
+    project_code: str | None,
+    basis: str,
+    token_id: int | None = None,
 ) -> str:
     """Canonical JSON of an access-log entry: the bytes its Merkle leaf hashes."""
     data: dict[str, Any] = {
+        "token_id": token_id,
         "at": round(at, 6),
         "org_id": org_id,
         "org_name": org_name,
