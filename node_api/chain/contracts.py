@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 
@@ -116,6 +117,8 @@ class Contracts:
             abi=artifacts["ProjectLedger"]["abi"],
             bytecode=artifacts["ProjectLedger"]["bytecode"],
         )
+        batch_abi = next(i for i in self.ledger.abi if i.get("type") == "function" and i["name"] == "submitBatch")
+        self._submit_batch_selector = bytes(function_abi_to_4byte_selector(batch_abi))
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
         self._events: dict[bytes, tuple[Any, str]] = {}
         for contract in (self.consortium, self.ledger):
@@ -127,8 +130,9 @@ class Contracts:
                     self._events[event_abi_to_log_topic(item)] = (contract, item["name"])
 
     def submit_batch_data(self, records: list[Record], seals: list[bytes]) -> str:
-        """Calldata of ``submitBatch``."""
-        return str(self.ledger.encode_abi("submitBatch", [[r.as_tuple() for r in records], seals]))
+        """Calldata of ``submitBatch`` (eth_abi directly: web3's encoder costs ~10x more per record)."""
+        body = abi_encode([_RECORD_TUPLE + "[]", "bytes[]"], [[r.as_tuple() for r in records], seals])
+        return "0x" + (self._submit_batch_selector + body).hex()
 
     def submit_data(self, record: Record, seal: bytes) -> str:
         """Calldata of ``submit`` (one record, reverts on refusal)."""
@@ -162,6 +166,8 @@ class Contracts:
         if found is None:
             return None
         contract, name = found
+        if name in _FAST_EVENTS:
+            return name, _fast_decode(name, topics, log["data"])
         event = getattr(contract.events, name)()
         decoded = event.process_log(_as_web3_log(log))
         return name, dict(decoded["args"])
@@ -172,6 +178,37 @@ class Contracts:
             if n == name:
                 return "0x" + key.hex()
         raise KeyError(name)
+
+
+_RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
+# The ledger's hot events, decoded with eth_abi directly: (indexed names, data names, data types).
+_FAST_EVENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "RecordAdded": (
+        ("uid", "project", "kind"),
+        ("ref", "issuer", "sealer", "digest", "payload", "seal"),
+        ("bytes32", "uint32", "address", "bytes32", "bytes", "bytes"),
+    ),
+    "StatusChanged": (("uid", "cause"), ("status",), ("uint8",)),
+    "RecordRejected": (("uid",), ("reason",), ("bytes",)),
+}
+
+
+def _raw(value: Any) -> bytes:
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+def _fast_decode(name: str, topics: list[Any], data: Any) -> dict[str, Any]:
+    indexed, names, types = _FAST_EVENTS[name]
+    args: dict[str, Any] = {}
+    for key, t in zip(indexed, topics[1:], strict=True):
+        args[key] = _raw(t)
+    if "kind" in args:
+        args["kind"] = int.from_bytes(args["kind"], "big")
+    values = abi_decode(list(types), _raw(data))
+    args.update(zip(names, values, strict=True))
+    if "sealer" in args:
+        args["sealer"] = to_checksum_address(args["sealer"])
+    return args
 
 
 def _as_web3_log(log: dict[str, Any]) -> dict[str, Any]:
