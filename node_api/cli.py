@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from typing import Any
@@ -27,15 +26,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.host:
         overrides["host"] = args.host
     settings = Settings(**overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from node_api import logs
+
+    logs.configure(settings)  # JSON lines to stderr and data_dir/node.log
 
     async def main() -> None:
         node = Node(settings)
         await node.start()
         app = create_app(settings, node=node)
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+            app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", log_config=None
         )
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     vb.add_argument("file")
     vb.add_argument("--rpc", required=True)
     vb.add_argument("--documents", help="folder of documents to check against their digests")
+    vb.add_argument("--ledger", help="the consortium's ProjectLedger address; refuse a bundle naming another")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.cmd == "run":
@@ -198,9 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "org":
         return _org_admit(args)
     if args.cmd == "verify-bundle":
-        from node_api.verify.bundle import verify_bundle_cli
+        from node_api.verify.bundle_check import verify_bundle_cli
 
-        return verify_bundle_cli(args.file, args.rpc, args.documents)
+        return verify_bundle_cli(args.file, args.rpc, args.documents, args.ledger)
     parser.print_help()
     return 2
 

@@ -21,7 +21,8 @@ from eth_abi.abi import decode as abi_decode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from node_api.verify.bundle import ORG_EVENTS, RECORD_ADDED, STATUS_CHANGED, topic, verify_bundle
+from node_api.verify.bundle import ORG_EVENTS, RECORD_ADDED, STATUS_CHANGED, topic
+from node_api.verify.bundle_check import verify_bundle
 from node_api.verify.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tests.support.cluster import NodeProcess
 

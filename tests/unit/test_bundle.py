@@ -14,21 +14,18 @@ from eth_account import Account
 from node_api.chain.seal import Sealer
 from node_api.domain.records import ZERO32, Kind, Record, Status, decode_payload, encode_payload, project_id
 from node_api.errors import ValidationError
-from node_api.verify.bundle import (
-    FORMAT,
-    RECORD_ADDED,
+from node_api.verify.bundle import FORMAT, RECORD_ADDED, document_digests, topic
+from node_api.verify.bundle_check import (
     BundleRecord,
     Finding,
     OrgHistory,
     authority_problems,
     check_shape,
-    document_digests,
     document_findings,
     event_problems,
     parse_record,
     seal_problems,
     status_at,
-    topic,
 )
 
 CHAIN_ID = 620825

@@ -1,0 +1,653 @@
+"""Checking an evidence bundle against the chain alone (``projchain verify-bundle``).
+
+Recomputes each seal with a standard EIP-712 library, finds each record's
+RecordAdded log by its transaction receipt, replays the Consortium's events to
+decide whether the sealing key and its organisation were entitled to seal that
+record at that block, and checks the bundle is complete. It never asks a projchain
+node anything. The format is documented in docs/bundle.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils.crypto import keccak
+
+from node_api.chain.consortium import ROLE_BITS
+from node_api.chain.rpc import RpcClient, RpcError
+from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
+from node_api.domain.records import INITIAL_STATUS, REQUIRED_ROLE, Kind, Record, Status, decode_payload
+from node_api.errors import ChainError, ValidationError
+
+if TYPE_CHECKING:
+    pass
+
+from node_api.verify.bundle import (
+    _ADDRESS,
+    _HEX32,
+    _LOG_CHUNK,
+    FORMAT,
+    ORG_EVENTS,
+    RECORD_ADDED,
+    STATUS_CHANGED,
+    VERSION,
+    document_digests,
+    selector,
+    topic,
+)
+
+
+# -- findings ----------------------------------------------------------------------
+@dataclass
+class Finding:
+    """What verification found about one record (or about the bundle as a whole: subject "bundle")."""
+
+    subject: str
+    kind: str = ""
+    block: int | None = None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing failed."""
+        return not self.problems
+
+    def line(self) -> str:
+        """One line: ``OK <uid> <kind> block N`` or ``FAIL <uid>: <reasons>``."""
+        if self.ok:
+            return f"OK {self.subject} {self.kind} block {self.block}".rstrip()
+        return f"FAIL {self.subject}: " + "; ".join(self.problems)
+
+
+@dataclass(frozen=True)
+class BundleRecord:
+    """A bundle record after its shape was checked: the values the checks compare."""
+
+    raw: dict[str, Any]
+    uid: str
+    message: dict[str, Any]
+    record: Record
+    seal: bytes
+    sealer: str
+    issuer: int
+    block: int
+    log_index: int
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(block, log index): the order of events on chain."""
+        return (self.block, self.log_index)
+
+
+def check_shape(bundle: Any) -> None:
+    """Raises ValidationError when the document is not a bundle this verifier understands."""
+    if not isinstance(bundle, dict):
+        raise ValidationError("bundle", "is not a JSON object")
+    if bundle.get("format") != FORMAT:
+        raise ValidationError("format", f"is {bundle.get('format')!r}, expected {FORMAT!r}")
+    if bundle.get("version") != VERSION:
+        raise ValidationError(
+            "version", f"is {bundle.get('version')!r}; this verifier reads version {VERSION}"
+        )
+    for key, kind in (("chain_id", int), ("as_of_block", int), ("project_code", str), ("records", list)):
+        if not isinstance(bundle.get(key), kind):
+            raise ValidationError(key, f"is missing or not a{'n' if kind is int else ''} {kind.__name__}")
+    contracts = bundle.get("contracts")
+    if not isinstance(contracts, dict) or not all(
+        isinstance(contracts.get(k), str) and _ADDRESS.match(contracts[k]) for k in ("consortium", "ledger")
+    ):
+        raise ValidationError("contracts", "needs the consortium and ledger addresses")
+    if not isinstance(bundle.get("project_id"), str) or not _HEX32.match(bundle["project_id"]):
+        raise ValidationError("project_id", "must be 0x + 64 hex")
+
+
+def parse_record(raw: Any) -> BundleRecord:
+    """Reads one bundle record; ValueError/KeyError/TypeError describe what is malformed."""
+    m = raw["typed_data"]["message"]
+    h = {k: _b32(m[k], f"typed_data.message.{k}") for k in ("uid", "project", "ref", "digest")}
+    payload = _hex_bytes(m["payload"], "typed_data.message.payload")
+    record = Record(h["uid"], Kind(int(m["kind"])), h["project"], h["ref"], h["digest"], payload)
+    return BundleRecord(
+        raw=raw,
+        uid=str(raw["uid"]).lower(),
+        message=m,
+        record=record,
+        seal=_hex_bytes(raw["seal"], "seal"),
+        sealer=str(raw["sealer"]),
+        issuer=int(raw["issuer_org"]["id"]),
+        block=int(raw["block_number"]),
+        log_index=int(raw["log_index"]),
+    )
+
+
+def _hex_bytes(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"{name} is not 0x-hex")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError as e:
+        raise ValueError(f"{name} is not valid hex") from e
+
+
+def _b32(value: Any, name: str) -> bytes:
+    raw = _hex_bytes(value, name)
+    if len(raw) != 32:
+        raise ValueError(f"{name} is not 32 bytes")
+    return raw
+
+
+def _differs(name: str, chain: bytes, bundle: bytes) -> str | None:
+    if chain == bundle:
+        return None
+    at = next(
+        (i for i, (a, b) in enumerate(zip(chain, bundle, strict=False)) if a != b),
+        min(len(chain), len(bundle)),
+    )
+    return f"{name} differs from the chain at byte {at} (chain {len(chain)} bytes, bundle {len(bundle)})"
+
+
+# -- checks that need no chain -------------------------------------------------------
+def seal_problems(r: BundleRecord, chain_id: int, ledger: str, project_id: str) -> list[str]:
+    """EIP-712 domain and type, the seal's signer (recovered by eth_account), uid, kind, project, fields."""
+    problems: list[str] = []
+    td = r.raw["typed_data"]
+    domain = td.get("domain", {})
+    expected_domain = {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id}
+    for key, value in expected_domain.items():
+        if domain.get(key) != value:
+            problems.append(f"typed_data.domain.{key} is {domain.get(key)!r}, expected {value!r}")
+    if str(domain.get("verifyingContract", "")).lower() != ledger.lower():
+        problems.append(f"typed_data.domain.verifyingContract is not the ledger {ledger}")
+    if td.get("primaryType") != "Record" or td.get("types") != EIP712_TYPES:
+        problems.append("typed_data.types / primaryType are not the projchain Record type")
+    try:
+        signer = Account.recover_message(encode_typed_data(full_message=td), signature=r.seal)
+    except Exception as e:  # any library error means the seal cannot be checked
+        problems.append(f"seal cannot be recovered ({type(e).__name__}: {e})")
+    else:
+        if signer.lower() != r.sealer.lower():
+            problems.append(f"seal was made by {signer}, not by the stated sealer {r.sealer}")
+    if r.uid != r.message["uid"].lower():
+        problems.append(f"uid differs from typed_data.message.uid {r.message['uid']}")
+    if r.raw.get("kind") != r.record.kind.name.lower():
+        problems.append(f"kind {r.raw.get('kind')!r} differs from typed_data kind {int(r.record.kind)}")
+    if "0x" + r.record.project.hex() != project_id.lower():
+        problems.append("typed_data.message.project is not the bundle's project")
+    try:
+        fields = decode_payload(r.record.kind, r.record.payload)
+    except Exception:
+        problems.append(f"payload is not a valid ABI encoding of the {r.record.kind.name.lower()} fields")
+    else:
+        if "fields" in r.raw and r.raw["fields"] != fields:
+            problems.append("fields differ from the decoded payload")
+        if [d.lower() for d in r.raw.get("document_digests", [])] != document_digests(r.record):
+            problems.append("document_digests differ from the digests the record binds")
+    return problems
+
+
+def document_findings(r: BundleRecord, documents_dir: Path | None) -> tuple[list[str], list[str]]:
+    """(problems, notes) for the record's documents found in ``documents_dir`` by hex digest."""
+    problems: list[str] = []
+    notes: list[str] = []
+    if documents_dir is None:
+        return problems, notes
+    for digest in document_digests(r.record):
+        bare = digest[2:]
+        path = next((p for p in (documents_dir / bare, documents_dir / digest) if p.is_file()), None)
+        if path is None:
+            notes.append(f"document {digest} not provided")
+            continue
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if actual != bare:
+            problems.append(
+                f"document {path.name} does not match its digest (the file's SHA-256 is 0x{actual})"
+            )
+        else:
+            notes.append(f"document {digest} matches")
+    return problems, notes
+
+
+def event_problems(r: BundleRecord, receipt: Any, ledger: str) -> list[str]:
+    """The record against its transaction receipt: block, log position, emitter, every RecordAdded field."""
+    if not isinstance(receipt, dict):
+        return [f"transaction {r.raw.get('tx_hash')} is not on the chain"]
+    problems: list[str] = []
+    if int(receipt.get("status", "0x0"), 16) != 1:
+        problems.append(f"transaction {r.raw.get('tx_hash')} reverted")
+    if int(receipt["blockNumber"], 16) != r.block:
+        problems.append(f"transaction is in block {int(receipt['blockNumber'], 16)}, bundle says {r.block}")
+    if str(receipt["blockHash"]).lower() != str(r.raw.get("block_hash", "")).lower():
+        problems.append(f"block hash is {receipt['blockHash']}, bundle says {r.raw.get('block_hash')}")
+    log = next((lg for lg in receipt.get("logs", []) if int(lg["logIndex"], 16) == r.log_index), None)
+    if log is None:
+        return [*problems, f"the transaction has no log at index {r.log_index}"]
+    if str(log["address"]).lower() != ledger.lower():
+        problems.append(f"log {r.log_index} was emitted by {log['address']}, not the ledger {ledger}")
+    topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
+    if len(topics) != 4 or "0x" + topics[0].hex() != topic(RECORD_ADDED):
+        return [*problems, f"log {r.log_index} is not a RecordAdded event"]
+    ref, issuer, sealer, digest, payload, seal = abi_decode(
+        ["bytes32", "uint32", "address", "bytes32", "bytes", "bytes"], bytes.fromhex(log["data"][2:])
+    )
+    rec = r.record
+    checks = [
+        ("uid", topics[1], rec.uid),
+        ("project", topics[2], rec.project),
+        ("kind", topics[3], int(rec.kind).to_bytes(32, "big")),
+        ("ref", ref, rec.ref),
+        ("digest", digest, rec.digest),
+        ("payload", payload, rec.payload),
+        ("seal", seal, r.seal),
+    ]
+    problems += [p for name, chain, ours in checks if (p := _differs(name, chain, ours))]
+    if str(sealer).lower() != r.sealer.lower():
+        problems.append(f"the chain says sealer {sealer}, bundle says {r.sealer}")
+    if int(issuer) != r.issuer:
+        problems.append(f"the chain says issuer organisation {issuer}, bundle says {r.issuer}")
+    return problems
+
+
+@dataclass
+class OrgHistory:
+    """One organisation's Consortium events, in chain order, and its seal keys' views."""
+
+    events: list[tuple[tuple[int, int], str, dict[str, Any]]] = field(default_factory=list)
+
+    def state_before(self, position: tuple[int, int]) -> tuple[int | None, bool]:
+        """(roles bits, suspended) just before ``position``; roles None if not yet admitted."""
+        roles: int | None = None
+        suspended = False
+        for at, name, args in self.events:
+            if at >= position:
+                break
+            if name in ("OrganizationAdmitted", "RolesChanged"):
+                roles = int(args["roles"])
+            elif name in ("OrganizationSuspended", "OrganizationReinstated"):
+                suspended = name == "OrganizationSuspended"
+        return roles, suspended
+
+    def revoked_at(self, key: str) -> tuple[int, int] | None:
+        """Where ``key`` was revoked, if it was."""
+        return next(
+            (at for at, n, a in self.events if n == "SealKeyRevoked" and a["key"] == key.lower()), None
+        )
+
+
+def authority_problems(r: BundleRecord, history: OrgHistory, key_view: tuple[int, int, int]) -> list[str]:
+    """Was the seal key valid and its organisation admitted, not suspended and in the needed role then?"""
+    problems: list[str] = []
+    key_org, valid_from, valid_until = key_view
+    if key_org != r.issuer:
+        problems.append(f"seal key {r.sealer} belongs to organisation {key_org}, not {r.issuer}")
+    if valid_from > r.block:
+        problems.append(f"seal key {r.sealer} became valid at block {valid_from}, after block {r.block}")
+    revoked = history.revoked_at(r.sealer)
+    if valid_until != 0 and (r.block > valid_until or (revoked is not None and revoked < r.position)):
+        problems.append(f"seal key {r.sealer} was revoked at block {valid_until}, before this record")
+    roles, suspended = history.state_before(r.position)
+    if roles is None:
+        problems.append(f"organisation {r.issuer} was not admitted before block {r.block}")
+        return problems
+    if suspended:
+        problems.append(f"organisation {r.issuer} was suspended at block {r.block}")
+    needed = REQUIRED_ROLE.get(r.record.kind)
+    if needed and not roles & sum(ROLE_BITS[n] for n in needed):
+        problems.append(
+            f"organisation {r.issuer} did not hold role {' or '.join(sorted(needed))} at block {r.block}"
+        )
+    return problems
+
+
+def status_at(kind: Kind, changes: list[int]) -> Status:
+    """A record's status after the given StatusChanged values (in order)."""
+    return Status(changes[-1]) if changes else INITIAL_STATUS.get(kind, Status.RECORDED)
+
+
+def _name(enum: type[Kind] | type[Status], value: int) -> str:
+    try:
+        return enum(value).name.lower()
+    except ValueError:
+        return f"unknown ({value})"
+
+
+# -- checks against the chain ---------------------------------------------------------
+_BATCH = 100  # calls per JSON-RPC batch (Besu refuses batches over 1024 by default)
+
+
+def _word(n: int) -> str:
+    return "0x" + n.to_bytes(32, "big").hex()
+
+
+def _position(log: dict[str, Any]) -> tuple[int, int]:
+    return (int(log["blockNumber"], 16), int(log["logIndex"], 16))
+
+
+class ChainReader:
+    """The few standard JSON-RPC reads the verifier needs, batched."""
+
+    def __init__(self, rpc: RpcClient) -> None:
+        self.rpc = rpc
+
+    async def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        out: list[Any] = []
+        for i in range(0, len(calls), _BATCH):
+            out += await self.rpc.batch(calls[i : i + _BATCH])
+        return out
+
+    async def logs(self, address: str, topics: list[Any], start: int, end: int) -> list[dict[str, Any]]:
+        """eth_getLogs over [start, end], in chunks if the node refuses the whole range; chain order."""
+        flt = {"address": address, "topics": topics}
+        try:
+            found: list[dict[str, Any]] = await self.rpc.call(
+                "eth_getLogs", {**flt, "fromBlock": hex(start), "toBlock": hex(end)}
+            )
+        except RpcError:
+            ranges = [(a, min(a + _LOG_CHUNK - 1, end)) for a in range(start, end + 1, _LOG_CHUNK)]
+            found = []
+            for part in await self._batch(
+                [("eth_getLogs", [{**flt, "fromBlock": hex(a), "toBlock": hex(b)}]) for a, b in ranges]
+            ):
+                if isinstance(part, RpcError):
+                    raise part from None
+                found += part
+        return sorted(found, key=_position)
+
+    async def views(self, to: str, signature: str, args: list[str]) -> list[bytes | None]:
+        """eth_call of one view function at the latest block for each 0x-hex ABI-encoded argument."""
+        calls = [("eth_call", [{"to": to, "data": selector(signature) + a[2:]}, "latest"]) for a in args]
+        return [bytes.fromhex(a[2:]) if isinstance(a, str) else None for a in await self._batch(calls)]
+
+    async def many(self, method: str, params: Iterable[list[Any]]) -> list[Any]:
+        """The same method for many parameter lists; failed calls become None."""
+        answers = await self._batch([(method, p) for p in params])
+        return [None if isinstance(a, RpcError) else a for a in answers]
+
+
+@dataclass
+class ChainFacts:
+    """What the chain says about the bundle's records, gathered in a few batched reads."""
+
+    receipts: list[Any]
+    blocks: list[Any]
+    entries: list[bytes | None]
+    key_views: dict[str, bytes | None]
+    org_views: dict[int, bytes | None]
+    histories: dict[int, OrgHistory]
+    changes: dict[str, list[int]]
+
+
+async def _gather(chain: ChainReader, bundle: dict[str, Any], parsed: list[BundleRecord]) -> ChainFacts:
+    ledger, consortium = bundle["contracts"]["ledger"], bundle["contracts"]["consortium"]
+    sealers = sorted({r.sealer.lower() for r in parsed})
+    orgs = sorted({r.issuer for r in parsed})
+    encoded_keys = ["0x" + abi_encode(["address"], [s]).hex() for s in sealers]
+    return ChainFacts(
+        receipts=await chain.many("eth_getTransactionReceipt", ([r.raw.get("tx_hash")] for r in parsed)),
+        blocks=await chain.many("eth_getBlockByNumber", ([hex(r.block), False] for r in parsed)),
+        entries=await chain.views(ledger, "entry(bytes32)", [r.uid for r in parsed]),
+        key_views=dict(
+            zip(sealers, await chain.views(consortium, "sealKey(address)", encoded_keys), strict=True)
+        ),
+        org_views=dict(
+            zip(
+                orgs,
+                await chain.views(consortium, "organization(uint32)", [_word(o) for o in orgs]),
+                strict=True,
+            )
+        ),
+        histories=await _org_histories(chain, consortium, orgs, max((r.block for r in parsed), default=0)),
+        changes=await _status_changes(chain, ledger, [r.uid for r in parsed], int(bundle["as_of_block"])),
+    )
+
+
+async def _org_histories(
+    chain: ChainReader, consortium: str, orgs: list[int], end: int
+) -> dict[int, OrgHistory]:
+    out: dict[int, OrgHistory] = {}
+    topics0 = [topic(s) for s in ORG_EVENTS]
+    names = {topic(s): s.split("(")[0] for s in ORG_EVENTS}
+    for org in orgs:
+        history = OrgHistory()
+        for lg in await chain.logs(consortium, [topics0, _word(org)], 0, end):
+            name = names[lg["topics"][0]]
+            data = bytes.fromhex(lg["data"][2:])
+            args: dict[str, Any] = {}
+            if name == "OrganizationAdmitted":
+                args["roles"] = abi_decode(["string", "string", "uint8"], data)[2]
+            elif name == "RolesChanged":
+                args["roles"] = abi_decode(["uint8"], data)[0]
+            elif name == "SealKeyRevoked":
+                args["key"] = "0x" + lg["topics"][2][-40:].lower()
+            history.events.append((_position(lg), name, args))
+        out[org] = history
+    return out
+
+
+async def _trust_problems(chain: ChainReader, bundle: dict[str, Any]) -> list[str]:
+    """Is this the bundle's chain, and is the ledger governed by the bundle's consortium?"""
+    ledger, consortium = bundle["contracts"]["ledger"], bundle["contracts"]["consortium"]
+    actual = await chain.rpc.chain_id()
+    if actual != bundle["chain_id"]:
+        return [f"the RPC endpoint serves chain {actual}, the bundle is for chain {bundle['chain_id']}"]
+    (trusted,) = await chain.views(ledger, "consortium()", ["0x"])
+    if trusted is None or len(trusted) != 32 or "0x" + trusted[12:].hex() != consortium.lower():
+        return [f"{ledger} is not a projchain ledger governed by the consortium {consortium}"]
+    head = await chain.rpc.block_number()
+    if bundle["as_of_block"] > head:
+        return [f"as_of_block {bundle['as_of_block']} is beyond the chain head {head}"]
+    return []
+
+
+async def _check_chain(
+    bundle: dict[str, Any], records: list[tuple[Finding, BundleRecord]], summary: Finding, chain: ChainReader
+) -> None:
+    summary.problems += await _trust_problems(chain, bundle)
+    if summary.problems:
+        for finding, _ in records:
+            finding.problems.append("not checked against the chain (see the bundle-level failure)")
+        return
+    parsed = [r for _, r in records]
+    facts = await _gather(chain, bundle, parsed)
+    for i, (finding, r) in enumerate(records):
+        finding.problems += _record_chain_problems(r, i, facts, bundle, finding.notes)
+    await _check_complete(bundle, parsed, summary, chain, int(bundle["as_of_block"]))
+
+
+def _record_chain_problems(
+    r: BundleRecord, i: int, facts: ChainFacts, bundle: dict[str, Any], notes: list[str]
+) -> list[str]:
+    as_of = int(bundle["as_of_block"])
+    p = event_problems(r, facts.receipts[i], bundle["contracts"]["ledger"])
+    block = facts.blocks[i]
+    if (
+        not isinstance(block, dict)
+        or str(block.get("hash", "")).lower() != str(r.raw.get("block_hash")).lower()
+    ):
+        p.append(f"block {r.block} of the chain is not the bundle's block {r.raw.get('block_hash')}")
+    if r.block > as_of:
+        p.append(f"block {r.block} is after the bundle's as_of_block {as_of}")
+    view = facts.key_views.get(r.sealer.lower())
+    if view is None:
+        p.append(f"the consortium does not answer for seal key {r.sealer}")
+    else:
+        key = tuple(int(v) for v in abi_decode(["uint32", "uint64", "uint64"], view))
+        p += authority_problems(r, facts.histories[r.issuer], (key[0], key[1], key[2]))
+    p += _identity_problems(r, facts.org_views.get(r.issuer))
+    p += _status_problems(r, facts.entries[i], facts.changes.get(r.uid, []), notes)
+    return p
+
+
+def _identity_problems(r: BundleRecord, view: bytes | None) -> list[str]:
+    if view is None:
+        return [f"organisation {r.issuer} is unknown to the consortium"]
+    name, uscc, *_ = abi_decode(["(string,string,uint8,bool,uint64)"], view)[0]
+    stated = r.raw.get("issuer_org", {})
+    if stated.get("name") not in (None, name) or stated.get("uscc") not in (None, uscc):
+        return [f"issuer_org differs from the consortium's organisation {r.issuer} ({name}, {uscc})"]
+    return []
+
+
+def _status_problems(r: BundleRecord, entry: bytes | None, changes: list[int], notes: list[str]) -> list[str]:
+    if entry is None or len(entry) < 32 * 8:
+        return ["the ledger does not answer entry(uid)"]
+    kind, status_now, _, issuer, *_ = abi_decode(
+        ["(uint8,uint8,uint8,uint32,uint32,uint40,uint32,uint40)"], entry
+    )[0]
+    if kind == 0:
+        return ["the ledger holds no record with this uid"]
+    problems: list[str] = []
+    if kind != int(r.record.kind) or issuer != r.issuer:
+        problems.append(f"the ledger holds kind {kind} by organisation {issuer} under this uid")
+    then = _name(Status, changes[-1]) if changes else status_at(r.record.kind, []).name.lower()
+    if r.raw.get("status") != then:
+        problems.append(f"status was {then} at the bundle's as_of_block, bundle says {r.raw.get('status')!r}")
+    now = _name(Status, status_now)
+    if now != then:
+        notes.append(f"status has changed since the bundle was made: now {now}")
+    return problems
+
+
+async def _status_changes(
+    chain: ChainReader, ledger: str, uids: list[str], as_of: int
+) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i in range(0, len(uids), 100):
+        logs = await chain.logs(ledger, [topic(STATUS_CHANGED), uids[i : i + 100]], 0, as_of)
+        for lg in logs:
+            out.setdefault(lg["topics"][1].lower(), []).append(int(lg["data"][2:], 16))
+    return out
+
+
+async def _check_complete(
+    bundle: dict[str, Any], parsed: list[BundleRecord], summary: Finding, chain: ChainReader, as_of: int
+) -> None:
+    registration = [r for r in parsed if r.record.kind == Kind.PROJECT and not any(r.record.ref)]
+    if not registration:
+        summary.problems.append("the project's registration record is missing")
+    start = min((r.block for r in registration), default=0)
+    logs = await chain.logs(
+        bundle["contracts"]["ledger"], [topic(RECORD_ADDED), None, bundle["project_id"]], start, as_of
+    )
+    ours = {r.uid for r in parsed}
+    for lg in logs:
+        uid = lg["topics"][1].lower()
+        if uid not in ours:
+            kind = _name(Kind, int(lg["topics"][3], 16))
+            summary.problems.append(
+                f"record {uid} ({kind}, block {int(lg['blockNumber'], 16)}) "
+                f"is on chain but missing from the bundle"
+            )
+
+
+# -- entry points --------------------------------------------------------------------
+def verify_bundle(
+    bundle: dict[str, Any], rpc_url: str, documents_dir: Path | None, ledger: str | None = None
+) -> list[Finding]:
+    """Checks a bundle against the chain at ``rpc_url`` alone; the first finding is about the bundle.
+
+    ``ledger`` pins the consortium's ledger address: without it a forger could point a
+    bundle at a look-alike contract of their own on the same chain.
+    """
+    check_shape(bundle)
+    findings = asyncio.run(_verify(bundle, rpc_url, documents_dir))
+    named = str(bundle["contracts"]["ledger"])
+    if ledger is not None and named.lower() != ledger.lower():
+        findings[0].problems.append(f"the bundle names ledger {named}, not the pinned {ledger}")
+    return findings
+
+
+async def _verify(bundle: dict[str, Any], rpc_url: str, documents_dir: Path | None) -> list[Finding]:
+    summary = Finding("bundle", block=int(bundle["as_of_block"]))
+    findings: list[Finding] = [summary]
+    records: list[tuple[Finding, BundleRecord]] = []
+    if str(keccak(text=bundle["project_code"]).hex()) != bundle["project_id"].lower()[2:]:
+        summary.problems.append("project_id is not keccak256 of project_code")
+    for i, raw in enumerate(bundle["records"]):
+        finding = Finding(str(raw.get("uid")) if isinstance(raw, dict) else f"records[{i}]")
+        findings.append(finding)
+        try:
+            r = parse_record(raw)
+        except KeyError as e:
+            finding.problems.append(f"malformed record: {e} is missing")
+            continue
+        except (TypeError, ValueError, AttributeError) as e:
+            finding.problems.append(f"malformed record: {e}")
+            continue
+        finding.kind, finding.block = r.record.kind.name.lower(), r.block
+        finding.problems += seal_problems(
+            r, bundle["chain_id"], bundle["contracts"]["ledger"], bundle["project_id"]
+        )
+        problems, notes = document_findings(r, documents_dir)
+        finding.problems += problems
+        finding.notes += notes
+        records.append((finding, r))
+    rpc = RpcClient(rpc_url)
+    try:
+        await _check_chain(bundle, records, summary, ChainReader(rpc))
+    finally:
+        await rpc.close()
+    return findings
+
+
+def verify_bundle_cli(path: str, rpc_url: str, documents_dir: str | None, ledger: str | None = None) -> int:
+    """``projchain verify-bundle``: one line per record; exit 0 all good, 1 failures, 2 unusable input."""
+    try:
+        bundle = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        print(f"cannot read {path}: {e.strerror}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"{path} is not JSON: {e}", file=sys.stderr)
+        return 2
+    docs = Path(documents_dir) if documents_dir else None
+    if docs is not None and not docs.is_dir():
+        print(f"--documents {documents_dir} is not a directory", file=sys.stderr)
+        return 2
+    try:
+        findings = verify_bundle(bundle, rpc_url, docs, ledger)
+    except ValidationError as e:
+        print(f"unusable bundle: {e.detail}", file=sys.stderr)
+        return 2
+    except ChainError as e:
+        print(f"cannot check against the chain: {e.detail}", file=sys.stderr)
+        return 2
+    _report(bundle, findings)
+    return 0 if all(f.ok for f in findings) else 1
+
+
+def _report(bundle: dict[str, Any], findings: list[Finding]) -> None:
+    c = bundle["contracts"]
+    print(
+        f"evidence bundle of project {bundle['project_code']}: {len(bundle['records'])} records, "
+        f"chain {bundle['chain_id']}, ledger {c['ledger']}, consortium {c['consortium']}"
+    )
+    summary, records = findings[0], findings[1:]
+    if summary.ok:
+        print(f"OK bundle: chain id, contracts and completeness up to block {bundle['as_of_block']}")
+    else:
+        print(summary.line())
+    for f in records:
+        print(f.line())
+        for note in f.notes:
+            print(f"   {note}")
+    failed = sum(1 for f in records if not f.ok)
+    matched = sum(1 for f in records for n in f.notes if n.endswith(" matches"))
+    missing = sum(1 for f in records for n in f.notes if n.endswith("not provided"))
+    verdict = "VERIFIED" if all(f.ok for f in findings) else "FAILED"
+    print(
+        f"{verdict}: {len(records) - failed} of {len(records)} records verified, {failed} failed"
+        + ("" if summary.ok else ", bundle-level problems above")
+        + (f"; documents: {matched} matched, {missing} not provided" if matched or missing else "")
+    )
