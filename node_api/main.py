@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_api import metrics
 from node_api.api.deps import AuthGuard
-from node_api.api.routes import audit, batch, documents, grants, health, peer, projects, qr, records
+from node_api.api.routes import audit, batch, documents, grants, health, peer, projects, qr, records, reports
 from node_api.api.routes import metrics as metrics_route
 from node_api.config import Settings
 from node_api.errors import ProjchainError
@@ -157,7 +157,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         code = _HTTP_CODES.get(exc.status_code, "error")
         return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code)
 
-    for module in (health, metrics_route, projects, batch, records, grants, documents, qr, audit, peer):
+    for module in (health, metrics_route, projects, batch, records, grants, documents, qr, audit, reports, peer):
         app.include_router(module.router)
     metrics.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, document_limit=settings.max_document_bytes)
