@@ -1,0 +1,106 @@
+"""CPU accounting from /proc: who used the machine's cores during a phase.
+
+The benchmark runs the load generator, the node and the chain on one machine; this
+splits the CPU they used, and shows how much went to processes outside the run
+(another job on the machine makes every figure lower, and the report says so).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used by a process so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def rss_mb(pid: int | None) -> float | None:
+    """Resident memory of a process in MB (None if unknown)."""
+    if not pid:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _machine_busy() -> float:
+    """CPU seconds all cores spent busy since boot."""
+    parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(v) for v in parts]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / _TICKS
+
+
+def find_pid(*needles: str) -> int | None:
+    """The pid of a process whose command line contains every needle."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if all(n in cmd for n in needles):
+            return int(entry.name)
+    return None
+
+
+@dataclass
+class CpuShare:
+    """Cores used on average during a phase, by component."""
+
+    wall: float
+    node: float
+    chain: float
+    loadgen: float
+    others: float
+
+    def as_dict(self) -> dict[str, float]:
+        """JSON form (cores, i.e. CPU seconds per wall second)."""
+        return {k: round(v, 3) for k, v in self.__dict__.items()}
+
+
+class CpuMeter:
+    """Samples CPU counters of the node, the chain and this process."""
+
+    def __init__(self, node_pid: int | None, chain_pid: int | None) -> None:
+        self.pids = {"node": node_pid, "chain": chain_pid}
+        self.cores = os.cpu_count() or 1
+
+    def _snapshot(self) -> dict[str, float]:
+        own = os.times()
+        snap = {name: _proc_cpu(pid) if pid else 0.0 for name, pid in self.pids.items()}
+        snap["loadgen"] = own.user + own.system
+        snap["machine"] = _machine_busy()
+        snap["wall"] = time.monotonic()
+        return snap
+
+    def start(self) -> dict[str, float]:
+        """Counters at the start of a phase."""
+        return self._snapshot()
+
+    def memory(self) -> dict[str, float | None]:
+        """Resident memory (MB) of the node and the chain now."""
+        return {name: rss_mb(pid) for name, pid in self.pids.items()}
+
+    def share(self, start: dict[str, float]) -> CpuShare:
+        """Average cores used since ``start``, per component."""
+        end = self._snapshot()
+        wall = max(1e-9, end["wall"] - start["wall"])
+        used = {k: (end[k] - start[k]) / wall for k in ("node", "chain", "loadgen", "machine")}
+        ours = used["node"] + used["chain"] + used["loadgen"]
+        return CpuShare(wall, used["node"], used["chain"], used["loadgen"], max(0.0, used["machine"] - ours))

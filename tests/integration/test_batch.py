@@ -1,0 +1,135 @@
+"""POST /v1/records:batch against a real node and anvil: per-item results, auth, limits."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from tests.conftest import unique_code
+from tests.support.cluster import NodeProcess
+
+pytestmark = pytest.mark.chain
+
+
+def digest(text: str) -> str:
+    return "0x" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def project_item(code: str) -> dict[str, Any]:
+    return {
+        "type": "project", "code": code, "name": "庄浪县批量写入测试项目",
+        "owner_uscc": "91620825MA72BT6H8M", "project_type": "approval", "region_code": "620825",
+        "industry_code": "48", "total_investment": "880000.00",
+    }  # fmt: skip
+
+
+def approval_item(code: str, n: int, **over: Any) -> dict[str, Any]:
+    item = {
+        "type": "approval", "project_code": code, "stage": 1 + n % 4, "item": f"批量批复 {n}",
+        "decision": "approved", "document_digest": digest(f"{code}/{n}"), "document_no": f"庄批〔2026〕{n}号",
+        "issued_at": "2026-06-01",
+    }  # fmt: skip
+    item.update(over)
+    return item
+
+
+def test_batch_registers_project_and_files_records_all_confirmed(node: NodeProcess) -> None:
+    code = unique_code()
+    items = [project_item(code)] + [approval_item(code, n) for n in range(20)]
+    items.append({"type": "commitment", "project_code": code, "commitment_type": "self_discipline",
+                  "content_digest": digest(f"{code}/commitment"), "due_date": "2026-12-31"})  # fmt: skip
+    with node.client("fgj") as c:
+        r = c.post("/v1/records:batch?wait=true", json={"records": items})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["accepted"] == len(items) and body["rejected"] == 0
+        assert [x["index"] for x in body["results"]] == list(range(len(items)))
+        assert {x["state"] for x in body["results"]} == {"confirmed"}
+        history = c.get(f"/v1/projects/{code}/history").json()["records"]
+    kinds = [h["kind"] for h in history]
+    assert kinds.count("approval") == 20 and kinds.count("commitment") == 1 and kinds[0] == "project"
+    uids = {x["uid"] for x in body["results"]}
+    assert uids == {h["uid"] for h in history}
+    # The same batch again is safe: nothing is written twice. Records come back as duplicates
+    # (same content, same uid); the registration is refused as a conflict, as POST /v1/projects does.
+    with node.client("fgj") as c:
+        again = c.post("/v1/records:batch", json={"records": items}).json()
+    assert again["results"][0]["error"] == "conflict"
+    assert all(x["duplicate"] and x["state"] == "confirmed" for x in again["results"][1:])
+    assert {x["uid"] for x in again["results"][1:]} == uids - {body["results"][0]["uid"]}
+
+
+def test_invalid_items_are_reported_by_index_without_sinking_the_others(node: NodeProcess) -> None:
+    code = unique_code()
+    with node.client("fgj") as c:
+        assert (
+            c.post("/v1/records:batch?wait=true", json={"records": [project_item(code)]}).status_code == 200
+        )
+        items = [
+            approval_item(code, 0),
+            approval_item(code, 1, stage=9),  # out of range
+            approval_item(code, 2, document_digest="not-a-digest"),
+            approval_item(unique_code(), 3),  # project not registered
+            {"type": "event", "project_code": code, "category": "安全", "severity": "general",
+             "description_digest": digest("event"), "occurred_at": "2026-06-02"},  # fgj is no supervisor
+            {"type": "grant"},  # unknown type
+            "not an object",
+            approval_item(code, 7, unexpected="field"),
+            approval_item(code, 8, project_code="2026-620825-48-01-12345"),  # malformed code
+            approval_item(code, 9),
+        ]  # fmt: skip
+        r = c.post("/v1/records:batch?wait=true", json={"records": items})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        by_index = {x["index"]: x for x in body["results"]}
+        assert sorted(by_index) == list(range(len(items)))
+        assert body["accepted"] == 2 and body["rejected"] == 8
+        for i in (0, 9):
+            assert by_index[i]["state"] == "confirmed"
+        expected = {i: "invalid_input" for i in (1, 2, 5, 6, 7, 8)} | {3: "not_found", 4: "forbidden"}
+        for i, error in expected.items():
+            assert by_index[i]["error"] == error, by_index[i]
+            assert by_index[i]["detail"]
+        assert "stage" in by_index[1]["detail"]
+        history = c.get(f"/v1/projects/{code}/history").json()["records"]
+    # Nothing was written for the refused items.
+    assert sorted(h["fields"].get("item", "") for h in history if h["kind"] == "approval") == [
+        "批量批复 0",
+        "批量批复 9",
+    ]
+
+
+def test_batch_without_any_valid_item_is_422_and_writes_nothing(node: NodeProcess) -> None:
+    with node.client("fgj") as c:
+        r = c.post("/v1/records:batch", json={"records": [{"type": "approval"}, {"type": "nope"}]})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["error"] == "invalid_input" and body["accepted"] == 0 and len(body["results"]) == 2
+
+
+def test_batch_needs_a_token(node: NodeProcess) -> None:
+    code = unique_code()
+    with node.client() as c:
+        r = c.post("/v1/records:batch", json={"records": [project_item(code)]})
+        assert r.status_code == 401
+        assert r.json()["error"] == "unauthenticated"
+        r = c.post(
+            "/v1/records:batch",
+            json={"records": [project_item(code)]},
+            headers={"Authorization": "Bearer nope"},
+        )
+        assert r.status_code == 401
+        assert c.get(f"/v1/projects/{code}").status_code == 404
+
+
+def test_more_than_1000_items_is_refused(node: NodeProcess) -> None:
+    code = unique_code()
+    items = [approval_item(code, n) for n in range(1001)]
+    with node.client("fgj") as c:
+        r = c.post("/v1/records:batch", json={"records": items})
+        assert r.status_code in (413, 422), r.text
+        assert r.json()["error"] in ("invalid_input", "payload_too_large")
+        empty = c.post("/v1/records:batch", json={"records": []})
+        assert empty.status_code == 422
