@@ -54,7 +54,9 @@ def _run(args: argparse.Namespace) -> int:
             await node.stop()
 
     try:
-        asyncio.run(main())
+        import uvloop  # installed with uvicorn[standard]; the node's own loop should be the fast one too
+
+        uvloop.run(main())
     except KeyboardInterrupt:
         pass
     return 0

@@ -117,7 +117,8 @@ class Contracts:
             abi=artifacts["ProjectLedger"]["abi"],
             bytecode=artifacts["ProjectLedger"]["bytecode"],
         )
-        batch_abi = next(i for i in self.ledger.abi if i.get("type") == "function" and i["name"] == "submitBatch")
+        ledger_abi: list[dict[str, Any]] = artifacts["ProjectLedger"]["abi"]
+        batch_abi = next(i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "submitBatch")
         self._submit_batch_selector = bytes(function_abi_to_4byte_selector(batch_abi))
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
         self._events: dict[bytes, tuple[Any, str]] = {}

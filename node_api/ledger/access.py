@@ -8,6 +8,7 @@ whose roots are anchored on chain (see ``verify/accesslog.py``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ class Access:
     def __init__(self, db: Database, reader: Reader) -> None:
         self.db = db
         self.reader = reader
+        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
 
     def live_grant(self, org: Organization, project: str, need: str = "records") -> str | None:
         """uid of a live grant of ``project`` to ``org`` covering ``need``, if any."""
@@ -86,18 +88,36 @@ class Access:
                 return f"grant:{grant}", p["code"]
         return None
 
-    def log(self, org: Organization, action: str, subject: str, project_code: str | None, basis: str) -> int:
-        """Appends an access-log entry; returns its index (0-based leaf index)."""
+    async def log(self, org: Organization, action: str, subject: str, project_code: str | None, basis: str) -> None:
+        """Appends an access-log entry before the read is answered (group-committed with concurrent reads)."""
         at = time.time()
         token_id = CURRENT_TOKEN.get()
         entry = entry_json(at, org.id, org.name, action, subject, project_code, basis, token_id)
-        leaf = leaf_hash(entry.encode()).hex()
-        cur = self.db.conn.execute(
-            "INSERT INTO access_log(at, org_id, org_name, token_id, action, subject, project_code, basis, leaf_hash)"
-            " VALUES(?,?,?,?,?,?,?,?,?)",
-            (at, org.id, org.name, token_id, action, subject, project_code, basis, leaf),
-        )
-        return int(cur.lastrowid or 0) - 1
+        row = (at, org.id, org.name, token_id, action, subject, project_code, basis, leaf_hash(entry.encode()).hex())
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((row, done))
+        if len(self._pending) == 1:
+            loop.call_soon(self._flush)
+        await done
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            with self.db.transaction() as conn:
+                conn.executemany(
+                    "INSERT INTO access_log(at, org_id, org_name, token_id, action, subject, project_code, basis,"
+                    " leaf_hash) VALUES(?,?,?,?,?,?,?,?,?)",
+                    [r for r, _ in batch],
+                )
+        except Exception as e:  # the read is refused rather than served unlogged
+            for _, f in batch:
+                if not f.done():
+                    f.set_exception(e)
+            return
+        for _, f in batch:
+            if not f.done():
+                f.set_result(None)
 
 
 def entry_json(

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
 CREATE INDEX IF NOT EXISTS outbox_tx ON outbox(tx_hash);
+CREATE INDEX IF NOT EXISTS outbox_project ON outbox(project, kind);
+CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref);
 
 -- Blocks the indexer has processed (number, hash) and those found orphaned.
 CREATE TABLE IF NOT EXISTS chain_blocks (
@@ -65,6 +67,7 @@ CREATE TABLE IF NOT EXISTS chain_records (
 );
 CREATE INDEX IF NOT EXISTS chain_records_project ON chain_records(project, block_number, log_index);
 CREATE INDEX IF NOT EXISTS chain_records_ref ON chain_records(ref);
+CREATE INDEX IF NOT EXISTS chain_records_project_kind ON chain_records(project, kind);
 CREATE INDEX IF NOT EXISTS chain_records_digest ON chain_records(digest);
 
 -- Project codes (the preimage of the on-chain project id).

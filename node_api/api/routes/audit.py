@@ -38,7 +38,7 @@ async def project_bundle(code: CodePath, org: CurrentOrg, node: NodeDep) -> JSON
     bundle = build_bundle(node, code)
     if bundle is None:
         raise NotFoundError(f"project {code} is not registered")
-    node.access.log(org, "project.bundle", code, code, basis)
+    await node.access.log(org, "project.bundle", code, code, basis)
     filename = f"projchain-bundle-{code}.json"
     return JSONResponse(bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -63,7 +63,7 @@ async def access_log(
     """
     code = checked_code(project_code) if project_code is not None else None
     basis = _require(org, ("auditor",), "the access log")
-    node.access.log(org, "access_log.read", _describe(code, org_id, since, from_index), code, basis)
+    await node.access.log(org, "access_log.read", _describe(code, org_id, since, from_index), code, basis)
     anchorer = node.anchorer
     anchorer.sync()
     anchors = anchorer.anchors()

@@ -60,7 +60,7 @@ async def download_document(digest: DigestPath, org: CurrentOrg, node: NodeDep) 
         data = node.documents.get(digest[2:])
     else:
         data = await _from_peers(node, org, digest)
-    node.access.log(org, "document.download", digest, code, basis)
+    await node.access.log(org, "document.download", digest, code, basis)
     content_type = node.db.scalar("SELECT content_type FROM documents WHERE digest = ? LIMIT 1", (digest,))
     return Response(data, media_type=str(content_type or "application/octet-stream"),
                     headers={"X-Content-SHA256": digest})  # fmt: skip

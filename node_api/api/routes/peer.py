@@ -40,7 +40,7 @@ async def peer_document(digest: DigestPath, request: Request, node: NodeDep) -> 
     if grant is None:
         raise ForbiddenError(f"{org.name} holds no live grant covering document {digest}")
     grant_uid, code = grant
-    node.access.log(org, "peer.document", digest, code, f"grant:{grant_uid}")
+    await node.access.log(org, "peer.document", digest, code, f"grant:{grant_uid}")
     return Response(node.documents.get(digest[2:]), media_type="application/octet-stream")
 
 

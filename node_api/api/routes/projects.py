@@ -82,7 +82,7 @@ async def get_project(code: CodePath, node: NodeDep, org: OptionalOrg) -> dict[s
     if summary is None:
         raise NotFoundError(f"project {code} is not registered")
     if org is not None and basis is not None:
-        node.access.log(org, "project.summary", code, code, basis)
+        await node.access.log(org, "project.summary", code, code, basis)
     return summary
 
 
@@ -94,7 +94,7 @@ async def project_history(code: CodePath, node: NodeDep, org: CurrentOrg) -> dic
     if pid is None:
         raise NotFoundError(f"project {code} is not registered")
     basis = node.access.require_project(org, pid, code)
-    node.access.log(org, "project.history", code, code, basis)
+    await node.access.log(org, "project.history", code, code, basis)
     return {"code": code, "records": node.reader.project_records(pid)}
 
 

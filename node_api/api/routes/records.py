@@ -42,7 +42,7 @@ async def get_record(uid: Uid, org: CurrentOrg, node: NodeDep) -> dict[str, Any]
     project = node.reader.record_project(uid)
     code = view["project_code"] or ""
     basis = node.access.require_project(org, project, code) if project else "member"
-    node.access.log(org, "record.read", uid, code or None, basis)
+    await node.access.log(org, "record.read", uid, code or None, basis)
     return view
 
 
