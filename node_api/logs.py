@@ -29,8 +29,9 @@ access = logging.getLogger("projchain.access")
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
-# API tokens ("pc_" + 43 url-safe chars) and anything after "Bearer ".
-_SECRET = re.compile(r"pc_[A-Za-z0-9_-]{20,}|(?i:bearer)\s+\S+")
+# API tokens ("pc_" + 43 url-safe chars) and the credential after "Bearer ", stopping at a
+# quote or backslash so that masking never breaks the JSON line it is applied to.
+_SECRET = re.compile(r'pc_[A-Za-z0-9_-]{20,}|(?i:bearer)\s+[^\s"\\]+')
 
 
 def redact(text: str) -> str:
@@ -43,11 +44,16 @@ def redact(text: str) -> str:
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON line: ts, level, logger, msg, request_id and extras."""
 
+    _second = -1
+    _stamp = ""
+
     def format(self, record: logging.LogRecord) -> str:
         """The record as compact JSON (non-ASCII kept readable)."""
-        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        second = int(record.created)
+        if second != self._second:  # strftime once a second, not once a line
+            self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         out: dict[str, Any] = {
-            "ts": f"{ts}.{int(record.msecs):03d}Z",
+            "ts": f"{self._stamp}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -127,19 +125,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         app.state.node = node
     app.state.auth_guard = AuthGuard(settings.auth_failures_per_minute)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        request.state.request_id = rid
-        try:
-            response = await call_next(request)
-        except Exception:
-            log.exception("unhandled error", extra={"request_id": rid})
-            response = JSONResponse(
-                {"error": "internal_error", "detail": f"internal error; request id {rid}"}, status_code=500
-            )
-        response.headers["X-Request-Id"] = rid
-        return response
+    # Request ids, the access log, metrics and the last-resort JSON 500: metrics.RequestObserver.
 
     @app.exception_handler(ProjchainError)
     async def projchain_error(request: Request, exc: ProjchainError) -> JSONResponse:
@@ -159,6 +145,6 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
 
     for module in (health, metrics_route, projects, batch, records, grants, documents, qr, audit, reports, peer):
         app.include_router(module.router)
-    metrics.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, document_limit=settings.max_document_bytes)
+    metrics.install(app)  # last, so it is outermost and also sees BodyLimit's 413s
     return app

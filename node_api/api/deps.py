@@ -30,11 +30,15 @@ class AuthGuard:
 
     def check(self, client: str) -> None:
         """Raises RateLimitedError when the client failed too often in the last minute."""
-        q = self._failures[client]
+        q = self._failures.get(client)
+        if q is None:
+            return
         now = time.monotonic()
         while q and now - q[0] > 60:
             q.popleft()
-        if len(q) >= self.per_minute:
+        if not q:
+            del self._failures[client]  # forget clients with no recent failure: bounded memory
+        elif len(q) >= self.per_minute:
             raise RateLimitedError("too many failed authentication attempts; retry in a minute")
 
     def fail(self, client: str) -> None:

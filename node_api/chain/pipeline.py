@@ -79,8 +79,8 @@ class Outbox:
                     r = item.record
                     uid = "0x" + r.uid.hex()
                     cur = conn.execute(
-                        "INSERT OR IGNORE INTO outbox(uid, org_id, kind, project, ref, digest, payload, seal, state,"
-                        " accepted_at) VALUES(?,?,?,?,?,?,?,?, 'accepted', ?)",
+                        "INSERT OR IGNORE INTO outbox(uid, org_id, kind, project, ref, digest, payload, seal,"
+                        " state, accepted_at) VALUES(?,?,?,?,?,?,?,?, 'accepted', ?)",
                         (uid, item.org_id, int(r.kind), "0x" + r.project.hex(), "0x" + r.ref.hex(),
                          "0x" + r.digest.hex(), r.payload, item.seal, now),
                     )  # fmt: skip
@@ -133,7 +133,8 @@ class Submitter:
         self.nonce: int | None = None
         self.inflight: dict[str, float] = {}  # tx hash -> sent at
         self._resync = True
-        self.stats = {"txs_sent": 0, "records_sent": 0, "resyncs": 0}
+        self._swept_at = 0.0
+        self.stats = {"txs_sent": 0, "records_sent": 0, "records_failed": 0, "resyncs": 0}
 
     def request_resync(self) -> None:
         """Asks the submitter to re-read the chain (after a reorg or a chain restart)."""
@@ -153,11 +154,21 @@ class Submitter:
                     log.warning("submitter: chain error, will resync: %s", e.detail)
                     self._resync = True
                     await asyncio.sleep(0.5)
+                except Exception:
+                    # Anything else must not end the task silently: the API would go on
+                    # answering 202 while nothing reaches the chain.
+                    log.exception("submitter: unexpected error; resync and retry")
+                    self._resync = True
+                    await asyncio.sleep(1.0)
         finally:
             tracker.cancel()
 
     async def resync(self) -> None:
         """Re-reads the confirmed nonce and returns unmined records to the queue."""
+        # If the chain went backwards past the index, the indexer must first return the
+        # records of the lost blocks to the queue: sending before that could land a status
+        # change ahead of the record it changes (refused as unknown, i.e. failed for good).
+        await self._await_index_consistent()
         address = self.relayer.address
         latest = await self.rpc.nonce(address, "latest")
         # Let transactions still in the chain's pool mine before deciding what was lost.
@@ -168,11 +179,17 @@ class Submitter:
             if pending <= latest:
                 break
             await asyncio.sleep(self.settings.block_time / 2)
-        rows = self.db.all("SELECT DISTINCT tx_hash FROM outbox WHERE state = 'submitted'")
+        hashes = [
+            r["tx_hash"] for r in self.db.all("SELECT DISTINCT tx_hash FROM outbox WHERE state = 'submitted'")
+        ]
         lost: list[str] = []
-        for row in rows:
-            if await self.rpc.receipt(row["tx_hash"]) is None:
-                lost.append(row["tx_hash"])
+        for tx_hash, receipt in zip(hashes, await self._receipts(hashes), strict=True):
+            if receipt is None:
+                lost.append(tx_hash)
+            elif int(receipt["status"], 16) != 1:
+                # Reverted while nobody tracked it (e.g. the node was down): the tracker
+                # would have requeued it; without this its rows stayed 'submitted' forever.
+                self._requeue_reverted(tx_hash)
         if lost:
             with self.db.transaction() as conn:
                 for tx_hash in lost:
@@ -185,7 +202,32 @@ class Submitter:
         self.nonce = latest
         self.inflight.clear()
         self._resync = False
+        self._swept_at = time.monotonic()
         self.stats["resyncs"] += 1
+
+    async def _receipts(self, hashes: list[str]) -> list[dict[str, Any] | None]:
+        """Receipts of many transactions (None if unknown), in batches; ChainError if unreachable."""
+        out: list[dict[str, Any] | None] = []
+        for i in range(0, len(hashes), 100):
+            chunk = hashes[i : i + 100]
+            for reply in await self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in chunk]):
+                if isinstance(reply, RpcError):
+                    raise reply
+                out.append(reply if isinstance(reply, dict) else None)
+        return out
+
+    async def _await_index_consistent(self, timeout: float = 30.0) -> None:
+        """Waits until the indexer's checkpoint block is on the chain (by hash)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            number, block_hash = self.db.get_meta("indexer.block"), self.db.get_meta("indexer.hash")
+            if number is None or block_hash is None:
+                return
+            block = await self.rpc.block(int(number))
+            if block is not None and block["hash"] == block_hash:
+                return
+            await asyncio.sleep(0.1)  # the indexer rewinds within one poll
+        log.warning("submitter: the index still disagrees with the chain; sending anyway")
 
     async def _send_some(self) -> None:
         if len(self.inflight) >= self.settings.max_inflight_txs:
@@ -227,7 +269,7 @@ class Submitter:
         ]
         seals = [bytes(r["seal"]) for r in rows]
         gas = min(GAS_PER_TX + GAS_PER_RECORD * len(rows), self.settings.block_gas_limit // 2)
-        tx = {
+        tx: dict[str, Any] = {
             "to": self.contracts.ledger.address,
             "data": self.contracts.submit_batch_data(records, seals),
             "value": 0,
@@ -261,28 +303,69 @@ class Submitter:
     async def _track_receipts(self) -> None:
         while True:
             await asyncio.sleep(max(0.1, self.settings.block_time / 2))
-            if not self.inflight:
-                continue
-            hashes = list(self.inflight)
             try:
-                receipts = await self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
-            except ChainError:
+                await self._track_once()
+            except Exception:
+                log.exception("submitter: receipt tracking failed; resync")
                 self._resync = True
-                continue
-            now = time.monotonic()
-            for tx_hash, receipt in zip(hashes, receipts, strict=True):
-                if isinstance(receipt, dict):
-                    self.inflight.pop(tx_hash, None)
-                    if int(receipt["status"], 16) != 1:
-                        self._requeue_reverted(tx_hash)
-                elif now - self.inflight.get(tx_hash, now) > self.settings.resubmit_after:
-                    log.warning(
-                        "submitter: %s has no receipt after %.0f s", tx_hash, self.settings.resubmit_after
-                    )
-                    self._resync = True
+
+    async def _track_once(self) -> None:
+        if time.monotonic() - self._swept_at > self.settings.resubmit_after / 2:
+            await self._sweep()
+        if not self.inflight:
+            return
+        hashes = list(self.inflight)
+        try:
+            receipts = await self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+        except ChainError:
+            self._resync = True
+            return
+        now = time.monotonic()
+        for tx_hash, receipt in zip(hashes, receipts, strict=True):
+            if isinstance(receipt, dict):
+                self.inflight.pop(tx_hash, None)
+                if int(receipt["status"], 16) != 1:
+                    self._requeue_reverted(tx_hash)
+            elif now - self.inflight.get(tx_hash, now) > self.settings.resubmit_after:
+                log.warning("submitter: %s: no receipt in %.0f s", tx_hash, now - self.inflight[tx_hash])
+                self._resync = True
+
+    async def _sweep(self) -> None:
+        """Finds records left 'submitted' whose transaction the chain no longer knows.
+
+        The tracker forgets a transaction once it has a receipt; if the chain then loses
+        that block (anvil restarted from an older state) before the indexer confirmed
+        the records, and the index itself was not affected, nothing else would notice:
+        the records stayed 'submitted' forever.
+        """
+        self._swept_at = time.monotonic()
+        cutoff = time.time() - self.settings.resubmit_after
+        rows = self.db.all(
+            "SELECT DISTINCT tx_hash FROM outbox WHERE state = 'submitted' AND submitted_at < ? LIMIT 500",
+            (cutoff,),
+        )
+        hashes = [r["tx_hash"] for r in rows if r["tx_hash"] not in self.inflight]
+        if not hashes:
+            return
+        try:
+            receipts = await self._receipts(hashes)
+        except ChainError:
+            self._resync = True
+            return
+        if any(r is None or int(r["status"], 16) != 1 for r in receipts):
+            log.warning("submitter: submitted records without a transaction on chain; resync")
+            self._resync = True
+            self.outbox.accepted.set()
 
     def _requeue_reverted(self, tx_hash: str) -> None:
         # A whole-transaction revert (e.g. relayer suspended) fails records after 3 tries.
+        self.stats["records_failed"] += int(
+            self.db.scalar(
+                "SELECT count(*) FROM outbox WHERE tx_hash = ? AND state = 'submitted' AND attempts >= 3",
+                (tx_hash,),
+            )
+            or 0
+        )
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE outbox SET state = CASE WHEN attempts >= 3 THEN 'failed' ELSE 'accepted' END, "

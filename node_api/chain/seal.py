@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from coincurve import PrivateKey
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from coincurve import PrivateKey
 from eth_utils import keccak, to_checksum_address
 
 from node_api.domain.records import Record

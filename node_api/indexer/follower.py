@@ -25,6 +25,8 @@ from node_api.store.database import CANONICAL, Database
 log = logging.getLogger("projchain.indexer")
 
 MAX_RANGE = 2000
+# chain_blocks names its hash column "hash", not "block_hash" like the other chain_* tables.
+_LIVE_BLOCK = "hash NOT IN (SELECT hash FROM chain_orphans)"
 
 
 def _hex(value: Any) -> str:
@@ -53,6 +55,7 @@ class Indexer:
         self.on_rewind = on_rewind or (lambda: None)
         self.head = 0
         self.rewinds = 0
+        self.stats = {"records_confirmed": 0, "records_failed": 0}
         self.updated = asyncio.Event()
 
     def checkpoint(self) -> tuple[int, str | None]:
@@ -76,12 +79,25 @@ class Indexer:
                 log.warning("indexer: chain error: %s", e.detail)
                 await asyncio.sleep(0.5)
                 continue
+            except Exception:
+                # A bug or a log we cannot decode must not stop the index (and with it
+                # confirmations and reads) without a trace; log it and try again.
+                log.exception("indexer: unexpected error")
+                await asyncio.sleep(1.0)
+                continue
             if not progressed:
                 await asyncio.sleep(self.poll)
 
     async def step(self) -> bool:
         """Indexes one range of blocks; True if it made progress."""
-        self.head = await self.rpc.block_number()
+        head = await self.rpc.block_number()
+        if head < self.head:
+            # The chain went backwards. If the index is beyond the new head, the hash check
+            # below rewinds it; if not, transactions mined after the restored state are
+            # gone all the same and the submitter must re-read nonces and receipts now.
+            log.warning("indexer: chain head went back from %d to %d", self.head, head)
+            self.on_rewind()
+        self.head = head
         number, block_hash = self.checkpoint()
         if block_hash is not None:
             current = await self.rpc.block(number)
@@ -132,8 +148,8 @@ class Indexer:
                     confirmed.append(self._record_added(conn, args, where))
                 elif name == "StatusChanged":
                     conn.execute(
-                        "INSERT OR IGNORE INTO chain_status(uid, status, cause, block_number, block_hash, log_index)"
-                        " VALUES(?,?,?,?,?,?)",
+                        "INSERT OR IGNORE INTO chain_status(uid, status, cause, block_number, block_hash,"
+                        " log_index) VALUES(?,?,?,?,?,?)",
                         (
                             _hex(args["uid"]),
                             int(args["status"]),
@@ -147,10 +163,10 @@ class Indexer:
                     self._record_rejected(conn, args, where)
                 else:
                     conn.execute(
-                        "INSERT OR IGNORE INTO chain_member_events(block_number, block_hash, log_index, name, args)"
-                        " VALUES(?,?,?,?,?)",
-                        (where[0], where[1], where[3], name, json.dumps({k: _hex(v) if isinstance(v, bytes) else v
-                                                                         for k, v in args.items()})),
+                        "INSERT OR IGNORE INTO chain_member_events(block_number, block_hash, log_index, name,"
+                        " args) VALUES(?,?,?,?,?)",
+                        (where[0], where[1], where[3], name,
+                         json.dumps({k: _hex(v) if isinstance(v, bytes) else v for k, v in args.items()})),
                     )  # fmt: skip
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES('indexer.block', ?), ('indexer.hash', ?) "
@@ -163,8 +179,8 @@ class Indexer:
         uid = _hex(args["uid"])
         payload = bytes(args["payload"])
         conn.execute(
-            "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload, seal,"
-            " block_number, block_hash, tx_hash, log_index) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload,"
+            " seal, block_number, block_hash, tx_hash, log_index) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (uid, int(args["kind"]), _hex(args["project"]), _hex(args["ref"]), int(args["issuer"]),
              str(args["sealer"]), _hex(args["digest"]), payload, bytes(args["seal"]), *where),
         )  # fmt: skip
@@ -179,8 +195,11 @@ class Indexer:
             code = decode_payload(Kind.PROJECT, payload)["code"]
             conn.execute("INSERT OR IGNORE INTO chain_projects(project, code) VALUES(?, ?)",
                          (_hex(args["project"]), code))  # fmt: skip
-        conn.execute("UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'",
-                     (uid,))  # fmt: skip
+        cur = conn.execute(
+            "UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'",
+            (uid,),
+        )
+        self.stats["records_confirmed"] += cur.rowcount
         return uid
 
     def _record_rejected(self, conn: Any, args: dict[str, Any], where: tuple[int, str, str, int]) -> None:
@@ -188,22 +207,29 @@ class Indexer:
         decoded = self.contracts.decode_revert(bytes(args["reason"]))
         reason = decoded.describe() if decoded else "0x" + bytes(args["reason"]).hex()
         conn.execute(
-            "INSERT OR IGNORE INTO chain_rejections(uid, reason, block_number, block_hash, tx_hash) VALUES(?,?,?,?,?)",
+            "INSERT OR IGNORE INTO chain_rejections(uid, reason, block_number, block_hash, tx_hash)"
+            " VALUES(?,?,?,?,?)",
             (uid, reason, where[0], where[1], where[2]),
         )
         if decoded is not None and decoded.name == "LedgerDuplicateRecord":
             return  # a re-sent record that had landed already: the first inclusion stands
-        conn.execute(
-            "UPDATE outbox SET state = 'failed', error = ? WHERE uid = ? AND state = 'submitted' AND tx_hash = ?",
+        cur = conn.execute(
+            "UPDATE outbox SET state = 'failed', error = ? "
+            "WHERE uid = ? AND state = 'submitted' AND tx_hash = ?",
             (reason, uid, where[2]),
         )
+        self.stats["records_failed"] += cur.rowcount
 
     async def rewind(self) -> None:
         """Finds the last block still on the chain; orphans the ones after it."""
-        stored = self.db.all(f"SELECT number, hash FROM chain_blocks WHERE {CANONICAL} ORDER BY number DESC")
         base_number, base_hash = self.deployment.block - 1, None
-        for i in range(0, len(stored), 100):
-            chunk = stored[i : i + 100]
+        below = 2**62
+        while chunk := self.db.all(
+            f"SELECT number, hash FROM chain_blocks WHERE {_LIVE_BLOCK} AND number < ? "
+            f"ORDER BY number DESC LIMIT 100",
+            (below,),
+        ):
+            below = chunk[-1]["number"]
             headers = await self.rpc.batch(
                 [("eth_getBlockByNumber", [hex(r["number"]), False]) for r in chunk]
             )
@@ -222,7 +248,7 @@ class Indexer:
         with self.db.transaction() as conn:
             conn.execute(
                 f"INSERT OR IGNORE INTO chain_orphans(hash, detected_at) "
-                f"SELECT hash, ? FROM chain_blocks WHERE number > ? AND {CANONICAL}",
+                f"SELECT hash, ? FROM chain_blocks WHERE number > ? AND {_LIVE_BLOCK}",
                 (now, base_number),
             )
             # Records whose only inclusion (or refusal) was lost go back to the queue;
@@ -234,7 +260,8 @@ class Indexer:
             conn.execute(
                 f"UPDATE outbox SET state = 'accepted', tx_hash = NULL, nonce = NULL, error = NULL "
                 f"WHERE state = 'failed' "
-                f"AND uid IN (SELECT uid FROM chain_rejections WHERE block_hash IN (SELECT hash FROM chain_orphans)) "
+                f"AND uid IN (SELECT uid FROM chain_rejections "
+                f"WHERE block_hash IN (SELECT hash FROM chain_orphans)) "
                 f"AND uid NOT IN (SELECT uid FROM chain_rejections WHERE {CANONICAL})"
             )
             if base_hash is None:

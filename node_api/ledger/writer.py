@@ -33,7 +33,6 @@ from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.reader import Reader
 from node_api.store.database import CANONICAL, Database
 
-
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
@@ -93,6 +92,20 @@ class Writer:
         self._check_role(org, kind)
         pid = project_id(code)
         pid_hex = "0x" + pid.hex()
+        payload = encode_payload(kind, fields)
+        ref_bytes = bytes.fromhex(ref[2:]) if ref else ZERO32
+        if preseal is not None:
+            uid = preseal.uid
+        else:
+            key = (idempotency_key or "").encode() or hashlib.sha256(
+                json.dumps([code, ref, "0x" + digest.hex(), "0x" + payload.hex()]).encode()
+            ).digest()
+            uid = derive_uid(org.id, kind, (b"k:" if idempotency_key else b"c:") + key)
+        record = Record(uid=uid, kind=kind, project=pid, ref=ref_bytes, digest=digest, payload=payload)
+        # A retry of an accepted request answers with the same uid before any state check:
+        # the first attempt may already have changed the state the checks look at.
+        if self._is_retry(org, record):
+            return Accepted(uid="0x" + uid.hex(), created=False, record=record)
         if kind == Kind.PROJECT and ref is None:
             if self.reader.project_id(code) is not None or self._pending_project(pid_hex):
                 raise ConflictError(f"project {code} is already registered")
@@ -104,19 +117,21 @@ class Writer:
             self._check_ref(org, kind, ref, pid_hex)
         if kind == Kind.GRANT:
             self._check_registrant(org, pid_hex, code)
-        payload = encode_payload(kind, fields)
-        ref_bytes = bytes.fromhex(ref[2:]) if ref else ZERO32
-        if preseal is not None:
-            uid = preseal.uid
-        else:
-            key = (idempotency_key or "").encode() or hashlib.sha256(
-                json.dumps([code, ref, "0x" + digest.hex(), "0x" + payload.hex()]).encode()
-            ).digest()
-            uid = derive_uid(org.id, kind, (b"k:" if idempotency_key else b"c:") + key)
-        record = Record(uid=uid, kind=kind, project=pid, ref=ref_bytes, digest=digest, payload=payload)
         seal = self._seal(org, record, preseal)
         created = await self.outbox.accept(OutboxItem(record=record, seal=seal, org_id=org.id))
         return Accepted(uid="0x" + uid.hex(), created=created, record=record)
+
+    def _is_retry(self, org: Organization, record: Record) -> bool:
+        """Whether this organisation's outbox holds this very record already (not failed)."""
+        row = self.db.one(
+            "SELECT project, ref, digest, payload FROM outbox WHERE uid = ? AND org_id = ? AND state != 'failed'",
+            ("0x" + record.uid.hex(), org.id),
+        )
+        if row is None:
+            return False
+        stored = (row["project"], row["ref"], row["digest"], bytes(row["payload"]))
+        return stored == ("0x" + record.project.hex(), "0x" + record.ref.hex(), "0x" + record.digest.hex(),
+                          record.payload)  # fmt: skip
 
     def _check_role(self, org: Organization, kind: Kind) -> None:
         needed = REQUIRED_ROLE.get(kind)

@@ -48,7 +48,17 @@ async def upload_document(request: Request, org: CurrentOrg, node: NodeDep) -> d
     return {"digest": "0x" + digest, "size": len(data)}
 
 
-@router.get("/v1/documents/{digest}", responses=ERRORS)
+@router.get(
+    "/v1/documents/{digest}",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {
+            "description": "the document, as uploaded",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}, "*/*": {}},
+        },
+    },
+)
 async def download_document(digest: DigestPath, org: CurrentOrg, node: NodeDep) -> Response:
     """Download a document under authorisation (uploader, role, or a live grant); the read is logged."""
     digest = "0x" + digest.removeprefix("0x")

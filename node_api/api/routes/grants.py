@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from node_api.api.deps import CurrentOrg, NodeDep
 from node_api.api.responses import accepted
-from node_api.api.routes.projects import ERRORS, CodePath, IdemKey, Wait, checked_code, preseal
+from node_api.api.routes.projects import WRITE_RESPONSES, CodePath, IdemKey, Wait, checked_code, preseal
 from node_api.api.schemas import Accepted, GrantIn
 from node_api.domain.records import GRANT_SCOPES, ZERO32, Kind
 from node_api.errors import NotFoundError, ValidationError
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/projects", tags=["grants"])
 GrantId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="uid of the grant record")]
 
 
-@router.post("/{code}/grants", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.post("/{code}/grants", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def grant_access(
     code: CodePath,
     body: GrantIn,
@@ -44,7 +44,7 @@ async def grant_access(
     return await accepted(node, result, wait)
 
 
-@router.delete("/{code}/grants/{grant_id}", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.delete("/{code}/grants/{grant_id}", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def revoke_grant(
     code: CodePath, grant_id: GrantId, org: CurrentOrg, node: NodeDep, wait: Wait = False
 ) -> Response:

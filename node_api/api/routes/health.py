@@ -12,7 +12,7 @@ from node_api.api.deps import NodeDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", responses={503: {"description": "degraded: chain unreachable"}})
 async def health(node: NodeDep) -> JSONResponse:
     """Chain id, contract addresses, latest block, indexer lag and outbox depth."""
     assert node.contracts is not None and node.contracts.deployment is not None

@@ -30,6 +30,10 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": ErrorOut} for c in (400, 401, 403, 404, 409, 413, 422, 429)
 }
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {"model": Accepted, "description": "confirmed on chain (?wait=true)"},
+}
 
 
 def epoch(day: dt.date | None) -> int:
@@ -51,7 +55,7 @@ def checked_code(code: str) -> str:
     return parse_project_code(code.strip(), "code").code
 
 
-@router.post("", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.post("", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def register_project(
     body: ProjectIn, org: CurrentOrg, node: NodeDep, wait: Wait = False, idempotency_key: IdemKey = None
 ) -> Response:
@@ -98,7 +102,7 @@ async def project_history(code: CodePath, node: NodeDep, org: CurrentOrg) -> dic
     return {"code": code, "records": node.reader.project_records(pid)}
 
 
-@router.post("/{code}/approvals", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.post("/{code}/approvals", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def add_approval(
     code: CodePath, body: ApprovalIn, org: CurrentOrg, node: NodeDep, wait: Wait = False,
     idempotency_key: IdemKey = None,
@@ -150,7 +154,7 @@ def commitment_fields(body: CommitmentIn, note: str = "") -> dict[str, Any]:
     }
 
 
-@router.post("/{code}/events", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.post("/{code}/events", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def add_event(
     code: CodePath, body: EventIn, org: CurrentOrg, node: NodeDep, wait: Wait = False,
     idempotency_key: IdemKey = None,
@@ -163,7 +167,7 @@ async def add_event(
     return await accepted(node, result, wait)
 
 
-@router.post("/{code}/commitments", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.post("/{code}/commitments", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def add_commitment(
     code: CodePath, body: CommitmentIn, org: CurrentOrg, node: NodeDep, wait: Wait = False,
     idempotency_key: IdemKey = None,

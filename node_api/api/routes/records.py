@@ -11,6 +11,7 @@ from node_api.api.deps import CurrentOrg, NodeDep
 from node_api.api.responses import accepted
 from node_api.api.routes.projects import (
     ERRORS,
+    WRITE_RESPONSES,
     IdemKey,
     Wait,
     approval_fields,
@@ -62,7 +63,7 @@ def _code_of(node: Any, project: str) -> str:
     return str(code)
 
 
-@router.post("/{uid}/supersede", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.post("/{uid}/supersede", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def supersede(
     uid: Uid,
     body: SupersedeIn,
@@ -109,7 +110,7 @@ async def supersede(
     return await accepted(node, result, wait)
 
 
-@router.post("/{uid}/{action}", status_code=202, response_model=Accepted, responses=ERRORS)
+@router.post("/{uid}/{action}", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def change_status(
     uid: Uid, action: Action, body: ActionIn, org: CurrentOrg, node: NodeDep, wait: Wait = False,
     idempotency_key: IdemKey = None,

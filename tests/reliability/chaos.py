@@ -1,0 +1,347 @@
+"""Load, crashes and the on-chain ground truth for the crash tests.
+
+``Writers`` are client threads that post records with unique content, retry a
+request whose answer was lost (connection refused or reset while the node was
+down) until they get one, and remember every 202 uid and every refusal.
+``Anvil`` finds, kills and restarts a node's embedded chain from outside.
+``onchain_records`` reads RecordAdded logs straight from the chain, so the checks
+do not trust the node's own index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_utils import keccak
+
+from node_api.chain.embedded import EmbeddedChain
+from node_api.config import Settings
+from tests.support.cluster import NodeProcess
+
+RECORD_ADDED = (
+    "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint8,bytes32,uint32,address,bytes32,bytes,bytes)").hex()
+)
+
+
+def digest_of(text: str) -> str:
+    """A unique SHA-256 digest (0x-hex) naming one request's content."""
+    return "0x" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def project_body(code: str) -> dict[str, Any]:
+    """A valid project registration."""
+    return {
+        "code": code, "name": "庄浪县可靠性测试工程", "owner_uscc": "91620825MA72BT6H8M",
+        "project_type": "approval", "region_code": "620825", "industry_code": "48",
+        "total_investment": "1000000.00",
+    }  # fmt: skip
+
+
+@dataclass
+class Request:
+    """One logical client request (retried as is until answered)."""
+
+    org: str
+    path: str
+    body: dict[str, Any]
+    digest: str
+    expect: tuple[int, ...]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Outcomes:
+    """What the node answered, over all writers."""
+
+    accepted: dict[str, str] = field(default_factory=dict)  # uid -> digest
+    refused: dict[str, int] = field(default_factory=dict)  # digest -> status
+    answered: dict[str, Request] = field(default_factory=dict)  # uid -> request (for replays)
+    unexpected: list[str] = field(default_factory=list)
+    retried_after_loss: int = 0
+    duplicates_checked: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Writers:
+    """Client threads posting approvals and events (and some doomed requests) to one project.
+
+    With ``status_changes`` the supervisor also resolves its own earlier events, so
+    records that depend on other records are in flight when something crashes.
+    """
+
+    def __init__(
+        self, node: NodeProcess, code: str, seed: int, threads: int = 6, status_changes: bool = False
+    ) -> None:
+        self.node = node
+        self.code = code
+        self.seed = seed
+        self.status_changes = status_changes
+        self.outcomes = Outcomes()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
+
+    def __enter__(self) -> Writers:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops the writers and waits for their last answers."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=60)
+
+    def request(self, rng: random.Random, tag: str, events: list[tuple[str, float]]) -> Request:
+        """A random request with unique content; ~15% are meant to be refused."""
+        d = digest_of(f"{self.seed}/{tag}")
+        if self.status_changes and events and events[0][1] < time.monotonic() - 1.5 and rng.random() < 0.2:
+            uid, _ = events.pop(0)  # resolve an event of ours (409 while it is not on chain yet)
+            body = {"reason": f"已整改 {tag}", "document_digest": d}
+            return Request("scjgj", f"/v1/records/{uid}/resolve", body, d, (202, 409), {"X-Target": uid})
+        approval = {"stage": rng.randint(1, 4), "item": f"可靠性批复 {tag}", "decision": "approved",
+                    "document_digest": d, "issued_at": "2026-05-01"}  # fmt: skip
+        event = {"category": "质量安全", "severity": "slight", "description_digest": d,
+                 "occurred_at": "2026-07-01"}  # fmt: skip
+        p = f"/v1/projects/{self.code}"
+        roll = rng.random()
+        if roll < 0.60:
+            req = Request("fgj", p + "/approvals", approval, d, (202,))
+        elif roll < 0.85:
+            req = Request("scjgj", p + "/events", event, d, (202,))
+        elif roll < 0.90:
+            req = Request("bank", p + "/approvals", approval, d, (403,))  # no approval role
+        elif roll < 0.95:
+            req = Request("fgj", p + "/events", event, d, (403,))  # not a supervisor
+        else:
+            req = Request("fgj", p + "/approvals", {**approval, "stage": 9}, d, (422,))
+        if req.expect == (202,) and rng.random() < 0.3:
+            req.headers["Idempotency-Key"] = f"{self.code}/{self.seed}/{tag}"
+        return req
+
+    def post(self, client: httpx.Client, req: Request, deadline: float) -> httpx.Response:
+        """Posts until the node answers (its answer may be lost in a crash: then retry as is)."""
+        lost = False
+        while True:
+            try:
+                r = client.post(req.path, json=req.body, headers={
+                    "Authorization": f"Bearer {self.node.tokens[req.org]}", **req.headers})  # fmt: skip
+                if r.status_code < 500:
+                    if lost:
+                        with self.outcomes.lock:
+                            self.outcomes.retried_after_loss += 1
+                    return r
+            except httpx.TransportError:
+                pass
+            lost = True
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer to {req.path} for 90 s")
+            time.sleep(0.1)
+
+    def _run(self, index: int) -> None:
+        rng = random.Random(self.seed * 1000 + index)
+        o = self.outcomes
+        events: list[tuple[str, float]] = []  # this thread's open events, oldest first
+        with httpx.Client(base_url=self.node.url, timeout=10) as client:
+            i = 0
+            while not self._stop.is_set():
+                i += 1
+                req = self.request(rng, f"{index}/{i}", events)
+                target = req.headers.pop("X-Target", None)
+                r = self.post(client, req, time.monotonic() + 90)
+                if r.status_code not in req.expect:
+                    with o.lock:
+                        o.unexpected.append(f"{req.path} as {req.org}: {r.status_code} {r.text[:200]}")
+                    continue
+                if r.status_code != 202:
+                    with o.lock:
+                        o.refused[req.digest] = r.status_code
+                    if target is not None:
+                        events.append((target, time.monotonic()))  # try again later
+                    continue
+                uid = r.json()["uid"]
+                with o.lock:
+                    if uid in o.accepted and o.accepted[uid] != req.digest:
+                        o.unexpected.append(f"uid {uid} answered for two different requests")
+                    o.accepted[uid] = req.digest
+                    if target is None:
+                        o.answered[uid] = req
+                if req.path.endswith("/events"):
+                    events.append((uid, time.monotonic()))
+                # A client retrying at once must get the same uid (status changes are not
+                # replayed: see test_security / docs/reliability.md on their idempotency).
+                if target is None and rng.random() < 0.1:
+                    again = self.post(client, req, time.monotonic() + 90)
+                    self._check_replay(req, uid, again)
+
+    def _check_replay(self, req: Request, uid: str, r: httpx.Response) -> None:
+        o = self.outcomes
+        with o.lock:
+            o.duplicates_checked += 1
+            body = r.json() if r.status_code in (200, 202) else {}
+            if body.get("uid") != uid or body.get("duplicate") is not True:
+                o.unexpected.append(f"retry of {uid} answered {r.status_code} {r.text[:200]}")
+
+    def replay_some(self, rng: random.Random, n: int = 20) -> None:
+        """Re-posts earlier accepted requests (e.g. after a restart): same uid, duplicate=true."""
+        with self.outcomes.lock:
+            sample = rng.sample(sorted(self.outcomes.answered), min(n, len(self.outcomes.answered)))
+        with httpx.Client(base_url=self.node.url, timeout=10) as client:
+            for uid in sample:
+                req = self.outcomes.answered[uid]
+                self._check_replay(req, uid, self.post(client, req, time.monotonic() + 60))
+
+
+def register_project(node: NodeProcess, code: str) -> str:
+    """Registers a project and waits until it is on chain; returns its uid."""
+    with node.client("fgj") as c:
+        r = c.post("/v1/projects?wait=true", json=project_body(code))
+    assert r.status_code == 200, r.text
+    return str(r.json()["uid"])
+
+
+def wait_drained(node: NodeProcess, timeout: float = 90.0) -> dict[str, Any]:
+    """Waits until nothing is accepted or submitted and the index is at the head; returns /health."""
+    deadline = time.monotonic() + timeout
+    health: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(node.url + "/health", timeout=5)
+            health = r.json()
+            box, chain = health["outbox"], health["chain"]
+            idle = box["accepted"] == 0 and box["submitted"] == 0 and chain["indexer_lag"] == 0
+            if r.status_code == 200 and idle:
+                return health
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"outbox did not drain within {timeout} s: {health}")
+
+
+def rpc(url: str, method: str, *params: Any) -> Any:
+    """One JSON-RPC call to the chain."""
+    call = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    reply = httpx.post(url, json=call, timeout=30)
+    body = reply.json()
+    assert "error" not in body, body
+    return body["result"]
+
+
+def onchain_records(node: NodeProcess, code: str) -> list[tuple[str, str]]:
+    """(uid, digest) of every RecordAdded of a project on the chain itself, in chain order."""
+    import json
+
+    deployment = json.loads((node.data_dir / "deployment.json").read_text())
+    project = "0x" + keccak(text=code).hex()
+    logs = rpc(node.rpc_url, "eth_getLogs", {
+        "address": deployment["ledger"], "fromBlock": hex(deployment["block"]), "toBlock": "latest",
+        "topics": [RECORD_ADDED, None, project]})  # fmt: skip
+    out = []
+    for lg in logs:
+        data = bytes.fromhex(lg["data"][2:])
+        out.append((lg["topics"][1], "0x" + data[96:128].hex()))  # words: ref, issuer, sealer, digest, …
+    return out
+
+
+def assert_chain_holds_exactly(node: NodeProcess, code: str, project_uid: str, outcomes: Outcomes) -> None:
+    """Every 202 uid is on chain exactly once with its content; nothing else, nothing refused."""
+    records = onchain_records(node, code)
+    counts = Counter(uid for uid, _ in records)
+    twice = [uid for uid, n in counts.items() if n > 1]
+    assert not twice, f"records on chain more than once: {twice[:5]}"
+    onchain = {uid: d for uid, d in records if uid != project_uid}
+    missing = set(outcomes.accepted) - set(onchain)
+    extra = set(onchain) - set(outcomes.accepted)
+    assert not missing, f"{len(missing)} accepted record(s) not on chain, e.g. {sorted(missing)[:3]}"
+    assert not extra, f"{len(extra)} record(s) on chain never answered 202, e.g. {sorted(extra)[:3]}"
+    wrong = [uid for uid, d in onchain.items() if outcomes.accepted[uid] != d]
+    assert not wrong, f"records on chain with other content than accepted: {wrong[:3]}"
+    leaked = set(outcomes.refused) & set(onchain.values())
+    assert not leaked, f"refused requests reached the chain: {sorted(leaked)[:3]}"
+
+
+class Anvil:
+    """The embedded chain of a node, controlled from outside the node."""
+
+    def __init__(self, node: NodeProcess) -> None:
+        self.node = node
+        self.restarted: list[subprocess.Popen[bytes]] = []
+
+    def pids(self) -> list[int]:
+        """Processes of anvil listening on the node's chain port."""
+        port = str(self.node.anvil_port).encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmd and cmd[0].endswith(b"anvil") and port in cmd:
+                found.append(int(entry.name))
+        return found
+
+    def chain(self) -> EmbeddedChain:
+        """The node's EmbeddedChain, built from the node's own settings."""
+        settings = Settings(env="test", data_dir=self.node.data_dir, anvil_port=self.node.anvil_port)
+        return EmbeddedChain(settings)
+
+    def command(self) -> list[str]:
+        """The command line the node itself would start its anvil with (loads the last saved state)."""
+        return self.chain().command()
+
+    @property
+    def state_file(self) -> Path:
+        """Where the node saves the chain's state."""
+        return self.chain().state_file
+
+    def head(self) -> int:
+        """Current block number."""
+        return int(rpc(self.node.rpc_url, "eth_blockNumber"), 16)
+
+    def kill(self) -> None:
+        """SIGKILLs anvil: the state since the last save is lost."""
+        pids = self.pids()
+        assert len(pids) == 1, f"expected one anvil on port {self.node.anvil_port}, found {pids}"
+        os.kill(pids[0], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pids[0] in self.pids() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Starts anvil again with the node's command line (it loads the last saved state)."""
+        log = (self.node.data_dir / "chain" / "anvil-restarted.log").open("ab")
+        cmd = self.command()
+        assert "--load-state" in cmd, cmd
+        self.restarted.append(subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.head()
+                return
+            except (httpx.HTTPError, AssertionError):
+                time.sleep(0.05)
+        raise AssertionError(f"restarted anvil did not answer within {timeout} s")
+
+    def cleanup(self) -> None:
+        """Kills every anvil on the node's port (ours or the node's): nothing may outlive a test."""
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for p in self.restarted:
+            p.wait(timeout=10)

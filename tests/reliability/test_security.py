@@ -1,0 +1,230 @@
+"""Security properties of the gateway against a real node.
+
+Cross-organisation writes, expired and revoked grants, token guessing, and secrets
+at rest: tokens only hashed, private keys only in the encrypted keystore, documents
+only encrypted. The on-chain side of authorisation is tested in tests/contracts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from eth_account import Account
+
+from node_api.api.deps import AuthGuard
+from node_api.chain.contracts import Deployment
+from node_api.chain.seal import Sealer
+from node_api.config import Settings
+from node_api.domain.records import Kind, Record, encode_payload, project_id
+from tests.conftest import unique_code
+from tests.reliability.chaos import project_body, register_project
+from tests.support.cluster import NodeProcess
+
+pytestmark = pytest.mark.chain
+
+DIGEST = "0x" + hashlib.sha256(b"security test document").hexdigest()
+
+
+def approval(**over: object) -> dict[str, object]:
+    body: dict[str, object] = {"stage": 1, "item": "项目审批", "decision": "approved",
+                               "document_digest": DIGEST, "issued_at": "2026-05-01"}  # fmt: skip
+    body.update(over)
+    return body
+
+
+def private_keys(data_dir: Path) -> dict[str, bytes]:
+    """Every private key the node holds, decrypted from its keystore (to know what to look for)."""
+    password = (data_dir / "secrets" / "keystore-password").read_text().strip()
+    return {
+        path.stem: bytes(Account.decrypt(json.loads(path.read_text()), password))
+        for path in sorted((data_dir / "keystore").glob("*.json"))
+    }
+
+
+def files_outside_keystore(data_dir: Path) -> Iterator[Path]:
+    """Every file of the data directory except the encrypted v3 key files."""
+    for path in data_dir.rglob("*"):
+        if path.is_file() and not (path.parent.name == "keystore" and path.suffix == ".json"):
+            yield path
+
+
+def presealed(node: NodeProcess, code: str, signer: str) -> dict[str, object]:
+    """An approval body carrying a seal made with ``signer``'s own seal key (as on its own device)."""
+    settings = Settings(data_dir=node.data_dir, env="test")
+    key = private_keys(node.data_dir)[f"seal-org-{node.org_ids[signer]}"]
+    d = Deployment.load(settings.deployment_path)
+    issued = int(dt.datetime(2026, 5, 1, tzinfo=dt.UTC).timestamp())
+    fields = {"stage": 1, "decision": 0, "item": "项目审批", "document_no": "", "issued_at": issued,
+              "valid_until": 0, "note": ""}  # fmt: skip
+    uid = os.urandom(32)
+    record = Record(uid, Kind.APPROVAL, project_id(code), b"\0" * 32, bytes.fromhex(DIGEST[2:]),
+                    encode_payload(Kind.APPROVAL, fields))  # fmt: skip
+    seal = Sealer(d.chain_id, d.ledger).seal(record, Account.from_key(key))
+    return approval(seal={"uid": "0x" + uid.hex(), "signature": "0x" + seal.hex()})
+
+
+def test_seal_of_org_a_sent_with_token_of_org_b_gets_403_and_is_not_written(node: NodeProcess) -> None:
+    code = unique_code()
+    register_project(node, code)
+    body = presealed(node, code, "fgj")
+    uid = body["seal"]["uid"]  # type: ignore[index]
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=body)
+        assert r.status_code == 403, r.text
+        assert "not an active seal key" in r.json()["detail"]
+        assert c.get(f"/v1/records/{uid}").status_code == 404
+    with node.client("fgj") as c:  # the same seal with its own organisation's token is fine
+        ok = c.post(f"/v1/projects/{code}/approvals?wait=true", json=body)
+    assert ok.status_code == 200 and ok.json()["uid"] == uid, ok.text
+
+
+def test_same_idempotency_key_in_two_organisations_gives_two_records(node: NodeProcess) -> None:
+    code = unique_code()
+    register_project(node, code)
+    headers = {"Idempotency-Key": "shared-key-1"}
+    with node.client("fgj") as a, node.client("zrzyj") as b:
+        ua = a.post(f"/v1/projects/{code}/approvals", json=approval(), headers=headers).json()["uid"]
+        ub = b.post(f"/v1/projects/{code}/approvals", json=approval(), headers=headers).json()
+    assert ub["uid"] != ua and ub["duplicate"] is False
+
+
+def test_expired_and_revoked_grants_are_refused(node: NodeProcess) -> None:
+    code = unique_code()
+    register_project(node, code)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=6)
+    with node.client("fgj") as c:
+        short = c.post(f"/v1/projects/{code}/grants?wait=true", json={
+            "grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": expires.isoformat(),
+            "authorisation_digest": DIGEST})  # fmt: skip
+        assert short.status_code == 200, short.text
+    with node.client("bank") as bank:
+        assert bank.get(f"/v1/projects/{code}/history").status_code == 200
+        time.sleep(max(0.0, (expires - dt.datetime.now(dt.UTC)).total_seconds()) + 1.0)
+        expired = bank.get(f"/v1/projects/{code}/history")
+        assert expired.status_code == 403, "an expired grant still let the bank read"
+        assert "测试" not in expired.text and "可靠性" not in expired.text
+    with node.client("fgj") as c:
+        grant = c.post(f"/v1/projects/{code}/grants?wait=true", json={
+            "grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2030-01-01T00:00:00Z",
+            "authorisation_digest": DIGEST})  # fmt: skip
+        assert grant.status_code == 200
+    with node.client("bank") as bank:
+        assert bank.get(f"/v1/projects/{code}/history").status_code == 200
+    with node.client("fgj") as c:
+        assert c.delete(f"/v1/projects/{code}/grants/{grant.json()['uid']}?wait=true").status_code == 200
+    with node.client("bank") as bank:
+        assert bank.get(f"/v1/projects/{code}/history").status_code == 403
+        assert "total_investment" not in bank.get(f"/v1/projects/{code}").json()
+
+
+def test_token_guessing_is_rate_limited_even_for_the_right_token(node: NodeProcess) -> None:
+    # A client of its own (127.0.0.2), so the lock-out does not touch the other tests' client.
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=node.url, transport=transport, timeout=10) as c:
+        statuses = [
+            c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer pc_guess{i}"}).status_code
+            for i in range(30)
+        ]
+        assert statuses[0] == 401 and statuses[-1] == 429, statuses
+        assert statuses.index(429) <= 25
+        right = c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer {node.tokens['sjj']}"})
+        assert right.status_code == 429, "a locked-out client got in with a right token"
+        assert right.json()["error"] == "rate_limited"
+        # Claiming to be someone else does not help: only a trusted proxy may set X-Forwarded-For.
+        spoofed = c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer {node.tokens['sjj']}",
+                                                          "X-Forwarded-For": "10.9.8.7"})  # fmt: skip
+        assert spoofed.status_code == 429
+    with node.client("sjj") as other_client:  # other clients are not locked out
+        assert other_client.get("/v1/audit/access-log").status_code == 200
+
+
+def test_auth_guard_lets_a_client_in_again_once_the_minute_has_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from node_api.errors import RateLimitedError
+
+    now = [1000.0]
+    monkeypatch.setattr("node_api.api.deps.time.monotonic", lambda: now[0])
+    guard = AuthGuard(per_minute=3)
+    for _ in range(3):
+        guard.check("10.0.0.1")
+        guard.fail("10.0.0.1")
+    with pytest.raises(RateLimitedError):
+        guard.check("10.0.0.1")
+    guard.check("10.0.0.2")  # per client
+    now[0] += 59.0
+    with pytest.raises(RateLimitedError):
+        guard.check("10.0.0.1")
+    now[0] += 2.0
+    guard.check("10.0.0.1")
+
+
+def test_tokens_are_stored_only_as_hashes(node: NodeProcess) -> None:
+    db = node.data_dir / "node.sqlite3"
+    raw = b"".join(p.read_bytes() for p in db.parent.glob("node.sqlite3*"))
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        hashes = {r[0] for r in conn.execute("SELECT token_hash FROM tokens")}
+    for org, token in node.tokens.items():
+        assert token.encode() not in raw, f"the token of {org} is stored in the clear"
+        assert token.removeprefix("pc_").encode() not in raw
+        assert hashlib.sha256(token.encode()).hexdigest() in hashes
+
+
+def test_private_keys_and_tokens_appear_nowhere_but_the_encrypted_keystore(node: NodeProcess) -> None:
+    keys = private_keys(node.data_dir)
+    assert {"relayer", "deployer"} <= set(keys) and any(k.startswith("seal-org-") for k in keys)
+    with node.client("zrzyj") as c:  # error paths that handle seals and keys, to have them logged
+        c.post(f"/v1/projects/{unique_code()}/approvals", json=approval())
+        c.post(
+            "/v1/projects",
+            json={**project_body(unique_code()), "seal": {"uid": DIGEST, "signature": "00" * 65}},
+        )
+    needles = {
+        f"private key {name}": [k.hex().encode(), k.hex().upper().encode(), k] for name, k in keys.items()
+    }
+    for org, token in node.tokens.items():
+        needles[f"token of {org}"] = [token.encode()]
+    leaks = []
+    for path in files_outside_keystore(node.data_dir):
+        data = path.read_bytes()
+        for what, forms in needles.items():
+            if not any(form in data for form in forms):
+                continue
+            if what.startswith("token") and _deliberate_token_copy(node.data_dir, path, forms[0]):
+                continue
+            leaks.append(f"{what} in {path.relative_to(node.data_dir)}")
+    assert not leaks, leaks
+
+
+def _deliberate_token_copy(data_dir: Path, path: Path, token: bytes) -> bool:
+    """The demo hands its tokens out once: credentials.json (0600) and the banner on stdout."""
+    if path == data_dir / "demo" / "credentials.json":
+        return (path.stat().st_mode & 0o077) == 0
+    if path.name == "node-process.log":  # the test harness's capture of stdout and stderr
+        return all(not line.startswith(b"{") for line in path.read_bytes().splitlines() if token in line)
+    return False
+
+
+def test_documents_are_encrypted_at_rest(node: NodeProcess) -> None:
+    marker = f"庄浪县保密批复原文 {os.urandom(8).hex()}".encode()
+    content = marker * 50
+    with node.client("fgj") as c:
+        r = c.post("/v1/documents", content=content, headers={"Content-Type": "text/plain"})
+        assert r.status_code == 201
+        digest = r.json()["digest"][2:]
+        assert c.get(f"/v1/documents/0x{digest}").content == content
+    stored = [p for p in (node.data_dir / "documents").rglob("*") if p.is_file()]
+    mine = [p for p in stored if p.name == digest]
+    assert len(mine) == 1
+    for path in stored:
+        assert marker not in path.read_bytes(), f"plaintext of a document in {path}"
+    assert all(marker not in p.read_bytes() for p in files_outside_keystore(node.data_dir))
