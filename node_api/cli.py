@@ -114,7 +114,7 @@ def _deploy(args: argparse.Namespace) -> int:
                              args.threshold)  # fmt: skip
         finally:
             await rpc.close()
-        for path in {settings.deployment_path, *( [Path(args.out)] if args.out else [])}:
+        for path in {settings.deployment_path, *([Path(args.out)] if args.out else [])}:
             d.save(path)
             print(f"deployment written to {path}")
         print(json.dumps(d.__dict__, indent=2))
@@ -141,13 +141,17 @@ def _org_admit(args: argparse.Namespace) -> int:
     async def go() -> int:
         rpc = RpcClient(url)
         try:
-            admin = ConsortiumAdmin(rpc, Contracts(load_artifacts(settings.evm_version), deployment), deployment.chain_id)
+            admin = ConsortiumAdmin(
+                rpc, Contracts(load_artifacts(settings.evm_version), deployment), deployment.chain_id
+            )
             seal = args.seal_key or keys.get_or_create("seal-pending").address
             org = await admin.admit(admins, args.name, args.uscc, args.roles.split(","), seal, args.relayer)
         finally:
             await rpc.close()
         if not args.seal_key:
-            (settings.keystore_dir / "seal-pending.json").rename(settings.keystore_dir / f"{seal_key_name(org)}.json")
+            (settings.keystore_dir / "seal-pending.json").rename(
+                settings.keystore_dir / f"{seal_key_name(org)}.json"
+            )
         print(f"admitted organisation {org}: {args.name}")
         return 0
 
@@ -210,4 +214,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

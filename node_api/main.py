@@ -95,7 +95,11 @@ def _validation_detail(exc: RequestValidationError) -> str:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
         where = ".".join(loc) or "body"
         # Domain validators already name their field ("owner_uscc: …"); don't say it twice.
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix(f"{loc[-1] if loc else ''}: ")
+        msg = (
+            str(err.get("msg", "invalid"))
+            .removeprefix("Value error, ")
+            .removeprefix(f"{loc[-1] if loc else ''}: ")
+        )
         parts.append(f"{where}: {msg}")
     return "; ".join(parts)
 
@@ -143,7 +147,19 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         code = _HTTP_CODES.get(exc.status_code, "error")
         return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code)
 
-    for module in (health, metrics_route, projects, batch, records, grants, documents, qr, audit, reports, peer):
+    for module in (
+        health,
+        metrics_route,
+        projects,
+        batch,
+        records,
+        grants,
+        documents,
+        qr,
+        audit,
+        reports,
+        peer,
+    ):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, document_limit=settings.max_document_bytes)
     metrics.install(app)  # last, so it is outermost and also sees BodyLimit's 413s

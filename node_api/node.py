@@ -8,6 +8,7 @@ app and the CLI both use it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -108,10 +109,8 @@ class Node:
         for t in self.tasks:
             t.cancel()
         for t in self.tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-            except (asyncio.CancelledError, Exception):
-                pass
         if self.rpc is not None:
             await self.rpc.close()
         if self.chain is not None:
@@ -172,10 +171,8 @@ class Node:
                 return str(state or "unknown")
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters[uid].append(future)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(future, timeout=min(remaining, 0.5))
-            except TimeoutError:
-                pass
 
     # -- helpers for admin flows -------------------------------------------------
     def admin_keys(self) -> list[LocalAccount]:

@@ -23,7 +23,9 @@ from node_api.errors import ChainError, ForbiddenError, NotFoundError, Validatio
 MAX_SKEW = 120  # seconds a signed request stays valid
 
 
-def request_typed_data(chain_id: int, ledger: str, digest: str, org: int, timestamp: int, nonce: str) -> dict[str, Any]:
+def request_typed_data(
+    chain_id: int, ledger: str, digest: str, org: int, timestamp: int, nonce: str
+) -> dict[str, Any]:
     """The EIP-712 message a requesting node signs."""
     return {
         "types": {
@@ -41,7 +43,12 @@ def request_typed_data(chain_id: int, ledger: str, digest: str, org: int, timest
             ],
         },
         "primaryType": "DocumentRequest",
-        "domain": {"name": "projchain-peer", "version": "1", "chainId": chain_id, "verifyingContract": ledger},
+        "domain": {
+            "name": "projchain-peer",
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": ledger,
+        },
         "message": {"digest": digest, "org": org, "timestamp": timestamp, "nonce": nonce},
     }
 
@@ -82,7 +89,9 @@ def recover_request(chain_id: int, ledger: str, digest: str, headers: dict[str, 
         nonce = headers["x-projchain-nonce"]
         signature = headers["x-projchain-signature"]
     except (KeyError, ValueError) as e:
-        raise ValidationError("headers", "X-Projchain-Org, -Timestamp, -Nonce and -Signature are required") from e
+        raise ValidationError(
+            "headers", "X-Projchain-Org, -Timestamp, -Nonce and -Signature are required"
+        ) from e
     if abs(time.time() - ts) > MAX_SKEW:
         raise ForbiddenError("the signed request is too old or from the future")
     try:

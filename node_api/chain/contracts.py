@@ -118,7 +118,9 @@ class Contracts:
             bytecode=artifacts["ProjectLedger"]["bytecode"],
         )
         ledger_abi: list[dict[str, Any]] = artifacts["ProjectLedger"]["abi"]
-        batch_abi = next(i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "submitBatch")
+        batch_abi = next(
+            i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "submitBatch"
+        )
         self._submit_batch_selector = bytes(function_abi_to_4byte_selector(batch_abi))  # type: ignore[arg-type]
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
         self._events: dict[bytes, tuple[Any, str]] = {}

@@ -88,12 +88,24 @@ class Access:
                 return f"grant:{grant}", p["code"]
         return None
 
-    async def log(self, org: Organization, action: str, subject: str, project_code: str | None, basis: str) -> None:
+    async def log(
+        self, org: Organization, action: str, subject: str, project_code: str | None, basis: str
+    ) -> None:
         """Appends an access-log entry before the read is answered (group-committed with concurrent reads)."""
         at = time.time()
         token_id = CURRENT_TOKEN.get()
         entry = entry_json(at, org.id, org.name, action, subject, project_code, basis, token_id)
-        row = (at, org.id, org.name, token_id, action, subject, project_code, basis, leaf_hash(entry.encode()).hex())
+        row = (
+            at,
+            org.id,
+            org.name,
+            token_id,
+            action,
+            subject,
+            project_code,
+            basis,
+            leaf_hash(entry.encode()).hex(),
+        )
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._pending.append((row, done))

@@ -42,8 +42,12 @@ def project_report(reader: Reader, project: str) -> dict[str, Any]:
         "days_to_construction_permit": days,
         "within_50_days": None if days is None else days <= TARGET_DAYS,
         "within_90_days": None if days is None else days <= MAX_DAYS,
-        "open_events": sum(1 for r in records if r["kind"] == "event" and r["status"] in ("open", "objected")),
-        "commitments_breached": sum(1 for r in records if r["kind"] == "commitment" and r["status"] == "breached"),
+        "open_events": sum(
+            1 for r in records if r["kind"] == "event" and r["status"] in ("open", "objected")
+        ),
+        "commitments_breached": sum(
+            1 for r in records if r["kind"] == "commitment" and r["status"] == "breached"
+        ),
     }
 
 
@@ -65,7 +69,9 @@ def region_report(reader: Reader, region_prefix: str) -> dict[str, Any]:
         "commitment_share": round(on_commitment / approvals, 4) if approvals else None,
         "commitment_target_met": (on_commitment / approvals >= 0.5) if approvals else None,
         "projects_with_construction_permit": len(measured),
-        "share_within_50_days": round(sum(p["within_50_days"] for p in measured) / len(measured), 4) if measured else None,
+        "share_within_50_days": round(sum(p["within_50_days"] for p in measured) / len(measured), 4)
+        if measured
+        else None,
         "over_90_days": sorted(code for code, p in per_project.items() if p["within_90_days"] is False),
         "by_project": per_project,
     }

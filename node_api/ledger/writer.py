@@ -112,7 +112,9 @@ class Writer:
         elif not self._project_known(code, pid_hex):
             raise NotFoundError(f"project {code} is not registered")
         elif kind in (Kind.APPROVAL, Kind.COMMITMENT, Kind.GRANT) and self._project_closed(pid_hex):
-            raise ConflictError(f"project {code} was revoked; it takes no new approvals, commitments or grants")
+            raise ConflictError(
+                f"project {code} was revoked; it takes no new approvals, commitments or grants"
+            )
         if ref is not None:
             self._check_ref(org, kind, ref, pid_hex)
         if kind == Kind.GRANT:
@@ -154,7 +156,8 @@ class Writer:
 
     def _project_closed(self, pid_hex: str) -> bool:
         rows = self.db.all(
-            f"SELECT uid FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}", (pid_hex, int(Kind.PROJECT))
+            f"SELECT uid FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}",
+            (pid_hex, int(Kind.PROJECT)),
         )
         return any(self.reader.status(r["uid"], Kind.PROJECT) == Status.REVOKED for r in rows)
 
@@ -229,7 +232,9 @@ class Writer:
                 raise ValidationError("seal.signature", "must be 65 bytes (r, s, v)")
             # The contract (OpenZeppelin ECDSA) refuses the malleable high-s form; so do we.
             if int.from_bytes(preseal.seal[32:64], "big") > SECP256K1_HALF_N:
-                raise ValidationError("seal.signature", "s must be in the lower half of the curve order (EIP-2)")
+                raise ValidationError(
+                    "seal.signature", "s must be in the lower half of the curve order (EIP-2)"
+                )
             try:
                 signer = self.sealer.signer(record, preseal.seal)
             except Exception as e:

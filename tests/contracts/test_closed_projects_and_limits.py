@@ -62,7 +62,9 @@ def test_removing_an_unknown_relayer_names_the_relayer(h: Harness) -> None:
 
 
 def test_batch_without_enough_gas_reverts_whole_instead_of_rejecting_records(h: Harness) -> None:
-    records = [h.record(Kind.APPROVAL, project_id("2026-620825-44-01-000001"), approval_fields()) for _ in range(5)]
+    records = [
+        h.record(Kind.APPROVAL, project_id("2026-620825-44-01-000001"), approval_fields()) for _ in range(5)
+    ]
     seals = [h.seal(r, "auth") for r in records]
 
     receipt = h.send(h.relayer, h.batch_call(records, seals), gas=250_000)

@@ -307,7 +307,10 @@ def test_openapi_is_served(node: NodeProcess) -> None:
 def test_revoked_project_takes_no_new_approvals(node: NodeProcess, code: str) -> None:
     registration = register(node, code)
     with node.client("fgj") as c:
-        assert c.post(f"/v1/records/{registration}/revoke?wait=true", json={"reason": "项目取消"}).status_code == 200
+        assert (
+            c.post(f"/v1/records/{registration}/revoke?wait=true", json={"reason": "项目取消"}).status_code
+            == 200
+        )
         r = c.post(f"/v1/projects/{code}/approvals", json=approval_body())
     assert r.status_code == 409
     assert "revoked" in r.json()["detail"]

@@ -16,7 +16,17 @@ pytestmark = pytest.mark.chain
 
 
 def _verify(node: NodeProcess, path: Path, ledger: str) -> subprocess.CompletedProcess[str]:
-    args = [sys.executable, "-m", "node_api.cli", "verify-bundle", str(path), "--rpc", node.rpc_url, "--ledger", ledger]
+    args = [
+        sys.executable,
+        "-m",
+        "node_api.cli",
+        "verify-bundle",
+        str(path),
+        "--rpc",
+        node.rpc_url,
+        "--ledger",
+        ledger,
+    ]
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
 

@@ -42,7 +42,9 @@ async def _admit_bank_node(a: NodeProcess, bank_id: int, seal: str, relayer: str
 
 
 @pytest.fixture(scope="module")
-def bank_node(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NodeProcess, str]]:
+def bank_node(
+    node: NodeProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[NodeProcess, str]]:
     """The bank's own node: own data dir, keys and database; node A's chain; node A as peer."""
     data = tmp_path_factory.mktemp("bank-node")
     sb = Settings(data_dir=data, env="test")
@@ -75,7 +77,9 @@ def _wait_until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-un
     raise AssertionError("condition not reached in time")
 
 
-def test_two_nodes_agree_and_a_granted_document_crosses(node: NodeProcess, bank_node: tuple[NodeProcess, str]) -> None:
+def test_two_nodes_agree_and_a_granted_document_crosses(
+    node: NodeProcess, bank_node: tuple[NodeProcess, str]
+) -> None:
     b, bank_token = bank_node
     code = unique_code()
     register(node, code)
@@ -83,7 +87,12 @@ def test_two_nodes_agree_and_a_granted_document_crosses(node: NodeProcess, bank_
     digest = "0x" + hashlib.sha256(content).hexdigest()
     with node.client("fgj") as fgj:
         assert fgj.post("/v1/documents", content=content).status_code == 201
-        assert fgj.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(document_digest=digest)).status_code == 200
+        assert (
+            fgj.post(
+                f"/v1/projects/{code}/approvals?wait=true", json=approval_body(document_digest=digest)
+            ).status_code
+            == 200
+        )
         grant = fgj.post(
             f"/v1/projects/{code}/grants?wait=true",
             json={"grantee_org": node.org_ids["bank"], "scope": "documents", "expires_at": "2031-01-01T00:00:00Z",
@@ -102,9 +111,13 @@ def test_two_nodes_agree_and_a_granted_document_crosses(node: NodeProcess, bank_
         assert [(r["uid"], r["tx_hash"], r["status"]) for r in history_b] == [
             (r["uid"], r["tx_hash"], r["status"]) for r in history_a
         ]
-        assert b.client().get("/health").json()["contracts"] == node.client().get("/health").json()["contracts"]
+        assert (
+            b.client().get("/health").json()["contracts"] == node.client().get("/health").json()["contracts"]
+        )
         # The document is held by node A only; node B fetches it with a signed peer request.
-        assert not (b.data_dir / "documents").exists() or not any((b.data_dir / "documents").rglob(digest[2:]))
+        assert not (b.data_dir / "documents").exists() or not any(
+            (b.data_dir / "documents").rglob(digest[2:])
+        )
         r = c.get(f"/v1/documents/{digest}")
         assert r.status_code == 200, r.text
         assert r.content == content
@@ -115,7 +128,9 @@ def test_two_nodes_agree_and_a_granted_document_crosses(node: NodeProcess, bank_
     assert (node.org_ids["bank"], "peer.document", f"grant:{grant.json()['uid']}") in rows
 
 
-def test_second_node_refuses_a_document_without_grant(node: NodeProcess, bank_node: tuple[NodeProcess, str]) -> None:
+def test_second_node_refuses_a_document_without_grant(
+    node: NodeProcess, bank_node: tuple[NodeProcess, str]
+) -> None:
     b, bank_token = bank_node
     code = unique_code()
     register(node, code)
@@ -131,7 +146,9 @@ def test_second_node_refuses_a_document_without_grant(node: NodeProcess, bank_no
     assert r.status_code == 403
 
 
-def test_peer_endpoint_refuses_unsigned_and_replayed_requests(node: NodeProcess, bank_node: tuple[NodeProcess, str]) -> None:
+def test_peer_endpoint_refuses_unsigned_and_replayed_requests(
+    node: NodeProcess, bank_node: tuple[NodeProcess, str]
+) -> None:
     from node_api.peer import sign_request
 
     b, _ = bank_node

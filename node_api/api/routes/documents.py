@@ -55,7 +55,10 @@ async def upload_document(request: Request, org: CurrentOrg, node: NodeDep) -> d
         **ERRORS,
         200: {
             "description": "the document, as uploaded",
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}, "*/*": {}},
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "*/*": {},
+            },
         },
     },
 )
@@ -91,7 +94,9 @@ async def _from_peers(node: NodeDep, org: Any, digest: str) -> bytes:
     last: Exception | None = None
     for peer in node.settings.peers:
         try:
-            data = await fetch_from_peer(peer, digest, sign_request(key, d.chain_id, d.ledger, digest, org.id))
+            data = await fetch_from_peer(
+                peer, digest, sign_request(key, d.chain_id, d.ledger, digest, org.id)
+            )
         except (NotFoundError, ForbiddenError, ChainError) as e:
             last = e
             continue

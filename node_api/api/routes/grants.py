@@ -44,7 +44,9 @@ async def grant_access(
     return await accepted(node, result, wait)
 
 
-@router.delete("/{code}/grants/{grant_id}", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
+@router.delete(
+    "/{code}/grants/{grant_id}", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
+)
 async def revoke_grant(
     code: CodePath, grant_id: GrantId, org: CurrentOrg, node: NodeDep, wait: Wait = False
 ) -> Response:

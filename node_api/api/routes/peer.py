@@ -31,7 +31,9 @@ async def peer_document(digest: DigestPath, request: Request, node: NodeDep) -> 
     import time
 
     try:
-        node.db.conn.execute("INSERT INTO peer_nonces(nonce, org_id, at) VALUES(?,?,?)", (nonce, org_id, time.time()))
+        node.db.conn.execute(
+            "INSERT INTO peer_nonces(nonce, org_id, at) VALUES(?,?,?)", (nonce, org_id, time.time())
+        )
     except sqlite3.IntegrityError as e:
         raise ForbiddenError("this signed request was used before (replay)") from e
     if not node.documents.exists(digest[2:]):

@@ -34,7 +34,9 @@ async def report_project(code: CodePath, org: CurrentOrg, node: NodeDep) -> dict
 async def report_region(
     org: CurrentOrg,
     node: NodeDep,
-    region: Annotated[str, Query(pattern=r"^\d{2}(\d{2}(\d{2})?)?$", description="62, 6208 or 620825")] = "620825",
+    region: Annotated[
+        str, Query(pattern=r"^\d{2}(\d{2}(\d{2})?)?$", description="62, 6208 or 620825")
+    ] = "620825",
 ) -> dict[str, Any]:
     """The targets over a province, city or county (by the division segment of project codes)."""
     _require_official(org)
