@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     anvil_port: int = 18545
     block_time: float = 0.5  # seconds; latency vs. throughput, see README "Embedded chain"
     block_gas_limit: int = 1_000_000_000
-    state_interval: int = 2  # anvil dumps its state every N seconds
+    # The node saves the embedded chain's state every N seconds (atomically, see StateKeeper):
+    # a chain crash loses at most that much, which the pipeline re-sends. Larger = cheaper.
+    state_interval: int = 2
     evm_version: str = "shanghai"  # the floor that Besu and ganache both run
 
     # A node joining an existing chain reads the consortium's deployment from here.
