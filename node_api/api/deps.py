@@ -78,6 +78,9 @@ async def optional_org(request: Request, node: NodeDep) -> Organization | None:
     org = node.membership.get(int(row["org_id"]))
     if org is None:
         raise AuthenticationError("the token's organisation is not (yet) a member on chain")
+    if org.suspended:
+        # A suspended organisation reads nothing beyond the public view, even with a live grant.
+        raise ForbiddenError(f"organisation {org.name} is suspended")
     request.state.org_id = org.id
     CURRENT_TOKEN.set(int(row["id"]))
     return org

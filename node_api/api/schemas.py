@@ -27,7 +27,15 @@ def _code(value: str) -> str:
     return parse_project_code(value.strip(), "code").code
 
 
+def _ledger_date(value: dt.date) -> dt.date:
+    # Dates go on chain as uint64 unix seconds; a publication window is added to event dates.
+    if not (dt.date(1970, 1, 1) <= value <= dt.date(2200, 12, 31)):
+        raise ValueError("must be between 1970-01-01 and 2200-12-31")
+    return value
+
+
 Digest = Annotated[str, AfterValidator(_digest), Field(examples=["0x" + "ab" * 32])]
+LedgerDate = Annotated[dt.date, AfterValidator(_ledger_date)]
 ProjectCodeStr = Annotated[str, AfterValidator(_code), Field(examples=["2026-620825-44-01-000123"])]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -73,8 +81,8 @@ class ApprovalIn(Strict):
     decision: Literal["approved", "approved_on_commitment", "accepted_with_deficiencies", "rejected"]
     document_digest: Digest
     document_no: Annotated[str, Field(max_length=100)] = ""
-    issued_at: dt.date
-    valid_until: dt.date | None = None
+    issued_at: LedgerDate
+    valid_until: LedgerDate | None = None
     seal: SealIn | None = None
 
     @model_validator(mode="after")
@@ -91,7 +99,7 @@ class EventIn(Strict):
     severity: Literal["slight", "general", "serious"]
     description_digest: Digest
     evidence_digests: Annotated[list[Digest], Field(max_length=32)] = []
-    occurred_at: dt.date
+    occurred_at: LedgerDate
     seal: SealIn | None = None
 
 
@@ -102,7 +110,7 @@ class CommitmentIn(Strict):
         "approval_substitute", "deficiency_acceptance", "self_discipline", "credit_repair"
     ]
     content_digest: Digest
-    due_date: dt.date
+    due_date: LedgerDate
     summary: Annotated[str, Field(max_length=500)] = ""
     seal: SealIn | None = None
 

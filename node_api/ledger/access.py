@@ -24,7 +24,9 @@ from node_api.verify.merkle import leaf_hash
 ROLE_READERS = ("approval_authority", "supervisor", "auditor")
 # The API token (officer) behind the current request: "who" in the access log.
 CURRENT_TOKEN: ContextVar[int | None] = ContextVar("projchain_token", default=None)
-_SCOPES = {"documents": {1, 3}, "fields": {2, 3}, "records": {1, 2, 3}}
+# Grant scopes: 1 documents, 2 restricted fields, 3 all. Record content (history,
+# one record) carries restricted fields, so it needs scope 2 or 3 like the detailed summary.
+_SCOPES = {"documents": {1, 3}, "fields": {2, 3}, "records": {2, 3}}
 
 
 class Access:

@@ -65,7 +65,11 @@ class Reader:
 
     def project_id(self, code: str) -> str | None:
         """The on-chain id of a registered (or pending) project code."""
-        pid = self.db.scalar("SELECT project FROM chain_projects WHERE code = ?", (code,))
+        pid = self.db.scalar(
+            f"SELECT p.project FROM chain_projects p WHERE p.code = ? AND EXISTS (SELECT 1 FROM chain_records r "
+            f"WHERE r.project = p.project AND r.kind = {int(Kind.PROJECT)} AND r.{CANONICAL})",
+            (code,),
+        )
         return None if pid is None else str(pid)
 
     def record_project(self, uid: str) -> str | None:

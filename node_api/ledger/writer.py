@@ -92,7 +92,10 @@ class Writer:
         self._check_role(org, kind)
         pid = project_id(code)
         pid_hex = "0x" + pid.hex()
-        payload = encode_payload(kind, fields)
+        try:
+            payload = encode_payload(kind, fields)
+        except (ValueError, OverflowError, TypeError) as e:  # a value the on-chain type cannot hold
+            raise ValidationError("record", f"a field is out of range for the ledger: {e}") from e
         ref_bytes = bytes.fromhex(ref[2:]) if ref else ZERO32
         if preseal is not None:
             uid = preseal.uid

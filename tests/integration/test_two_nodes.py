@@ -95,7 +95,7 @@ def test_two_nodes_agree_and_a_granted_document_crosses(
         )
         grant = fgj.post(
             f"/v1/projects/{code}/grants?wait=true",
-            json={"grantee_org": node.org_ids["bank"], "scope": "documents", "expires_at": "2031-01-01T00:00:00Z",
+            json={"grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2031-01-01T00:00:00Z",
                   "authorisation_digest": digest},
         )  # fmt: skip
         assert grant.status_code == 200, grant.text

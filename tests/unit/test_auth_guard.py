@@ -9,7 +9,9 @@ from node_api.api.deps import AuthGuard
 from node_api.errors import RateLimitedError
 
 
-def test_guard_refuses_after_limit_and_forgets_clients_after_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_guard_refuses_after_limit_and_forgets_clients_after_a_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     now = [1000.0]
     monkeypatch.setattr(deps.time, "monotonic", lambda: now[0])
     guard = AuthGuard(per_minute=3)

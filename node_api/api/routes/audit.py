@@ -48,7 +48,9 @@ async def access_log(
     org: CurrentOrg,
     node: NodeDep,
     project_code: Annotated[str | None, Query(description="only reads of this project")] = None,
-    org_id: Annotated[int | None, Query(ge=1, description="only reads by this organisation")] = None,
+    org_id: Annotated[
+        int | None, Query(ge=1, le=2**32 - 1, description="only reads by this organisation")
+    ] = None,
     since: Annotated[
         dt.datetime | None, Query(description="ISO 8601 time (UTC if no offset) or unix seconds")
     ] = None,

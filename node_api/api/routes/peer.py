@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from node_api.api.deps import NodeDep
 from node_api.api.routes.projects import ERRORS
-from node_api.domain.records import Kind, project_id
+from node_api.domain.records import Kind, decode_payload, project_id
 from node_api.errors import ForbiddenError, NotFoundError
 from node_api.peer import recover_request
 from node_api.store.database import CANONICAL
@@ -61,6 +61,10 @@ async def _grant_on_chain(node: NodeDep, digest: str, org_id: int) -> tuple[str,
     for row in rows:
         data = ledger.encode_abi("hasGrant", [bytes.fromhex(row["uid"][2:]), project_id(row["code"]), org_id])
         raw = await node.rpc.eth_call(ledger.address, data)
-        if int(raw, 16) == 1:
+        if int(raw, 16) != 1:
+            continue
+        # The contract checks grantee, project, status and expiry; the scope must cover documents.
+        grant = node.reader.chain_row(row["uid"])
+        if grant is not None and int(decode_payload(Kind.GRANT, bytes(grant["payload"]))["scope"]) in (1, 3):
             return str(row["uid"]), str(row["code"])
     return None
