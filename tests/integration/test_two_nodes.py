@@ -104,9 +104,17 @@ def test_two_nodes_agree_and_a_granted_document_crosses(
     headers = {"Authorization": f"Bearer {bank_token}"}
     with b.client() as c:
         c.headers.update(headers)
+
         # The second node builds the same read model from the chain alone.
-        _wait_until(lambda: c.get(f"/v1/projects/{code}").status_code == 200)
-        assert c.get(f"/v1/projects/{code}").json() == node.client().get(f"/v1/projects/{code}").json()
+        def caught_up() -> bool:
+            r = c.get(f"/v1/projects/{code}/history")  # 403 until node B has indexed the grant
+            return r.status_code == 200 and len(r.json()["records"]) == len(history_a)
+
+        _wait_until(caught_up)
+        # Same public view from both nodes (the bank's detailed view depends on its grant being indexed).
+        assert (
+            b.client().get(f"/v1/projects/{code}").json() == node.client().get(f"/v1/projects/{code}").json()
+        )
         history_b = c.get(f"/v1/projects/{code}/history").json()["records"]
         assert [(r["uid"], r["tx_hash"], r["status"]) for r in history_b] == [
             (r["uid"], r["tx_hash"], r["status"]) for r in history_a
