@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -145,8 +146,6 @@ class Node:
         return deployment
 
     def _document_key(self) -> bytes:
-        import hashlib
-
         # The document key is derived from the keystore password: one secret to guard.
         return hashlib.scrypt(
             self.settings.password.encode(), salt=b"projchain/documents/v1", n=2**14, r=8, p=1, dklen=32

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from node_api.domain.records import (
     Kind,
     Record,
     Status,
+    decode_payload,
     derive_uid,
     encode_payload,
     project_id,
@@ -214,14 +216,10 @@ class Writer:
             raise ConflictError(f"a change of record {ref} is already pending ({pending})")
 
     def _check_repair_wait(self, ref: str, target: Any) -> None:
-        from node_api.domain.records import decode_payload
-
         severity = int(decode_payload(Kind.EVENT, bytes(target["payload"]))["severity"])
         recorded_at = int(
             self.db.scalar("SELECT timestamp FROM chain_blocks WHERE hash = ?", (target["block_hash"],)) or 0
         )
-        import time
-
         allowed = recorded_at + REPAIR_WAIT.get(severity, 0)
         if time.time() < allowed:
             raise ConflictError(

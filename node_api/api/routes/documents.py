@@ -11,6 +11,8 @@ from node_api.api.deps import CurrentOrg, NodeDep
 from node_api.api.routes.projects import ERRORS
 from node_api.api.schemas import DigestIn
 from node_api.errors import BadRequestError, ChainError, ForbiddenError, NotFoundError, PayloadTooLargeError
+from node_api.ledger.writer import seal_key_name
+from node_api.peer import fetch_from_peer, sign_request
 from node_api.store.database import CANONICAL
 from node_api.store.documents import sha256_hex
 
@@ -81,9 +83,6 @@ async def download_document(digest: DigestPath, org: CurrentOrg, node: NodeDep) 
 
 async def _from_peers(node: NodeDep, org: Any, digest: str) -> bytes:
     """Fetch a granted document from the node that holds it, then check it against the chain."""
-    from node_api.ledger.writer import seal_key_name
-    from node_api.peer import fetch_from_peer, sign_request
-
     if not node.settings.peers:
         raise NotFoundError(f"document {digest} is not stored on this node")
     assert node.contracts is not None and node.contracts.deployment is not None

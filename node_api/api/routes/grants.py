@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
@@ -32,8 +33,6 @@ async def grant_access(
     if node.membership.get(body.grantee_org) is None:
         raise ValidationError("grantee_org", f"no member organisation with id {body.grantee_org}")
     expires = int(body.expires_at.timestamp())
-    import time
-
     if expires <= time.time():
         raise ValidationError("expires_at", "must be in the future")
     fields = {"grantee": body.grantee_org, "scope": GRANT_SCOPES[body.scope], "expires_at": expires}

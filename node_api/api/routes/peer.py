@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -27,9 +29,6 @@ async def peer_document(digest: DigestPath, request: Request, node: NodeDep) -> 
     org = node.membership.get(org_id)
     if org is None or not node.membership.active_seal_key(org_id, signer):
         raise ForbiddenError("the request is not sealed by an active seal key of the named organisation")
-    import sqlite3
-    import time
-
     try:
         node.db.conn.execute(
             "INSERT INTO peer_nonces(nonce, org_id, at) VALUES(?,?,?)", (nonce, org_id, time.time())
