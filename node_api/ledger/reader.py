@@ -154,19 +154,24 @@ class Reader:
                         error=row["error"])  # fmt: skip
         return view
 
-    def project_records(self, project: str) -> list[dict[str, Any]]:
-        """Every confirmed record of a project in chain order, then pending ones."""
+    def canonical_rows(self, project: str) -> list[Any]:
+        """A project's canonical chain rows in chain order, each uid once (its first inclusion)."""
         rows = self.db.all(
             f"SELECT * FROM chain_records WHERE project = ? AND {CANONICAL} ORDER BY block_number, log_index",
             (project,),
         )
         seen: set[str] = set()
-        out: list[dict[str, Any]] = []
+        out: list[Any] = []
         for r in rows:
-            if r["uid"] in seen:
-                continue
-            seen.add(r["uid"])
-            out.append(self._view(r, "confirmed", None))
+            if r["uid"] not in seen:
+                seen.add(r["uid"])
+                out.append(r)
+        return out
+
+    def project_records(self, project: str) -> list[dict[str, Any]]:
+        """Every confirmed record of a project in chain order, then pending ones."""
+        out = [self._view(r, "confirmed", None) for r in self.canonical_rows(project)]
+        seen = {v["uid"] for v in out}
         for r in self.db.all(
             "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq",
             (project,),

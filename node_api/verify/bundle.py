@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.crypto import keccak
 
 from node_api.domain.records import Kind, Record, decode_payload
-from node_api.store.database import CANONICAL
 
 if TYPE_CHECKING:
     from node_api.node import Node
@@ -55,16 +54,7 @@ def build_bundle(node: Node, code: str) -> dict[str, Any] | None:
     if pid is None or deployment is None:
         return None
     as_of, _ = node.indexer.checkpoint()
-    rows = node.db.all(
-        f"SELECT * FROM chain_records WHERE project = ? AND {CANONICAL} ORDER BY block_number, log_index",
-        (pid,),
-    )
-    seen: set[str] = set()
-    records: list[dict[str, Any]] = []
-    for row in rows:
-        if row["uid"] not in seen:
-            seen.add(row["uid"])
-            records.append(_bundle_record(node, row))
+    records = [_bundle_record(node, row) for row in node.reader.canonical_rows(pid)]
     return {
         "format": FORMAT,
         "version": VERSION,
