@@ -19,6 +19,14 @@ interface IProjectLedger {
         bytes payload;
     }
 
+    /// @notice A seal in the compact form of EIP-2098: `r`, and `s` with the recovery bit
+    /// (v - 27) in its top bit. 64 bytes of calldata instead of 65 bytes padded behind an
+    /// offset and a length; any 65-byte signature with a low `s` (EIP-2) converts losslessly.
+    struct Seal {
+        bytes32 r;
+        bytes32 vs;
+    }
+
     /// @notice What the ledger keeps per record: one storage slot.
     struct Entry {
         uint8 kind;
@@ -32,7 +40,6 @@ interface IProjectLedger {
     }
 
     error LedgerUnauthorizedRelayer(address account);
-    error LedgerOnlySelf(address caller);
     error LedgerInvalidSeal(bytes32 uid, address signer);
     error LedgerMissingRole(bytes32 uid, uint32 org, uint8 neededRole);
     error LedgerDuplicateRecord(bytes32 uid);
@@ -50,19 +57,18 @@ interface IProjectLedger {
     error LedgerLengthMismatch(uint256 records, uint256 seals);
     error LedgerProjectClosed(bytes32 project);
     error LedgerBatchOutOfGas(bytes32 uid);
+    // OpenZeppelin ECDSA's errors for a seal it cannot recover, declared here so that they
+    // are part of this ABI: a refused record carries them like the ledger's own errors.
+    // (A compact seal has no length to get wrong.)
+    error ECDSAInvalidSignature();
+    error ECDSAInvalidSignatureS(bytes32 s);
 
-    /// @notice A record was accepted. Carries everything needed to re-derive its seal.
-    event RecordAdded(
-        bytes32 indexed uid,
-        bytes32 indexed project,
-        uint8 indexed kind,
-        bytes32 ref,
-        uint32 issuer,
-        address sealer,
-        bytes32 digest,
-        bytes payload,
-        bytes seal
-    );
+    /// @notice A record was accepted. The record itself (kind, ref, digest, payload) and its
+    /// seal are in the transaction's input, the `submit` / `submitBatch` call that carried it,
+    /// where the uid finds them: copying them here would cost a third of the record's gas.
+    /// The event says what the input cannot: that the ledger accepted the record (a batch
+    /// may refuse some), which seal key it recovered and which organisation that key belongs to.
+    event RecordAdded(bytes32 indexed uid, bytes32 indexed project, uint32 issuer, address sealer);
 
     /// @notice The record `uid` moved to `status` because of record `cause`.
     event StatusChanged(bytes32 indexed uid, uint8 status, bytes32 indexed cause);
@@ -72,15 +78,13 @@ interface IProjectLedger {
 
     /// @notice Adds one record; reverts with the reason if it is refused.
     /// Requirements: the sender is a relayer of an active organisation.
-    function submit(Record calldata record, bytes calldata seal) external;
+    function submit(Record calldata record, Seal calldata seal) external;
 
     /// @notice Adds many records; a refused record is reported by `RecordRejected`
-    /// and does not stop the others.
-    /// Requirements: the sender is a relayer of an active organisation.
-    function submitBatch(Record[] calldata records, bytes[] calldata seals) external returns (uint256 accepted);
-
-    /// @notice Batch step, callable by this contract only (lets a batch isolate failures).
-    function applyOne(Record calldata record, bytes calldata seal) external;
+    /// and does not stop the others (nothing of it is written).
+    /// Requirements: the sender is a relayer of an active organisation; enough gas is
+    /// left before each record, otherwise the whole batch reverts with `LedgerBatchOutOfGas`.
+    function submitBatch(Record[] calldata records, Seal[] calldata seals) external returns (uint256 accepted);
 
     /// @notice The stored entry of a record (kind 0 when unknown).
     function entry(bytes32 uid) external view returns (Entry memory);

@@ -10,14 +10,46 @@ import "./Common.sol";
 /// @title ProjectLedger
 /// @notice See {IProjectLedger}. Seals are EIP-712 signatures under the domain
 /// ("projchain", "1", chainId, this contract).
+/// @dev A record is applied in two steps: `_check` decides, reading state only, whether it
+/// is accepted and what it changes (a `Change`); `_commit` then writes exactly that. A
+/// refusal is returned as the ABI-encoded custom error instead of reverting, so a batch
+/// reports it with `RecordRejected` and goes on, and nothing of the refused record was
+/// written. `submit` reverts with the same error.
 contract ProjectLedger is IProjectLedger, EIP712 {
     bytes32 public constant RECORD_TYPEHASH =
         keccak256("Record(bytes32 uid,uint8 kind,bytes32 project,bytes32 ref,bytes32 digest,bytes payload)");
+
+    /// @dev Gas a batch keeps in hand before each record: more than the dearest record
+    /// (a project registration, ≈ 90k). Below it the batch stops with LedgerBatchOutOfGas,
+    /// so the sender retries with more gas; a record that still runs out reverts the whole
+    /// transaction all the same (never a partial batch).
+    uint256 private constant BATCH_GAS_RESERVE = 150_000;
 
     struct ProjectInfo {
         uint32 number;
         uint32 registrant;
         bool closed; // registration revoked: no new approvals, commitments or grants
+    }
+
+    /// @dev Everything accepting a record writes, decided before the first write.
+    struct Change {
+        Entry entry; // the record's own entry
+        uint8 refStatus; // new status of the record `ref` points at; 0 when it is untouched
+        bool registers; // a new project: number `entry.project`, registrant `entry.issuer`
+        bool closesProject; // the revocation of a registration closes the project
+    }
+
+    /// @dev A transaction's working memory, reused record after record (the EVM never frees
+    /// memory, and a fresh allocation per record costs more the longer the batch): the
+    /// consortium's answer for the last seal key seen — a batch's records are mostly sealed
+    /// by one key, and membership cannot change within a transaction — and the `Change`
+    /// being decided.
+    struct Scratch {
+        address key;
+        uint32 org;
+        uint8 roles;
+        bool active;
+        Change change;
     }
 
     IConsortium private immutable _consortium;
@@ -35,34 +67,30 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     }
 
     /// @inheritdoc IProjectLedger
-    function submit(Record calldata record, bytes calldata seal) external onlyRelayer {
-        _apply(record, seal);
+    function submit(Record calldata record, Seal calldata seal) external onlyRelayer {
+        Scratch memory scratch;
+        bytes memory refusal = _accept(record, seal, scratch);
+        if (refusal.length != 0) _revertWith(refusal);
     }
 
     /// @inheritdoc IProjectLedger
-    function submitBatch(Record[] calldata records, bytes[] calldata seals)
+    function submitBatch(Record[] calldata records, Seal[] calldata seals)
         external
         onlyRelayer
         returns (uint256 accepted)
     {
         if (records.length != seals.length) revert LedgerLengthMismatch(records.length, seals.length);
-        for (uint256 i = 0; i < records.length; i++) {
-            try this.applyOne(records[i], seals[i]) {
-                accepted++;
-            } catch (bytes memory reason) {
-                // Every refusal carries a custom error; empty revert data means the
-                // record ran out of gas. Revert the whole batch so the sender retries it
-                // with more gas instead of the record being reported as refused.
-                if (reason.length == 0) revert LedgerBatchOutOfGas(records[i].uid);
-                emit RecordRejected(records[i].uid, reason);
+        Scratch memory scratch;
+        for (uint256 i = 0; i < records.length; ) {
+            if (gasleft() < BATCH_GAS_RESERVE) revert LedgerBatchOutOfGas(records[i].uid);
+            bytes memory refusal = _accept(records[i], seals[i], scratch);
+            if (refusal.length != 0) emit RecordRejected(records[i].uid, refusal);
+            unchecked {
+                // Both count at most records.length.
+                if (refusal.length == 0) ++accepted;
+                ++i;
             }
         }
-    }
-
-    /// @inheritdoc IProjectLedger
-    function applyOne(Record calldata record, bytes calldata seal) external {
-        if (msg.sender != address(this)) revert LedgerOnlySelf(msg.sender);
-        _apply(record, seal);
     }
 
     /// @inheritdoc IProjectLedger
@@ -105,165 +133,265 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         return address(_consortium);
     }
 
-    function _apply(Record calldata r, bytes calldata seal) private {
-        if (_entries[r.uid].kind != 0) revert LedgerDuplicateRecord(r.uid);
-        address signer = ECDSA.recover(hashRecord(r), seal);
-        (uint32 org, uint8 roles, bool active) = _consortium.sealer(signer);
-        if (!active) revert LedgerInvalidSeal(r.uid, signer);
-        _entries[r.uid] = _build(r, org, roles);
-        emit RecordAdded(r.uid, r.project, r.kind, r.ref, org, signer, r.digest, r.payload, seal);
+    /// @dev Applies one record, or returns the custom error that refuses it (nothing written then).
+    function _accept(Record calldata r, Seal calldata seal, Scratch memory scratch)
+        private
+        returns (bytes memory refusal)
+    {
+        if (_entries[r.uid].kind != 0) return abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid);
+        (address signer, ECDSA.RecoverError err, bytes32 errArg) =
+            ECDSA.tryRecover(hashRecord(r), seal.r, seal.vs);
+        if (err != ECDSA.RecoverError.NoError) return _sealError(err, errArg);
+        if (signer != scratch.key) {
+            (scratch.org, scratch.roles, scratch.active) = _consortium.sealer(signer);
+            scratch.key = signer;
+        }
+        if (!scratch.active) return abi.encodeWithSelector(LedgerInvalidSeal.selector, r.uid, signer);
+        Change memory c = scratch.change;
+        refusal = _check(r, scratch.org, scratch.roles, c);
+        if (refusal.length != 0) return refusal;
+        _commit(r, c);
+        emit RecordAdded(r.uid, r.project, scratch.org, signer);
+        // accepted: `refusal` is the empty result of `_check`
     }
 
-    /// @dev Checks a record against the rules and applies its status change; returns its entry.
-    function _build(Record calldata r, uint32 org, uint8 roles) private returns (Entry memory e) {
-        e.kind = r.kind;
-        e.issuer = org;
-        e.recordedAt = uint40(block.timestamp);
-        e.status = STATUS_RECORDED;
-
-        uint8 kind = r.kind;
-        if (kind == KIND_ANCHOR) {
-            // Any member may anchor its own access-log root; no project.
-        } else if (kind == KIND_PROJECT) {
-            _needRole(r.uid, org, roles, ROLE_APPROVAL_AUTHORITY);
-            _registerProject(r, org, e);
-        } else {
-            ProjectInfo storage p = _projects[r.project];
-            if (p.number == 0) revert LedgerUnknownProject(r.project);
-            e.project = p.number;
-            if (p.closed && (kind == KIND_APPROVAL || kind == KIND_COMMITMENT || kind == KIND_GRANT)) {
-                revert LedgerProjectClosed(r.project);
-            }
-            if (kind == KIND_APPROVAL) {
-                _needRole(r.uid, org, roles, ROLE_APPROVAL_AUTHORITY);
-                e.level = _word8(r, 0, 1, 4); // stage 1-4
-                _word8(r, 1, 0, 3); // decision
-                e.status = STATUS_ACTIVE;
-                if (r.ref != 0) _supersede(r, org, e.project, STATUS_ACTIVE);
-            } else if (kind == KIND_EVENT) {
-                _needRole(r.uid, org, roles, ROLE_SUPERVISOR);
-                e.level = _word8(r, 0, SEVERITY_SLIGHT, SEVERITY_SERIOUS);
-                e.status = STATUS_OPEN;
-                if (r.ref != 0) _supersede(r, org, e.project, STATUS_OPEN);
-            } else if (kind == KIND_COMMITMENT) {
-                _needRole(r.uid, org, roles, ROLE_APPROVAL_AUTHORITY);
-                e.level = _word8(r, 0, 1, 4); // commitment type
-                e.status = STATUS_PENDING;
-                if (r.ref != 0) _supersede(r, org, e.project, STATUS_PENDING);
-            } else if (kind == KIND_GRANT) {
-                _needRole(r.uid, org, roles, ROLE_APPROVAL_AUTHORITY);
-                if (p.registrant != org) revert LedgerNotIssuer(r.project, org);
-                uint256 grantee = _word(r, 0);
-                if (grantee == 0 || grantee > _consortium.organizationCount()) {
-                    revert LedgerInvalidValue(r.uid, 0, grantee);
-                }
-                e.subject = uint32(grantee);
-                _word8(r, 1, 1, 3); // scope: documents, restricted fields, all
-                uint256 expiresAt = _word(r, 2);
-                if (expiresAt > type(uint40).max) revert LedgerInvalidValue(r.uid, 2, expiresAt);
-                e.expiresAt = uint40(expiresAt);
-                e.status = STATUS_ACTIVE;
-            } else if (kind >= KIND_REVOCATION && kind <= KIND_BREACH) {
-                _changeStatus(r, org, roles, e.project);
-            } else {
-                revert LedgerUnknownKind(kind);
-            }
+    /// @dev Writes what `_check` decided: the entry, a new project, the referenced record's status.
+    function _commit(Record calldata r, Change memory c) private {
+        _entries[r.uid] = c.entry;
+        if (c.registers) {
+            _projectCount = c.entry.project;
+            _projects[r.project] = ProjectInfo({number: c.entry.project, registrant: c.entry.issuer, closed: false});
+        }
+        if (c.closesProject) _projects[r.project].closed = true;
+        if (c.refStatus != STATUS_NONE) {
+            _entries[r.ref].status = c.refStatus;
+            emit StatusChanged(r.ref, c.refStatus, r.uid);
         }
     }
 
-    function _registerProject(Record calldata r, uint32 org, Entry memory e) private {
+    /// @dev Checks a record against the rules (reads only) and fills `c`; returns the refusal, empty if accepted.
+    function _check(Record calldata r, uint32 org, uint8 roles, Change memory c) private view returns (bytes memory) {
+        // `c` is reused from the previous record: every field is set here.
+        Entry memory e = c.entry;
+        (e.kind, e.status, e.level, e.issuer, e.project) = (r.kind, STATUS_RECORDED, 0, org, 0);
+        (e.recordedAt, e.subject, e.expiresAt) = (uint40(block.timestamp), 0, 0);
+        (c.refStatus, c.registers, c.closesProject) = (STATUS_NONE, false, false);
+
+        uint8 kind = r.kind;
+        if (kind == KIND_ANCHOR) return ""; // any member anchors its own access-log root; no project
+        if (kind == KIND_PROJECT) {
+            if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
+            return _checkRegistration(r, org, c);
+        }
+        ProjectInfo storage p = _projects[r.project];
+        if (p.number == 0) return abi.encodeWithSelector(LedgerUnknownProject.selector, r.project);
+        e.project = p.number;
+        if (p.closed && (kind == KIND_APPROVAL || kind == KIND_COMMITMENT || kind == KIND_GRANT)) {
+            return abi.encodeWithSelector(LedgerProjectClosed.selector, r.project);
+        }
+        bytes memory refusal;
+        if (kind == KIND_APPROVAL) {
+            if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
+            (e.level, refusal) = _small(r.uid, r.payload, 0, 1, 4); // stage 1-4
+            if (refusal.length == 0) (, refusal) = _small(r.uid, r.payload, 1, 0, 3); // decision
+            e.status = STATUS_ACTIVE;
+        } else if (kind == KIND_EVENT) {
+            if (roles & ROLE_SUPERVISOR == 0) return _missingRole(r, org, ROLE_SUPERVISOR);
+            (e.level, refusal) = _small(r.uid, r.payload, 0, SEVERITY_SLIGHT, SEVERITY_SERIOUS);
+            e.status = STATUS_OPEN;
+        } else if (kind == KIND_COMMITMENT) {
+            if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
+            (e.level, refusal) = _small(r.uid, r.payload, 0, 1, 4); // commitment type
+            e.status = STATUS_PENDING;
+        } else if (kind == KIND_GRANT) {
+            if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
+            if (p.registrant != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.project, org);
+            return _checkGrant(r, e);
+        } else if (kind >= KIND_REVOCATION && kind <= KIND_BREACH) {
+            return _checkStatusChange(r, org, roles, c);
+        } else {
+            return abi.encodeWithSelector(LedgerUnknownKind.selector, kind);
+        }
+        // Approvals, events and commitments that carry a `ref` supersede it.
+        if (refusal.length != 0 || r.ref == 0) return refusal;
+        return _checkSupersede(r, org, e.status, c);
+    }
+
+    function _checkRegistration(Record calldata r, uint32 org, Change memory c) private view returns (bytes memory) {
+        Entry memory e = c.entry;
+        e.status = STATUS_ACTIVE;
         if (r.ref != 0) {
             // A correction of the registration: same project, issuer's own record.
-            ProjectInfo storage existing = _projects[r.project];
-            if (existing.number == 0) revert LedgerUnknownProject(r.project);
-            e.project = existing.number;
-            _supersede(r, org, existing.number, STATUS_ACTIVE);
+            e.project = _projects[r.project].number;
+            if (e.project == 0) return abi.encodeWithSelector(LedgerUnknownProject.selector, r.project);
+            bytes memory refusal = _checkSupersede(r, org, STATUS_ACTIVE, c);
+            if (refusal.length != 0) return refusal;
         } else {
-            if (_projects[r.project].number != 0) revert LedgerProjectExists(r.project);
-            e.project = ++_projectCount;
-            _projects[r.project] = ProjectInfo({number: e.project, registrant: org, closed: false});
+            if (_projects[r.project].number != 0) {
+                return abi.encodeWithSelector(LedgerProjectExists.selector, r.project);
+            }
+            e.project = _projectCount + 1;
+            c.registers = true;
         }
         // The payload's first field is the project code; the id must be its hash.
-        if (r.payload.length < 64) revert LedgerMalformedPayload(r.uid);
-        string memory code = abi.decode(r.payload, (string));
-        if (keccak256(bytes(code)) != r.project) revert LedgerProjectCodeMismatch(r.project);
+        (bytes calldata code, bool wellFormed) = _firstString(r.payload);
+        if (!wellFormed) return abi.encodeWithSelector(LedgerMalformedPayload.selector, r.uid);
+        if (keccak256(code) != r.project) return abi.encodeWithSelector(LedgerProjectCodeMismatch.selector, r.project);
+        return "";
+    }
+
+    function _checkGrant(Record calldata r, Entry memory e) private view returns (bytes memory refusal) {
+        uint256 grantee;
+        (grantee, refusal) = _word(r.uid, r.payload, 0);
+        if (refusal.length != 0) return refusal;
+        if (grantee == 0 || grantee > _consortium.organizationCount()) {
+            return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 0, grantee);
+        }
+        e.subject = uint32(grantee);
+        (, refusal) = _small(r.uid, r.payload, 1, 1, 3); // scope: documents, restricted fields, all
+        if (refusal.length != 0) return refusal;
+        uint256 expiresAt;
+        (expiresAt, refusal) = _word(r.uid, r.payload, 2);
+        if (refusal.length != 0) return refusal;
+        if (expiresAt > type(uint40).max) return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 2, expiresAt);
+        e.expiresAt = uint40(expiresAt);
         e.status = STATUS_ACTIVE;
+        return "";
     }
 
-    function _supersede(Record calldata r, uint32 org, uint32 projectNo, uint8 liveStatus) private {
-        Entry storage old = _target(r.ref, projectNo);
-        if (old.kind != r.kind || old.status != liveStatus) revert LedgerIllegalTransition(r.ref, r.kind, old.status);
-        if (old.issuer != org) revert LedgerNotIssuer(r.ref, org);
-        old.status = STATUS_SUPERSEDED;
-        emit StatusChanged(r.ref, STATUS_SUPERSEDED, r.uid);
+    /// @dev A live record of the same kind by the same issuer becomes superseded.
+    function _checkSupersede(Record calldata r, uint32 org, uint8 liveStatus, Change memory c)
+        private
+        view
+        returns (bytes memory)
+    {
+        (Entry storage old, bytes memory refusal) = _target(r.ref, c.entry.project);
+        if (refusal.length != 0) return refusal;
+        if (old.kind != r.kind || old.status != liveStatus) {
+            return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, r.kind, old.status);
+        }
+        if (old.issuer != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.ref, org);
+        c.refStatus = STATUS_SUPERSEDED;
+        return "";
     }
 
-    function _changeStatus(Record calldata r, uint32 org, uint8 roles, uint32 projectNo) private {
-        Entry storage t = _target(r.ref, projectNo);
+    function _checkStatusChange(Record calldata r, uint32 org, uint8 roles, Change memory c)
+        private
+        view
+        returns (bytes memory refusal)
+    {
+        Entry storage t;
+        (t, refusal) = _target(r.ref, c.entry.project);
+        if (refusal.length != 0) return refusal;
         uint8 kind = r.kind;
-        uint8 next;
         if (kind == KIND_REVOCATION) {
             // Only the issuer revokes its own approval, registration or grant.
-            if (t.issuer != org) revert LedgerNotIssuer(r.ref, org);
+            if (t.issuer != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.ref, org);
             bool revocable = t.kind == KIND_APPROVAL || t.kind == KIND_GRANT || t.kind == KIND_PROJECT;
-            if (!revocable || t.status != STATUS_ACTIVE) revert LedgerIllegalTransition(r.ref, kind, t.status);
-            if (t.kind == KIND_PROJECT) _projects[r.project].closed = true;
-            next = STATUS_REVOKED;
+            if (!revocable || t.status != STATUS_ACTIVE) {
+                return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, kind, t.status);
+            }
+            c.closesProject = t.kind == KIND_PROJECT;
+            c.refStatus = STATUS_REVOKED;
         } else if (kind == KIND_FULFILMENT || kind == KIND_BREACH) {
-            if (roles & (ROLE_APPROVAL_AUTHORITY | ROLE_SUPERVISOR) == 0) {
-                revert LedgerMissingRole(r.uid, org, ROLE_APPROVAL_AUTHORITY | ROLE_SUPERVISOR);
-            }
+            uint8 needed = ROLE_APPROVAL_AUTHORITY | ROLE_SUPERVISOR;
+            if (roles & needed == 0) return _missingRole(r, org, needed);
             if (t.kind != KIND_COMMITMENT || t.status != STATUS_PENDING) {
-                revert LedgerIllegalTransition(r.ref, kind, t.status);
+                return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, kind, t.status);
             }
-            next = kind == KIND_FULFILMENT ? STATUS_FULFILLED : STATUS_BREACHED;
+            c.refStatus = kind == KIND_FULFILMENT ? STATUS_FULFILLED : STATUS_BREACHED;
         } else {
-            _needRole(r.uid, org, roles, ROLE_SUPERVISOR);
-            next = _eventTransition(r.ref, kind, t);
+            if (roles & ROLE_SUPERVISOR == 0) return _missingRole(r, org, ROLE_SUPERVISOR);
+            (c.refStatus, refusal) = _eventTransition(r.ref, kind, t);
         }
-        t.status = next;
-        emit StatusChanged(r.ref, next, r.uid);
     }
 
     /// @dev reported → (objection → upheld / rejected) → resolved → repaired.
-    function _eventTransition(bytes32 ref, uint8 kind, Entry storage t) private view returns (uint8) {
+    function _eventTransition(bytes32 ref, uint8 kind, Entry storage t)
+        private
+        view
+        returns (uint8 next, bytes memory refusal)
+    {
         uint8 s = t.status;
         if (t.kind == KIND_EVENT) {
-            if (kind == KIND_RESOLUTION && s == STATUS_OPEN) return STATUS_RESOLVED;
-            if (kind == KIND_OBJECTION && s == STATUS_OPEN) return STATUS_OBJECTED;
-            if (kind == KIND_OBJECTION_UPHELD && s == STATUS_OBJECTED) return STATUS_ANNULLED;
-            if (kind == KIND_OBJECTION_REJECTED && s == STATUS_OBJECTED) return STATUS_OPEN;
+            if (kind == KIND_RESOLUTION && s == STATUS_OPEN) return (STATUS_RESOLVED, "");
+            if (kind == KIND_OBJECTION && s == STATUS_OPEN) return (STATUS_OBJECTED, "");
+            if (kind == KIND_OBJECTION_UPHELD && s == STATUS_OBJECTED) return (STATUS_ANNULLED, "");
+            if (kind == KIND_OBJECTION_REJECTED && s == STATUS_OBJECTED) return (STATUS_OPEN, "");
             if (kind == KIND_REPAIR && s == STATUS_RESOLVED) {
                 uint256 wait = t.level == SEVERITY_SERIOUS
                     ? REPAIR_WAIT_SERIOUS
                     : (t.level == SEVERITY_GENERAL ? REPAIR_WAIT_GENERAL : REPAIR_WAIT_SLIGHT);
                 uint256 allowedFrom = uint256(t.recordedAt) + wait;
-                if (block.timestamp < allowedFrom) revert LedgerRepairTooEarly(ref, allowedFrom);
-                return STATUS_REPAIRED;
+                if (block.timestamp < allowedFrom) {
+                    return (0, abi.encodeWithSelector(LedgerRepairTooEarly.selector, ref, allowedFrom));
+                }
+                return (STATUS_REPAIRED, "");
             }
         }
-        revert LedgerIllegalTransition(ref, kind, s);
+        return (0, abi.encodeWithSelector(LedgerIllegalTransition.selector, ref, kind, s));
     }
 
-    function _target(bytes32 ref, uint32 projectNo) private view returns (Entry storage t) {
+    function _target(bytes32 ref, uint32 projectNo) private view returns (Entry storage t, bytes memory refusal) {
         t = _entries[ref];
-        if (t.kind == 0) revert LedgerUnknownRecord(ref);
-        if (t.project != projectNo) revert LedgerCrossProject(ref);
+        if (t.kind == 0) return (t, abi.encodeWithSelector(LedgerUnknownRecord.selector, ref));
+        if (t.project != projectNo) return (t, abi.encodeWithSelector(LedgerCrossProject.selector, ref));
     }
 
-    function _needRole(bytes32 uid, uint32 org, uint8 roles, uint8 role) private pure {
-        if (roles & role == 0) revert LedgerMissingRole(uid, org, role);
+    function _missingRole(Record calldata r, uint32 org, uint8 role) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(LedgerMissingRole.selector, r.uid, org, role);
     }
 
-    function _word(Record calldata r, uint256 index) private pure returns (uint256) {
-        uint256 end = (index + 1) * 32;
-        if (r.payload.length < end) revert LedgerMalformedPayload(r.uid);
-        return uint256(bytes32(r.payload[end - 32:end]));
+    /// @dev The ECDSA library's own custom error for a seal it cannot recover.
+    function _sealError(ECDSA.RecoverError err, bytes32 errArg) private pure returns (bytes memory) {
+        if (err == ECDSA.RecoverError.InvalidSignatureS) {
+            return abi.encodeWithSelector(ECDSAInvalidSignatureS.selector, errArg);
+        }
+        return abi.encodeWithSelector(ECDSAInvalidSignature.selector);
     }
 
-    function _word8(Record calldata r, uint256 index, uint256 min, uint256 max) private pure returns (uint8) {
-        uint256 v = _word(r, index);
-        if (v < min || v > max) revert LedgerInvalidValue(r.uid, uint8(index), v);
-        return uint8(v);
+    /// @dev The payload's `index`-th 32-byte word (a static field of its ABI tuple).
+    function _word(bytes32 uid, bytes calldata payload, uint256 index)
+        private
+        pure
+        returns (uint256 value, bytes memory refusal)
+    {
+        if (payload.length < (index + 1) * 32) {
+            return (0, abi.encodeWithSelector(LedgerMalformedPayload.selector, uid));
+        }
+        value = uint256(bytes32(payload[index * 32:])); // the first 32 bytes from there
+    }
+
+    /// @dev A small enumeration field, which must lie in [min, max].
+    function _small(bytes32 uid, bytes calldata payload, uint256 index, uint256 min, uint256 max)
+        private
+        pure
+        returns (uint8 value, bytes memory refusal)
+    {
+        uint256 v;
+        (v, refusal) = _word(uid, payload, index);
+        if (refusal.length != 0) return (0, refusal);
+        if (v < min || v > max) return (0, abi.encodeWithSelector(LedgerInvalidValue.selector, uid, uint8(index), v));
+        value = uint8(v);
+    }
+
+    /// @dev The payload's first field read as an ABI `string`, without copying and without the
+    /// revert `abi.decode` raises on bad input: word 0 is the offset of the string, at that
+    /// offset a length word, then the bytes. `ok` is false when either points past the end.
+    function _firstString(bytes calldata payload) private pure returns (bytes calldata s, bool ok) {
+        if (payload.length < 64) return (payload[0:0], false);
+        uint256 offset = uint256(bytes32(payload[0:32]));
+        if (offset > payload.length - 32) return (payload[0:0], false);
+        uint256 length = uint256(bytes32(payload[offset:offset + 32]));
+        if (length > payload.length - offset - 32) return (payload[0:0], false);
+        return (payload[offset + 32:offset + 32 + length], true);
+    }
+
+    /// @dev Reverts with `reason`, an ABI-encoded custom error, as if raised here (`revert`
+    /// cannot take ready-made error data; this is the usual bubbling idiom).
+    function _revertWith(bytes memory reason) private pure {
+        assembly ("memory-safe") {
+            revert(add(reason, 0x20), mload(reason))
+        }
     }
 }

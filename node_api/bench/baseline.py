@@ -226,10 +226,12 @@ def _submit_loop(
                 "digest": bytes.fromhex(f["digest"][2:]) if "digest" in f else b"\0" * 32,
                 "payload": payload,
             }
-            seal = Account.sign_typed_data(b.seal_key.key, full_message=_typed_data(b, record)).signature
+            signed_seal = Account.sign_typed_data(b.seal_key.key, full_message=_typed_data(b, record))
+            # The ledger takes the seal in its compact EIP-2098 form: r, and s with v's parity on top.
+            vs = signed_seal.s | ((signed_seal.v - 27) << 255)
             call = ledger.functions.submit(
                 (record["uid"], record["kind"], record["project"], record["ref"], record["digest"], payload),
-                seal,
+                (signed_seal.r.to_bytes(32, "big"), vs.to_bytes(32, "big")),
             )
             nonce = w3.eth.get_transaction_count(b.relayer.address)
             tx = call.build_transaction({"from": b.relayer.address, "gasPrice": Wei(0), "nonce": nonce})

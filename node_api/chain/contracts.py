@@ -16,7 +16,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 
-from node_api.domain.records import Record
+from node_api.domain.records import Kind, Record
 from node_api.errors import (
     ChainRevertError,
     ConflictError,
@@ -122,6 +122,8 @@ class Contracts:
             i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "submitBatch"
         )
         self._submit_batch_selector = bytes(function_abi_to_4byte_selector(batch_abi))  # type: ignore[arg-type]
+        submit_abi = next(i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "submit")
+        self._submit_selector = bytes(function_abi_to_4byte_selector(submit_abi))  # type: ignore[arg-type]
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
         self._events: dict[bytes, tuple[Any, str]] = {}
         for contract in (self.consortium, self.ledger):
@@ -133,13 +135,46 @@ class Contracts:
                     self._events[event_abi_to_log_topic(item)] = (contract, item["name"])
 
     def submit_batch_data(self, records: list[Record], seals: list[bytes]) -> str:
-        """Calldata of ``submitBatch`` (eth_abi directly: web3's encoder costs ~10x more per record)."""
-        body = abi_encode([_RECORD_TUPLE + "[]", "bytes[]"], [[r.as_tuple() for r in records], seals])
+        """Calldata of ``submitBatch`` (eth_abi directly: web3's encoder costs ~10x more per record).
+
+        ``seals`` are the usual 65-byte ``r ‖ s ‖ v`` signatures; they travel compact (EIP-2098).
+        """
+        body = abi_encode(
+            [_RECORD_TUPLE + "[]", _SEAL_TUPLE + "[]"],
+            [[r.as_tuple() for r in records], [compact_seal(s) for s in seals]],
+        )
         return "0x" + (self._submit_batch_selector + body).hex()
 
     def submit_data(self, record: Record, seal: bytes) -> str:
-        """Calldata of ``submit`` (one record, reverts on refusal)."""
-        return str(self.ledger.encode_abi("submit", [record.as_tuple(), seal]))
+        """Calldata of ``submit`` (one record, reverts on refusal); ``seal`` as for ``submit_batch_data``."""
+        body = abi_encode([_RECORD_TUPLE, _SEAL_TUPLE], [record.as_tuple(), compact_seal(seal)])
+        return "0x" + (self._submit_selector + body).hex()
+
+    def carried_records(self, data: bytes | str) -> dict[bytes, tuple[Record, bytes]]:
+        """The records a ``submit`` / ``submitBatch`` input carries, by uid, each with its 65-byte seal.
+
+        ``RecordAdded`` names an accepted record; its content is here, in the transaction
+        that carried it. The whole input is decoded at once (eth_abi; web3 is ~10x slower).
+        Any other input, and records of kinds the ledger does not know (it refuses them),
+        give nothing.
+        """
+        raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
+        selector, body = raw[:4], raw[4:]
+        try:
+            if selector == self._submit_batch_selector:
+                records, seals = abi_decode([_RECORD_TUPLE + "[]", _SEAL_TUPLE + "[]"], body)
+            elif selector == self._submit_selector:
+                record, seal = abi_decode([_RECORD_TUPLE, _SEAL_TUPLE], body)
+                records, seals = [record], [seal]
+            else:
+                return {}
+        except Exception:  # not an input the ledger would have accepted either
+            return {}
+        out: dict[bytes, tuple[Record, bytes]] = {}
+        for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False):
+            if kind in _KINDS:
+                out[uid] = (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs))
+        return out
 
     def decode_revert(self, data: bytes | str | None) -> DecodedRevert | None:
         """Decodes revert data into a custom error, or None if unknown."""
@@ -184,13 +219,34 @@ class Contracts:
 
 
 _RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
+_SEAL_TUPLE = "(bytes32,bytes32)"
+_KINDS = frozenset(int(k) for k in Kind)
+_SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+_HIGH_BIT = 1 << 255
+
+
+def compact_seal(seal: bytes) -> tuple[bytes, bytes]:
+    """A 65-byte ``r ‖ s ‖ v`` seal as the ledger's ``Seal(r, vs)`` (EIP-2098: v - 27 in s's top bit).
+
+    Only low-``s`` seals (EIP-2) have a compact form; the node accepts no other.
+    """
+    if len(seal) != 65:
+        raise ValueError(f"a seal is 65 bytes (r, s, v), not {len(seal)}")
+    s, v = int.from_bytes(seal[32:64], "big"), seal[64]
+    if s > _SECP256K1_HALF_N or v not in (0, 1, 27, 28):
+        raise ValueError("the seal is not a canonical signature (low s, v 27 or 28)")
+    return seal[:32], (s | (_HIGH_BIT if v % 27 == 1 else 0)).to_bytes(32, "big")
+
+
+def expand_seal(r: bytes, vs: bytes) -> bytes:
+    """The 65-byte ``r ‖ s ‖ v`` form (v 27/28) of a compact seal, as EIP-712 libraries take it."""
+    word = int.from_bytes(vs, "big")
+    return bytes(r) + (word & (_HIGH_BIT - 1)).to_bytes(32, "big") + bytes([27 + (word >> 255)])
+
+
 # The ledger's hot events, decoded with eth_abi directly: (indexed names, data names, data types).
 _FAST_EVENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "RecordAdded": (
-        ("uid", "project", "kind"),
-        ("ref", "issuer", "sealer", "digest", "payload", "seal"),
-        ("bytes32", "uint32", "address", "bytes32", "bytes", "bytes"),
-    ),
+    "RecordAdded": (("uid", "project"), ("issuer", "sealer"), ("uint32", "address")),
     "StatusChanged": (("uid", "cause"), ("status",), ("uint8",)),
     "RecordRejected": (("uid",), ("reason",), ("bytes",)),
 }
@@ -205,8 +261,6 @@ def _fast_decode(name: str, topics: list[Any], data: Any) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key, t in zip(indexed, topics[1:], strict=True):
         args[key] = _raw(t)
-    if "kind" in args:
-        args["kind"] = int.from_bytes(args["kind"], "big")
     values = abi_decode(list(types), _raw(data))
     args.update(zip(names, values, strict=True))
     if "sealer" in args:

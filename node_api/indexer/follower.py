@@ -1,5 +1,10 @@
 """The indexer: follows contract events from a checkpoint (block number + hash).
 
+``RecordAdded`` names an accepted record (uid, project, issuer, sealer); the record's
+content and seal are read from the transaction that carried it — one batched
+``eth_getTransactionByHash`` per step for the distinct transactions, each input decoded
+once — so records sent by any node are indexed alike.
+
 It backfills from its checkpoint on start, checks at every step that the
 checkpoint block is still on the chain (by hash, not number), and when the chain
 went backwards (a reorganisation, or an anvil restarted from an older state) it
@@ -18,13 +23,14 @@ from typing import Any
 
 from node_api.chain.contracts import Contracts
 from node_api.chain.rpc import RpcClient
-from node_api.domain.records import Kind, decode_payload
+from node_api.domain.records import Kind, Record, decode_payload
 from node_api.errors import ChainError
 from node_api.store.database import CANONICAL, Database
 
 log = logging.getLogger("projchain.indexer")
 
 MAX_RANGE = 2000
+TX_BATCH = 100  # eth_getTransactionByHash calls per JSON-RPC batch
 # chain_blocks names its hash column "hash", not "block_hash" like the other chain_* tables.
 _LIVE_BLOCK = "hash NOT IN (SELECT hash FROM chain_orphans)"
 
@@ -117,14 +123,46 @@ class Indexer:
             blocks[n] = header
         if any(blocks[int(lg["blockNumber"], 16)]["hash"] != lg["blockHash"] for lg in logs):
             return False  # logs and headers from different forks: retry next round
-        confirmed = self._store(logs, blocks, to)
+        carried = await self._carried(logs)
+        if carried is None:
+            return False  # a transaction moved (reorganisation): retry next round
+        confirmed = self._store(logs, blocks, to, carried)
         if confirmed:
             self.on_confirmed(confirmed)
         self.updated.set()
         self.updated.clear()
         return True
 
-    def _store(self, logs: list[dict[str, Any]], blocks: dict[int, dict[str, Any]], to: int) -> list[str]:
+    async def _carried(
+        self, logs: list[dict[str, Any]]
+    ) -> dict[str, dict[bytes, tuple[Record, bytes]]] | None:
+        """The records (with seals) of each transaction holding a RecordAdded log, by tx hash then uid.
+
+        None when a transaction is gone or sits in another block than its log says.
+        """
+        topic = self.contracts.event_topic("RecordAdded")
+        hashes = sorted({lg["transactionHash"] for lg in logs if lg["topics"] and lg["topics"][0] == topic})
+        out: dict[str, dict[bytes, tuple[Record, bytes]]] = {}
+        where = {lg["transactionHash"]: str(lg["blockHash"]).lower() for lg in logs}
+        ledger = self.deployment.ledger.lower()
+        for i in range(0, len(hashes), TX_BATCH):
+            chunk = hashes[i : i + TX_BATCH]
+            replies = await self.rpc.batch([("eth_getTransactionByHash", [h]) for h in chunk])
+            for tx_hash, tx in zip(chunk, replies, strict=True):
+                if not isinstance(tx, dict) or str(tx.get("blockHash")).lower() != where[tx_hash]:
+                    return None
+                # Relayers call the ledger directly (a relayer is an account, not a contract).
+                direct = str(tx.get("to")).lower() == ledger
+                out[tx_hash] = self.contracts.carried_records(tx["input"]) if direct else {}
+        return out
+
+    def _store(
+        self,
+        logs: list[dict[str, Any]],
+        blocks: dict[int, dict[str, Any]],
+        to: int,
+        carried: dict[str, dict[bytes, tuple[Record, bytes]]],
+    ) -> list[str]:
         confirmed: list[str] = []
         now = time.time()
         with self.db.transaction() as conn:
@@ -145,7 +183,12 @@ class Indexer:
                     int(lg["logIndex"], 16),
                 )
                 if name == "RecordAdded":
-                    confirmed.append(self._record_added(conn, args, where))
+                    content = carried[where[2]].get(bytes(args["uid"]))
+                    if content is None:
+                        raise RuntimeError(
+                            f"record {_hex(args['uid'])} is not in the input of {where[2]}, its transaction"
+                        )
+                    confirmed.append(self._record_added(conn, args, content, where))
                 elif name == "StatusChanged":
                     conn.execute(
                         "INSERT OR IGNORE INTO chain_status(uid, status, cause, block_number, block_hash,"
@@ -175,26 +218,32 @@ class Indexer:
             )
         return confirmed
 
-    def _record_added(self, conn: Any, args: dict[str, Any], where: tuple[int, str, str, int]) -> str:
-        uid = _hex(args["uid"])
-        payload = bytes(args["payload"])
+    def _record_added(
+        self,
+        conn: Any,
+        args: dict[str, Any],
+        content: tuple[Record, bytes],
+        where: tuple[int, str, str, int],
+    ) -> str:
+        record, seal = content
+        uid, digest = _hex(record.uid), _hex(record.digest)
         conn.execute(
             "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload,"
             " seal, block_number, block_hash, tx_hash, log_index) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (uid, int(args["kind"]), _hex(args["project"]), _hex(args["ref"]), int(args["issuer"]),
-             str(args["sealer"]), _hex(args["digest"]), payload, bytes(args["seal"]), *where),
+            (uid, int(record.kind), _hex(record.project), _hex(record.ref), int(args["issuer"]),
+             str(args["sealer"]), digest, record.payload, seal, *where),
         )  # fmt: skip
-        digests = [(_hex(args["digest"]), "digest")] if int.from_bytes(bytes(args["digest"])) else []
-        if int(args["kind"]) == Kind.EVENT:
-            digests += [(d, "evidence") for d in decode_payload(Kind.EVENT, payload)["evidence"]]
+        digests = [(digest, "digest")] if any(record.digest) else []
+        if record.kind == Kind.EVENT:
+            digests += [(d, "evidence") for d in decode_payload(Kind.EVENT, record.payload)["evidence"]]
         conn.executemany(
             "INSERT OR IGNORE INTO chain_record_digests(digest, uid, block_hash, role) VALUES(?,?,?,?)",
             [(d, uid, where[1], role) for d, role in digests],
         )
-        if int(args["kind"]) == Kind.PROJECT:
-            code = decode_payload(Kind.PROJECT, payload)["code"]
+        if record.kind == Kind.PROJECT:
+            code = decode_payload(Kind.PROJECT, record.payload)["code"]
             conn.execute("INSERT OR IGNORE INTO chain_projects(project, code) VALUES(?, ?)",
-                         (_hex(args["project"]), code))  # fmt: skip
+                         (_hex(record.project), code))  # fmt: skip
         cur = conn.execute(
             "UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'",
             (uid,),

@@ -1,7 +1,8 @@
 """Checking an evidence bundle against the chain alone (``projchain verify-bundle``).
 
 Recomputes each seal with a standard EIP-712 library, finds each record's
-RecordAdded log by its transaction receipt, replays the Consortium's events to
+RecordAdded log by its transaction receipt and the record itself, field by field and
+with its seal, in that transaction's input (``submit`` / ``submitBatch``), replays the Consortium's events to
 decide whether the sealing key and its organisation were entitled to seal that
 record at that block, and checks the bundle is complete. It never asks a projchain
 node anything. The format is documented in docs/bundle.md.
@@ -25,6 +26,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
 from node_api.chain.consortium import ROLE_BITS
+from node_api.chain.contracts import expand_seal
 from node_api.chain.rpc import RpcClient, RpcError
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
 from node_api.domain.records import INITIAL_STATUS, REQUIRED_ROLE, Kind, Record, Status, decode_payload
@@ -40,7 +42,11 @@ from node_api.verify.bundle import (
     FORMAT,
     ORG_EVENTS,
     RECORD_ADDED,
+    RECORD_TUPLE,
+    SEAL_TUPLE,
     STATUS_CHANGED,
+    SUBMIT,
+    SUBMIT_BATCH,
     VERSION,
     document_digests,
     selector,
@@ -220,7 +226,7 @@ def document_findings(r: BundleRecord, documents_dir: Path | None) -> tuple[list
 
 
 def event_problems(r: BundleRecord, receipt: Any, ledger: str) -> list[str]:
-    """The record against its transaction receipt: block, log position, emitter, every RecordAdded field."""
+    """The record against its transaction receipt: block, log position, emitter, the RecordAdded fields."""
     if not isinstance(receipt, dict):
         return [f"transaction {r.raw.get('tx_hash')} is not on the chain"]
     problems: list[str] = []
@@ -236,27 +242,67 @@ def event_problems(r: BundleRecord, receipt: Any, ledger: str) -> list[str]:
     if str(log["address"]).lower() != ledger.lower():
         problems.append(f"log {r.log_index} was emitted by {log['address']}, not the ledger {ledger}")
     topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-    if len(topics) != 4 or "0x" + topics[0].hex() != topic(RECORD_ADDED):
+    if len(topics) != 3 or "0x" + topics[0].hex() != topic(RECORD_ADDED):
         return [*problems, f"log {r.log_index} is not a RecordAdded event"]
-    ref, issuer, sealer, digest, payload, seal = abi_decode(
-        ["bytes32", "uint32", "address", "bytes32", "bytes", "bytes"], bytes.fromhex(log["data"][2:])
-    )
-    rec = r.record
-    checks = [
-        ("uid", topics[1], rec.uid),
-        ("project", topics[2], rec.project),
-        ("kind", topics[3], int(rec.kind).to_bytes(32, "big")),
-        ("ref", ref, rec.ref),
-        ("digest", digest, rec.digest),
-        ("payload", payload, rec.payload),
-        ("seal", seal, r.seal),
-    ]
-    problems += [p for name, chain, ours in checks if (p := _differs(name, chain, ours))]
+    issuer, sealer = abi_decode(["uint32", "address"], bytes.fromhex(log["data"][2:]))
+    problems += [
+        p for name, chain, ours in (("uid", topics[1], r.record.uid), ("project", topics[2], r.record.project))
+        if (p := _differs(name, chain, ours))
+    ]  # fmt: skip
     if str(sealer).lower() != r.sealer.lower():
         problems.append(f"the chain says sealer {sealer}, bundle says {r.sealer}")
     if int(issuer) != r.issuer:
         problems.append(f"the chain says issuer organisation {issuer}, bundle says {r.issuer}")
     return problems
+
+
+def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
+    """The records a transaction's ``submit`` / ``submitBatch`` input carries, by uid, with 65-byte seals.
+
+    None if the input is not a call of either (or does not decode).
+    """
+    data = bytes.fromhex(str(tx.get("input", "0x"))[2:])
+    try:
+        if "0x" + data[:4].hex() == selector(SUBMIT_BATCH):
+            records, seals = abi_decode([RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"], data[4:])
+        elif "0x" + data[:4].hex() == selector(SUBMIT):
+            record, seal = abi_decode([RECORD_TUPLE, SEAL_TUPLE], data[4:])
+            records, seals = [record], [seal]
+        else:
+            return None
+    except Exception:  # any decoding error: not an input the ledger accepted
+        return None
+    out: dict[bytes, tuple[Record, bytes]] = {}
+    for (uid, kind, project, ref, digest, payload), (sr, vs) in zip(records, seals, strict=False):
+        if kind in {int(k) for k in Kind}:
+            out[uid] = (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(sr, vs))
+    return out
+
+
+def input_problems(
+    r: BundleRecord, tx: Any, carried: dict[bytes, tuple[Record, bytes]] | None, ledger: str
+) -> list[str]:
+    """The record against the input of the transaction that carried it: every field and the seal."""
+    if not isinstance(tx, dict):
+        return [f"transaction {r.raw.get('tx_hash')} is not on the chain"]
+    if str(tx.get("to")).lower() != ledger.lower():
+        return [f"transaction {r.raw.get('tx_hash')} is not a call of the ledger {ledger}"]
+    if carried is None:
+        return [f"transaction {r.raw.get('tx_hash')} is not a submit / submitBatch call"]
+    found = carried.get(r.record.uid)
+    if found is None:
+        return [f"transaction {r.raw.get('tx_hash')} does not carry record {r.uid}"]
+    chain, seal = found
+    ours = r.record
+    checks = [
+        ("kind", bytes([int(chain.kind)]), bytes([int(ours.kind)])),
+        ("project", chain.project, ours.project),
+        ("ref", chain.ref, ours.ref),
+        ("digest", chain.digest, ours.digest),
+        ("payload", chain.payload, ours.payload),
+        ("seal", seal, r.seal),
+    ]
+    return [p for name, on_chain, bundled in checks if (p := _differs(name, on_chain, bundled))]
 
 
 @dataclass
@@ -380,6 +426,8 @@ class ChainFacts:
     """What the chain says about the bundle's records, gathered in a few batched reads."""
 
     receipts: list[Any]
+    transactions: dict[str, Any]
+    carried: dict[str, dict[bytes, tuple[Record, bytes]] | None]
     blocks: list[Any]
     entries: list[bytes | None]
     key_views: dict[str, bytes | None]
@@ -393,8 +441,14 @@ async def _gather(chain: ChainReader, bundle: dict[str, Any], parsed: list[Bundl
     sealers = sorted({r.sealer.lower() for r in parsed})
     orgs = sorted({r.issuer for r in parsed})
     encoded_keys = ["0x" + abi_encode(["address"], [s]).hex() for s in sealers]
+    hashes = sorted({str(r.raw.get("tx_hash")) for r in parsed})
+    transactions = dict(
+        zip(hashes, await chain.many("eth_getTransactionByHash", ([h] for h in hashes)), strict=True)
+    )
     return ChainFacts(
         receipts=await chain.many("eth_getTransactionReceipt", ([r.raw.get("tx_hash")] for r in parsed)),
+        transactions=transactions,
+        carried={h: carried_records(tx) if isinstance(tx, dict) else None for h, tx in transactions.items()},
         blocks=await chain.many("eth_getBlockByNumber", ([hex(r.block), False] for r in parsed)),
         entries=await chain.views(ledger, "entry(bytes32)", [r.uid for r in parsed]),
         key_views=dict(
@@ -470,6 +524,10 @@ def _record_chain_problems(
 ) -> list[str]:
     as_of = int(bundle["as_of_block"])
     p = event_problems(r, facts.receipts[i], bundle["contracts"]["ledger"])
+    tx_hash = str(r.raw.get("tx_hash"))
+    p += input_problems(
+        r, facts.transactions.get(tx_hash), facts.carried.get(tx_hash), bundle["contracts"]["ledger"]
+    )
     block = facts.blocks[i]
     if (
         not isinstance(block, dict)
@@ -544,9 +602,8 @@ async def _check_complete(
     for lg in logs:
         uid = lg["topics"][1].lower()
         if uid not in ours:
-            kind = _name(Kind, int(lg["topics"][3], 16))
             summary.problems.append(
-                f"record {uid} ({kind}, block {int(lg['blockNumber'], 16)}) "
+                f"record {uid} (block {int(lg['blockNumber'], 16)}, transaction {lg['transactionHash']}) "
                 f"is on chain but missing from the bundle"
             )
 

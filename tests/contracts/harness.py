@@ -25,7 +25,7 @@ from web3.types import TxReceipt
 
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
-from node_api.chain.contracts import Contracts, DecodedRevert
+from node_api.chain.contracts import Contracts, DecodedRevert, compact_seal
 from node_api.chain.embedded import anvil_binary
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
@@ -192,10 +192,12 @@ class Harness:
         assert receipt["status"] == 1
         return receipt
 
-    def revert_of(self, sender: LocalAccount, call: ContractFunction) -> DecodedRevert | None:
+    def revert_of(
+        self, sender: LocalAccount, call: ContractFunction, gas: int = TX_GAS
+    ) -> DecodedRevert | None:
         """The custom error ``call`` would revert with if ``sender`` sent it now (None if it succeeds)."""
-        tx = self._tx(sender, call, TX_GAS)
-        request = {"from": sender.address, "to": tx["to"], "data": tx["data"], "gas": hex(TX_GAS)}
+        tx = self._tx(sender, call, gas)
+        request = {"from": sender.address, "to": tx["to"], "data": tx["data"], "gas": hex(gas)}
         response = self.w3.provider.make_request("eth_call", [request, "latest"])  # type: ignore[arg-type]
         error = response.get("error")
         if error is None:
@@ -207,12 +209,14 @@ class Harness:
         assert decoded is not None, f"revert without a known custom error: {error}"
         return decoded
 
-    def expect_revert(self, sender: LocalAccount, call: ContractFunction, error: str) -> tuple[Any, ...]:
+    def expect_revert(
+        self, sender: LocalAccount, call: ContractFunction, error: str, gas: int = TX_GAS
+    ) -> tuple[Any, ...]:
         """Asserts the mined transaction fails with custom error ``error``; returns the error's arguments."""
-        decoded = self.revert_of(sender, call)
+        decoded = self.revert_of(sender, call, gas)
         assert decoded is not None, f"expected {error}, but the call succeeds"
         assert decoded.name == error, f"expected {error}, got {decoded.describe()}"
-        receipt = self.send(sender, call)
+        receipt = self.send(sender, call, gas)
         assert receipt["status"] == 0, "the simulated call reverted but the mined transaction did not"
         return checksummed(decoded.args)
 
@@ -224,6 +228,11 @@ class Harness:
             if decoded is not None and decoded[0] == name:
                 out.append(decoded[1])
         return out
+
+    def carried(self, receipt: TxReceipt) -> dict[bytes, tuple[Record, bytes]]:
+        """The records (with 65-byte seals) the transaction's input carries, by uid."""
+        tx = self.w3.eth.get_transaction(receipt["transactionHash"])
+        return self.contracts.carried_records(bytes(tx["input"]))
 
     # Time ---------------------------------------------------------------------------
 
@@ -257,12 +266,14 @@ class Harness:
         return self.sealer.seal(record, key)
 
     def submit_call(self, record: Record, seal: bytes) -> ContractFunction:
-        """The ``submit`` call for one sealed record."""
-        return self.ledger.functions.submit(record.as_tuple(), seal)
+        """The ``submit`` call for one sealed record (``seal`` 65 bytes, sent compact)."""
+        return self.ledger.functions.submit(record.as_tuple(), compact_seal(seal))
 
     def batch_call(self, records: list[Record], seals: list[bytes]) -> ContractFunction:
-        """The ``submitBatch`` call."""
-        return self.ledger.functions.submitBatch([r.as_tuple() for r in records], seals)
+        """The ``submitBatch`` call (65-byte seals, sent compact)."""
+        return self.ledger.functions.submitBatch(
+            [r.as_tuple() for r in records], [compact_seal(s) for s in seals]
+        )
 
     @property
     def relayer(self) -> LocalAccount:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from node_api.domain.records import Kind, Record, Status, project_id
+from node_api.domain.records import ZERO32, Kind, Record, Status, project_id
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness, account
 from tests.contracts.payloads import approval_fields, event_fields, project_fields, project_record, reason
@@ -127,10 +127,29 @@ def test_batch_from_unregistered_account_reverts_unauthorized_relayer(h: Harness
     assert args == (stranger.address,)
 
 
-def test_apply_one_called_directly_reverts_only_self(h: Harness) -> None:
-    record = approvals(h, 1)[0]
-    call = h.ledger.functions.applyOne(record.as_tuple(), h.seal(record, "auth"))
+def test_batch_short_of_gas_reverts_whole_with_batch_out_of_gas(h: Harness) -> None:
+    records = approvals(h, 3)
+    call = h.batch_call(records, [h.seal(r, "auth") for r in records])
 
-    args = h.expect_revert(h.relayer, call, "LedgerOnlySelf")
+    # Room for a record or two, not for the reserve the ledger keeps before each one.
+    (uid,) = h.expect_revert(h.relayer, call, "LedgerBatchOutOfGas", gas=250_000)
 
-    assert args == (h.relayer.address,)
+    assert uid in [r.uid for r in records[1:]]
+    assert [h.entry(r.uid)["kind"] for r in records] == [0, 0, 0]
+
+
+def test_refused_project_payload_that_abi_decode_would_reject_is_reported_not_fatal(h: Harness) -> None:
+    # A string offset pointing past the payload: checked without abi.decode's bare revert,
+    # which in a batch would look like running out of gas.
+    offset_past_end = (2**64).to_bytes(32, "big") * 2
+    broken = Record(h.uid(), Kind.PROJECT, project_id(OTHER_CODE), ZERO32, ZERO32, offset_past_end)
+    good = approvals(h, 1)[0]
+
+    receipt = h.transact(
+        h.relayer, h.batch_call([broken, good], [h.seal(broken, "auth"), h.seal(good, "auth")])
+    )
+
+    (rejected,) = h.events(receipt, "RecordRejected")
+    decoded = h.contracts.decode_revert(rejected["reason"])
+    assert decoded is not None and decoded.name == "LedgerMalformedPayload"
+    assert [e["uid"] for e in h.events(receipt, "RecordAdded")] == [good.uid]

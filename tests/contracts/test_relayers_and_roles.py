@@ -47,11 +47,11 @@ def test_registered_relayer_submits_approval_sealed_by_authority(h: Harness) -> 
     receipt = h.submit(record, "auth")
 
     (added,) = h.events(receipt, "RecordAdded")
-    assert added["uid"] == record.uid
-    assert added["kind"] == Kind.APPROVAL
+    assert (added["uid"], added["project"]) == (record.uid, P)
     assert added["issuer"] == h.orgs["auth"].id
     assert added["sealer"] == h.orgs["auth"].seal.address
-    assert added["payload"] == record.payload
+    (carried, _seal) = h.carried(receipt)[record.uid]
+    assert carried == record
     stored = h.entry(record.uid)
     assert (stored["status"], stored["level"], stored["project"]) == (Status.ACTIVE, 2, 1)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
+from node_api.chain.contracts import compact_seal
 from node_api.domain.records import Kind, Status, encode_payload
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness, account
@@ -88,22 +91,28 @@ def test_seal_reused_on_changed_payload_reverts_invalid_seal_with_other_signer(h
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
-def test_malleated_twin_of_valid_seal_is_refused(h: Harness) -> None:
+def test_malleated_twin_of_valid_seal_has_no_compact_form(h: Harness) -> None:
     record = h.record(Kind.APPROVAL, P, approval_fields())
     seal = h.seal(record, "auth")
     r, s, v = seal[:32], int.from_bytes(seal[32:64], "big"), seal[64]
     twin = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])  # same signer for bare ecrecover
 
-    args = h.expect_revert(h.relayer, h.submit_call(record, twin), "ECDSAInvalidSignatureS")
+    with pytest.raises(ValueError, match="canonical"):
+        compact_seal(twin)
 
-    assert args == ((SECP256K1_N - s).to_bytes(32, "big"),)
+
+def test_compact_seal_with_high_s_is_refused(h: Harness) -> None:
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    high_s = (SECP256K1_N // 2 + 1).to_bytes(32, "big")  # top bit clear: the recovery bit says v = 27
+    call = h.ledger.functions.submit(record.as_tuple(), (h.seal(record, "auth")[:32], high_s))
+
+    args = h.expect_revert(h.relayer, call, "ECDSAInvalidSignatureS")
+
+    assert args == (high_s,)
 
 
-def test_seal_of_wrong_length_is_refused(h: Harness) -> None:
+def test_seal_of_wrong_length_has_no_compact_form(h: Harness) -> None:
     record = h.record(Kind.APPROVAL, P, approval_fields())
 
-    args = h.expect_revert(
-        h.relayer, h.submit_call(record, h.seal(record, "auth")[:64]), "ECDSAInvalidSignatureLength"
-    )
-
-    assert args == (64,)
+    with pytest.raises(ValueError, match="65 bytes"):
+        compact_seal(h.seal(record, "auth")[:64])

@@ -21,8 +21,9 @@ from eth_abi.abi import decode as abi_decode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from node_api.domain.records import Kind
 from node_api.verify.bundle import ORG_EVENTS, RECORD_ADDED, STATUS_CHANGED, topic
-from node_api.verify.bundle_check import verify_bundle
+from node_api.verify.bundle_check import carried_records, verify_bundle
 from node_api.verify.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tests.support.cluster import NodeProcess
 
@@ -90,16 +91,16 @@ def _anchor(node: NodeProcess) -> dict[str, Any]:
 
 
 def _anchor_on_chain(node: NodeProcess, uid: str) -> tuple[bytes, int]:
-    """(digest, tree_size) of the ANCHOR record ``uid`` read from the chain's RecordAdded log."""
+    """(digest, tree_size) of the ANCHOR record ``uid``: its RecordAdded log, then its transaction's input."""
     ledger = node.client().get("/health").json()["contracts"]["ledger"]
     logs = _rpc(node, "eth_getLogs", {"address": ledger, "fromBlock": "0x0", "toBlock": "latest",
                                       "topics": [topic(RECORD_ADDED), uid]})  # fmt: skip
     assert len(logs) == 1
-    _, _, _, digest, payload, _ = abi_decode(
-        ["bytes32", "uint32", "address", "bytes32", "bytes", "bytes"], _hex(logs[0]["data"])
-    )
-    assert int(logs[0]["topics"][3], 16) == 6  # KIND_ANCHOR
-    return bytes(digest), int(abi_decode(["uint64"], payload)[0])
+    carried = carried_records(_rpc(node, "eth_getTransactionByHash", logs[0]["transactionHash"]))
+    assert carried is not None
+    record, _seal = carried[_hex(uid)]
+    assert record.kind == Kind.ANCHOR
+    return record.digest, int(abi_decode(["uint64"], record.payload)[0])
 
 
 # -- access log ------------------------------------------------------------------------

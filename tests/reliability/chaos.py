@@ -4,8 +4,8 @@
 request whose answer was lost (connection refused or reset while the node was
 down) until they get one, and remember every 202 uid and every refusal.
 ``Anvil`` finds, kills and restarts a node's embedded chain from outside.
-``onchain_records`` reads RecordAdded logs straight from the chain, so the checks
-do not trust the node's own index.
+``onchain_records`` reads RecordAdded logs (and the content from the transactions
+that carried them) straight from the chain, so the checks do not trust the node's own index.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from eth_utils import keccak
 
 from node_api.chain.embedded import EmbeddedChain
 from node_api.config import Settings
+from node_api.verify.bundle import RECORD_ADDED as RECORD_ADDED_SIGNATURE
+from node_api.verify.bundle_check import carried_records
 from tests.support.cluster import NodeProcess
 
-RECORD_ADDED = (
-    "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint8,bytes32,uint32,address,bytes32,bytes,bytes)").hex()
-)
+RECORD_ADDED = "0x" + keccak(text=RECORD_ADDED_SIGNATURE).hex()
 
 
 def digest_of(text: str) -> str:
@@ -250,10 +250,14 @@ def onchain_records(node: NodeProcess, code: str) -> list[tuple[str, str]]:
     logs = rpc(node.rpc_url, "eth_getLogs", {
         "address": deployment["ledger"], "fromBlock": hex(deployment["block"]), "toBlock": "latest",
         "topics": [RECORD_ADDED, None, project]})  # fmt: skip
+    # The event names the record; its content is in the input of the transaction that carried it.
+    carried = {}
+    for tx_hash in {lg["transactionHash"] for lg in logs}:
+        carried[tx_hash] = carried_records(rpc(node.rpc_url, "eth_getTransactionByHash", tx_hash)) or {}
     out = []
     for lg in logs:
-        data = bytes.fromhex(lg["data"][2:])
-        out.append((lg["topics"][1], "0x" + data[96:128].hex()))  # words: ref, issuer, sealer, digest, …
+        record, _seal = carried[lg["transactionHash"]][bytes.fromhex(lg["topics"][1][2:])]
+        out.append((lg["topics"][1], "0x" + record.digest.hex()))
     return out
 
 

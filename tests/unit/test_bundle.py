@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -11,18 +12,30 @@ import pytest
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 
+from node_api.chain.contracts import compact_seal
 from node_api.chain.seal import Sealer
 from node_api.domain.records import ZERO32, Kind, Record, Status, decode_payload, encode_payload, project_id
 from node_api.errors import ValidationError
-from node_api.verify.bundle import FORMAT, RECORD_ADDED, document_digests, topic
+from node_api.verify.bundle import (
+    FORMAT,
+    RECORD_ADDED,
+    RECORD_TUPLE,
+    SEAL_TUPLE,
+    SUBMIT_BATCH,
+    document_digests,
+    selector,
+    topic,
+)
 from node_api.verify.bundle_check import (
     BundleRecord,
     Finding,
     OrgHistory,
     authority_problems,
+    carried_records,
     check_shape,
     document_findings,
     event_problems,
+    input_problems,
     parse_record,
     seal_problems,
     status_at,
@@ -70,17 +83,26 @@ def bundle_record(record: Record | None = None, key: Any = KEY) -> dict[str, Any
 
 def receipt_for(raw: dict[str, Any], **over: Any) -> dict[str, Any]:
     """The receipt the chain would give for ``raw``'s transaction."""
-    r = parse_record(raw)
-    data = abi_encode(
-        ["bytes32", "uint32", "address", "bytes32", "bytes", "bytes"],
-        [r.record.ref, ISSUER, KEY.address, r.record.digest, r.record.payload, r.seal],
-    )
-    kind = "0x" + int(r.record.kind).to_bytes(32, "big").hex()
+    data = abi_encode(["uint32", "address"], [ISSUER, KEY.address])
     log = {"logIndex": hex(LOG_INDEX), "address": LEDGER.lower(), "data": "0x" + data.hex(),
-           "topics": [topic(RECORD_ADDED), raw["uid"], PROJECT, kind]}  # fmt: skip
+           "topics": [topic(RECORD_ADDED), raw["uid"], PROJECT]}  # fmt: skip
     receipt = {"status": "0x1", "blockNumber": hex(BLOCK), "blockHash": raw["block_hash"], "logs": [log]}
     receipt.update(over)
     return receipt
+
+
+def transaction_for(*raws: dict[str, Any]) -> dict[str, Any]:
+    """The ``submitBatch`` transaction that carried ``raws``' records (as the node sends it)."""
+    records = [parse_record(raw) for raw in raws]
+    body = abi_encode(
+        [RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"],
+        [[r.record.as_tuple() for r in records], [compact_seal(r.seal) for r in records]],
+    )
+    return {"hash": raws[0]["tx_hash"], "to": LEDGER.lower(), "input": selector(SUBMIT_BATCH) + body.hex()}
+
+
+def input_check(r: BundleRecord, tx: dict[str, Any]) -> list[str]:
+    return input_problems(r, tx, carried_records(tx), LEDGER)
 
 
 def parsed(raw: dict[str, Any] | None = None) -> BundleRecord:
@@ -178,13 +200,58 @@ def test_a_matching_receipt_has_no_problems() -> None:
     assert event_problems(parsed(raw), receipt_for(raw), LEDGER) == []
 
 
-def test_a_payload_differing_from_the_log_is_located() -> None:
+def test_a_record_matching_its_transaction_input_has_no_problems() -> None:
+    first, raw = bundle_record(), bundle_record(dataclasses.replace(approval_record(), uid=b"\x44" * 32))
+    assert input_check(parsed(raw), transaction_for(first, raw)) == []
+
+
+def test_a_payload_differing_from_the_transaction_input_is_located() -> None:
     raw = bundle_record()
-    receipt = receipt_for(raw)
+    tx = transaction_for(raw)
     tampered = copy.deepcopy(raw)
     tampered["typed_data"]["message"]["payload"] = raw["typed_data"]["message"]["payload"][:-2] + "ff"
-    problems = event_problems(parsed(tampered), receipt, LEDGER)
+    problems = input_check(parsed(tampered), tx)
     assert len(problems) == 1 and problems[0].startswith("payload differs from the chain at byte ")
+
+
+def test_a_seal_differing_from_the_transaction_input_is_located() -> None:
+    raw = bundle_record()
+    tx = transaction_for(raw)
+    tampered = copy.deepcopy(raw)
+    tampered["seal"] = raw["seal"][:10] + ("0" if raw["seal"][10] != "0" else "1") + raw["seal"][11:]
+    problems = input_check(parsed(tampered), tx)
+    assert len(problems) == 1 and problems[0].startswith("seal differs from the chain at byte 4 ")
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"to": "0x" + "44" * 20}, "is not a call of the ledger"),
+        ({"input": "0x12345678"}, "is not a submit / submitBatch call"),
+    ],
+)
+def test_a_transaction_that_is_not_the_ledger_call_is_named(change: dict[str, Any], needle: str) -> None:
+    raw = bundle_record()
+    tx = {**transaction_for(raw), **change}
+    assert any(needle in p for p in input_check(parsed(raw), tx))
+
+
+def test_a_transaction_that_does_not_carry_the_record_is_named() -> None:
+    raw = bundle_record()
+    other = bundle_record(dataclasses.replace(approval_record(), uid=b"\x44" * 32))
+    assert input_check(parsed(raw), transaction_for(other)) == [
+        f"transaction {raw['tx_hash']} does not carry record {raw['uid']}"
+    ]
+
+
+def test_a_log_naming_another_sealer_or_issuer_is_named() -> None:
+    raw = bundle_record()
+    receipt = receipt_for(raw)
+    receipt["logs"][0]["data"] = (
+        "0x" + abi_encode(["uint32", "address"], [ISSUER + 1, "0x" + "55" * 20]).hex()
+    )
+    problems = event_problems(parsed(raw), receipt, LEDGER)
+    assert any("sealer" in p for p in problems) and any("issuer organisation" in p for p in problems)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node_api.chain.compiler import load_artifacts
-from node_api.chain.contracts import Contracts, Deployment, _as_web3_log
+from node_api.chain.contracts import Contracts, Deployment, _as_web3_log, compact_seal, expand_seal
 from node_api.chain.seal import Sealer
 from node_api.domain.records import Kind, Record
 
@@ -23,26 +23,56 @@ def _record(payload: bytes) -> Record:
     return Record(os.urandom(32), Kind.APPROVAL, os.urandom(32), b"\0" * 32, os.urandom(32), payload)
 
 
+def _seal() -> bytes:
+    """A random 65-byte seal with a low s and v 27/28, like every seal the node accepts."""
+    s = int.from_bytes(os.urandom(32), "big") >> 2
+    return os.urandom(32) + s.to_bytes(32, "big") + bytes([27 + os.urandom(1)[0] % 2])
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=5))
 def test_batch_calldata_equals_web3_encoding(payloads: list[bytes]) -> None:
     records = [_record(p) for p in payloads]
-    seals = [os.urandom(65) for _ in records]
-    expected = CONTRACTS.ledger.encode_abi("submitBatch", [[r.as_tuple() for r in records], seals])
+    seals = [_seal() for _ in records]
+    compact = [compact_seal(s) for s in seals]
+    expected = CONTRACTS.ledger.encode_abi("submitBatch", [[r.as_tuple() for r in records], compact])
     assert CONTRACTS.submit_batch_data(records, seals) == expected
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.binary(max_size=400))
-def test_fast_record_added_decoding_equals_web3(payload: bytes) -> None:
-    r = _record(payload)
-    seal = os.urandom(65)
-    data = encode(["bytes32", "uint32", "address", "bytes32", "bytes", "bytes"],
-                  [r.ref, 7, KEY.address, r.digest, r.payload, seal])  # fmt: skip
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=5))
+def test_calldata_decodes_back_to_the_records_and_seals(payloads: list[bytes]) -> None:
+    records = [_record(p) for p in payloads]
+    seals = [_seal() for _ in records]
+    carried = CONTRACTS.carried_records(CONTRACTS.submit_batch_data(records, seals))
+    assert carried == {r.uid: (r, s) for r, s in zip(records, seals, strict=True)}
+    single = CONTRACTS.carried_records(CONTRACTS.submit_data(records[0], seals[0]))
+    assert single == {records[0].uid: (records[0], seals[0])}
+    expected = CONTRACTS.ledger.encode_abi("submit", [records[0].as_tuple(), compact_seal(seals[0])])
+    assert CONTRACTS.submit_data(records[0], seals[0]) == expected
+
+
+def test_other_inputs_carry_no_records() -> None:
+    assert CONTRACTS.carried_records("0x") == {}
+    assert CONTRACTS.carried_records("0x" + CONTRACTS.event_topic("RecordAdded")[2:10] + "00" * 64) == {}
+
+
+def test_seal_round_trips_through_its_compact_form() -> None:
+    for _ in range(50):
+        seal = _seal()
+        assert expand_seal(*compact_seal(seal)) == seal
+    real = KEY.unsafe_sign_hash(os.urandom(32)).signature
+    assert expand_seal(*compact_seal(bytes(real))) == bytes(real)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_fast_record_added_decoding_equals_web3(issuer: int) -> None:
+    r = _record(b"")
+    data = encode(["uint32", "address"], [issuer, KEY.address])
     log = {
         "address": DEPLOYMENT.ledger,
-        "topics": [CONTRACTS.event_topic("RecordAdded"), "0x" + r.uid.hex(), "0x" + r.project.hex(),
-                   "0x" + (2).to_bytes(32, "big").hex()],
+        "topics": [CONTRACTS.event_topic("RecordAdded"), "0x" + r.uid.hex(), "0x" + r.project.hex()],
         "data": "0x" + data.hex(), "blockNumber": "0x10", "transactionHash": "0x" + "33" * 32,
         "blockHash": "0x" + "44" * 32, "logIndex": "0x1",
     }  # fmt: skip
