@@ -1,7 +1,8 @@
 """The embedded development chain: anvil from the npm package @foundry-rs/anvil.
 
 Zero gas price and base fee, as on a permissioned network. The chain's state is
-saved every ``state_interval`` seconds and on stop, not per block: a crash loses
+saved every ``state_interval`` seconds when it changed (less often once a save is
+expensive, see ``StateKeeper``) and on stop, not per block: a crash loses
 recent blocks, which the indexer and pipeline detect and repair (ARCHITECTURE
 principle 7).
 
@@ -178,14 +179,27 @@ class EmbeddedChain:
 
 
 class StateKeeper:
-    """Saves anvil's state every ``interval`` seconds: consistent, complete, atomic."""
+    """Saves anvil's state when it changed: consistent, complete, atomic, bounded in cost.
 
-    def __init__(self, url: str, path: Path, interval: float) -> None:
+    Every ``interval`` seconds it looks at the blocks mined since it last looked and
+    saves only if one of them holds a transaction (an idle chain, which still mines an
+    empty block every interval, is not dumped again). A dump serialises the whole chain,
+    so its cost grows with the ledger; the wait after a save is stretched to
+    ``cost_factor`` times the save's duration, which keeps the keeper (and anvil's
+    serialisation) under ``1 / cost_factor`` of the time at any ledger size. A crash
+    loses at most the blocks since the last save; the outbox re-sends their records.
+    """
+
+    def __init__(self, url: str, path: Path, interval: float, cost_factor: float = 20.0) -> None:
         self.url = url
         self.path = path
         self.interval = max(0.5, float(interval))
+        self.cost_factor = cost_factor
         self.saves = 0
         self.skipped = 0
+        self.last_duration = 0.0
+        self._checked: int | None = None  # highest block looked at for transactions
+        self._dirty = True  # a state not saved since the keeper started counts as changed
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -211,12 +225,38 @@ class StateKeeper:
                     break
         self._http.close()
 
+    def next_wait(self) -> float:
+        """Seconds until the next look: the interval, stretched after an expensive save."""
+        return max(self.interval, self.cost_factor * self.last_duration)
+
     def _run(self) -> None:
-        while not self._halt.wait(self.interval):
+        while not self._halt.wait(self.next_wait()):
             try:
-                self.save()
+                if self.changed():
+                    self.save()
             except (httpx.HTTPError, ValueError, OSError, KeyError) as e:
-                log.warning("anvil state: save failed (next try in %.0f s): %s", self.interval, e)
+                log.warning("anvil state: save failed (next try in %.0f s): %s", self.next_wait(), e)
+
+    def changed(self) -> bool:
+        """Whether a block mined since the last look holds a transaction (or nothing was saved yet)."""
+        head = int(self._rpc("eth_blockNumber"), 16)
+        start = head if self._checked is None else self._checked + 1
+        if head - start >= 256:
+            self._dirty = True  # too many blocks to look at one by one: just save
+        elif not self._dirty and start <= head:
+            calls = [
+                {
+                    "jsonrpc": "2.0",
+                    "id": n,
+                    "method": "eth_getBlockTransactionCountByNumber",
+                    "params": [hex(n)],
+                }
+                for n in range(start, head + 1)
+            ]
+            replies = self._http.post(self.url, json=calls).json()
+            self._dirty = any(int(str(r.get("result") or "0x0"), 16) > 0 for r in replies)
+        self._checked = head
+        return self._dirty
 
     def _rpc(self, method: str, *params: Any) -> Any:
         reply = self._http.post(
@@ -230,6 +270,7 @@ class StateKeeper:
     def save(self, wait_for_block: float = 5.0) -> bool:
         """Saves one consistent dump; False if the dump raced a block and was dropped."""
         with self._lock:
+            started = time.monotonic()
             # Dump right after a block: anvil mines only on its interval, so it is idle now.
             head = self._rpc("eth_blockNumber")
             deadline = time.monotonic() + wait_for_block
@@ -245,6 +286,9 @@ class StateKeeper:
                 return False
             _write_atomically(self.path, data)
             self.saves += 1
+            self._dirty = False
+            self._checked = best
+            self.last_duration = time.monotonic() - started
             return True
 
     def _consistent(self, data: bytes, best: int) -> bool:

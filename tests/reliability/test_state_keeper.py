@@ -1,0 +1,79 @@
+"""The embedded chain's state keeper saves a changed chain, skips an idle one, and bounds its cost.
+
+A real anvil (the node's binary and flags, 0.5 s blocks); a transaction is a plain
+value transfer from a key the test funds with ``anvil_setBalance``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from eth_account import Account
+
+from node_api.chain.embedded import EmbeddedChain, StateKeeper
+from node_api.config import Settings
+from tests.support.cluster import free_port
+
+SENDER = Account.from_key(b"\x01" * 32)
+
+
+def rpc(url: str, method: str, *params: object) -> object:
+    body = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).json()
+    assert "error" not in body, body
+    return body["result"]
+
+
+def wait_blocks(url: str, n: int) -> None:
+    start = int(str(rpc(url, "eth_blockNumber")), 16)
+    deadline = time.monotonic() + 10
+    while int(str(rpc(url, "eth_blockNumber")), 16) < start + n:
+        assert time.monotonic() < deadline, "anvil mines no blocks"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[EmbeddedChain]:
+    settings = Settings(data_dir=tmp_path, anvil_port=free_port(), block_time=0.5, state_interval=3600)
+    c = EmbeddedChain(settings)
+    c.start()  # the chain's own keeper waits an hour: the test drives a keeper of its own
+    try:
+        yield c
+    finally:
+        c.kill()
+
+
+def test_saves_only_after_a_transaction(chain: EmbeddedChain, tmp_path: Path) -> None:
+    keeper = StateKeeper(chain.url, tmp_path / "state.json", interval=0.5)
+    try:
+        assert keeper.changed(), "a chain never saved counts as changed"
+        assert keeper.save()
+        wait_blocks(chain.url, 3)  # empty blocks only
+        assert not keeper.changed(), "an idle chain (empty blocks) must not be saved again"
+
+        rpc(chain.url, "anvil_setBalance", SENDER.address, hex(10**18))
+        transfer = {"to": "0x" + "22" * 20, "value": 1, "gas": 21_000, "gasPrice": 0, "nonce": 0}
+        tx = SENDER.sign_transaction({**transfer, "chainId": chain.settings.chain_id})
+        rpc(chain.url, "eth_sendRawTransaction", "0x" + tx.raw_transaction.hex())
+        wait_blocks(chain.url, 2)
+        assert keeper.changed(), "a block with a transaction since the last save must be saved"
+        assert keeper.save()
+        assert not keeper.changed()
+        assert keeper.saves == 2
+    finally:
+        keeper.stop(final_save=False)
+
+
+def test_wait_after_an_expensive_save_is_stretched(tmp_path: Path) -> None:
+    keeper = StateKeeper("http://127.0.0.1:1", tmp_path / "state.json", interval=2, cost_factor=20)
+    try:
+        assert keeper.next_wait() == 2
+        keeper.last_duration = 0.05  # cheap save: the interval rules
+        assert keeper.next_wait() == 2
+        keeper.last_duration = 1.5  # a save of a large chain: at most 1/20 of the time
+        assert keeper.next_wait() == pytest.approx(30)
+    finally:
+        keeper.stop(final_save=False)
