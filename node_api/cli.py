@@ -13,34 +13,37 @@ from node_api.config import Settings
 
 
 def _run(args: argparse.Namespace) -> int:
-    import httpx
-    import uvicorn
-
-    from node_api.demo import load_demo
-    from node_api.main import create_app
-    from node_api.node import Node
-
     overrides: dict[str, Any] = {}
     if args.port:
         overrides["port"] = args.port
     if args.host:
         overrides["host"] = args.host
     settings = Settings(**overrides)
+    if settings.workers > 1:
+        _shared_metrics_dir(settings)
+    import httpx
+
     from node_api import logs
+    from node_api.demo import load_demo
+    from node_api.main import create_app
+    from node_api.node import Node
+    from node_api.workers import WorkerPool
 
     logs.configure(settings)  # JSON lines to stderr and data_dir/node.log
 
     async def main() -> None:
         node = Node(settings)
         await node.start()
-        app = create_app(settings, node=node)
-        config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", log_config=None
-        )
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
+        server, serving = await _serve(create_app(settings, node=node), settings)
+        pool = WorkerPool(settings, settings.workers - 1)
+        if settings.workers > 1:
+            try:
+                await pool.start()
+            except BaseException:
+                await pool.stop()
+                server.should_exit = True
+                await node.stop()
+                raise
         base = f"http://{settings.host}:{settings.port}"
         if args.demo:
             async with httpx.AsyncClient(base_url=base, timeout=60) as client:
@@ -51,14 +54,80 @@ def _run(args: argparse.Namespace) -> int:
         try:
             await serving
         finally:
+            await pool.stop()
             await node.stop()
 
+    _loop_run(main)
+    return 0
+
+
+def _shared_metrics_dir(settings: Settings) -> None:
+    """An empty directory for the processes' shared request metrics (before prometheus_client loads)."""
+    import os
+    import shutil
+
+    path = settings.data_dir / "metrics"
+    shutil.rmtree(path, ignore_errors=True)  # counters of an earlier run; Prometheus handles resets
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
+async def _serve(app: Any, settings: Settings) -> tuple[Any, asyncio.Task[None]]:
+    """Starts uvicorn on the node's address (shared with the other workers when there are some)."""
+    import uvicorn
+
+    from node_api.workers import listening_socket
+
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", log_config=None
+    )
+    server = uvicorn.Server(config)
+    sockets = [listening_socket(settings.host, settings.port)] if settings.workers > 1 else None
+    serving = asyncio.create_task(server.serve(sockets=sockets))
+    while not server.started:
+        if serving.done():
+            serving.result()  # raises why uvicorn could not start
+            raise RuntimeError("the HTTP server stopped during start")
+        await asyncio.sleep(0.05)
+    return server, serving
+
+
+def _loop_run(main: Any) -> None:
     try:
         import uvloop  # installed with uvicorn[standard]; the node's own loop should be the fast one too
 
         uvloop.run(main())
     except KeyboardInterrupt:
         pass
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """A gateway worker process (started by ``projchain run`` when PROJCHAIN_WORKERS > 1)."""
+    import os
+
+    from node_api import logs
+    from node_api.main import create_app
+    from node_api.node import Node
+    from node_api.workers import READY, die_with_parent
+
+    parent = int(os.environ.get("PROJCHAIN_WORKER_PARENT", "0"))
+    if parent:
+        die_with_parent(parent)
+    settings = Settings()
+    logs.configure(settings)
+
+    async def main() -> None:
+        node = Node(settings, role="worker")
+        await node.start()
+        _, serving = await _serve(create_app(settings, node=node), settings)
+        sys.stdout.buffer.write(READY + b"\n")
+        sys.stdout.flush()
+        try:
+            await serving
+        finally:
+            await node.stop()
+
+    _loop_run(main)
     return 0
 
 
@@ -168,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    sub.add_parser(
+        "worker", help="(internal) a gateway worker process, started by `run` when PROJCHAIN_WORKERS > 1"
+    )
     tok = sub.add_parser("token", help="API tokens (stored hashed; shown once)")
     tsub = tok.add_subparsers(dest="token_cmd", required=True)
     tc = tsub.add_parser("create")
@@ -198,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.cmd == "run":
         return _run(args)
+    if args.cmd == "worker":
+        return _worker(args)
     if args.cmd == "token":
         return _token(args)
     if args.cmd == "deploy":

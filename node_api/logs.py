@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -26,6 +27,10 @@ from node_api.config import Settings
 request_id: ContextVar[str | None] = ContextVar("projchain_request_id", default=None)
 
 access = logging.getLogger("projchain.access")
+
+# Which of the node's processes wrote a line: the primary or a gateway worker (workers.py).
+_WORKER = os.environ.get("PROJCHAIN_WORKER_INDEX")
+PROCESS = f"worker-{_WORKER}" if _WORKER else "primary"
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -42,7 +47,7 @@ def redact(text: str) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON line: ts, level, logger, msg, request_id and extras."""
+    """Formats a record as one JSON line: ts, level, logger, process, msg, request_id and extras."""
 
     _second = -1
     _stamp = ""
@@ -56,6 +61,7 @@ class JsonFormatter(logging.Formatter):
             "ts": f"{self._stamp}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
+            "process": PROCESS,
             "msg": record.getMessage(),
         }
         rid = request_id.get()

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,24 +80,24 @@ class NodeCollector(Collector):
         for state in _OUTBOX_STATES:
             depth.add_metric([state], counts.get(state, 0))
         yield depth
-        stats, istats, indexer = node.submitter.stats, node.indexer.stats, node.indexer
-        yield _counter("projchain_records_submitted", "Records sent in transactions.", stats["records_sent"])
+        # The primary's own counters; a gateway worker reads the snapshot the primary publishes.
+        p: dict[str, float] = node.pipeline_stats()
+        if not p:
+            return
+        yield _counter("projchain_records_submitted", "Records sent in transactions.", p["records_sent"])
         yield _counter(
-            "projchain_records_confirmed", "Outbox records confirmed on chain.", istats["records_confirmed"]
+            "projchain_records_confirmed", "Outbox records confirmed on chain.", p["records_confirmed"]
         )
         yield _counter(
-            "projchain_records_failed",
-            "Outbox records the chain refused for good.",
-            istats["records_failed"] + stats["records_failed"],
+            "projchain_records_failed", "Outbox records the chain refused for good.", p["records_failed"]
         )
-        yield _counter("projchain_transactions_sent", "Transactions sent by the relayer.", stats["txs_sent"])
-        yield _counter("projchain_submitter_resyncs", "Resyncs with the chain.", stats["resyncs"])
-        yield _counter("projchain_indexer_rewinds", "Times the chain went backwards.", indexer.rewinds)
-        inflight = len(node.submitter.inflight)
-        yield _gauge("projchain_transactions_inflight", "Transactions awaiting a receipt.", inflight)
-        yield _gauge("projchain_indexer_lag_blocks", "Blocks the index is behind.", indexer.lag)
-        yield _gauge("projchain_chain_height", "Latest block number seen.", indexer.head)
-        yield _gauge("projchain_indexed_block", "Last block fully indexed.", indexer.checkpoint()[0])
+        yield _counter("projchain_transactions_sent", "Transactions sent by the relayer.", p["txs_sent"])
+        yield _counter("projchain_submitter_resyncs", "Resyncs with the chain.", p["resyncs"])
+        yield _counter("projchain_indexer_rewinds", "Times the chain went backwards.", p["rewinds"])
+        yield _gauge("projchain_transactions_inflight", "Transactions awaiting a receipt.", p["inflight"])
+        yield _gauge("projchain_indexer_lag_blocks", "Blocks the index is behind.", p["lag"])
+        yield _gauge("projchain_chain_height", "Latest block number seen.", p["head"])
+        yield _gauge("projchain_indexed_block", "Last block fully indexed.", p["indexed"])
 
 
 def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
@@ -178,11 +179,22 @@ async def _internal_error(send: Send, rid: str) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Adds the request observer (outermost) and a per-app registry at ``app.state.metrics``."""
+    """Adds the request observer (outermost) and a per-app registry at ``app.state.metrics``.
+
+    With gateway workers (``PROMETHEUS_MULTIPROC_DIR`` set by ``projchain run`` before
+    anything imports prometheus_client) every process keeps its request metrics in
+    memory-mapped files and a scrape, whichever process answers it, sums them all.
+    Process metrics (CPU, memory) are then left out: they would describe only the
+    process that happened to answer.
+    """
     disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: just noise
     registry = CollectorRegistry(auto_describe=True)
-    request_metrics = RequestMetrics(registry)
-    ProcessCollector(registry=registry)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        request_metrics = RequestMetrics(CollectorRegistry())  # values live in the shared files
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        request_metrics = RequestMetrics(registry)
+        ProcessCollector(registry=registry)
     registry.register(NodeCollector(app))
     app.state.metrics = registry
     app.add_middleware(RequestObserver, metrics=request_metrics)

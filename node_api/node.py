@@ -3,6 +3,14 @@
 ``Node.start`` brings everything up (embedded chain if no RPC URL is set, deploy on
 first start, background tasks); ``Node.stop`` takes it down cleanly. The FastAPI
 app and the CLI both use it.
+
+A node runs as one **primary** process, optionally with gateway **workers**
+(``PROJCHAIN_WORKERS``, see ``node_api/workers.py``). Only the primary owns the
+chain side: the embedded chain, deployment, the submitter (it alone holds the relayer
+nonce), the indexer and the access-log anchoring. A worker serves the same API over
+the same database: it seals and accepts records into the shared outbox (the
+primary's submitter picks them up), answers reads from the shared read model, and
+learns of confirmations by following the index the primary writes.
 """
 
 from __future__ import annotations
@@ -10,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import time
 from collections import defaultdict
+from typing import Literal
 
 from eth_account.signers.local import LocalAccount
 
@@ -41,12 +51,15 @@ RELAYER_KEY = "relayer"
 DEPLOYER_KEY = "deployer"
 ADMIN_KEYS = ("admin-1", "admin-2", "admin-3")
 
+Role = Literal["primary", "worker"]
+
 
 class Node:
-    """One projchain service node."""
+    """One projchain service node (its primary process, or one of its gateway workers)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: Role = "primary") -> None:
         self.settings = settings
+        self.role: Role = role
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.keystore = KeyStore(settings.keystore_dir, settings.password)
         self.db = Database(settings.database_path)
@@ -69,7 +82,10 @@ class Node:
 
     async def _start(self, background: bool) -> None:
         s = self.settings
-        if s.rpc_url is None:
+        if self.role == "worker":
+            # The primary owns the chain; a worker only talks to it (and never deploys).
+            url = s.rpc_url or f"http://127.0.0.1:{s.anvil_port}"
+        elif s.rpc_url is None:
             self.chain = EmbeddedChain(s)
             await asyncio.to_thread(self.chain.start)
             url = self.chain.url
@@ -94,6 +110,13 @@ class Node:
         self.access = Access(self.db, self.reader)
         self.anchorer = AccessLogAnchorer(self)
         self.admin = ConsortiumAdmin(self.rpc, self.contracts, deployment.chain_id)
+        if self.role == "worker":
+            if background:
+                self.tasks = [
+                    asyncio.create_task(self.outbox.run(), name="outbox"),
+                    asyncio.create_task(self._follow_confirmations(), name="confirmations"),
+                ]
+            return
         # Catch up before serving, so reads reflect the chain from the first request.
         while await self.indexer.step():
             pass
@@ -104,6 +127,8 @@ class Node:
                 asyncio.create_task(self.indexer.run(), name="indexer"),
                 asyncio.create_task(self.anchorer.run(), name="anchorer"),
             ]
+            if s.workers > 1:
+                self.tasks.append(asyncio.create_task(self._publish_stats(), name="stats"))
 
     async def stop(self) -> None:
         """Stops background tasks, the chain (state dumped) and closes stores."""
@@ -131,8 +156,8 @@ class Node:
                     f"{path} describes another chain (genesis differs); move the data directory aside"
                 )
             return deployment
-        if self.settings.rpc_url is not None:
-            # Only the embedded chain is deployed automatically; a shared chain has one deployment.
+        if self.settings.rpc_url is not None or self.role == "worker":
+            # Only the embedded chain is deployed automatically, by its primary; a shared chain has one deployment.
             raise ConfigurationError(
                 f"no deployment at {path}: set PROJCHAIN_DEPLOYMENT_FILE to the consortium's deployment file"
             )
@@ -158,6 +183,21 @@ class Node:
                 if not f.done():
                     f.set_result(None)
 
+    async def _follow_confirmations(self) -> None:
+        """Worker: wakes the waiters of records the primary's indexer has just stored.
+
+        New index rows are found by rowid (rows are only ever appended), one cheap
+        range query per poll however many requests wait.
+        """
+        last = int(self.db.scalar("SELECT coalesce(max(rowid), 0) FROM chain_records"))
+        while True:
+            await asyncio.sleep(self.settings.indexer_poll / 2)
+            rows = self.db.all("SELECT rowid, uid FROM chain_records WHERE rowid > ? ORDER BY rowid", (last,))
+            if rows:
+                last = int(rows[-1][0])
+                if self._waiters:
+                    self._confirmed([str(r[1]) for r in rows])
+
     async def wait_for(self, uid: str, timeout: float) -> str:
         """Waits until a record is confirmed or failed; returns its outbox state."""
         deadline = time.monotonic() + timeout
@@ -170,8 +210,101 @@ class Node:
                 return str(state or "unknown")
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters[uid].append(future)
+            # asyncio.timeout, not wait_for: no extra task per waiting request.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(future, timeout=min(remaining, 0.5))
+                async with asyncio.timeout(min(remaining, 0.5)):
+                    await future
+            self._forget(uid, future)
+
+    def _forget(self, uid: str, future: asyncio.Future[None]) -> None:
+        waiting = self._waiters.get(uid)
+        if waiting is not None and future in waiting:
+            waiting.remove(future)
+            if not waiting:
+                del self._waiters[uid]
+
+    async def wait_for_many(self, uids: list[str], timeout: float) -> dict[str, str]:
+        """Waits until every record is confirmed or failed (or the timeout); returns their states.
+
+        One future per uid in the waiter table (resolved as the index confirms records),
+        so there is no per-uid polling. Refusals (``failed``) fire no callback: the count
+        of failed outbox rows (an index range, cheap) is watched every 0.5 s, and only
+        when it moved are this call's open records looked up.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        futures: dict[str, asyncio.Future[None]] = {}
+        for uid in uids:
+            futures[uid] = loop.create_future()
+            self._waiters[uid].append(futures[uid])
+        try:
+            failed_seen = self._failed_count()
+            known = self.outbox_states(uids)  # after registering: nothing confirmed in between is missed
+            while True:
+                for uid, f in futures.items():
+                    if f.done() and uid not in known:
+                        known[uid] = "confirmed"
+                open_ = [f for uid, f in futures.items() if uid not in known]
+                left = deadline - loop.time()
+                if not open_:
+                    return known
+                if left <= 0:
+                    known.update(self.outbox_states([u for u in uids if u not in known]))
+                    return known
+                await asyncio.wait(open_, timeout=min(left, 0.5), return_when=asyncio.ALL_COMPLETED)
+                failed_now = self._failed_count()
+                if failed_now != failed_seen:
+                    failed_seen = failed_now
+                    known.update(
+                        self.outbox_states([u for u, f in futures.items() if u not in known and not f.done()])
+                    )
+        finally:
+            for uid, f in futures.items():
+                if not f.done():
+                    f.cancel()
+                    self._forget(uid, f)
+
+    def _failed_count(self) -> int:
+        return int(self.db.scalar("SELECT count(*) FROM outbox WHERE state = 'failed'") or 0)
+
+    def outbox_states(self, uids: list[str]) -> dict[str, str]:
+        """Final states (confirmed / failed) among ``uids``; records still open are left out."""
+        out: dict[str, str] = {}
+        for i in range(0, len(uids), 500):
+            chunk = uids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.all(
+                f"SELECT uid, state FROM outbox WHERE uid IN ({marks}) AND state IN ('confirmed', 'failed')",
+                chunk,
+            )
+            out.update((r["uid"], r["state"]) for r in rows)
+        return out
+
+    # -- figures for /metrics --------------------------------------------------------
+    def pipeline_stats(self) -> dict[str, float]:
+        """Submitter and indexer counters: the primary's own; in a worker, the primary's last snapshot."""
+        if self.role == "worker":
+            published = self.db.get_meta("node.pipeline_stats")
+            return dict(json.loads(published)) if published else {}
+        stats, istats, indexer = self.submitter.stats, self.indexer.stats, self.indexer
+        return {
+            "records_sent": stats["records_sent"],
+            "records_confirmed": istats["records_confirmed"],
+            "records_failed": istats["records_failed"] + stats["records_failed"],
+            "txs_sent": stats["txs_sent"],
+            "resyncs": stats["resyncs"],
+            "rewinds": indexer.rewinds,
+            "inflight": len(self.submitter.inflight),
+            "lag": indexer.lag,
+            "head": indexer.head,
+            "indexed": indexer.checkpoint()[0],
+        }
+
+    async def _publish_stats(self) -> None:
+        """Primary with workers: a snapshot of ``pipeline_stats`` for the workers' /metrics, every second."""
+        while True:
+            await asyncio.sleep(1.0)
+            self.db.set_meta("node.pipeline_stats", json.dumps(self.pipeline_stats()))
 
     # -- helpers for admin flows -------------------------------------------------
     def admin_keys(self) -> list[LocalAccount]:

@@ -40,7 +40,7 @@ import httpx
 from node_api.bench import baseline as naive
 from node_api.bench import gas
 from node_api.bench.loadgen import Checker, HttpClient, Run, closed_loop, percentile
-from node_api.bench.sysstat import CpuMeter, find_pid
+from node_api.bench.sysstat import CpuMeter, find_pid, node_pids
 from node_api.bench.workload import (
     RECORDS_PER_PROJECT,
     Sample,
@@ -589,6 +589,7 @@ class Bench:
             "cores": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "node_startup_s": round(startup, 1),
+            "node_processes": len(node_pids(self.node.process.pid if self.node.process else None)),
             "node_env_overrides": env,
             "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.opts).items()},
             "run_id": self.run_id,

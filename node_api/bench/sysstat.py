@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from node_api.workers import worker_pids
+
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -35,6 +37,11 @@ def rss_mb(pid: int | None) -> float | None:
     except OSError:
         return None
     return None
+
+
+def node_pids(primary: int | None) -> list[int]:
+    """The node's processes: its primary and the gateway workers it started (workers.py)."""
+    return [primary, *worker_pids(primary)] if primary else []
 
 
 def _machine_busy() -> float:
@@ -75,7 +82,7 @@ class CpuShare:
 
 
 class CpuMeter:
-    """Samples CPU counters of the node, the chain and this process."""
+    """Samples CPU counters of the node (all its processes), the chain and this process."""
 
     def __init__(self, node_pid: int | None, chain_pid: int | None) -> None:
         self.pids = {"node": node_pid, "chain": chain_pid}
@@ -83,7 +90,9 @@ class CpuMeter:
 
     def _snapshot(self) -> dict[str, float]:
         own = os.times()
-        snap = {name: _proc_cpu(pid) if pid else 0.0 for name, pid in self.pids.items()}
+        chain = self.pids["chain"]
+        snap = {f"node:{pid}": _proc_cpu(pid) for pid in node_pids(self.pids["node"])}
+        snap["chain"] = _proc_cpu(chain) if chain else 0.0
         snap["loadgen"] = own.user + own.system
         snap["machine"] = _machine_busy()
         snap["wall"] = time.monotonic()
@@ -94,13 +103,18 @@ class CpuMeter:
         return self._snapshot()
 
     def memory(self) -> dict[str, float | None]:
-        """Resident memory (MB) of the node and the chain now."""
-        return {name: rss_mb(pid) for name, pid in self.pids.items()}
+        """Resident memory (MB) of the node (all its processes) and the chain now."""
+        node = [rss_mb(pid) for pid in node_pids(self.pids["node"])]
+        return {
+            "node": sum(m for m in node if m is not None) if node else None,
+            "chain": rss_mb(self.pids["chain"]),
+        }
 
     def share(self, start: dict[str, float]) -> CpuShare:
-        """Average cores used since ``start``, per component."""
+        """Average cores used since ``start``, per component (a process started meanwhile counts whole)."""
         end = self._snapshot()
         wall = max(1e-9, end["wall"] - start["wall"])
-        used = {k: (end[k] - start[k]) / wall for k in ("node", "chain", "loadgen", "machine")}
+        used = {k: (end[k] - start[k]) / wall for k in ("chain", "loadgen", "machine")}
+        used["node"] = sum(v - start.get(k, 0.0) for k, v in end.items() if k.startswith("node:")) / wall
         ours = used["node"] + used["chain"] + used["loadgen"]
         return CpuShare(wall, used["node"], used["chain"], used["loadgen"], max(0.0, used["machine"] - ours))

@@ -21,7 +21,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from node_api.chain.contracts import Contracts
+from node_api.chain.contracts import Contracts, compact_seal
 from node_api.chain.rpc import RpcClient, RpcError
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record
@@ -30,7 +30,9 @@ from node_api.store.database import Database
 
 log = logging.getLogger("projchain.pipeline")
 
-# Gas: measured ≈ 40-60k per record in a batch; leave headroom, the unused part is free.
+# Gas: measured ≈ 40k per record in a batch (a registration ≈ 80k); the ledger stops a batch
+# with LedgerBatchOutOfGas when less than 150k is left before a record. Leave headroom, the
+# unused part is free.
 GAS_PER_RECORD = 120_000
 GAS_PER_TX = 100_000
 
@@ -236,12 +238,18 @@ class Submitter:
         rows = self._next_rows()
         if not rows:
             self.outbox.accepted.clear()
+            # This process's own acceptances wake the submitter at once; gateway workers
+            # (other processes) commit to the shared outbox unseen, so with workers the
+            # outbox is also looked at every linger period (one indexed query).
+            poll = 0.5 if self.settings.workers == 1 else self.settings.batch_linger
             try:
-                await asyncio.wait_for(self.outbox.accepted.wait(), timeout=0.5)
+                await asyncio.wait_for(self.outbox.accepted.wait(), timeout=poll)
             except TimeoutError:
-                return
-            # Linger a moment so a burst of requests shares one transaction.
-            await asyncio.sleep(self.settings.batch_linger)
+                if self.settings.workers == 1:
+                    return
+            else:
+                # Linger a moment so a burst of requests shares one transaction.
+                await asyncio.sleep(self.settings.batch_linger)
             rows = self._next_rows()
             if not rows:
                 return
@@ -256,6 +264,9 @@ class Submitter:
 
     async def _send(self, rows: list[Any]) -> None:
         assert self.nonce is not None
+        rows = self._without_uncompactable_seals(rows)
+        if not rows:
+            return
         records = [
             Record(
                 uid=bytes.fromhex(r["uid"][2:]),
@@ -299,6 +310,27 @@ class Submitter:
         self.nonce += 1
         self.stats["txs_sent"] += 1
         self.stats["records_sent"] += len(rows)
+
+    def _without_uncompactable_seals(self, rows: list[Any]) -> list[Any]:
+        """Fails rows whose seal has no compact (EIP-2098) form instead of letting them stall every batch.
+
+        The writer accepts only 65-byte low-s seals, which always convert; this guards the queue.
+        """
+        bad: list[tuple[str, int]] = []
+        for r in rows:
+            try:
+                compact_seal(bytes(r["seal"]))
+            except ValueError as e:
+                bad.append((f"seal refused: {e}", r["seq"]))
+        if not bad:
+            return rows
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET state = 'failed', error = ? WHERE seq = ? AND state = 'accepted'", bad
+            )
+        self.stats["records_failed"] += len(bad)
+        failed = {seq for _, seq in bad}
+        return [r for r in rows if r["seq"] not in failed]
 
     async def _track_receipts(self) -> None:
         while True:

@@ -58,6 +58,9 @@ def bank_node(
         "PROJCHAIN_DEPLOYMENT_FILE": str(node.data_dir / "deployment.json"),
         "PROJCHAIN_PEERS": json.dumps([node.url]),
         "PROJCHAIN_NODE_NAME": "bank-node",
+        # The session node runs a worker beside its primary (the default); the bank's
+        # node is a single process, so both shapes of a node are exercised.
+        "PROJCHAIN_WORKERS": "1",
     }
     b = NodeProcess(data, env=env).start(demo=False)
     out = subprocess.run(

@@ -224,9 +224,9 @@ async def write_batch(
     if others:
         accepted += await _write_all(node, org, others, results)
     if wait and accepted:
-        known = await _wait_all(node, [a.uid for _, a in accepted], node.settings.wait_timeout)
+        known = await node.wait_for_many([a.uid for _, a in accepted], node.settings.wait_timeout)
     else:
-        known = _states(node, [a.uid for _, a in accepted if not a.created])
+        known = node.outbox_states([a.uid for _, a in accepted if not a.created])
     states = [known.get(a.uid, "pending") for _, a in accepted]
     for (index, a), state in zip(accepted, states, strict=True):
         results[index] = {"index": index, "uid": a.uid, "state": state, "duplicate": not a.created}
@@ -240,67 +240,3 @@ async def write_batch(
         )
     pending = any(s == "pending" for s in states)
     return JSONResponse(payload, status_code=200 if wait and not pending else 202)
-
-
-def _states(node: Node, uids: list[str]) -> dict[str, str]:
-    """Final outbox states (confirmed / failed) of the given records, by uid."""
-    out: dict[str, str] = {}
-    for i in range(0, len(uids), 500):
-        chunk = uids[i : i + 500]
-        rows = node.db.all(
-            f"SELECT uid, state FROM outbox WHERE uid IN ({','.join('?' * len(chunk))})"
-            " AND state IN ('confirmed', 'failed')",
-            chunk,
-        )
-        out.update((r["uid"], r["state"]) for r in rows)
-    return out
-
-
-def _failed_count(node: Node) -> int:
-    return int(node.db.scalar("SELECT count(*) FROM outbox WHERE state = 'failed'") or 0)
-
-
-async def _wait_all(node: Node, uids: list[str], timeout: float) -> dict[str, str]:
-    """Waits until every record is confirmed or failed (or the timeout); returns final states.
-
-    One future per uid in the node's waiter table (the indexer resolves them as it
-    confirms records), so there is no per-uid polling. Refusals (``failed``) fire no
-    callback: the count of failed outbox rows (an index range, cheap) is watched every
-    0.5 s, and only when it moved are this batch's open records looked up.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    futures: dict[str, asyncio.Future[None]] = {}
-    for uid in uids:
-        futures[uid] = loop.create_future()
-        node._waiters[uid].append(futures[uid])  # resolved by Node._confirmed
-    try:
-        failed_seen = _failed_count(node)
-        known = _states(node, uids)  # after registering: nothing confirmed in between is missed
-        while True:
-            for uid, f in futures.items():
-                if f.done() and uid not in known:
-                    known[uid] = "confirmed"
-            open_ = [f for uid, f in futures.items() if uid not in known]
-            left = deadline - loop.time()
-            if not open_:
-                return known
-            if left <= 0:
-                known.update(_states(node, [u for u in uids if u not in known]))
-                return known
-            await asyncio.wait(open_, timeout=min(left, 0.5), return_when=asyncio.ALL_COMPLETED)
-            failed_now = _failed_count(node)
-            if failed_now != failed_seen:
-                failed_seen = failed_now
-                known.update(
-                    _states(node, [u for u, f in futures.items() if u not in known and not f.done()])
-                )
-    finally:
-        for uid, f in futures.items():
-            if not f.done():
-                f.cancel()
-                lst = node._waiters.get(uid)
-                if lst is not None and f in lst:
-                    lst.remove(f)
-                    if not lst:
-                        node._waiters.pop(uid, None)

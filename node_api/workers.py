@@ -1,0 +1,165 @@
+"""Gateway workers: several processes serve one node's API on one port.
+
+One Python process runs on one core (the GIL); at saturation the gateway's HTTP
+handling, validation and sealing are what a node spends its CPU on. With
+``PROJCHAIN_WORKERS=N`` the primary process (``projchain run``: chain, submitter,
+indexer, anchoring, and an HTTP server) starts ``N - 1`` worker processes
+(``projchain worker``) that serve the same API. Every process listens on the same
+address with ``SO_REUSEPORT``, so the kernel spreads connections over them.
+
+What the processes share is the database (SQLite in WAL mode: readers never block,
+writers take turns; each process group-commits its own writes) and the keystore.
+A worker never talks to the chain except to read (peer requests); see ``Node``.
+
+Lifecycle: the primary starts its workers once the node is up, restarts one that
+dies, and stops them (SIGTERM, clean) before it stops itself. A worker dies with its
+primary (Linux ``PR_SET_PDEATHSIG``), so a crashed primary leaves no process serving
+on its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from node_api.config import Settings
+
+log = logging.getLogger("projchain.workers")
+
+READY = b"projchain-worker-ready"
+_PR_SET_PDEATHSIG = 1
+
+
+def worker_pids(primary: int) -> list[int]:
+    """The gateway workers a primary process started (Linux /proc), for monitoring and tests."""
+    out: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == primary and b"node_api.cli\0worker" in cmd:
+            out.append(int(entry.name))
+    return out
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket that other processes of this node may bind too (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def die_with_parent(parent: int) -> None:
+    """Asks Linux to SIGKILL this process when its parent exits; exits at once if it already has.
+
+    SIGKILL, not SIGTERM: a worker whose primary is gone must stop answering at once
+    (nothing would send what it accepts), and it holds nothing a crash would lose:
+    what it accepted is committed, and clients retry the rest idempotently.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        log.warning("worker: prctl(PR_SET_PDEATHSIG) failed (errno %d)", ctypes.get_errno())
+    if os.getppid() != parent:
+        sys.exit(0)
+
+
+class WorkerPool:
+    """The primary's gateway workers: started, watched, restarted and stopped by it."""
+
+    def __init__(self, settings: Settings, count: int, start_timeout: float = 120.0) -> None:
+        self.settings = settings
+        self.count = count
+        self.start_timeout = start_timeout
+        self.processes: dict[int, asyncio.subprocess.Process] = {}
+        self.restarts = 0
+        self._watch: asyncio.Task[None] | None = None
+        self._drains: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Starts every worker and waits until each serves; then watches them."""
+        await asyncio.gather(*(self._spawn(i) for i in range(1, self.count + 1)))
+        self._watch = asyncio.create_task(self._supervise(), name="workers")
+
+    async def _spawn(self, index: int) -> None:
+        env = {
+            **os.environ,
+            "PROJCHAIN_WORKER_INDEX": str(index),
+            "PROJCHAIN_WORKER_PARENT": str(os.getpid()),
+            "PROJCHAIN_HOST": self.settings.host,
+            "PROJCHAIN_PORT": str(self.settings.port),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "node_api.cli", "worker", env=env, stdout=asyncio.subprocess.PIPE
+        )
+        assert proc.stdout is not None
+        try:
+            async with asyncio.timeout(self.start_timeout):
+                while (line := await proc.stdout.readline()) and READY not in line:
+                    pass
+        except TimeoutError:
+            proc.kill()
+            raise RuntimeError(
+                f"gateway worker {index} did not start within {self.start_timeout:.0f} s"
+            ) from None
+        if proc.returncode is not None or not line:
+            raise RuntimeError(f"gateway worker {index} exited during start (code {await proc.wait()})")
+        self.processes[index] = proc
+        self._drains.add(asyncio.create_task(_drain(proc.stdout)))
+        log.info("gateway worker %d serving (pid %d)", index, proc.pid)
+
+    async def _supervise(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(1.0)
+            for index, proc in list(self.processes.items()):
+                if proc.returncode is None or self._stopping:
+                    continue
+                log.error(
+                    "gateway worker %d (pid %d) exited with %s; restarting", index, proc.pid, proc.returncode
+                )
+                self.restarts += 1
+                del self.processes[index]
+                try:
+                    await self._spawn(index)
+                except RuntimeError as e:
+                    log.error("%s", e)
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM to every worker (each stops cleanly), SIGKILL after ``timeout``."""
+        self._stopping = True
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        for proc in self.processes.values():
+            if proc.returncode is None:
+                proc.terminate()
+        for proc in self.processes.values():
+            try:
+                async with asyncio.timeout(timeout):
+                    await proc.wait()
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    """Reads what a worker writes to stdout after it started, so it never blocks on a full pipe."""
+    while await stream.readline():
+        pass

@@ -1,0 +1,146 @@
+"""A node with gateway workers (PROJCHAIN_WORKERS=3): one API on one port over three processes.
+
+Real processes, a real anvil: writes accepted by any process are sent by the primary
+and confirmed to the process that waits for them; reads agree everywhere; a dead
+worker is replaced; a dead primary takes its workers with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from node_api.workers import worker_pids
+from tests.conftest import unique_code
+from tests.support.cluster import NodeProcess
+
+pytestmark = pytest.mark.chain
+
+WORKERS = 3
+
+
+def wait_until(check: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not callable(check) or not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    proc = NodeProcess(tmp_path_factory.mktemp("workers"), env={"PROJCHAIN_WORKERS": str(WORKERS)})
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def approval(code: str, n: int) -> dict[str, object]:
+    return {
+        "stage": 1, "item": f"多进程批复 {n}", "decision": "approved", "document_no": f"庄批〔2026〕{n}号",
+        "document_digest": "0x" + hashlib.sha256(f"{code}/{n}".encode()).hexdigest(), "issued_at": "2026-06-01",
+    }  # fmt: skip
+
+
+def processes_in_log(node: NodeProcess, path: str) -> set[str]:
+    lines = (node.data_dir / "node.log").read_text(encoding="utf-8").splitlines()
+    out = set()
+    for line in lines:
+        entry = json.loads(line)
+        if entry.get("logger") == "projchain.access" and entry.get("path") == path:
+            out.add(entry["process"])
+    return out
+
+
+def test_workers_start_with_the_node(pool: NodeProcess) -> None:
+    # `start` returned after the demo was loaded, which the primary does once its workers serve.
+    assert pool.process is not None
+    assert len(worker_pids(pool.process.pid)) == WORKERS - 1
+
+
+def test_writes_through_every_process_are_confirmed_and_read_everywhere(pool: NodeProcess) -> None:
+    code = unique_code()
+    with pool.client("fgj") as c:
+        r = c.post("/v1/projects", json={
+            "code": code, "name": "庄浪县多进程测试项目", "owner_uscc": "91620825MA72BT6H8M",
+            "project_type": "approval", "region_code": "620825", "industry_code": "48",
+            "total_investment": "1000.00"}, params={"wait": "true"})  # fmt: skip
+        assert r.status_code == 200, r.text
+
+    def write(n: int) -> dict[str, object]:
+        # A fresh connection each time: the kernel spreads connections over the processes.
+        with pool.client("fgj") as c:
+            answer = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval(code, n))
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+    with ThreadPoolExecutor(8) as ex:
+        written = list(ex.map(write, range(30)))
+    assert {w["state"] for w in written} == {"confirmed"}
+    path = f"/v1/projects/{code}/approvals"
+    assert len(processes_in_log(pool, path)) >= 2, "30 connections all landed on one process"
+
+    uids = {str(w["uid"]) for w in written}
+    for _ in range(6):  # fresh connections: several processes answer, all the same
+        with pool.client("sjj") as c:
+            history = c.get(f"/v1/projects/{code}/history").json()["records"]
+        assert {h["uid"] for h in history if h["kind"] == "approval"} == uids
+        assert {h["state"] for h in history} == {"confirmed"}
+
+
+def test_batch_waits_across_processes(pool: NodeProcess) -> None:
+    code = unique_code()
+    items: list[dict[str, object]] = [{
+        "type": "project", "code": code, "name": "庄浪县多进程批量项目", "owner_uscc": "91620825MA72BT6H8M",
+        "project_type": "approval", "region_code": "620825", "industry_code": "48",
+        "total_investment": "1000.00"}]  # fmt: skip
+    items += [{"type": "approval", "project_code": code, **approval(code, n)} for n in range(50)]
+    for _ in range(3):
+        with pool.client("fgj") as c:
+            r = c.post("/v1/records:batch?wait=true", json={"records": items})
+        assert r.status_code == 200, r.text
+        assert {x["state"] for x in r.json()["results"]} == {"confirmed"}
+
+
+def test_a_dead_worker_is_replaced(pool: NodeProcess) -> None:
+    assert pool.process is not None
+    before = worker_pids(pool.process.pid)
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    wait_until(
+        lambda: (
+            len(worker_pids(pool.process.pid)) == WORKERS - 1 and victim not in worker_pids(pool.process.pid)
+        ),  # type: ignore[union-attr]
+        60,
+        "the primary did not replace its dead worker",
+    )
+    with pool.client() as c:
+        assert c.get("/health").status_code == 200
+
+
+def test_workers_die_with_their_primary(tmp_path: Path) -> None:
+    node = NodeProcess(tmp_path, env={"PROJCHAIN_WORKERS": "2"}).start(demo=False)
+    assert node.process is not None
+    primary = node.process.pid
+    # The primary serves (and answers /health) before its worker is up: wait for it.
+    wait_until(lambda: len(worker_pids(primary)) == 1, 60, "the worker did not start")
+    workers = set(worker_pids(primary))
+    node.kill()  # SIGKILL: no clean shutdown
+    wait_until(
+        lambda: not any(Path(f"/proc/{p}").exists() for p in workers), 10, "a worker outlived its primary"
+    )
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(node.url + "/health", timeout=2)
+    # The chain (not a child of the node) outlives it, as after any node crash: stop it.
+    restarted = NodeProcess(tmp_path, anvil_port=node.anvil_port, env={"PROJCHAIN_WORKERS": "2"})
+    restarted.port = node.port
+    restarted.start(demo=False)
+    restarted.stop()
