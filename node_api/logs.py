@@ -77,12 +77,20 @@ class JsonFormatter(logging.Formatter):
 
 def configure(settings: Settings, level: int = logging.INFO) -> None:
     """Sends all logs as JSON lines to stderr and ``settings.log_path`` (called once by the CLI)."""
-    formatter = JsonFormatter()
     settings.log_path.parent.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [
-        logging.StreamHandler(sys.stderr),
-        logging.FileHandler(Path(settings.log_path), encoding="utf-8"),
-    ]
+    _install(
+        [logging.StreamHandler(sys.stderr), logging.FileHandler(Path(settings.log_path), encoding="utf-8")],
+        level,
+    )
+
+
+def configure_stderr(level: int = logging.INFO) -> None:
+    """JSON lines to stderr only: for helper processes whose parent keeps the log file."""
+    _install([logging.StreamHandler(sys.stderr)], level)
+
+
+def _install(handlers: list[logging.Handler], level: int) -> None:
+    formatter = JsonFormatter()
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)

@@ -40,7 +40,7 @@ from node_api.indexer.follower import Indexer
 from node_api.ledger.access import Access
 from node_api.ledger.membership import Membership
 from node_api.ledger.reader import Reader
-from node_api.ledger.writer import Writer
+from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore
 from node_api.verify.accesslog import AccessLogAnchorer
@@ -107,6 +107,8 @@ class Node:
         )  # fmt: skip
         self.writer = Writer(self.db, self.reader, self.membership, self.sealer, self.keystore, self.outbox)
         self.documents = DocumentStore(s.documents_dir, self._document_key())
+        # Seal keys are unlocked before serving, off the event loop (see KeyStore.preload).
+        await asyncio.to_thread(self.keystore.preload, SEAL_KEY_PREFIX)
         self.access = Access(self.db, self.reader)
         self.anchorer = AccessLogAnchorer(self)
         self.admin = ConsortiumAdmin(self.rpc, self.contracts, deployment.chain_id)

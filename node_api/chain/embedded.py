@@ -27,6 +27,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
@@ -69,7 +70,7 @@ class EmbeddedChain:
         self.port = port or settings.anvil_port
         self.state_dir = state_dir or settings.chain_dir
         self.process: subprocess.Popen[bytes] | None = None
-        self.keeper: StateKeeper | None = None
+        self.keeper: KeeperProcess | None = None
         self.adopted = False
 
     @property
@@ -118,7 +119,7 @@ class EmbeddedChain:
         running), it is adopted instead: the chain outlived the node, as it would
         in production.
         """
-        self.keeper = StateKeeper(self.url, self.state_file, self.settings.state_interval)
+        self.keeper = KeeperProcess(self.url, self.state_file, self.settings.state_interval)
         if self._answers() == self.settings.chain_id:
             self.adopted = True
             self.keeper.start()
@@ -302,6 +303,56 @@ class StateKeeper:
             if match is None or int(match.group(1)) != expected:
                 return False
         return True
+
+
+class KeeperProcess:
+    """Runs the ``StateKeeper`` in a process of its own.
+
+    A save of a large chain moves hundreds of megabytes (hex decoding, decompression,
+    checks, the write); in the node's process that would hold its interpreter lock for
+    seconds at a time and stall every request. The keeper process ignores Ctrl-C (the
+    node stops it, with a final save, on a clean shutdown) and dies with the node.
+    """
+
+    def __init__(self, url: str, path: Path, interval: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        self._final = ctx.Event()
+        self._process = ctx.Process(
+            target=_keep, args=(url, str(path), interval, os.getpid(), self._stop, self._final),
+            name="anvil-state", daemon=True,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        """Starts the keeper process."""
+        self._process.start()
+
+    def stop(self, final_save: bool) -> None:
+        """Stops the keeper; with ``final_save`` it saves the latest state first (clean shutdown)."""
+        if self._process.pid is None:
+            return
+        if final_save:
+            self._final.set()
+        self._stop.set()
+        self._process.join(timeout=150)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _keep(url: str, path: str, interval: float, parent: int, stop: Any, final: Any) -> None:
+    """The keeper process: saves until told to stop (see ``KeeperProcess``)."""
+    from node_api import logs
+    from node_api.workers import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the node decides
+    die_with_parent(parent)
+    logs.PROCESS = "state-keeper"
+    logs.configure_stderr()
+    keeper = StateKeeper(url, Path(path), interval)
+    keeper.start()
+    stop.wait()
+    keeper.stop(final_save=final.is_set())
 
 
 def _without_spurious_genesis(data: bytes) -> bytes:

@@ -55,9 +55,12 @@ class Accepted:
     record: Record
 
 
+SEAL_KEY_PREFIX = "seal-org-"
+
+
 def seal_key_name(org_id: int) -> str:
     """Keystore name of an organisation's seal key on this node."""
-    return f"seal-org-{org_id}"
+    return f"{SEAL_KEY_PREFIX}{org_id}"
 
 
 class Writer:

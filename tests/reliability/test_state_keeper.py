@@ -6,6 +6,9 @@ value transfer from a key the test funds with ``anvil_setBalance``.
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,7 @@ import httpx
 import pytest
 from eth_account import Account
 
-from node_api.chain.embedded import EmbeddedChain, StateKeeper
+from node_api.chain.embedded import EmbeddedChain, KeeperProcess, StateKeeper
 from node_api.config import Settings
 from tests.support.cluster import free_port
 
@@ -54,10 +57,7 @@ def test_saves_only_after_a_transaction(chain: EmbeddedChain, tmp_path: Path) ->
         wait_blocks(chain.url, 3)  # empty blocks only
         assert not keeper.changed(), "an idle chain (empty blocks) must not be saved again"
 
-        rpc(chain.url, "anvil_setBalance", SENDER.address, hex(10**18))
-        transfer = {"to": "0x" + "22" * 20, "value": 1, "gas": 21_000, "gasPrice": 0, "nonce": 0}
-        tx = SENDER.sign_transaction({**transfer, "chainId": chain.settings.chain_id})
-        rpc(chain.url, "eth_sendRawTransaction", "0x" + tx.raw_transaction.hex())
+        send_transfer(chain, 0)
         wait_blocks(chain.url, 2)
         assert keeper.changed(), "a block with a transaction since the last save must be saved"
         assert keeper.save()
@@ -65,6 +65,40 @@ def test_saves_only_after_a_transaction(chain: EmbeddedChain, tmp_path: Path) ->
         assert keeper.saves == 2
     finally:
         keeper.stop(final_save=False)
+
+
+def send_transfer(chain: EmbeddedChain, nonce: int) -> None:
+    rpc(chain.url, "anvil_setBalance", SENDER.address, hex(10**18))
+    transfer = {"to": "0x" + "22" * 20, "value": 1, "gas": 21_000, "gasPrice": 0, "nonce": nonce}
+    tx = SENDER.sign_transaction({**transfer, "chainId": chain.settings.chain_id})
+    rpc(chain.url, "eth_sendRawTransaction", "0x" + tx.raw_transaction.hex())
+
+
+def test_keeper_process_saves_survives_ctrl_c_and_stops_cleanly(chain: EmbeddedChain, tmp_path: Path) -> None:
+    path = tmp_path / "kept.json"
+    keeper = KeeperProcess(chain.url, path, interval=0.5)
+    keeper.start()
+    try:
+        wait_until_file(path)
+        pid = keeper._process.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the node's whole process group
+        send_transfer(chain, 0)
+        wait_blocks(chain.url, 2)
+        keeper.stop(final_save=True)
+        assert keeper._process.exitcode == 0, "the keeper must survive Ctrl-C and stop when the node says so"
+        saved = path.read_bytes()
+        sender = SENDER.address.lower().encode()
+        assert re.search(rb'"' + sender + rb'":\{"nonce":1\b', saved), "the saved state lacks the transfer"
+    finally:
+        keeper.stop(final_save=False)
+
+
+def wait_until_file(path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert time.monotonic() < deadline, "the keeper process saved nothing"
+        time.sleep(0.1)
 
 
 def test_wait_after_an_expensive_save_is_stretched(tmp_path: Path) -> None:
