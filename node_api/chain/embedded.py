@@ -62,6 +62,9 @@ def anvil_binary() -> Path:
     raise ConfigurationError("anvil not found: run `make install` (npm @foundry-rs/anvil)")
 
 
+KEPT_STATES = 8
+
+
 class EmbeddedChain:
     """One anvil process with its state file under the data directory."""
 
@@ -99,6 +102,12 @@ class EmbeddedChain:
             "--block-time", str(s.block_time),
             "--gas-limit", str(s.block_gas_limit),
             "--accounts", "0",
+            # anvil keeps a full copy of the state for up to ~1,500 recent blocks (one per
+            # 0.5 s block, empty or not): ≈ 150 bytes per storage slot per block, which grew
+            # its memory by 20-50 KB per record. Eight copies cover the state keeper's check
+            # of the block it saves (see docs/benchmark.md, "Growth"); older states are not
+            # queried by the node (history stays: blocks, transactions, receipts, logs).
+            "--prune-history", str(KEPT_STATES),
             *load,
             "--silent",
         ]  # fmt: skip
