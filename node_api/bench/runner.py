@@ -67,12 +67,12 @@ class Options:
     read_seconds: float = 8.0
     concurrency: int = 1024
     light_concurrency: int = 64
-    bulk_clients: int = 4
+    bulk_clients: int = 8  # enough connections to spread over the node's processes (SO_REUSEPORT)
     batch_size: int = 1000
     read_concurrency: int = 32
     baseline_seconds: float = 10.0
     baseline_interval_seconds: float = 4.0
-    prefill_clients: int = 4
+    prefill_clients: int = 8
     node_env: dict[str, str] = field(default_factory=dict)
     data_dir: Path | None = None
     label: str = "default"
@@ -98,7 +98,7 @@ class Options:
     @classmethod
     def scale(cls) -> Options:
         """The growth target's run: 1,000,000 records in the ledger before the second suite."""
-        return cls(prefill=1_000_000, prefill_clients=4, label="scale")
+        return cls(prefill=1_000_000, label="scale")
 
 
 def _latency(values: list[float]) -> dict[str, float | None]:
