@@ -57,9 +57,10 @@ interface IProjectLedger {
     error LedgerLengthMismatch(uint256 records, uint256 seals);
     error LedgerProjectClosed(bytes32 project);
     error LedgerBatchOutOfGas(bytes32 uid);
-    // OpenZeppelin ECDSA's errors for a seal it cannot recover, declared here so that they
-    // are part of this ABI: a refused record carries them like the ledger's own errors.
-    // (A compact seal has no length to get wrong.)
+    // OpenZeppelin ECDSA's errors (same names, same selectors) for a seal that has a high `s`
+    // or recovers no key: the ledger calls the ecrecover precompile itself and raises them, and
+    // a refused record carries them like the ledger's own errors. (A compact seal has no
+    // length to get wrong.)
     error ECDSAInvalidSignature();
     error ECDSAInvalidSignatureS(bytes32 s);
 

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IConsortium} from "./IConsortium.sol";
 import {IProjectLedger} from "./IProjectLedger.sol";
 import "./Common.sol";
@@ -24,6 +23,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// so the sender retries with more gas; a record that still runs out reverts the whole
     /// transaction all the same (never a partial batch).
     uint256 private constant BATCH_GAS_RESERVE = 150_000;
+
+    /// @dev Half the order of secp256k1: a seal's `s` must not exceed it (EIP-2), so that a
+    /// seal has exactly one valid form.
+    uint256 private constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     struct ProjectInfo {
         uint32 number;
@@ -81,10 +84,14 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     {
         if (records.length != seals.length) revert LedgerLengthMismatch(records.length, seals.length);
         Scratch memory scratch;
+        uint256 freeMemory = _freeMemory();
         for (uint256 i = 0; i < records.length; ) {
             if (gasleft() < BATCH_GAS_RESERVE) revert LedgerBatchOutOfGas(records[i].uid);
             bytes memory refusal = _accept(records[i], seals[i], scratch);
             if (refusal.length != 0) emit RecordRejected(records[i].uid, refusal);
+            // Nothing a record allocated outlives it: give its memory to the next one, so that
+            // memory (whose price grows quadratically) stays the size of one record.
+            _setFreeMemory(freeMemory);
             unchecked {
                 // Both count at most records.length.
                 if (refusal.length == 0) ++accepted;
@@ -113,19 +120,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @inheritdoc IProjectLedger
     function hashRecord(Record calldata record) public view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    RECORD_TYPEHASH,
-                    record.uid,
-                    record.kind,
-                    record.project,
-                    record.ref,
-                    record.digest,
-                    keccak256(record.payload)
-                )
-            )
-        );
+        return _hashTypedDataV4(_structHash(record));
     }
 
     /// @inheritdoc IProjectLedger
@@ -133,15 +128,37 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         return address(_consortium);
     }
 
+    /// @dev keccak256(abi.encode(RECORD_TYPEHASH, uid, kind, project, ref, digest,
+    /// keccak256(payload))), hashed in free memory without allocating it.
+    function _structHash(Record calldata r) private pure returns (bytes32 hash) {
+        bytes32 typeHash = RECORD_TYPEHASH;
+        (bytes32 uid, uint8 kind, bytes32 projectId, bytes32 ref, bytes32 digest) =
+            (r.uid, r.kind, r.project, r.ref, r.digest);
+        bytes calldata payload = r.payload;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, payload.offset, payload.length)
+            let payloadHash := keccak256(m, payload.length)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), uid)
+            mstore(add(m, 0x40), kind)
+            mstore(add(m, 0x60), projectId)
+            mstore(add(m, 0x80), ref)
+            mstore(add(m, 0xa0), digest)
+            mstore(add(m, 0xc0), payloadHash)
+            hash := keccak256(m, 0xe0)
+        }
+    }
+
     /// @dev Applies one record, or returns the custom error that refuses it (nothing written then).
     function _accept(Record calldata r, Seal calldata seal, Scratch memory scratch)
         private
         returns (bytes memory refusal)
     {
-        if (_entries[r.uid].kind != 0) return abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid);
-        (address signer, ECDSA.RecoverError err, bytes32 errArg) =
-            ECDSA.tryRecover(hashRecord(r), seal.r, seal.vs);
-        if (err != ECDSA.RecoverError.NoError) return _sealError(err, errArg);
+        Entry storage slot = _entries[r.uid];
+        if (slot.kind != 0) return abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid);
+        (address signer, bytes memory sealRefusal) = _recover(hashRecord(r), seal);
+        if (sealRefusal.length != 0) return sealRefusal;
         if (signer != scratch.key) {
             (scratch.org, scratch.roles, scratch.active) = _consortium.sealer(signer);
             scratch.key = signer;
@@ -150,14 +167,14 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Change memory c = scratch.change;
         refusal = _check(r, scratch.org, scratch.roles, c);
         if (refusal.length != 0) return refusal;
-        _commit(r, c);
+        _commit(r, slot, c);
         emit RecordAdded(r.uid, r.project, scratch.org, signer);
         // accepted: `refusal` is the empty result of `_check`
     }
 
     /// @dev Writes what `_check` decided: the entry, a new project, the referenced record's status.
-    function _commit(Record calldata r, Change memory c) private {
-        _entries[r.uid] = c.entry;
+    function _commit(Record calldata r, Entry storage slot, Change memory c) private {
+        _store(slot, c.entry);
         if (c.registers) {
             _projectCount = c.entry.project;
             _projects[r.project] = ProjectInfo({number: c.entry.project, registrant: c.entry.issuer, closed: false});
@@ -338,16 +355,44 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (t.project != projectNo) return (t, abi.encodeWithSelector(LedgerCrossProject.selector, ref));
     }
 
+    /// @dev `slot = e` in one SSTORE: the compiler writes a struct field by field, each a
+    /// read-modify-write of the same slot. The layout is `Entry`'s, fields packed from the
+    /// low-order end in declaration order (the `entry` view reads it back in the tests).
+    function _store(Entry storage slot, Entry memory e) private {
+        uint256 packed = uint256(e.kind) | (uint256(e.status) << 8) | (uint256(e.level) << 16)
+            | (uint256(e.issuer) << 24) | (uint256(e.project) << 56) | (uint256(e.recordedAt) << 88)
+            | (uint256(e.subject) << 128) | (uint256(e.expiresAt) << 160);
+        assembly ("memory-safe") {
+            sstore(slot.slot, packed)
+        }
+    }
+
     function _missingRole(Record calldata r, uint32 org, uint8 role) private pure returns (bytes memory) {
         return abi.encodeWithSelector(LedgerMissingRole.selector, r.uid, org, role);
     }
 
-    /// @dev The ECDSA library's own custom error for a seal it cannot recover.
-    function _sealError(ECDSA.RecoverError err, bytes32 errArg) private pure returns (bytes memory) {
-        if (err == ECDSA.RecoverError.InvalidSignatureS) {
-            return abi.encodeWithSelector(ECDSAInvalidSignatureS.selector, errArg);
+    /// @dev The seal key of an EIP-2098 seal, straight from the ecrecover precompile (what
+    /// OpenZeppelin's ECDSA.tryRecover does, without its generic error plumbing); refused with
+    /// that library's errors for a high `s` or a signature that recovers no key.
+    function _recover(bytes32 hash, Seal calldata seal) private view returns (address signer, bytes memory refusal) {
+        bytes32 r = seal.r;
+        bytes32 vs = seal.vs;
+        uint256 s = uint256(vs) & ~uint256(1 << 255);
+        if (s > HALF_ORDER) return (address(0), abi.encodeWithSelector(ECDSAInvalidSignatureS.selector, bytes32(s)));
+        assembly ("memory-safe") {
+            // The precompile's input (hash, v, r, s) in free memory, which stays free.
+            let m := mload(0x40)
+            mstore(m, hash)
+            mstore(add(m, 0x20), add(shr(255, vs), 27))
+            mstore(add(m, 0x40), r)
+            mstore(add(m, 0x60), s)
+            // No output (returndatasize 0) when the signature recovers no key. The call itself
+            // fails only when out of gas, which must revert the whole transaction.
+            mstore(0x00, 0)
+            if iszero(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20)) { revert(0, 0) }
+            signer := mload(0x00)
         }
-        return abi.encodeWithSelector(ECDSAInvalidSignature.selector);
+        if (signer == address(0)) return (address(0), abi.encodeWithSelector(ECDSAInvalidSignature.selector));
     }
 
     /// @dev The payload's `index`-th 32-byte word (a static field of its ABI tuple).
@@ -385,6 +430,20 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256 length = uint256(bytes32(payload[offset:offset + 32]));
         if (length > payload.length - offset - 32) return (payload[0:0], false);
         return (payload[offset + 32:offset + 32 + length], true);
+    }
+
+    /// @dev The free memory pointer, to hand back to `_setFreeMemory`.
+    function _freeMemory() private pure returns (uint256 pointer) {
+        assembly ("memory-safe") {
+            pointer := mload(0x40)
+        }
+    }
+
+    /// @dev Frees everything allocated since `pointer` was read (by `_freeMemory`).
+    function _setFreeMemory(uint256 pointer) private pure {
+        assembly ("memory-safe") {
+            mstore(0x40, pointer)
+        }
     }
 
     /// @dev Reverts with `reason`, an ABI-encoded custom error, as if raised here (`revert`

@@ -2,8 +2,10 @@
 
 py-solc-x's own installer downloads from the internet; instead it runs
 ``solc.cjs``, a wrapper around the official compiler from the npm registry.
-Artifacts are cached by source hash + compiler version so a node start does not
-recompile.
+Artifacts are cached by a hash of the sources, the compiler settings and the compiler
+version, so a node start does not recompile. The contracts go through the IR pipeline
+(``viaIR``): ≈ 850 gas less per record, for ≈ 13 s of compilation instead of ≈ 5 s once
+per change.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def _standard_input(evm_version: str) -> dict[str, Any]:
         "sources": _sources(),
         "settings": {
             "optimizer": {"enabled": True, "runs": 1000},
+            "viaIR": True,
             "evmVersion": evm_version,
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
         },

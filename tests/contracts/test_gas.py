@@ -1,8 +1,11 @@
-"""Gas of one APPROVAL alone and per record in a batch of 100, written to test-artifacts/gas.json.
+"""Gas per record of approvals alone and in batches of 100, written to test-artifacts/gas.json.
 
-The project target is <= 40,000 gas per record in batches (measured here, receipts' gasUsed
-over the records the batch's RecordAdded events name); the figures are also kept for humans
-and trend tracking.
+Two batch shapes: 100 approvals of one project (the project slot is warm after the first
+record), and 100 approvals spread over 100 projects with the benchmark's payloads
+(``node_api/bench/workload.py``: Chinese item and document number, a document digest), where
+every record reads a cold project slot as the benchmark's records spread over ~1,000 projects
+do. The project target is <= 40,000 gas per record in batches, asserted for both shapes
+(receipts' gasUsed over the records the batch's RecordAdded events name).
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ from typing import Any
 
 from web3.types import TxReceipt
 
-from node_api.domain.records import Kind, Record
+from node_api.api.routes.projects import approval_fields as api_approval_fields
+from node_api.api.schemas import ApprovalIn
+from node_api.bench.workload import approval_body, project_code
+from node_api.domain.records import ZERO32, Kind, Record, encode_payload, project_id
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness
 from tests.contracts.payloads import approval_fields, project_record
 
 BATCH = 100
 TARGET_PER_RECORD = 40_000
+BENCH_RUN = 7  # any run id: it only shapes codes and digests as the benchmark's
 
 
 def calldata_gas(h: Harness, receipt: TxReceipt) -> int:
@@ -47,30 +54,56 @@ def approvals(h: Harness, n: int) -> tuple[list[Record], list[bytes]]:
     return records, [h.seal(r, "auth") for r in records]
 
 
-def test_gas_of_approval_alone_and_in_batch_of_100(h: Harness, artifacts_dir: Path) -> None:
+def bench_approval(h: Harness, n: int, code: str) -> Record:
+    """Approval ``n`` of the benchmark, encoded as the gateway encodes it, on project ``code``."""
+    body = approval_body(BENCH_RUN, n)
+    fields = api_approval_fields(ApprovalIn.model_validate(body))
+    digest = bytes.fromhex(body["document_digest"][2:])
+    payload = encode_payload(Kind.APPROVAL, fields)
+    return Record(h.uid(), Kind.APPROVAL, project_id(code), ZERO32, digest, payload)
+
+
+def spread_approvals(h: Harness, n: int) -> tuple[list[Record], list[bytes]]:
+    """``n`` benchmark approvals, one on each of ``n`` projects registered (in one batch) first."""
+    codes = [project_code(10_000 + i, BENCH_RUN) for i in range(n)]
+    registrations = [project_record(h, code) for code in codes]
+    h.transact(h.relayer, h.batch_call(registrations, [h.seal(r, "auth") for r in registrations]))
+    records = [bench_approval(h, 12_345 + i, code) for i, code in enumerate(codes)]
+    return records, [h.seal(r, "auth") for r in records]
+
+
+def test_gas_per_record_is_within_target_for_one_project_and_spread_over_projects(
+    h: Harness, artifacts_dir: Path
+) -> None:
     (one,), (one_seal,) = approvals(h, 1)
     alone = figures(h, h.transact(h.relayer, h.submit_call(one, one_seal)), 1)
     records, seals = approvals(h, 1)
     batch_of_one = figures(h, h.transact(h.relayer, h.batch_call(records, seals)), 1)
     records, seals = approvals(h, BATCH)
-    batch = figures(h, h.transact(h.relayer, h.batch_call(records, seals)), BATCH)
+    same = figures(h, h.transact(h.relayer, h.batch_call(records, seals)), BATCH)
     registration = figures(h, h.submit(project_record(h, "2026-620825-84-01-000009"), "auth"), 1)
+    records, seals = spread_approvals(h, BATCH)
+    spread = figures(h, h.transact(h.relayer, h.batch_call(records, seals)), BATCH)
     report = {
         "evm": h.w3.provider.make_request("anvil_nodeInfo", [])["result"]["hardFork"],  # type: ignore[arg-type]
         "payload_bytes": len(one.payload),
+        "bench_payload_bytes": len(records[0].payload),
         "submit_approval": alone,
         "submit_batch_1_approval": batch_of_one,
-        f"submit_batch_{BATCH}_approvals": batch,
-        "marginal_per_record_in_batch": (batch["gas_used"] - batch_of_one["gas_used"]) // (BATCH - 1),
+        f"submit_batch_{BATCH}_approvals": same,
+        f"submit_batch_{BATCH}_approvals_{BATCH}_projects": spread,
+        "marginal_per_record_in_batch": (same["gas_used"] - batch_of_one["gas_used"]) // (BATCH - 1),
         "submit_project_registration": registration,
         "target_per_record_in_batch": TARGET_PER_RECORD,
-        "meets_target": batch["per_record"] <= TARGET_PER_RECORD,
+        "meets_target": max(same["per_record"], spread["per_record"]) <= TARGET_PER_RECORD,
     }
     (artifacts_dir / "gas.json").write_text(json.dumps(report, indent=2) + "\n")
     print("\ngas:", json.dumps(report, indent=2))
 
     # Sanity: a record costs at least its new storage slot (22,100) and batching amortises
     # the 21,000 transaction base; anything outside means the measurement itself is wrong.
-    assert 22_100 < batch["per_record"] < alone["per_record"] < 1_000_000
-    assert batch["per_record"] < batch_of_one["per_record"]
-    assert batch["per_record"] <= TARGET_PER_RECORD, f"{batch['per_record']} gas per record in a batch"
+    assert 22_100 < same["per_record"] < alone["per_record"] < 1_000_000
+    assert same["per_record"] < batch_of_one["per_record"]
+    assert same["per_record"] < spread["per_record"], "a cold project slot costs 2,100 more"
+    assert same["per_record"] <= TARGET_PER_RECORD, f"{same['per_record']} gas per record, one project"
+    assert spread["per_record"] <= TARGET_PER_RECORD, f"{spread['per_record']} gas per record, 100 projects"

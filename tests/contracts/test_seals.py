@@ -12,6 +12,8 @@ from tests.contracts.conftest import P
 from tests.contracts.harness import Harness, account
 from tests.contracts.payloads import approval_fields, event_fields
 
+UNRECOVERABLE = (b"\x00" * 32, (1).to_bytes(32, "big"))  # r = 0: ecrecover finds no key
+
 
 def test_forged_seal_from_random_key_reverts_invalid_seal(h: Harness) -> None:
     record = h.record(Kind.APPROVAL, P, approval_fields())
@@ -109,6 +111,27 @@ def test_compact_seal_with_high_s_is_refused(h: Harness) -> None:
     args = h.expect_revert(h.relayer, call, "ECDSAInvalidSignatureS")
 
     assert args == (high_s,)
+
+
+def test_seal_that_recovers_no_key_is_refused(h: Harness) -> None:
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    call = h.ledger.functions.submit(record.as_tuple(), UNRECOVERABLE)
+
+    h.expect_revert(h.relayer, call, "ECDSAInvalidSignature")
+
+
+def test_unrecoverable_seal_in_batch_is_rejected_and_the_rest_land(h: Harness) -> None:
+    bad, good = h.record(Kind.APPROVAL, P, approval_fields()), h.record(Kind.APPROVAL, P, approval_fields())
+    seals = [UNRECOVERABLE, compact_seal(h.seal(good, "auth"))]
+    call = h.ledger.functions.submitBatch([bad.as_tuple(), good.as_tuple()], seals)
+
+    receipt = h.transact(h.relayer, call)
+
+    (rejected,) = h.events(receipt, "RecordRejected")
+    assert rejected["uid"] == bad.uid
+    assert h.contracts.decode_revert(rejected["reason"]).name == "ECDSAInvalidSignature"  # type: ignore[union-attr]
+    assert [e["uid"] for e in h.events(receipt, "RecordAdded")] == [good.uid]
+    assert h.entry(bad.uid)["kind"] == 0
 
 
 def test_seal_of_wrong_length_has_no_compact_form(h: Harness) -> None:
