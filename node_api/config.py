@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     batch_linger: float = 0.05
     max_inflight_txs: int = 16
     resubmit_after: float = 10.0
-    indexer_poll: float = 0.1
+    indexer_poll: float = 0.05
     wait_timeout: float = 30.0
 
     # Access log anchoring (RFC 6962 root on chain) by count or time.
