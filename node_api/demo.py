@@ -56,8 +56,7 @@ async def load_demo(node: Node, client: httpx.AsyncClient, credentials_path: Pat
             org_id = await node.admin.admit(
                 admins[:2], org["name"], org["uscc"], org["roles"], seal.address, relayer
             )
-            src = node.keystore.directory / f"{temp}.json"
-            src.rename(node.keystore.directory / f"{seal_key_name(org_id)}.json")
+            node.keystore.rename(temp, seal_key_name(org_id))
         token = create_token(node.db, org_id, f"demo {org['key']}")
         tokens[org["key"]] = token
         creds.append(

@@ -71,6 +71,16 @@ class KeyStore:
         self._cache[name] = account
         return account
 
+    def cached(self, name: str) -> LocalAccount | None:
+        """A key already unlocked in this process, or None."""
+        return self._cache.get(name)
+
+    def rename(self, old: str, new: str) -> None:
+        """Renames a key file (keeping it unlocked if it was)."""
+        self._path(old).rename(self._path(new))
+        if old in self._cache:
+            self._cache[new] = self._cache.pop(old)
+
     def preload(self, prefix: str) -> int:
         """Decrypts every key whose name starts with ``prefix`` now (call it in a thread at start).
 

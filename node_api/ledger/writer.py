@@ -7,11 +7,14 @@ the contract checks it again, whatever a gateway does.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from eth_account.signers.local import LocalAccount
 
 from node_api.chain.keystore import KeyStore
 from node_api.chain.pipeline import Outbox, OutboxItem
@@ -127,7 +130,8 @@ class Writer:
             self._check_ref(org, kind, ref, pid_hex)
         if kind == Kind.GRANT:
             self._check_registrant(org, pid_hex, code)
-        seal = self._seal(org, record, preseal)
+        seal_key = None if preseal is not None else await self._seal_key(org)
+        seal = self._seal(org, record, preseal, seal_key)
         created = await self.outbox.accept(OutboxItem(record=record, seal=seal, org_id=org.id))
         return Accepted(uid="0x" + uid.hex(), created=created, record=record)
 
@@ -230,7 +234,9 @@ class Writer:
                 f"(from unix time {allowed})"
             )
 
-    def _seal(self, org: Organization, record: Record, preseal: PreSeal | None) -> bytes:
+    def _seal(
+        self, org: Organization, record: Record, preseal: PreSeal | None, key: LocalAccount | None
+    ) -> bytes:
         if preseal is not None:
             if len(preseal.seal) != 65:
                 raise ValidationError("seal.signature", "must be 65 bytes (r, s, v)")
@@ -246,10 +252,18 @@ class Writer:
             if not self.membership.active_seal_key(org.id, signer):
                 raise ForbiddenError(f"the seal was made by {signer}, not an active seal key of {org.name}")
             return preseal.seal
+        assert key is not None  # write() unlocks the organisation's key when no seal was sent
+        return self.sealer.seal(record, key)
+
+    async def _seal_key(self, org: Organization) -> LocalAccount:
+        """The organisation's seal key held by this node (unlocked off the event loop the first time)."""
         name = seal_key_name(org.id)
+        key = self.keystore.cached(name)
+        if key is not None:
+            return key
         if not self.keystore.exists(name):
             raise ForbiddenError(f"this node holds no seal key for {org.name}; send a pre-signed seal")
-        return self.sealer.seal(record, self.keystore.load(name))
+        return await asyncio.to_thread(self.keystore.load, name)
 
 
 def status_name(status: Status) -> str:
