@@ -37,9 +37,9 @@ READY = b"projchain-worker-ready"
 _PR_SET_PDEATHSIG = 1
 
 
-def worker_pids(primary: int) -> list[int]:
-    """The gateway workers a primary process started (Linux /proc), for monitoring and tests."""
-    out: list[int] = []
+def children(parent: int) -> list[tuple[int, bytes]]:
+    """(pid, command line) of the processes whose parent is ``parent`` (Linux /proc)."""
+    out: list[tuple[int, bytes]] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -48,9 +48,14 @@ def worker_pids(primary: int) -> list[int]:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == primary and b"node_api.cli\0worker" in cmd:
-            out.append(int(entry.name))
+        if ppid == parent:
+            out.append((int(entry.name), cmd))
     return out
+
+
+def worker_pids(primary: int) -> list[int]:
+    """The gateway workers a primary process started, for monitoring and tests."""
+    return [pid for pid, cmd in children(primary) if b"node_api.cli\0worker" in cmd]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from node_api.workers import worker_pids
+from node_api.workers import children
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -40,8 +40,11 @@ def rss_mb(pid: int | None) -> float | None:
 
 
 def node_pids(primary: int | None) -> list[int]:
-    """The node's processes: its primary and the gateway workers it started (workers.py)."""
-    return [primary, *worker_pids(primary)] if primary else []
+    """The node's processes: its primary and the processes it started (gateway workers, the
+    embedded chain's state keeper), except the chain itself, which is counted on its own."""
+    if not primary:
+        return []
+    return [primary, *(pid for pid, cmd in children(primary) if b"anvil" not in cmd)]
 
 
 def _machine_busy() -> float:
