@@ -39,8 +39,11 @@ class Membership:
         self._keys: dict[str, int] = {}
 
     def _refresh(self) -> None:
-        count = int(self.db.scalar("SELECT count(*) FROM chain_member_events") or 0)
-        orphans = int(self.db.scalar("SELECT count(*) FROM chain_orphans") or 0)
+        # One query per look (this runs on every authenticated request): both tables are small.
+        row = self.db.one(
+            "SELECT (SELECT count(*) FROM chain_member_events), (SELECT count(*) FROM chain_orphans)"
+        )
+        count, orphans = (int(row[0]), int(row[1])) if row is not None else (0, 0)
         if count + orphans * 1_000_003 == self._seen:
             return
         orgs: dict[int, Organization] = {}

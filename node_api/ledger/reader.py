@@ -72,13 +72,6 @@ class Reader:
         )
         return None if pid is None else str(pid)
 
-    def record_project(self, uid: str) -> str | None:
-        """The project id a record (confirmed or pending) belongs to; None for anchors."""
-        row = self.chain_row(uid) or self.db.one("SELECT project FROM outbox WHERE uid = ?", (uid,))
-        if row is None or int(row["project"], 16) == 0:
-            return None
-        return str(row["project"])
-
     def chain_row(self, uid: str) -> Any:
         """The canonical inclusion of a record, if any."""
         return self.db.one(
@@ -108,14 +101,22 @@ class Reader:
 
     def record(self, uid: str, code_of: dict[str, str] | None = None) -> dict[str, Any] | None:
         """One record with its content, status and chain position (or outbox state)."""
+        found = self.record_and_project(uid, code_of)
+        return None if found is None else found[0]
+
+    def record_and_project(
+        self, uid: str, code_of: dict[str, str] | None = None
+    ) -> tuple[dict[str, Any], str | None] | None:
+        """``record`` and the id of the project it belongs to (None for anchors), from one look-up."""
         row = self.chain_row(uid)
-        if row is not None:
-            return self._view(row, "confirmed", code_of)
-        pending = self.db.one("SELECT * FROM outbox WHERE uid = ?", (uid,))
-        if pending is None:
-            return None
-        state = "failed" if pending["state"] == "failed" else "pending"
-        return self._view(pending, state, code_of)
+        state = "confirmed"
+        if row is None:
+            row = self.db.one("SELECT * FROM outbox WHERE uid = ?", (uid,))
+            if row is None:
+                return None
+            state = "failed" if row["state"] == "failed" else "pending"
+        project = None if int(row["project"], 16) == 0 else str(row["project"])
+        return self._view(row, state, code_of), project
 
     def _view(self, row: Any, state: str, code_of: dict[str, str] | None) -> dict[str, Any]:
         kind = int(row["kind"])

@@ -37,10 +37,10 @@ Action = Annotated[
 async def get_record(uid: Uid, org: CurrentOrg, node: NodeDep) -> dict[str, Any]:
     """One record: content, status, state (pending / confirmed / failed), tx hash and block."""
     uid = uid.lower()
-    view = node.reader.record(uid)
-    if view is None:
+    found = node.reader.record_and_project(uid)
+    if found is None:
         raise NotFoundError(f"record {uid} does not exist")
-    project = node.reader.record_project(uid)
+    view, project = found
     code = view["project_code"] or ""
     basis = node.access.require_project(org, project, code) if project else "member"
     await node.access.log(org, "record.read", uid, code or None, basis)
