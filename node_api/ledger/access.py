@@ -26,6 +26,7 @@ ROLE_READERS = ("approval_authority", "supervisor", "auditor")
 CURRENT_TOKEN: ContextVar[int | None] = ContextVar("projchain_token", default=None)
 # Grant scopes: 1 documents, 2 restricted fields, 3 all. Record content (history,
 # one record) carries restricted fields, so it needs scope 2 or 3 like the detailed summary.
+ACCESS_LOG_LINGER = 0.002  # seconds a read waits for others to share its access-log commit
 _SCOPES = {"documents": {1, 3}, "fields": {2, 3}, "records": {2, 3}}
 
 
@@ -112,7 +113,9 @@ class Access:
         done: asyncio.Future[None] = loop.create_future()
         self._pending.append((row, done))
         if len(self._pending) == 1:
-            loop.call_soon(self._flush)
+            # Linger a moment so concurrent reads share one commit (each commit is an fsync,
+            # and with gateway workers it waits its turn for the database's write lock).
+            loop.call_later(ACCESS_LOG_LINGER, self._flush)
         await done
 
     def _flush(self) -> None:
