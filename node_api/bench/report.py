@@ -218,8 +218,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Run {m.get('date', '')} on {m.get('cores')} cores ({m.get('cpu', '')}), "
         f"commit {m.get('git_commit', '')}{' (dirty)' if m.get('git_dirty') else ''}; "
-        f"load generator, node ({m.get('node_processes', 1)} processes: primary + gateway workers) and anvil "
-        "on the same machine.",
+        f"load generator, node (API served by {m.get('node_api_processes', 1)} processes; "
+        f"{m.get('node_processes', 1)} in all with the chain's state keeper) and anvil on the same machine.",
         "",
         f"Baseline (same run; naive web3.py loop on a second anvil, same binary and flags, automine — "
         f"its best case): "

@@ -51,6 +51,7 @@ from node_api.bench.workload import (
     project_item,
 )
 from node_api.config import REPO_ROOT
+from node_api.workers import worker_pids
 
 APPROVERS = ("fgj", "zrzyj", "zjj", "zwfw")  # the demo's approval authorities
 READERS = ("sjj", "zjj")  # auditor, and an authority that also supervises
@@ -590,6 +591,7 @@ class Bench:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "node_startup_s": round(startup, 1),
             "node_processes": len(node_pids(self.node.process.pid if self.node.process else None)),
+            "node_api_processes": 1 + len(worker_pids(self.node.process.pid)) if self.node.process else 1,
             "node_env_overrides": env,
             "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.opts).items()},
             "run_id": self.run_id,
