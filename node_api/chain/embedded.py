@@ -299,6 +299,10 @@ class StateKeeper:
             self._dirty = False
             self._checked = best
             self.last_duration = time.monotonic() - started
+            log.info(
+                "anvil state: saved block %d (%.0f MB) in %.1f s; next look in %.0f s",
+                best, len(data) / 1e6, self.last_duration, self.next_wait(),
+            )  # fmt: skip
             return True
 
     def _consistent(self, data: bytes, best: int) -> bool:
