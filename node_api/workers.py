@@ -120,6 +120,7 @@ class WorkerPool:
                     pass
         except TimeoutError:
             proc.kill()
+            await proc.wait()
             raise RuntimeError(
                 f"gateway worker {index} did not start within {self.start_timeout:.0f} s"
             ) from None
@@ -132,17 +133,22 @@ class WorkerPool:
     async def _supervise(self) -> None:
         while not self._stopping:
             await asyncio.sleep(1.0)
-            for index, proc in list(self.processes.items()):
-                if proc.returncode is None or self._stopping:
+            for index in range(1, self.count + 1):
+                proc = self.processes.get(index)
+                if self._stopping or (proc is not None and proc.returncode is None):
                     continue
-                log.error(
-                    "gateway worker %d (pid %d) exited with %s; restarting", index, proc.pid, proc.returncode
-                )
-                self.restarts += 1
-                del self.processes[index]
+                if proc is not None:
+                    log.error(
+                        "gateway worker %d (pid %d) exited with %s; restarting",
+                        index,
+                        proc.pid,
+                        proc.returncode,
+                    )
+                    self.restarts += 1
+                    del self.processes[index]
                 try:
                     await self._spawn(index)
-                except RuntimeError as e:
+                except RuntimeError as e:  # tried again on the next round
                     log.error("%s", e)
 
     async def stop(self, timeout: float = 15.0) -> None:
