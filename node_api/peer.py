@@ -18,6 +18,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
+from node_api.chain.seal import EIP712_DOMAIN_TYPE
 from node_api.errors import ChainError, ForbiddenError, NotFoundError, ValidationError
 
 MAX_SKEW = 120  # seconds a signed request stays valid
@@ -29,12 +30,7 @@ def request_typed_data(
     """The EIP-712 message a requesting node signs."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN_TYPE,
             "DocumentRequest": [
                 {"name": "digest", "type": "bytes32"},
                 {"name": "org", "type": "uint32"},
