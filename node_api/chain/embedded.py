@@ -40,8 +40,10 @@ from typing import Any
 
 import httpx
 
+from node_api import logs
 from node_api.config import REPO_ROOT, Settings
 from node_api.errors import ConfigurationError
+from node_api.workers import die_with_parent
 
 log = logging.getLogger("projchain.chain")
 
@@ -299,7 +301,9 @@ class StateKeeper:
             self._dirty = False
             self._checked = best
             self.last_duration = time.monotonic() - started
-            log.info(
+            # Said at info level once saving costs something (a large chain); otherwise debug.
+            log.log(
+                logging.INFO if self.last_duration >= 1.0 else logging.DEBUG,
                 "anvil state: saved block %d (%.0f MB) in %.1f s; next look in %.0f s",
                 best, len(data) / 1e6, self.last_duration, self.next_wait(),
             )  # fmt: skip
@@ -355,9 +359,6 @@ class KeeperProcess:
 
 def _keep(url: str, path: str, interval: float, parent: int, stop: Any, final: Any) -> None:
     """The keeper process: saves until told to stop (see ``KeeperProcess``)."""
-    from node_api import logs
-    from node_api.workers import die_with_parent
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the node decides
     die_with_parent(parent)
     logs.PROCESS = "state-keeper"
