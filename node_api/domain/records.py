@@ -7,6 +7,7 @@ gateway, decoding in the indexer and the evidence bundle's documentation.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -87,8 +88,15 @@ COMMITMENT_TYPES = {
 }
 GRANT_SCOPES = {"documents": 1, "restricted_fields": 2, "all": 3}
 
-_STATUS_CHANGE_FIELDS = (("reason", "string"),)
+# Every kind that carries restricted content ends its on-chain payload with this field:
+# keccak256(salt ‖ content), where ``content`` is the ABI encoding of the kind's
+# RESTRICTED_SCHEMAS fields and ``salt`` 32 random bytes (so the commitment reveals nothing
+# and cannot be guessed from a short text). The content itself stays off chain, in the
+# issuing node's encrypted store (ARCHITECTURE principle 1).
+COMMITMENT_FIELD = ("restricted", "bytes32")
 
+# On-chain payloads: what every member may see. The contract checks each one's full
+# canonical ABI shape (contracts/ProjectLedger.sol) — keep the two in step.
 PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.PROJECT: (
         ("code", "string"),
@@ -97,8 +105,7 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
         ("project_type", "uint8"),
         ("region_code", "string"),
         ("industry_code", "string"),
-        ("total_investment_fen", "uint256"),
-        ("note", "string"),
+        COMMITMENT_FIELD,
     ),
     Kind.APPROVAL: (
         ("stage", "uint8"),
@@ -107,7 +114,7 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
         ("document_no", "string"),
         ("issued_at", "uint64"),
         ("valid_until", "uint64"),
-        ("note", "string"),
+        COMMITMENT_FIELD,
     ),
     Kind.EVENT: (
         ("severity", "uint8"),
@@ -115,19 +122,27 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
         ("occurred_at", "uint64"),
         ("publish_until", "uint64"),
         ("evidence", "bytes32[]"),
-        ("note", "string"),
+        COMMITMENT_FIELD,
     ),
     Kind.COMMITMENT: (
         ("commitment_type", "uint8"),
         ("due_at", "uint64"),
-        ("summary", "string"),
-        ("note", "string"),
+        COMMITMENT_FIELD,
     ),
     Kind.GRANT: (("grantee", "uint32"), ("scope", "uint8"), ("expires_at", "uint64")),
     Kind.ANCHOR: (("tree_size", "uint64"),),
 }
+# Restricted content: off chain, bound to its record by the commitment above, read only by
+# role or under a live on-chain grant.
+RESTRICTED_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
+    Kind.PROJECT: (("total_investment_fen", "uint256"), ("note", "string")),
+    Kind.APPROVAL: (("note", "string"),),
+    Kind.EVENT: (("note", "string"),),
+    Kind.COMMITMENT: (("summary", "string"), ("note", "string")),
+}
 for _k in ACTION_KINDS.values():
-    PAYLOAD_SCHEMAS[_k] = _STATUS_CHANGE_FIELDS
+    PAYLOAD_SCHEMAS[_k] = (COMMITMENT_FIELD,)
+    RESTRICTED_SCHEMAS[_k] = (("reason", "string"),)
 
 
 @dataclass(frozen=True)
@@ -146,21 +161,53 @@ class Record:
         return (self.uid, int(self.kind), self.project, self.ref, self.digest, self.payload)
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A record's restricted content and the salt that opens its on-chain commitment."""
+
+    salt: bytes
+    content: bytes
+
+    @property
+    def commitment(self) -> bytes:
+        """keccak256(salt ‖ content): the value of the payload's ``restricted`` field."""
+        return keccak(self.salt + self.content)
+
+    def matches(self, payload_commitment: bytes) -> bool:
+        """Whether this opening is the one the record committed to."""
+        return len(self.salt) == 32 and self.commitment == payload_commitment
+
+
 def project_id(code: str) -> bytes:
     """On-chain id of a project: keccak256 of its code."""
     return keccak(text=code)
 
 
-def encode_payload(kind: Kind, fields: dict[str, Any]) -> bytes:
-    """ABI-encodes a kind's fields (missing or extra fields are a programming error)."""
-    schema = PAYLOAD_SCHEMAS[kind]
+def _encode(schema: tuple[tuple[str, str], ...], fields: dict[str, Any]) -> bytes:
     return abi_encode([t for _, t in schema], [fields[name] for name, _ in schema])
 
 
-def decode_payload(kind: int, payload: bytes) -> dict[str, Any]:
-    """Decodes a payload into named fields; bytes32 values become 0x-hex strings."""
-    schema = PAYLOAD_SCHEMAS[Kind(kind)]
-    values = abi_decode([t for _, t in schema], payload)
+def encode_payload(kind: Kind, fields: dict[str, Any]) -> bytes:
+    """ABI-encodes a kind's on-chain fields (missing fields are a programming error)."""
+    return _encode(PAYLOAD_SCHEMAS[kind], fields)
+
+
+def seal_payload(kind: Kind, fields: dict[str, Any], salt: bytes | None = None) -> tuple[bytes, Opening | None]:
+    """Splits a kind's fields into the on-chain payload and the opening of its restricted part.
+
+    ``fields`` holds the public and the restricted fields; the payload's ``restricted`` word
+    is the commitment of the opening (a fresh random salt unless one is given: a client that
+    seals on its own device chooses it).
+    """
+    schema = RESTRICTED_SCHEMAS.get(kind)
+    if schema is None:
+        return encode_payload(kind, fields), None
+    opening = Opening(salt=salt if salt is not None else secrets.token_bytes(32), content=_encode(schema, fields))
+    return encode_payload(kind, {**fields, "restricted": opening.commitment}), opening
+
+
+def _named(schema: tuple[tuple[str, str], ...], data: bytes) -> dict[str, Any]:
+    values = abi_decode([t for _, t in schema], data)
     out: dict[str, Any] = {}
     for (name, _), value in zip(schema, values, strict=True):
         if isinstance(value, bytes):
@@ -172,13 +219,47 @@ def decode_payload(kind: int, payload: bytes) -> dict[str, Any]:
     return out
 
 
+def decode_payload(kind: int, payload: bytes) -> dict[str, Any]:
+    """Decodes an on-chain payload into named fields; bytes32 values become 0x-hex strings.
+
+    Raises ``PayloadError`` when the bytes are not a payload of that kind.
+    """
+    try:
+        return _named(PAYLOAD_SCHEMAS[Kind(kind)], payload)
+    except Exception as e:  # eth_abi raises several types (and ValueError for bad UTF-8)
+        raise PayloadError(f"not a valid payload of kind {kind}: {type(e).__name__}") from e
+
+
+def decode_restricted(kind: int, content: bytes) -> dict[str, Any]:
+    """Decodes an opening's content into the kind's restricted fields (``PayloadError`` if it does not)."""
+    try:
+        return _named(RESTRICTED_SCHEMAS[Kind(kind)], content)
+    except Exception as e:
+        raise PayloadError(f"not valid restricted content of kind {kind}: {type(e).__name__}") from e
+
+
+class PayloadError(ValueError):
+    """Bytes that do not decode as the payload (or restricted content) of their kind."""
+
+
+UID_ORG_BYTES = 4  # a uid begins with its issuer's organisation id (the contract checks it)
+
+
 def derive_uid(org_id: int, kind: Kind, key: bytes) -> bytes:
     """A record uid from the issuing organisation, the kind and an idempotency key.
 
     Retrying the same request (same key, or same content when no key is given)
-    derives the same uid, which the contract accepts only once.
+    derives the same uid, which the contract accepts only once. The first four bytes
+    are the organisation id: the contract refuses a uid outside its sealer's namespace,
+    so no member can take (or front-run) another organisation's uid.
     """
-    return keccak(b"projchain/uid/v1" + org_id.to_bytes(4, "big") + bytes([int(kind)]) + key)
+    digest = keccak(b"projchain/uid/v1" + org_id.to_bytes(4, "big") + bytes([int(kind)]) + key)
+    return org_id.to_bytes(UID_ORG_BYTES, "big") + digest[UID_ORG_BYTES:]
+
+
+def uid_org(uid: bytes) -> int:
+    """The organisation whose namespace a uid lies in."""
+    return int.from_bytes(uid[:UID_ORG_BYTES], "big")
 
 
 # Role an organisation needs to issue each kind (the contract enforces the same).

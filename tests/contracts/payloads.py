@@ -19,8 +19,7 @@ def project_fields(code: str) -> dict[str, Any]:
         "project_type": 1,
         "region_code": "620825",
         "industry_code": "44",
-        "total_investment_fen": 18_600_000_000,
-        "note": "",
+        "restricted": keccak(b"restricted project content"),
     }
 
 
@@ -33,7 +32,7 @@ def approval_fields(stage: int = 1, decision: int = 0) -> dict[str, Any]:
         "document_no": "庄发改发〔2026〕23号",
         "issued_at": 1_772_409_600,
         "valid_until": 0,
-        "note": "",
+        "restricted": keccak(b"restricted approval content"),
     }
 
 
@@ -45,13 +44,13 @@ def event_fields(severity: int) -> dict[str, Any]:
         "occurred_at": 1_772_409_600,
         "publish_until": 1_780_000_000,
         "evidence": [keccak(b"photo")],
-        "note": "",
+        "restricted": keccak(b"restricted event content"),
     }
 
 
 def commitment_fields() -> dict[str, Any]:
     """A credit-commitment payload."""
-    return {"commitment_type": 1, "due_at": 1_780_000_000, "summary": "承诺补齐环评批复", "note": ""}
+    return {"commitment_type": 1, "due_at": 1_780_000_000, "restricted": keccak(b"承诺补齐环评批复")}
 
 
 def grant_fields(grantee: int, expires_at: int) -> dict[str, Any]:
@@ -61,7 +60,7 @@ def grant_fields(grantee: int, expires_at: int) -> dict[str, Any]:
 
 def reason(text: str = "依法撤销") -> dict[str, Any]:
     """A status-change payload."""
-    return {"reason": text}
+    return {"restricted": keccak(text.encode())}
 
 
 def project_record(h: Harness, code: str, pid: bytes | None = None) -> Record:
