@@ -6,10 +6,23 @@ import {IConsortium} from "./IConsortium.sol";
 /// @title Consortium
 /// @notice Membership of the investment-project chain. Admin functions run only
 /// as the execution of a proposal confirmed by `threshold` distinct admins.
+/// @dev Only confirmations by current admins count. Each admission of an admin key
+/// starts a new tenure (a non-zero epoch); a confirmation records the confirmer's
+/// tenure and counts only while that tenure lasts, so removing an admin voids its
+/// confirmations of open proposals, and re-adding the same key does not revive them.
 contract Consortium is IConsortium {
     uint8 private constant _ALL_ROLES = 15;
 
-    mapping(address account => bool) private _admins;
+    /// @dev A proposal as stored: the confirmations that count are derived from
+    /// `confirmers` and the admins' current tenures.
+    struct StoredProposal {
+        bytes data;
+        bool executed;
+        address[] confirmers; // every account whose `_confirmedIn` entry is non-zero
+    }
+
+    mapping(address account => uint64 epoch) private _adminEpoch; // 0: not an admin
+    uint64 private _epochs; // tenures started so far
     uint16 private _adminCount;
     uint16 private _threshold;
 
@@ -18,11 +31,12 @@ contract Consortium is IConsortium {
     mapping(address key => SealKey) private _sealKeys;
     mapping(address relayer => uint32 org) private _relayers;
 
-    Proposal[] private _proposals;
-    mapping(uint256 id => mapping(address admin => bool)) private _confirmed;
+    StoredProposal[] private _proposals;
+    /// @dev The tenure in which an account confirmed a proposal; 0: not confirmed.
+    mapping(uint256 id => mapping(address admin => uint64 epoch)) private _confirmedIn;
 
     modifier onlyAdmin() {
-        if (!_admins[msg.sender]) revert ConsortiumUnauthorizedAdmin(msg.sender);
+        if (_adminEpoch[msg.sender] == 0) revert ConsortiumUnauthorizedAdmin(msg.sender);
         _;
     }
 
@@ -43,7 +57,8 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function propose(bytes calldata data) external onlyAdmin returns (uint256 id) {
         id = _proposals.length;
-        _proposals.push(Proposal({data: data, confirmations: 0, executed: false}));
+        StoredProposal storage p = _proposals.push();
+        p.data = data;
         emit ProposalCreated(id, msg.sender, data);
         _confirm(id);
     }
@@ -130,8 +145,8 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function removeAdmin(address admin) external onlySelf {
-        if (!_admins[admin]) revert ConsortiumUnauthorizedAdmin(admin);
-        _admins[admin] = false;
+        if (_adminEpoch[admin] == 0) revert ConsortiumUnauthorizedAdmin(admin);
+        _adminEpoch[admin] = 0; // voids every confirmation made in this tenure
         _adminCount--;
         emit AdminRemoved(admin);
         _setThreshold(_threshold);
@@ -175,12 +190,13 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function proposal(uint256 id) external view returns (Proposal memory) {
         if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
-        return _proposals[id];
+        StoredProposal storage p = _proposals[id];
+        return Proposal({data: p.data, confirmations: _confirmations(id), executed: p.executed});
     }
 
     /// @inheritdoc IConsortium
     function isAdmin(address account) external view returns (bool) {
-        return _admins[account];
+        return _adminEpoch[account] != 0;
     }
 
     /// @inheritdoc IConsortium
@@ -189,13 +205,16 @@ contract Consortium is IConsortium {
     }
 
     function _confirm(uint256 id) private {
-        Proposal storage p = _proposals[id];
+        StoredProposal storage p = _proposals[id];
         if (p.executed) revert ConsortiumProposalExecuted(id);
-        if (_confirmed[id][msg.sender]) revert ConsortiumAlreadyConfirmed(id, msg.sender);
-        _confirmed[id][msg.sender] = true;
-        p.confirmations++;
+        uint64 epoch = _adminEpoch[msg.sender];
+        uint64 previous = _confirmedIn[id][msg.sender];
+        if (previous == epoch) revert ConsortiumAlreadyConfirmed(id, msg.sender);
+        // A confirmation from an earlier tenure of the same key is replaced, not listed twice.
+        if (previous == 0) p.confirmers.push(msg.sender);
+        _confirmedIn[id][msg.sender] = epoch;
         emit ProposalConfirmed(id, msg.sender);
-        if (p.confirmations >= _threshold) {
+        if (_confirmations(id) >= _threshold) {
             p.executed = true;
             (bool ok, bytes memory reason) = address(this).call(p.data);
             if (!ok) {
@@ -205,6 +224,17 @@ contract Consortium is IConsortium {
                 }
             }
             emit ProposalExecuted(id);
+        }
+    }
+
+    /// @dev Confirmations of proposal `id` made by admins in their current tenure.
+    /// Bounded by the number of distinct keys that ever confirmed it, each an admin then.
+    function _confirmations(uint256 id) private view returns (uint16 count) {
+        address[] storage confirmers = _proposals[id].confirmers;
+        for (uint256 i = 0; i < confirmers.length; i++) {
+            address a = confirmers[i];
+            uint64 epoch = _adminEpoch[a];
+            if (epoch != 0 && _confirmedIn[id][a] == epoch) count++;
         }
     }
 
@@ -242,8 +272,8 @@ contract Consortium is IConsortium {
     }
 
     function _addAdmin(address admin) private {
-        if (admin == address(0) || _admins[admin]) revert ConsortiumKeyInUse(admin);
-        _admins[admin] = true;
+        if (admin == address(0) || _adminEpoch[admin] != 0) revert ConsortiumKeyInUse(admin);
+        _adminEpoch[admin] = ++_epochs;
         _adminCount++;
         emit AdminAdded(admin);
     }

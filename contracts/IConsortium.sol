@@ -24,7 +24,7 @@ interface IConsortium {
     /// @notice A pending or executed admin proposal.
     struct Proposal {
         bytes data;
-        uint16 confirmations;
+        uint16 confirmations; // by admins still in the tenure they confirmed in
         bool executed;
     }
 
@@ -61,6 +61,8 @@ interface IConsortium {
     function propose(bytes calldata data) external returns (uint256 id);
 
     /// @notice Confirms a proposal; the confirmation that reaches the threshold executes it.
+    /// Only confirmations by current admins count: a removed admin's confirmations stop
+    /// counting, and do not count again if the same key is made admin again.
     /// Requirements: the caller is an admin who has not confirmed it; not executed yet.
     function confirm(uint256 id) external;
 
@@ -96,7 +98,7 @@ interface IConsortium {
     /// @notice Adds an admin. Admin threshold only.
     function addAdmin(address admin) external;
 
-    /// @notice Removes an admin. Admin threshold only.
+    /// @notice Removes an admin; its confirmations of open proposals stop counting. Admin threshold only.
     function removeAdmin(address admin) external;
 
     /// @notice Changes the number of confirmations a proposal needs. Admin threshold only.

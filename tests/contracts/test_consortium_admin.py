@@ -140,3 +140,39 @@ def test_raised_threshold_needs_three_confirmations(h: Harness) -> None:
 
     assert after_two == before
     assert org_count(h) == before + 1
+
+
+# A removed admin -------------------------------------------------------------------
+
+
+def test_removed_admins_confirmation_no_longer_counts(h: Harness) -> None:
+    """Attack: admin 0 proposes (and so confirms), is removed, then one more confirmation
+    would reach the threshold of 2 if admin 0's confirmation still counted."""
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=0)
+    h.admin_execute("removeAdmin", h.admins[0].address)
+
+    confirmed = h.transact(h.admins[2], h.consortium.functions.confirm(pid))
+
+    assert h.events(confirmed, "ProposalExecuted") == []
+    assert org_count(h) == before
+    assert proposal(h, pid)["confirmations"] == 1
+    executed = h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+    assert h.events(executed, "ProposalExecuted") == [{"id": pid}]
+    assert org_count(h) == before + 1
+
+
+def test_readmitted_admins_old_confirmation_does_not_count_again(h: Harness) -> None:
+    """A confirmation belongs to the admin's tenure: removing and re-adding the key voids it."""
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=2)
+    h.admin_execute("removeAdmin", h.admins[2].address)
+    h.admin_execute("addAdmin", h.admins[2].address)
+
+    confirmed = h.transact(h.admins[0], h.consortium.functions.confirm(pid))
+
+    assert h.events(confirmed, "ProposalExecuted") == []
+    assert org_count(h) == before
+    executed = h.transact(h.admins[2], h.consortium.functions.confirm(pid))
+    assert h.events(executed, "ProposalExecuted") == [{"id": pid}]
+    assert org_count(h) == before + 1
