@@ -13,10 +13,14 @@ import {IConsortium} from "./IConsortium.sol";
 contract Consortium is IConsortium {
     uint8 private constant _ALL_ROLES = 15;
 
+    /// @inheritdoc IConsortium
+    uint64 public constant PROPOSAL_LIFETIME = 7 days;
+
     /// @dev A proposal as stored: the confirmations that count are derived from
     /// `confirmers` and the admins' current tenures.
     struct StoredProposal {
         bytes data;
+        uint64 expiresAt; // block time from which it can no longer be confirmed
         bool executed;
         address[] confirmers; // every account whose `_confirmedIn` entry is non-zero
     }
@@ -59,13 +63,13 @@ contract Consortium is IConsortium {
         id = _proposals.length;
         StoredProposal storage p = _proposals.push();
         p.data = data;
+        p.expiresAt = uint64(block.timestamp) + PROPOSAL_LIFETIME;
         emit ProposalCreated(id, msg.sender, data);
         _confirm(id);
     }
 
     /// @inheritdoc IConsortium
     function confirm(uint256 id) external onlyAdmin {
-        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
         _confirm(id);
     }
 
@@ -191,7 +195,12 @@ contract Consortium is IConsortium {
     function proposal(uint256 id) external view returns (Proposal memory) {
         if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
         StoredProposal storage p = _proposals[id];
-        return Proposal({data: p.data, confirmations: _confirmations(id), executed: p.executed});
+        return Proposal({
+            data: p.data,
+            expiresAt: p.expiresAt,
+            confirmations: _confirmations(id),
+            executed: p.executed
+        });
     }
 
     /// @inheritdoc IConsortium
@@ -205,8 +214,7 @@ contract Consortium is IConsortium {
     }
 
     function _confirm(uint256 id) private {
-        StoredProposal storage p = _proposals[id];
-        if (p.executed) revert ConsortiumProposalExecuted(id);
+        StoredProposal storage p = _open(id);
         uint64 epoch = _adminEpoch[msg.sender];
         uint64 previous = _confirmedIn[id][msg.sender];
         if (previous == epoch) revert ConsortiumAlreadyConfirmed(id, msg.sender);
@@ -225,6 +233,14 @@ contract Consortium is IConsortium {
             }
             emit ProposalExecuted(id);
         }
+    }
+
+    /// @dev Proposal `id` if it can still be confirmed: known, not executed, not expired.
+    function _open(uint256 id) private view returns (StoredProposal storage p) {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        p = _proposals[id];
+        if (p.executed) revert ConsortiumProposalExecuted(id);
+        if (block.timestamp >= p.expiresAt) revert ConsortiumProposalExpired(id);
     }
 
     /// @dev Confirmations of proposal `id` made by admins in their current tenure.

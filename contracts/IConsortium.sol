@@ -24,6 +24,7 @@ interface IConsortium {
     /// @notice A pending or executed admin proposal.
     struct Proposal {
         bytes data;
+        uint64 expiresAt; // block timestamp from which it can no longer be confirmed
         uint16 confirmations; // by admins still in the tenure they confirmed in
         bool executed;
     }
@@ -37,6 +38,7 @@ interface IConsortium {
     error ConsortiumUnknownRelayer(address relayer);
     error ConsortiumUnknownProposal(uint256 id);
     error ConsortiumProposalExecuted(uint256 id);
+    error ConsortiumProposalExpired(uint256 id);
     error ConsortiumAlreadyConfirmed(uint256 id, address admin);
     error ConsortiumInvalidThreshold(uint256 threshold, uint256 admins);
     error ConsortiumInvalidRoles(uint8 roles);
@@ -57,14 +59,21 @@ interface IConsortium {
     event ProposalExecuted(uint256 indexed id);
 
     /// @notice Proposes a call to one of this contract's admin functions and confirms it.
+    /// The proposal stays open for `PROPOSAL_LIFETIME` of block time.
     /// Requirements: the caller is an admin.
     function propose(bytes calldata data) external returns (uint256 id);
 
     /// @notice Confirms a proposal; the confirmation that reaches the threshold executes it.
     /// Only confirmations by current admins count: a removed admin's confirmations stop
     /// counting, and do not count again if the same key is made admin again.
-    /// Requirements: the caller is an admin who has not confirmed it; not executed yet.
+    /// Requirements: the caller is an admin who has not confirmed it; not executed yet;
+    /// not expired (`block.timestamp < expiresAt`, else `ConsortiumProposalExpired`).
     function confirm(uint256 id) external;
+
+    /// @notice How long a proposal stays open, in seconds of block time: 7 days. A
+    /// proposal the admins did not carry within a week is stale (the membership it was
+    /// written against may have changed); it is proposed again rather than revived.
+    function PROPOSAL_LIFETIME() external view returns (uint64);
 
     /// @notice Admits an organisation with its first seal key and relayer. Admin threshold only.
     function admitOrganization(string calldata name, string calldata uscc, uint8 roles, address sealKey, address relayer)

@@ -6,7 +6,7 @@ from typing import Any
 
 from web3.types import TxReceipt
 
-from tests.contracts.harness import Harness, account
+from tests.contracts.harness import DAY, Harness, account
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -27,8 +27,10 @@ def propose(h: Harness, data: bytes, admin: int = 0) -> tuple[int, TxReceipt]:
 
 
 def proposal(h: Harness, pid: int) -> dict[str, Any]:
-    data, confirmations, executed = h.consortium.functions.proposal(pid).call()
-    return {"data": data, "confirmations": confirmations, "executed": executed}
+    """The ``proposal(id)`` view by field name (names from the ABI)."""
+    (view,) = [f for f in h.consortium.abi if f.get("name") == "proposal"]
+    names = [c["name"] for c in view["outputs"][0]["components"]]
+    return dict(zip(names, h.consortium.functions.proposal(pid).call(), strict=True))
 
 
 def org_count(h: Harness) -> int:
@@ -54,7 +56,11 @@ def test_single_admin_proposal_waits_for_second_admin(h: Harness) -> None:
         {"id": pid, "proposer": h.admins[0].address, "data": data}
     ]
     assert h.events(proposed, "ProposalExecuted") == []
-    assert pending == {"data": data, "confirmations": 1, "executed": False}
+    assert {k: pending[k] for k in ("data", "confirmations", "executed")} == {
+        "data": data,
+        "confirmations": 1,
+        "executed": False,
+    }
     assert count_while_pending == before
     assert h.events(confirmed, "ProposalConfirmed") == [{"id": pid, "admin": h.admins[2].address}]
     assert h.events(confirmed, "ProposalExecuted") == [{"id": pid}]
@@ -176,3 +182,49 @@ def test_readmitted_admins_old_confirmation_does_not_count_again(h: Harness) -> 
     executed = h.transact(h.admins[2], h.consortium.functions.confirm(pid))
     assert h.events(executed, "ProposalExecuted") == [{"id": pid}]
     assert org_count(h) == before + 1
+
+
+# Expiry ---------------------------------------------------------------------------
+
+LIFETIME = 7 * DAY
+
+
+def test_proposal_expires_seven_days_of_block_time_after_it_was_made(h: Harness) -> None:
+    pid, proposed = propose(h, admission(h))
+    made_at = int(h.w3.eth.get_block(proposed["blockNumber"])["timestamp"])
+
+    assert h.consortium.functions.PROPOSAL_LIFETIME().call() == LIFETIME
+    assert proposal(h, pid)["expiresAt"] == made_at + LIFETIME
+
+
+def test_confirming_expired_proposal_reverts_proposal_expired(h: Harness) -> None:
+    """Attack: a proposal the other admins let lie is confirmed long after by one admin."""
+    before = org_count(h)
+    pid, _ = propose(h, admission(h))
+    h.advance(LIFETIME)
+
+    args = h.expect_revert(h.admins[1], h.consortium.functions.confirm(pid), "ConsortiumProposalExpired")
+
+    assert args == (pid,)
+    assert org_count(h) == before
+
+
+def test_proposal_can_still_be_confirmed_an_hour_before_it_expires(h: Harness) -> None:
+    before = org_count(h)
+    pid, _ = propose(h, admission(h))
+    h.advance(LIFETIME - 3600)
+
+    confirmed = h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+
+    assert h.events(confirmed, "ProposalExecuted") == [{"id": pid}]
+    assert org_count(h) == before + 1
+
+
+def test_executed_proposal_reads_executed_after_its_lifetime(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+    h.advance(LIFETIME)
+
+    args = h.expect_revert(h.admins[2], h.consortium.functions.confirm(pid), "ConsortiumProposalExecuted")
+
+    assert args == (pid,)
