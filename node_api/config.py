@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
     max_body_bytes: int = 1_000_000
     max_document_bytes: int = 20_000_000
+    # Files sent to the public POST /v1/verify/document (anyone may call it): larger files are
+    # checked by their SHA-256 (JSON {"digest"} or ?digest=), which costs the node nothing.
+    max_verify_bytes: int = 5_000_000
 
     # Secrets. In development a random password is generated once and kept in the
     # data directory; production refuses to start without one from the environment.

@@ -28,26 +28,34 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit with 413 before the app reads them."""
+    """Refuses request bodies over the limit with 413 before the app reads them.
 
-    def __init__(self, app: ASGIApp, limit: int, document_limit: int) -> None:
+    Document uploads may be larger (``max_document_bytes``); the public document check
+    takes small files only (``max_verify_bytes``): a larger file is checked by its digest.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, document_limit: int, verify_limit: int) -> None:
         self.app = app
         self.limit = limit
         self.document_limit = document_limit
+        self.verify_limit = verify_limit
+
+    def _limit(self, path: str) -> tuple[int, str]:
+        if path.startswith("/v1/verify/document"):
+            hint = 'send its SHA-256 instead, as JSON {"digest": "0x…"} or ?digest=0x…'
+            return self.verify_limit, f"file exceeds {self.verify_limit} bytes: {hint}"
+        if path.startswith("/v1/documents"):
+            return self.document_limit, f"body exceeds {self.document_limit} bytes"
+        return self.limit, f"body exceeds {self.limit} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
-        limit = (
-            self.document_limit if path.startswith(("/v1/documents", "/v1/verify/document")) else self.limit
-        )
+        limit, detail = self._limit(scope.get("path", ""))
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _send_json(
-                    send, 413, {"error": "payload_too_large", "detail": f"body exceeds {limit} bytes"}
-                )
+                await _send_json(send, 413, {"error": "payload_too_large", "detail": detail})
                 return
         seen = 0
 
@@ -62,10 +70,8 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited, send)
-        except ProjchainErrorTooLarge as e:
-            await _send_json(
-                send, 413, {"error": "payload_too_large", "detail": f"body exceeds {e.limit} bytes"}
-            )
+        except ProjchainErrorTooLarge:
+            await _send_json(send, 413, {"error": "payload_too_large", "detail": detail})
 
 
 class ProjchainErrorTooLarge(Exception):
@@ -165,6 +171,11 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         peer,
     ):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, document_limit=settings.max_document_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        document_limit=settings.max_document_bytes,
+        verify_limit=settings.max_verify_bytes,
+    )
     metrics.install(app)  # last, so it is outermost and also sees BodyLimit's 413s
     return app

@@ -206,3 +206,28 @@ def test_documents_are_encrypted_at_rest(node: NodeProcess) -> None:
     for path in stored:
         assert marker not in path.read_bytes(), f"plaintext of a document in {path}"
     assert all(marker not in p.read_bytes() for p in files_outside_keystore(node.data_dir))
+
+
+def test_public_verify_refuses_large_uploads_and_takes_the_digest_instead(node: NodeProcess) -> None:
+    # The attack: anyone may POST /v1/verify/document; a 6 MB body (of a 20 MB allowance) costs
+    # the node its memory and a hash for nothing, where the 32-byte digest would do.
+    big = os.urandom(6_000_000)
+    digest = "0x" + hashlib.sha256(big).hexdigest()
+    with node.client() as anon:
+        r = anon.post("/v1/verify/document", content=big)
+        assert r.status_code == 413, r.status_code
+        assert r.json()["error"] == "payload_too_large" and "digest" in r.json()["detail"]
+        # Without a Content-Length (chunked), the body is refused as it streams in.
+        streamed = anon.post(
+            "/v1/verify/document", content=(big[i : i + 2**16] for i in range(0, len(big), 2**16))
+        )
+        assert streamed.status_code == 413 and streamed.json()["error"] == "payload_too_large"
+        # The digest of a large file, as JSON or as ?digest=, and small files as they are.
+        assert anon.post("/v1/verify/document", json={"digest": digest}).json() == {
+            "digest": digest, "on_chain": False, "records": []}  # fmt: skip
+        by_query = anon.post("/v1/verify/document", params={"digest": digest.upper().replace("0X", "0x")})
+        assert by_query.status_code == 200 and by_query.json()["digest"] == digest, by_query.text
+        small = anon.post("/v1/verify/document", content=b"a small file")
+        assert small.json()["digest"] == "0x" + hashlib.sha256(b"a small file").hexdigest()
+        bad = anon.post("/v1/verify/document", params={"digest": "0x1234"})
+        assert bad.status_code == 422 and bad.json()["error"] == "invalid_input"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from node_api.api.deps import CurrentOrg, NodeDep
 from node_api.api.routes.projects import ERRORS
@@ -107,19 +107,35 @@ async def _from_peers(node: NodeDep, org: Any, digest: str) -> bytes:
     raise last or NotFoundError(f"document {digest} is not stored on this node")
 
 
+DigestQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^(0[xX])?[0-9a-fA-F]{64}$",
+        description="the SHA-256 of the file, instead of the file itself (for files over the upload cap)",
+    ),
+]
+
+
 @router.post("/v1/verify/document", responses=ERRORS)
-async def verify_document(request: Request, node: NodeDep) -> dict[str, Any]:
-    """Is this file (raw body) or digest (JSON {"digest"}) on chain, and on which records? Public."""
-    data = await _read_body(request, node.settings.max_document_bytes)
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            digest = DigestIn.model_validate_json(data).digest
-        except ValueError as e:
-            raise BadRequestError('send the file as the body, or JSON {"digest": "0x…64 hex"}') from e
+async def verify_document(request: Request, node: NodeDep, digest: DigestQuery = None) -> dict[str, Any]:
+    """Is this file on chain, and on which records? Public.
+
+    Send the file as the raw body (up to ``max_verify_bytes``, 5 MB by default; 413 above),
+    or its SHA-256 as JSON ``{"digest"}`` or as ``?digest=``.
+    """
+    if digest is not None:
+        digest = "0x" + digest[-64:].lower()
     else:
-        if not data:
-            raise BadRequestError('empty body: send the file, or JSON {"digest": …}')
-        digest = "0x" + sha256_hex(data)
+        data = await _read_body(request, node.settings.max_verify_bytes)
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                digest = DigestIn.model_validate_json(data).digest
+            except ValueError as e:
+                raise BadRequestError('send the file as the body, or JSON {"digest": "0x…64 hex"}') from e
+        else:
+            if not data:
+                raise BadRequestError('empty body: send the file, JSON {"digest": …} or ?digest=')
+            digest = "0x" + sha256_hex(data)
     rows = node.db.all(
         f"SELECT r.uid, r.kind, r.block_number, r.tx_hash, d.role, p.code FROM chain_record_digests d "
         f"JOIN chain_records r ON r.uid = d.uid AND r.block_hash = d.block_hash "
