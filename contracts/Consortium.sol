@@ -20,8 +20,10 @@ contract Consortium is IConsortium {
     /// `confirmers` and the admins' current tenures.
     struct StoredProposal {
         bytes data;
+        address proposer;
         uint64 expiresAt; // block time from which it can no longer be confirmed
         bool executed;
+        bool cancelled;
         address[] confirmers; // every account whose `_confirmedIn` entry is non-zero
     }
 
@@ -63,6 +65,7 @@ contract Consortium is IConsortium {
         id = _proposals.length;
         StoredProposal storage p = _proposals.push();
         p.data = data;
+        p.proposer = msg.sender;
         p.expiresAt = uint64(block.timestamp) + PROPOSAL_LIFETIME;
         emit ProposalCreated(id, msg.sender, data);
         _confirm(id);
@@ -71,6 +74,17 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function confirm(uint256 id) external onlyAdmin {
         _confirm(id);
+    }
+
+    /// @inheritdoc IConsortium
+    /// @dev Only the proposer: it is their call, and their confirmation opened it. Letting
+    /// any one admin cancel would let a single dishonest admin veto every proposal of the
+    /// others, which the threshold exists to prevent; a proposal nobody carries expires.
+    function cancel(uint256 id) external onlyAdmin {
+        StoredProposal storage p = _open(id);
+        if (p.proposer != msg.sender) revert ConsortiumNotProposer(id, msg.sender);
+        p.cancelled = true;
+        emit ProposalCancelled(id);
     }
 
     /// @inheritdoc IConsortium
@@ -197,9 +211,11 @@ contract Consortium is IConsortium {
         StoredProposal storage p = _proposals[id];
         return Proposal({
             data: p.data,
+            proposer: p.proposer,
             expiresAt: p.expiresAt,
             confirmations: _confirmations(id),
-            executed: p.executed
+            executed: p.executed,
+            cancelled: p.cancelled
         });
     }
 
@@ -235,11 +251,12 @@ contract Consortium is IConsortium {
         }
     }
 
-    /// @dev Proposal `id` if it can still be confirmed: known, not executed, not expired.
+    /// @dev Proposal `id` if it is still open: known, not executed, not cancelled, not expired.
     function _open(uint256 id) private view returns (StoredProposal storage p) {
         if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
         p = _proposals[id];
         if (p.executed) revert ConsortiumProposalExecuted(id);
+        if (p.cancelled) revert ConsortiumProposalCancelled(id);
         if (block.timestamp >= p.expiresAt) revert ConsortiumProposalExpired(id);
     }
 

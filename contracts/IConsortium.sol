@@ -21,12 +21,14 @@ interface IConsortium {
         uint64 validUntil; // 0 while the key is still valid
     }
 
-    /// @notice A pending or executed admin proposal.
+    /// @notice An admin proposal: open until it is executed, cancelled or expires.
     struct Proposal {
         bytes data;
+        address proposer;
         uint64 expiresAt; // block timestamp from which it can no longer be confirmed
         uint16 confirmations; // by admins still in the tenure they confirmed in
         bool executed;
+        bool cancelled;
     }
 
     error ConsortiumUnauthorizedAdmin(address account);
@@ -39,6 +41,8 @@ interface IConsortium {
     error ConsortiumUnknownProposal(uint256 id);
     error ConsortiumProposalExecuted(uint256 id);
     error ConsortiumProposalExpired(uint256 id);
+    error ConsortiumProposalCancelled(uint256 id);
+    error ConsortiumNotProposer(uint256 id, address caller);
     error ConsortiumAlreadyConfirmed(uint256 id, address admin);
     error ConsortiumInvalidThreshold(uint256 threshold, uint256 admins);
     error ConsortiumInvalidRoles(uint8 roles);
@@ -57,6 +61,7 @@ interface IConsortium {
     event ProposalCreated(uint256 indexed id, address indexed proposer, bytes data);
     event ProposalConfirmed(uint256 indexed id, address indexed admin);
     event ProposalExecuted(uint256 indexed id);
+    event ProposalCancelled(uint256 indexed id);
 
     /// @notice Proposes a call to one of this contract's admin functions and confirms it.
     /// The proposal stays open for `PROPOSAL_LIFETIME` of block time.
@@ -67,8 +72,12 @@ interface IConsortium {
     /// Only confirmations by current admins count: a removed admin's confirmations stop
     /// counting, and do not count again if the same key is made admin again.
     /// Requirements: the caller is an admin who has not confirmed it; not executed yet;
-    /// not expired (`block.timestamp < expiresAt`, else `ConsortiumProposalExpired`).
+    /// not cancelled; not expired (`block.timestamp < expiresAt`, else `ConsortiumProposalExpired`).
     function confirm(uint256 id) external;
+
+    /// @notice Cancels an open proposal: it can no longer be confirmed.
+    /// Requirements: the caller is an admin and the proposal's proposer; the proposal is open.
+    function cancel(uint256 id) external;
 
     /// @notice How long a proposal stays open, in seconds of block time: 7 days. A
     /// proposal the admins did not carry within a week is stale (the membership it was

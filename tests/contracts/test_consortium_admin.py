@@ -228,3 +228,70 @@ def test_executed_proposal_reads_executed_after_its_lifetime(h: Harness) -> None
     args = h.expect_revert(h.admins[2], h.consortium.functions.confirm(pid), "ConsortiumProposalExecuted")
 
     assert args == (pid,)
+
+
+# Cancelling -------------------------------------------------------------------------
+
+
+def test_proposal_records_its_proposer(h: Harness) -> None:
+    pid, _ = propose(h, admission(h), admin=1)
+
+    assert proposal(h, pid)["proposer"] == h.admins[1].address
+    assert proposal(h, pid)["cancelled"] is False
+
+
+def test_cancelled_proposal_cannot_be_confirmed(h: Harness) -> None:
+    """Attack: the proposer takes back a mistaken proposal; a second admin confirms it anyway."""
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=0)
+
+    cancelled = h.transact(h.admins[0], h.consortium.functions.cancel(pid))
+    args = h.expect_revert(h.admins[1], h.consortium.functions.confirm(pid), "ConsortiumProposalCancelled")
+
+    assert h.events(cancelled, "ProposalCancelled") == [{"id": pid}]
+    assert args == (pid,)
+    assert proposal(h, pid)["cancelled"] is True
+    assert org_count(h) == before
+
+
+def test_other_admin_cannot_cancel_a_proposal(h: Harness) -> None:
+    """Attack: one dishonest admin vetoes another admin's proposal by cancelling it."""
+    pid, _ = propose(h, admission(h), admin=0)
+
+    args = h.expect_revert(h.admins[1], h.consortium.functions.cancel(pid), "ConsortiumNotProposer")
+
+    assert args == (pid, h.admins[1].address)
+    assert proposal(h, pid)["cancelled"] is False
+
+
+def test_removed_proposer_cannot_cancel(h: Harness) -> None:
+    pid, _ = propose(h, admission(h), admin=0)
+    h.admin_execute("removeAdmin", h.admins[0].address)
+
+    args = h.expect_revert(h.admins[0], h.consortium.functions.cancel(pid), "ConsortiumUnauthorizedAdmin")
+
+    assert args == (h.admins[0].address,)
+
+
+def test_cancelling_twice_reverts_proposal_cancelled(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    h.transact(h.admins[0], h.consortium.functions.cancel(pid))
+
+    args = h.expect_revert(h.admins[0], h.consortium.functions.cancel(pid), "ConsortiumProposalCancelled")
+
+    assert args == (pid,)
+
+
+def test_cancelling_executed_proposal_reverts_proposal_executed(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+
+    args = h.expect_revert(h.admins[0], h.consortium.functions.cancel(pid), "ConsortiumProposalExecuted")
+
+    assert args == (pid,)
+
+
+def test_cancelling_unknown_proposal_reverts_unknown_proposal(h: Harness) -> None:
+    args = h.expect_revert(h.admins[0], h.consortium.functions.cancel(999), "ConsortiumUnknownProposal")
+
+    assert args == (999,)
