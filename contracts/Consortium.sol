@@ -88,6 +88,23 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
+    function withdraw(uint256 id) external onlyAdmin {
+        StoredProposal storage p = _open(id);
+        if (_confirmedIn[id][msg.sender] != _adminEpoch[msg.sender]) revert ConsortiumNotConfirmed(id, msg.sender);
+        delete _confirmedIn[id][msg.sender];
+        address[] storage confirmers = p.confirmers;
+        uint256 last = confirmers.length - 1;
+        for (uint256 i = 0; i <= last; i++) {
+            if (confirmers[i] == msg.sender) {
+                confirmers[i] = confirmers[last];
+                confirmers.pop();
+                break;
+            }
+        }
+        emit ConfirmationWithdrawn(id, msg.sender);
+    }
+
+    /// @inheritdoc IConsortium
     function admitOrganization(string calldata name, string calldata uscc, uint8 roles, address key, address relayer)
         external
         onlySelf
@@ -217,6 +234,13 @@ contract Consortium is IConsortium {
             executed: p.executed,
             cancelled: p.cancelled
         });
+    }
+
+    /// @inheritdoc IConsortium
+    function hasConfirmed(uint256 id, address admin) external view returns (bool) {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        uint64 epoch = _adminEpoch[admin];
+        return epoch != 0 && _confirmedIn[id][admin] == epoch;
     }
 
     /// @inheritdoc IConsortium

@@ -43,6 +43,7 @@ interface IConsortium {
     error ConsortiumProposalExpired(uint256 id);
     error ConsortiumProposalCancelled(uint256 id);
     error ConsortiumNotProposer(uint256 id, address caller);
+    error ConsortiumNotConfirmed(uint256 id, address admin);
     error ConsortiumAlreadyConfirmed(uint256 id, address admin);
     error ConsortiumInvalidThreshold(uint256 threshold, uint256 admins);
     error ConsortiumInvalidRoles(uint8 roles);
@@ -62,6 +63,7 @@ interface IConsortium {
     event ProposalConfirmed(uint256 indexed id, address indexed admin);
     event ProposalExecuted(uint256 indexed id);
     event ProposalCancelled(uint256 indexed id);
+    event ConfirmationWithdrawn(uint256 indexed id, address indexed admin);
 
     /// @notice Proposes a call to one of this contract's admin functions and confirms it.
     /// The proposal stays open for `PROPOSAL_LIFETIME` of block time.
@@ -78,6 +80,12 @@ interface IConsortium {
     /// @notice Cancels an open proposal: it can no longer be confirmed.
     /// Requirements: the caller is an admin and the proposal's proposer; the proposal is open.
     function cancel(uint256 id) external;
+
+    /// @notice Withdraws the caller's confirmation of an open proposal; it stops counting.
+    /// The caller may confirm again later, while the proposal is open.
+    /// Requirements: the caller is an admin whose confirmation (in its current tenure)
+    /// counts; the proposal is open.
+    function withdraw(uint256 id) external;
 
     /// @notice How long a proposal stays open, in seconds of block time: 7 days. A
     /// proposal the admins did not carry within a week is stale (the membership it was
@@ -140,7 +148,11 @@ interface IConsortium {
     /// @notice One proposal.
     function proposal(uint256 id) external view returns (Proposal memory);
 
-    /// @notice Whether an account is an admin, and the current threshold.
+    /// @notice Whether `admin`'s confirmation of proposal `id` counts now (false once it
+    /// is withdrawn or `admin` is removed).
+    function hasConfirmed(uint256 id, address admin) external view returns (bool);
+
+    /// @notice Whether an account is an admin.
     function isAdmin(address account) external view returns (bool);
 
     /// @notice Confirmations a proposal needs.

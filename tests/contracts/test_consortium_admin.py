@@ -295,3 +295,91 @@ def test_cancelling_unknown_proposal_reverts_unknown_proposal(h: Harness) -> Non
     args = h.expect_revert(h.admins[0], h.consortium.functions.cancel(999), "ConsortiumUnknownProposal")
 
     assert args == (999,)
+
+
+# Withdrawing a confirmation -----------------------------------------------------------
+
+
+def has_confirmed(h: Harness, pid: int, admin: int) -> bool:
+    return bool(h.consortium.functions.hasConfirmed(pid, h.admins[admin].address).call())
+
+
+def test_withdrawn_confirmation_no_longer_counts(h: Harness) -> None:
+    """Attack: an admin who confirmed and then withdrew is still counted with the next confirmation."""
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=0)
+
+    withdrawn = h.transact(h.admins[0], h.consortium.functions.withdraw(pid))
+    confirmed = h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+
+    assert h.events(withdrawn, "ConfirmationWithdrawn") == [{"id": pid, "admin": h.admins[0].address}]
+    assert h.events(confirmed, "ProposalExecuted") == []
+    assert org_count(h) == before
+    assert proposal(h, pid)["confirmations"] == 1
+    assert [has_confirmed(h, pid, i) for i in range(3)] == [False, True, False]
+    executed = h.transact(h.admins[0], h.consortium.functions.confirm(pid))
+    assert h.events(executed, "ProposalExecuted") == [{"id": pid}]
+    assert org_count(h) == before + 1
+
+
+def test_has_confirmed_ignores_a_removed_admins_confirmation(h: Harness) -> None:
+    pid, _ = propose(h, admission(h), admin=2)
+    confirmed_before = has_confirmed(h, pid, 2)
+    h.admin_execute("removeAdmin", h.admins[2].address)
+
+    assert confirmed_before is True
+    assert has_confirmed(h, pid, 2) is False
+
+
+def test_withdrawing_without_confirming_reverts_not_confirmed(h: Harness) -> None:
+    pid, _ = propose(h, admission(h), admin=0)
+
+    args = h.expect_revert(h.admins[1], h.consortium.functions.withdraw(pid), "ConsortiumNotConfirmed")
+
+    assert args == (pid, h.admins[1].address)
+
+
+def test_withdrawing_twice_reverts_not_confirmed(h: Harness) -> None:
+    pid, _ = propose(h, admission(h), admin=0)
+    h.transact(h.admins[0], h.consortium.functions.withdraw(pid))
+
+    args = h.expect_revert(h.admins[0], h.consortium.functions.withdraw(pid), "ConsortiumNotConfirmed")
+
+    assert args == (pid, h.admins[0].address)
+
+
+def test_readmitted_admin_cannot_withdraw_a_confirmation_of_its_old_tenure(h: Harness) -> None:
+    pid, _ = propose(h, admission(h), admin=2)
+    h.admin_execute("removeAdmin", h.admins[2].address)
+    h.admin_execute("addAdmin", h.admins[2].address)
+
+    args = h.expect_revert(h.admins[2], h.consortium.functions.withdraw(pid), "ConsortiumNotConfirmed")
+
+    assert args == (pid, h.admins[2].address)
+
+
+def test_non_admin_cannot_withdraw(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    stranger = account("stranger")
+
+    args = h.expect_revert(stranger, h.consortium.functions.withdraw(pid), "ConsortiumUnauthorizedAdmin")
+
+    assert args == (stranger.address,)
+
+
+def test_withdrawing_from_executed_proposal_reverts_proposal_executed(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+
+    args = h.expect_revert(h.admins[0], h.consortium.functions.withdraw(pid), "ConsortiumProposalExecuted")
+
+    assert args == (pid,)
+
+
+def test_withdrawing_from_expired_proposal_reverts_proposal_expired(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    h.advance(LIFETIME)
+
+    args = h.expect_revert(h.admins[0], h.consortium.functions.withdraw(pid), "ConsortiumProposalExpired")
+
+    assert args == (pid,)
