@@ -77,6 +77,14 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
+    function execute(uint256 id) external onlyAdmin {
+        StoredProposal storage p = _open(id);
+        uint16 confirmations = _confirmations(id);
+        if (confirmations < _threshold) revert ConsortiumBelowThreshold(id, confirmations, _threshold);
+        _execute(id, p);
+    }
+
+    /// @inheritdoc IConsortium
     /// @dev Only the proposer: it is their call, and their confirmation opened it. Letting
     /// any one admin cancel would let a single dishonest admin veto every proposal of the
     /// others, which the threshold exists to prevent; a proposal nobody carries expires.
@@ -262,17 +270,19 @@ contract Consortium is IConsortium {
         if (previous == 0) p.confirmers.push(msg.sender);
         _confirmedIn[id][msg.sender] = epoch;
         emit ProposalConfirmed(id, msg.sender);
-        if (_confirmations(id) >= _threshold) {
-            p.executed = true;
-            (bool ok, bytes memory reason) = address(this).call(p.data);
-            if (!ok) {
-                // Bubble the admin function's own custom error up to the caller.
-                assembly ("memory-safe") {
-                    revert(add(reason, 32), mload(reason))
-                }
+        if (_confirmations(id) >= _threshold) _execute(id, p);
+    }
+
+    function _execute(uint256 id, StoredProposal storage p) private {
+        p.executed = true;
+        (bool ok, bytes memory reason) = address(this).call(p.data);
+        if (!ok) {
+            // Bubble the admin function's own custom error up to the caller.
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
             }
-            emit ProposalExecuted(id);
         }
+        emit ProposalExecuted(id);
     }
 
     /// @dev Proposal `id` if it is still open: known, not executed, not cancelled, not expired.

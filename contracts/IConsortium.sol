@@ -44,6 +44,7 @@ interface IConsortium {
     error ConsortiumProposalCancelled(uint256 id);
     error ConsortiumNotProposer(uint256 id, address caller);
     error ConsortiumNotConfirmed(uint256 id, address admin);
+    error ConsortiumBelowThreshold(uint256 id, uint256 confirmations, uint256 threshold);
     error ConsortiumAlreadyConfirmed(uint256 id, address admin);
     error ConsortiumInvalidThreshold(uint256 threshold, uint256 admins);
     error ConsortiumInvalidRoles(uint8 roles);
@@ -76,6 +77,12 @@ interface IConsortium {
     /// Requirements: the caller is an admin who has not confirmed it; not executed yet;
     /// not cancelled; not expired (`block.timestamp < expiresAt`, else `ConsortiumProposalExpired`).
     function confirm(uint256 id) external;
+
+    /// @notice Executes an open proposal whose counting confirmations already reach the
+    /// threshold (possible once the threshold was lowered after they were given).
+    /// Requirements: the caller is an admin; the proposal is open; confirmations by
+    /// current admins >= threshold (else `ConsortiumBelowThreshold`).
+    function execute(uint256 id) external;
 
     /// @notice Cancels an open proposal: it can no longer be confirmed.
     /// Requirements: the caller is an admin and the proposal's proposer; the proposal is open.

@@ -383,3 +383,83 @@ def test_withdrawing_from_expired_proposal_reverts_proposal_expired(h: Harness) 
     args = h.expect_revert(h.admins[0], h.consortium.functions.withdraw(pid), "ConsortiumProposalExpired")
 
     assert args == (pid,)
+
+
+# Executing a proposal that reached the threshold without a confirmation ----------------
+
+
+def lower_threshold_from_three_to_two(h: Harness) -> None:
+    """Three confirmations of setThreshold(2) (``admin_execute`` brings only two)."""
+    call = h.consortium.encode_abi("setThreshold", [2])
+    pid, _ = propose(h, bytes.fromhex(call[2:]), admin=0)
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+    h.transact(h.admins[2], h.consortium.functions.confirm(pid))
+
+
+def test_proposal_at_a_lowered_threshold_runs_through_execute(h: Harness) -> None:
+    h.admin_execute("setThreshold", 3)
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=0)
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+    lower_threshold_from_three_to_two(h)
+    waiting = org_count(h)
+
+    executed = h.transact(h.admins[2], h.consortium.functions.execute(pid))
+
+    assert waiting == before
+    assert h.events(executed, "ProposalExecuted") == [{"id": pid}]
+    assert org_count(h) == before + 1
+    assert proposal(h, pid)["executed"] is True
+
+
+def test_executing_below_threshold_reverts_below_threshold(h: Harness) -> None:
+    pid, _ = propose(h, admission(h), admin=0)
+
+    args = h.expect_revert(h.admins[1], h.consortium.functions.execute(pid), "ConsortiumBelowThreshold")
+
+    assert args == (pid, 1, 2)
+
+
+def test_execute_does_not_count_a_removed_admins_confirmation(h: Harness) -> None:
+    """Attack: the removed admin's confirmation, counted by ``execute`` instead of ``confirm``."""
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=0)
+    h.admin_execute("removeAdmin", h.admins[0].address)
+
+    args = h.expect_revert(h.admins[1], h.consortium.functions.execute(pid), "ConsortiumBelowThreshold")
+
+    assert args == (pid, 0, 2)
+    assert org_count(h) == before
+
+
+def test_executing_expired_proposal_reverts_proposal_expired(h: Harness) -> None:
+    """Attack: a proposal left at the threshold (lowered meanwhile) is executed a week later."""
+    h.admin_execute("setThreshold", 3)
+    before = org_count(h)
+    pid, _ = propose(h, admission(h), admin=0)
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+    lower_threshold_from_three_to_two(h)
+    h.advance(LIFETIME)
+
+    args = h.expect_revert(h.admins[2], h.consortium.functions.execute(pid), "ConsortiumProposalExpired")
+
+    assert args == (pid,)
+    assert org_count(h) == before
+
+
+def test_executing_executed_proposal_reverts_proposal_executed(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    h.transact(h.admins[1], h.consortium.functions.confirm(pid))
+
+    args = h.expect_revert(h.admins[2], h.consortium.functions.execute(pid), "ConsortiumProposalExecuted")
+
+    assert args == (pid,)
+
+
+def test_non_admin_cannot_execute(h: Harness) -> None:
+    pid, _ = propose(h, admission(h))
+    stranger = account("stranger")
+
+    args = h.expect_revert(stranger, h.consortium.functions.execute(pid), "ConsortiumUnauthorizedAdmin")
+
+    assert args == (stranger.address,)
