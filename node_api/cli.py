@@ -160,6 +160,17 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _metrics_token(args: argparse.Namespace) -> int:
+    from node_api.tokens import create_operator_token
+
+    token, digest = create_operator_token()
+    print("operator token for GET /metrics (shown once; give it to Prometheus as its bearer token):")
+    print(token)
+    print("the node keeps only its hash: set in the node's environment")
+    print(f"PROJCHAIN_METRICS_TOKEN_SHA256={digest}")
+    return 0
+
+
 def _deploy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -248,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     tr = tsub.add_parser("revoke")
     tr.add_argument("--id", type=int, required=True)
     tsub.add_parser("list")
+    sub.add_parser(
+        "metrics-token", help="make the operator's credential for GET /metrics (prints the token and its hash)"
+    )
     dp = sub.add_parser("deploy", help="deploy the contracts on PROJCHAIN_RPC_URL (once per network)")
     dp.add_argument("--admin", action="append", default=[], help="consortium admin address (repeat)")
     dp.add_argument("--threshold", type=int, default=2)
@@ -274,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(args)
     if args.cmd == "token":
         return _token(args)
+    if args.cmd == "metrics-token":
+        return _metrics_token(args)
     if args.cmd == "deploy":
         return _deploy(args)
     if args.cmd == "org":

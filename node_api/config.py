@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from node_api.errors import ConfigurationError
@@ -72,11 +74,37 @@ class Settings(BaseSettings):
     anchor_every: int = 100
     anchor_interval: float = 60.0
 
-    # Token guessing defence.
+    # Token guessing defence: failed authentications a minute per (client address, token
+    # selector), counted in the database for all processes (see api/deps.py AuthGuard).
     auth_failures_per_minute: int = 20
+    # Reverse proxies (addresses or networks, e.g. "10.0.0.5" or "10.0.0.0/24") whose
+    # X-Forwarded-For names the client. Nobody else's X-Forwarded-For is believed.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # The operator's credential for GET /metrics: the SHA-256 (hex) of a token made with
+    # `projchain metrics-token`; the token itself is never stored. Unset: /metrics answers 403.
+    metrics_token_sha256: str | None = None
 
     admin_threshold: int = 2
     extra_cors: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as e:
+                raise ConfigurationError(
+                    f"PROJCHAIN_TRUSTED_PROXIES: {entry!r} is not an address or network"
+                ) from e
+        return value
+
+    @field_validator("metrics_token_sha256")
+    @classmethod
+    def _sha256_hex(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            raise ConfigurationError("PROJCHAIN_METRICS_TOKEN_SHA256 must be 64 hex characters (a SHA-256)")
+        return None if value is None else value.lower()
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

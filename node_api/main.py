@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     )
     if node is not None:
         app.state.node = node
-    app.state.auth_guard = AuthGuard(settings.auth_failures_per_minute)
+    app.state.auth_guard = AuthGuard(settings.auth_failures_per_minute, settings.trusted_proxies)
 
     # Request ids, the access log, metrics and the last-resort JSON 500: metrics.RequestObserver.
 

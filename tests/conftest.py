@@ -17,8 +17,11 @@ from tests.support.cluster import NodeProcess
 
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
-    """A running node with the 庄浪县 demo organisations and their tokens."""
-    proc = NodeProcess(tmp_path_factory.mktemp("node"))
+    """A running node with the 庄浪县 demo organisations and their tokens.
+
+    It trusts 127.0.0.5 as a reverse proxy (X-Forwarded-For), for the auth-guard tests.
+    """
+    proc = NodeProcess(tmp_path_factory.mktemp("node"), env={"PROJCHAIN_TRUSTED_PROXIES": '["127.0.0.5"]'})
     proc.start()
     yield proc
     proc.stop()

@@ -1,11 +1,13 @@
-"""FastAPI dependencies: the node, the calling organisation, rate limiting."""
+"""FastAPI dependencies: the node, the calling organisation, the operator, the token-guessing guard."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 import time
-from collections import defaultdict, deque
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +16,14 @@ from node_api.errors import AuthenticationError, ForbiddenError, RateLimitedErro
 from node_api.ledger.access import CURRENT_TOKEN
 from node_api.ledger.membership import Organization
 from node_api.node import Node
+from node_api.store.auth import find_token, recent_failures, record_failure, token_is_live
+from node_api.store.database import Database
+
+WINDOW = 60.0  # seconds the guard remembers a failure
+NO_SELECTOR = "*"  # the guard's key part for a credential that names no live token
+OPERATOR_SELECTOR = "operator"  # the guard's key part for the operator's credential
+# An API token names its row id (its public selector) before the secret: pc_<id>_<43 url-safe>.
+_SELECTOR_TOKEN = re.compile(r"pc_([1-9][0-9]{0,17})_[A-Za-z0-9_-]{43}")
 
 
 def hash_token(token: str) -> str:
@@ -21,29 +31,67 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_selector(token: str) -> int | None:
+    """The token id a token names (``pc_<id>_<secret>``); None for other strings and older tokens."""
+    m = _SELECTOR_TOKEN.fullmatch(token)
+    return int(m.group(1)) if m else None
+
+
 class AuthGuard:
-    """Counts failed authentications per client address and refuses guessers."""
+    """Refuses token guessers: at most ``per_minute`` failures per (client address, selector).
 
-    def __init__(self, per_minute: int) -> None:
+    The count is kept in the database (``node_api.store.auth``), so every process of the node
+    sees the same one. The key is the pair of
+
+    - the client address: the direct peer, or — only when the direct peer is one of
+      ``trusted_proxies`` — the last address of X-Forwarded-For that is not a trusted proxy
+      (the one the proxy itself saw; entries a client wrote before it are not believed);
+    - the selector of the credential presented: the id of the live token it names
+      (``pc_<id>_…``), ``"*"`` for anything else, ``"operator"`` for /metrics.
+
+    A guesser is stopped at its address, and once a key is locked even the right token is
+    refused under it (no oracle); other clients at the same address (an office NAT, a proxy
+    that is not configured as trusted) keep working with their own tokens. Tokens made
+    before selectors existed (``pc_`` + 43 characters) share the ``"*"`` key of their address.
+    """
+
+    def __init__(self, per_minute: int, trusted_proxies: Iterable[str] = ()) -> None:
         self.per_minute = per_minute
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
 
-    def check(self, client: str) -> None:
-        """Raises RateLimitedError when the client failed too often in the last minute."""
-        q = self._failures.get(client)
-        if q is None:
-            return
-        now = time.monotonic()
-        while q and now - q[0] > 60:
-            q.popleft()
-        if not q:
-            del self._failures[client]  # forget clients with no recent failure: bounded memory
-        elif len(q) >= self.per_minute:
+    def _is_trusted(self, address: str) -> bool:
+        if not self._trusted:
+            return False
+        try:
+            ip = ipaddress.ip_address(address.strip("[]"))
+        except ValueError:
+            return False
+        return any(ip in net for net in self._trusted)
+
+    def client_address(self, peer: str, forwarded_for: Iterable[str] = ()) -> str:
+        """The address failures are counted against (see the class docstring)."""
+        if not self._is_trusted(peer):
+            return peer
+        hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return hop[:64]
+        return hops[0][:64] if hops else peer
+
+    def client(self, request: Request) -> str:
+        """The client address of a request."""
+        peer = request.client.host if request.client else "unknown"
+        return self.client_address(peer, request.headers.getlist("x-forwarded-for"))
+
+    def check(self, db: Database, client: str, selector: str) -> None:
+        """Raises RateLimitedError when (client, selector) failed too often in the last minute."""
+        if recent_failures(db, client, selector, time.time() - WINDOW) >= self.per_minute:
             raise RateLimitedError("too many failed authentication attempts; retry in a minute")
 
-    def fail(self, client: str) -> None:
-        """Records a failed attempt."""
-        self._failures[client].append(time.monotonic())
+    def fail(self, db: Database, client: str, selector: str) -> None:
+        """Records a failed attempt (and forgets those older than the window)."""
+        now = time.time()
+        record_failure(db, client, selector, now, now - WINDOW)
 
 
 async def get_node(request: Request) -> Node:
@@ -61,19 +109,23 @@ async def optional_org(request: Request, node: NodeDep) -> Organization | None:
     if header is None:
         return None
     guard: AuthGuard = request.app.state.auth_guard
-    client = request.client.host if request.client else "unknown"
-    guard.check(client)
+    client = guard.client(request)
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        guard.fail(client)
+        guard.check(node.db, client, NO_SELECTOR)
+        guard.fail(node.db, client, NO_SELECTOR)
         raise AuthenticationError("Authorization must be 'Bearer <token>'")
-    digest = hash_token(token.strip())
-    row = node.db.one(
-        "SELECT id, org_id, token_hash FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)
-    )
+    digest = hash_token(token)
+    row = find_token(node.db, digest)
     # The lookup is by hash; the comparison is constant-time as well, for good measure.
-    if row is None or not hmac.compare_digest(row["token_hash"], digest):
-        guard.fail(client)
+    if row is not None and not hmac.compare_digest(row["token_hash"], digest):
+        row = None
+    selector = _selector(node, token, None if row is None else int(row["id"]))
+    # Checked whether or not the token is right: a locked-out guesser learns nothing.
+    guard.check(node.db, client, selector)
+    if row is None:
+        guard.fail(node.db, client, selector)
         raise AuthenticationError("unknown or revoked token")
     org = node.membership.get(int(row["org_id"]))
     if org is None:
@@ -84,6 +136,33 @@ async def optional_org(request: Request, node: NodeDep) -> Organization | None:
     request.state.org_id = org.id
     CURRENT_TOKEN.set(int(row["id"]))
     return org
+
+
+def _selector(node: Node, token: str, found: int | None) -> str:
+    """The guard's selector of a presented token: the live token id it names, else "*"."""
+    named = token_selector(token)
+    if named is None:
+        return NO_SELECTOR
+    if named == found or (found is None and token_is_live(node.db, named)):
+        return str(named)
+    return NO_SELECTOR
+
+
+async def require_operator(request: Request, node: NodeDep) -> None:
+    """The node operator (GET /metrics): ``Bearer <token>`` whose SHA-256 is PROJCHAIN_METRICS_TOKEN_SHA256."""
+    header = request.headers.get("authorization")
+    if header is None:
+        raise AuthenticationError("this endpoint needs 'Authorization: Bearer <operator token>'")
+    expected = node.settings.metrics_token_sha256
+    if expected is None:
+        raise ForbiddenError("no operator credential is set on this node (PROJCHAIN_METRICS_TOKEN_SHA256)")
+    guard: AuthGuard = request.app.state.auth_guard
+    client = guard.client(request)
+    guard.check(node.db, client, OPERATOR_SELECTOR)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(hash_token(token.strip()), expected):
+        guard.fail(node.db, client, OPERATOR_SELECTOR)
+        raise AuthenticationError("not the operator credential")
 
 
 async def require_org(org: Annotated[Organization | None, Depends(optional_org)]) -> Organization:

@@ -145,3 +145,9 @@ CREATE TABLE IF NOT EXISTS access_anchors (
 
 -- Nonces of signed node-to-node requests already served (replay protection).
 CREATE TABLE IF NOT EXISTS peer_nonces (nonce TEXT PRIMARY KEY, org_id INTEGER NOT NULL, at REAL NOT NULL);
+
+-- Failed authentications of the last minute, shared by the node's processes (token-guessing
+-- defence, see node_api/store/auth.py): client address and token selector ("*" for none).
+CREATE TABLE IF NOT EXISTS auth_failures (client TEXT NOT NULL, selector TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS auth_failures_key ON auth_failures(client, selector, at);
+CREATE INDEX IF NOT EXISTS auth_failures_at ON auth_failures(at);

@@ -76,6 +76,6 @@ def test_chain_crash_loses_blocks_and_node_resubmits_exactly_the_accepted_set(
     with sqlite3.connect(f"file:{node.data_dir / 'node.sqlite3'}?mode=ro", uri=True) as db:
         orphans = db.execute("SELECT count(*) FROM chain_orphans").fetchone()[0]
     assert orphans > 0, "the index recorded no orphaned block although the chain lost blocks"
-    metrics = httpx.get(node.url + "/metrics", timeout=10).text
+    metrics = httpx.get(node.url + "/metrics", headers=node.operator_headers, timeout=10).text
     assert "projchain_indexer_rewinds_total" in metrics
     print(f"seed {seed}: {len(o.accepted)} accepted, {len(o.refused)} refused, {orphans} orphaned blocks")

@@ -71,7 +71,7 @@ def test_metrics_in_prometheus_format_cover_requests_pipeline_and_chain(node: No
     uid = "0x" + os.urandom(32).hex()
     with node.client("fgj") as c:
         c.get(f"/v1/records/{uid}")
-    r = httpx.get(node.url + "/metrics", timeout=10)
+    r = httpx.get(node.url + "/metrics", headers=node.operator_headers, timeout=10)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(r.text)}
     for name in (
@@ -88,6 +88,18 @@ def test_metrics_in_prometheus_format_cover_requests_pipeline_and_chain(node: No
     assert set(states) == {"accepted", "submitted", "confirmed", "failed"} and states["confirmed"] > 0
     assert families["projchain_chain_height"].samples[0].value > 0
     assert families["projchain_records_submitted"].samples[0].value > 0
+
+
+def test_metrics_need_the_operator_credential(node: NodeProcess) -> None:
+    # The attack: /metrics is documented as operator-only, yet answered anyone (route names,
+    # request rates, outbox depth, chain height).
+    anonymous = httpx.get(node.url + "/metrics", timeout=10)
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthenticated"
+    assert "projchain_" not in anonymous.text
+    member = httpx.get(node.url + "/metrics", headers={"Authorization": f"Bearer {node.tokens['fgj']}"})
+    assert member.status_code == 401, "an organisation's API token is not an operator credential"
+    wrong = httpx.get(node.url + "/metrics", headers={"Authorization": "Bearer pc_op_" + "x" * 43})
+    assert wrong.status_code == 401
 
 
 def test_formatter_masks_tokens_and_adds_the_request_id() -> None:

@@ -127,23 +127,69 @@ def test_expired_and_revoked_grants_are_refused(node: NodeProcess) -> None:
 
 def test_token_guessing_is_rate_limited_even_for_the_right_token(node: NodeProcess) -> None:
     # A client of its own (127.0.0.2), so the lock-out does not touch the other tests' client.
+    # It guesses the secret of 审计局's token (the token's id, its selector, is not secret).
+    token = node.tokens["sjj"]
+    selector = token.split("_")[1]
     transport = httpx.HTTPTransport(local_address="127.0.0.2")
     with httpx.Client(base_url=node.url, transport=transport, timeout=10) as c:
         statuses = [
-            c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer pc_guess{i}"}).status_code
+            c.get(
+                "/v1/audit/access-log", headers={"Authorization": f"Bearer pc_{selector}_{'x' * 42}{i % 10}"}
+            ).status_code
             for i in range(30)
         ]
         assert statuses[0] == 401 and statuses[-1] == 429, statuses
         assert statuses.index(429) <= 25
-        right = c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer {node.tokens['sjj']}"})
+        right = c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer {token}"})
         assert right.status_code == 429, "a locked-out client got in with a right token"
         assert right.json()["error"] == "rate_limited"
         # Claiming to be someone else does not help: only a trusted proxy may set X-Forwarded-For.
-        spoofed = c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer {node.tokens['sjj']}",
+        spoofed = c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer {token}",
                                                           "X-Forwarded-For": "10.9.8.7"})  # fmt: skip
         assert spoofed.status_code == 429
+        # Another organisation's token from the same address is not locked out by the guesses.
+        other = c.get("/v1/audit/access-log", headers={"Authorization": f"Bearer {node.tokens['zjj']}"})
+        assert other.status_code == 403, other.text  # authenticated; only not an auditor
     with node.client("sjj") as other_client:  # other clients are not locked out
         assert other_client.get("/v1/audit/access-log").status_code == 200
+
+
+def attempt(node: NodeProcess, token: str, source: str, forwarded_for: str | None = None) -> int:
+    """One authenticated request from ``source`` on a new connection (so the kernel may hand it
+    to any of the node's processes); its status."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(base_url=node.url, transport=transport, timeout=10) as c:
+        return c.get("/v1/audit/access-log", headers=headers).status_code
+
+
+def test_failed_logins_are_counted_once_across_the_gateway_processes(node: NodeProcess) -> None:
+    # The attack: with N gateway processes each counting on its own, a guesser who opens a new
+    # connection per guess gets N x 20 guesses a minute instead of 20.
+    statuses = [attempt(node, f"pc_guess{i}", "127.0.0.3") for i in range(44)]
+    assert statuses.count(401) <= 20, f"{statuses.count(401)} guesses answered: {statuses}"
+    assert statuses[-1] == 429
+
+
+def test_a_guesser_at_a_shared_address_does_not_lock_out_the_other_clients_there(node: NodeProcess) -> None:
+    # The attack: 127.0.0.4 stands for the address many clients share (an office's NAT, a proxy);
+    # one guesser there must not lock everyone else out with a few wrong tokens.
+    statuses = [attempt(node, f"pc_guess{i}", "127.0.0.4") for i in range(25)]
+    assert statuses[-1] == 429, statuses
+    assert attempt(node, node.tokens["sjj"], "127.0.0.4") == 200, "one guesser locked out a whole address"
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_on_its_own(node: NodeProcess) -> None:
+    # The session node trusts 127.0.0.5 as its reverse proxy (see tests/conftest.py).
+    statuses = [attempt(node, f"pc_guess{i}", "127.0.0.5", "198.51.100.7") for i in range(25)]
+    assert statuses[-1] == 429, statuses
+    # Another client behind the same proxy is not locked out.
+    assert attempt(node, "pc_guess-x", "127.0.0.5", "198.51.100.8") == 401
+    assert attempt(node, node.tokens["sjj"], "127.0.0.5", "198.51.100.8") == 200
+    # The proxy appends the address it saw: a client's own X-Forwarded-For entries do not count.
+    assert attempt(node, "pc_guess-y", "127.0.0.5", "203.0.113.1, 198.51.100.7") == 429
 
 
 def test_tokens_are_stored_only_as_hashes(node: NodeProcess) -> None:

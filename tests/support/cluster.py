@@ -7,8 +7,10 @@ pipeline and HTTP server.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -42,6 +44,8 @@ class NodeProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.tokens: dict[str, str] = {}
         self.org_ids: dict[str, int] = {}
+        # The operator's credential for /metrics; the node is given only its hash.
+        self.metrics_token = "pc_op_" + secrets.token_urlsafe(32)
 
     @property
     def url(self) -> str:
@@ -61,6 +65,7 @@ class NodeProcess:
             "PROJCHAIN_DATA_DIR": str(self.data_dir),
             "PROJCHAIN_PORT": str(self.port),
             "PROJCHAIN_ANVIL_PORT": str(self.anvil_port),
+            "PROJCHAIN_METRICS_TOKEN_SHA256": hashlib.sha256(self.metrics_token.encode()).hexdigest(),
             **self.extra_env,
         }
 
@@ -84,6 +89,11 @@ class NodeProcess:
         if demo:
             self._load_credentials(creds)
         return self
+
+    @property
+    def operator_headers(self) -> dict[str, str]:
+        """The Authorization header of the node's operator (GET /metrics)."""
+        return {"Authorization": f"Bearer {self.metrics_token}"}
 
     def _load_credentials(self, creds: Path) -> None:
         data: list[dict[str, Any]] = json.loads(creds.read_text())
