@@ -8,8 +8,9 @@ pragma solidity 0.8.28;
 /// here: the sealer's role, the subject's existence, and the legality of a status change.
 /// Nothing is ever deleted: a change of status is a new record that points at the old one.
 interface IProjectLedger {
-    /// @notice A record as sealed (EIP-712 type `Record`). `payload` is the ABI encoding
-    /// of the kind's fields (see docs/records.md); `digest` binds off-chain content.
+    /// @notice A record as sealed (EIP-712 type `Record`). `payload` is the canonical ABI
+    /// encoding of the kind's fields (see docs/records.md and the SHAPE_* constants); `digest`
+    /// binds off-chain content. The uid's first 4 bytes are the issuing organisation's id.
     struct Record {
         bytes32 uid;
         uint8 kind;
@@ -31,12 +32,16 @@ interface IProjectLedger {
     struct Entry {
         uint8 kind;
         uint8 status;
-        uint8 level; // approval stage, event severity or commitment type
+        uint8 level; // approval stage, event severity, commitment type or grant scope
         uint32 issuer; // organisation id
         uint32 project; // project number, 0 for anchors
         uint40 recordedAt; // block timestamp
-        uint32 subject; // grantee organisation for grants
-        uint40 expiresAt; // grant expiry (unix seconds)
+        // Grants: the grantee organisation. Events: the organisation of the last objection
+        // (0 before any), which may not itself uphold or reject it.
+        uint32 subject;
+        // Grants: expiry (unix seconds). Events: when the 信用修复 waiting period started,
+        // the original report's time, carried over by every superseding correction.
+        uint40 expiresAt;
     }
 
     error LedgerUnauthorizedRelayer(address account);
@@ -57,6 +62,15 @@ interface IProjectLedger {
     error LedgerLengthMismatch(uint256 records, uint256 seals);
     error LedgerProjectClosed(bytes32 project);
     error LedgerBatchOutOfGas(bytes32 uid);
+    /// @notice The uid does not begin with the sealing organisation's id (its first 4 bytes,
+    /// big-endian): each organisation issues uids in its own namespace only.
+    error LedgerUidNotIssuers(bytes32 uid, uint32 org);
+    /// @notice An anchor names a project or a ref; it has neither.
+    error LedgerAnchorFields(bytes32 uid);
+    /// @notice A correction of an event would lower its severity (and so its 信用修复 wait).
+    error LedgerSeverityLowered(bytes32 ref, uint8 severity, uint8 lowered);
+    /// @notice The organisation that raised the objection on event `ref` cannot decide it.
+    error LedgerSelfDecision(bytes32 ref, uint32 org);
     // OpenZeppelin ECDSA's errors (same names, same selectors) for a seal that has a high `s`
     // or recovers no key: the ledger calls the ecrecover precompile itself and raises them, and
     // a refused record carries them like the ledger's own errors. (A compact seal has no
@@ -66,10 +80,13 @@ interface IProjectLedger {
 
     /// @notice A record was accepted. The record itself (kind, ref, digest, payload) and its
     /// seal are in the transaction's input, the `submit` / `submitBatch` call that carried it,
-    /// where the uid finds them: copying them here would cost a third of the record's gas.
+    /// where the uid and `recordHash` find them: copying them here would cost a third of the
+    /// record's gas. `recordHash` is `hashRecord(record)`, the EIP-712 digest the seal signs:
+    /// of several copies of a uid in one input (a batch may repeat a uid with other content;
+    /// the later copies are refused as duplicates), the accepted one is the one with this hash.
     /// The event says what the input cannot: that the ledger accepted the record (a batch
     /// may refuse some), which seal key it recovered and which organisation that key belongs to.
-    event RecordAdded(bytes32 indexed uid, bytes32 indexed project, uint32 issuer, address sealer);
+    event RecordAdded(bytes32 indexed uid, bytes32 indexed project, uint32 issuer, address sealer, bytes32 recordHash);
 
     /// @notice The record `uid` moved to `status` because of record `cause`.
     event StatusChanged(bytes32 indexed uid, uint8 status, bytes32 indexed cause);
@@ -93,7 +110,8 @@ interface IProjectLedger {
     /// @notice A project's number (0 when unregistered) and registering organisation.
     function project(bytes32 projectId) external view returns (uint32 number, uint32 registrant);
 
-    /// @notice Whether `org` holds a live grant `grantUid` on project `projectId`.
+    /// @notice Whether `org` holds a live grant `grantUid` on project `projectId`: the grant is
+    /// active, unexpired, and its project still open (a revoked registration ends every grant).
     function hasGrant(bytes32 grantUid, bytes32 projectId, uint32 org) external view returns (bool);
 
     /// @notice EIP-712 digest of a record, the value its seal signs.

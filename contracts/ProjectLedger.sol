@@ -24,6 +24,12 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// transaction all the same (never a partial batch).
     uint256 private constant BATCH_GAS_RESERVE = 150_000;
 
+    /// @dev What each shape letter (Common.sol's SHAPE_*) means to `_canonical`, one byte per
+    /// letter at the index of the letter's low 5 bits: for a static type its width in bytes
+    /// (b 1, i 4, l 8, w 32), for a dynamic type 0x40 (s, string) or 0x80 (a, bytes32[]).
+    /// (Only these six letters occur in the shapes; any other would read as a zero word.)
+    uint256 private constant TYPE_CODES = 0x0080010000000000000400000800000000000040000000200000000000000000;
+
     /// @dev Half the order of secp256k1: a seal's `s` must not exceed it (EIP-2), so that a
     /// seal has exactly one valid form.
     uint256 private constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
@@ -40,6 +46,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint8 refStatus; // new status of the record `ref` points at; 0 when it is untouched
         bool registers; // a new project: number `entry.project`, registrant `entry.issuer`
         bool closesProject; // the revocation of a registration closes the project
+        uint32 objector; // an objection: its organisation, kept as the event's `subject`; else 0
     }
 
     /// @dev A transaction's working memory, reused record after record (the EVM never frees
@@ -114,8 +121,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @inheritdoc IProjectLedger
     function hasGrant(bytes32 grantUid, bytes32 projectId, uint32 org) external view returns (bool) {
         Entry storage g = _entries[grantUid];
-        return g.kind == KIND_GRANT && g.status == STATUS_ACTIVE && g.subject == org
-            && g.project == _projects[projectId].number && g.expiresAt > block.timestamp;
+        ProjectInfo storage p = _projects[projectId];
+        return g.kind == KIND_GRANT && g.status == STATUS_ACTIVE && g.subject == org && g.project == p.number
+            && !p.closed && g.expiresAt > block.timestamp;
     }
 
     /// @inheritdoc IProjectLedger
@@ -157,18 +165,24 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     {
         Entry storage slot = _entries[r.uid];
         if (slot.kind != 0) return abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid);
-        (address signer, bytes memory sealRefusal) = _recover(hashRecord(r), seal);
+        bytes32 recordHash = hashRecord(r);
+        (address signer, bytes memory sealRefusal) = _recover(recordHash, seal);
         if (sealRefusal.length != 0) return sealRefusal;
         if (signer != scratch.key) {
             (scratch.org, scratch.roles, scratch.active) = _consortium.sealer(signer);
             scratch.key = signer;
         }
         if (!scratch.active) return abi.encodeWithSelector(LedgerInvalidSeal.selector, r.uid, signer);
+        // An organisation issues uids in its own namespace only: no member can take (or
+        // front-run) a uid another organisation derived.
+        if (uint32(bytes4(r.uid)) != scratch.org) {
+            return abi.encodeWithSelector(LedgerUidNotIssuers.selector, r.uid, scratch.org);
+        }
         Change memory c = scratch.change;
         refusal = _check(r, scratch.org, scratch.roles, c);
         if (refusal.length != 0) return refusal;
         _commit(r, slot, c);
-        emit RecordAdded(r.uid, r.project, scratch.org, signer);
+        emit RecordAdded(r.uid, r.project, scratch.org, signer, recordHash);
         // accepted: `refusal` is the empty result of `_check`
     }
 
@@ -181,7 +195,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         }
         if (c.closesProject) _projects[r.project].closed = true;
         if (c.refStatus != STATUS_NONE) {
-            _entries[r.ref].status = c.refStatus;
+            Entry storage target = _entries[r.ref];
+            target.status = c.refStatus;
+            if (c.objector != 0) target.subject = c.objector;
             emit StatusChanged(r.ref, c.refStatus, r.uid);
         }
     }
@@ -192,10 +208,17 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Entry memory e = c.entry;
         (e.kind, e.status, e.level, e.issuer, e.project) = (r.kind, STATUS_RECORDED, 0, org, 0);
         (e.recordedAt, e.subject, e.expiresAt) = (uint40(block.timestamp), 0, 0);
-        (c.refStatus, c.registers, c.closesProject) = (STATUS_NONE, false, false);
+        (c.refStatus, c.registers, c.closesProject, c.objector) = (STATUS_NONE, false, false, 0);
 
         uint8 kind = r.kind;
-        if (kind == KIND_ANCHOR) return ""; // any member anchors its own access-log root; no project
+        bytes32 shape = _shape(kind);
+        if (shape == 0) return abi.encodeWithSelector(LedgerUnknownKind.selector, kind);
+        if (!_canonical(r.payload, shape)) return abi.encodeWithSelector(LedgerMalformedPayload.selector, r.uid);
+        if (kind == KIND_ANCHOR) {
+            // Any member anchors its own access-log root: no project, nothing it refers to.
+            if (r.project != 0 || r.ref != 0) return abi.encodeWithSelector(LedgerAnchorFields.selector, r.uid);
+            return "";
+        }
         if (kind == KIND_PROJECT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
             return _checkRegistration(r, org, c);
@@ -216,6 +239,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             if (roles & ROLE_SUPERVISOR == 0) return _missingRole(r, org, ROLE_SUPERVISOR);
             (e.level, refusal) = _small(r.uid, r.payload, 0, SEVERITY_SLIGHT, SEVERITY_SERIOUS);
             e.status = STATUS_OPEN;
+            e.expiresAt = uint40(block.timestamp); // the 信用修复 wait runs from the report
         } else if (kind == KIND_COMMITMENT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
             (e.level, refusal) = _small(r.uid, r.payload, 0, 1, 4); // commitment type
@@ -223,6 +247,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         } else if (kind == KIND_GRANT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
             if (p.registrant != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.project, org);
+            if (r.ref != 0) {
+                // A grant supersedes nothing; a ref would only mislead a reader of the record.
+                return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, kind, _entries[r.ref].status);
+            }
             return _checkGrant(r, e);
         } else if (kind >= KIND_REVOCATION && kind <= KIND_BREACH) {
             return _checkStatusChange(r, org, roles, c);
@@ -237,11 +265,13 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     function _checkRegistration(Record calldata r, uint32 org, Change memory c) private view returns (bytes memory) {
         Entry memory e = c.entry;
         e.status = STATUS_ACTIVE;
+        (, bytes memory refusal) = _small(r.uid, r.payload, 3, 1, 3); // project type 审批 / 核准 / 备案
+        if (refusal.length != 0) return refusal;
         if (r.ref != 0) {
             // A correction of the registration: same project, issuer's own record.
             e.project = _projects[r.project].number;
             if (e.project == 0) return abi.encodeWithSelector(LedgerUnknownProject.selector, r.project);
-            bytes memory refusal = _checkSupersede(r, org, STATUS_ACTIVE, c);
+            refusal = _checkSupersede(r, org, STATUS_ACTIVE, c);
             if (refusal.length != 0) return refusal;
         } else {
             if (_projects[r.project].number != 0) {
@@ -251,32 +281,32 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             c.registers = true;
         }
         // The payload's first field is the project code; the id must be its hash.
-        (bytes calldata code, bool wellFormed) = _firstString(r.payload);
-        if (!wellFormed) return abi.encodeWithSelector(LedgerMalformedPayload.selector, r.uid);
-        if (keccak256(code) != r.project) return abi.encodeWithSelector(LedgerProjectCodeMismatch.selector, r.project);
+        if (keccak256(_string(r.payload, 0)) != r.project) {
+            return abi.encodeWithSelector(LedgerProjectCodeMismatch.selector, r.project);
+        }
         return "";
     }
 
     function _checkGrant(Record calldata r, Entry memory e) private view returns (bytes memory refusal) {
-        uint256 grantee;
-        (grantee, refusal) = _word(r.uid, r.payload, 0);
-        if (refusal.length != 0) return refusal;
+        uint256 grantee = _word(r.payload, 0);
         if (grantee == 0 || grantee > _consortium.organizationCount()) {
             return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 0, grantee);
         }
         e.subject = uint32(grantee);
-        (, refusal) = _small(r.uid, r.payload, 1, 1, 3); // scope: documents, restricted fields, all
+        // scope (documents, restricted fields, all), kept in `level`: a reader checks a grant against
+        // the ledger's own state, never only against an indexed payload
+        (e.level, refusal) = _small(r.uid, r.payload, 1, 1, 3);
         if (refusal.length != 0) return refusal;
-        uint256 expiresAt;
-        (expiresAt, refusal) = _word(r.uid, r.payload, 2);
-        if (refusal.length != 0) return refusal;
+        uint256 expiresAt = _word(r.payload, 2);
         if (expiresAt > type(uint40).max) return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 2, expiresAt);
         e.expiresAt = uint40(expiresAt);
         e.status = STATUS_ACTIVE;
         return "";
     }
 
-    /// @dev A live record of the same kind by the same issuer becomes superseded.
+    /// @dev A live record of the same kind by the same issuer becomes superseded. An event's
+    /// correction may not lower its severity, and keeps the original report's repair clock:
+    /// otherwise a correction would shorten the 信用修复 wait.
     function _checkSupersede(Record calldata r, uint32 org, uint8 liveStatus, Change memory c)
         private
         view
@@ -288,6 +318,13 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, r.kind, old.status);
         }
         if (old.issuer != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.ref, org);
+        if (r.kind == KIND_EVENT) {
+            Entry memory e = c.entry;
+            if (e.level < old.level) {
+                return abi.encodeWithSelector(LedgerSeverityLowered.selector, r.ref, old.level, e.level);
+            }
+            e.expiresAt = old.expiresAt;
+        }
         c.refStatus = STATUS_SUPERSEDED;
         return "";
     }
@@ -319,12 +356,14 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             c.refStatus = kind == KIND_FULFILMENT ? STATUS_FULFILLED : STATUS_BREACHED;
         } else {
             if (roles & ROLE_SUPERVISOR == 0) return _missingRole(r, org, ROLE_SUPERVISOR);
-            (c.refStatus, refusal) = _eventTransition(r.ref, kind, t);
+            (c.refStatus, refusal) = _eventTransition(r.ref, kind, t, org);
+            if (refusal.length == 0 && kind == KIND_OBJECTION) c.objector = org;
         }
     }
 
-    /// @dev reported → (objection → upheld / rejected) → resolved → repaired.
-    function _eventTransition(bytes32 ref, uint8 kind, Entry storage t)
+    /// @dev reported → (objection → upheld / rejected, by another organisation than the
+    /// objector's) → resolved → repaired, no earlier than the severity's wait after the report.
+    function _eventTransition(bytes32 ref, uint8 kind, Entry storage t, uint32 org)
         private
         view
         returns (uint8 next, bytes memory refusal)
@@ -333,13 +372,15 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (t.kind == KIND_EVENT) {
             if (kind == KIND_RESOLUTION && s == STATUS_OPEN) return (STATUS_RESOLVED, "");
             if (kind == KIND_OBJECTION && s == STATUS_OPEN) return (STATUS_OBJECTED, "");
-            if (kind == KIND_OBJECTION_UPHELD && s == STATUS_OBJECTED) return (STATUS_ANNULLED, "");
-            if (kind == KIND_OBJECTION_REJECTED && s == STATUS_OBJECTED) return (STATUS_OPEN, "");
+            if ((kind == KIND_OBJECTION_UPHELD || kind == KIND_OBJECTION_REJECTED) && s == STATUS_OBJECTED) {
+                if (t.subject == org) return (0, abi.encodeWithSelector(LedgerSelfDecision.selector, ref, org));
+                return (kind == KIND_OBJECTION_UPHELD ? STATUS_ANNULLED : STATUS_OPEN, "");
+            }
             if (kind == KIND_REPAIR && s == STATUS_RESOLVED) {
                 uint256 wait = t.level == SEVERITY_SERIOUS
                     ? REPAIR_WAIT_SERIOUS
                     : (t.level == SEVERITY_GENERAL ? REPAIR_WAIT_GENERAL : REPAIR_WAIT_SLIGHT);
-                uint256 allowedFrom = uint256(t.recordedAt) + wait;
+                uint256 allowedFrom = uint256(t.expiresAt) + wait; // the original report's time
                 if (block.timestamp < allowedFrom) {
                     return (0, abi.encodeWithSelector(LedgerRepairTooEarly.selector, ref, allowedFrom));
                 }
@@ -395,16 +436,90 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (signer == address(0)) return (address(0), abi.encodeWithSelector(ECDSAInvalidSignature.selector));
     }
 
-    /// @dev The payload's `index`-th 32-byte word (a static field of its ABI tuple).
-    function _word(bytes32 uid, bytes calldata payload, uint256 index)
-        private
-        pure
-        returns (uint256 value, bytes memory refusal)
-    {
-        if (payload.length < (index + 1) * 32) {
-            return (0, abi.encodeWithSelector(LedgerMalformedPayload.selector, uid));
+    /// @dev The payload shape of a kind (Common.sol's SHAPE_*), 0 for an unknown kind.
+    function _shape(uint8 kind) private pure returns (bytes32) {
+        if (kind == KIND_APPROVAL) return SHAPE_APPROVAL; // the commonest first
+        if (kind >= KIND_REVOCATION) return kind <= KIND_BREACH ? SHAPE_STATUS_CHANGE : bytes32(0);
+        if (kind == KIND_EVENT) return SHAPE_EVENT;
+        if (kind == KIND_COMMITMENT) return SHAPE_COMMITMENT;
+        if (kind == KIND_PROJECT) return SHAPE_PROJECT;
+        if (kind == KIND_GRANT) return SHAPE_GRANT;
+        if (kind == KIND_ANCHOR) return SHAPE_ANCHOR;
+        return 0;
+    }
+
+    /// @dev Whether `payload` is exactly `abi.encode` of a tuple of the types `shape` lists
+    /// (one letter a field, see Common.sol), the one encoding a decoder's output re-encodes
+    /// to: each static word in its type's range; each dynamic field's offset the running end
+    /// of the data before it (the head's end for the first), so the data follow the head in
+    /// order without gap or overlap; a string at most MAX_STRING_BYTES long and zero-padded
+    /// to a whole word; a bytes32[] at most MAX_ARRAY_ITEMS long; nothing after the last
+    /// field. Nothing can hide in a payload then, and an indexer that decodes it reads
+    /// exactly what the contract checked. Reads only; never reverts.
+    function _canonical(bytes calldata payload, bytes32 shape) private pure returns (bool ok) {
+        assembly ("memory-safe") {
+            // The number of fields: 32 less the shape's trailing zero bytes, found by halving.
+            let fields := 32
+            let x := shape
+            if iszero(and(x, 0xffffffffffffffffffffffffffffffff)) {
+                fields := 16
+                x := shr(128, x)
+            }
+            if iszero(and(x, 0xffffffffffffffff)) {
+                fields := sub(fields, 8)
+                x := shr(64, x)
+            }
+            if iszero(and(x, 0xffffffff)) {
+                fields := sub(fields, 4)
+                x := shr(32, x)
+            }
+            if iszero(and(x, 0xffff)) {
+                fields := sub(fields, 2)
+                x := shr(16, x)
+            }
+            if iszero(and(x, 0xff)) { fields := sub(fields, 1) }
+
+            let base := payload.offset
+            let size := payload.length
+            let end := shl(5, fields) // the dynamic fields' data starts after the head
+            ok := iszero(gt(end, size))
+            for { let i := 0 } and(ok, lt(i, fields)) { i := add(i, 1) } {
+                let code := byte(and(byte(i, shape), 0x1f), TYPE_CODES)
+                let w := calldataload(add(base, shl(5, i)))
+                // A static word must fit in its type's width; a dynamic code shifts every word out.
+                ok := iszero(shr(shl(3, code), w))
+                if gt(code, 0x20) {
+                    // The offset is where the data so far ends; there a length word.
+                    ok := and(eq(w, end), iszero(gt(add(end, 0x20), size)))
+                    let length := calldataload(add(base, end))
+                    switch code
+                    case 0x40 {
+                        // string: its bytes, zero-padded to a whole word
+                        ok := and(ok, iszero(gt(length, MAX_STRING_BYTES)))
+                        end := add(end, add(0x20, and(add(length, 31), not(31))))
+                        ok := and(ok, iszero(gt(end, size)))
+                        let partial := and(length, 31)
+                        if and(ok, gt(partial, 0)) {
+                            ok := iszero(shl(shl(3, partial), calldataload(add(base, sub(end, 0x20)))))
+                        }
+                    }
+                    default {
+                        // bytes32[]: its items
+                        ok := and(ok, iszero(gt(length, MAX_ARRAY_ITEMS)))
+                        end := add(end, add(0x20, shl(5, length)))
+                        ok := and(ok, iszero(gt(end, size)))
+                    }
+                }
+            }
+            ok := and(ok, eq(end, size))
         }
-        value = uint256(bytes32(payload[index * 32:])); // the first 32 bytes from there
+    }
+
+    /// @dev The payload's `index`-th 32-byte word, a static field of a payload `_canonical` passed.
+    function _word(bytes calldata payload, uint256 index) private pure returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := calldataload(add(payload.offset, shl(5, index)))
+        }
     }
 
     /// @dev A small enumeration field, which must lie in [min, max].
@@ -413,23 +528,17 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         pure
         returns (uint8 value, bytes memory refusal)
     {
-        uint256 v;
-        (v, refusal) = _word(uid, payload, index);
-        if (refusal.length != 0) return (0, refusal);
+        uint256 v = _word(payload, index);
         if (v < min || v > max) return (0, abi.encodeWithSelector(LedgerInvalidValue.selector, uid, uint8(index), v));
         value = uint8(v);
     }
 
-    /// @dev The payload's first field read as an ABI `string`, without copying and without the
-    /// revert `abi.decode` raises on bad input: word 0 is the offset of the string, at that
-    /// offset a length word, then the bytes. `ok` is false when either points past the end.
-    function _firstString(bytes calldata payload) private pure returns (bytes calldata s, bool ok) {
-        if (payload.length < 64) return (payload[0:0], false);
-        uint256 offset = uint256(bytes32(payload[0:32]));
-        if (offset > payload.length - 32) return (payload[0:0], false);
-        uint256 length = uint256(bytes32(payload[offset:offset + 32]));
-        if (length > payload.length - offset - 32) return (payload[0:0], false);
-        return (payload[offset + 32:offset + 32 + length], true);
+    /// @dev The bytes of the string field `index` of a payload `_canonical` passed: the head word
+    /// is its offset, there a length word, then the bytes (no copy, no abi.decode).
+    function _string(bytes calldata payload, uint256 index) private pure returns (bytes calldata) {
+        uint256 at = _word(payload, index);
+        uint256 length = uint256(bytes32(payload[at:at + 32]));
+        return payload[at + 32:at + 32 + length];
     }
 
     /// @dev The free memory pointer, to hand back to `_setFreeMemory`.

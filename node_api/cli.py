@@ -260,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--id", type=int, required=True)
     tsub.add_parser("list")
     sub.add_parser(
-        "metrics-token", help="make the operator's credential for GET /metrics (prints the token and its hash)"
+        "metrics-token",
+        help="make the operator's credential for GET /metrics (prints the token and its hash)",
     )
     dp = sub.add_parser("deploy", help="deploy the contracts on PROJCHAIN_RPC_URL (once per network)")
     dp.add_argument("--admin", action="append", default=[], help="consortium admin address (repeat)")

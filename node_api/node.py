@@ -43,6 +43,7 @@ from node_api.ledger.reader import Reader
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore
+from node_api.store.openings import Openings, OpeningVault
 from node_api.verify.accesslog import AccessLogAnchorer
 
 log = logging.getLogger("projchain.node")
@@ -97,7 +98,9 @@ class Node:
         deployment = await self._deployment(artifacts)
         self.contracts = Contracts(artifacts, deployment)
         self.membership = Membership(self.db)
-        self.reader = Reader(self.db, self.membership)
+        document_key = self._document_key()
+        self.openings = Openings(self.db, OpeningVault(document_key))
+        self.reader = Reader(self.db, self.membership, self.openings)
         self.sealer = Sealer(deployment.chain_id, deployment.ledger)
         self.outbox = Outbox(self.db)
         self.relayer = self.keystore.get_or_create(RELAYER_KEY)
@@ -106,8 +109,16 @@ class Node:
             self.db, self.rpc, self.contracts, s.indexer_poll,
             on_confirmed=self._confirmed, on_rewind=self.submitter.request_resync,
         )  # fmt: skip
-        self.writer = Writer(self.db, self.reader, self.membership, self.sealer, self.keystore, self.outbox)
-        self.documents = DocumentStore(s.documents_dir, self._document_key())
+        self.writer = Writer(
+            self.db,
+            self.reader,
+            self.membership,
+            self.sealer,
+            self.keystore,
+            self.outbox,
+            self.openings.vault,
+        )
+        self.documents = DocumentStore(s.documents_dir, document_key)
         # Seal keys are unlocked before serving, off the event loop (see KeyStore.preload).
         await asyncio.to_thread(self.keystore.preload, SEAL_KEY_PREFIX)
         self.access = Access(self.db, self.reader)

@@ -50,8 +50,13 @@ class Strict(BaseModel):
 class SealIn(Strict):
     """A seal made on the organisation's own device (see docs/records.md)."""
 
-    uid: Digest
+    uid: Digest = Field(description="the record uid; its first 4 bytes are the sealing organisation's id")
     signature: Annotated[str, Field(pattern=_HEX65.pattern)]
+    salt: Digest | None = Field(
+        default=None,
+        description="the 32-byte salt of the restricted-content commitment the seal covers "
+        "(required for every kind with restricted fields; see docs/records.md)",
+    )
 
 
 class ProjectIn(Strict):

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
@@ -32,7 +31,7 @@ from node_api.chain.embedded import EmbeddedChain
 from node_api.chain.keystore import KeyStore
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
-from node_api.domain.records import PAYLOAD_SCHEMAS, Kind
+from node_api.domain.records import Kind, seal_payload
 from node_api.node import ADMIN_KEYS
 
 # web3's default receipt poll is 0.1 s, which caps the loop near 8 records/s even on an
@@ -208,7 +207,6 @@ def _submit_loop(
 ) -> LoopResult:
     w3 = Web3(Web3.HTTPProvider(b.rpc_url))
     ledger = w3.eth.contract(address=Web3.to_checksum_address(b.ledger), abi=b.abi)
-    schema = PAYLOAD_SCHEMAS[kind]
     project = keccak(text=project_code)
     out = LoopResult()
     start = time.perf_counter()
@@ -217,9 +215,10 @@ def _submit_loop(
             break
         t0 = time.perf_counter()
         try:
-            payload = abi_encode([t for _, t in schema], [f[name] for name, _ in schema])
+            # Public fields on chain, the restricted ones behind a salted commitment (docs/records.md).
+            payload, _ = seal_payload(kind, f)
             record = {
-                "uid": os.urandom(32),
+                "uid": b.org_id.to_bytes(4, "big") + os.urandom(28),  # uids live in the issuer's namespace
                 "kind": int(kind),
                 "project": project,
                 "ref": b"\0" * 32,

@@ -7,6 +7,7 @@ error hierarchy, so routes never see a web3 exception.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,10 @@ _REVERT_CLASSES: dict[str, type[ProjchainError]] = {
     "LedgerInvalidValue": ValidationError,
     "LedgerUnknownKind": ValidationError,
     "LedgerProjectClosed": ConflictError,
+    "LedgerUidNotIssuers": ForbiddenError,
+    "LedgerSelfDecision": ForbiddenError,
+    "LedgerAnchorFields": ValidationError,
+    "LedgerSeverityLowered": ConflictError,
     "ECDSAInvalidSignature": ValidationError,
     "ECDSAInvalidSignatureLength": ValidationError,
     "ECDSAInvalidSignatureS": ValidationError,
@@ -133,6 +138,14 @@ class Contracts:
                     self._errors[function_abi_to_4byte_selector(item)] = (item["name"], types)
                 elif item["type"] == "event":
                     self._events[event_abi_to_log_topic(item)] = (contract, item["name"])
+        entry_abi = next(i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "entry")
+        self._entry_fields = [(c["name"], c["type"]) for c in entry_abi["outputs"][0]["components"]]
+        # The ledger's hot events, decoded with eth_abi directly (web3's decoder costs ~10x more).
+        self._fast: dict[str, _EventLayout] = {
+            item["name"]: _EventLayout.of(item)
+            for item in ledger_abi
+            if item.get("type") == "event" and item["name"] in _FAST_EVENTS
+        }
 
     def submit_batch_data(self, records: list[Record], seals: list[bytes]) -> str:
         """Calldata of ``submitBatch`` (eth_abi directly: web3's encoder costs ~10x more per record).
@@ -150,13 +163,15 @@ class Contracts:
         body = abi_encode([_RECORD_TUPLE, _SEAL_TUPLE], [record.as_tuple(), compact_seal(seal)])
         return "0x" + (self._submit_selector + body).hex()
 
-    def carried_records(self, data: bytes | str) -> dict[bytes, tuple[Record, bytes]]:
-        """The records a ``submit`` / ``submitBatch`` input carries, by uid, each with its 65-byte seal.
+    def carried_records(self, data: bytes | str) -> dict[bytes, list[tuple[Record, bytes]]]:
+        """Every record a ``submit`` / ``submitBatch`` input carries, by uid, each with its 65-byte seal.
 
         ``RecordAdded`` names an accepted record; its content is here, in the transaction
-        that carried it. The whole input is decoded at once (eth_abi; web3 is ~10x slower).
-        Any other input, and records of kinds the ledger does not know (it refuses them),
-        give nothing.
+        that carried it. A crafted batch may carry several records under one uid (the ledger
+        accepts at most one of them), so every copy is kept, in input order: the event's
+        record hash tells which one was accepted (``accepted_copy``). The whole input is
+        decoded at once (eth_abi; web3 is ~10x slower). Any other input, and records of kinds
+        the ledger does not know (it refuses them), give nothing.
         """
         raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
         selector, body = raw[:4], raw[4:]
@@ -170,11 +185,18 @@ class Contracts:
                 return {}
         except Exception:  # not an input the ledger would have accepted either
             return {}
-        out: dict[bytes, tuple[Record, bytes]] = {}
+        out: dict[bytes, list[tuple[Record, bytes]]] = {}
         for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False):
             if kind in _KINDS:
-                out[uid] = (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs))
+                copy = (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs))
+                out.setdefault(uid, []).append(copy)
         return out
+
+    def decode_entry(self, data: str) -> dict[str, int]:
+        """The ``Entry`` an ``entry(uid)`` call returned, by field name (kind 0: no such record)."""
+        fields = self._entry_fields
+        values = abi_decode([t for _, t in fields], _raw(data))
+        return {name: int(v) for (name, _), v in zip(fields, values, strict=True)}
 
     def decode_revert(self, data: bytes | str | None) -> DecodedRevert | None:
         """Decodes revert data into a custom error, or None if unknown."""
@@ -204,8 +226,9 @@ class Contracts:
         if found is None:
             return None
         contract, name = found
-        if name in _FAST_EVENTS:
-            return name, _fast_decode(name, topics, log["data"])
+        fast = self._fast.get(name)
+        if fast is not None:
+            return name, _fast_decode(fast, topics, log["data"])
         event = getattr(contract.events, name)()
         decoded = event.process_log(_as_web3_log(log))
         return name, dict(decoded["args"])
@@ -244,28 +267,60 @@ def expand_seal(r: bytes, vs: bytes) -> bytes:
     return bytes(r) + (word & (_HIGH_BIT - 1)).to_bytes(32, "big") + bytes([27 + (word >> 255)])
 
 
-# The ledger's hot events, decoded with eth_abi directly: (indexed names, data names, data types).
-_FAST_EVENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "RecordAdded": (("uid", "project"), ("issuer", "sealer"), ("uint32", "address")),
-    "StatusChanged": (("uid", "cause"), ("status",), ("uint8",)),
-    "RecordRejected": (("uid",), ("reason",), ("bytes",)),
-}
+_FAST_EVENTS = frozenset({"RecordAdded", "StatusChanged", "RecordRejected"})
+
+
+@dataclass(frozen=True)
+class _EventLayout:
+    """An event's indexed argument names, and its data arguments' names and types."""
+
+    indexed: tuple[str, ...]
+    names: tuple[str, ...]
+    types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, abi: dict[str, Any]) -> _EventLayout:
+        inputs = abi["inputs"]
+        data = [i for i in inputs if not i["indexed"]]
+        return cls(
+            indexed=tuple(i["name"] for i in inputs if i["indexed"]),
+            names=tuple(i["name"] for i in data),
+            types=tuple(i["type"] for i in data),
+        )
 
 
 def _raw(value: Any) -> bytes:
     return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
 
 
-def _fast_decode(name: str, topics: list[Any], data: Any) -> dict[str, Any]:
-    indexed, names, types = _FAST_EVENTS[name]
+def _fast_decode(layout: _EventLayout, topics: list[Any], data: Any) -> dict[str, Any]:
     args: dict[str, Any] = {}
-    for key, t in zip(indexed, topics[1:], strict=True):
+    for key, t in zip(layout.indexed, topics[1:], strict=True):
         args[key] = _raw(t)
-    values = abi_decode(list(types), _raw(data))
-    args.update(zip(names, values, strict=True))
+    values = abi_decode(list(layout.types), _raw(data))
+    args.update(zip(layout.names, values, strict=True))
     if "sealer" in args:
         args["sealer"] = to_checksum_address(args["sealer"])
     return args
+
+
+def accepted_copy(
+    copies: list[tuple[Record, bytes]],
+    record_hash: bytes,
+    sealer: str,
+    digest: Callable[[Record], bytes],
+    signer: Callable[[Record, bytes], str],
+) -> tuple[Record, bytes] | None:
+    """The copy of a record the ledger accepted: the one whose EIP-712 hash ``RecordAdded`` names.
+
+    Copies with the same hash are the same record; when several carry different seals, the
+    one whose seal recovers the event's seal key is kept. None when no copy matches: the
+    index then never takes content the contract did not accept.
+    """
+    same = [c for c in copies if digest(c[0]) == record_hash]
+    if len(same) <= 1:
+        return same[0] if same else None
+    return next((c for c in same if signer(c[0], c[1]) == sealer), None)
 
 
 def _as_web3_log(log: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from node_api.config import Settings
 from node_api.domain.records import Kind, Record
 from node_api.errors import ChainError, ConflictError
 from node_api.store.database import Database
+from node_api.store.openings import Openings
 
 log = logging.getLogger("projchain.pipeline")
 
@@ -44,6 +45,7 @@ class OutboxItem:
     record: Record
     seal: bytes
     org_id: int
+    opening: bytes | None = None  # the restricted content, sealed by OpeningVault (stored with the row)
 
 
 class Outbox:
@@ -87,6 +89,8 @@ class Outbox:
                          "0x" + r.digest.hex(), r.payload, item.seal, now),
                     )  # fmt: skip
                     if cur.rowcount == 1:
+                        if item.opening is not None:
+                            Openings.insert(conn, uid, item.opening, "issued")
                         results.append(True)
                         continue
                     same = conn.execute(

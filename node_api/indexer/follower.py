@@ -1,9 +1,15 @@
 """The indexer: follows contract events from a checkpoint (block number + hash).
 
-``RecordAdded`` names an accepted record (uid, project, issuer, sealer); the record's
-content and seal are read from the transaction that carried it — one batched
+``RecordAdded`` names an accepted record (uid, project, issuer, sealer, record hash); the
+record's content and seal are read from the transaction that carried it — one batched
 ``eth_getTransactionByHash`` per step for the distinct transactions, each input decoded
-once — so records sent by any node are indexed alike.
+once — so records sent by any node are indexed alike. The index holds exactly what the
+contract accepted (ARCHITECTURE principle 8): of the copies a crafted input may carry under
+one uid, only the one whose EIP-712 hash the event names is taken (that hash binds uid,
+kind, project, ref, digest and payload); a record whose content is missing or does not
+decode is kept as unreadable, never fatal. Grants are indexed from the contract's own
+``entry(uid)``, and an outbox row is confirmed only when the chain holds that row's
+content from that issuer.
 
 It backfills from its checkpoint on start, checks at every step that the
 checkpoint block is still on the chain (by hash, not number), and when the chain
@@ -21,9 +27,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from node_api.chain.contracts import Contracts
+from node_api.chain.contracts import Contracts, accepted_copy
 from node_api.chain.rpc import RpcClient
-from node_api.domain.records import Kind, Record, decode_payload
+from node_api.chain.seal import Sealer
+from node_api.domain.records import Kind, PayloadError, Record, decode_payload
 from node_api.errors import ChainError
 from node_api.store.database import CANONICAL, Database
 
@@ -63,6 +70,7 @@ class Indexer:
         self.rewinds = 0
         self.stats = {"records_confirmed": 0, "records_failed": 0}
         self.updated = asyncio.Event()
+        self.sealer = Sealer(self.deployment.chain_id, self.deployment.ledger)
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed, and its hash."""
@@ -126,7 +134,10 @@ class Indexer:
         carried = await self._carried(logs)
         if carried is None:
             return False  # a transaction moved (reorganisation): retry next round
-        confirmed = self._store(logs, blocks, to, carried)
+        grants = await self._grant_entries(logs, to)
+        if grants is None:
+            return False
+        confirmed = self._store(logs, blocks, to, carried, grants)
         if confirmed:
             self.on_confirmed(confirmed)
         self.updated.set()
@@ -135,14 +146,14 @@ class Indexer:
 
     async def _carried(
         self, logs: list[dict[str, Any]]
-    ) -> dict[str, dict[bytes, tuple[Record, bytes]]] | None:
+    ) -> dict[str, dict[bytes, list[tuple[Record, bytes]]]] | None:
         """The records (with seals) of each transaction holding a RecordAdded log, by tx hash then uid.
 
         None when a transaction is gone or sits in another block than its log says.
         """
         topic = self.contracts.event_topic("RecordAdded")
         hashes = sorted({lg["transactionHash"] for lg in logs if lg["topics"] and lg["topics"][0] == topic})
-        out: dict[str, dict[bytes, tuple[Record, bytes]]] = {}
+        out: dict[str, dict[bytes, list[tuple[Record, bytes]]]] = {}
         where = {lg["transactionHash"]: str(lg["blockHash"]).lower() for lg in logs}
         ledger = self.deployment.ledger.lower()
         for i in range(0, len(hashes), TX_BATCH):
@@ -156,12 +167,41 @@ class Indexer:
                 out[tx_hash] = self.contracts.carried_records(tx["input"]) if direct else {}
         return out
 
+    async def _grant_entries(
+        self, logs: list[dict[str, Any]], to: int
+    ) -> dict[str, tuple[int, int, int]] | None:
+        """The contract's own entry (grantee, scope, expiry) of every record in ``logs`` that is a grant.
+
+        Read at block ``to`` with ``entry(uid)`` (kind, subject, level and expiry never change
+        once written); only uids whose entry is a grant are kept. None when the chain moved.
+        """
+        topic = self.contracts.event_topic("RecordAdded")
+        uids = sorted({lg["topics"][1] for lg in logs if lg["topics"] and lg["topics"][0] == topic})
+        if not uids:
+            return {}
+        ledger = self.contracts.ledger
+        replies = await self.rpc.batch(
+            [
+                ("eth_call", [{"to": ledger.address, "data": ledger.encode_abi("entry", [u])}, hex(to)])
+                for u in uids
+            ]
+        )
+        out: dict[str, tuple[int, int, int]] = {}
+        for uid, raw in zip(uids, replies, strict=True):
+            if not isinstance(raw, str):
+                return None
+            entry = self.contracts.decode_entry(raw)
+            if entry["kind"] == Kind.GRANT:
+                out[_hex(bytes.fromhex(uid[2:]))] = (entry["subject"], entry["level"], entry["expiresAt"])
+        return out
+
     def _store(
         self,
         logs: list[dict[str, Any]],
         blocks: dict[int, dict[str, Any]],
         to: int,
-        carried: dict[str, dict[bytes, tuple[Record, bytes]]],
+        carried: dict[str, dict[bytes, list[tuple[Record, bytes]]]],
+        grants: dict[str, tuple[int, int, int]],
     ) -> list[str]:
         confirmed: list[str] = []
         now = time.time()
@@ -183,12 +223,15 @@ class Indexer:
                     int(lg["logIndex"], 16),
                 )
                 if name == "RecordAdded":
-                    content = carried[where[2]].get(bytes(args["uid"]))
-                    if content is None:
-                        raise RuntimeError(
-                            f"record {_hex(args['uid'])} is not in the input of {where[2]}, its transaction"
-                        )
-                    confirmed.append(self._record_added(conn, args, content, where))
+                    copies = carried[where[2]].get(bytes(args["uid"]), [])
+                    content = accepted_copy(
+                        copies,
+                        bytes(args["recordHash"]),
+                        str(args["sealer"]),
+                        self.sealer.digest,
+                        self.sealer.signer,
+                    )
+                    confirmed += self._record_added(conn, args, content, where, grants)
                 elif name == "StatusChanged":
                     conn.execute(
                         "INSERT OR IGNORE INTO chain_status(uid, status, cause, block_number, block_hash,"
@@ -222,34 +265,84 @@ class Indexer:
         self,
         conn: Any,
         args: dict[str, Any],
-        content: tuple[Record, bytes],
+        content: tuple[Record, bytes] | None,
         where: tuple[int, str, str, int],
-    ) -> str:
+        grants: dict[str, tuple[int, int, int]],
+    ) -> list[str]:
+        """Indexes one accepted record; the outbox uids it confirms (none or its own)."""
+        uid, record_hash = _hex(args["uid"]), _hex(args["recordHash"])
+        if content is None:
+            # Accepted on chain, content not in its transaction's input (only possible through
+            # a call this indexer cannot read): kept as unreadable, never guessed.
+            conn.execute(
+                "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload,"
+                " seal, block_number, block_hash, tx_hash, log_index, record_hash, problem)"
+                " VALUES(?,0,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (uid, _hex(args["project"]), _hex(b"\0" * 32), int(args["issuer"]), str(args["sealer"]),
+                 _hex(b"\0" * 32), b"", b"", *where, record_hash,
+                 "the record's content is not in its transaction's input"),
+            )  # fmt: skip
+            self._settle_outbox(conn, uid)
+            return []
         record, seal = content
-        uid, digest = _hex(record.uid), _hex(record.digest)
+        digest = _hex(record.digest)
+        fields: dict[str, Any] | None
+        try:
+            fields = decode_payload(record.kind, record.payload)
+            problem = None
+        except PayloadError as e:
+            fields, problem = None, str(e)
         conn.execute(
             "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload,"
-            " seal, block_number, block_hash, tx_hash, log_index) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " seal, block_number, block_hash, tx_hash, log_index, record_hash, problem)"
+            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (uid, int(record.kind), _hex(record.project), _hex(record.ref), int(args["issuer"]),
-             str(args["sealer"]), digest, record.payload, seal, *where),
+             str(args["sealer"]), digest, record.payload, seal, *where, record_hash, problem),
         )  # fmt: skip
         digests = [(digest, "digest")] if any(record.digest) else []
-        if record.kind == Kind.EVENT:
-            digests += [(d, "evidence") for d in decode_payload(Kind.EVENT, record.payload)["evidence"]]
+        if record.kind == Kind.EVENT and fields is not None:
+            digests += [(d, "evidence") for d in fields["evidence"]]
         conn.executemany(
             "INSERT OR IGNORE INTO chain_record_digests(digest, uid, block_hash, role) VALUES(?,?,?,?)",
             [(d, uid, where[1], role) for d, role in digests],
         )
-        if record.kind == Kind.PROJECT:
-            code = decode_payload(Kind.PROJECT, record.payload)["code"]
+        if record.kind == Kind.PROJECT and fields is not None:
             conn.execute("INSERT OR IGNORE INTO chain_projects(project, code) VALUES(?, ?)",
-                         (_hex(record.project), code))  # fmt: skip
-        cur = conn.execute(
-            "UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'",
+                         (_hex(record.project), fields["code"]))  # fmt: skip
+        grant = grants.get(uid)
+        if record.kind == Kind.GRANT and grant is not None:
+            conn.execute(
+                "INSERT OR IGNORE INTO chain_grants(uid, block_hash, project, grantee, scope, expires_at)"
+                " VALUES(?,?,?,?,?,?)",
+                (uid, where[1], _hex(record.project), *grant),
+            )
+        return self._settle_outbox(conn, uid, record)
+
+    def _settle_outbox(self, conn: Any, uid: str, record: Record | None = None) -> list[str]:
+        """Confirms this node's outbox row of ``uid`` if the chain holds its very content; fails it otherwise."""
+        row = conn.execute(
+            "SELECT kind, project, ref, digest, payload, org_id FROM outbox WHERE uid = ? AND state != 'confirmed'",
             (uid,),
+        ).fetchone()
+        if row is None:
+            return []
+        ours = record is not None and (int(row["kind"]), row["project"], row["ref"], row["digest"],
+                                       bytes(row["payload"])) == (int(record.kind), _hex(record.project),
+                                                                  _hex(record.ref), _hex(record.digest),
+                                                                  record.payload)  # fmt: skip
+        if ours:
+            cur = conn.execute(
+                "UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'",
+                (uid,),
+            )
+            self.stats["records_confirmed"] += cur.rowcount
+            return [uid]
+        cur = conn.execute(
+            "UPDATE outbox SET state = 'failed', error = ? WHERE uid = ? AND state IN ('accepted', 'submitted')",
+            ("the chain holds another record under this uid; this one was not recorded", uid),
         )
-        self.stats["records_confirmed"] += cur.rowcount
-        return uid
+        self.stats["records_failed"] += cur.rowcount
+        return [uid] if cur.rowcount else []
 
     def _record_rejected(self, conn: Any, args: dict[str, Any], where: tuple[int, str, str, int]) -> None:
         uid = _hex(args["uid"])
@@ -261,7 +354,26 @@ class Indexer:
             (uid, reason, where[0], where[1], where[2]),
         )
         if decoded is not None and decoded.name == "LedgerDuplicateRecord":
-            return  # a re-sent record that had landed already: the first inclusion stands
+            # A re-sent record that had landed already: the first inclusion stands — if it is
+            # this row's content. A different record under the uid fails this row.
+            row = conn.execute(
+                f"SELECT kind, project, ref, digest, payload FROM chain_records WHERE uid = ? AND {CANONICAL}"
+                f" AND problem IS NULL ORDER BY block_number LIMIT 1",
+                (uid,),
+            ).fetchone()
+            landed = None if row is None else Record(
+                bytes.fromhex(uid[2:]), Kind(int(row["kind"])), bytes.fromhex(row["project"][2:]),
+                bytes.fromhex(row["ref"][2:]), bytes.fromhex(row["digest"][2:]), bytes(row["payload"]),
+            )  # fmt: skip
+            if (
+                landed is not None
+                or conn.execute(
+                    "SELECT 1 FROM outbox WHERE uid = ? AND state = 'submitted' AND tx_hash = ?",
+                    (uid, where[2]),
+                ).fetchone()
+            ):
+                self._settle_outbox(conn, uid, landed)
+            return
         cur = conn.execute(
             "UPDATE outbox SET state = 'failed', error = ? "
             "WHERE uid = ? AND state = 'submitted' AND tx_hash = ?",

@@ -14,7 +14,7 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-from node_api.domain.records import Kind, Status, decode_payload
+from node_api.domain.records import Kind, Status
 from node_api.errors import ForbiddenError
 from node_api.ledger.membership import Organization
 from node_api.ledger.reader import Reader
@@ -39,18 +39,20 @@ class Access:
         self._pending: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
 
     def live_grant(self, org: Organization, project: str, need: str = "records") -> str | None:
-        """uid of a live grant of ``project`` to ``org`` covering ``need``, if any."""
+        """uid of a live grant of ``project`` to ``org`` covering ``need``, if any.
+
+        Grantee, scope and expiry are the contract's own (``chain_grants``, read from its
+        ``entry(uid)``), the status is the chain's; a revoked project's grants are dead.
+        """
         rows = self.db.all(
-            f"SELECT uid, payload FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}",
-            (project, int(Kind.GRANT)),
+            f"SELECT uid, scope, expires_at FROM chain_grants WHERE project = ? AND grantee = ? AND {CANONICAL}",
+            (project, org.id),
         )
         now = time.time()
-        for row in rows:
-            f = decode_payload(Kind.GRANT, bytes(row["payload"]))
-            if int(f["grantee"]) != org.id or int(f["expires_at"]) <= now:
-                continue
-            if int(f["scope"]) not in _SCOPES[need]:
-                continue
+        live = [r for r in rows if int(r["expires_at"]) > now and int(r["scope"]) in _SCOPES[need]]
+        if not live or self.reader.project_closed(project):
+            return None
+        for row in live:
             if self.reader.status(row["uid"], Kind.GRANT) == Status.ACTIVE:
                 return str(row["uid"])
         return None

@@ -9,9 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from node_api.domain.records import INITIAL_STATUS, STAGES, Kind, Status, decode_payload
+from node_api.domain.records import (
+    INITIAL_STATUS,
+    STAGES,
+    Kind,
+    Opening,
+    PayloadError,
+    Status,
+    decode_payload,
+    decode_restricted,
+)
 from node_api.ledger.membership import Membership
 from node_api.store.database import CANONICAL, Database
+from node_api.store.openings import Openings
 
 _DECISION_NAMES = {0: "approved", 1: "approved_on_commitment", 2: "accepted_with_deficiencies", 3: "rejected"}
 _SEVERITY_NAMES = {1: "slight", 2: "general", 3: "serious"}
@@ -30,9 +40,27 @@ def _date(ts: int) -> str | None:
     return None if ts == 0 else dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
 
 
-def present_fields(kind: int, payload: bytes) -> dict[str, Any]:
-    """Decoded payload with enums and dates in their API form."""
-    f = decode_payload(kind, payload)
+def present_fields(kind: int, payload: bytes, opening: Opening | None = None) -> dict[str, Any]:
+    """Decoded payload with enums and dates in their API form.
+
+    The restricted fields join the public ones when ``opening`` opens the payload's
+    commitment; a payload that does not decode gives ``{"unreadable": why}``.
+    """
+    return _present(kind, payload, opening)[0]
+
+
+def _present(kind: int, payload: bytes, opening: Opening | None) -> tuple[dict[str, Any], str | None]:
+    """``present_fields`` and the payload's restricted-content commitment (if its kind has one)."""
+    try:
+        f = decode_payload(kind, payload)
+    except PayloadError as e:
+        return {"unreadable": str(e)}, None
+    commitment = f.pop("restricted", None)
+    if commitment is not None and opening is not None and opening.matches(bytes.fromhex(commitment[2:])):
+        try:
+            f.update(decode_restricted(kind, opening.content))
+        except PayloadError as e:
+            f["restricted_unreadable"] = str(e)
     for name in _DATE_FIELDS & f.keys():
         f[name] = _date(int(f[name]))
     if kind == Kind.APPROVAL:
@@ -42,21 +70,28 @@ def present_fields(kind: int, payload: bytes) -> dict[str, Any]:
         f["severity"] = _SEVERITY_NAMES.get(f["severity"], str(f["severity"]))
     elif kind == Kind.PROJECT:
         f["project_type"] = _PROJECT_TYPE_NAMES.get(f["project_type"], str(f["project_type"]))
-        fen = int(f.pop("total_investment_fen"))
-        f["total_investment"] = f"{fen // 100}.{fen % 100:02d}"
+        if "total_investment_fen" in f:
+            fen = int(f.pop("total_investment_fen"))
+            f["total_investment"] = f"{fen // 100}.{fen % 100:02d}"
     elif kind == Kind.COMMITMENT:
         f["commitment_type"] = _COMMITMENT_NAMES.get(f["commitment_type"], str(f["commitment_type"]))
     elif kind == Kind.GRANT:
         f["scope"] = _SCOPE_NAMES.get(f["scope"], str(f["scope"]))
-    return f
+    return f, commitment
+
+
+def kind_name(kind: int) -> str:
+    """API name of a record kind ("unknown" for a record whose content the index could not read)."""
+    return Kind(kind).name.lower() if kind in Kind._value2member_map_ else "unknown"
 
 
 class Reader:
     """Read-side queries used by the API, the QR page and the bundle."""
 
-    def __init__(self, db: Database, membership: Membership) -> None:
+    def __init__(self, db: Database, membership: Membership, openings: Openings | None = None) -> None:
         self.db = db
         self.membership = membership
+        self.openings = openings
 
     @staticmethod
     def kind_name(kind: int) -> str:
@@ -87,7 +122,19 @@ class Reader:
         )
         if s is not None:
             return Status(int(s))
-        return INITIAL_STATUS.get(Kind(kind), Status.RECORDED)
+        return (
+            INITIAL_STATUS.get(Kind(kind), Status.RECORDED)
+            if kind in Kind._value2member_map_
+            else Status.NONE
+        )
+
+    def project_closed(self, project: str) -> bool:
+        """Whether the project's registration was revoked (no new approvals, commitments, grants; grants dead)."""
+        rows = self.db.all(
+            f"SELECT uid FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}",
+            (project, int(Kind.PROJECT)),
+        )
+        return any(self.status(r["uid"], Kind.PROJECT) == Status.REVOKED for r in rows)
 
     def status_changes(self, uid: str) -> list[dict[str, Any]]:
         """The records that changed this record's status, oldest first."""
@@ -118,8 +165,12 @@ class Reader:
         project = None if int(row["project"], 16) == 0 else str(row["project"])
         return self._view(row, state, code_of), project
 
-    def _view(self, row: Any, state: str, code_of: dict[str, str] | None) -> dict[str, Any]:
+    def _view(
+        self, row: Any, state: str, code_of: dict[str, str] | None, opening: Opening | None = None
+    ) -> dict[str, Any]:
         kind = int(row["kind"])
+        if opening is None and self.openings is not None:
+            opening = self.openings.get(row["uid"])
         keys = row.keys()
         issuer_id = int(row["issuer"]) if "issuer" in keys else int(row["org_id"])
         issuer = self.membership.get(issuer_id)
@@ -127,18 +178,30 @@ class Reader:
         code = (code_of or {}).get(project) or self.db.scalar(
             "SELECT code FROM chain_projects WHERE project = ?", (project,)
         )
-        if code is None and kind == Kind.PROJECT:
-            code = decode_payload(Kind.PROJECT, bytes(row["payload"]))["code"]
+        fields, commitment = _present(kind, bytes(row["payload"]), opening) if kind else ({}, None)
+        problem = row["problem"] if "problem" in keys else None
+        if problem is None and "unreadable" in fields:
+            problem = fields["unreadable"]
+        if code is None and kind == Kind.PROJECT and problem is None:
+            code = fields["code"]
         view: dict[str, Any] = {
             "uid": row["uid"],
-            "kind": Kind(kind).name.lower(),
+            "kind": kind_name(kind),
             "project_code": code,
             "ref": None if int(row["ref"], 16) == 0 else row["ref"],
             "digest": None if int(row["digest"], 16) == 0 else row["digest"],
-            "fields": present_fields(kind, bytes(row["payload"])),
+            "fields": fields,
             "issuer": issuer.public() if issuer else {"id": issuer_id},
             "state": state,
+            "readable": problem is None,
         }
+        if problem is not None:
+            view["problem"] = problem
+        if commitment is not None:
+            view["restricted"] = {
+                "commitment": commitment,
+                "opened": opening is not None and opening.matches(bytes.fromhex(commitment[2:])),
+            }
         if state == "confirmed":
             view.update(
                 status=self.status(row["uid"], kind).name.lower(),
@@ -151,8 +214,8 @@ class Reader:
                 log_index=row["log_index"],
             )
         else:
-            view.update(status=None, seal="0x" + bytes(row["seal"]).hex(), tx_hash=row["tx_hash"],
-                        error=row["error"])  # fmt: skip
+            # A pending record's seal is not shown: it is not on chain yet and proves nothing to a reader.
+            view.update(status=None, tx_hash=row["tx_hash"], error=row["error"])
         return view
 
     def canonical_rows(self, project: str) -> list[Any]:
@@ -171,7 +234,9 @@ class Reader:
 
     def project_records(self, project: str) -> list[dict[str, Any]]:
         """Every confirmed record of a project in chain order, then pending ones."""
-        out = [self._view(r, "confirmed", None) for r in self.canonical_rows(project)]
+        rows = self.canonical_rows(project)
+        held = self.openings.get_many([r["uid"] for r in rows]) if self.openings is not None else {}
+        out = [self._view(r, "confirmed", None, held.get(r["uid"])) for r in rows]
         seen = {v["uid"] for v in out}
         for r in self.db.all(
             "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq",
@@ -186,7 +251,7 @@ class Reader:
         pid = self.project_id(code)
         if pid is None:
             return None
-        records = [r for r in self.project_records(pid) if r["state"] == "confirmed"]
+        records = [r for r in self.project_records(pid) if r["state"] == "confirmed" and r["readable"]]
         registration = next(
             (r for r in reversed(records) if r["kind"] == "project" and r["status"] in ("active", "revoked")),
             None,
@@ -221,7 +286,7 @@ class Reader:
             "commitments": [_brief(c) for c in commitments],
         }  # fmt: skip
         if detailed:
-            summary["total_investment"] = f["total_investment"]
+            summary["total_investment"] = f.get("total_investment")  # None: restricted content not held here
             summary["events"] = [_brief(e) for e in events]
         return summary
 

@@ -22,6 +22,7 @@ from node_api.chain.seal import Sealer
 from node_api.domain.records import (
     REPAIR_WAIT,
     REQUIRED_ROLE,
+    RESTRICTED_SCHEMAS,
     SUPERSEDABLE,
     TRANSITIONS,
     ZERO32,
@@ -30,13 +31,15 @@ from node_api.domain.records import (
     Status,
     decode_payload,
     derive_uid,
-    encode_payload,
     project_id,
+    seal_payload,
+    uid_org,
 )
 from node_api.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.reader import Reader
 from node_api.store.database import CANONICAL, Database
+from node_api.store.openings import OpeningVault
 
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
@@ -47,6 +50,7 @@ class PreSeal:
 
     uid: bytes
     seal: bytes
+    salt: bytes | None = None  # of the restricted-content commitment, chosen by the sealing device
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Writer:
         sealer: Sealer,
         keystore: KeyStore,
         outbox: Outbox,
+        vault: OpeningVault,
     ) -> None:
         self.db = db
         self.reader = reader
@@ -84,6 +89,7 @@ class Writer:
         self.sealer = sealer
         self.keystore = keystore
         self.outbox = outbox
+        self.vault = vault
 
     async def write(
         self,
@@ -100,18 +106,27 @@ class Writer:
         self._check_role(org, kind)
         pid = project_id(code)
         pid_hex = "0x" + pid.hex()
-        try:
-            payload = encode_payload(kind, fields)
-        except (ValueError, OverflowError, TypeError) as e:  # a value the on-chain type cannot hold
-            raise ValidationError("record", f"a field is out of range for the ledger: {e}") from e
         ref_bytes = bytes.fromhex(ref[2:]) if ref else ZERO32
         if preseal is not None:
-            uid = preseal.uid
+            uid, salt = preseal.uid, preseal.salt
+            if uid_org(uid) != org.id:
+                raise ValidationError(
+                    "seal.uid", f"a uid of {org.name} begins with its organisation id {org.id:#010x}"
+                )
+            if salt is None and kind in RESTRICTED_SCHEMAS:
+                raise ValidationError(
+                    "seal.salt", "the salt of the restricted-content commitment is required"
+                )
         else:
             key = (idempotency_key or "").encode() or hashlib.sha256(
-                json.dumps([code, ref, "0x" + digest.hex(), "0x" + payload.hex()]).encode()
+                json.dumps([code, ref, "0x" + digest.hex(), sorted(fields.items())], default=str).encode()
             ).digest()
             uid = derive_uid(org.id, kind, (b"k:" if idempotency_key else b"c:") + key)
+            salt = self.vault.salt(uid)  # deterministic: a retry seals the very same record
+        try:
+            payload, opening = seal_payload(kind, fields, salt)
+        except (ValueError, OverflowError, TypeError) as e:  # a value the on-chain type cannot hold
+            raise ValidationError("record", f"a field is out of range for the ledger: {e}") from e
         record = Record(uid=uid, kind=kind, project=pid, ref=ref_bytes, digest=digest, payload=payload)
         # A retry of an accepted request answers with the same uid before any state check:
         # the first attempt may already have changed the state the checks look at.
@@ -122,17 +137,20 @@ class Writer:
                 raise ConflictError(f"project {code} is already registered")
         elif not self._project_known(code, pid_hex):
             raise NotFoundError(f"project {code} is not registered")
-        elif kind in (Kind.APPROVAL, Kind.COMMITMENT, Kind.GRANT) and self._project_closed(pid_hex):
+        elif kind in (Kind.APPROVAL, Kind.COMMITMENT, Kind.GRANT) and self.reader.project_closed(pid_hex):
             raise ConflictError(
                 f"project {code} was revoked; it takes no new approvals, commitments or grants"
             )
         if ref is not None:
-            self._check_ref(org, kind, ref, pid_hex)
+            self._check_ref(org, kind, ref, pid_hex, fields)
         if kind == Kind.GRANT:
             self._check_registrant(org, pid_hex, code)
         seal_key = None if preseal is not None else await self._seal_key(org)
         seal = self._seal(org, record, preseal, seal_key)
-        created = await self.outbox.accept(OutboxItem(record=record, seal=seal, org_id=org.id))
+        sealed = None if opening is None else self.vault.seal("0x" + uid.hex(), opening)
+        created = await self.outbox.accept(
+            OutboxItem(record=record, seal=seal, org_id=org.id, opening=sealed)
+        )
         return Accepted(uid="0x" + uid.hex(), created=created, record=record)
 
     def _is_retry(self, org: Organization, record: Record) -> bool:
@@ -166,13 +184,6 @@ class Writer:
             is not None
         )
 
-    def _project_closed(self, pid_hex: str) -> bool:
-        rows = self.db.all(
-            f"SELECT uid FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}",
-            (pid_hex, int(Kind.PROJECT)),
-        )
-        return any(self.reader.status(r["uid"], Kind.PROJECT) == Status.REVOKED for r in rows)
-
     def _project_known(self, code: str, pid_hex: str) -> bool:
         return self.reader.project_id(code) is not None or self._pending_project(pid_hex)
 
@@ -186,7 +197,9 @@ class Writer:
         if int(issuer) != org.id:
             raise ForbiddenError(f"only the registering authority of {code} may grant access to it")
 
-    def _check_ref(self, org: Organization, kind: Kind, ref: str, pid_hex: str) -> None:
+    def _check_ref(
+        self, org: Organization, kind: Kind, ref: str, pid_hex: str, fields: dict[str, Any]
+    ) -> None:
         target = self.reader.chain_row(ref)
         if target is None:
             if self.db.scalar("SELECT 1 FROM outbox WHERE uid = ? AND state != 'failed'", (ref,)):
@@ -209,6 +222,10 @@ class Writer:
                 )
             if kind == Kind.REPAIR:
                 self._check_repair_wait(ref, target)
+            if kind in (Kind.OBJECTION_UPHELD, Kind.OBJECTION_REJECTED) and self._objector(ref) == org.id:
+                raise ForbiddenError(
+                    f"{org.name} objected to {ref}; another organisation decides the objection"
+                )
         else:
             live = SUPERSEDABLE.get(kind)
             if live is None or target_kind != kind:
@@ -219,13 +236,26 @@ class Writer:
                 raise ForbiddenError(f"only the issuer of {ref} may supersede it")
             if status != live:
                 raise ConflictError(f"record {ref} is {status.name.lower()} and can no longer be superseded")
+            if kind == Kind.EVENT:
+                old = int(decode_payload(Kind.EVENT, bytes(target["payload"]))["severity"])
+                if int(fields["severity"]) < old:
+                    raise ConflictError(f"a correction may not lower the severity of event {ref}")
         if pending is not None:
             raise ConflictError(f"a change of record {ref} is already pending ({pending})")
 
     def _check_repair_wait(self, ref: str, target: Any) -> None:
+        """信用修复 only after the minimum publication period, counted from the ORIGINAL event
+        (a correction does not restart nor shorten it; the contract counts the same way)."""
         severity = int(decode_payload(Kind.EVENT, bytes(target["payload"]))["severity"])
+        original = target
+        while int(original["ref"], 16) != 0:
+            earlier = self.reader.chain_row(original["ref"])
+            if earlier is None or int(earlier["kind"]) != Kind.EVENT:
+                break
+            original = earlier
         recorded_at = int(
-            self.db.scalar("SELECT timestamp FROM chain_blocks WHERE hash = ?", (target["block_hash"],)) or 0
+            self.db.scalar("SELECT timestamp FROM chain_blocks WHERE hash = ?", (original["block_hash"],))
+            or 0
         )
         allowed = recorded_at + REPAIR_WAIT.get(severity, 0)
         if time.time() < allowed:
@@ -233,6 +263,15 @@ class Writer:
                 f"信用修复 of {ref} is possible only after the minimum publication period "
                 f"(from unix time {allowed})"
             )
+
+    def _objector(self, event: str) -> int | None:
+        """The organisation of the latest objection to ``event``."""
+        issuer = self.db.scalar(
+            f"SELECT issuer FROM chain_records WHERE ref = ? AND kind = ? AND {CANONICAL} "
+            f"ORDER BY block_number DESC, log_index DESC LIMIT 1",
+            (event, int(Kind.OBJECTION)),
+        )
+        return None if issuer is None else int(issuer)
 
     def _seal(
         self, org: Organization, record: Record, preseal: PreSeal | None, key: LocalAccount | None

@@ -48,7 +48,10 @@ CREATE TABLE IF NOT EXISTS chain_blocks (
 CREATE INDEX IF NOT EXISTS chain_blocks_number ON chain_blocks(number);
 CREATE TABLE IF NOT EXISTS chain_orphans (hash TEXT PRIMARY KEY, detected_at REAL NOT NULL);
 
--- Every RecordAdded seen, per block it was seen in.
+-- Every RecordAdded seen, per block it was seen in, with the content the contract accepted:
+-- the copy in the transaction's input whose EIP-712 hash the event names. A record whose
+-- content is not there, or does not decode, is kept with `problem` saying why (and an empty
+-- payload when the content is unknown): shown as unreadable, never dropped, never fatal.
 CREATE TABLE IF NOT EXISTS chain_records (
   uid TEXT NOT NULL,
   kind INTEGER NOT NULL,
@@ -63,12 +66,38 @@ CREATE TABLE IF NOT EXISTS chain_records (
   block_hash TEXT NOT NULL,
   tx_hash TEXT NOT NULL,
   log_index INTEGER NOT NULL,
+  record_hash TEXT NOT NULL,
+  problem TEXT,
   PRIMARY KEY (uid, block_hash)
 );
 CREATE INDEX IF NOT EXISTS chain_records_project ON chain_records(project, block_number, log_index);
 CREATE INDEX IF NOT EXISTS chain_records_ref ON chain_records(ref);
 CREATE INDEX IF NOT EXISTS chain_records_project_kind ON chain_records(project, kind);
 CREATE INDEX IF NOT EXISTS chain_records_digest ON chain_records(digest);
+
+-- Grants as the CONTRACT stored them (its `entry(uid)`: grantee, project, expiry, scope),
+-- read from the chain when the grant is indexed; status changes come from chain_status.
+CREATE TABLE IF NOT EXISTS chain_grants (
+  uid TEXT NOT NULL,
+  block_hash TEXT NOT NULL,
+  project TEXT NOT NULL,
+  grantee INTEGER NOT NULL,
+  scope INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (uid, block_hash)
+);
+CREATE INDEX IF NOT EXISTS chain_grants_project ON chain_grants(project, grantee);
+
+-- Openings of restricted content (salt ‖ content, AES-GCM encrypted with the uid as
+-- associated data): of records this node sealed, and of others' records fetched from their
+-- issuing node under an on-chain grant or role (checked against the on-chain commitment
+-- before they are kept). Insert-only.
+CREATE TABLE IF NOT EXISTS openings (
+  uid TEXT PRIMARY KEY,
+  sealed BLOB NOT NULL,
+  source TEXT NOT NULL,           -- issued | peer
+  stored_at REAL NOT NULL
+);
 
 -- Project codes (the preimage of the on-chain project id).
 CREATE TABLE IF NOT EXISTS chain_projects (project TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE);

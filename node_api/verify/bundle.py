@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils.crypto import keccak
 
-from node_api.domain.records import Kind, Record, decode_payload
+from node_api.domain.records import Kind, Opening, PayloadError, Record, decode_payload, decode_restricted
 
 if TYPE_CHECKING:
     from node_api.node import Node
@@ -22,8 +22,10 @@ FORMAT = "projchain-evidence-bundle"
 VERSION = 1
 
 # Event and function signatures, spelled out so the verifier needs no compiled artifacts.
-# RecordAdded(uid, project, issuer, sealer) names an accepted record; the record and its seal
-# are in the input of the transaction that carried it, a call of SUBMIT or SUBMIT_BATCH.
+# RecordAdded(uid, project, issuer, sealer[, recordHash]) names an accepted record; the record
+# and its seal are in the input of the transaction that carried it, a call of SUBMIT or
+# SUBMIT_BATCH. The verifier reads RecordAdded through its ABI (record_added.py: the compiled
+# contracts' when at hand, else either published form); RECORD_ADDED is the first form.
 RECORD_ADDED = "RecordAdded(bytes32,bytes32,uint32,address)"
 RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
 SEAL_TUPLE = "(bytes32,bytes32)"  # EIP-2098 compact seal (r, vs)
@@ -60,7 +62,9 @@ def build_bundle(node: Node, code: str) -> dict[str, Any] | None:
     if pid is None or deployment is None:
         return None
     as_of, _ = node.indexer.checkpoint()
-    records = [_bundle_record(node, row) for row in node.reader.canonical_rows(pid)]
+    rows = node.reader.canonical_rows(pid)
+    openings = node.openings.get_many([r["uid"] for r in rows])
+    records = [_bundle_record(node, row, openings.get(row["uid"])) for row in rows]
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -75,12 +79,39 @@ def build_bundle(node: Node, code: str) -> dict[str, Any] | None:
     }
 
 
-def _bundle_record(node: Node, row: Any) -> dict[str, Any]:
+def _bundle_record(node: Node, row: Any, opening: Opening | None) -> dict[str, Any]:
+    issuer = node.membership.get(int(row["issuer"]))
+    if row["problem"] is not None and int(row["kind"]) == 0:
+        # Accepted on chain, content unknown to the index: listed, never guessed.
+        return {"uid": row["uid"], "kind": "unknown", "problem": row["problem"], "sealer": row["sealer"],
+                "issuer_org": {"id": int(row["issuer"]), "name": issuer.name if issuer else None},
+                "tx_hash": row["tx_hash"], "block_number": int(row["block_number"]),
+                "block_hash": row["block_hash"], "log_index": int(row["log_index"])}  # fmt: skip
     h = {k: bytes.fromhex(str(row[k])[2:]) for k in ("uid", "project", "ref", "digest")}
     record = Record(
         h["uid"], Kind(int(row["kind"])), h["project"], h["ref"], h["digest"], bytes(row["payload"])
     )
-    issuer = node.membership.get(int(row["issuer"]))
+    try:
+        fields: dict[str, Any] | None = decode_payload(record.kind, record.payload)
+    except PayloadError:
+        fields = None
+    out = _bundle_entry(node, row, record, issuer, fields)
+    if fields is None:
+        out["problem"] = row["problem"] or "the payload does not decode"
+    if opening is not None and fields is not None and "restricted" in fields:
+        # The opened restricted content: the verifier checks keccak256(salt ‖ content) against
+        # the payload's `restricted` commitment, which the seal covers.
+        out["restricted"] = {"salt": "0x" + opening.salt.hex(), "content": "0x" + opening.content.hex()}
+        try:
+            out["restricted"]["fields"] = decode_restricted(record.kind, opening.content)
+        except PayloadError:
+            out["restricted"]["fields"] = None
+    return out
+
+
+def _bundle_entry(
+    node: Node, row: Any, record: Record, issuer: Any, fields: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "uid": row["uid"],
         "kind": record.kind.name.lower(),
@@ -97,8 +128,8 @@ def _bundle_record(node: Node, row: Any) -> dict[str, Any]:
         "block_hash": row["block_hash"],
         "log_index": int(row["log_index"]),
         "status": node.reader.status(row["uid"], record.kind).name.lower(),
-        "fields": decode_payload(record.kind, record.payload),
-        "document_digests": document_digests(record),
+        "fields": fields,
+        "document_digests": document_digests(record) if fields is not None else [],
     }
 
 

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node_api.chain.compiler import load_artifacts
-from node_api.chain.contracts import Contracts, Deployment, _as_web3_log, compact_seal, expand_seal
+from node_api.chain.contracts import (
+    Contracts,
+    Deployment,
+    _as_web3_log,
+    accepted_copy,
+    compact_seal,
+    expand_seal,
+)
 from node_api.chain.seal import Sealer
 from node_api.domain.records import Kind, Record
 
@@ -45,9 +52,9 @@ def test_calldata_decodes_back_to_the_records_and_seals(payloads: list[bytes]) -
     records = [_record(p) for p in payloads]
     seals = [_seal() for _ in records]
     carried = CONTRACTS.carried_records(CONTRACTS.submit_batch_data(records, seals))
-    assert carried == {r.uid: (r, s) for r, s in zip(records, seals, strict=True)}
+    assert carried == {r.uid: [(r, s)] for r, s in zip(records, seals, strict=True)}
     single = CONTRACTS.carried_records(CONTRACTS.submit_data(records[0], seals[0]))
-    assert single == {records[0].uid: (records[0], seals[0])}
+    assert single == {records[0].uid: [(records[0], seals[0])]}
     expected = CONTRACTS.ledger.encode_abi("submit", [records[0].as_tuple(), compact_seal(seals[0])])
     assert CONTRACTS.submit_data(records[0], seals[0]) == expected
 
@@ -89,3 +96,15 @@ def test_coincurve_seal_equals_eth_account_signature() -> None:
         expected = bytes(KEY.unsafe_sign_hash(sealer.digest(r)).signature)
         assert sealer.seal(r, KEY) == expected
         assert sealer.signer(r, expected) == KEY.address
+
+
+def test_every_copy_of_a_repeated_uid_is_kept_and_the_hash_picks_the_accepted_one() -> None:
+    first = _record(b"first")
+    second = Record(first.uid, first.kind, first.project, first.ref, first.digest, b"second")
+    seals = [_seal(), _seal()]
+    copies = CONTRACTS.carried_records(CONTRACTS.submit_batch_data([first, second], seals))[first.uid]
+    assert [c[0] for c in copies] == [first, second]
+    sealer = Sealer(1, "0x" + "11" * 20)
+    picked = accepted_copy(copies, sealer.digest(first), "0x" + "00" * 20, sealer.digest, sealer.signer)
+    assert picked == (first, seals[0])
+    assert accepted_copy(copies, b"\x00" * 32, "0x" + "00" * 20, sealer.digest, sealer.signer) is None

@@ -47,7 +47,11 @@ def preseal(seal: SealIn | None) -> PreSeal | None:
     """API seal object to the writer's."""
     if seal is None:
         return None
-    return PreSeal(uid=bytes.fromhex(seal.uid[2:]), seal=bytes.fromhex(seal.signature.removeprefix("0x")))
+    return PreSeal(
+        uid=bytes.fromhex(seal.uid[2:]),
+        seal=bytes.fromhex(seal.signature.removeprefix("0x")),
+        salt=None if seal.salt is None else bytes.fromhex(seal.salt[2:]),
+    )
 
 
 def checked_code(code: str) -> str:

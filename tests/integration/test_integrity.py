@@ -1,0 +1,110 @@
+"""Every node's index holds exactly what the contracts accepted, against a dishonest member.
+
+Each test is an attack as a member would run it (ARCHITECTURE principle 8): its own relayer
+key, its own seal key, a crafted ``submitBatch`` sent straight to the ledger of a real chain;
+then what the node serves is checked. docs/security.md lists them with the threat model.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from eth_abi import encode as abi_encode
+
+from node_api.domain.records import ZERO32, Kind, Record, encode_payload, project_id
+from tests.integration.test_api_flows import DIGEST, project_body, register
+from tests.support.cluster import NodeProcess
+from tests.support.member import DishonestMember, rpc
+
+pytestmark = pytest.mark.chain
+
+UNSEALED = b"\x11" * 32 + (1).to_bytes(32, "big") + b"\x1b"  # a well-formed seal by nobody in particular
+
+
+def test_a_batch_repeating_a_uid_cannot_smuggle_in_the_copy_the_contract_refused(
+    node: NodeProcess, code: str
+) -> None:
+    register(node, code)
+    bank = DishonestMember(node, "bank")
+    uid = bank.uid(os.urandom(8))
+    anchor = Record(
+        uid, Kind.ANCHOR, ZERO32, ZERO32, os.urandom(32), encode_payload(Kind.ANCHOR, {"tree_size": 1})
+    )
+    grant = Record(uid, Kind.GRANT, project_id(code), ZERO32, ZERO32,
+                   encode_payload(Kind.GRANT, {"grantee": bank.org_id, "scope": 3, "expires_at": 2**39}))  # fmt: skip
+    receipt = bank.send_batch([anchor, grant], [bank.seal(anchor), UNSEALED])
+    assert int(receipt["status"], 16) == 1
+    view = bank.wait_confirmed(uid)
+    assert view["kind"] == "anchor" and view["project_code"] is None
+    with node.client("bank") as c:
+        assert c.get(f"/v1/projects/{code}/history").status_code == 403
+        assert "total_investment" not in c.get(f"/v1/projects/{code}").json()
+
+
+def test_a_payload_that_does_not_decode_is_shown_as_unreadable_and_breaks_nothing(
+    node: NodeProcess, code: str
+) -> None:
+    register(node, code)
+    supervisor = DishonestMember(node, "scjgj")
+    uid = supervisor.uid(os.urandom(8))
+    # An event whose category is not UTF-8: the right ABI shape (the contract checks shapes), bad text.
+    payload = abi_encode(
+        ["uint8", "bytes", "uint64", "uint64", "bytes32[]", "bytes32"],
+        [2, b"\xff\xfe\xfd", 1_772_409_600, 1_780_000_000, [], b"\1" * 32],
+    )
+    event = Record(uid, Kind.EVENT, project_id(code), ZERO32, ZERO32, payload)
+    receipt = supervisor.send_batch([event], [supervisor.seal(event)])
+    assert int(receipt["status"], 16) == 1
+    view = supervisor.wait_confirmed(uid)
+    assert view["readable"] is False and "payload" in view["problem"]
+    with node.client("sjj") as c:
+        for path in (f"/v1/projects/{code}", f"/v1/projects/{code}/history", f"/v1/projects/{code}/qr",
+                     f"/verify/{code}", f"/v1/audit/projects/{code}/bundle"):  # fmt: skip
+            assert c.get(path).status_code == 200, path
+        history = c.get(f"/v1/projects/{code}/history").json()["records"]
+        assert [r["readable"] for r in history if r["uid"] == "0x" + uid.hex()] == [False]
+    # The indexer went on: a later record is confirmed as usual.
+    with node.client("zrzyj") as c:
+        r = c.post(
+            f"/v1/projects/{code}/approvals?wait=true",
+            json={"stage": 1, "item": "项目审批", "decision": "approved", "document_digest": DIGEST,
+                  "issued_at": "2026-05-01"},
+        )  # fmt: skip
+        assert r.status_code == 200 and r.json()["state"] == "confirmed", r.text
+
+
+def test_restricted_content_never_reaches_the_chain_and_members_read_it_only_by_role_or_grant(
+    node: NodeProcess, code: str
+) -> None:
+    secret_summary = "承诺补齐环评批复（内部：资金缺口三千万元）"
+    with node.client("fgj") as c:
+        r = c.post("/v1/projects?wait=true", json=project_body(code, total_investment="98765432.10"))
+        assert r.status_code == 200, r.text
+        registration = r.json()["uid"]
+        r = c.post(
+            f"/v1/projects/{code}/commitments?wait=true",
+            json={"commitment_type": "approval_substitute", "due_date": "2027-01-01", "summary": secret_summary,
+                  "content_digest": DIGEST},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        commitment = r.json()["uid"]
+    # A member running a node or validator reads every transaction input: no restricted byte is there.
+    with node.client("sjj") as c:
+        views = [c.get(f"/v1/records/{uid}").json() for uid in (registration, commitment)]
+    inputs = b"".join(
+        bytes.fromhex(rpc(node.rpc_url, "eth_getTransactionByHash", v["tx_hash"])["input"][2:]) for v in views
+    )
+    assert (9_876_543_210).to_bytes(32, "big") not in inputs
+    assert secret_summary.encode() not in inputs
+    assert all(v["restricted"]["opened"] for v in views)  # the issuing node holds the openings
+    # Readers by role see the content; the public and an ungranted bank do not.
+    with node.client("zrzyj") as c:
+        assert c.get(f"/v1/projects/{code}").json()["total_investment"] == "98765432.10"
+        commitments = [
+            r for r in c.get(f"/v1/projects/{code}/history").json()["records"] if r["uid"] == commitment
+        ]
+        assert commitments[0]["fields"]["summary"] == secret_summary
+    with node.client("bank") as c:
+        assert c.get(f"/v1/records/{commitment}").status_code == 403
+        assert secret_summary not in c.get(f"/v1/projects/{code}").text
