@@ -25,6 +25,20 @@ uint8 constant KIND_OBJECTION_REJECTED = 15;
 uint8 constant KIND_FULFILMENT = 16;
 uint8 constant KIND_BREACH = 17;
 
+// Payload shapes: the ABI types of each kind's payload fields, one letter per field in order
+// (see node_api/domain/records.py PAYLOAD_SCHEMAS): b uint8, i uint32, l uint64, w bytes32,
+// s string (at most MAX_STRING_BYTES), a bytes32[] (at most MAX_ARRAY_ITEMS). A payload
+// must be exactly abi.encode of such a tuple: its canonical encoding, nothing hidden in it.
+bytes32 constant SHAPE_PROJECT = "sssbssw"; // code, name, owner_uscc, project_type, region_code, industry_code, restricted
+bytes32 constant SHAPE_APPROVAL = "bbssllw"; // stage, decision, item, document_no, issued_at, valid_until, restricted
+bytes32 constant SHAPE_EVENT = "bsllaw"; // severity, category, occurred_at, publish_until, evidence, restricted
+bytes32 constant SHAPE_COMMITMENT = "blw"; // commitment_type, due_at, restricted
+bytes32 constant SHAPE_GRANT = "ibl"; // grantee, scope, expires_at
+bytes32 constant SHAPE_ANCHOR = "l"; // tree_size
+bytes32 constant SHAPE_STATUS_CHANGE = "w"; // restricted (kinds 10-17)
+uint256 constant MAX_STRING_BYTES = 1024;
+uint256 constant MAX_ARRAY_ITEMS = 32;
+
 // Record statuses.
 uint8 constant STATUS_NONE = 0;
 uint8 constant STATUS_ACTIVE = 1;
