@@ -1,6 +1,7 @@
 """Contract tests: one automining anvil per session, a snapshot reverted after every test.
 
-The session deployment holds 2-of-3 admins, four organisations and two projects
+The session deployment holds 2-of-3 admins, five organisations (two approval authorities,
+two supervisors, a bank) and two projects
 registered by ``auth``; a test changes that world freely, ``h`` puts it back.
 """
 
@@ -34,6 +35,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
         harness.admit("auth2", "11620825013920455K", ["approval_authority"])
         harness.admit("sup", "11620825013920471A", ["supervisor"])
         harness.admit("bank", "91620825MA72XXXX1B", ["financial_institution"])
+        harness.admit("sup2", "11620825013920498X", ["supervisor"])
         harness.submit(project_record(harness, PROJECT_CODE), "auth")
         harness.submit(project_record(harness, OTHER_PROJECT_CODE), "auth")
         yield harness

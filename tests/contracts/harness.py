@@ -30,10 +30,20 @@ from node_api.chain.embedded import anvil_binary
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
-from node_api.domain.records import ZERO32, Kind, Record, encode_payload
+from node_api.domain.records import UID_ORG_BYTES, ZERO32, Kind, Record, encode_payload
 from tests.support.cluster import free_port
 
 T = TypeVar("T")
+# The organisation that seals a kind unless a test says otherwise: the supervisor reports
+# events and moves them on, the approval authority ("auth") issues everything else.
+SUPERVISOR_KINDS = {
+    Kind.EVENT,
+    Kind.RESOLUTION,
+    Kind.REPAIR,
+    Kind.OBJECTION,
+    Kind.OBJECTION_UPHELD,
+    Kind.OBJECTION_REJECTED,
+}
 TX_GAS = 15_000_000  # under the EIP-7825 per-transaction cap (2**24) of newer hardforks
 DAY = 86_400
 
@@ -229,8 +239,8 @@ class Harness:
                 out.append(decoded[1])
         return out
 
-    def carried(self, receipt: TxReceipt) -> dict[bytes, tuple[Record, bytes]]:
-        """The records (with 65-byte seals) the transaction's input carries, by uid."""
+    def carried(self, receipt: TxReceipt) -> dict[bytes, list[tuple[Record, bytes]]]:
+        """The records (with 65-byte seals) the transaction's input carries, by uid, every copy."""
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])
         return self.contracts.carried_records(bytes(tx["input"]))
 
@@ -256,9 +266,12 @@ class Harness:
 
     # Records ------------------------------------------------------------------------
 
-    def uid(self) -> bytes:
-        """A fresh record uid."""
-        return keccak(b"projchain/tests/uid" + next(self._uids).to_bytes(8, "big"))
+    def uid(self, org: str | int = "auth") -> bytes:
+        """A fresh record uid in the namespace of ``org`` (a name or an id): the contract accepts
+        a uid only from the organisation whose id its first four bytes are."""
+        org_id = org if isinstance(org, int) else self.orgs[org].id
+        fresh = keccak(b"projchain/tests/uid" + next(self._uids).to_bytes(8, "big"))
+        return org_id.to_bytes(UID_ORG_BYTES, "big") + fresh[UID_ORG_BYTES:]
 
     def seal(self, record: Record, org: str | LocalAccount) -> bytes:
         """The EIP-712 seal of ``record`` by an organisation's seal key (or any key)."""
@@ -296,7 +309,13 @@ class Harness:
         names = ("kind", "status", "level", "issuer", "project", "recordedAt", "subject", "expiresAt")
         return dict(zip(names, raw, strict=True))
 
-    def record(self, kind: Kind, project: bytes, fields: dict[str, Any], ref: bytes = ZERO32) -> Record:
-        """A record with a fresh uid and a digest bound to its uid."""
-        uid = self.uid()
+    def record(
+        self, kind: Kind, project: bytes, fields: dict[str, Any], ref: bytes = ZERO32, org: str | None = None
+    ) -> Record:
+        """A record with a fresh uid in ``org``'s namespace and a digest bound to its uid.
+
+        ``org`` is the organisation that will seal it; by default the supervisor for events and
+        their status changes, the approval authority ``auth`` for every other kind.
+        """
+        uid = self.uid(org or ("sup" if kind in SUPERVISOR_KINDS else "auth"))
         return Record(uid, kind, project, ref, keccak(b"document" + uid), encode_payload(kind, fields))

@@ -50,7 +50,7 @@ def event_fields(severity: int) -> dict[str, Any]:
 
 def commitment_fields() -> dict[str, Any]:
     """A credit-commitment payload."""
-    return {"commitment_type": 1, "due_at": 1_780_000_000, "restricted": keccak(b"承诺补齐环评批复")}
+    return {"commitment_type": 1, "due_at": 1_780_000_000, "restricted": keccak(text="承诺补齐环评批复")}
 
 
 def grant_fields(grantee: int, expires_at: int) -> dict[str, Any]:
@@ -60,9 +60,9 @@ def grant_fields(grantee: int, expires_at: int) -> dict[str, Any]:
 
 def reason(text: str = "依法撤销") -> dict[str, Any]:
     """A status-change payload."""
-    return {"restricted": keccak(text.encode())}
+    return {"restricted": keccak(text=text)}
 
 
-def project_record(h: Harness, code: str, pid: bytes | None = None) -> Record:
-    """A project registration (id = keccak(code) unless ``pid`` says otherwise)."""
-    return h.record(Kind.PROJECT, project_id(code) if pid is None else pid, project_fields(code))
+def project_record(h: Harness, code: str, pid: bytes | None = None, org: str = "auth") -> Record:
+    """A project registration by ``org`` (id = keccak(code) unless ``pid`` says otherwise)."""
+    return h.record(Kind.PROJECT, project_id(code) if pid is None else pid, project_fields(code), org=org)

@@ -34,7 +34,7 @@ def forged(h: Harness) -> tuple[Record, bytes, str]:
 
 def wrong_role(h: Harness) -> tuple[Record, bytes, str]:
     """An abnormal event sealed by an approval authority."""
-    record = h.record(Kind.EVENT, P, event_fields(severity=1))
+    record = h.record(Kind.EVENT, P, event_fields(severity=1), org="auth")
     return record, h.seal(record, "auth"), "LedgerMissingRole"
 
 

@@ -78,4 +78,4 @@ def test_standard_eip712_library_recovers_sealer_of_accepted_record(h: Harness) 
 
     (added,) = h.events(receipt, "RecordAdded")
     assert recovered == added["sealer"] == h.orgs["auth"].seal.address
-    assert h.carried(receipt)[record.uid] == (record, seal)
+    assert h.carried(receipt)[record.uid] == [(record, seal)]

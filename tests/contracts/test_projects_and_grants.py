@@ -13,7 +13,7 @@ NEW_CODE = "2026-620825-84-01-000003"
 
 
 def test_registration_numbers_project_and_records_registrant(h: Harness) -> None:
-    record = project_record(h, NEW_CODE)
+    record = project_record(h, NEW_CODE, org="auth2")
 
     h.submit(record, "auth2")
 
@@ -22,7 +22,7 @@ def test_registration_numbers_project_and_records_registrant(h: Harness) -> None
 
 
 def test_registering_same_project_twice_reverts_project_exists(h: Harness) -> None:
-    args = h.refused(project_record(h, PROJECT_CODE), "auth2", "LedgerProjectExists")
+    args = h.refused(project_record(h, PROJECT_CODE, org="auth2"), "auth2", "LedgerProjectExists")
 
     assert args == (P,)
 
@@ -71,7 +71,7 @@ def test_status_change_referring_to_other_projects_record_reverts_cross_project(
 
 
 def test_grant_by_non_registrant_reverts_not_issuer(h: Harness) -> None:
-    grant = h.record(Kind.GRANT, P, grant_fields(h.orgs["bank"].id, h.now() + DAY))
+    grant = h.record(Kind.GRANT, P, grant_fields(h.orgs["bank"].id, h.now() + DAY), org="auth2")
 
     args = h.refused(grant, "auth2", "LedgerNotIssuer")
 

@@ -50,14 +50,15 @@ def test_registered_relayer_submits_approval_sealed_by_authority(h: Harness) -> 
     assert (added["uid"], added["project"]) == (record.uid, P)
     assert added["issuer"] == h.orgs["auth"].id
     assert added["sealer"] == h.orgs["auth"].seal.address
-    (carried, _seal) = h.carried(receipt)[record.uid]
+    assert added["recordHash"] == h.sealer.digest(record)
+    [(carried, _seal)] = h.carried(receipt)[record.uid]
     assert carried == record
     stored = h.entry(record.uid)
     assert (stored["status"], stored["level"], stored["project"]) == (Status.ACTIVE, 2, 1)
 
 
 def test_financial_institution_sealing_approval_reverts_missing_role(h: Harness) -> None:
-    record = h.record(Kind.APPROVAL, P, approval_fields())
+    record = h.record(Kind.APPROVAL, P, approval_fields(), org="bank")
 
     args = h.refused(record, "bank", "LedgerMissingRole")
 
@@ -65,7 +66,7 @@ def test_financial_institution_sealing_approval_reverts_missing_role(h: Harness)
 
 
 def test_supervisor_only_org_sealing_approval_reverts_missing_role(h: Harness) -> None:
-    record = h.record(Kind.APPROVAL, P, approval_fields())
+    record = h.record(Kind.APPROVAL, P, approval_fields(), org="sup")
 
     args = h.refused(record, "sup", "LedgerMissingRole")
 
@@ -73,7 +74,7 @@ def test_supervisor_only_org_sealing_approval_reverts_missing_role(h: Harness) -
 
 
 def test_approval_authority_reporting_event_reverts_missing_role(h: Harness) -> None:
-    record = h.record(Kind.EVENT, P, event_fields(severity=1))
+    record = h.record(Kind.EVENT, P, event_fields(severity=1), org="auth")
 
     args = h.refused(record, "auth", "LedgerMissingRole")
 

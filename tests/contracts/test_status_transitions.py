@@ -24,7 +24,7 @@ def report(h: Harness, severity: int) -> bytes:
 
 def change(h: Harness, kind: Kind, target: bytes, org: str) -> bytes:
     """Applies a status change to ``target``; asserts its StatusChanged event; returns the change's uid."""
-    record = h.record(kind, P, reason(), ref=target)
+    record = h.record(kind, P, reason(), ref=target, org=org)
     receipt = h.submit(record, org)
     changed = h.events(receipt, "StatusChanged")
     assert [(c["uid"], c["cause"]) for c in changed] == [(target, record.uid)]
@@ -56,7 +56,9 @@ def test_revoking_twice_reverts_illegal_transition(h: Harness) -> None:
 def test_revocation_by_another_organisation_reverts_not_issuer(h: Harness) -> None:
     approval = approve(h)
 
-    args = h.refused(h.record(Kind.REVOCATION, P, reason(), ref=approval), "auth2", "LedgerNotIssuer")
+    args = h.refused(
+        h.record(Kind.REVOCATION, P, reason(), ref=approval, org="auth2"), "auth2", "LedgerNotIssuer"
+    )
 
     assert args == (approval, h.orgs["auth2"].id)
     assert h.entry(approval)["status"] == Status.ACTIVE
@@ -88,8 +90,14 @@ def test_slight_event_goes_open_objected_open_resolved_repaired(h: Harness) -> N
     event = report(h, severity=1)
     seen = [h.entry(event)["status"]]
 
-    for kind in (Kind.OBJECTION, Kind.OBJECTION_REJECTED, Kind.RESOLUTION, Kind.REPAIR):
-        change(h, kind, event, "sup")
+    # The objection is decided by another supervisor than the objector.
+    for kind, org in (
+        (Kind.OBJECTION, "sup"),
+        (Kind.OBJECTION_REJECTED, "sup2"),
+        (Kind.RESOLUTION, "sup"),
+        (Kind.REPAIR, "sup"),
+    ):
+        change(h, kind, event, org)
         seen.append(h.entry(event)["status"])
 
     assert seen == [Status.OPEN, Status.OBJECTED, Status.OPEN, Status.RESOLVED, Status.REPAIRED]
@@ -98,7 +106,7 @@ def test_slight_event_goes_open_objected_open_resolved_repaired(h: Harness) -> N
 def test_upheld_objection_annuls_event_and_nothing_follows(h: Harness) -> None:
     event = report(h, severity=1)
     change(h, Kind.OBJECTION, event, "sup")
-    change(h, Kind.OBJECTION_UPHELD, event, "sup")
+    change(h, Kind.OBJECTION_UPHELD, event, "sup2")
 
     args = h.refused(h.record(Kind.RESOLUTION, P, reason(), ref=event), "sup", "LedgerIllegalTransition")
 
@@ -155,7 +163,9 @@ def test_issuer_supersedes_own_approval(h: Harness) -> None:
 def test_supersede_by_different_organisation_reverts_not_issuer(h: Harness) -> None:
     old = approve(h)
 
-    args = h.refused(h.record(Kind.APPROVAL, P, approval_fields(), ref=old), "auth2", "LedgerNotIssuer")
+    args = h.refused(
+        h.record(Kind.APPROVAL, P, approval_fields(), ref=old, org="auth2"), "auth2", "LedgerNotIssuer"
+    )
 
     assert args == (old, h.orgs["auth2"].id)
 

@@ -1,0 +1,400 @@
+"""A dishonest member with its own relayer key sends crafted records: the ledger refuses each.
+
+Every test here is an attack a consortium member can mount on its own, with a valid seal
+key and a registered relayer; what the rules refuse the contract must refuse, whatever
+the member's node software would have sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from node_api.domain.records import ZERO32, Kind, Record, Status, encode_payload, project_id
+from tests.contracts.conftest import P
+from tests.contracts.harness import DAY, Harness
+from tests.contracts.payloads import (
+    approval_fields,
+    event_fields,
+    grant_fields,
+    project_fields,
+    project_record,
+    reason,
+)
+
+CODE = "2026-620825-84-01-000077"
+WORD = 32
+
+
+def words(payload: bytes) -> list[bytes]:
+    """A payload cut into its 32-byte words."""
+    assert len(payload) % WORD == 0
+    return [payload[i : i + WORD] for i in range(0, len(payload), WORD)]
+
+
+def word(value: int) -> bytes:
+    """One ABI word."""
+    return value.to_bytes(WORD, "big")
+
+
+def added(h: Harness, receipt: object) -> list[dict[str, object]]:
+    """The RecordAdded events of a receipt."""
+    return h.events(receipt, "RecordAdded")  # type: ignore[arg-type]
+
+
+# 1. RecordAdded names the EIP-712 hash of the copy it accepted -----------------------------
+
+
+def test_record_added_names_the_hash_the_seal_signs(h: Harness) -> None:
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+
+    (event,) = added(h, h.submit(record, "auth"))
+
+    assert event["recordHash"] == h.sealer.digest(record)
+    assert event["recordHash"] == h.ledger.functions.hashRecord(record.as_tuple()).call()
+
+
+def test_batch_repeating_a_uid_names_the_first_copys_hash_and_refuses_the_second(h: Harness) -> None:
+    first = h.record(Kind.APPROVAL, P, approval_fields(stage=1))
+    # Same uid, other content, validly sealed: the copy an indexer must never take.
+    second = dataclasses.replace(first, payload=encode_payload(Kind.APPROVAL, approval_fields(stage=4)))
+
+    receipt = h.transact(
+        h.relayer, h.batch_call([first, second], [h.seal(first, "auth"), h.seal(second, "auth")])
+    )
+
+    (event,) = added(h, receipt)
+    assert event["uid"] == first.uid
+    assert event["recordHash"] == h.sealer.digest(first) != h.sealer.digest(second)
+    (rejected,) = h.events(receipt, "RecordRejected")
+    decoded = h.contracts.decode_revert(rejected["reason"])
+    assert decoded is not None and decoded.name == "LedgerDuplicateRecord"
+    assert h.entry(first.uid)["level"] == 1
+
+
+# 2. A uid lies in its issuer's namespace ----------------------------------------------------
+
+
+def test_uid_in_another_organisations_namespace_is_refused(h: Harness) -> None:
+    # auth2 takes (front-runs) a uid of auth's namespace, e.g. one auth's node derived.
+    record = h.record(Kind.APPROVAL, P, approval_fields(), org="auth")
+
+    args = h.refused(record, "auth2", "LedgerUidNotIssuers")
+
+    assert args == (record.uid, h.orgs["auth2"].id)
+    h.submit(record, "auth")  # the rightful issuer still has it
+    assert h.entry(record.uid)["issuer"] == h.orgs["auth"].id
+
+
+def test_uid_outside_every_namespace_is_refused(h: Harness) -> None:
+    record = dataclasses.replace(
+        h.record(Kind.APPROVAL, P, approval_fields()), uid=b"\x00" * 4 + keccak(b"no org")[4:]
+    )
+
+    args = h.refused(record, "auth", "LedgerUidNotIssuers")
+
+    assert args == (record.uid, h.orgs["auth"].id)
+
+
+# 3. Anchors carry no project and no ref, and exactly one uint64 ------------------------------
+
+
+def anchor(h: Harness, project: bytes = ZERO32, ref: bytes = ZERO32, payload: bytes | None = None) -> Record:
+    """An access-log anchor of ``auth``."""
+    record = h.record(Kind.ANCHOR, project, {"tree_size": 1_000}, ref=ref)
+    return record if payload is None else dataclasses.replace(record, payload=payload)
+
+
+def test_canonical_anchor_is_recorded(h: Harness) -> None:
+    record = anchor(h)
+
+    h.submit(record, "auth")
+
+    assert h.entry(record.uid)["status"] == Status.RECORDED
+
+
+@pytest.mark.parametrize("field", ["project", "ref"])
+def test_anchor_naming_a_project_or_ref_is_refused(h: Harness, field: str) -> None:
+    record = anchor(h, **{field: P})
+
+    args = h.refused(record, "auth", "LedgerAnchorFields")
+
+    assert args == (record.uid,)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", word(1_000) + word(0), word(2**64), word(1_000)[:31]],
+    ids=["empty", "extra-word", "beyond-uint64", "short"],
+)
+def test_anchor_payload_other_than_one_uint64_is_refused(h: Harness, payload: bytes) -> None:
+    record = anchor(h, payload=payload)
+
+    assert h.refused(record, "auth", "LedgerMalformedPayload") == (record.uid,)
+
+
+# 4. Every payload is exactly the canonical ABI encoding of its kind's fields -----------------
+
+
+def registration_payload(**changes: object) -> bytes:
+    return encode_payload(Kind.PROJECT, {**project_fields(CODE), **changes})
+
+
+def approval_payload(**changes: object) -> bytes:
+    return encode_payload(Kind.APPROVAL, {**approval_fields(), **changes})
+
+
+def event_payload(**changes: object) -> bytes:
+    return encode_payload(Kind.EVENT, {**event_fields(severity=1), **changes})
+
+
+def with_word(payload: bytes, index: int, value: int) -> bytes:
+    """``payload`` with word ``index`` replaced."""
+    w = words(payload)
+    w[index] = word(value)
+    return b"".join(w)
+
+
+def gap_before_item(payload: bytes) -> bytes:
+    """An approval whose strings start one word late: 32 hidden bytes after the head."""
+    w = words(payload)
+    head = w[:7]
+    head[2] = word(int.from_bytes(head[2], "big") + WORD)
+    head[3] = word(int.from_bytes(head[3], "big") + WORD)
+    return b"".join(head) + keccak(b"smuggled") + b"".join(w[7:])
+
+
+def strings_swapped(payload: bytes) -> bytes:
+    """An approval whose document number is stored before its item (offsets out of order)."""
+    w = words(payload)
+    item_at, doc_at = (int.from_bytes(w[i], "big") // WORD for i in (2, 3))
+    item, doc = w[item_at:doc_at], w[doc_at:]
+    w[2], w[3] = word(WORD * (item_at + len(doc))), word(WORD * item_at)
+    return b"".join(w[:item_at]) + b"".join(doc) + b"".join(item)
+
+
+def aliased_strings(payload: bytes) -> bytes:
+    """An approval whose document number points at its item's bytes (one string read twice)."""
+    w = words(payload)
+    doc_at = int.from_bytes(w[3], "big") // WORD
+    w[3] = w[2]
+    return b"".join(w[:doc_at])
+
+
+def dirty_padding(payload: bytes) -> bytes:
+    """An approval with a non-zero byte in the padding after its last string."""
+    assert payload[-1] == 0
+    return payload[:-1] + b"\x01"
+
+
+def dirty_item_padding(payload: bytes) -> bytes:
+    """An approval with a non-zero byte in the padding after its first string (the item)."""
+    w = words(payload)
+    doc_at = int.from_bytes(w[3], "big") // WORD
+    w[doc_at - 1] = w[doc_at - 1][:-1] + b"\x01"
+    return b"".join(w)
+
+
+def string_length_past_end(payload: bytes) -> bytes:
+    """An approval whose last string claims more bytes than the payload has."""
+    w = words(payload)
+    doc_at = int.from_bytes(w[3], "big") // WORD
+    w[doc_at] = word(int.from_bytes(w[doc_at], "big") + 64)
+    return b"".join(w)
+
+
+MALFORMED: dict[str, tuple[Kind, Callable[[], bytes]]] = {
+    "approval-trailing-byte": (Kind.APPROVAL, lambda: approval_payload() + b"\x00"),
+    "approval-trailing-word": (Kind.APPROVAL, lambda: approval_payload() + word(0)),
+    "approval-cut-by-a-word": (Kind.APPROVAL, lambda: approval_payload()[:-WORD]),
+    "approval-decision-beyond-uint8": (Kind.APPROVAL, lambda: with_word(approval_payload(), 1, 256)),
+    "approval-issued-at-beyond-uint64": (Kind.APPROVAL, lambda: with_word(approval_payload(), 4, 2**64)),
+    "approval-gap-after-head": (Kind.APPROVAL, lambda: gap_before_item(approval_payload())),
+    "approval-strings-out-of-order": (Kind.APPROVAL, lambda: strings_swapped(approval_payload())),
+    "approval-strings-aliased": (Kind.APPROVAL, lambda: aliased_strings(approval_payload())),
+    "approval-dirty-padding": (Kind.APPROVAL, lambda: dirty_padding(approval_payload())),
+    "approval-dirty-padding-after-2-bytes": (
+        Kind.APPROVAL,
+        lambda: dirty_padding(approval_payload(document_no="ab")),
+    ),
+    "approval-dirty-padding-after-30-bytes": (
+        Kind.APPROVAL,
+        lambda: dirty_padding(approval_payload(document_no="x" * 30)),
+    ),
+    "approval-dirty-padding-after-item": (
+        Kind.APPROVAL,
+        lambda: dirty_item_padding(approval_payload(item="ab")),
+    ),
+    "approval-string-past-end": (Kind.APPROVAL, lambda: string_length_past_end(approval_payload())),
+    "approval-item-1025-bytes": (Kind.APPROVAL, lambda: approval_payload(item="x" * 1025)),
+    "approval-old-schema-with-note": (
+        Kind.APPROVAL,
+        lambda: abi_encode(
+            ["uint8", "uint8", "string", "string", "uint64", "uint64", "string"],
+            [1, 0, "项目审批", "庄发改发〔2026〕23号", 1_772_409_600, 0, "密"],
+        ),
+    ),
+    "registration-type-beyond-uint8": (Kind.PROJECT, lambda: with_word(registration_payload(), 3, 257)),
+    "registration-trailing-word": (Kind.PROJECT, lambda: registration_payload() + word(0)),
+    "event-33-evidence-digests": (
+        Kind.EVENT,
+        lambda: event_payload(evidence=[keccak(bytes([i])) for i in range(33)]),
+    ),
+    "event-occurred-at-beyond-uint64": (Kind.EVENT, lambda: with_word(event_payload(), 2, 2**64)),
+    "commitment-old-schema-with-summary": (
+        Kind.COMMITMENT,
+        lambda: abi_encode(["uint8", "uint64", "string", "string"], [1, 1_780_000_000, "承诺", ""]),
+    ),
+    "grant-grantee-beyond-uint32": (
+        Kind.GRANT,
+        lambda: with_word(encode_payload(Kind.GRANT, grant_fields(4, 2_000_000_000)), 0, 2**32 + 4),
+    ),
+    "status-change-empty": (Kind.REVOCATION, lambda: b""),
+    "status-change-old-reason-string": (Kind.REVOCATION, lambda: abi_encode(["string"], ["依法撤销"])),
+}
+
+
+@pytest.fixture
+def approval_uid(h: Harness) -> bytes:
+    """An active approval on P for the status changes to refer to."""
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    h.submit(record, "auth")
+    return record.uid
+
+
+@pytest.mark.parametrize("case", list(MALFORMED), ids=list(MALFORMED))
+def test_payload_not_in_canonical_shape_is_refused_malformed(
+    h: Harness, approval_uid: bytes, case: str
+) -> None:
+    kind, make = MALFORMED[case]
+    project = project_id(CODE) if kind == Kind.PROJECT else P
+    ref = approval_uid if kind == Kind.REVOCATION else ZERO32
+    org = "sup" if kind == Kind.EVENT else "auth"
+    record = Record(h.uid(org), kind, project, ref, keccak(b"document"), make())
+
+    args = h.refused(record, org, "LedgerMalformedPayload")
+
+    assert args == (record.uid,)
+    assert h.entry(record.uid)["kind"] == 0
+
+
+def test_strings_of_1024_bytes_and_32_evidence_digests_are_accepted(h: Harness) -> None:
+    approval = h.record(
+        Kind.APPROVAL, P, {**approval_fields(), "item": "x" * 1024, "document_no": "文" * 341}
+    )
+    event = h.record(Kind.EVENT, P, {**event_fields(1), "evidence": [keccak(bytes([i])) for i in range(32)]})
+
+    h.submit(approval, "auth")
+    h.submit(event, "sup")
+
+    assert h.entry(approval.uid)["status"] == Status.ACTIVE
+    assert h.entry(event.uid)["status"] == Status.OPEN
+
+
+@pytest.mark.parametrize("project_type", [0, 4])
+def test_project_type_out_of_range_is_refused_invalid_value(h: Harness, project_type: int) -> None:
+    record = h.record(Kind.PROJECT, project_id(CODE), {**project_fields(CODE), "project_type": project_type})
+
+    args = h.refused(record, "auth", "LedgerInvalidValue")
+
+    assert args == (record.uid, 3, project_type)
+
+
+def test_grant_carrying_a_ref_is_refused(h: Harness) -> None:
+    first = h.record(Kind.GRANT, P, grant_fields(h.orgs["bank"].id, h.now() + DAY))
+    h.submit(first, "auth")
+    # A grant supersedes nothing: a ref would only mislead a reader of the record.
+    second = h.record(Kind.GRANT, P, grant_fields(h.orgs["bank"].id, h.now() + 2 * DAY), ref=first.uid)
+
+    args = h.refused(second, "auth", "LedgerIllegalTransition")
+
+    assert args == (first.uid, Kind.GRANT, Status.ACTIVE)
+
+
+# 5. Supersession keeps an event's severity and its repair clock -------------------------------
+
+
+def report(h: Harness, severity: int, ref: bytes = ZERO32) -> Record:
+    record = h.record(Kind.EVENT, P, event_fields(severity), ref=ref)
+    h.submit(record, "sup")
+    return record
+
+
+def test_serious_event_superseded_by_slight_one_to_repair_same_day_is_refused(h: Harness) -> None:
+    serious = report(h, severity=3)
+    slight = h.record(Kind.EVENT, P, event_fields(1), ref=serious.uid)
+
+    args = h.refused(slight, "sup", "LedgerSeverityLowered")
+
+    assert args == (serious.uid, 3, 1)
+    assert h.entry(serious.uid)["status"] == Status.OPEN
+
+
+def test_superseding_event_keeps_the_original_repair_clock(h: Harness) -> None:
+    original = report(h, severity=2)
+    started = h.entry(original.uid)["recordedAt"]
+    h.advance(60 * DAY)
+    correction = report(h, severity=2, ref=original.uid)
+    h.submit(h.record(Kind.RESOLUTION, P, reason(), ref=correction.uid), "sup")
+    h.advance(31 * DAY)  # 91 days after the original report, 31 after the correction
+
+    h.submit(h.record(Kind.REPAIR, P, reason(), ref=correction.uid), "sup")
+
+    assert h.entry(correction.uid)["expiresAt"] == started
+    assert h.entry(correction.uid)["status"] == Status.REPAIRED
+
+
+def test_raising_severity_keeps_the_clock_and_waits_the_longer_period(h: Harness) -> None:
+    original = report(h, severity=1)
+    started = h.entry(original.uid)["recordedAt"]
+    h.advance(10 * DAY)
+    serious = report(h, severity=3, ref=original.uid)
+    h.submit(h.record(Kind.RESOLUTION, P, reason(), ref=serious.uid), "sup")
+
+    args = h.refused(h.record(Kind.REPAIR, P, reason(), ref=serious.uid), "sup", "LedgerRepairTooEarly")
+
+    assert args == (serious.uid, started + 365 * DAY)
+
+
+# 6. An objection is decided by another organisation than the objector ----------------------
+
+
+@pytest.mark.parametrize("decision", [Kind.OBJECTION_UPHELD, Kind.OBJECTION_REJECTED])
+def test_objector_deciding_its_own_objection_is_refused(h: Harness, decision: Kind) -> None:
+    event = report(h, severity=3)
+    h.submit(h.record(Kind.OBJECTION, P, reason(), ref=event.uid), "sup")
+
+    args = h.refused(h.record(decision, P, reason(), ref=event.uid), "sup", "LedgerSelfDecision")
+
+    assert args == (event.uid, h.orgs["sup"].id)
+    assert h.entry(event.uid)["status"] == Status.OBJECTED
+
+
+def test_objection_is_upheld_by_a_second_supervisor(h: Harness) -> None:
+    event = report(h, severity=3)
+    h.submit(h.record(Kind.OBJECTION, P, reason(), ref=event.uid), "sup")
+
+    h.submit(h.record(Kind.OBJECTION_UPHELD, P, reason(), ref=event.uid, org="sup2"), "sup2")
+
+    assert h.entry(event.uid)["status"] == Status.ANNULLED
+    assert h.entry(event.uid)["subject"] == h.orgs["sup"].id
+
+
+# 7. A closed project's grants are no longer held ---------------------------------------------
+
+
+def test_grant_is_not_held_once_its_project_is_closed(h: Harness) -> None:
+    registration = project_record(h, CODE)
+    h.submit(registration, "auth")
+    grant = h.record(Kind.GRANT, project_id(CODE), grant_fields(h.orgs["bank"].id, h.now() + 30 * DAY))
+    h.submit(grant, "auth")
+    assert h.ledger.functions.hasGrant(grant.uid, project_id(CODE), h.orgs["bank"].id).call() is True
+
+    h.submit(h.record(Kind.REVOCATION, project_id(CODE), reason("项目取消"), ref=registration.uid), "auth")
+
+    assert h.ledger.functions.hasGrant(grant.uid, project_id(CODE), h.orgs["bank"].id).call() is False
+    assert h.entry(grant.uid)["status"] == Status.ACTIVE  # the grant itself was not revoked
