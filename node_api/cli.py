@@ -276,11 +276,25 @@ def main(argv: list[str] | None = None) -> int:
     oa.add_argument("--seal-key", help="address of a seal key held elsewhere (default: create one here)")
     oa.add_argument("--relayer", default="0x" + "00" * 20, help="the organisation's own node relayer, if any")
     oa.add_argument("--confirmations", type=int, default=2)
-    vb = sub.add_parser("verify-bundle", help="check an evidence bundle against the chain alone")
+    vb = sub.add_parser(
+        "verify-bundle",
+        help="check an evidence bundle against the chain alone and the consortium's pinned deployment",
+        description="Exit status: 0 VERIFIED, 1 FAILED, 2 unusable input or chain unreachable, "
+        "3 STALE (the chain holds records of the project after the bundle's as_of_block), "
+        "4 UNPINNED (neither --deployment nor --ledger: the bundle's own contracts are not trusted).",
+    )
     vb.add_argument("file")
     vb.add_argument("--rpc", required=True)
     vb.add_argument("--documents", help="folder of documents to check against their digests")
-    vb.add_argument("--ledger", help="the consortium's ProjectLedger address; refuse a bundle naming another")
+    vb.add_argument(
+        "--deployment",
+        help="the consortium's deployment file (a node writes it to <data dir>/deployment.json): "
+        "pins chain, genesis block, Consortium and ProjectLedger",
+    )
+    vb.add_argument("--ledger", help="pin the consortium's ProjectLedger address (instead of --deployment)")
+    vb.add_argument(
+        "--consortium", help="with --ledger: also pin the Consortium address the ledger must trust"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.cmd == "run":
@@ -298,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "verify-bundle":
         from node_api.verify.bundle_check import verify_bundle_cli
 
-        return verify_bundle_cli(args.file, args.rpc, args.documents, args.ledger)
+        return verify_bundle_cli(
+            args.file, args.rpc, args.documents, args.deployment, args.ledger, args.consortium
+        )
     parser.print_help()
     return 2
 

@@ -4,8 +4,10 @@ Recomputes each seal with a standard EIP-712 library, finds each record's
 RecordAdded log by its transaction receipt and the record itself, field by field and
 with its seal, in that transaction's input (``submit`` / ``submitBatch``), replays the Consortium's events to
 decide whether the sealing key and its organisation were entitled to seal that
-record at that block, and checks the bundle is complete. It never asks a projchain
-node anything. The format is documented in docs/bundle.md.
+record at that block, and checks the bundle is complete. The contracts are the ones the
+verifier pins (``trust.py``), never just the bundle's word, and records the chain
+accepted after ``as_of_block`` make the bundle STALE. It never asks a projchain node
+anything. The format is documented in docs/bundle.md.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
@@ -31,17 +33,13 @@ from node_api.chain.rpc import RpcClient, RpcError
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
 from node_api.domain.records import INITIAL_STATUS, REQUIRED_ROLE, Kind, Record, Status, decode_payload
 from node_api.errors import ChainError, ValidationError
-
-if TYPE_CHECKING:
-    pass
-
+from node_api.verify import record_added
 from node_api.verify.bundle import (
     _ADDRESS,
     _HEX32,
     _LOG_CHUNK,
     FORMAT,
     ORG_EVENTS,
-    RECORD_ADDED,
     RECORD_TUPLE,
     SEAL_TUPLE,
     STATUS_CHANGED,
@@ -51,6 +49,15 @@ from node_api.verify.bundle import (
     document_digests,
     selector,
     topic,
+)
+from node_api.verify.trust import (
+    PIN_FLAGS,
+    LaterRecord,
+    Pin,
+    later_records,
+    load_pin,
+    pinned_contracts,
+    stale_line,
 )
 
 
@@ -236,28 +243,49 @@ def event_problems(r: BundleRecord, receipt: Any, ledger: str) -> list[str]:
         problems.append(f"transaction is in block {int(receipt['blockNumber'], 16)}, bundle says {r.block}")
     if str(receipt["blockHash"]).lower() != str(r.raw.get("block_hash", "")).lower():
         problems.append(f"block hash is {receipt['blockHash']}, bundle says {r.raw.get('block_hash')}")
-    log = next((lg for lg in receipt.get("logs", []) if int(lg["logIndex"], 16) == r.log_index), None)
+    log = receipt_log(receipt, r.log_index)
     if log is None:
         return [*problems, f"the transaction has no log at index {r.log_index}"]
     if str(log["address"]).lower() != ledger.lower():
         problems.append(f"log {r.log_index} was emitted by {log['address']}, not the ledger {ledger}")
-    topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-    if len(topics) != 3 or "0x" + topics[0].hex() != topic(RECORD_ADDED):
+    added = record_added.decode(log)
+    if added is None:
         return [*problems, f"log {r.log_index} is not a RecordAdded event"]
-    issuer, sealer = abi_decode(["uint32", "address"], bytes.fromhex(log["data"][2:]))
     problems += [
-        p for name, chain, ours in (("uid", topics[1], r.record.uid), ("project", topics[2], r.record.project))
+        p for name, chain, ours in (("uid", added.uid, r.record.uid), ("project", added.project, r.record.project))
         if (p := _differs(name, chain, ours))
     ]  # fmt: skip
-    if str(sealer).lower() != r.sealer.lower():
-        problems.append(f"the chain says sealer {sealer}, bundle says {r.sealer}")
-    if int(issuer) != r.issuer:
-        problems.append(f"the chain says issuer organisation {issuer}, bundle says {r.issuer}")
+    if added.sealer.lower() != r.sealer.lower():
+        problems.append(f"the chain says sealer {added.sealer}, bundle says {r.sealer}")
+    if added.issuer != r.issuer:
+        problems.append(f"the chain says issuer organisation {added.issuer}, bundle says {r.issuer}")
     return problems
+
+
+def receipt_log(receipt: Any, log_index: int) -> dict[str, Any] | None:
+    """The receipt's log at ``log_index`` (an index within the block), if it has one."""
+    if not isinstance(receipt, dict):
+        return None
+    return next((lg for lg in receipt.get("logs", []) if int(lg["logIndex"], 16) == log_index), None)
 
 
 def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
     """The records a transaction's ``submit`` / ``submitBatch`` input carries, by uid, with 65-byte seals.
+
+    None if the input is not a call of either (or does not decode). A uid carried twice
+    keeps its first copy; ``carried_copies`` keeps every copy.
+    """
+    copies = carried_copies(tx)
+    if copies is None:
+        return None
+    out: dict[bytes, tuple[Record, bytes]] = {}
+    for record, seal in copies:
+        out.setdefault(record.uid, (record, seal))
+    return out
+
+
+def carried_copies(tx: Any) -> list[tuple[Record, bytes]] | None:
+    """Every (record, 65-byte seal) a ``submit`` / ``submitBatch`` input carries, in input order.
 
     None if the input is not a call of either (or does not decode).
     """
@@ -272,26 +300,37 @@ def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
             return None
     except Exception:  # any decoding error: not an input the ledger accepted
         return None
-    out: dict[bytes, tuple[Record, bytes]] = {}
-    for (uid, kind, project, ref, digest, payload), (sr, vs) in zip(records, seals, strict=False):
-        if kind in {int(k) for k in Kind}:
-            out[uid] = (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(sr, vs))
-    return out
+    known = {int(k) for k in Kind}
+    return [
+        (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(sr, vs))
+        for (uid, kind, project, ref, digest, payload), (sr, vs) in zip(records, seals, strict=False)
+        if kind in known
+    ]
 
 
 def input_problems(
-    r: BundleRecord, tx: Any, carried: dict[bytes, tuple[Record, bytes]] | None, ledger: str
+    r: BundleRecord,
+    tx: Any,
+    carried: list[tuple[Record, bytes]] | None,
+    ledger: str,
+    logged: record_added.RecordAdded | None = None,
+    chain_id: int = 0,
 ) -> list[str]:
-    """The record against the input of the transaction that carried it: every field and the seal."""
+    """The record against the input of the transaction that carried it: every field and the seal.
+
+    The copy compared is the one the ledger accepted: the one whose hash the RecordAdded
+    log ``logged`` names, when the ledger logs one (``chain_id`` and ``ledger`` make that
+    hash); otherwise the transaction's only copy of the uid.
+    """
     if not isinstance(tx, dict):
         return [f"transaction {r.raw.get('tx_hash')} is not on the chain"]
     if str(tx.get("to")).lower() != ledger.lower():
         return [f"transaction {r.raw.get('tx_hash')} is not a call of the ledger {ledger}"]
     if carried is None:
         return [f"transaction {r.raw.get('tx_hash')} is not a submit / submitBatch call"]
-    found = carried.get(r.record.uid)
+    found, why = record_added.accepted_copy(carried, r.record.uid, logged, chain_id, ledger)
     if found is None:
-        return [f"transaction {r.raw.get('tx_hash')} does not carry record {r.uid}"]
+        return [f"transaction {r.raw.get('tx_hash')} {why}"]
     chain, seal = found
     ours = r.record
     checks = [
@@ -427,7 +466,7 @@ class ChainFacts:
 
     receipts: list[Any]
     transactions: dict[str, Any]
-    carried: dict[str, dict[bytes, tuple[Record, bytes]] | None]
+    carried: dict[str, list[tuple[Record, bytes]] | None]
     blocks: list[Any]
     entries: list[bytes | None]
     key_views: dict[str, bytes | None]
@@ -448,7 +487,7 @@ async def _gather(chain: ChainReader, bundle: dict[str, Any], parsed: list[Bundl
     return ChainFacts(
         receipts=await chain.many("eth_getTransactionReceipt", ([r.raw.get("tx_hash")] for r in parsed)),
         transactions=transactions,
-        carried={h: carried_records(tx) if isinstance(tx, dict) else None for h, tx in transactions.items()},
+        carried={h: carried_copies(tx) if isinstance(tx, dict) else None for h, tx in transactions.items()},
         blocks=await chain.many("eth_getBlockByNumber", ([hex(r.block), False] for r in parsed)),
         entries=await chain.views(ledger, "entry(bytes32)", [r.uid for r in parsed]),
         key_views=dict(
@@ -506,27 +545,41 @@ async def _trust_problems(chain: ChainReader, bundle: dict[str, Any]) -> list[st
 
 async def _check_chain(
     bundle: dict[str, Any], records: list[tuple[Finding, BundleRecord]], summary: Finding, chain: ChainReader
-) -> None:
-    summary.problems += await _trust_problems(chain, bundle)
-    if summary.problems:
+) -> tuple[list[LaterRecord], int | None]:
+    """Records and completeness against the chain; (records added after as_of_block, chain head)."""
+    trust = await _trust_problems(chain, bundle)
+    summary.problems += trust
+    if trust:
         for finding, _ in records:
             finding.problems.append("not checked against the chain (see the bundle-level failure)")
-        return
+        return [], None
     parsed = [r for _, r in records]
     facts = await _gather(chain, bundle, parsed)
     for i, (finding, r) in enumerate(records):
         finding.problems += _record_chain_problems(r, i, facts, bundle, finding.notes)
-    await _check_complete(bundle, parsed, summary, chain, int(bundle["as_of_block"]))
+    as_of = int(bundle["as_of_block"])
+    await _check_complete(bundle, parsed, summary, chain, as_of)
+    head = await chain.rpc.block_number()
+    later = await later_records(chain, bundle["contracts"]["ledger"], bundle["project_id"], as_of, head)
+    return later, head
 
 
 def _record_chain_problems(
     r: BundleRecord, i: int, facts: ChainFacts, bundle: dict[str, Any], notes: list[str]
 ) -> list[str]:
     as_of = int(bundle["as_of_block"])
-    p = event_problems(r, facts.receipts[i], bundle["contracts"]["ledger"])
+    ledger = bundle["contracts"]["ledger"]
+    p = event_problems(r, facts.receipts[i], ledger)
+    log = receipt_log(facts.receipts[i], r.log_index)
+    logged = record_added.decode(log) if log and str(log["address"]).lower() == ledger.lower() else None
     tx_hash = str(r.raw.get("tx_hash"))
     p += input_problems(
-        r, facts.transactions.get(tx_hash), facts.carried.get(tx_hash), bundle["contracts"]["ledger"]
+        r,
+        facts.transactions.get(tx_hash),
+        facts.carried.get(tx_hash),
+        ledger,
+        logged,
+        int(bundle["chain_id"]),
     )
     block = facts.blocks[i]
     if (
@@ -596,11 +649,11 @@ async def _check_complete(
         summary.problems.append("the project's registration record is missing")
     start = min((r.block for r in registration), default=0)
     logs = await chain.logs(
-        bundle["contracts"]["ledger"], [topic(RECORD_ADDED), None, bundle["project_id"]], start, as_of
+        bundle["contracts"]["ledger"], [record_added.topics(), None, bundle["project_id"]], start, as_of
     )
     ours = {r.uid for r in parsed}
     for lg in logs:
-        uid = lg["topics"][1].lower()
+        uid = str(lg["topics"][1]).lower()
         if uid not in ours:
             summary.problems.append(
                 f"record {uid} (block {int(lg['blockNumber'], 16)}, transaction {lg['transactionHash']}) "
@@ -609,25 +662,72 @@ async def _check_complete(
 
 
 # -- entry points --------------------------------------------------------------------
-def verify_bundle(
-    bundle: dict[str, Any], rpc_url: str, documents_dir: Path | None, ledger: str | None = None
-) -> list[Finding]:
-    """Checks a bundle against the chain at ``rpc_url`` alone; the first finding is about the bundle.
+# Exit status per verdict; 2 is an unusable input (bundle, pin) or an unreachable chain.
+VERDICT_EXIT = {"VERIFIED": 0, "FAILED": 1, "STALE": 3, "UNPINNED": 4}
 
-    ``ledger`` pins the consortium's ledger address: without it a forger could point a
-    bundle at a look-alike contract of their own on the same chain.
+
+@dataclass
+class Verification:
+    """What verification found: one finding per record after the bundle's own, the pin, later records."""
+
+    findings: list[Finding]
+    pin: Pin | None
+    contracts: dict[str, str]  # the contracts checked against: the pinned ones when pinned
+    later: list[LaterRecord] = field(default_factory=list)
+    head: int | None = None  # the chain head the bundle was compared with (None if not reached)
+
+    @property
+    def verdict(self) -> str:
+        """FAILED if anything failed; else UNPINNED if no deployment was pinned; else STALE if the
+        chain holds records of the project after as_of_block; else VERIFIED."""
+        if not all(f.ok for f in self.findings):
+            return "FAILED"
+        if self.pin is None:
+            return "UNPINNED"
+        return "STALE" if self.later else "VERIFIED"
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit status for the verdict."""
+        return VERDICT_EXIT[self.verdict]
+
+
+def verify_bundle(
+    bundle: dict[str, Any], rpc_url: str, documents_dir: Path | None = None, *, pin: Pin | None
+) -> Verification:
+    """Checks a bundle against the chain at ``rpc_url`` alone, and against the pinned deployment.
+
+    ``pin`` is the consortium's real deployment (``trust.load_pin``): every check uses its
+    contracts, and a bundle naming others fails. Without one (None) the bundle's own
+    contracts are used and the verdict is at best UNPINNED: a look-alike pair deployed on
+    the same chain would pass every other check.
     """
     check_shape(bundle)
-    findings = asyncio.run(_verify(bundle, rpc_url, documents_dir))
-    named = str(bundle["contracts"]["ledger"])
-    if ledger is not None and named.lower() != ledger.lower():
-        findings[0].problems.append(f"the bundle names ledger {named}, not the pinned {ledger}")
-    return findings
+    return asyncio.run(_verify(bundle, rpc_url, documents_dir, pin))
 
 
-async def _verify(bundle: dict[str, Any], rpc_url: str, documents_dir: Path | None) -> list[Finding]:
+async def _verify(
+    bundle: dict[str, Any], rpc_url: str, documents_dir: Path | None, pin: Pin | None
+) -> Verification:
     summary = Finding("bundle", block=int(bundle["as_of_block"]))
     findings: list[Finding] = [summary]
+    rpc = RpcClient(rpc_url)
+    try:
+        chain = ChainReader(rpc)
+        contracts, problems = await pinned_contracts(chain, bundle, pin)
+        summary.problems += problems
+        checked = {**bundle, "contracts": contracts}
+        records = _check_offline(checked, documents_dir, summary, findings)
+        later, head = await _check_chain(checked, records, summary, chain)
+    finally:
+        await rpc.close()
+    return Verification(findings, pin, contracts, later, head)
+
+
+def _check_offline(
+    bundle: dict[str, Any], documents_dir: Path | None, summary: Finding, findings: list[Finding]
+) -> list[tuple[Finding, BundleRecord]]:
+    """The checks that need no chain; appends a finding per record and returns the parsed ones."""
     records: list[tuple[Finding, BundleRecord]] = []
     if str(keccak(text=bundle["project_code"]).hex()) != bundle["project_id"].lower()[2:]:
         summary.problems.append("project_id is not keccak256 of project_code")
@@ -650,16 +750,18 @@ async def _verify(bundle: dict[str, Any], rpc_url: str, documents_dir: Path | No
         finding.problems += problems
         finding.notes += notes
         records.append((finding, r))
-    rpc = RpcClient(rpc_url)
-    try:
-        await _check_chain(bundle, records, summary, ChainReader(rpc))
-    finally:
-        await rpc.close()
-    return findings
+    return records
 
 
-def verify_bundle_cli(path: str, rpc_url: str, documents_dir: str | None, ledger: str | None = None) -> int:
-    """``projchain verify-bundle``: one line per record; exit 0 all good, 1 failures, 2 unusable input."""
+def verify_bundle_cli(
+    path: str,
+    rpc_url: str,
+    documents_dir: str | None,
+    deployment: str | None = None,
+    ledger: str | None = None,
+    consortium: str | None = None,
+) -> int:
+    """``projchain verify-bundle``: one line per record and a verdict; the exit status is VERDICT_EXIT's."""
     try:
         bundle = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
@@ -673,38 +775,71 @@ def verify_bundle_cli(path: str, rpc_url: str, documents_dir: str | None, ledger
         print(f"--documents {documents_dir} is not a directory", file=sys.stderr)
         return 2
     try:
-        findings = verify_bundle(bundle, rpc_url, docs, ledger)
+        pin = load_pin(deployment, ledger, consortium)
+    except ValidationError as e:
+        print(f"unusable pin: {e.detail}", file=sys.stderr)
+        return 2
+    try:
+        result = verify_bundle(bundle, rpc_url, docs, pin=pin)
     except ValidationError as e:
         print(f"unusable bundle: {e.detail}", file=sys.stderr)
         return 2
     except ChainError as e:
         print(f"cannot check against the chain: {e.detail}", file=sys.stderr)
         return 2
-    _report(bundle, findings)
-    return 0 if all(f.ok for f in findings) else 1
+    _report(bundle, result)
+    return result.exit_code
 
 
-def _report(bundle: dict[str, Any], findings: list[Finding]) -> None:
+_UNPINNED = (
+    "UNPINNED: nothing pinned the consortium's deployment, so the contracts checked are the ones the "
+    "bundle names, and anyone can deploy a look-alike pair on the same chain; pass " + PIN_FLAGS
+)
+
+
+def _report(bundle: dict[str, Any], result: Verification) -> None:
     c = bundle["contracts"]
     print(
         f"evidence bundle of project {bundle['project_code']}: {len(bundle['records'])} records, "
         f"chain {bundle['chain_id']}, ledger {c['ledger']}, consortium {c['consortium']}"
     )
-    summary, records = findings[0], findings[1:]
+    as_of = int(bundle["as_of_block"])
+    stale = stale_line(result.later, as_of) if result.later else ""
+    if stale:
+        print(f"STALE: {stale}")
+    if result.pin is None:
+        print(_UNPINNED)
+    summary, records = result.findings[0], result.findings[1:]
     if summary.ok:
-        print(f"OK bundle: chain id, contracts and completeness up to block {bundle['as_of_block']}")
+        pinned = f"pinned to {result.pin.describe()}; " if result.pin else ""
+        head = (
+            f", no later record up to the chain head {result.head}"
+            if result.head is not None and not stale
+            else ""
+        )
+        print(f"OK bundle: {pinned}chain id, contracts and completeness up to block {as_of}{head}")
     else:
         print(summary.line())
     for f in records:
         print(f.line())
         for note in f.notes:
             print(f"   {note}")
+    for later in result.later:
+        print(f"LATER {later.uid} {later.kind} block {later.block} transaction {later.tx_hash}")
     failed = sum(1 for f in records if not f.ok)
     matched = sum(1 for f in records for n in f.notes if n.endswith(" matches"))
     missing = sum(1 for f in records for n in f.notes if n.endswith("not provided"))
-    verdict = "VERIFIED" if all(f.ok for f in findings) else "FAILED"
-    print(
-        f"{verdict}: {len(records) - failed} of {len(records)} records verified, {failed} failed"
+    verdict = result.verdict
+    counts = (
+        f"{len(records) - failed} of {len(records)} records verified, {failed} failed"
         + ("" if summary.ok else ", bundle-level problems above")
         + (f"; documents: {matched} matched, {missing} not provided" if matched or missing else "")
     )
+    if verdict == "UNPINNED":
+        counts = (
+            f"{len(records) - failed} of {len(records)} records check out against the contracts the bundle "
+            f"names, which nothing pinned: not verified; rerun with {PIN_FLAGS}"
+        )
+    elif verdict == "STALE":
+        counts += f"; up to block {as_of} only: {stale}; ask for a fresh bundle"
+    print(f"{verdict}: {counts}")

@@ -22,9 +22,11 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from node_api.domain.records import Kind
-from node_api.verify.bundle import ORG_EVENTS, RECORD_ADDED, STATUS_CHANGED, topic
+from node_api.verify import record_added
+from node_api.verify.bundle import ORG_EVENTS, STATUS_CHANGED
 from node_api.verify.bundle_check import carried_records, verify_bundle
 from node_api.verify.merkle import leaf_hash, verify_consistency, verify_inclusion
+from node_api.verify.trust import load_pin
 from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
@@ -94,7 +96,7 @@ def _anchor_on_chain(node: NodeProcess, uid: str) -> tuple[bytes, int]:
     """(digest, tree_size) of the ANCHOR record ``uid``: its RecordAdded log, then its transaction's input."""
     ledger = node.client().get("/health").json()["contracts"]["ledger"]
     logs = _rpc(node, "eth_getLogs", {"address": ledger, "fromBlock": "0x0", "toBlock": "latest",
-                                      "topics": [topic(RECORD_ADDED), uid]})  # fmt: skip
+                                      "topics": [record_added.topics(), uid]})  # fmt: skip
     assert len(logs) == 1
     carried = carried_records(_rpc(node, "eth_getTransactionByHash", logs[0]["transactionHash"]))
     assert carried is not None
@@ -247,8 +249,9 @@ def demo_bundle(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _verify_cli(node: NodeProcess, path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    args = [sys.executable, "-m", "node_api.cli", "verify-bundle", str(path), "--rpc", node.rpc_url, *extra]
-    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+    args = [sys.executable, "-m", "node_api.cli", "verify-bundle", str(path), "--rpc", node.rpc_url]
+    pin = ["--deployment", str(node.data_dir / "deployment.json")]  # the node's own deployment file
+    return subprocess.run([*args, *pin, *extra], capture_output=True, text=True, timeout=60)
 
 
 def test_bundle_verifies_with_the_cli_against_the_chain(
@@ -300,8 +303,11 @@ def test_verifier_names_what_fails(
     path, docs, _ = demo_bundle
     original = json.loads(path.read_text())
 
+    pin = load_pin(str(node.data_dir / "deployment.json"), None, None)
+
     def problems(bundle: dict[str, Any], documents: Path | None = None) -> dict[str, list[str]]:
-        return {f.subject: f.problems for f in verify_bundle(bundle, node.rpc_url, documents) if f.problems}
+        found = verify_bundle(bundle, node.rpc_url, documents, pin=pin).findings
+        return {f.subject: f.problems for f in found if f.problems}
 
     forged = copy.deepcopy(original)
     seal = forged["records"][2]["seal"]
@@ -351,4 +357,5 @@ def test_embedded_event_signatures_match_the_compiled_contracts() -> None:
         for e in artifacts[name]["abi"]
         if e["type"] == "event"
     }
-    assert {RECORD_ADDED, STATUS_CHANGED, *ORG_EVENTS} <= events
+    assert {STATUS_CHANGED, *ORG_EVENTS} <= events
+    assert events & {record_added.signature(form) for form in record_added.KNOWN_FORMS}

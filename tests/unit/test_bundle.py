@@ -5,17 +5,20 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
+from eth_utils.address import to_checksum_address
 
-from node_api.chain.contracts import compact_seal
+from node_api.chain.contracts import Deployment, compact_seal
 from node_api.chain.seal import Sealer
-from node_api.domain.records import ZERO32, Kind, Record, Status, decode_payload, encode_payload, project_id
+from node_api.domain.records import ZERO32, Kind, Record, Status, decode_payload, project_id, seal_payload
 from node_api.errors import ValidationError
+from node_api.verify import record_added
 from node_api.verify.bundle import (
     FORMAT,
     RECORD_ADDED,
@@ -27,10 +30,13 @@ from node_api.verify.bundle import (
     topic,
 )
 from node_api.verify.bundle_check import (
+    VERDICT_EXIT,
     BundleRecord,
     Finding,
     OrgHistory,
+    Verification,
     authority_problems,
+    carried_copies,
     carried_records,
     check_shape,
     document_findings,
@@ -40,6 +46,7 @@ from node_api.verify.bundle_check import (
     seal_problems,
     status_at,
 )
+from node_api.verify.trust import LaterRecord, Pin, load_pin, stale_line
 
 CHAIN_ID = 620825
 LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -52,12 +59,17 @@ ISSUER = 3
 BLOCK, LOG_INDEX = 40, 2
 
 
-def approval_record() -> Record:
-    fields = {"stage": 1, "decision": 0, "item": "项目审批", "document_no": "庄发改发〔2026〕1号",
+SALT = b"\x5a" * 32  # of the restricted fields' commitment, fixed so that payloads repeat
+
+
+def approval_payload(item: str = "项目审批") -> bytes:
+    fields = {"stage": 1, "decision": 0, "item": item, "document_no": "庄发改发〔2026〕1号",
               "issued_at": 1_777_000_000, "valid_until": 0, "note": ""}  # fmt: skip
-    return Record(
-        b"\x42" * 32, Kind.APPROVAL, project_id(CODE), ZERO32, DIGEST, encode_payload(Kind.APPROVAL, fields)
-    )
+    return seal_payload(Kind.APPROVAL, fields, SALT)[0]
+
+
+def approval_record() -> Record:
+    return Record(b"\x42" * 32, Kind.APPROVAL, project_id(CODE), ZERO32, DIGEST, approval_payload())
 
 
 def bundle_record(record: Record | None = None, key: Any = KEY) -> dict[str, Any]:
@@ -81,18 +93,25 @@ def bundle_record(record: Record | None = None, key: Any = KEY) -> dict[str, Any
     }
 
 
-def receipt_for(raw: dict[str, Any], **over: Any) -> dict[str, Any]:
-    """The receipt the chain would give for ``raw``'s transaction."""
-    data = abi_encode(["uint32", "address"], [ISSUER, KEY.address])
+RECORD_ADDED_HASHED = "RecordAdded(bytes32,bytes32,uint32,address,bytes32)"
+
+
+def receipt_for(raw: dict[str, Any], record_hash: bytes | None = None, **over: Any) -> dict[str, Any]:
+    """The receipt the chain would give for ``raw``'s transaction (a newer ledger logs ``record_hash``)."""
+    if record_hash is None:
+        data, event = abi_encode(["uint32", "address"], [ISSUER, KEY.address]), RECORD_ADDED
+    else:
+        data = abi_encode(["uint32", "address", "bytes32"], [ISSUER, KEY.address, record_hash])
+        event = RECORD_ADDED_HASHED
     log = {"logIndex": hex(LOG_INDEX), "address": LEDGER.lower(), "data": "0x" + data.hex(),
-           "topics": [topic(RECORD_ADDED), raw["uid"], PROJECT]}  # fmt: skip
+           "topics": [topic(event), raw["uid"], PROJECT]}  # fmt: skip
     receipt = {"status": "0x1", "blockNumber": hex(BLOCK), "blockHash": raw["block_hash"], "logs": [log]}
     receipt.update(over)
     return receipt
 
 
 def transaction_for(*raws: dict[str, Any]) -> dict[str, Any]:
-    """The ``submitBatch`` transaction that carried ``raws``' records (as the node sends it)."""
+    """The ``submitBatch`` transaction that carried ``raws``' records (as the node sends it, or a forger)."""
     records = [parse_record(raw) for raw in raws]
     body = abi_encode(
         [RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"],
@@ -101,8 +120,10 @@ def transaction_for(*raws: dict[str, Any]) -> dict[str, Any]:
     return {"hash": raws[0]["tx_hash"], "to": LEDGER.lower(), "input": selector(SUBMIT_BATCH) + body.hex()}
 
 
-def input_check(r: BundleRecord, tx: dict[str, Any]) -> list[str]:
-    return input_problems(r, tx, carried_records(tx), LEDGER)
+def input_check(
+    r: BundleRecord, tx: dict[str, Any], logged: record_added.RecordAdded | None = None
+) -> list[str]:
+    return input_problems(r, tx, carried_copies(tx), LEDGER, logged, CHAIN_ID)
 
 
 def parsed(raw: dict[str, Any] | None = None) -> BundleRecord:
@@ -189,7 +210,7 @@ def test_event_evidence_counts_as_documents() -> None:
     fields = {"severity": 1, "category": "质量安全", "occurred_at": 1, "publish_until": 2,
               "evidence": [b"\x01" * 32, b"\x02" * 32], "note": ""}  # fmt: skip
     event = Record(
-        b"\x43" * 32, Kind.EVENT, project_id(CODE), ZERO32, DIGEST, encode_payload(Kind.EVENT, fields)
+        b"\x43" * 32, Kind.EVENT, project_id(CODE), ZERO32, DIGEST, seal_payload(Kind.EVENT, fields, SALT)[0]
     )
     assert document_digests(event) == ["0x" + DIGEST.hex(), "0x" + "01" * 32, "0x" + "02" * 32]
 
@@ -356,3 +377,142 @@ def test_documents_match_mismatch_or_are_not_provided(tmp_path: Path) -> None:
 def test_finding_lines() -> None:
     assert Finding("0xab", "approval", 7).line() == "OK 0xab approval block 7"
     assert Finding("0xab", problems=["one", "two"]).line() == "FAIL 0xab: one; two"
+
+
+# -- RecordAdded of either ledger, and the copy it accepted --------------------------------
+def _logged(raw: dict[str, Any], record_hash: bytes | None) -> record_added.RecordAdded | None:
+    receipt = receipt_for(raw, record_hash)
+    return record_added.decode(receipt["logs"][0])
+
+
+def test_a_record_added_log_decodes_with_or_without_its_record_hash() -> None:
+    raw = bundle_record()
+    hashed = Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record)
+    old, new = _logged(raw, None), _logged(raw, hashed)
+    assert old is not None and new is not None
+    assert (old.uid, old.project, old.issuer, old.sealer.lower()) == (
+        bytes.fromhex(raw["uid"][2:]),
+        project_id(CODE),
+        ISSUER,
+        KEY.address.lower(),
+    )
+    assert old.record_hash is None and new.record_hash == hashed
+    assert record_added.decode({"topics": [topic("Other(bytes32)"), raw["uid"]], "data": "0x"}) is None
+
+
+def test_a_newer_ledgers_receipt_has_no_problems() -> None:
+    raw = bundle_record()
+    receipt = receipt_for(raw, Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record))
+    assert event_problems(parsed(raw), receipt, LEDGER) == []
+
+
+def test_the_logged_record_hash_picks_the_copy_the_ledger_accepted() -> None:
+    """A batch carries one uid twice; the bundle shows the copy the ledger refused as a duplicate."""
+    accepted = bundle_record()
+    refused = bundle_record(dataclasses.replace(approval_record(), payload=approval_payload("另一事项")))
+    tx = transaction_for(accepted, refused)
+    hashed = Sealer(CHAIN_ID, LEDGER).digest(parsed(accepted).record)
+    assert input_check(parsed(accepted), tx, _logged(accepted, hashed)) == []
+    # The bundle showing the refused copy is compared with the accepted one, and differs.
+    problems = input_check(parsed(refused), tx, _logged(refused, hashed))
+    assert [p.split(" differs")[0] for p in problems] == ["payload", "seal"]
+    unknown = b"\x77" * 32
+    assert input_check(parsed(accepted), tx, _logged(accepted, unknown)) == [
+        f"transaction {accepted['tx_hash']} carries no copy of the record with the hash "
+        f"0x{unknown.hex()} its log names"
+    ]
+    # Without a record hash in the log the two copies cannot be told apart: neither verifies.
+    for raw in (accepted, refused):
+        assert any("2 different records with this uid" in p for p in input_check(parsed(raw), tx, None))
+    # carried_records (by uid) keeps the first copy, the one a ledger accepts first.
+    carried = carried_records(tx)
+    assert carried is not None and carried[parsed(accepted).record.uid][0] == parsed(accepted).record
+
+
+def test_the_same_copy_twice_is_no_ambiguity() -> None:
+    raw = bundle_record()
+    assert input_check(parsed(raw), transaction_for(raw, raw)) == []
+
+
+# -- the pin ------------------------------------------------------------------------------
+def test_no_pin_flag_is_no_pin() -> None:
+    assert load_pin(None, None, None) is None
+
+
+def test_a_ledger_pin_is_checksummed() -> None:
+    pin = load_pin(None, LEDGER.lower(), "0x" + "ab" * 20)
+    assert pin == Pin(LEDGER, to_checksum_address("0x" + "ab" * 20))
+
+
+def test_a_deployment_file_pins_chain_genesis_and_both_contracts(tmp_path: Path) -> None:
+    path = tmp_path / "deployment.json"
+    Deployment(CHAIN_ID, "0x" + "22" * 20, LEDGER.lower(), 7, "0x" + "AB" * 32).save(path)
+    pin = load_pin(str(path), None, None)
+    assert pin is not None
+    assert (pin.ledger, pin.consortium, pin.chain_id, pin.genesis_hash) == (
+        LEDGER,
+        "0x" + "22" * 20,
+        CHAIN_ID,
+        "0x" + "ab" * 32,
+    )
+    assert str(path) in pin.describe()
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        ((None, "0x1234", None), "--ledger"),
+        ((None, None, "0x" + "22" * 20), "--consortium"),
+        (("deployment.json", LEDGER, None), "--deployment"),
+        (("absent.json", None, None), "--deployment"),
+        (("notjson.json", None, None), "--deployment"),
+        (("partial.json", None, None), "--deployment"),
+    ],
+)
+def test_an_unusable_pin_names_its_flag(
+    args: tuple[str | None, str | None, str | None],
+    flag: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notjson.json").write_text("{")
+    (tmp_path / "partial.json").write_text(json.dumps({"ledger": LEDGER}))
+    with pytest.raises(ValidationError) as e:
+        load_pin(*args)
+    assert e.value.field == flag
+
+
+# -- staleness and the verdict ------------------------------------------------------------
+def later(kind: str, block: int, severity: str | None = None) -> LaterRecord:
+    return LaterRecord("0x" + f"{block:064x}", kind, block, "0x" + "cc" * 32, severity)
+
+
+def test_a_stale_line_counts_every_later_record_and_names_the_weighty_first() -> None:
+    records = [later("approval", 60), later("event", 61, "slight"), later("revocation", 62),
+               later("event", 63, "serious")]  # fmt: skip
+    line = stale_line(records, 57)
+    assert line.startswith(
+        f"the bundle is stale: 4 records since block 57, including event {records[3].uid} (serious, block 63), "
+        f"revocation {records[2].uid} (block 62), "
+    )
+    assert all(r.uid in line for r in records)
+    assert stale_line(records[:1], 57).startswith("the bundle is stale: 1 record since block 57")
+    many = stale_line([later("approval", 100 + i) for i in range(12)], 57)
+    assert many.endswith(" and 2 more")
+
+
+def test_the_verdict_is_failed_then_unpinned_then_stale() -> None:
+    pin = Pin(LEDGER)
+    ok, bad = Finding("bundle"), Finding("bundle", problems=["x"])
+    contracts = {"ledger": LEDGER, "consortium": "0x" + "22" * 20}
+    cases = [
+        (Verification([ok], pin, contracts), "VERIFIED"),
+        (Verification([ok], pin, contracts, [later("event", 60)]), "STALE"),
+        (Verification([ok], None, contracts, [later("event", 60)]), "UNPINNED"),
+        (Verification([bad], None, contracts), "FAILED"),
+        (Verification([bad], pin, contracts, [later("event", 60)]), "FAILED"),
+    ]
+    assert [v.verdict for v, _ in cases] == [verdict for _, verdict in cases]
+    assert [v.exit_code for v, _ in cases] == [0, 3, 4, 1, 1]
+    assert 2 not in VERDICT_EXIT.values()  # 2 stays "unusable input"
