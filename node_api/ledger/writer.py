@@ -109,10 +109,6 @@ class Writer:
         ref_bytes = bytes.fromhex(ref[2:]) if ref else ZERO32
         if preseal is not None:
             uid, salt = preseal.uid, preseal.salt
-            if uid_org(uid) != org.id:
-                raise ValidationError(
-                    "seal.uid", f"a uid of {org.name} begins with its organisation id {org.id:#010x}"
-                )
             if salt is None and kind in RESTRICTED_SCHEMAS:
                 raise ValidationError(
                     "seal.salt", "the salt of the restricted-content commitment is required"
@@ -290,6 +286,10 @@ class Writer:
                 raise ValidationError("seal.signature", "not a valid secp256k1 signature") from e
             if not self.membership.active_seal_key(org.id, signer):
                 raise ForbiddenError(f"the seal was made by {signer}, not an active seal key of {org.name}")
+            if uid_org(record.uid) != org.id:  # the contract refuses it too (LedgerUidNotIssuers)
+                raise ValidationError(
+                    "seal.uid", f"a uid of {org.name} begins with its organisation id {org.id:#010x}"
+                )
             return preseal.seal
         assert key is not None  # write() unlocks the organisation's key when no seal was sent
         return self.sealer.seal(record, key)

@@ -11,7 +11,7 @@ from node_api.chain.contracts import Deployment
 from node_api.chain.keystore import KeyStore
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
-from node_api.domain.records import Kind, Record, encode_payload, project_id
+from node_api.domain.records import Kind, Record, project_id, seal_payload
 from node_api.ledger.writer import seal_key_name
 from tests.integration.test_api_flows import DIGEST, approval_body, register
 from tests.support.cluster import NodeProcess
@@ -23,15 +23,16 @@ def _sealed_approval(node: NodeProcess, code: str, signer_org: str) -> tuple[dic
     settings = Settings(data_dir=node.data_dir, env="test")
     key = KeyStore(settings.keystore_dir, settings.password).load(seal_key_name(node.org_ids[signer_org]))
     d = Deployment.load(settings.deployment_path)
-    uid = os.urandom(32)
+    uid = node.org_ids[signer_org].to_bytes(4, "big") + os.urandom(28)  # in the signer's namespace
+    salt = os.urandom(32)
     issued = int(datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC).timestamp())
     fields = {"stage": 2, "decision": 0, "item": "建设工程规划许可证", "document_no": "庄发改发〔2026〕101号",
               "issued_at": issued, "valid_until": 0, "note": ""}  # fmt: skip
-    record = Record(uid, Kind.APPROVAL, project_id(code), b"\0" * 32, bytes.fromhex(DIGEST[2:]),
-                    encode_payload(Kind.APPROVAL, fields))  # fmt: skip
+    payload, _ = seal_payload(Kind.APPROVAL, fields, salt)
+    record = Record(uid, Kind.APPROVAL, project_id(code), b"\0" * 32, bytes.fromhex(DIGEST[2:]), payload)
     seal = Sealer(d.chain_id, d.ledger).seal(record, key)
     body = approval_body(stage=2, item="建设工程规划许可证", issued_at="2026-06-01")
-    body["seal"] = {"uid": "0x" + uid.hex(), "signature": "0x" + seal.hex()}
+    body["seal"] = {"uid": "0x" + uid.hex(), "signature": "0x" + seal.hex(), "salt": "0x" + salt.hex()}
     return body, key.address
 
 

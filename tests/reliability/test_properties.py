@@ -18,7 +18,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node_api.chain.seal import Sealer
-from node_api.domain.records import PAYLOAD_SCHEMAS, Kind, Record, decode_payload, encode_payload
+from node_api.domain.records import (
+    PAYLOAD_SCHEMAS,
+    RESTRICTED_SCHEMAS,
+    Kind,
+    Opening,
+    Record,
+    decode_payload,
+    decode_restricted,
+    encode_payload,
+    seal_payload,
+)
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -94,6 +104,8 @@ def _value(abi_type: str) -> st.SearchStrategy[Any]:
         return st.text(max_size=80)
     if abi_type == "bytes32[]":
         return st.lists(b32, max_size=5)
+    if abi_type == "bytes32":
+        return b32
     bits = int(abi_type.removeprefix("uint"))
     return st.integers(min_value=0, max_value=2**bits - 1)
 
@@ -108,4 +120,28 @@ def test_payload_encode_decode_roundtrip(data: st.DataObject, kind: Kind) -> Non
     fields = data.draw(_fields(kind))
     decoded = decode_payload(int(kind), encode_payload(kind, fields))
     expected = {k: (["0x" + b.hex() for b in v] if isinstance(v, list) else v) for k, v in fields.items()}
+    expected = {k: "0x" + v.hex() if isinstance(v, bytes) else v for k, v in expected.items()}
     assert decoded == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), kind=st.sampled_from(sorted(RESTRICTED_SCHEMAS)), salt=b32)
+def test_restricted_content_opens_only_its_own_commitment(
+    data: st.DataObject, kind: Kind, salt: bytes
+) -> None:
+    fields = data.draw(
+        st.fixed_dictionaries(
+            {
+                name: _value(t)
+                for name, t in PAYLOAD_SCHEMAS[kind] + RESTRICTED_SCHEMAS[kind]
+                if name != "restricted"
+            }
+        )
+    )
+    payload, opening = seal_payload(kind, fields, salt)
+    assert opening is not None
+    commitment = bytes.fromhex(decode_payload(int(kind), payload)["restricted"][2:])
+    assert opening.matches(commitment)
+    restricted = decode_restricted(int(kind), opening.content)
+    assert restricted == {name: fields[name] for name, _ in RESTRICTED_SCHEMAS[kind]}
+    assert not Opening(bytes(32) if any(salt) else b"\1" * 32, opening.content).matches(commitment)

@@ -23,7 +23,7 @@ from eth_account import Account
 from node_api.chain.contracts import Deployment
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
-from node_api.domain.records import Kind, Record, encode_payload, project_id
+from node_api.domain.records import Kind, Record, project_id, seal_payload
 from tests.conftest import unique_code
 from tests.reliability.chaos import project_body, register_project
 from tests.support.cluster import NodeProcess
@@ -64,11 +64,12 @@ def presealed(node: NodeProcess, code: str, signer: str) -> dict[str, object]:
     issued = int(dt.datetime(2026, 5, 1, tzinfo=dt.UTC).timestamp())
     fields = {"stage": 1, "decision": 0, "item": "项目审批", "document_no": "", "issued_at": issued,
               "valid_until": 0, "note": ""}  # fmt: skip
-    uid = os.urandom(32)
-    record = Record(uid, Kind.APPROVAL, project_id(code), b"\0" * 32, bytes.fromhex(DIGEST[2:]),
-                    encode_payload(Kind.APPROVAL, fields))  # fmt: skip
+    uid = node.org_ids[signer].to_bytes(4, "big") + os.urandom(28)  # in the signer's namespace
+    salt = os.urandom(32)
+    payload, _ = seal_payload(Kind.APPROVAL, fields, salt)
+    record = Record(uid, Kind.APPROVAL, project_id(code), b"\0" * 32, bytes.fromhex(DIGEST[2:]), payload)
     seal = Sealer(d.chain_id, d.ledger).seal(record, Account.from_key(key))
-    return approval(seal={"uid": "0x" + uid.hex(), "signature": "0x" + seal.hex()})
+    return approval(seal={"uid": "0x" + uid.hex(), "signature": "0x" + seal.hex(), "salt": "0x" + salt.hex()})
 
 
 def test_seal_of_org_a_sent_with_token_of_org_b_gets_403_and_is_not_written(node: NodeProcess) -> None:
