@@ -192,7 +192,9 @@ def encode_payload(kind: Kind, fields: dict[str, Any]) -> bytes:
     return _encode(PAYLOAD_SCHEMAS[kind], fields)
 
 
-def seal_payload(kind: Kind, fields: dict[str, Any], salt: bytes | None = None) -> tuple[bytes, Opening | None]:
+def seal_payload(
+    kind: Kind, fields: dict[str, Any], salt: bytes | None = None
+) -> tuple[bytes, Opening | None]:
     """Splits a kind's fields into the on-chain payload and the opening of its restricted part.
 
     ``fields`` holds the public and the restricted fields; the payload's ``restricted`` word
@@ -202,7 +204,9 @@ def seal_payload(kind: Kind, fields: dict[str, Any], salt: bytes | None = None) 
     schema = RESTRICTED_SCHEMAS.get(kind)
     if schema is None:
         return encode_payload(kind, fields), None
-    opening = Opening(salt=salt if salt is not None else secrets.token_bytes(32), content=_encode(schema, fields))
+    opening = Opening(
+        salt=salt if salt is not None else secrets.token_bytes(32), content=_encode(schema, fields)
+    )
     return encode_payload(kind, {**fields, "restricted": opening.commitment}), opening
 
 
