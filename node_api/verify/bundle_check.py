@@ -31,7 +31,16 @@ from node_api.chain.consortium import ROLE_BITS
 from node_api.chain.contracts import expand_seal
 from node_api.chain.rpc import RpcClient, RpcError
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
-from node_api.domain.records import INITIAL_STATUS, REQUIRED_ROLE, Kind, Record, Status, decode_payload
+from node_api.domain.records import (
+    INITIAL_STATUS,
+    REQUIRED_ROLE,
+    Kind,
+    Opening,
+    Record,
+    Status,
+    decode_payload,
+    decode_restricted,
+)
 from node_api.errors import ChainError, ValidationError
 from node_api.verify import record_added
 from node_api.verify.bundle import (
@@ -208,6 +217,34 @@ def seal_problems(r: BundleRecord, chain_id: int, ledger: str, project_id: str) 
         if [d.lower() for d in r.raw.get("document_digests", [])] != document_digests(r.record):
             problems.append("document_digests differ from the digests the record binds")
     return problems
+
+
+def restricted_problems(r: BundleRecord) -> list[str]:
+    """The opened restricted content, if the bundle has it, against the payload's commitment.
+
+    ``restricted`` = {salt, content, fields}: keccak256(salt ‖ content) must be the payload's
+    ``restricted`` word (which the seal covers), and ``fields`` what the content decodes to.
+    """
+    opened = r.raw.get("restricted")
+    if opened is None:
+        return []
+    try:
+        salt, content = (
+            _b32(opened["salt"], "restricted.salt"),
+            _hex_bytes(opened["content"], "restricted.content"),
+        )
+        committed = _b32(decode_payload(r.record.kind, r.record.payload)["restricted"], "payload restricted")
+    except (KeyError, TypeError, ValueError) as e:
+        return [f"restricted content cannot be checked: {e}"]
+    if not Opening(salt, content).matches(committed):
+        return ["restricted content does not open the payload's commitment (keccak256(salt ‖ content))"]
+    try:
+        fields = decode_restricted(r.record.kind, content)
+    except ValueError:
+        return ["restricted content is not a valid ABI encoding of the kind's restricted fields"]
+    if opened.get("fields") is not None and opened["fields"] != fields:
+        return ["restricted.fields differ from the opened content"]
+    return []
 
 
 def document_findings(r: BundleRecord, documents_dir: Path | None) -> tuple[list[str], list[str]]:
@@ -651,7 +688,8 @@ async def _check_complete(
     logs = await chain.logs(
         bundle["contracts"]["ledger"], [record_added.topics(), None, bundle["project_id"]], start, as_of
     )
-    ours = {r.uid for r in parsed}
+    # Listed counts as present: a listed record that does not verify fails on its own line.
+    ours = {str(raw.get("uid")).lower() for raw in bundle["records"] if isinstance(raw, dict)}
     for lg in logs:
         uid = str(lg["topics"][1]).lower()
         if uid not in ours:
@@ -734,6 +772,12 @@ def _check_offline(
     for i, raw in enumerate(bundle["records"]):
         finding = Finding(str(raw.get("uid")) if isinstance(raw, dict) else f"records[{i}]")
         findings.append(finding)
+        if isinstance(raw, dict) and raw.get("kind") == "unknown":
+            finding.kind, finding.block = "unknown", raw.get("block_number")
+            finding.problems.append(
+                f"the bundle holds no content for this record ({raw.get('problem')}): it cannot be verified"
+            )
+            continue
         try:
             r = parse_record(raw)
         except KeyError as e:
@@ -746,6 +790,7 @@ def _check_offline(
         finding.problems += seal_problems(
             r, bundle["chain_id"], bundle["contracts"]["ledger"], bundle["project_id"]
         )
+        finding.problems += restricted_problems(r)
         problems, notes = document_findings(r, documents_dir)
         finding.problems += problems
         finding.notes += notes

@@ -16,7 +16,16 @@ from eth_utils.address import to_checksum_address
 
 from node_api.chain.contracts import Deployment, compact_seal
 from node_api.chain.seal import Sealer
-from node_api.domain.records import ZERO32, Kind, Record, Status, decode_payload, project_id, seal_payload
+from node_api.domain.records import (
+    ZERO32,
+    Kind,
+    Record,
+    Status,
+    decode_payload,
+    decode_restricted,
+    project_id,
+    seal_payload,
+)
 from node_api.errors import ValidationError
 from node_api.verify import record_added
 from node_api.verify.bundle import (
@@ -35,6 +44,7 @@ from node_api.verify.bundle_check import (
     Finding,
     OrgHistory,
     Verification,
+    _check_offline,
     authority_problems,
     carried_copies,
     carried_records,
@@ -43,6 +53,7 @@ from node_api.verify.bundle_check import (
     event_problems,
     input_problems,
     parse_record,
+    restricted_problems,
     seal_problems,
     status_at,
 )
@@ -516,3 +527,44 @@ def test_the_verdict_is_failed_then_unpinned_then_stale() -> None:
     assert [v.verdict for v, _ in cases] == [verdict for _, verdict in cases]
     assert [v.exit_code for v, _ in cases] == [0, 3, 4, 1, 1]
     assert 2 not in VERDICT_EXIT.values()  # 2 stays "unusable input"
+
+
+# -- restricted content and records the bundle cannot show -----------------------------------
+def opened_record(note: str = "内部审查意见") -> dict[str, Any]:
+    fields = {"stage": 1, "decision": 0, "item": "项目审批", "document_no": "庄发改发〔2026〕1号",
+              "issued_at": 1_777_000_000, "valid_until": 0, "note": note}  # fmt: skip
+    payload, opening = seal_payload(Kind.APPROVAL, fields, SALT)
+    assert opening is not None
+    raw = bundle_record(dataclasses.replace(approval_record(), payload=payload))
+    raw["restricted"] = {"salt": "0x" + opening.salt.hex(), "content": "0x" + opening.content.hex(),
+                         "fields": decode_restricted(Kind.APPROVAL, opening.content)}  # fmt: skip
+    return raw
+
+
+def test_opened_restricted_content_must_open_the_payloads_commitment() -> None:
+    raw = opened_record()
+    assert restricted_problems(parsed(raw)) == []
+    assert restricted_problems(parsed(bundle_record())) == []  # nothing opened, nothing to check
+    other_salt = copy.deepcopy(raw)
+    other_salt["restricted"]["salt"] = "0x" + "01" * 32
+    assert restricted_problems(parsed(other_salt)) == [
+        "restricted content does not open the payload's commitment (keccak256(salt ‖ content))"
+    ]
+    other_content = copy.deepcopy(raw)
+    other_content["restricted"]["content"] = opened_record("另一意见")["restricted"]["content"]
+    assert "does not open" in restricted_problems(parsed(other_content))[0]
+    restated = copy.deepcopy(raw)
+    restated["restricted"]["fields"]["note"] = "另一意见"
+    assert restricted_problems(parsed(restated)) == ["restricted.fields differ from the opened content"]
+
+
+def test_a_record_the_bundle_holds_no_content_for_fails_on_its_own_line() -> None:
+    bundle = valid_bundle()
+    bundle["records"].append({"uid": "0x" + "43" * 32, "kind": "unknown", "problem": "payload does not decode",
+                              "block_number": BLOCK + 1})  # fmt: skip
+    summary, findings = Finding("bundle"), []
+    parsed_records = _check_offline(bundle, None, summary, findings)
+    assert len(parsed_records) == 1 and summary.ok and findings[0].ok
+    assert findings[1].problems == [
+        "the bundle holds no content for this record (payload does not decode): it cannot be verified"
+    ]
