@@ -40,8 +40,11 @@ class Settings(BaseSettings):
 
     # A node joining an existing chain reads the consortium's deployment from here.
     deployment_file: Path | None = None
-    # Other nodes of the consortium to fetch granted documents from.
+    # Other nodes of the consortium to fetch granted documents from (their base URLs).
     peers: list[str] = Field(default_factory=list)
+    # This node's URL as other nodes list it in their PROJCHAIN_PEERS: a signed peer request
+    # must name it (see node_api/peer.py). Default: public_url, else http://host:port.
+    peer_url: str | None = None
 
     # HTTP gateway.
     host: str = "127.0.0.1"
@@ -149,6 +152,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Public URL of this node, used in QR codes."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def peer_audience(self) -> str:
+        """The URL signed peer requests must name to be served here."""
+        return self.peer_url or self.base_url
 
     @cached_property
     def password(self) -> str:

@@ -172,8 +172,11 @@ CREATE TABLE IF NOT EXISTS access_anchors (
   created_at REAL NOT NULL
 );
 
--- Nonces of signed node-to-node requests already served (replay protection).
-CREATE TABLE IF NOT EXISTS peer_nonces (nonce TEXT PRIMARY KEY, org_id INTEGER NOT NULL, at REAL NOT NULL);
+-- Nonces (32 bytes) of signed node-to-node requests already served (replay protection), with
+-- the request's signed timestamp; deleted once the request is stale (node_api/store/peer_nonces.py).
+-- (Nodes created before kept the nonce's text in the same column; those rows expire alike.)
+CREATE TABLE IF NOT EXISTS peer_nonces (nonce BLOB PRIMARY KEY, org_id INTEGER NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS peer_nonces_at ON peer_nonces(at);
 
 -- Failed authentications of the last minute, shared by the node's processes (token-guessing
 -- defence, see node_api/store/auth.py): client address and token selector ("*" for none).

@@ -8,10 +8,13 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from node_api.chain.compiler import load_artifacts
@@ -21,11 +24,46 @@ from node_api.chain.keystore import KeyStore
 from node_api.chain.rpc import RpcClient
 from node_api.config import Settings
 from node_api.ledger.writer import seal_key_name
+from node_api.peer import DOCUMENT, sign_request
 from tests.conftest import unique_code
 from tests.integration.test_api_flows import approval_body, register
-from tests.support.cluster import NodeProcess
+from tests.support.cluster import NodeProcess, free_port
 
 pytestmark = pytest.mark.chain
+
+
+class NosyPeer:
+    """A consortium node the bank's node asks first: it keeps the signed requests it gets, answers 404."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        seen = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append((self.path, dict(self.headers.items())))
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def nosy_peer() -> Iterator[NosyPeer]:
+    """The other node the bank's node asks before node A."""
+    peer = NosyPeer()
+    yield peer
+    peer.close()
 
 
 async def _admit_bank_node(a: NodeProcess, bank_id: int, seal: str, relayer: str) -> None:
@@ -43,9 +81,9 @@ async def _admit_bank_node(a: NodeProcess, bank_id: int, seal: str, relayer: str
 
 @pytest.fixture(scope="module")
 def bank_node(
-    node: NodeProcess, tmp_path_factory: pytest.TempPathFactory
+    node: NodeProcess, nosy_peer: NosyPeer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[NodeProcess, str]]:
-    """The bank's own node: own data dir, keys and database; node A's chain; node A as peer."""
+    """The bank's own node: own data dir, keys and database; node A's chain; a nosy peer, then A."""
     data = tmp_path_factory.mktemp("bank-node")
     sb = Settings(data_dir=data, env="test")
     keys = KeyStore(sb.keystore_dir, sb.password)
@@ -56,7 +94,7 @@ def bank_node(
     env = {
         "PROJCHAIN_RPC_URL": node.rpc_url,
         "PROJCHAIN_DEPLOYMENT_FILE": str(node.data_dir / "deployment.json"),
-        "PROJCHAIN_PEERS": json.dumps([node.url]),
+        "PROJCHAIN_PEERS": json.dumps([nosy_peer.url, node.url]),
         "PROJCHAIN_NODE_NAME": "bank-node",
         # The session node runs a worker beside its primary (the default); the bank's
         # node is a single process, so both shapes of a node are exercised.
@@ -160,8 +198,6 @@ def test_second_node_refuses_a_document_without_grant(
 def test_peer_endpoint_refuses_unsigned_and_replayed_requests(
     node: NodeProcess, bank_node: tuple[NodeProcess, str]
 ) -> None:
-    from node_api.peer import sign_request
-
     b, _ = bank_node
     digest = "0x" + "ab" * 32
     r = node.client().get(f"/v1/peer/documents/{digest}")
@@ -169,10 +205,107 @@ def test_peer_endpoint_refuses_unsigned_and_replayed_requests(
     sb = Settings(data_dir=b.data_dir, env="test")
     key = KeyStore(sb.keystore_dir, sb.password).load(seal_key_name(node.org_ids["bank"]))
     d = Deployment.load(Path(node.data_dir) / "deployment.json")
-    signed = sign_request(key, d.chain_id, d.ledger, digest, node.org_ids["bank"])
+    bank, subject = node.org_ids["bank"], bytes.fromhex(digest[2:])
+    signed = sign_request(
+        key, d.chain_id, d.ledger, org=bank, purpose=DOCUMENT, subject=subject, audience=node.url
+    )
     first = node.client().get(f"/v1/peer/documents/{digest}", headers=signed.headers())
     second = node.client().get(f"/v1/peer/documents/{digest}", headers=signed.headers())
     assert first.status_code == 404  # signature fine, document unknown
     assert second.status_code == 403  # same nonce again
-    forged = sign_request(key, d.chain_id, d.ledger, digest, node.org_ids["fgj"])  # bank key claiming 发改局
+    # bank key claiming 发改局
+    forged = sign_request(
+        key,
+        d.chain_id,
+        d.ledger,
+        org=node.org_ids["fgj"],
+        purpose=DOCUMENT,
+        subject=subject,
+        audience=node.url,
+    )
     assert node.client().get(f"/v1/peer/documents/{digest}", headers=forged.headers()).status_code == 403
+    # Signed for another node, or for another purpose: void here.
+    elsewhere = sign_request(
+        key, d.chain_id, d.ledger, org=bank, purpose=DOCUMENT, subject=subject, audience=b.url
+    )
+    refused = node.client().get(f"/v1/peer/documents/{digest}", headers=elsewhere.headers())
+    assert refused.status_code == 403 and "another node" in refused.json()["detail"]
+    # The signature covers audience and purpose: changed, it recovers to no seal key.
+    lied = {**elsewhere.headers(), "X-Projchain-Audience": node.url}
+    assert node.client().get(f"/v1/peer/documents/{digest}", headers=lied).status_code == 403
+    other = sign_request(
+        key, d.chain_id, d.ledger, org=bank, purpose="record opening", subject=subject, audience=node.url
+    )
+    assert node.client().get(f"/v1/peer/documents/{digest}", headers=other.headers()).status_code == 403
+
+
+def granted_document(node: NodeProcess, b: NodeProcess, bank_token: str) -> tuple[str, bytes]:
+    """A document held by node A only, under a live grant to the bank that node B has indexed."""
+    code = unique_code()
+    register(node, code)
+    content = f"庄浪县发展和改革局批复 (peer replay) {code}".encode()
+    digest = "0x" + hashlib.sha256(content).hexdigest()
+    with node.client("fgj") as fgj:
+        assert fgj.post("/v1/documents", content=content).status_code == 201
+        approval = fgj.post(
+            f"/v1/projects/{code}/approvals?wait=true", json=approval_body(document_digest=digest)
+        )
+        assert approval.status_code == 200, approval.text
+        grant = fgj.post(f"/v1/projects/{code}/grants?wait=true", json={
+            "grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2031-01-01T00:00:00Z",
+            "authorisation_digest": digest})  # fmt: skip
+        assert grant.status_code == 200, grant.text
+    with b.client() as c:
+        c.headers["Authorization"] = f"Bearer {bank_token}"
+        _wait_until(lambda: c.get(f"/v1/projects/{code}/history").status_code == 200)
+    return digest, content
+
+
+def peer_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The signed-request headers among those a peer received."""
+    return {k: v for k, v in headers.items() if k.lower().startswith("x-projchain-")}
+
+
+def test_a_peer_cannot_replay_to_the_holding_node_a_request_signed_for_itself(
+    node: NodeProcess, bank_node: tuple[NodeProcess, str], nosy_peer: NosyPeer
+) -> None:
+    # The attack: the bank's node asks each of its peers in turn with a signed request; the
+    # first peer (any consortium node) keeps the request and sends it on to node A, which holds
+    # the document and, the request naming no target, serves it to the nosy peer.
+    b, bank_token = bank_node
+    digest, content = granted_document(node, b, bank_token)
+    with b.client() as c:
+        got = c.get(f"/v1/documents/{digest}", headers={"Authorization": f"Bearer {bank_token}"})
+    assert got.status_code == 200 and got.content == content
+    kept = [(path, h) for path, h in nosy_peer.requests if digest in path]
+    assert kept, "the bank's node did not ask the nosy peer"
+    path, headers = kept[-1]
+    replay = httpx.get(node.url + path, headers=peer_headers(headers), timeout=30)
+    assert replay.status_code == 403, (
+        f"node A answered {replay.status_code} to a request meant for another node"
+    )
+    assert content not in replay.content
+
+
+def test_a_signed_request_is_not_replayed_with_its_nonce_spelt_in_capitals(
+    node: NodeProcess, bank_node: tuple[NodeProcess, str]
+) -> None:
+    # The attack: whoever saw a request node A served sends it again with the nonce's hex in
+    # capitals: the same bytes32 to the signature, a new string to the replay table.
+    b, bank_token = bank_node
+    digest, content = granted_document(node, b, bank_token)
+    sb = Settings(data_dir=b.data_dir, env="test")
+    key = KeyStore(sb.keystore_dir, sb.password).load(seal_key_name(node.org_ids["bank"]))
+    d = Deployment.load(Path(node.data_dir) / "deployment.json")
+    headers = sign_request(
+        key, d.chain_id, d.ledger, org=node.org_ids["bank"], purpose=DOCUMENT,
+        subject=bytes.fromhex(digest[2:]), audience=node.url,
+    ).headers()  # fmt: skip
+    first = node.client().get(f"/v1/peer/documents/{digest}", headers=headers)
+    assert first.status_code == 200 and first.content == content
+    for spelling in (headers["X-Projchain-Nonce"].upper(), "0x" + headers["X-Projchain-Nonce"][2:].upper()):
+        again = node.client().get(
+            f"/v1/peer/documents/{digest}", headers={**headers, "X-Projchain-Nonce": spelling}
+        )
+        assert again.status_code in (403, 422), f"replayed with nonce {spelling}: {again.status_code}"
+        assert content not in again.content

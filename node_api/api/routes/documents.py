@@ -12,7 +12,7 @@ from node_api.api.routes.projects import ERRORS
 from node_api.api.schemas import DigestIn
 from node_api.errors import BadRequestError, ChainError, ForbiddenError, NotFoundError, PayloadTooLargeError
 from node_api.ledger.writer import seal_key_name
-from node_api.peer import fetch_from_peer, sign_request
+from node_api.peer import DOCUMENT, fetch_from_peer, sign_request
 from node_api.store.database import CANONICAL
 from node_api.store.documents import sha256_hex
 
@@ -93,9 +93,17 @@ async def _from_peers(node: NodeDep, org: Any, digest: str) -> bytes:
     last: Exception | None = None
     for peer in node.settings.peers:
         try:
-            data = await fetch_from_peer(
-                peer, digest, sign_request(key, d.chain_id, d.ledger, digest, org.id)
+            # Signed for this peer alone (its URL is the audience), so it cannot pass the request on.
+            signed = sign_request(
+                key,
+                d.chain_id,
+                d.ledger,
+                org=org.id,
+                purpose=DOCUMENT,
+                subject=bytes.fromhex(digest[2:]),
+                audience=peer,
             )
+            data = await fetch_from_peer(peer, digest, signed)
         except (NotFoundError, ForbiddenError, ChainError) as e:
             last = e
             continue

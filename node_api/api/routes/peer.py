@@ -1,8 +1,7 @@
-"""Node-to-node document requests, signed with the requesting organisation's seal key."""
+"""Node-to-node requests, signed with the requesting organisation's seal key (see ``node_api.peer``)."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Annotated
 
@@ -12,32 +11,49 @@ from node_api.api.deps import NodeDep
 from node_api.api.routes.projects import ERRORS
 from node_api.domain.records import Kind, decode_payload, project_id
 from node_api.errors import ForbiddenError, NotFoundError
-from node_api.peer import recover_request
+from node_api.ledger.membership import Organization
+from node_api.peer import DOCUMENT, MAX_SKEW, recover_request
 from node_api.store.database import CANONICAL
+from node_api.store.peer_nonces import remember_nonce
 
 router = APIRouter(prefix="/v1/peer", tags=["peer"])
 
 DigestPath = Annotated[str, Path(pattern=r"^0x[0-9a-f]{64}$")]
 
 
+def checked_peer_request(node: NodeDep, request: Request, purpose: str, subject: bytes) -> Organization:
+    """The organisation that sealed a signed peer request for ``purpose``/``subject`` meant for this node.
+
+    Checks the target, freshness, nonce form and signature (``recover_request``), that the
+    signer is an active seal key of the named organisation, and that the nonce was never
+    served before (remembered in the database, for all the node's processes). Whether the
+    organisation may have what it asks is the caller's to check, on chain.
+    """
+    assert node.contracts is not None and node.contracts.deployment is not None
+    d = node.contracts.deployment
+    req = recover_request(
+        d.chain_id,
+        d.ledger,
+        purpose=purpose,
+        subject=subject,
+        audience=node.settings.peer_audience,
+        headers=dict(request.headers),
+    )
+    org = node.membership.get(req.org)
+    if org is None or not node.membership.active_seal_key(req.org, req.signer):
+        raise ForbiddenError("the request is not sealed by an active seal key of the named organisation")
+    if not remember_nonce(node.db, req.nonce, req.org, req.timestamp, time.time() - MAX_SKEW):
+        raise ForbiddenError("this signed request was used before (replay)")
+    return org
+
+
 @router.get("/documents/{digest}", responses=ERRORS)
 async def peer_document(digest: DigestPath, request: Request, node: NodeDep) -> Response:
     """Serve a document to another node whose organisation holds a live grant, checked on chain."""
-    assert node.contracts is not None and node.contracts.deployment is not None
-    d = node.contracts.deployment
-    org_id, signer, nonce = recover_request(d.chain_id, d.ledger, digest, dict(request.headers))
-    org = node.membership.get(org_id)
-    if org is None or not node.membership.active_seal_key(org_id, signer):
-        raise ForbiddenError("the request is not sealed by an active seal key of the named organisation")
-    try:
-        node.db.conn.execute(
-            "INSERT INTO peer_nonces(nonce, org_id, at) VALUES(?,?,?)", (nonce, org_id, time.time())
-        )
-    except sqlite3.IntegrityError as e:
-        raise ForbiddenError("this signed request was used before (replay)") from e
+    org = checked_peer_request(node, request, DOCUMENT, bytes.fromhex(digest[2:]))
     if not node.documents.exists(digest[2:]):
         raise NotFoundError(f"document {digest} is not stored on this node")
-    grant = await _grant_on_chain(node, digest, org_id)
+    grant = await _grant_on_chain(node, digest, org.id)
     if grant is None:
         raise ForbiddenError(f"{org.name} holds no live grant covering document {digest}")
     grant_uid, code = grant
