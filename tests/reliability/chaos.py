@@ -28,11 +28,10 @@ from eth_utils import keccak
 
 from node_api.chain.embedded import EmbeddedChain
 from node_api.config import Settings
-from node_api.verify.bundle import RECORD_ADDED as RECORD_ADDED_SIGNATURE
 from node_api.verify.bundle_check import carried_records
 from tests.support.cluster import NodeProcess
 
-RECORD_ADDED = "0x" + keccak(text=RECORD_ADDED_SIGNATURE).hex()
+RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint32,address,bytes32)").hex()
 
 
 def digest_of(text: str) -> str:
