@@ -213,7 +213,8 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint8 kind = r.kind;
         bytes32 shape = _shape(kind);
         if (shape == 0) return abi.encodeWithSelector(LedgerUnknownKind.selector, kind);
-        if (!_canonical(r.payload, shape)) return abi.encodeWithSelector(LedgerMalformedPayload.selector, r.uid);
+        bytes calldata payload = r.payload; // (each access to r.payload re-validates its offset)
+        if (!_canonical(payload, shape)) return abi.encodeWithSelector(LedgerMalformedPayload.selector, r.uid);
         if (kind == KIND_ANCHOR) {
             // Any member anchors its own access-log root: no project, nothing it refers to.
             if (r.project != 0 || r.ref != 0) return abi.encodeWithSelector(LedgerAnchorFields.selector, r.uid);
@@ -232,17 +233,17 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bytes memory refusal;
         if (kind == KIND_APPROVAL) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
-            (e.level, refusal) = _small(r.uid, r.payload, 0, 1, 4); // stage 1-4
-            if (refusal.length == 0) (, refusal) = _small(r.uid, r.payload, 1, 0, 3); // decision
+            (e.level, refusal) = _small(r.uid, payload, 0, 1, 4); // stage 1-4
+            if (refusal.length == 0) (, refusal) = _small(r.uid, payload, 1, 0, 3); // decision
             e.status = STATUS_ACTIVE;
         } else if (kind == KIND_EVENT) {
             if (roles & ROLE_SUPERVISOR == 0) return _missingRole(r, org, ROLE_SUPERVISOR);
-            (e.level, refusal) = _small(r.uid, r.payload, 0, SEVERITY_SLIGHT, SEVERITY_SERIOUS);
+            (e.level, refusal) = _small(r.uid, payload, 0, SEVERITY_SLIGHT, SEVERITY_SERIOUS);
             e.status = STATUS_OPEN;
             e.expiresAt = uint40(block.timestamp); // the 信用修复 wait runs from the report
         } else if (kind == KIND_COMMITMENT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
-            (e.level, refusal) = _small(r.uid, r.payload, 0, 1, 4); // commitment type
+            (e.level, refusal) = _small(r.uid, payload, 0, 1, 4); // commitment type
             e.status = STATUS_PENDING;
         } else if (kind == KIND_GRANT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
@@ -458,60 +459,46 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// exactly what the contract checked. Reads only; never reverts.
     function _canonical(bytes calldata payload, bytes32 shape) private pure returns (bool ok) {
         assembly ("memory-safe") {
-            // The number of fields: 32 less the shape's trailing zero bytes, found by halving.
-            let fields := 32
-            let x := shape
-            if iszero(and(x, 0xffffffffffffffffffffffffffffffff)) {
-                fields := 16
-                x := shr(128, x)
-            }
-            if iszero(and(x, 0xffffffffffffffff)) {
-                fields := sub(fields, 8)
-                x := shr(64, x)
-            }
-            if iszero(and(x, 0xffffffff)) {
-                fields := sub(fields, 4)
-                x := shr(32, x)
-            }
-            if iszero(and(x, 0xffff)) {
-                fields := sub(fields, 2)
-                x := shr(16, x)
-            }
-            if iszero(and(x, 0xff)) { fields := sub(fields, 1) }
+            // The number of fields: each letter's bit 6 (set in every letter) moved to bit 0 of
+            // its byte, then all 32 bytes summed into the top one by one multiplication.
+            let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+            let fields := byte(0, mul(and(shr(6, shape), ones), ones))
 
+            // Every rule broken sets bits of `bad`, which stay set. While none is, every length
+            // was within its limit and the end of the data read only grew, so ending exactly at
+            // the payload's size means every word read lay inside the payload; once one is, what
+            // else the loop reads (a crafted offset may point anywhere) no longer matters.
             let base := payload.offset
             let size := payload.length
             let end := shl(5, fields) // the dynamic fields' data starts after the head
-            ok := iszero(gt(end, size))
-            for { let i := 0 } and(ok, lt(i, fields)) { i := add(i, 1) } {
-                let code := byte(and(byte(i, shape), 0x1f), TYPE_CODES)
-                let w := calldataload(add(base, shl(5, i)))
+            let bad := gt(end, size)
+            let letters := shape
+            for { let p := base } lt(p, add(base, shl(5, fields))) { p := add(p, 0x20) } {
+                let code := byte(shr(251, shl(3, letters)), TYPE_CODES) // the next letter's low 5 bits
+                letters := shl(8, letters)
+                let w := calldataload(p)
                 // A static word must fit in its type's width; a dynamic code shifts every word out.
-                ok := iszero(shr(shl(3, code), w))
+                bad := or(bad, shr(shl(3, code), w))
                 if gt(code, 0x20) {
                     // The offset is where the data so far ends; there a length word.
-                    ok := and(eq(w, end), iszero(gt(add(end, 0x20), size)))
+                    bad := or(bad, xor(w, end))
                     let length := calldataload(add(base, end))
                     switch code
                     case 0x40 {
                         // string: its bytes, zero-padded to a whole word
-                        ok := and(ok, iszero(gt(length, MAX_STRING_BYTES)))
+                        bad := or(bad, gt(length, MAX_STRING_BYTES))
                         end := add(end, add(0x20, and(add(length, 31), not(31))))
-                        ok := and(ok, iszero(gt(end, size)))
                         let partial := and(length, 31)
-                        if and(ok, gt(partial, 0)) {
-                            ok := iszero(shl(shl(3, partial), calldataload(add(base, sub(end, 0x20)))))
-                        }
+                        if partial { bad := or(bad, shl(shl(3, partial), calldataload(add(base, sub(end, 0x20))))) }
                     }
                     default {
                         // bytes32[]: its items
-                        ok := and(ok, iszero(gt(length, MAX_ARRAY_ITEMS)))
+                        bad := or(bad, gt(length, MAX_ARRAY_ITEMS))
                         end := add(end, add(0x20, shl(5, length)))
-                        ok := and(ok, iszero(gt(end, size)))
                     }
                 }
             }
-            ok := and(ok, eq(end, size))
+            ok := and(iszero(bad), eq(end, size))
         }
     }
 

@@ -11,8 +11,11 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
+from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from node_api.domain.records import ZERO32, Kind, Record, Status, encode_payload, project_id
 from tests.contracts.conftest import P
@@ -280,6 +283,68 @@ def test_payload_not_in_canonical_shape_is_refused_malformed(
 
     assert args == (record.uid,)
     assert h.entry(record.uid)["kind"] == 0
+
+
+# The oracle for any payload: canonical exactly when eth_abi decodes it (strings read as bytes,
+# so that UTF-8 is not in question) and re-encodes it to the same bytes within the limits.
+ORACLE_TYPES = {
+    Kind.APPROVAL: ["uint8", "uint8", "bytes", "bytes", "uint64", "uint64", "bytes32"],
+    Kind.EVENT: ["uint8", "bytes", "uint64", "uint64", "bytes32[]", "bytes32"],
+}
+
+
+def canonical(kind: Kind, payload: bytes) -> bool:
+    types = ORACLE_TYPES[kind]
+    try:
+        values = abi_decode(types, payload)
+    except Exception:
+        return False
+    within = all(
+        len(v) <= (1024 if t == "bytes" else 32)
+        for t, v in zip(types, values, strict=True)
+        if t in ("bytes", "bytes32[]")
+    )
+    return within and abi_encode(types, values) == payload
+
+
+def mutated(payload: bytes, how: str, at: int, value: int) -> bytes:
+    """``payload`` with one crafted change (``at`` and ``value`` chosen by hypothesis)."""
+    at %= len(payload)
+    if how == "byte":
+        return payload[:at] + bytes([value % 256]) + payload[at + 1 :]
+    if how == "cut":
+        return payload[:at]
+    if how == "append":
+        return payload + value.to_bytes(32, "big")[: 1 + at % 32]
+    word_at = at - at % WORD
+    return payload[:word_at] + word(value) + payload[word_at + WORD :]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    kind=st.sampled_from([Kind.APPROVAL, Kind.EVENT]),
+    how=st.sampled_from(["byte", "cut", "append", "word"]),
+    at=st.integers(min_value=0, max_value=2**16),
+    value=st.one_of(
+        st.integers(min_value=0, max_value=255),
+        st.sampled_from([0, 1, 31, 32, 64, 224, 256, 1024, 1025, 2**64, 2**256 - 1]),
+        st.integers(min_value=0, max_value=2**256 - 1),
+    ),
+)
+def test_payload_is_accepted_exactly_when_canonical(
+    world: Harness, kind: Kind, how: str, at: int, value: int
+) -> None:
+    h, org = world, ("sup" if kind == Kind.EVENT else "auth")
+    base = approval_payload(document_no="ab") if kind == Kind.APPROVAL else event_payload()
+    payload = mutated(base, how, at, value)
+    record = Record(h.uid(org), kind, P, ZERO32, keccak(b"document"), payload)
+
+    refused = h.revert_of(h.relayer, h.submit_call(record, h.seal(record, org)))
+
+    if canonical(kind, payload):
+        assert refused is None or refused.name == "LedgerInvalidValue", refused.describe()
+    else:
+        assert refused is not None and refused.name == "LedgerMalformedPayload", payload.hex()
 
 
 def test_strings_of_1024_bytes_and_32_evidence_digests_are_accepted(h: Harness) -> None:
