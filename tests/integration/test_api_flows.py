@@ -222,10 +222,17 @@ def test_event_lifecycle_objection_rejected_then_resolved(node: NodeProcess, cod
             c.post(f"/v1/records/{uid}/object?wait=true", json={"reason": "业主提出异议"}).status_code == 200
         )
         assert c.get(f"/v1/records/{uid}").json()["status"] == "objected"
+        # The objector does not decide its own objection; another supervisor (住建局) does.
+        own = c.post(f"/v1/records/{uid}/reject-objection", json={"reason": "异议不成立"})
+        assert own.status_code == 403, own.text
+    with node.client("zjj") as other:
         assert (
-            c.post(f"/v1/records/{uid}/reject-objection?wait=true", json={"reason": "异议不成立"}).status_code
+            other.post(
+                f"/v1/records/{uid}/reject-objection?wait=true", json={"reason": "异议不成立"}
+            ).status_code
             == 200
         )
+    with node.client("scjgj") as c:
         assert c.post(f"/v1/records/{uid}/resolve?wait=true", json={"reason": "已整改"}).status_code == 200
         # A serious event may be repaired only after a year of publication.
         r = c.post(f"/v1/records/{uid}/repair", json={"reason": "申请信用修复"})
