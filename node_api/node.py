@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -41,6 +40,7 @@ from node_api.ledger.access import Access
 from node_api.ledger.membership import Membership
 from node_api.ledger.reader import Reader
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
+from node_api.store import keys
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore
 from node_api.store.openings import Openings, OpeningVault
@@ -185,10 +185,9 @@ class Node:
         return deployment
 
     def _document_key(self) -> bytes:
-        # The document key is derived from the keystore password: one secret to guard.
-        return hashlib.scrypt(
-            self.settings.password.encode(), salt=b"projchain/documents/v1", n=2**14, r=8, p=1, dklen=32
-        )
+        # Derived from the keystore password (one secret to guard) with this node's own random
+        # salt; a node of the fixed-salt days is re-encrypted first (see node_api.store.keys).
+        return keys.document_key(self.settings.documents_dir, self.settings.password, self.db)
 
     # -- confirmations -----------------------------------------------------------
     def _confirmed(self, uids: list[str]) -> None:

@@ -4,6 +4,10 @@ A document is addressed by the SHA-256 of its plaintext (what goes on chain), an
 ``root/ab/cd/<digest>`` as ``version (1 byte) || nonce (12 bytes) || ciphertext+tag``.
 The digest is the AEAD's associated data, so a valid file copied or renamed under another
 digest fails authentication instead of serving the wrong document.
+
+Version 2 files are encrypted under the node's key with a per-node random salt (see
+``node_api.store.keys``); version 1 files, under the key of the old fixed salt, are
+re-encrypted once by ``reencrypt_legacy`` when a node first starts with per-node salts.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hmac
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -21,7 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from node_api.errors import NotFoundError, ProjchainError, ValidationError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_FORMAT_VERSION = 1  # the key of the fixed salt; re-encrypted at upgrade
 KEY_SIZE = 32
 _NONCE_SIZE = 12
 _TAG_SIZE = 16
@@ -82,8 +88,14 @@ class DocumentStore:
         path = self._path(digest)
         if path.exists():
             return digest
+        self._write(path, self._encrypt(digest, data))
+        return digest
+
+    def _encrypt(self, digest: str, data: bytes) -> bytes:
         nonce = os.urandom(_NONCE_SIZE)
-        blob = bytes([FORMAT_VERSION]) + nonce + self._aead.encrypt(nonce, data, digest.encode("ascii"))
+        return bytes([FORMAT_VERSION]) + nonce + self._aead.encrypt(nonce, data, digest.encode("ascii"))
+
+    def _write(self, path: Path, blob: bytes) -> None:
         self._make_dirs(path.parent)
         # Write aside then rename: readers and crashes see either no file or a whole one.
         # The ".tmp-" prefix can never match a digest, so strays are never served.
@@ -99,7 +111,6 @@ class DocumentStore:
                 os.unlink(tmp)
             raise
         _fsync_dir(path.parent)
-        return digest
 
     def get(self, digest: str) -> bytes:
         """The plaintext stored under `digest`, authenticated and hash-checked."""
@@ -119,6 +130,38 @@ class DocumentStore:
         if not hmac.compare_digest(sha256_hex(data), digest):
             raise IntegrityError(f"document {digest} does not match its digest")
         return data
+
+    def reencrypt_legacy(self, legacy_key: Callable[[], bytes]) -> tuple[int, list[str]]:
+        """Re-encrypts every version-1 file under this store's key: (files re-encrypted, digests
+        of those that failed authentication under the legacy key, left as they are).
+
+        Each file is replaced atomically, and version-2 files are skipped, so an interrupted
+        run is simply run again. ``legacy_key`` is called only if there is a version-1 file.
+        """
+        done = 0
+        failed: list[str] = []
+        old: AESGCM | None = None
+        if not self._root.is_dir():
+            return done, failed
+        for path in sorted(self._root.glob("??/??/*")):
+            digest = path.name
+            if not _DIGEST.fullmatch(digest) or path.parent.parent.name + path.parent.name != digest[:4]:
+                continue
+            blob = path.read_bytes()
+            if len(blob) < _OVERHEAD or blob[0] != LEGACY_FORMAT_VERSION:
+                continue
+            old = old or AESGCM(legacy_key())
+            try:
+                data = old.decrypt(blob[1 : 1 + _NONCE_SIZE], blob[1 + _NONCE_SIZE :], digest.encode("ascii"))
+            except InvalidTag:
+                failed.append(digest)
+                continue
+            if not hmac.compare_digest(sha256_hex(data), digest):
+                failed.append(digest)
+                continue
+            self._write(path, self._encrypt(digest, data))
+            done += 1
+        return done, failed
 
     def exists(self, digest: str) -> bool:
         """Whether a document is stored under `digest` (not checked for integrity)."""
