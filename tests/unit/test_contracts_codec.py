@@ -76,7 +76,7 @@ def test_seal_round_trips_through_its_compact_form() -> None:
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_fast_record_added_decoding_equals_web3(issuer: int) -> None:
     r = _record(b"")
-    data = encode(["uint32", "address"], [issuer, KEY.address])
+    data = encode(["uint32", "address", "bytes32"], [issuer, KEY.address, os.urandom(32)])
     log = {
         "address": DEPLOYMENT.ledger,
         "topics": [CONTRACTS.event_topic("RecordAdded"), "0x" + r.uid.hex(), "0x" + r.project.hex()],
