@@ -43,6 +43,7 @@ from node_api.errors import ChainError, ForbiddenError, NotFoundError, Validatio
 
 MAX_SKEW = 120  # seconds a signed request stays valid, either side of its timestamp
 DOCUMENT = "document"  # the purpose of a document request; its subject is the document's SHA-256
+OPENING = "opening"  # the purpose of a request for a record's restricted content; its subject: the uid
 
 _NONCE = re.compile(r"0x[0-9a-f]{64}")
 _PURPOSE = re.compile(r"[a-z][a-z0-9 ._-]{0,63}")
@@ -232,3 +233,31 @@ async def fetch_from_peer(peer: str, digest: str, request: SignedRequest, timeou
     if r.status_code != 200:
         raise ChainError(f"peer {peer} answered {r.status_code}")
     return r.content
+
+
+async def fetch_opening_from_peer(
+    client: httpx.AsyncClient, peer: str, uid: str, request: SignedRequest
+) -> tuple[bytes, bytes]:
+    """GETs the opening (salt, content) of record ``uid`` from a peer node; raises like ``fetch_from_peer``.
+
+    The caller checks the opening against the record's on-chain commitment.
+    """
+    url = peer.rstrip("/") + f"/v1/peer/openings/{uid}"
+    try:
+        r = await client.get(url, headers=request.headers())
+    except httpx.HTTPError as e:
+        raise ChainError(f"peer {peer} unreachable: {type(e).__name__}") from e
+    if r.status_code == 404:
+        raise NotFoundError(f"peer {peer} holds no opening of {uid}")
+    if r.status_code in (401, 403):
+        raise ForbiddenError(f"peer {peer} refused: {r.text[:300]}")
+    if r.status_code != 200:
+        raise ChainError(f"peer {peer} answered {r.status_code}")
+    try:
+        body = r.json()
+        salt, content = str(body["salt"]), str(body["content"])
+        if not (salt.startswith("0x") and content.startswith("0x")):
+            raise ValueError("not 0x-hex")
+        return bytes.fromhex(salt[2:]), bytes.fromhex(content[2:])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ChainError(f"peer {peer} sent no readable opening of {uid}") from e

@@ -85,6 +85,17 @@ class Openings:
         row = self.db.one("SELECT sealed FROM openings WHERE uid = ?", (uid,))
         return None if row is None else self.vault.unseal(uid, bytes(row["sealed"]))
 
+    def held(self, uids: list[str]) -> set[str]:
+        """The uids among ``uids`` whose opening this node holds (nothing unsealed)."""
+        out: set[str] = set()
+        for i in range(0, len(uids), 500):
+            chunk = uids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                r["uid"] for r in self.db.all(f"SELECT uid FROM openings WHERE uid IN ({marks})", chunk)
+            )
+        return out
+
     def get_many(self, uids: list[str]) -> dict[str, Opening]:
         """The openings this node holds among ``uids``."""
         out: dict[str, Opening] = {}

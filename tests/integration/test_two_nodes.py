@@ -24,7 +24,7 @@ from node_api.chain.keystore import KeyStore
 from node_api.chain.rpc import RpcClient
 from node_api.config import Settings
 from node_api.ledger.writer import seal_key_name
-from node_api.peer import DOCUMENT, sign_request
+from node_api.peer import DOCUMENT, OPENING, sign_request
 from tests.conftest import unique_code
 from tests.integration.test_api_flows import approval_body, register
 from tests.support.cluster import NodeProcess, free_port
@@ -309,3 +309,60 @@ def test_a_signed_request_is_not_replayed_with_its_nonce_spelt_in_capitals(
         )
         assert again.status_code in (403, 422), f"replayed with nonce {spelling}: {again.status_code}"
         assert content not in again.content
+
+
+def test_a_granted_bank_sees_restricted_fields_on_its_own_node(
+    node: NodeProcess, bank_node: tuple[NodeProcess, str]
+) -> None:
+    # Node A's 发改局 issued the registration: only node A holds its opening. Node B fetches it
+    # for the bank with a signed peer request, which node A checks on chain and logs.
+    b, bank_token = bank_node
+    bank = node.org_ids["bank"]
+    granted, refused = unique_code(), unique_code()
+    uids = {granted: register(node, granted), refused: register(node, refused)}
+    with node.client("fgj") as fgj:
+        grant = fgj.post(f"/v1/projects/{granted}/grants?wait=true", json={
+            "grantee_org": bank, "scope": "all", "expires_at": "2031-01-01T00:00:00Z",
+            "authorisation_digest": "0x" + "cd" * 32})  # fmt: skip
+        assert grant.status_code == 200, grant.text
+        assert fgj.get(f"/v1/projects/{granted}").json()["total_investment"] == "12500000.50"
+    with b.client() as c:
+        c.headers["Authorization"] = f"Bearer {bank_token}"
+        _wait_until(lambda: c.get(f"/v1/projects/{granted}/history").status_code == 200)
+        summary = c.get(f"/v1/projects/{granted}")
+        assert summary.status_code == 200, summary.text
+        assert summary.json()["total_investment"] == "12500000.50"
+        record = c.get(f"/v1/records/{uids[granted]}").json()
+        assert record["restricted"]["opened"] is True
+        # No grant: the bank sees the public summary only, and node A gives it nothing.
+        _wait_until(lambda: c.get(f"/v1/projects/{refused}").status_code == 200)
+        assert c.get(f"/v1/projects/{refused}").json().get("total_investment") is None
+        assert c.get(f"/v1/records/{uids[refused]}").status_code == 403
+
+    # Asked directly with the bank's seal key, node A refuses the ungranted opening (checked on
+    # chain) and knows no opening of a record that is not on chain.
+    sb = Settings(data_dir=b.data_dir, env="test")
+    key = KeyStore(sb.keystore_dir, sb.password).load(seal_key_name(bank))
+    d = Deployment.load(Path(node.data_dir) / "deployment.json")
+    for uid, status in ((uids[refused], 403), ("0x" + "ee" * 32, 404)):
+        signed = sign_request(
+            key,
+            d.chain_id,
+            d.ledger,
+            org=bank,
+            purpose=OPENING,
+            subject=bytes.fromhex(uid[2:]),
+            audience=node.url,
+        )
+        r = node.client().get(f"/v1/peer/openings/{uid}", headers=signed.headers())
+        assert r.status_code == status, r.text
+        assert "salt" not in r.text
+
+    log_a = sqlite3.connect(node.data_dir / "node.sqlite3")
+    rows = log_a.execute("SELECT org_id, action, basis FROM access_log WHERE subject = ?", (uids[granted],))
+    assert (bank, "peer.opening", f"grant:{grant.json()['uid']}") in rows.fetchall()
+    assert not log_a.execute("SELECT 1 FROM access_log WHERE subject = ?", (uids[refused],)).fetchall()
+    held_b = sqlite3.connect(b.data_dir / "node.sqlite3")
+    sources = dict(held_b.execute("SELECT uid, source FROM openings").fetchall())
+    assert sources.get(uids[granted]) == "peer"
+    assert uids[refused] not in sources

@@ -11,14 +11,16 @@ from node_api.api.deps import NodeDep
 from node_api.api.routes.projects import ERRORS
 from node_api.domain.records import Kind, decode_payload, project_id
 from node_api.errors import ForbiddenError, NotFoundError
+from node_api.ledger.access import ROLE_READERS
 from node_api.ledger.membership import Organization
-from node_api.peer import DOCUMENT, MAX_SKEW, recover_request
+from node_api.peer import DOCUMENT, MAX_SKEW, OPENING, recover_request
 from node_api.store.database import CANONICAL
 from node_api.store.peer_nonces import remember_nonce
 
 router = APIRouter(prefix="/v1/peer", tags=["peer"])
 
 DigestPath = Annotated[str, Path(pattern=r"^0x[0-9a-f]{64}$")]
+UidPath = Annotated[str, Path(pattern=r"^0x[0-9a-f]{64}$", description="record uid (0x + 64 lowercase hex)")]
 
 
 def checked_peer_request(node: NodeDep, request: Request, purpose: str, subject: bytes) -> Organization:
@@ -83,3 +85,41 @@ async def _grant_on_chain(node: NodeDep, digest: str, org_id: int) -> tuple[str,
         if grant is not None and int(decode_payload(Kind.GRANT, bytes(grant["payload"]))["scope"]) in (1, 3):
             return str(row["uid"]), str(row["code"])
     return None
+
+
+@router.get("/openings/{uid}", responses=ERRORS)
+async def peer_opening(uid: UidPath, request: Request, node: NodeDep) -> dict[str, str]:
+    """Serve the opening of a record's restricted content to another node whose organisation may read it.
+
+    A reading role, or a live grant covering records on the record's project that the CONTRACT
+    confirms (``hasGrant``). The requester checks the opening against the on-chain commitment.
+    """
+    org = checked_peer_request(node, request, OPENING, bytes.fromhex(uid[2:]))
+    row = node.reader.chain_row(uid)
+    opening = None if row is None else node.openings.get(uid)
+    if row is None or opening is None:
+        raise NotFoundError(f"this node holds no restricted content of record {uid}")
+    project = str(row["project"])
+    code = node.db.scalar("SELECT code FROM chain_projects WHERE project = ?", (project,))
+    basis = await _opening_basis(node, org, project)
+    if basis is None:
+        raise ForbiddenError(f"{org.name} may not read the restricted content of record {uid}")
+    await node.access.log(org, "peer.opening", uid, None if code is None else str(code), basis)
+    return {"salt": "0x" + opening.salt.hex(), "content": "0x" + opening.content.hex()}
+
+
+async def _opening_basis(node: NodeDep, org: Organization, project: str) -> str | None:
+    """Why ``org`` may read: "role:…", or "grant:0x…" for a grant of ``project`` that the contract confirms live for ``org``."""
+    for role in ROLE_READERS:
+        if org.has(role):
+            return f"role:{role}"
+    if int(project, 16) == 0:
+        return None
+    grant = node.access.live_grant(org, project, "records")  # grantee, scope 2/3, expiry, status
+    if grant is None:
+        return None
+    assert node.contracts is not None and node.rpc is not None
+    ledger = node.contracts.ledger
+    data = ledger.encode_abi("hasGrant", [bytes.fromhex(grant[2:]), bytes.fromhex(project[2:]), org.id])
+    raw = await node.rpc.eth_call(ledger.address, data)
+    return f"grant:{grant}" if int(raw, 16) == 1 else None

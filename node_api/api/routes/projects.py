@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from node_api.api.deps import CurrentOrg, NodeDep, OptionalOrg
+from node_api.api.openings import fetch_project_openings
 from node_api.api.responses import accepted
 from node_api.api.schemas import Accepted, ApprovalIn, CommitmentIn, ErrorOut, EventIn, ProjectIn, SealIn
 from node_api.domain.project_code import parse_project_code
@@ -86,6 +87,8 @@ async def get_project(code: CodePath, node: NodeDep, org: OptionalOrg) -> dict[s
     code = checked_code(code)
     pid = node.reader.project_id(code)
     basis = None if org is None or pid is None else node.access.project_basis(org, pid, "fields")
+    if org is not None and pid is not None and basis is not None:
+        await fetch_project_openings(node, org, pid)
     summary = node.reader.project_summary(code, detailed=basis is not None)
     if summary is None:
         raise NotFoundError(f"project {code} is not registered")
@@ -102,6 +105,7 @@ async def project_history(code: CodePath, node: NodeDep, org: CurrentOrg) -> dic
     if pid is None:
         raise NotFoundError(f"project {code} is not registered")
     basis = node.access.require_project(org, pid, code)
+    await fetch_project_openings(node, org, pid)
     await node.access.log(org, "project.history", code, code, basis)
     return {"code": code, "records": node.reader.project_records(pid)}
 

@@ -8,6 +8,7 @@ import pydantic
 from fastapi import APIRouter, Path, Response
 
 from node_api.api.deps import CurrentOrg, NodeDep
+from node_api.api.openings import fetch_openings
 from node_api.api.responses import accepted
 from node_api.api.routes.projects import (
     ERRORS,
@@ -43,6 +44,8 @@ async def get_record(uid: Uid, org: CurrentOrg, node: NodeDep) -> dict[str, Any]
     view, project = found
     code = view["project_code"] or ""
     basis = node.access.require_project(org, project, code) if project else "member"
+    if view["state"] == "confirmed" and uid in await fetch_openings(node, org, [uid]):
+        view = node.reader.record(uid) or view  # with the restricted content now held
     await node.access.log(org, "record.read", uid, code or None, basis)
     return view
 
