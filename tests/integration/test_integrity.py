@@ -108,3 +108,21 @@ def test_restricted_content_never_reaches_the_chain_and_members_read_it_only_by_
     with node.client("bank") as c:
         assert c.get(f"/v1/records/{commitment}").status_code == 403
         assert secret_summary not in c.get(f"/v1/projects/{code}").text
+
+
+def test_revoking_a_projects_registration_ends_its_grants(node: NodeProcess, code: str) -> None:
+    registration = register(node, code)
+    with node.client("fgj") as c:
+        grant = c.post(
+            f"/v1/projects/{code}/grants?wait=true",
+            json={"grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2031-01-01T00:00:00Z",
+                  "authorisation_digest": DIGEST},
+        )  # fmt: skip
+        assert grant.status_code == 200, grant.text
+    with node.client("bank") as bank:
+        assert bank.get(f"/v1/projects/{code}/history").status_code == 200
+    with node.client("fgj") as c:
+        r = c.post(f"/v1/records/{registration}/revoke?wait=true", json={"reason": "项目终止"})
+        assert r.status_code == 200, r.text
+    with node.client("bank") as bank:  # the grant record is still active on chain; the project is closed
+        assert bank.get(f"/v1/projects/{code}/history").status_code == 403
