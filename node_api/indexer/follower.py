@@ -134,7 +134,7 @@ class Indexer:
         carried = await self._carried(logs)
         if carried is None:
             return False  # a transaction moved (reorganisation): retry next round
-        grants = await self._grant_entries(logs, to)
+        grants = await self._grant_entries(carried, to)
         if grants is None:
             return False
         confirmed = self._store(logs, blocks, to, carried, grants)
@@ -168,15 +168,19 @@ class Indexer:
         return out
 
     async def _grant_entries(
-        self, logs: list[dict[str, Any]], to: int
+        self, carried: dict[str, dict[bytes, list[tuple[Record, bytes]]]], to: int
     ) -> dict[str, tuple[int, int, int]] | None:
-        """The contract's own entry (grantee, scope, expiry) of every record in ``logs`` that is a grant.
+        """The contract's own entry (grantee, scope, expiry) of every accepted grant among ``carried``.
 
-        Read at block ``to`` with ``entry(uid)`` (kind, subject, level and expiry never change
-        once written); only uids whose entry is a grant are kept. None when the chain moved.
+        Asked only for uids of which the inputs carry a grant (one ``eth_call`` each, so the bulk
+        path of other kinds pays nothing), read at block ``to`` with ``entry(uid)`` (kind,
+        subject, level and expiry never change once written); only uids whose entry is a grant
+        are kept. None when the chain moved.
         """
-        topic = self.contracts.event_topic("RecordAdded")
-        uids = sorted({lg["topics"][1] for lg in logs if lg["topics"] and lg["topics"][0] == topic})
+        uids = sorted(
+            {_hex(uid) for by_uid in carried.values() for uid, copies in by_uid.items()
+             if any(record.kind == Kind.GRANT for record, _ in copies)}
+        )  # fmt: skip
         if not uids:
             return {}
         ledger = self.contracts.ledger
@@ -192,7 +196,7 @@ class Indexer:
                 return None
             entry = self.contracts.decode_entry(raw)
             if entry["kind"] == Kind.GRANT:
-                out[_hex(bytes.fromhex(uid[2:]))] = (entry["subject"], entry["level"], entry["expiresAt"])
+                out[uid] = (entry["subject"], entry["level"], entry["expiresAt"])
         return out
 
     def _store(

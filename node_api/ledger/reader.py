@@ -93,10 +93,7 @@ class Reader:
         self.membership = membership
         self.openings = openings
 
-    @staticmethod
-    def kind_name(kind: int) -> str:
-        """API name of a record kind."""
-        return Kind(int(kind)).name.lower()
+    kind_name = staticmethod(kind_name)
 
     def project_id(self, code: str) -> str | None:
         """The on-chain id of a registered (or pending) project code."""
@@ -163,14 +160,18 @@ class Reader:
                 return None
             state = "failed" if row["state"] == "failed" else "pending"
         project = None if int(row["project"], 16) == 0 else str(row["project"])
-        return self._view(row, state, code_of), project
+        return self._view(row, state, code_of, self._held([row["uid"]])), project
+
+    def _held(self, uids: list[str]) -> dict[str, Opening]:
+        """The openings of restricted content this node holds among ``uids`` (one query)."""
+        return self.openings.get_many(uids) if self.openings is not None else {}
 
     def _view(
-        self, row: Any, state: str, code_of: dict[str, str] | None, opening: Opening | None = None
+        self, row: Any, state: str, code_of: dict[str, str] | None, held: dict[str, Opening]
     ) -> dict[str, Any]:
+        """One record's API view; ``held`` has its opening if this node holds it."""
         kind = int(row["kind"])
-        if opening is None and self.openings is not None:
-            opening = self.openings.get(row["uid"])
+        opening = held.get(row["uid"])
         keys = row.keys()
         issuer_id = int(row["issuer"]) if "issuer" in keys else int(row["org_id"])
         issuer = self.membership.get(issuer_id)
@@ -235,15 +236,18 @@ class Reader:
     def project_records(self, project: str) -> list[dict[str, Any]]:
         """Every confirmed record of a project in chain order, then pending ones."""
         rows = self.canonical_rows(project)
-        held = self.openings.get_many([r["uid"] for r in rows]) if self.openings is not None else {}
-        out = [self._view(r, "confirmed", None, held.get(r["uid"])) for r in rows]
-        seen = {v["uid"] for v in out}
-        for r in self.db.all(
-            "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq",
-            (project,),
-        ):
-            if r["uid"] not in seen:
-                out.append(self._view(r, "pending", None))
+        seen = {r["uid"] for r in rows}
+        pending = [
+            r
+            for r in self.db.all(
+                "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq",
+                (project,),
+            )
+            if r["uid"] not in seen
+        ]
+        held = self._held([r["uid"] for r in rows + pending])
+        out = [self._view(r, "confirmed", None, held) for r in rows]
+        out += [self._view(r, "pending", None, held) for r in pending]
         return out
 
     def project_summary(self, code: str, detailed: bool) -> dict[str, Any] | None:
