@@ -14,7 +14,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
 from node_api.domain.records import Kind, Record
@@ -123,12 +123,6 @@ class Contracts:
             bytecode=artifacts["ProjectLedger"]["bytecode"],
         )
         ledger_abi: list[dict[str, Any]] = artifacts["ProjectLedger"]["abi"]
-        batch_abi = next(
-            i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "submitBatch"
-        )
-        self._submit_batch_selector = bytes(function_abi_to_4byte_selector(batch_abi))  # type: ignore[arg-type]
-        submit_abi = next(i for i in ledger_abi if i.get("type") == "function" and i.get("name") == "submit")
-        self._submit_selector = bytes(function_abi_to_4byte_selector(submit_abi))  # type: ignore[arg-type]
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
         self._events: dict[bytes, tuple[Any, str]] = {}
         for contract in (self.consortium, self.ledger):
@@ -153,43 +147,26 @@ class Contracts:
         ``seals`` are the usual 65-byte ``r ‖ s ‖ v`` signatures; they travel compact (EIP-2098).
         """
         body = abi_encode(
-            [_RECORD_TUPLE + "[]", _SEAL_TUPLE + "[]"],
+            [RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"],
             [[r.as_tuple() for r in records], [compact_seal(s) for s in seals]],
         )
-        return "0x" + (self._submit_batch_selector + body).hex()
+        return "0x" + (_SUBMIT_BATCH_SELECTOR + body).hex()
 
     def submit_data(self, record: Record, seal: bytes) -> str:
         """Calldata of ``submit`` (one record, reverts on refusal); ``seal`` as for ``submit_batch_data``."""
-        body = abi_encode([_RECORD_TUPLE, _SEAL_TUPLE], [record.as_tuple(), compact_seal(seal)])
-        return "0x" + (self._submit_selector + body).hex()
+        body = abi_encode([RECORD_TUPLE, SEAL_TUPLE], [record.as_tuple(), compact_seal(seal)])
+        return "0x" + (_SUBMIT_SELECTOR + body).hex()
 
     def carried_records(self, data: bytes | str) -> dict[bytes, list[tuple[Record, bytes]]]:
-        """Every record a ``submit`` / ``submitBatch`` input carries, by uid, each with its 65-byte seal.
+        """``carried_copies`` by uid: every copy of each uid, in input order (none for another input).
 
-        ``RecordAdded`` names an accepted record; its content is here, in the transaction
-        that carried it. A crafted batch may carry several records under one uid (the ledger
-        accepts at most one of them), so every copy is kept, in input order: the event's
-        record hash tells which one was accepted (``accepted_copy``). The whole input is
-        decoded at once (eth_abi; web3 is ~10x slower). Any other input, and records of kinds
-        the ledger does not know (it refuses them), give nothing.
+        ``RecordAdded`` names an accepted record; its content is in the transaction that
+        carried it. A crafted batch may carry several records under one uid (the ledger accepts
+        at most one of them): the event's record hash tells which (``accepted_copy``).
         """
-        raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-        selector, body = raw[:4], raw[4:]
-        try:
-            if selector == self._submit_batch_selector:
-                records, seals = abi_decode([_RECORD_TUPLE + "[]", _SEAL_TUPLE + "[]"], body)
-            elif selector == self._submit_selector:
-                record, seal = abi_decode([_RECORD_TUPLE, _SEAL_TUPLE], body)
-                records, seals = [record], [seal]
-            else:
-                return {}
-        except Exception:  # not an input the ledger would have accepted either
-            return {}
         out: dict[bytes, list[tuple[Record, bytes]]] = {}
-        for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False):
-            if kind in _KINDS:
-                copy = (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs))
-                out.setdefault(uid, []).append(copy)
+        for copy in carried_copies(data) or []:
+            out.setdefault(copy[0].uid, []).append(copy)
         return out
 
     def decode_entry(self, data: str) -> dict[str, int]:
@@ -241,9 +218,44 @@ class Contracts:
         raise KeyError(name)
 
 
-_RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
-_SEAL_TUPLE = "(bytes32,bytes32)"
+# The ledger's interface as the node and the verifier read it, spelled out so that decoding
+# needs no compiled artifacts (`verify-bundle` runs without them).
+RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
+SEAL_TUPLE = "(bytes32,bytes32)"  # EIP-2098 compact seal (r, vs)
+SUBMIT = f"submit({RECORD_TUPLE},{SEAL_TUPLE})"
+SUBMIT_BATCH = f"submitBatch({RECORD_TUPLE}[],{SEAL_TUPLE}[])"
+RECORD_ADDED = "RecordAdded(bytes32,bytes32,uint32,address,bytes32)"
+_SUBMIT_SELECTOR = keccak(text=SUBMIT)[:4]
+_SUBMIT_BATCH_SELECTOR = keccak(text=SUBMIT_BATCH)[:4]
 _KINDS = frozenset(int(k) for k in Kind)
+
+
+def carried_copies(data: bytes | str) -> list[tuple[Record, bytes]] | None:
+    """Every (record, 65-byte seal) a ``submit`` / ``submitBatch`` input carries, in input order.
+
+    The whole input is decoded at once (eth_abi; web3 is ~10x slower). None for any other
+    input (or one that does not decode); records of kinds the ledger does not know (it
+    refuses them) are left out.
+    """
+    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+    selector, body = raw[:4], raw[4:]
+    try:
+        if selector == _SUBMIT_BATCH_SELECTOR:
+            records, seals = abi_decode([RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"], body)
+        elif selector == _SUBMIT_SELECTOR:
+            record, seal = abi_decode([RECORD_TUPLE, SEAL_TUPLE], body)
+            records, seals = [record], [seal]
+        else:
+            return None
+    except Exception:  # not an input the ledger would have accepted either
+        return None
+    return [
+        (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs))
+        for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False)
+        if kind in _KINDS
+    ]
+
+
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _HIGH_BIT = 1 << 255
 

@@ -22,15 +22,9 @@ FORMAT = "projchain-evidence-bundle"
 VERSION = 1
 
 # Event and function signatures, spelled out so the verifier needs no compiled artifacts.
-# RecordAdded(uid, project, issuer, sealer[, recordHash]) names an accepted record; the record
+# RecordAdded(uid, project, issuer, sealer, recordHash) names an accepted record; the record
 # and its seal are in the input of the transaction that carried it, a call of SUBMIT or
-# SUBMIT_BATCH. The verifier reads RecordAdded through its ABI (record_added.py: the compiled
-# contracts' when at hand, else either published form); RECORD_ADDED is the first form.
-RECORD_ADDED = "RecordAdded(bytes32,bytes32,uint32,address)"
-RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
-SEAL_TUPLE = "(bytes32,bytes32)"  # EIP-2098 compact seal (r, vs)
-SUBMIT = f"submit({RECORD_TUPLE},{SEAL_TUPLE})"
-SUBMIT_BATCH = f"submitBatch({RECORD_TUPLE}[],{SEAL_TUPLE}[])"
+# SUBMIT_BATCH (node_api.chain.contracts decodes both, for the indexer and the verifier alike).
 STATUS_CHANGED = "StatusChanged(bytes32,uint8,bytes32)"
 ORG_EVENTS = (
     "OrganizationAdmitted(uint32,string,string,uint8)",

@@ -28,7 +28,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
 from node_api.chain.consortium import ROLE_BITS
-from node_api.chain.contracts import expand_seal
+from node_api.chain.contracts import carried_copies as chain_carried_copies
 from node_api.chain.rpc import RpcClient, RpcError
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
 from node_api.domain.records import (
@@ -49,11 +49,7 @@ from node_api.verify.bundle import (
     _LOG_CHUNK,
     FORMAT,
     ORG_EVENTS,
-    RECORD_TUPLE,
-    SEAL_TUPLE,
     STATUS_CHANGED,
-    SUBMIT,
-    SUBMIT_BATCH,
     VERSION,
     document_digests,
     selector,
@@ -307,10 +303,10 @@ def receipt_log(receipt: Any, log_index: int) -> dict[str, Any] | None:
 
 
 def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
-    """The records a transaction's ``submit`` / ``submitBatch`` input carries, by uid, with 65-byte seals.
+    """The records a transaction's input carries, by uid, with 65-byte seals (None: not a ledger call).
 
-    None if the input is not a call of either (or does not decode). A uid carried twice
-    keeps its first copy; ``carried_copies`` keeps every copy.
+    A uid carried twice keeps its first copy; ``carried_copies`` keeps every copy, and
+    ``record_added.accepted_copy`` picks the one a log names.
     """
     copies = carried_copies(tx)
     if copies is None:
@@ -322,27 +318,8 @@ def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
 
 
 def carried_copies(tx: Any) -> list[tuple[Record, bytes]] | None:
-    """Every (record, 65-byte seal) a ``submit`` / ``submitBatch`` input carries, in input order.
-
-    None if the input is not a call of either (or does not decode).
-    """
-    data = bytes.fromhex(str(tx.get("input", "0x"))[2:])
-    try:
-        if "0x" + data[:4].hex() == selector(SUBMIT_BATCH):
-            records, seals = abi_decode([RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"], data[4:])
-        elif "0x" + data[:4].hex() == selector(SUBMIT):
-            record, seal = abi_decode([RECORD_TUPLE, SEAL_TUPLE], data[4:])
-            records, seals = [record], [seal]
-        else:
-            return None
-    except Exception:  # any decoding error: not an input the ledger accepted
-        return None
-    known = {int(k) for k in Kind}
-    return [
-        (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(sr, vs))
-        for (uid, kind, project, ref, digest, payload), (sr, vs) in zip(records, seals, strict=False)
-        if kind in known
-    ]
+    """Every (record, 65-byte seal) a transaction's ``submit`` / ``submitBatch`` input carries."""
+    return chain_carried_copies(str(tx.get("input", "0x")))
 
 
 def input_problems(

@@ -14,7 +14,14 @@ from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 
-from node_api.chain.contracts import Deployment, compact_seal
+from node_api.chain.contracts import (
+    RECORD_ADDED,
+    RECORD_TUPLE,
+    SEAL_TUPLE,
+    SUBMIT_BATCH,
+    Deployment,
+    compact_seal,
+)
 from node_api.chain.seal import Sealer
 from node_api.domain.records import (
     ZERO32,
@@ -30,10 +37,6 @@ from node_api.errors import ValidationError
 from node_api.verify import record_added
 from node_api.verify.bundle import (
     FORMAT,
-    RECORD_ADDED,
-    RECORD_TUPLE,
-    SEAL_TUPLE,
-    SUBMIT_BATCH,
     document_digests,
     selector,
     topic,
@@ -104,18 +107,14 @@ def bundle_record(record: Record | None = None, key: Any = KEY) -> dict[str, Any
     }
 
 
-RECORD_ADDED_HASHED = "RecordAdded(bytes32,bytes32,uint32,address,bytes32)"
-
-
 def receipt_for(raw: dict[str, Any], record_hash: bytes | None = None, **over: Any) -> dict[str, Any]:
-    """The receipt the chain would give for ``raw``'s transaction (a newer ledger logs ``record_hash``)."""
+    """The receipt the chain would give for ``raw``'s transaction (its log names ``record_hash``,
+    by default the hash of ``raw``'s record)."""
     if record_hash is None:
-        data, event = abi_encode(["uint32", "address"], [ISSUER, KEY.address]), RECORD_ADDED
-    else:
-        data = abi_encode(["uint32", "address", "bytes32"], [ISSUER, KEY.address, record_hash])
-        event = RECORD_ADDED_HASHED
+        record_hash = Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record)
+    data = abi_encode(["uint32", "address", "bytes32"], [ISSUER, KEY.address, record_hash])
     log = {"logIndex": hex(LOG_INDEX), "address": LEDGER.lower(), "data": "0x" + data.hex(),
-           "topics": [topic(event), raw["uid"], PROJECT]}  # fmt: skip
+           "topics": [topic(RECORD_ADDED), raw["uid"], PROJECT]}  # fmt: skip
     receipt = {"status": "0x1", "blockNumber": hex(BLOCK), "blockHash": raw["block_hash"], "logs": [log]}
     receipt.update(over)
     return receipt
@@ -279,8 +278,9 @@ def test_a_transaction_that_does_not_carry_the_record_is_named() -> None:
 def test_a_log_naming_another_sealer_or_issuer_is_named() -> None:
     raw = bundle_record()
     receipt = receipt_for(raw)
+    record_hash = Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record)
     receipt["logs"][0]["data"] = (
-        "0x" + abi_encode(["uint32", "address"], [ISSUER + 1, "0x" + "55" * 20]).hex()
+        "0x" + abi_encode(["uint32", "address", "bytes32"], [ISSUER + 1, "0x" + "55" * 20, record_hash]).hex()
     )
     problems = event_problems(parsed(raw), receipt, LEDGER)
     assert any("sealer" in p for p in problems) and any("issuer organisation" in p for p in problems)
@@ -396,19 +396,24 @@ def _logged(raw: dict[str, Any], record_hash: bytes | None) -> record_added.Reco
     return record_added.decode(receipt["logs"][0])
 
 
-def test_a_record_added_log_decodes_with_or_without_its_record_hash() -> None:
+def test_a_record_added_log_decodes_with_its_record_hash_and_no_other_shape_does() -> None:
     raw = bundle_record()
     hashed = Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record)
-    old, new = _logged(raw, None), _logged(raw, hashed)
-    assert old is not None and new is not None
-    assert (old.uid, old.project, old.issuer, old.sealer.lower()) == (
+    logged = _logged(raw, hashed)
+    assert logged is not None
+    assert (logged.uid, logged.project, logged.issuer, logged.sealer.lower(), logged.record_hash) == (
         bytes.fromhex(raw["uid"][2:]),
         project_id(CODE),
         ISSUER,
         KEY.address.lower(),
+        hashed,
     )
-    assert old.record_hash is None and new.record_hash == hashed
     assert record_added.decode({"topics": [topic("Other(bytes32)"), raw["uid"]], "data": "0x"}) is None
+    # The hash-less form of an earlier ledger says nothing about which copy was accepted: not read.
+    legacy = abi_encode(["uint32", "address"], [ISSUER, KEY.address])
+    log = {"topics": [topic("RecordAdded(bytes32,bytes32,uint32,address)"), raw["uid"], PROJECT],
+           "data": "0x" + legacy.hex()}  # fmt: skip
+    assert record_added.decode(log) is None
 
 
 def test_a_newer_ledgers_receipt_has_no_problems() -> None:
@@ -432,7 +437,7 @@ def test_the_logged_record_hash_picks_the_copy_the_ledger_accepted() -> None:
         f"transaction {accepted['tx_hash']} carries no copy of the record with the hash "
         f"0x{unknown.hex()} its log names"
     ]
-    # Without a record hash in the log the two copies cannot be told apart: neither verifies.
+    # Without a log naming the accepted copy the two cannot be told apart: neither verifies.
     for raw in (accepted, refused):
         assert any("2 different records with this uid" in p for p in input_check(parsed(raw), tx, None))
     # carried_records (by uid) keeps the first copy, the one a ledger accepts first.
