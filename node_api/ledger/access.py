@@ -72,15 +72,30 @@ class Access:
             raise ForbiddenError(f"{org.name} holds no live grant to read project {code}")
         return basis
 
+    def document_projects(self, digest: str) -> list[Any]:
+        """The projects (``project``, ``code``) a document belongs to: those of the records binding it.
+
+        When the document was uploaded here, only records issued by an organisation that
+        uploaded it count: anyone may put a known digest in a record of another project (every
+        digest is public on chain), and that must not pull the document into that project and
+        open it to that project's grantees. A node that does not hold the document (it fetches
+        it from a peer) cannot tell; the holding node decides with this same rule.
+        """
+        uploaders = [
+            int(r["org_id"]) for r in self.db.all("SELECT org_id FROM documents WHERE digest = ?", (digest,))
+        ]
+        by = f" AND r.issuer IN ({','.join('?' * len(uploaders))})" if uploaders else ""
+        return self.db.all(
+            f"SELECT DISTINCT r.project, p.code FROM chain_record_digests d JOIN chain_records r "
+            f"ON r.uid = d.uid AND r.block_hash = d.block_hash LEFT JOIN chain_projects p ON p.project = r.project "
+            f"WHERE d.digest = ? AND r.{CANONICAL}{by}",
+            (digest, *uploaders),
+        )
+
     def document_basis(self, org: Organization, digest: str) -> tuple[str, str | None] | None:
         """Why ``org`` may download a document (and the project it belongs to), or None."""
         uploaded = self.db.scalar("SELECT 1 FROM documents WHERE digest = ? AND org_id = ?", (digest, org.id))
-        projects = self.db.all(
-            f"SELECT DISTINCT r.project, p.code FROM chain_record_digests d JOIN chain_records r "
-            f"ON r.uid = d.uid AND r.block_hash = d.block_hash LEFT JOIN chain_projects p ON p.project = r.project "
-            f"WHERE d.digest = ? AND r.{CANONICAL}",
-            (digest,),
-        )
+        projects = self.document_projects(digest)
         code = projects[0]["code"] if projects else None
         if uploaded:
             return "uploader", code

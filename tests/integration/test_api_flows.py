@@ -50,6 +50,18 @@ def register(node: NodeProcess, code: str, org: str = "fgj") -> str:
     return str(r.json()["uid"])
 
 
+def grant_bank(node: NodeProcess, code: str, scope: str = "all", org: str = "fgj") -> str:
+    """The registering authority grants the bank ``scope`` on ``code`` until 2030; the grant's uid."""
+    with node.client(org) as c:
+        r = c.post(
+            f"/v1/projects/{code}/grants?wait=true",
+            json={"grantee_org": node.org_ids["bank"], "scope": scope, "expires_at": "2030-01-01T00:00:00Z",
+                  "authorisation_digest": DIGEST},
+        )  # fmt: skip
+    assert r.status_code == 200, r.text
+    return str(r.json()["uid"])
+
+
 def test_register_approve_and_read_history_with_tx_hashes(node: NodeProcess, code: str) -> None:
     register(node, code)
     with node.client("zrzyj") as c:
@@ -252,18 +264,12 @@ def test_bank_reads_only_with_a_grant(node: NodeProcess, code: str) -> None:
         assert "项目" not in denied.text and "测试道路" not in denied.text
         public = bank.get(f"/v1/projects/{code}").json()
         assert "total_investment" not in public
-    with node.client("fgj") as c:
-        grant = c.post(
-            f"/v1/projects/{code}/grants?wait=true",
-            json={"grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2030-01-01T00:00:00Z",
-                  "authorisation_digest": DIGEST},
-        )  # fmt: skip
-        assert grant.status_code == 200, grant.text
+    grant = grant_bank(node, code)
     with node.client("bank") as bank:
         assert bank.get(f"/v1/projects/{code}/history").status_code == 200
         assert bank.get(f"/v1/projects/{code}").json()["total_investment"] == "12500000.50"
     with node.client("fgj") as c:
-        r = c.delete(f"/v1/projects/{code}/grants/{grant.json()['uid']}?wait=true")
+        r = c.delete(f"/v1/projects/{code}/grants/{grant}?wait=true")
         assert r.status_code == 200, r.text
     with node.client("bank") as bank:
         assert bank.get(f"/v1/projects/{code}/history").status_code == 403

@@ -7,13 +7,15 @@ then what the node serves is checked. docs/security.md lists them with the threa
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
 from eth_abi import encode as abi_encode
 
 from node_api.domain.records import ZERO32, Kind, Record, encode_payload, project_id
-from tests.integration.test_api_flows import DIGEST, project_body, register
+from tests.conftest import unique_code
+from tests.integration.test_api_flows import DIGEST, grant_bank, project_body, register
 from tests.support.cluster import NodeProcess
 from tests.support.member import DishonestMember, rpc
 
@@ -112,13 +114,7 @@ def test_restricted_content_never_reaches_the_chain_and_members_read_it_only_by_
 
 def test_revoking_a_projects_registration_ends_its_grants(node: NodeProcess, code: str) -> None:
     registration = register(node, code)
-    with node.client("fgj") as c:
-        grant = c.post(
-            f"/v1/projects/{code}/grants?wait=true",
-            json={"grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2031-01-01T00:00:00Z",
-                  "authorisation_digest": DIGEST},
-        )  # fmt: skip
-        assert grant.status_code == 200, grant.text
+    grant_bank(node, code)
     with node.client("bank") as bank:
         assert bank.get(f"/v1/projects/{code}/history").status_code == 200
     with node.client("fgj") as c:
@@ -126,3 +122,29 @@ def test_revoking_a_projects_registration_ends_its_grants(node: NodeProcess, cod
         assert r.status_code == 200, r.text
     with node.client("bank") as bank:  # the grant record is still active on chain; the project is closed
         assert bank.get(f"/v1/projects/{code}/history").status_code == 403
+
+
+def test_a_digest_put_in_another_projects_record_does_not_open_the_document(
+    node: NodeProcess, code: str
+) -> None:
+    """Every digest is public on chain; binding one to a granted project must not open it to the grantee."""
+    other = unique_code()
+    register(node, code)
+    register(node, other)
+    secret = f"{other} 内部审查意见（不公开）".encode()
+    digest = "0x" + hashlib.sha256(secret).hexdigest()
+    approval = {"stage": 1, "item": "项目审批", "decision": "approved", "issued_at": "2026-05-01"}
+    with node.client("fgj") as c:
+        assert c.post("/v1/documents", content=secret).status_code == 201
+        r = c.post(f"/v1/projects/{other}/approvals?wait=true", json={**approval, "document_digest": digest})
+        assert r.status_code == 200, r.text
+    grant_bank(node, code, scope="documents")
+    # Another approval authority (colluding with the bank) records an approval of the granted
+    # project that carries the other project's document digest.
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json={**approval, "document_digest": digest})
+        assert r.status_code == 200, r.text
+    with node.client("bank") as bank:
+        r = bank.get(f"/v1/documents/{digest}")
+        assert r.status_code == 403, r.text
+        assert secret.decode() not in r.text

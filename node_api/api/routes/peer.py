@@ -9,12 +9,10 @@ from fastapi import APIRouter, Path, Request, Response
 
 from node_api.api.deps import NodeDep
 from node_api.api.routes.projects import ERRORS
-from node_api.domain.records import Kind, decode_payload, project_id
 from node_api.errors import ForbiddenError, NotFoundError
 from node_api.ledger.access import ROLE_READERS
 from node_api.ledger.membership import Organization
 from node_api.peer import DOCUMENT, MAX_SKEW, OPENING, recover_request
-from node_api.store.database import CANONICAL
 from node_api.store.peer_nonces import remember_nonce
 
 router = APIRouter(prefix="/v1/peer", tags=["peer"])
@@ -55,7 +53,7 @@ async def peer_document(digest: DigestPath, request: Request, node: NodeDep) -> 
     org = checked_peer_request(node, request, DOCUMENT, bytes.fromhex(digest[2:]))
     if not node.documents.exists(digest[2:]):
         raise NotFoundError(f"document {digest} is not stored on this node")
-    grant = await _grant_on_chain(node, digest, org.id)
+    grant = await _grant_on_chain(node, digest, org)
     if grant is None:
         raise ForbiddenError(f"{org.name} holds no live grant covering document {digest}")
     grant_uid, code = grant
@@ -63,28 +61,26 @@ async def peer_document(digest: DigestPath, request: Request, node: NodeDep) -> 
     return Response(node.documents.get(digest[2:]), media_type="application/octet-stream")
 
 
-async def _grant_on_chain(node: NodeDep, digest: str, org_id: int) -> tuple[str, str] | None:
-    """A grant uid (and project code) that the CONTRACT confirms is live for ``org_id``."""
-    assert node.contracts is not None and node.rpc is not None
-    rows = node.db.all(
-        f"SELECT DISTINCT g.uid, p.code FROM chain_record_digests d "
-        f"JOIN chain_records r ON r.uid = d.uid AND r.block_hash = d.block_hash "
-        f"JOIN chain_records g ON g.project = r.project AND g.kind = {int(Kind.GRANT)} "
-        f"JOIN chain_projects p ON p.project = r.project "
-        f"WHERE d.digest = ? AND r.{CANONICAL} AND g.{CANONICAL}",
-        (digest,),
-    )
-    ledger = node.contracts.ledger
-    for row in rows:
-        data = ledger.encode_abi("hasGrant", [bytes.fromhex(row["uid"][2:]), project_id(row["code"]), org_id])
-        raw = await node.rpc.eth_call(ledger.address, data)
-        if int(raw, 16) != 1:
-            continue
-        # The contract checks grantee, project, status and expiry; the scope must cover documents.
-        grant = node.reader.chain_row(row["uid"])
-        if grant is not None and int(decode_payload(Kind.GRANT, bytes(grant["payload"]))["scope"]) in (1, 3):
-            return str(row["uid"]), str(row["code"])
+async def _grant_on_chain(node: NodeDep, digest: str, org: Organization) -> tuple[str, str] | None:
+    """A grant uid (and project code) covering ``digest`` for ``org`` that the CONTRACT confirms live.
+
+    The document's projects are those its uploader bound it to (``Access.document_projects``);
+    the grant's grantee, scope and expiry are the contract's own (indexed from ``entry``), and
+    ``hasGrant`` confirms it at the chain's head.
+    """
+    for p in node.access.document_projects(digest):
+        grant = node.access.live_grant(org, p["project"], "documents")
+        if grant is not None and await _live_on_chain(node, grant, p["project"], org.id):
+            return grant, str(p["code"])
     return None
+
+
+async def _live_on_chain(node: NodeDep, grant: str, project: str, org_id: int) -> bool:
+    """The ledger's own ``hasGrant(grant, project, org)``: grantee, project, status, expiry, project open."""
+    assert node.contracts is not None and node.rpc is not None
+    ledger = node.contracts.ledger
+    data = ledger.encode_abi("hasGrant", [bytes.fromhex(grant[2:]), bytes.fromhex(project[2:]), org_id])
+    return int(await node.rpc.eth_call(ledger.address, data), 16) == 1
 
 
 @router.get("/openings/{uid}", responses=ERRORS)
@@ -116,10 +112,6 @@ async def _opening_basis(node: NodeDep, org: Organization, project: str) -> str 
     if int(project, 16) == 0:
         return None
     grant = node.access.live_grant(org, project, "records")  # grantee, scope 2/3, expiry, status
-    if grant is None:
+    if grant is None or not await _live_on_chain(node, grant, project, org.id):
         return None
-    assert node.contracts is not None and node.rpc is not None
-    ledger = node.contracts.ledger
-    data = ledger.encode_abi("hasGrant", [bytes.fromhex(grant[2:]), bytes.fromhex(project[2:]), org.id])
-    raw = await node.rpc.eth_call(ledger.address, data)
-    return f"grant:{grant}" if int(raw, 16) == 1 else None
+    return f"grant:{grant}"
