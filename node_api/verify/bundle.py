@@ -75,42 +75,8 @@ def build_bundle(node: Node, code: str) -> dict[str, Any] | None:
 
 def _bundle_record(node: Node, row: Any, opening: Opening | None) -> dict[str, Any]:
     issuer = node.membership.get(int(row["issuer"]))
-    if row["problem"] is not None and int(row["kind"]) == 0:
-        # Accepted on chain, content unknown to the index: listed, never guessed.
-        return {"uid": row["uid"], "kind": "unknown", "problem": row["problem"], "sealer": row["sealer"],
-                "issuer_org": {"id": int(row["issuer"]), "name": issuer.name if issuer else None},
-                "tx_hash": row["tx_hash"], "block_number": int(row["block_number"]),
-                "block_hash": row["block_hash"], "log_index": int(row["log_index"])}  # fmt: skip
-    h = {k: bytes.fromhex(str(row[k])[2:]) for k in ("uid", "project", "ref", "digest")}
-    record = Record(
-        h["uid"], Kind(int(row["kind"])), h["project"], h["ref"], h["digest"], bytes(row["payload"])
-    )
-    try:
-        fields: dict[str, Any] | None = decode_payload(record.kind, record.payload)
-    except PayloadError:
-        fields = None
-    out = _bundle_entry(node, row, record, issuer, fields)
-    if fields is None:
-        out["problem"] = row["problem"] or "the payload does not decode"
-    if opening is not None and fields is not None and "restricted" in fields:
-        # The opened restricted content: the verifier checks keccak256(salt ‖ content) against
-        # the payload's `restricted` commitment, which the seal covers.
-        out["restricted"] = {"salt": "0x" + opening.salt.hex(), "content": "0x" + opening.content.hex()}
-        try:
-            out["restricted"]["fields"] = decode_restricted(record.kind, opening.content)
-        except PayloadError:
-            out["restricted"]["fields"] = None
-    return out
-
-
-def _bundle_entry(
-    node: Node, row: Any, record: Record, issuer: Any, fields: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "uid": row["uid"],
-        "kind": record.kind.name.lower(),
-        "typed_data": node.sealer.typed_data(record),
-        "seal": "0x" + bytes(row["seal"]).hex(),
         "sealer": row["sealer"],
         "issuer_org": {
             "id": int(row["issuer"]),
@@ -121,10 +87,38 @@ def _bundle_entry(
         "block_number": int(row["block_number"]),
         "block_hash": row["block_hash"],
         "log_index": int(row["log_index"]),
-        "status": node.reader.status(row["uid"], record.kind).name.lower(),
-        "fields": fields,
-        "document_digests": document_digests(record) if fields is not None else [],
     }
+    if int(row["kind"]) == 0:
+        # Accepted on chain, content unknown to the index: listed, never guessed.
+        return {**out, "kind": "unknown", "problem": row["problem"]}
+    h = {k: bytes.fromhex(str(row[k])[2:]) for k in ("uid", "project", "ref", "digest")}
+    record = Record(
+        h["uid"], Kind(int(row["kind"])), h["project"], h["ref"], h["digest"], bytes(row["payload"])
+    )
+    try:
+        fields: dict[str, Any] | None = decode_payload(record.kind, record.payload)
+    except PayloadError:
+        fields = None
+    out.update(
+        kind=record.kind.name.lower(),
+        typed_data=node.sealer.typed_data(record),
+        seal="0x" + bytes(row["seal"]).hex(),
+        status=node.reader.status(row["uid"], record.kind).name.lower(),
+        fields=fields,
+        document_digests=document_digests(record) if fields is not None else [],
+    )
+    if fields is None:
+        out["problem"] = row["problem"] or "the payload does not decode"
+    elif opening is not None and "restricted" in fields:
+        # The opened restricted content: the verifier checks keccak256(salt ‖ content) against
+        # the payload's `restricted` commitment, which the seal covers.
+        try:
+            opened: dict[str, Any] | None = decode_restricted(record.kind, opening.content)
+        except PayloadError:
+            opened = None
+        out["restricted"] = {"salt": "0x" + opening.salt.hex(), "content": "0x" + opening.content.hex(),
+                             "fields": opened}  # fmt: skip
+    return out
 
 
 def document_digests(record: Record) -> list[str]:
