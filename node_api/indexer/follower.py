@@ -323,30 +323,10 @@ class Indexer:
         return self._settle_outbox(conn, uid, record)
 
     def _settle_outbox(self, conn: Any, uid: str, record: Record | None = None) -> list[str]:
-        """Confirms this node's outbox row of ``uid`` if the chain holds its very content; fails it otherwise."""
-        row = conn.execute(
-            "SELECT kind, project, ref, digest, payload, org_id FROM outbox WHERE uid = ? AND state != 'confirmed'",
-            (uid,),
-        ).fetchone()
-        if row is None:
-            return []
-        ours = record is not None and (int(row["kind"]), row["project"], row["ref"], row["digest"],
-                                       bytes(row["payload"])) == (int(record.kind), _hex(record.project),
-                                                                  _hex(record.ref), _hex(record.digest),
-                                                                  record.payload)  # fmt: skip
-        if ours:
-            cur = conn.execute(
-                "UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'",
-                (uid,),
-            )
-            self.stats["records_confirmed"] += cur.rowcount
-            return [uid]
-        cur = conn.execute(
-            "UPDATE outbox SET state = 'failed', error = ? WHERE uid = ? AND state IN ('accepted', 'submitted')",
-            ("the chain holds another record under this uid; this one was not recorded", uid),
-        )
-        self.stats["records_failed"] += cur.rowcount
-        return [uid] if cur.rowcount else []
+        confirmed, failed = settle_outbox(conn, uid, record)
+        self.stats["records_confirmed"] += confirmed
+        self.stats["records_failed"] += failed
+        return [uid] if confirmed or failed else []
 
     def _record_rejected(self, conn: Any, args: dict[str, Any], where: tuple[int, str, str, int]) -> None:
         uid = _hex(args["uid"])
@@ -440,3 +420,34 @@ class Indexer:
         self.rewinds += 1
         log.warning("indexer: chain went backwards; re-indexing from block %d", base_number + 1)
         self.on_rewind()
+
+
+def settle_outbox(conn: Any, uid: str, record: Record | None) -> tuple[int, int]:
+    """Confirms the outbox row of ``uid`` if the chain holds its very content, fails it otherwise;
+    (rows confirmed, rows failed).
+
+    ``record`` is what the chain holds under the uid (None: nothing readable). The content
+    (kind, project, ref, digest, payload) decides, not the uid alone; the issuer is the uid's
+    own (the contract refuses a uid outside its sealer's namespace). One statement on the
+    common path (the node's own record, confirmed).
+    """
+    if record is not None:
+        cur = conn.execute(
+            "UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'"
+            " AND kind = ? AND project = ? AND ref = ? AND digest = ? AND payload = ?",
+            (
+                uid,
+                int(record.kind),
+                _hex(record.project),
+                _hex(record.ref),
+                _hex(record.digest),
+                record.payload,
+            ),
+        )
+        if cur.rowcount:
+            return cur.rowcount, 0
+    cur = conn.execute(
+        "UPDATE outbox SET state = 'failed', error = ? WHERE uid = ? AND state IN ('accepted', 'submitted')",
+        ("the chain holds another record under this uid; this one was not recorded", uid),
+    )
+    return 0, cur.rowcount
