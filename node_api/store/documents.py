@@ -47,8 +47,8 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    # A rename or a new entry is durable only once its directory is synced too.
+def fsync_dir(path: Path) -> None:
+    """Makes a rename or a new entry in ``path`` durable: only a synced directory keeps it."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -80,7 +80,7 @@ class DocumentStore:
             d = d.parent
         directory.mkdir(parents=True, exist_ok=True)
         for created in missing:
-            _fsync_dir(created.parent)
+            fsync_dir(created.parent)
 
     def put(self, data: bytes) -> str:
         """Store `data` (a no-op if already stored) and return its hex SHA-256 digest."""
@@ -110,7 +110,7 @@ class DocumentStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def get(self, digest: str) -> bytes:
         """The plaintext stored under `digest`, authenticated and hash-checked."""

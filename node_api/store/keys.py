@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 
 from node_api.store.database import Database
-from node_api.store.documents import DocumentStore
+from node_api.store.documents import DocumentStore, fsync_dir
 from node_api.store.openings import OpeningCorrupt, OpeningVault
 
 log = logging.getLogger("projchain.store")
@@ -67,7 +67,7 @@ def document_key(root: Path, password: str, db: Database) -> bytes:
                 moved, resealed, len(failed), len(unreadable),
             )  # fmt: skip
         os.replace(pending, final)
-        _fsync_dir(root)
+        fsync_dir(root)
     return key
 
 
@@ -112,15 +112,7 @@ def _write_new(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
