@@ -28,6 +28,7 @@ from node_api.verify.bundle import ORG_EVENTS, STATUS_CHANGED
 from node_api.verify.bundle_check import carried_records, verify_bundle
 from node_api.verify.merkle import leaf_hash, verify_consistency, verify_inclusion
 from node_api.verify.trust import load_pin
+from tests.support.api import write_confirmed
 from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
@@ -46,15 +47,9 @@ def _rpc(node: NodeProcess, method: str, *params: Any) -> Any:
     return body["result"]
 
 
-def _write(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
-    r = client.post(path + "?wait=true", json=body)
-    assert r.status_code == 200, r.text
-    return str(r.json()["uid"])
-
-
 def _register(node: NodeProcess, code: str) -> None:
     with node.client("fgj") as c:
-        _write(c, "/v1/projects", {
+        write_confirmed(c, "/v1/projects", {
             "code": code, "name": "庄浪县审计测试道路工程", "owner_uscc": "91620825MA72BT6H8M",
             "project_type": "approval", "region_code": "620825", "industry_code": "48",
             "total_investment": "3200000.00",
@@ -69,7 +64,7 @@ def _document(client: httpx.Client, text: str) -> tuple[str, bytes]:
 
 
 def _approval(client: httpx.Client, code: str, digest: str, stage: int = 1, item: str = "项目审批") -> str:
-    return _write(client, f"/v1/projects/{code}/approvals", {
+    return write_confirmed(client, f"/v1/projects/{code}/approvals", {
         "stage": stage, "item": item, "decision": "approved", "document_digest": digest,
         "document_no": f"庄审〔2026〕{stage}号", "issued_at": "2026-05-01",
     })  # fmt: skip
@@ -78,7 +73,7 @@ def _approval(client: httpx.Client, code: str, digest: str, stage: int = 1, item
 def _grant(node: NodeProcess, code: str) -> None:
     authorisation = "0x" + hashlib.sha256(b"owner authorisation " + code.encode()).hexdigest()
     with node.client("fgj") as c:
-        _write(c, f"/v1/projects/{code}/grants", {
+        write_confirmed(c, f"/v1/projects/{code}/grants", {
             "grantee_org": node.org_ids["bank"], "scope": "all", "expires_at": "2031-01-01T00:00:00Z",
             "authorisation_digest": authorisation,
         })  # fmt: skip
@@ -231,15 +226,15 @@ def demo_bundle(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> 
         (docs / digest[2:]).write_bytes(content)
         _approval(fgj, code, digest)
         wrong = _approval(fgj, code, "0x" + "ab" * 32, stage=2, item="误录批复")
-        _write(fgj, f"/v1/records/{wrong}/revoke", {"reason": "误录"})
+        write_confirmed(fgj, f"/v1/records/{wrong}/revoke", {"reason": "误录"})
     with node.client("zrzyj") as zrzyj:
         _approval(zrzyj, code, "0x" + hashlib.sha256(b"land " + code.encode()).hexdigest(), item="用地预审")
     with node.client("scjgj") as scjgj:
-        event = _write(scjgj, f"/v1/projects/{code}/events", {
+        event = write_confirmed(scjgj, f"/v1/projects/{code}/events", {
             "category": "质量安全", "severity": "slight", "occurred_at": "2026-06-01",
             "description_digest": "0x" + "cd" * 32, "evidence_digests": ["0x" + "ef" * 32],
         })  # fmt: skip
-        _write(scjgj, f"/v1/records/{event}/resolve", {"reason": "已整改"})
+        write_confirmed(scjgj, f"/v1/records/{event}/resolve", {"reason": "已整改"})
     with node.client("sjj") as auditor:
         r = auditor.get(f"/v1/audit/projects/{code}/bundle")
     assert r.status_code == 200, r.text

@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -37,6 +36,7 @@ from node_api.domain.records import Kind, Record
 from node_api.verify import record_added
 from node_api.verify.bundle import FORMAT, VERSION
 from node_api.verify.bundle_check import status_at
+from tests.support.api import write_confirmed
 from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
@@ -259,17 +259,11 @@ def test_a_pin_that_is_not_an_address_or_a_readable_file_is_unusable(
 
 
 # -- a stale bundle ------------------------------------------------------------------------
-def _write(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
-    r = client.post(path + "?wait=true", json=body)
-    assert r.status_code == 200, r.text
-    return str(r.json()["uid"])
-
-
 def test_a_bundle_made_before_a_later_event_is_reported_stale(
     node: NodeProcess, code: str, tmp_path: Path
 ) -> None:
     with node.client("fgj") as fgj:
-        _write(fgj, "/v1/projects", {
+        write_confirmed(fgj, "/v1/projects", {
             "code": code, "name": "庄浪县证据包时效测试道路工程", "owner_uscc": "91620825MA72BT6H8M",
             "project_type": "approval", "region_code": "620825", "industry_code": "48",
             "total_investment": "1200000.00",
@@ -281,11 +275,11 @@ def test_a_bundle_made_before_a_later_event_is_reported_stale(
     assert done.returncode == 0, done.stdout + done.stderr
 
     with node.client("scjgj") as scjgj:
-        event = _write(scjgj, f"/v1/projects/{code}/events", {
+        event = write_confirmed(scjgj, f"/v1/projects/{code}/events", {
             "category": "质量安全", "severity": "serious", "occurred_at": "2026-06-01",
             "description_digest": "0x" + "cd" * 32,
         })  # fmt: skip
-        objection = _write(scjgj, f"/v1/records/{event}/object", {"reason": "复核"})
+        objection = write_confirmed(scjgj, f"/v1/records/{event}/object", {"reason": "复核"})
 
     done = _verify(node, stale, *pin)
     assert done.returncode == 3, done.stdout + done.stderr

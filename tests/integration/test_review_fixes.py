@@ -6,20 +6,10 @@ import hashlib
 
 import pytest
 
-from tests.integration.test_api_flows import DIGEST, approval_body, register
+from tests.integration.test_api_flows import DIGEST, approval_body, grant_bank, register
 from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
-
-
-def _grant(node: NodeProcess, code: str, scope: str) -> None:
-    with node.client("fgj") as c:
-        r = c.post(
-            f"/v1/projects/{code}/grants?wait=true",
-            json={"grantee_org": node.org_ids["bank"], "scope": scope, "expires_at": "2031-01-01T00:00:00Z",
-                  "authorisation_digest": DIGEST},
-        )  # fmt: skip
-    assert r.status_code == 200, r.text
 
 
 def test_documents_only_grant_serves_documents_but_not_record_content(node: NodeProcess, code: str) -> None:
@@ -29,7 +19,7 @@ def test_documents_only_grant_serves_documents_but_not_record_content(node: Node
     with node.client("fgj") as c:
         c.post("/v1/documents", content=content)
         c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(document_digest=digest))
-    _grant(node, code, "documents")
+    grant_bank(node, code, "documents")
     with node.client("bank") as bank:
         assert bank.get(f"/v1/documents/{digest}").content == content
         assert bank.get(f"/v1/projects/{code}/history").status_code == 403
@@ -44,7 +34,7 @@ def test_restricted_fields_grant_reads_records_but_not_documents(node: NodeProce
     with node.client("fgj") as c:
         c.post("/v1/documents", content=content)
         c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(document_digest=digest))
-    _grant(node, code, "restricted_fields")
+    grant_bank(node, code, "restricted_fields")
     with node.client("bank") as bank:
         assert bank.get(f"/v1/projects/{code}/history").status_code == 200
         assert bank.get(f"/v1/documents/{digest}").status_code == 403
