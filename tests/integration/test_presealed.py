@@ -19,11 +19,14 @@ from tests.support.cluster import NodeProcess
 pytestmark = pytest.mark.chain
 
 
-def _sealed_approval(node: NodeProcess, code: str, signer_org: str) -> tuple[dict[str, object], str]:
+def _sealed_approval(
+    node: NodeProcess, code: str, signer_org: str, uid_org: str | None = None
+) -> tuple[dict[str, object], str]:
     settings = Settings(data_dir=node.data_dir, env="test")
     key = KeyStore(settings.keystore_dir, settings.password).load(seal_key_name(node.org_ids[signer_org]))
     d = Deployment.load(settings.deployment_path)
-    uid = node.org_ids[signer_org].to_bytes(4, "big") + os.urandom(28)  # in the signer's namespace
+    # In the signer's namespace unless ``uid_org`` names another organisation's.
+    uid = node.org_ids[uid_org or signer_org].to_bytes(4, "big") + os.urandom(28)
     salt = os.urandom(32)
     issued = int(datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC).timestamp())
     fields = {"stage": 2, "decision": 0, "item": "建设工程规划许可证", "document_no": "庄发改发〔2026〕101号",
@@ -77,3 +80,25 @@ def test_malleable_high_s_seal_is_refused_before_the_chain(node: NodeProcess, co
         r = c.post(f"/v1/projects/{code}/approvals", json=body)
     assert r.status_code == 422
     assert "lower half" in r.json()["detail"]
+
+
+def test_a_seal_over_a_uid_in_another_organisations_namespace_is_refused(
+    node: NodeProcess, code: str
+) -> None:
+    """A member may not take (or squat) another organisation's uid, even with its own valid seal."""
+    register(node, code)
+    body, _ = _sealed_approval(node, code, "zrzyj", uid_org="fgj")
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=body)
+    assert r.status_code == 422, r.text
+    assert "begins with its organisation id" in r.json()["detail"]
+
+
+def test_a_seal_without_the_salt_of_its_restricted_content_is_refused(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    body, _ = _sealed_approval(node, code, "zrzyj")
+    del body["seal"]["salt"]  # type: ignore[attr-defined]
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=body)
+    assert r.status_code == 422, r.text
+    assert "seal.salt" in r.text
