@@ -24,6 +24,7 @@ the file atomically (temp file, fsync, rename).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -35,6 +36,7 @@ import signal
 import subprocess
 import threading
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -333,10 +335,12 @@ class KeeperProcess:
 
     def __init__(self, url: str, path: Path, interval: float) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self._stop = ctx.Event()
-        self._final = ctx.Event()
+        # A pipe, not multiprocessing.Event: setting an Event waits for its sleepers to wake, so
+        # a keeper killed while waiting (OOM killer, an operator's pkill) would hang the node's
+        # shutdown for ever; a send to a dead keeper fails at once instead.
+        self._orders, orders = ctx.Pipe()
         self._process = ctx.Process(
-            target=_keep, args=(url, str(path), interval, os.getpid(), self._stop, self._final),
+            target=_keep, args=(url, str(path), interval, os.getpid(), orders),
             name="anvil-state", daemon=True,
         )  # fmt: skip
 
@@ -348,16 +352,15 @@ class KeeperProcess:
         """Stops the keeper; with ``final_save`` it saves the latest state first (clean shutdown)."""
         if self._process.pid is None:
             return
-        if final_save:
-            self._final.set()
-        self._stop.set()
+        with contextlib.suppress(OSError):  # BrokenPipeError: the keeper is gone already
+            self._orders.send(final_save)
         self._process.join(timeout=150)
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
 
 
-def _keep(url: str, path: str, interval: float, parent: int, stop: Any, final: Any) -> None:
+def _keep(url: str, path: str, interval: float, parent: int, orders: Connection) -> None:
     """The keeper process: saves until told to stop (see ``KeeperProcess``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the node decides
     die_with_parent(parent)
@@ -365,8 +368,11 @@ def _keep(url: str, path: str, interval: float, parent: int, stop: Any, final: A
     logs.configure_stderr()
     keeper = StateKeeper(url, Path(path), interval)
     keeper.start()
-    stop.wait()
-    keeper.stop(final_save=final.is_set())
+    try:
+        final_save = bool(orders.recv())  # the node's order: stop, with or without a final save
+    except EOFError:  # the node is gone without a word
+        final_save = False
+    keeper.stop(final_save=final_save)
 
 
 def _without_spurious_genesis(data: bytes) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,35 @@ def test_keeper_process_saves_survives_ctrl_c_and_stops_cleanly(chain: EmbeddedC
         assert re.search(rb'"' + sender + rb'":\{"nonce":1\b', saved), "the saved state lacks the transfer"
     finally:
         keeper.stop(final_save=False)
+
+
+def test_stopping_a_keeper_that_was_killed_does_not_hang_the_node(
+    chain: EmbeddedChain, tmp_path: Path
+) -> None:
+    """An OOM kill or an operator's pkill of the keeper must not block the node's shutdown for ever."""
+    keeper = KeeperProcess(chain.url, tmp_path / "kept.json", interval=3600)
+    keeper.start()
+    pid = keeper._process.pid
+    assert pid is not None
+    wait_until_waiting(pid)
+    os.kill(pid, signal.SIGKILL)
+    keeper._process.join()
+    stopping = threading.Thread(target=keeper.stop, args=(True,), daemon=True)
+    stopping.start()
+    stopping.join(timeout=30)
+    assert not stopping.is_alive(), "stopping a dead keeper hangs"
+
+
+def wait_until_waiting(pid: int) -> None:
+    """Until the keeper's start-up is done: its saving thread runs and its main thread sleeps for orders."""
+    deadline = time.monotonic() + 30
+    while True:
+        tasks = len(list(Path(f"/proc/{pid}/task").iterdir()))
+        blocked = Path(f"/proc/{pid}/wchan").read_text().strip() not in ("", "0")
+        if tasks >= 2 and blocked:
+            return
+        assert time.monotonic() < deadline, "the keeper process did not start"
+        time.sleep(0.1)
 
 
 def wait_until_file(path: Path) -> None:
