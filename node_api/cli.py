@@ -26,13 +26,13 @@ def _run(args: argparse.Namespace) -> int:
     from node_api import logs
     from node_api.demo import load_demo
     from node_api.main import create_app
-    from node_api.node import Node
+    from node_api.node import open_node
     from node_api.workers import WorkerPool
 
     logs.configure(settings)  # JSON lines to stderr and data_dir/node.log
 
     async def main() -> None:
-        node = Node(settings)
+        node = await open_node(settings)
         await node.start()
         server, serving = await _serve(create_app(settings, node=node), settings)
         pool = WorkerPool(settings, settings.workers - 1)
@@ -107,7 +107,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     from node_api import logs
     from node_api.main import create_app
-    from node_api.node import Node
+    from node_api.node import open_node
     from node_api.workers import READY, die_with_parent
 
     parent = int(os.environ.get("PROJCHAIN_WORKER_PARENT", "0"))
@@ -117,7 +117,7 @@ def _worker(args: argparse.Namespace) -> int:
     logs.configure(settings)
 
     async def main() -> None:
-        node = Node(settings, role="worker")
+        node = await open_node(settings, role="worker")
         await node.start()
         _, serving = await _serve(create_app(settings, node=node), settings)
         sys.stdout.buffer.write(READY + b"\n")
@@ -144,8 +144,8 @@ def _print_banner(settings: Settings, base: str, creds: list[dict[str, Any]]) ->
 
 
 def _token(args: argparse.Namespace) -> int:
+    from node_api.ledger.auth import create_token, revoke_token
     from node_api.store.database import Database
-    from node_api.tokens import create_token, revoke_token
 
     settings = Settings()
     db = Database(settings.database_path)
@@ -161,7 +161,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _metrics_token(args: argparse.Namespace) -> int:
-    from node_api.tokens import create_operator_token
+    from node_api.ledger.auth import create_operator_token
 
     token, digest = create_operator_token()
     print("operator token for GET /metrics (shown once; give it to Prometheus as its bearer token):")

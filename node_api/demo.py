@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
+from node_api.ledger.auth import create_token
 from node_api.ledger.writer import seal_key_name
 from node_api.node import Node
-from node_api.tokens import create_token
 
 log = logging.getLogger("projchain.demo")
 

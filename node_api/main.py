@@ -13,12 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_api import metrics
-from node_api.api.deps import AuthGuard
 from node_api.api.routes import audit, batch, documents, grants, health, peer, projects, qr, records, reports
 from node_api.api.routes import metrics as metrics_route
 from node_api.config import Settings
 from node_api.errors import ProjchainError
-from node_api.node import Node
+from node_api.node import Node, open_node
 
 log = logging.getLogger("projchain.api")
 
@@ -118,7 +117,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_node:
-            app.state.node = Node(settings)
+            app.state.node = await open_node(settings)
             await app.state.node.start()
         yield
         if owns_node:
@@ -137,7 +136,6 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     )
     if node is not None:
         app.state.node = node
-    app.state.auth_guard = AuthGuard(settings.auth_failures_per_minute, settings.trusted_proxies)
 
     # Request ids, the access log, metrics and the last-resort JSON 500: metrics.RequestObserver.
 

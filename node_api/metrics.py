@@ -76,7 +76,7 @@ class NodeCollector(Collector):
         if node is None or not hasattr(node, "indexer"):
             return
         depth = GaugeMetricFamily("projchain_outbox_records", "Outbox records by state.", labels=["state"])
-        counts = {r[0]: r[1] for r in node.db.all("SELECT state, count(*) FROM outbox GROUP BY state")}
+        counts = node.status.outbox_depth()
         for state in _OUTBOX_STATES:
             depth.add_metric([state], counts.get(state, 0))
         yield depth

@@ -15,6 +15,7 @@ from string import Template
 from typing import Any
 
 from node_api.domain.divisions import division_name
+from node_api.ledger.status import ChainInfo
 
 Pair = tuple[str, str]  # (Chinese, English)
 
@@ -74,16 +75,6 @@ class Verdict:
     reason: str  # machine-readable, e.g. "uscc_mismatch"; "" when verified
     zh: str = ""
     en: str = ""
-
-
-@dataclass(frozen=True)
-class ChainInfo:
-    """Which chain and contract the page was checked against, and how far it is indexed."""
-
-    node_name: str
-    chain_id: int
-    ledger: str
-    indexed_block: int
 
 
 def esc(value: object) -> str:

@@ -6,25 +6,27 @@ from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from node_api.api.schemas import Accepted
+from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.writer import Accepted as WriterAccepted
-from node_api.node import Node
+from node_api.store.outbox import OutboxState
 
 
-async def accepted(node: Node, result: WriterAccepted, wait: bool) -> Response:
+async def accepted(confirmations: Confirmations, result: WriterAccepted, wait: bool) -> Response:
     """202 with the uid; with ``wait`` 200 once confirmed, or 202 if still pending at the timeout."""
     state = "pending"
     error = None
+    outbox = confirmations.outbox
     if wait:
-        final = await node.wait_for(result.uid, node.settings.wait_timeout)
-        if final in ("confirmed", "failed"):
+        final = await confirmations.wait_for(result.uid, confirmations.wait_timeout)
+        if final in (OutboxState.CONFIRMED, OutboxState.FAILED):
             state = final
-            if final == "failed":
-                error = node.db.scalar("SELECT error FROM outbox WHERE uid = ?", (result.uid,))
+            if final == OutboxState.FAILED:
+                error = outbox.error(result.uid)
     elif not result.created:
-        current = node.db.scalar("SELECT state FROM outbox WHERE uid = ?", (result.uid,))
-        state = current if current in ("confirmed", "failed") else "pending"
+        current = outbox.state(result.uid)
+        state = str(current) if current is not None and current.final else "pending"
     body = Accepted(uid=result.uid, state=state, duplicate=not result.created, error=error)  # type: ignore[arg-type]
-    status = 202 if state == "pending" else (200 if state == "confirmed" else 409)
+    status = 202 if state == "pending" else (200 if state == OutboxState.CONFIRMED else 409)
     return JSONResponse(
         body.model_dump(), status_code=status, headers={"Location": f"/v1/records/{result.uid}"}
     )

@@ -24,10 +24,11 @@ from eth_account.signers.local import LocalAccount
 from node_api.chain.contracts import Contracts, compact_seal
 from node_api.chain.rpc import RpcClient, RpcError
 from node_api.config import Settings
-from node_api.domain.records import Kind, Record
+from node_api.domain.records import Record
 from node_api.errors import ChainError, ConflictError
 from node_api.store.database import Database
 from node_api.store.openings import Openings
+from node_api.store.outbox import OutboxTable
 
 log = logging.getLogger("projchain.pipeline")
 
@@ -53,6 +54,7 @@ class Outbox:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.table = OutboxTable(db)
         self._pending: list[tuple[OutboxItem, asyncio.Future[bool]]] = []
         self._wake = asyncio.Event()
         self.accepted = asyncio.Event()  # set whenever new rows are committed
@@ -82,24 +84,14 @@ class Outbox:
                 for item, _ in batch:
                     r = item.record
                     uid = "0x" + r.uid.hex()
-                    cur = conn.execute(
-                        "INSERT OR IGNORE INTO outbox(uid, org_id, kind, project, ref, digest, payload, seal,"
-                        " state, accepted_at) VALUES(?,?,?,?,?,?,?,?, 'accepted', ?)",
-                        (uid, item.org_id, int(r.kind), "0x" + r.project.hex(), "0x" + r.ref.hex(),
-                         "0x" + r.digest.hex(), r.payload, item.seal, now),
-                    )  # fmt: skip
-                    if cur.rowcount == 1:
+                    if OutboxTable.insert(conn, uid, item.org_id, r, item.seal, now):
                         if item.opening is not None:
                             Openings.insert(conn, uid, item.opening, "issued")
                         results.append(True)
                         continue
-                    same = conn.execute(
-                        "SELECT 1 FROM outbox WHERE uid = ? AND payload = ? AND digest = ? AND ref = ?",
-                        (uid, r.payload, "0x" + r.digest.hex(), "0x" + r.ref.hex()),
-                    ).fetchone()
                     results.append(
                         False
-                        if same
+                        if OutboxTable.holds_same(conn, uid, r)
                         else ConflictError(f"record {uid} was accepted before with different content")
                     )
         except Exception as e:  # the whole commit failed: every waiter learns it
@@ -135,6 +127,7 @@ class Submitter:
         self.relayer = relayer
         self.settings = settings
         self.outbox = outbox
+        self.table = outbox.table
         self.chain_id = contracts.deployment.chain_id if contracts.deployment else settings.chain_id
         self.nonce: int | None = None
         self.inflight: dict[str, float] = {}  # tx hash -> sent at
@@ -185,9 +178,7 @@ class Submitter:
             if pending <= latest:
                 break
             await asyncio.sleep(self.settings.block_time / 2)
-        hashes = [
-            r["tx_hash"] for r in self.db.all("SELECT DISTINCT tx_hash FROM outbox WHERE state = 'submitted'")
-        ]
+        hashes = self.table.submitted_transactions()
         lost: list[str] = []
         for tx_hash, receipt in zip(hashes, await self._receipts(hashes), strict=True):
             if receipt is None:
@@ -197,13 +188,7 @@ class Submitter:
                 # would have requeued it; without this its rows stayed 'submitted' forever.
                 self._requeue_reverted(tx_hash)
         if lost:
-            with self.db.transaction() as conn:
-                for tx_hash in lost:
-                    conn.execute(
-                        "UPDATE outbox SET state = 'accepted', tx_hash = NULL, nonce = NULL "
-                        "WHERE state = 'submitted' AND tx_hash = ?",
-                        (tx_hash,),
-                    )
+            self.table.requeue_lost(lost)
             log.warning("submitter: %d transaction(s) lost by the chain; their records go again", len(lost))
         self.nonce = latest
         self.inflight.clear()
@@ -260,28 +245,14 @@ class Submitter:
         await self._send(rows)
 
     def _next_rows(self) -> list[Any]:
-        return self.db.all(
-            "SELECT seq, uid, kind, project, ref, digest, payload, seal, attempts FROM outbox "
-            "WHERE state = 'accepted' ORDER BY seq LIMIT ?",
-            (self.settings.batch_size,),
-        )
+        return self.table.next_accepted(self.settings.batch_size)
 
     async def _send(self, rows: list[Any]) -> None:
         assert self.nonce is not None
         rows = self._without_uncompactable_seals(rows)
         if not rows:
             return
-        records = [
-            Record(
-                uid=bytes.fromhex(r["uid"][2:]),
-                kind=Kind(r["kind"]),
-                project=bytes.fromhex(r["project"][2:]),
-                ref=bytes.fromhex(r["ref"][2:]),
-                digest=bytes.fromhex(r["digest"][2:]),
-                payload=bytes(r["payload"]),
-            )
-            for r in rows
-        ]
+        records = [Record.from_row(r) for r in rows]
         seals = [bytes(r["seal"]) for r in rows]
         gas = min(GAS_PER_TX + GAS_PER_RECORD * len(rows), self.settings.block_gas_limit // 2)
         tx: dict[str, Any] = {
@@ -297,13 +268,7 @@ class Submitter:
         tx_hash = "0x" + signed.hash.hex()
         # Mark first, then send: a crash between the two leaves rows 'submitted'
         # with a tx the chain never saw, which resync returns to the queue.
-        now = time.time()
-        with self.db.transaction() as conn:
-            conn.executemany(
-                "UPDATE outbox SET state = 'submitted', tx_hash = ?, nonce = ?, submitted_at = ?, "
-                "attempts = attempts + 1 WHERE seq = ? AND state = 'accepted'",
-                [(tx_hash, self.nonce, now, r["seq"]) for r in rows],
-            )
+        self.table.mark_submitted(tx_hash, self.nonce, time.time(), [r["seq"] for r in rows])
         try:
             await self.rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())
         except RpcError as e:
@@ -328,10 +293,7 @@ class Submitter:
                 bad.append((f"seal refused: {e}", r["seq"]))
         if not bad:
             return rows
-        with self.db.transaction() as conn:
-            conn.executemany(
-                "UPDATE outbox SET state = 'failed', error = ? WHERE seq = ? AND state = 'accepted'", bad
-            )
+        self.table.fail_accepted(bad)
         self.stats["records_failed"] += len(bad)
         failed = {seq for _, seq in bad}
         return [r for r in rows if r["seq"] not in failed]
@@ -376,11 +338,7 @@ class Submitter:
         """
         self._swept_at = time.monotonic()
         cutoff = time.time() - self.settings.resubmit_after
-        rows = self.db.all(
-            "SELECT DISTINCT tx_hash FROM outbox WHERE state = 'submitted' AND submitted_at < ? LIMIT 500",
-            (cutoff,),
-        )
-        hashes = [r["tx_hash"] for r in rows if r["tx_hash"] not in self.inflight]
+        hashes = [h for h in self.table.submitted_transactions(before=cutoff) if h not in self.inflight]
         if not hashes:
             return
         try:
@@ -395,18 +353,5 @@ class Submitter:
 
     def _requeue_reverted(self, tx_hash: str) -> None:
         # A whole-transaction revert (e.g. relayer suspended) fails records after 3 tries.
-        self.stats["records_failed"] += int(
-            self.db.scalar(
-                "SELECT count(*) FROM outbox WHERE tx_hash = ? AND state = 'submitted' AND attempts >= 3",
-                (tx_hash,),
-            )
-            or 0
-        )
-        with self.db.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET state = CASE WHEN attempts >= 3 THEN 'failed' ELSE 'accepted' END, "
-                "error = CASE WHEN attempts >= 3 THEN 'transaction reverted' ELSE error END "
-                "WHERE tx_hash = ? AND state = 'submitted'",
-                (tx_hash,),
-            )
+        self.stats["records_failed"] += self.table.requeue_reverted(tx_hash)
         self.outbox.accepted.set()

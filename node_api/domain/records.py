@@ -8,6 +8,7 @@ gateway, decoding in the indexer and the evidence bundle's documentation.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -159,6 +160,18 @@ class Record:
     def as_tuple(self) -> tuple[bytes, int, bytes, bytes, bytes, bytes]:
         """The struct as the contract ABI expects it."""
         return (self.uid, int(self.kind), self.project, self.ref, self.digest, self.payload)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Record:
+        """A record from a stored row: 0x-hex uid, project, ref and digest, int kind, bytes payload."""
+        return cls(
+            uid=bytes.fromhex(str(row["uid"])[2:]),
+            kind=Kind(int(row["kind"])),
+            project=bytes.fromhex(str(row["project"])[2:]),
+            ref=bytes.fromhex(str(row["ref"])[2:]),
+            digest=bytes.fromhex(str(row["digest"])[2:]),
+            payload=bytes(row["payload"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from node_api.chain.seal import Sealer
 from node_api.domain.records import Kind, PayloadError, Record, decode_payload
 from node_api.errors import ChainError
 from node_api.store.database import CANONICAL, Database
+from node_api.store.outbox import OutboxTable
 
 log = logging.getLogger("projchain.indexer")
 
@@ -323,7 +324,7 @@ class Indexer:
         return self._settle_outbox(conn, uid, record)
 
     def _settle_outbox(self, conn: Any, uid: str, record: Record | None = None) -> list[str]:
-        confirmed, failed = settle_outbox(conn, uid, record)
+        confirmed, failed = OutboxTable.settle(conn, uid, record)
         self.stats["records_confirmed"] += confirmed
         self.stats["records_failed"] += failed
         return [uid] if confirmed or failed else []
@@ -345,25 +346,11 @@ class Indexer:
                 f" AND problem IS NULL ORDER BY block_number LIMIT 1",
                 (uid,),
             ).fetchone()
-            landed = None if row is None else Record(
-                bytes.fromhex(uid[2:]), Kind(int(row["kind"])), bytes.fromhex(row["project"][2:]),
-                bytes.fromhex(row["ref"][2:]), bytes.fromhex(row["digest"][2:]), bytes(row["payload"]),
-            )  # fmt: skip
-            if (
-                landed is not None
-                or conn.execute(
-                    "SELECT 1 FROM outbox WHERE uid = ? AND state = 'submitted' AND tx_hash = ?",
-                    (uid, where[2]),
-                ).fetchone()
-            ):
+            landed = None if row is None else Record.from_row({**dict(row), "uid": uid})
+            if landed is not None or OutboxTable.submitted_in(conn, uid, where[2]):
                 self._settle_outbox(conn, uid, landed)
             return
-        cur = conn.execute(
-            "UPDATE outbox SET state = 'failed', error = ? "
-            "WHERE uid = ? AND state = 'submitted' AND tx_hash = ?",
-            (reason, uid, where[2]),
-        )
-        self.stats["records_failed"] += cur.rowcount
+        self.stats["records_failed"] += OutboxTable.fail_submitted(conn, uid, where[2], reason)
 
     async def rewind(self) -> None:
         """Finds the last block still on the chain; orphans the ones after it."""
@@ -396,19 +383,7 @@ class Indexer:
                 f"SELECT hash, ? FROM chain_blocks WHERE number > ? AND {_LIVE_BLOCK}",
                 (now, base_number),
             )
-            # Records whose only inclusion (or refusal) was lost go back to the queue;
-            # submitted ones are checked by the submitter's resync against receipts.
-            conn.execute(
-                f"UPDATE outbox SET state = 'accepted', tx_hash = NULL, nonce = NULL, error = NULL "
-                f"WHERE state = 'confirmed' AND uid NOT IN (SELECT uid FROM chain_records WHERE {CANONICAL})"
-            )
-            conn.execute(
-                f"UPDATE outbox SET state = 'accepted', tx_hash = NULL, nonce = NULL, error = NULL "
-                f"WHERE state = 'failed' "
-                f"AND uid IN (SELECT uid FROM chain_rejections "
-                f"WHERE block_hash IN (SELECT hash FROM chain_orphans)) "
-                f"AND uid NOT IN (SELECT uid FROM chain_rejections WHERE {CANONICAL})"
-            )
+            OutboxTable.requeue_orphaned(conn)
             if base_hash is None:
                 conn.execute("DELETE FROM meta WHERE key IN ('indexer.block', 'indexer.hash')")
             else:
@@ -420,34 +395,3 @@ class Indexer:
         self.rewinds += 1
         log.warning("indexer: chain went backwards; re-indexing from block %d", base_number + 1)
         self.on_rewind()
-
-
-def settle_outbox(conn: Any, uid: str, record: Record | None) -> tuple[int, int]:
-    """Confirms the outbox row of ``uid`` if the chain holds its very content, fails it otherwise;
-    (rows confirmed, rows failed).
-
-    ``record`` is what the chain holds under the uid (None: nothing readable). The content
-    (kind, project, ref, digest, payload) decides, not the uid alone; the issuer is the uid's
-    own (the contract refuses a uid outside its sealer's namespace). One statement on the
-    common path (the node's own record, confirmed).
-    """
-    if record is not None:
-        cur = conn.execute(
-            "UPDATE outbox SET state = 'confirmed', error = NULL WHERE uid = ? AND state != 'confirmed'"
-            " AND kind = ? AND project = ? AND ref = ? AND digest = ? AND payload = ?",
-            (
-                uid,
-                int(record.kind),
-                _hex(record.project),
-                _hex(record.ref),
-                _hex(record.digest),
-                record.payload,
-            ),
-        )
-        if cur.rowcount:
-            return cur.rowcount, 0
-    cur = conn.execute(
-        "UPDATE outbox SET state = 'failed', error = ? WHERE uid = ? AND state IN ('accepted', 'submitted')",
-        ("the chain holds another record under this uid; this one was not recorded", uid),
-    )
-    return 0, cur.rowcount

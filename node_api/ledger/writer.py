@@ -129,7 +129,7 @@ class Writer:
         if self._is_retry(org, record):
             return Accepted(uid="0x" + uid.hex(), created=False, record=record)
         if kind == Kind.PROJECT and ref is None:
-            if self.reader.project_id(code) is not None or self._pending_project(pid_hex):
+            if self.reader.project_id(code) is not None or self.outbox.table.registration_live(pid_hex):
                 raise ConflictError(f"project {code} is already registered")
         elif not self._project_known(code, pid_hex):
             raise NotFoundError(f"project {code} is not registered")
@@ -151,15 +151,7 @@ class Writer:
 
     def _is_retry(self, org: Organization, record: Record) -> bool:
         """Whether this organisation's outbox holds this very record already (not failed)."""
-        row = self.db.one(
-            "SELECT project, ref, digest, payload FROM outbox WHERE uid = ? AND org_id = ? AND state != 'failed'",
-            ("0x" + record.uid.hex(), org.id),
-        )
-        if row is None:
-            return False
-        stored = (row["project"], row["ref"], row["digest"], bytes(row["payload"]))
-        return stored == ("0x" + record.project.hex(), "0x" + record.ref.hex(), "0x" + record.digest.hex(),
-                          record.payload)  # fmt: skip
+        return self.outbox.table.holds_own(org.id, record)
 
     def _check_role(self, org: Organization, kind: Kind) -> None:
         needed = REQUIRED_ROLE.get(kind)
@@ -171,17 +163,8 @@ class Writer:
                 f"needs role {' or '.join(sorted(needed))}"
             )
 
-    def _pending_project(self, pid_hex: str) -> bool:
-        return (
-            self.db.scalar(
-                "SELECT 1 FROM outbox WHERE project = ? AND kind = ? AND state IN ('accepted', 'submitted', 'confirmed')",
-                (pid_hex, int(Kind.PROJECT)),
-            )
-            is not None
-        )
-
     def _project_known(self, code: str, pid_hex: str) -> bool:
-        return self.reader.project_id(code) is not None or self._pending_project(pid_hex)
+        return self.reader.project_id(code) is not None or self.outbox.table.registration_live(pid_hex)
 
     def _check_registrant(self, org: Organization, pid_hex: str, code: str) -> None:
         issuer = self.db.scalar(
@@ -198,16 +181,14 @@ class Writer:
     ) -> None:
         target = self.reader.chain_row(ref)
         if target is None:
-            if self.db.scalar("SELECT 1 FROM outbox WHERE uid = ? AND state != 'failed'", (ref,)):
+            if self.outbox.table.is_live(ref):
                 raise ConflictError(f"record {ref} is not confirmed on chain yet; retry once it is")
             raise NotFoundError(f"record {ref} does not exist")
         if target["project"] != pid_hex:
             raise ConflictError(f"record {ref} belongs to another project")
         target_kind = Kind(int(target["kind"]))
         status = self.reader.status(ref, target_kind)
-        pending = self.db.scalar(
-            "SELECT uid FROM outbox WHERE ref = ? AND state IN ('accepted', 'submitted')", (ref,)
-        )
+        pending = self.outbox.table.open_change_of(ref)
         if kind in TRANSITIONS:
             kinds, from_states, _ = TRANSITIONS[kind]
             if kind == Kind.REVOCATION and int(target["issuer"]) != org.id:

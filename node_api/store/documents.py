@@ -18,6 +18,7 @@ import hmac
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from node_api.errors import NotFoundError, ProjchainError, ValidationError
+from node_api.store.database import Database
 
 FORMAT_VERSION = 2
 LEGACY_FORMAT_VERSION = 1  # the key of the fixed salt; re-encrypted at upgrade
@@ -176,3 +178,33 @@ class DocumentStore:
         if stored < _OVERHEAD:
             raise IntegrityError(f"document {digest} is truncated")
         return stored - _OVERHEAD
+
+
+class DocumentTable:
+    """Repository of the ``documents`` table: who uploaded which digest, its size and content type."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record_upload(self, digest: str, org_id: int, size: int, content_type: str) -> None:
+        """Notes an upload (once per digest and organisation)."""
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO documents(digest, org_id, size, content_type, uploaded_at) VALUES(?,?,?,?,?)",
+            (digest, org_id, size, content_type, time.time()),
+        )
+
+    def content_type(self, digest: str) -> str | None:
+        """The content type the document was first uploaded with."""
+        value = self.db.scalar("SELECT content_type FROM documents WHERE digest = ? LIMIT 1", (digest,))
+        return None if value is None else str(value)
+
+    def uploaders(self, digest: str) -> list[int]:
+        """The organisations that uploaded the document to this node."""
+        return [int(r[0]) for r in self.db.all("SELECT org_id FROM documents WHERE digest = ?", (digest,))]
+
+    def uploaded_by(self, digest: str, org_id: int) -> bool:
+        """Whether ``org_id`` uploaded the document to this node."""
+        return (
+            self.db.scalar("SELECT 1 FROM documents WHERE digest = ? AND org_id = ?", (digest, org_id))
+            is not None
+        )

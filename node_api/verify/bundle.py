@@ -1,22 +1,22 @@
 """Evidence bundles (证据包): every record of a project, checkable against the chain alone.
 
-``build_bundle`` writes the document from the node's read model; checking one
-against the chain alone lives in ``bundle_check.py``. The format is documented in
-docs/bundle.md.
+``build_bundle`` writes the document from plain data (the node's evidence service,
+``node_api.ledger.evidence``, gathers it from the read model); checking one against the
+chain alone lives in ``bundle_check.py``. The format is documented in docs/bundle.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from eth_utils.crypto import keccak
 
+from node_api.chain.contracts import Deployment
 from node_api.domain.records import Kind, Opening, PayloadError, Record, decode_payload, decode_restricted
-
-if TYPE_CHECKING:
-    from node_api.node import Node
 
 FORMAT = "projchain-evidence-bundle"
 VERSION = 1
@@ -49,40 +49,48 @@ def selector(signature: str) -> str:
 
 
 # -- building ----------------------------------------------------------------------
-def build_bundle(node: Node, code: str) -> dict[str, Any] | None:
-    """The evidence bundle of a project from the read model (canonical records only); None if unknown."""
-    pid = node.reader.project_id(code)
-    deployment = node.contracts.deployment if node.contracts else None
-    if pid is None or deployment is None:
-        return None
-    as_of, _ = node.indexer.checkpoint()
-    rows = node.reader.canonical_rows(pid)
-    openings = node.openings.get_many([r["uid"] for r in rows])
-    records = [_bundle_record(node, row, openings.get(row["uid"])) for row in rows]
+@dataclass(frozen=True)
+class BundleEntry:
+    """One indexed record and what the node knows of it, as plain data."""
+
+    row: Mapping[str, Any]  # the canonical chain_records row
+    issuer_name: str | None
+    issuer_uscc: str | None
+    status: str  # the record's current status, lower case
+    typed_data: dict[str, Any] | None  # the EIP-712 typed data its seal signs (None: content unknown)
+    opening: Opening | None  # its restricted content, when this node holds it
+
+
+def build_bundle(
+    *,
+    code: str,
+    project_id: str,
+    generated_by: str,
+    deployment: Deployment,
+    as_of: int,
+    entries: list[BundleEntry],
+) -> dict[str, Any]:
+    """The evidence bundle of a project from its canonical records (in chain order)."""
     return {
         "format": FORMAT,
         "version": VERSION,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "generated_by": node.settings.node_name,
+        "generated_by": generated_by,
         "chain_id": deployment.chain_id,
         "contracts": {"consortium": deployment.consortium, "ledger": deployment.ledger},
         "as_of_block": as_of,
         "project_code": code,
-        "project_id": pid,
-        "records": records,
+        "project_id": project_id,
+        "records": [_bundle_record(e) for e in entries],
     }
 
 
-def _bundle_record(node: Node, row: Any, opening: Opening | None) -> dict[str, Any]:
-    issuer = node.membership.get(int(row["issuer"]))
+def _bundle_record(entry: BundleEntry) -> dict[str, Any]:
+    row = entry.row
     out: dict[str, Any] = {
         "uid": row["uid"],
         "sealer": row["sealer"],
-        "issuer_org": {
-            "id": int(row["issuer"]),
-            "name": issuer.name if issuer else None,
-            "uscc": issuer.uscc if issuer else None,
-        },
+        "issuer_org": {"id": int(row["issuer"]), "name": entry.issuer_name, "uscc": entry.issuer_uscc},
         "tx_hash": row["tx_hash"],
         "block_number": int(row["block_number"]),
         "block_hash": row["block_hash"],
@@ -91,22 +99,20 @@ def _bundle_record(node: Node, row: Any, opening: Opening | None) -> dict[str, A
     if int(row["kind"]) == 0:
         # Accepted on chain, content unknown to the index: listed, never guessed.
         return {**out, "kind": "unknown", "problem": row["problem"]}
-    h = {k: bytes.fromhex(str(row[k])[2:]) for k in ("uid", "project", "ref", "digest")}
-    record = Record(
-        h["uid"], Kind(int(row["kind"])), h["project"], h["ref"], h["digest"], bytes(row["payload"])
-    )
+    record = Record.from_row(row)
     try:
         fields: dict[str, Any] | None = decode_payload(record.kind, record.payload)
     except PayloadError:
         fields = None
     out.update(
         kind=record.kind.name.lower(),
-        typed_data=node.sealer.typed_data(record),
+        typed_data=entry.typed_data,
         seal="0x" + bytes(row["seal"]).hex(),
-        status=node.reader.status(row["uid"], record.kind).name.lower(),
+        status=entry.status,
         fields=fields,
         document_digests=document_digests(record) if fields is not None else [],
     )
+    opening = entry.opening
     if fields is None:
         out["problem"] = row["problem"] or "the payload does not decode"
     elif opening is not None and "restricted" in fields:

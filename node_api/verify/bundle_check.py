@@ -16,7 +16,6 @@ import asyncio
 import hashlib
 import json
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from eth_utils.crypto import keccak
 
 from node_api.chain.consortium import ROLE_BITS
 from node_api.chain.contracts import carried_copies as chain_carried_copies
-from node_api.chain.rpc import RpcClient, RpcError
+from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
 from node_api.domain.records import (
     INITIAL_STATUS,
@@ -46,15 +45,14 @@ from node_api.verify import record_added
 from node_api.verify.bundle import (
     _ADDRESS,
     _HEX32,
-    _LOG_CHUNK,
     FORMAT,
     ORG_EVENTS,
     STATUS_CHANGED,
     VERSION,
     document_digests,
-    selector,
     topic,
 )
+from node_api.verify.chain_reader import ChainReader, position, word
 from node_api.verify.trust import (
     PIN_FLAGS,
     LaterRecord,
@@ -422,58 +420,6 @@ def _name(enum: type[Kind] | type[Status], value: int) -> str:
 
 
 # -- checks against the chain ---------------------------------------------------------
-_BATCH = 100  # calls per JSON-RPC batch (Besu refuses batches over 1024 by default)
-
-
-def _word(n: int) -> str:
-    return "0x" + n.to_bytes(32, "big").hex()
-
-
-def _position(log: dict[str, Any]) -> tuple[int, int]:
-    return (int(log["blockNumber"], 16), int(log["logIndex"], 16))
-
-
-class ChainReader:
-    """The few standard JSON-RPC reads the verifier needs, batched."""
-
-    def __init__(self, rpc: RpcClient) -> None:
-        self.rpc = rpc
-
-    async def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        out: list[Any] = []
-        for i in range(0, len(calls), _BATCH):
-            out += await self.rpc.batch(calls[i : i + _BATCH])
-        return out
-
-    async def logs(self, address: str, topics: list[Any], start: int, end: int) -> list[dict[str, Any]]:
-        """eth_getLogs over [start, end], in chunks if the node refuses the whole range; chain order."""
-        flt = {"address": address, "topics": topics}
-        try:
-            found: list[dict[str, Any]] = await self.rpc.call(
-                "eth_getLogs", {**flt, "fromBlock": hex(start), "toBlock": hex(end)}
-            )
-        except RpcError:
-            ranges = [(a, min(a + _LOG_CHUNK - 1, end)) for a in range(start, end + 1, _LOG_CHUNK)]
-            found = []
-            for part in await self._batch(
-                [("eth_getLogs", [{**flt, "fromBlock": hex(a), "toBlock": hex(b)}]) for a, b in ranges]
-            ):
-                if isinstance(part, RpcError):
-                    raise part from None
-                found += part
-        return sorted(found, key=_position)
-
-    async def views(self, to: str, signature: str, args: list[str]) -> list[bytes | None]:
-        """eth_call of one view function at the latest block for each 0x-hex ABI-encoded argument."""
-        calls = [("eth_call", [{"to": to, "data": selector(signature) + a[2:]}, "latest"]) for a in args]
-        return [bytes.fromhex(a[2:]) if isinstance(a, str) else None for a in await self._batch(calls)]
-
-    async def many(self, method: str, params: Iterable[list[Any]]) -> list[Any]:
-        """The same method for many parameter lists; failed calls become None."""
-        answers = await self._batch([(method, p) for p in params])
-        return [None if isinstance(a, RpcError) else a for a in answers]
-
-
 @dataclass
 class ChainFacts:
     """What the chain says about the bundle's records, gathered in a few batched reads."""
@@ -510,7 +456,7 @@ async def _gather(chain: ChainReader, bundle: dict[str, Any], parsed: list[Bundl
         org_views=dict(
             zip(
                 orgs,
-                await chain.views(consortium, "organization(uint32)", [_word(o) for o in orgs]),
+                await chain.views(consortium, "organization(uint32)", [word(o) for o in orgs]),
                 strict=True,
             )
         ),
@@ -527,7 +473,7 @@ async def _org_histories(
     names = {topic(s): s.split("(")[0] for s in ORG_EVENTS}
     for org in orgs:
         history = OrgHistory()
-        for lg in await chain.logs(consortium, [topics0, _word(org)], 0, end):
+        for lg in await chain.logs(consortium, [topics0, word(org)], 0, end):
             name = names[lg["topics"][0]]
             data = bytes.fromhex(lg["data"][2:])
             args: dict[str, Any] = {}
@@ -537,7 +483,7 @@ async def _org_histories(
                 args["roles"] = abi_decode(["uint8"], data)[0]
             elif name == "SealKeyRevoked":
                 args["key"] = "0x" + lg["topics"][2][-40:].lower()
-            history.events.append((_position(lg), name, args))
+            history.events.append((position(lg), name, args))
         out[org] = history
     return out
 

@@ -28,7 +28,7 @@ from node_api.verify import record_added
 from node_api.verify.bundle import _ADDRESS, _HEX32
 
 if TYPE_CHECKING:
-    from node_api.verify.bundle_check import ChainReader
+    from node_api.verify.chain_reader import ChainReader
 
 PIN_FLAGS = "--deployment path/to/deployment.json (the consortium's deployment file) or --ledger 0x… [--consortium 0x…]"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from web3.types import TxReceipt
 
-from node_api.api.routes.projects import approval_fields as api_approval_fields
+from node_api.api.payloads import record_payload
 from node_api.api.schemas import ApprovalIn
 from node_api.bench.workload import approval_body, project_code
 from node_api.domain.records import ZERO32, Kind, Record, project_id, seal_payload
@@ -62,8 +62,7 @@ def approvals(h: Harness, n: int) -> tuple[list[Record], list[bytes]]:
 def bench_approval(h: Harness, n: int, code: str) -> Record:
     """Approval ``n`` of the benchmark, encoded as the gateway encodes it, on project ``code``."""
     body = approval_body(BENCH_RUN, n)
-    fields = api_approval_fields(ApprovalIn.model_validate(body))
-    digest = bytes.fromhex(body["document_digest"][2:])
+    _kind, fields, digest = record_payload(ApprovalIn.model_validate(body))
     payload, _opening = seal_payload(Kind.APPROVAL, {"note": "", **fields})  # a salted commitment
     return Record(h.uid("auth"), Kind.APPROVAL, project_id(code), ZERO32, digest, payload)
 

@@ -7,18 +7,17 @@ from pathlib import Path
 import pytest
 
 from node_api import logs
-from node_api.api import deps
-from node_api.api.deps import AuthGuard, hash_token, token_selector
 from node_api.errors import RateLimitedError
+from node_api.ledger import auth
+from node_api.ledger.auth import AuthGuard, create_operator_token, create_token, hash_token, token_selector
 from node_api.store.auth import find_token
 from node_api.store.database import Database
-from node_api.tokens import create_operator_token, create_token
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1_000_000.0]
-    monkeypatch.setattr(deps.time, "time", lambda: now[0])
+    monkeypatch.setattr(auth.time, "time", lambda: now[0])
     return now
 
 
@@ -26,44 +25,45 @@ def test_guard_refuses_after_limit_and_forgets_clients_after_a_minute(
     tmp_path: Path, clock: list[float]
 ) -> None:
     db = Database(tmp_path / "node.sqlite3")
-    guard = AuthGuard(per_minute=3)
+    guard = AuthGuard(db, per_minute=3)
     for _ in range(3):
-        guard.check(db, "10.0.0.1", "*")
-        guard.fail(db, "10.0.0.1", "*")
+        guard.check("10.0.0.1", "*")
+        guard.fail("10.0.0.1", "*")
     with pytest.raises(RateLimitedError):
-        guard.check(db, "10.0.0.1", "*")
-    guard.check(db, "10.0.0.2", "*")  # another client is not affected
-    guard.check(db, "10.0.0.1", "7")  # nor another token's selector at the same address
+        guard.check("10.0.0.1", "*")
+    guard.check("10.0.0.2", "*")  # another client is not affected
+    guard.check("10.0.0.1", "7")  # nor another token's selector at the same address
     clock[0] += 59  # still within the minute of the failures
     with pytest.raises(RateLimitedError):
-        guard.check(db, "10.0.0.1", "*")
+        guard.check("10.0.0.1", "*")
     clock[0] += 2
-    guard.check(db, "10.0.0.1", "*")
-    guard.fail(db, "10.0.0.3", "*")  # a new failure forgets those older than a minute
+    guard.check("10.0.0.1", "*")
+    guard.fail("10.0.0.3", "*")  # a new failure forgets those older than a minute
     assert db.scalar("SELECT count(*) FROM auth_failures") == 1  # the table stays bounded
 
 
 def test_processes_share_one_count(tmp_path: Path, clock: list[float]) -> None:
     # Two gateway processes: two connections to one database, each with its own guard.
     a, b = Database(tmp_path / "node.sqlite3"), Database(tmp_path / "node.sqlite3")
-    guard_a, guard_b = AuthGuard(per_minute=4), AuthGuard(per_minute=4)
+    guard_a, guard_b = AuthGuard(a, per_minute=4), AuthGuard(b, per_minute=4)
     for _ in range(2):
-        guard_a.fail(a, "10.0.0.1", "*")
-        guard_b.fail(b, "10.0.0.1", "*")
-    for guard, db in ((guard_a, a), (guard_b, b)):
+        guard_a.fail("10.0.0.1", "*")
+        guard_b.fail("10.0.0.1", "*")
+    for guard in (guard_a, guard_b):
         with pytest.raises(RateLimitedError):
-            guard.check(db, "10.0.0.1", "*")
+            guard.check("10.0.0.1", "*")
 
 
-def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
-    guard = AuthGuard(per_minute=3, trusted_proxies=["10.0.0.5", "192.168.7.0/24"])
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(tmp_path: Path) -> None:
+    db = Database(tmp_path / "node.sqlite3")
+    guard = AuthGuard(db, per_minute=3, trusted_proxies=["10.0.0.5", "192.168.7.0/24"])
     assert guard.client_address("203.0.113.9", ["198.51.100.1"]) == "203.0.113.9"  # not a proxy
     assert guard.client_address("10.0.0.5", ["198.51.100.1"]) == "198.51.100.1"
     assert guard.client_address("10.0.0.5", []) == "10.0.0.5"
     # The last address a trusted proxy added counts; what the client wrote before it does not.
     assert guard.client_address("10.0.0.5", ["1.2.3.4, 198.51.100.1"]) == "198.51.100.1"
     assert guard.client_address("10.0.0.5", ["1.2.3.4", "198.51.100.1, 192.168.7.20"]) == "198.51.100.1"
-    assert AuthGuard(3).client_address("10.0.0.5", ["198.51.100.1"]) == "10.0.0.5"  # none trusted
+    assert AuthGuard(db, 3).client_address("10.0.0.5", ["198.51.100.1"]) == "10.0.0.5"  # none trusted
 
 
 def test_tokens_name_their_row_and_legacy_tokens_still_work(tmp_path: Path) -> None:

@@ -154,15 +154,13 @@ def test_no_temp_files_left(store: DocumentStore, tmp_path: Path) -> None:
 
 def node_document_key(data_dir: Path, password: str) -> bytes:
     """The document key a node with this data directory and keystore password uses."""
-    from types import SimpleNamespace
-
     from node_api.config import Settings
-    from node_api.node import Node
+    from node_api.store import keys
     from node_api.store.database import Database
 
     settings = Settings(data_dir=data_dir, env="test", keystore_password=password)
-    shell = SimpleNamespace(settings=settings, db=Database(settings.database_path))
-    return Node._document_key(shell)  # type: ignore[arg-type]
+    # What the composition root (node_api.node) derives the key from.
+    return keys.document_key(settings.documents_dir, settings.password, Database(settings.database_path))
 
 
 def test_the_same_password_gives_each_node_its_own_document_key(tmp_path: Path) -> None:

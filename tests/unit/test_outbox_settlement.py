@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from node_api.domain.records import ZERO32, Kind, Record, derive_uid, project_id, seal_payload
-from node_api.indexer.follower import settle_outbox
 from node_api.store.database import Database
+from node_api.store.outbox import OutboxTable
 
 
 def _approval(uid: bytes, item: str) -> Record:
@@ -55,7 +55,7 @@ def test_the_rows_own_content_on_chain_confirms_it(db: Database) -> None:
     ours = _approval(derive_uid(2, Kind.APPROVAL, b"k:1"), "项目审批")
     uid = _queue(db, ours)
     with db.transaction() as conn:
-        assert settle_outbox(conn, uid, ours) == (1, 0)
+        assert OutboxTable.settle(conn, uid, ours) == (1, 0)
     assert _state(db, uid) == ("confirmed", None)
 
 
@@ -64,15 +64,15 @@ def test_other_content_under_the_rows_uid_fails_it_with_the_reason(db: Database)
     theirs = _approval(ours.uid, "另一事项")  # the same uid, landed first with other content
     uid = _queue(db, ours)
     with db.transaction() as conn:
-        assert settle_outbox(conn, uid, theirs) == (0, 1)
+        assert OutboxTable.settle(conn, uid, theirs) == (0, 1)
     state, error = _state(db, uid)
     assert state == "failed" and error is not None and "another record" in error
     other = _queue(db, _approval(derive_uid(2, Kind.APPROVAL, b"k:3"), "x"), state="accepted")
     with db.transaction() as conn:  # unreadable content under the uid is not this row's either
-        assert settle_outbox(conn, other, None) == (0, 1)
+        assert OutboxTable.settle(conn, other, None) == (0, 1)
 
 
 def test_a_record_of_another_node_touches_no_row(db: Database) -> None:
     foreign = _approval(derive_uid(5, Kind.APPROVAL, b"k:4"), "项目审批")
     with db.transaction() as conn:
-        assert settle_outbox(conn, "0x" + foreign.uid.hex(), foreign) == (0, 0)
+        assert OutboxTable.settle(conn, "0x" + foreign.uid.hex(), foreign) == (0, 0)

@@ -9,14 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from node_api.api.deps import CurrentOrg, NodeDep
-from node_api.api.routes.projects import ERRORS, CodePath, checked_code
+from node_api.api.deps import AccessDep, AnchorerDep, ConfirmationsDep, CurrentOrg, EvidenceDep
+from node_api.api.params import ERRORS, CodePath, checked_code
 from node_api.errors import ConflictError, ForbiddenError, NotFoundError
 from node_api.ledger.access import entry_json
+from node_api.ledger.anchorer import AccessLogAnchorer
 from node_api.ledger.membership import Organization
-from node_api.node import Node
 from node_api.verify.accesslog import Anchor, covering_anchor
-from node_api.verify.bundle import build_bundle
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -31,14 +30,16 @@ def _require(org: Organization, roles: tuple[str, ...], what: str) -> str:
 
 
 @router.get("/projects/{code}/bundle", responses=ERRORS)
-async def project_bundle(code: CodePath, org: CurrentOrg, node: NodeDep) -> JSONResponse:
+async def project_bundle(
+    code: CodePath, org: CurrentOrg, evidence: EvidenceDep, access: AccessDep
+) -> JSONResponse:
     """Self-contained evidence bundle of a project (auditor, supervisor); see docs/bundle.md."""
     code = checked_code(code)
     basis = _require(org, BUNDLE_ROLES, "evidence bundles")
-    bundle = build_bundle(node, code)
+    bundle = evidence.bundle(code)
     if bundle is None:
         raise NotFoundError(f"project {code} is not registered")
-    await node.access.log(org, "project.bundle", code, code, basis)
+    await access.log(org, "project.bundle", code, code, basis)
     filename = f"projchain-bundle-{code}.json"
     return JSONResponse(bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -46,7 +47,8 @@ async def project_bundle(code: CodePath, org: CurrentOrg, node: NodeDep) -> JSON
 @router.get("/access-log", responses=ERRORS)
 async def access_log(
     org: CurrentOrg,
-    node: NodeDep,
+    anchorer: AnchorerDep,
+    access: AccessDep,
     project_code: Annotated[str | None, Query(description="only reads of this project")] = None,
     org_id: Annotated[
         int | None, Query(ge=1, le=2**32 - 1, description="only reads by this organisation")
@@ -65,14 +67,14 @@ async def access_log(
     """
     code = checked_code(project_code) if project_code is not None else None
     basis = _require(org, ("auditor",), "the access log")
-    await node.access.log(org, "access_log.read", _describe(code, org_id, since, from_index), code, basis)
-    anchorer = node.anchorer
+    await access.log(org, "access_log.read", _describe(code, org_id, since, from_index), code, basis)
     anchorer.sync()
     anchors = anchorer.anchors()
     sizes = [a.tree_size for a in anchors]
     entries: list[dict[str, Any]] = []
     used: set[int] = set()
-    for row in _rows(node, code, org_id, since, from_index, limit):
+    rows = anchorer.log_table.entries(anchorer.seq_before(from_index), limit, code, org_id, since)
+    for row in rows:
         index = anchorer.index_of(int(row["seq"]))
         pos = covering_anchor(index, sizes)
         entry: dict[str, Any] = {
@@ -96,7 +98,7 @@ async def access_log(
         "tree_size": anchorer.tree.size,
         "anchors": [a.as_json() for a in listed],
         "entries": entries,
-        "consistency": _consistency(node, listed),
+        "consistency": _consistency(anchorer, listed),
     }
 
 
@@ -106,27 +108,8 @@ def _describe(code: str | None, org_id: int | None, since: dt.datetime | None, f
     return "access-log?" + "&".join(f"{k}={v}" for k, v in parts.items() if v is not None)
 
 
-def _rows(
-    node: Node, code: str | None, org_id: int | None, since: dt.datetime | None, from_index: int, limit: int
-) -> list[Any]:
-    where: list[str] = ["seq > ?"]
-    params: list[object] = [node.anchorer.seq_before(from_index)]
-    if code is not None:
-        where.append("project_code = ?")
-        params.append(code)
-    if org_id is not None:
-        where.append("org_id = ?")
-        params.append(org_id)
-    if since is not None:
-        where.append("at >= ?")
-        params.append((since if since.tzinfo else since.replace(tzinfo=dt.UTC)).timestamp())
-    return node.db.all(
-        f"SELECT * FROM access_log WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*params, limit)
-    )
-
-
-def _consistency(node: Node, anchors: list[Anchor]) -> list[dict[str, Any]]:
-    tree = node.anchorer.tree
+def _consistency(anchorer: AccessLogAnchorer, anchors: list[Anchor]) -> list[dict[str, Any]]:
+    tree = anchorer.tree
     return [
         {"from_size": a.tree_size, "to_size": b.tree_size,
          "proof": ["0x" + p.hex() for p in tree.consistency_proof(a.tree_size, b.tree_size)]}
@@ -135,14 +118,16 @@ def _consistency(node: Node, anchors: list[Anchor]) -> list[dict[str, Any]]:
 
 
 @router.post("/access-log/anchor", responses=ERRORS)
-async def anchor_access_log(org: CurrentOrg, node: NodeDep) -> JSONResponse:
+async def anchor_access_log(
+    org: CurrentOrg, anchorer: AnchorerDep, confirmations: ConfirmationsDep
+) -> JSONResponse:
     """Anchor the access log's root on chain now (auditor); answers once confirmed (200) or pending (202).
 
     The node anchors on its own every ``anchor_every`` entries or ``anchor_interval``
     seconds; this lets an auditor close the log before an inspection.
     """
     _require(org, ("auditor",), "the access log")
-    result = await node.anchorer.anchor_now(node.settings.wait_timeout)
+    result = await anchorer.anchor_now(confirmations.wait_timeout)
     if result is None:
         raise ConflictError("the access log is empty; there is nothing to anchor")
     status = {"confirmed": 200, "pending": 202}.get(result.state, 409)

@@ -26,21 +26,14 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from node_api.api.deps import CurrentOrg, NodeDep
-from node_api.api.routes.projects import (
-    ERRORS,
-    approval_fields,
-    checked_code,
-    commitment_fields,
-    event_fields,
-    preseal,
-)
+from node_api.api.deps import ConfirmationsDep, CurrentOrg, WriterDep
+from node_api.api.params import ERRORS, checked_code
+from node_api.api.payloads import preseal, record_payload
 from node_api.api.schemas import ApprovalIn, CommitmentIn, EventIn, ProjectIn, SealIn
-from node_api.domain.records import PROJECT_TYPES, ZERO32, Kind
+from node_api.domain.records import Kind
 from node_api.errors import ConflictError, ProjchainError, ValidationError
 from node_api.ledger.membership import Organization
-from node_api.ledger.writer import Accepted, PreSeal
-from node_api.node import Node
+from node_api.ledger.writer import Accepted, PreSeal, Writer
 
 router = APIRouter(tags=["records"])
 
@@ -129,45 +122,36 @@ def _parse(index: int, raw: Any, checked: dict[str, str]) -> _Item:
     except pydantic.ValidationError as e:
         raise ValidationError(f"records.{index}", _first_error(e)) from e
     seal: SealIn | None = getattr(body, "seal", None)
-    if isinstance(body, ProjectIn):
-        fields = {
-            "code": body.code, "name": body.name, "owner_uscc": body.owner_uscc,
-            "project_type": PROJECT_TYPES[body.project_type], "region_code": body.region_code,
-            "industry_code": body.industry_code, "total_investment_fen": int(body.total_investment * 100),
-            "note": "",
-        }  # fmt: skip
-        return _Item(index, Kind.PROJECT, body.code, fields, ZERO32, key, preseal(seal))
-    if not isinstance(code, str):
-        raise ValidationError(f"records.{index}.project_code", "required for approval, event and commitment")
-    if code in checked:  # a day's batch names few projects: parse each code once
-        code = checked[code]
-    else:
-        try:
-            checked[code] = code = checked_code(code)
-        except ValidationError as e:
-            raise ValidationError(f"records.{index}.project_code", e.detail) from e
-    if isinstance(body, ApprovalIn):
-        kind, fields, digest = Kind.APPROVAL, approval_fields(body), body.document_digest
-    elif isinstance(body, EventIn):
-        kind, fields, digest = Kind.EVENT, event_fields(body), body.description_digest
-    else:
-        assert isinstance(body, CommitmentIn)
-        kind, fields, digest = Kind.COMMITMENT, commitment_fields(body), body.content_digest
-    return _Item(index, kind, code, fields, bytes.fromhex(digest[2:]), key, preseal(seal))
+    if not isinstance(body, ProjectIn):
+        if not isinstance(code, str):
+            raise ValidationError(
+                f"records.{index}.project_code", "required for approval, event and commitment"
+            )
+        if code in checked:  # a day's batch names few projects: parse each code once
+            code = checked[code]
+        else:
+            try:
+                checked[code] = code = checked_code(code)
+            except ValidationError as e:
+                raise ValidationError(f"records.{index}.project_code", e.detail) from e
+    assert isinstance(body, ProjectIn | ApprovalIn | EventIn | CommitmentIn)
+    kind, fields, digest = record_payload(body)
+    return _Item(index, kind, body.code if isinstance(body, ProjectIn) else str(code), fields, digest, key,
+                 preseal(seal))  # fmt: skip
 
 
-async def _write(node: Node, org: Organization, item: _Item) -> Accepted:
-    return await node.writer.write(
+async def _write(writer: Writer, org: Organization, item: _Item) -> Accepted:
+    return await writer.write(
         org, item.kind, item.code, item.fields, digest=item.digest,
         idempotency_key=item.idempotency_key, preseal=item.preseal,
     )  # fmt: skip
 
 
 async def _write_all(
-    node: Node, org: Organization, items: list[_Item], results: list[dict[str, Any] | None]
+    writer: Writer, org: Organization, items: list[_Item], results: list[dict[str, Any] | None]
 ) -> list[tuple[int, Accepted]]:
     """Writes items concurrently so they share one outbox commit; errors go to ``results``."""
-    outcomes = await asyncio.gather(*(_write(node, org, it) for it in items), return_exceptions=True)
+    outcomes = await asyncio.gather(*(_write(writer, org, it) for it in items), return_exceptions=True)
     done: list[tuple[int, Accepted]] = []
     for item, outcome in zip(items, outcomes, strict=True):
         if isinstance(outcome, ProjchainError):
@@ -188,7 +172,8 @@ async def _write_all(
 async def write_batch(
     body: BatchIn,
     org: CurrentOrg,
-    node: NodeDep,
+    writer: WriterDep,
+    confirmations: ConfirmationsDep,
     wait: Annotated[bool, Query(description="answer once every accepted record is confirmed")] = False,
 ) -> Response:
     """Write up to 1,000 records at once with per-item results (invalid items do not sink the others).
@@ -220,13 +205,13 @@ async def write_batch(
             others.append(item)
     accepted: list[tuple[int, Accepted]] = []
     if projects:
-        accepted += await _write_all(node, org, projects, results)
+        accepted += await _write_all(writer, org, projects, results)
     if others:
-        accepted += await _write_all(node, org, others, results)
+        accepted += await _write_all(writer, org, others, results)
     if wait and accepted:
-        known = await node.wait_for_many([a.uid for _, a in accepted], node.settings.wait_timeout)
+        known = await confirmations.wait_for_many([a.uid for _, a in accepted], confirmations.wait_timeout)
     else:
-        known = node.outbox_states([a.uid for _, a in accepted if not a.created])
+        known = dict(confirmations.final_states([a.uid for _, a in accepted if not a.created]))
     states = [known.get(a.uid, "pending") for _, a in accepted]
     for (index, a), state in zip(accepted, states, strict=True):
         results[index] = {"index": index, "uid": a.uid, "state": state, "duplicate": not a.created}

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from node_api.api.deps import CurrentOrg, NodeDep
-from node_api.api.routes.projects import ERRORS
+from node_api.api.deps import AccessDep, CurrentOrg, DocumentsDep, IndexDep, ReaderDep, SettingsDep
+from node_api.api.params import ERRORS
 from node_api.api.schemas import DigestIn
-from node_api.errors import BadRequestError, ChainError, ForbiddenError, NotFoundError, PayloadTooLargeError
-from node_api.ledger.writer import seal_key_name
-from node_api.peer import DOCUMENT, fetch_from_peer, sign_request
-from node_api.store.database import CANONICAL
+from node_api.errors import BadRequestError, ForbiddenError, PayloadTooLargeError
 from node_api.store.documents import sha256_hex
 
 router = APIRouter(tags=["documents"])
@@ -35,19 +31,39 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/v1/documents", status_code=201, responses=ERRORS)
-async def upload_document(request: Request, org: CurrentOrg, node: NodeDep) -> dict[str, Any]:
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "the document's bytes, as they are (any content type; kept with the document)",
+        "content": {"application/octet-stream": _BINARY, "*/*": _BINARY},
+    }
+}
+VERIFY_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "description": 'the file itself (any content type), or JSON {"digest": "0x…"}; '
+        "no body when ?digest= is given",
+        "content": {
+            "application/json": {"schema": DigestIn.model_json_schema()},
+            "application/octet-stream": _BINARY,
+            "*/*": _BINARY,
+        },
+    }
+}
+
+
+@router.post("/v1/documents", status_code=201, responses=ERRORS, openapi_extra=UPLOAD_BODY)
+async def upload_document(
+    request: Request, org: CurrentOrg, documents: DocumentsDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Store a document (raw body), encrypted at rest; returns its SHA-256 digest."""
-    data = await _read_body(request, node.settings.max_document_bytes)
+    data = await _read_body(request, settings.max_document_bytes)
     if not data:
         raise BadRequestError("empty document")
-    digest = node.documents.put(data)
-    content_type = request.headers.get("content-type", "application/octet-stream")[:100]
-    node.db.conn.execute(
-        "INSERT OR IGNORE INTO documents(digest, org_id, size, content_type, uploaded_at) VALUES(?,?,?,?,?)",
-        ("0x" + digest, org.id, len(data), content_type, time.time()),
-    )
-    return {"digest": "0x" + digest, "size": len(data)}
+    content_type = request.headers.get("content-type", "application/octet-stream")
+    digest = documents.upload(org, data, content_type)
+    return {"digest": digest, "size": len(data)}
 
 
 @router.get(
@@ -64,55 +80,18 @@ async def upload_document(request: Request, org: CurrentOrg, node: NodeDep) -> d
         },
     },
 )
-async def download_document(digest: DigestPath, org: CurrentOrg, node: NodeDep) -> Response:
+async def download_document(
+    digest: DigestPath, org: CurrentOrg, access: AccessDep, documents: DocumentsDep
+) -> Response:
     """Download a document under authorisation (uploader, role, or a live grant); the read is logged."""
     digest = "0x" + digest.removeprefix("0x")
-    decision = node.access.document_basis(org, digest)
+    decision = access.document_basis(org, digest)
     if decision is None:
         raise ForbiddenError(f"{org.name} is not authorised to read document {digest}")
     basis, code = decision
-    if node.documents.exists(digest[2:]):
-        data = node.documents.get(digest[2:])
-    else:
-        data = await _from_peers(node, org, digest)
-    await node.access.log(org, "document.download", digest, code, basis)
-    content_type = node.db.scalar("SELECT content_type FROM documents WHERE digest = ? LIMIT 1", (digest,))
-    return Response(data, media_type=str(content_type or "application/octet-stream"),
-                    headers={"X-Content-SHA256": digest})  # fmt: skip
-
-
-async def _from_peers(node: NodeDep, org: Any, digest: str) -> bytes:
-    """Fetch a granted document from the node that holds it, then check it against the chain."""
-    if not node.settings.peers:
-        raise NotFoundError(f"document {digest} is not stored on this node")
-    assert node.contracts is not None and node.contracts.deployment is not None
-    d = node.contracts.deployment
-    if not node.keystore.exists(seal_key_name(org.id)):
-        raise ForbiddenError(f"this node holds no seal key of {org.name} to sign a peer request")
-    key = node.keystore.load(seal_key_name(org.id))
-    last: Exception | None = None
-    for peer in node.settings.peers:
-        try:
-            # Signed for this peer alone (its URL is the audience), so it cannot pass the request on.
-            signed = sign_request(
-                key,
-                d.chain_id,
-                d.ledger,
-                org=org.id,
-                purpose=DOCUMENT,
-                subject=bytes.fromhex(digest[2:]),
-                audience=peer,
-            )
-            data = await fetch_from_peer(peer, digest, signed)
-        except (NotFoundError, ForbiddenError, ChainError) as e:
-            last = e
-            continue
-        if "0x" + sha256_hex(data) != digest:
-            last = ChainError(f"peer {peer} sent bytes that do not match digest {digest}")
-            continue
-        node.documents.put(data)
-        return data
-    raise last or NotFoundError(f"document {digest} is not stored on this node")
+    data, content_type = await documents.read(org, digest)
+    await access.log(org, "document.download", digest, code, basis)
+    return Response(data, media_type=content_type, headers={"X-Content-SHA256": digest})
 
 
 DigestQuery = Annotated[
@@ -124,8 +103,10 @@ DigestQuery = Annotated[
 ]
 
 
-@router.post("/v1/verify/document", responses=ERRORS)
-async def verify_document(request: Request, node: NodeDep, digest: DigestQuery = None) -> dict[str, Any]:
+@router.post("/v1/verify/document", responses=ERRORS, openapi_extra=VERIFY_BODY)
+async def verify_document(
+    request: Request, settings: SettingsDep, index: IndexDep, reader: ReaderDep, digest: DigestQuery = None
+) -> dict[str, Any]:
     """Is this file on chain, and on which records? Public.
 
     Send the file as the raw body (up to ``max_verify_bytes``, 5 MB by default; 413 above),
@@ -134,7 +115,7 @@ async def verify_document(request: Request, node: NodeDep, digest: DigestQuery =
     if digest is not None:
         digest = "0x" + digest[-64:].lower()
     else:
-        data = await _read_body(request, node.settings.max_verify_bytes)
+        data = await _read_body(request, settings.max_verify_bytes)
         if request.headers.get("content-type", "").startswith("application/json"):
             try:
                 digest = DigestIn.model_validate_json(data).digest
@@ -144,17 +125,10 @@ async def verify_document(request: Request, node: NodeDep, digest: DigestQuery =
             if not data:
                 raise BadRequestError('empty body: send the file, JSON {"digest": …} or ?digest=')
             digest = "0x" + sha256_hex(data)
-    rows = node.db.all(
-        f"SELECT r.uid, r.kind, r.block_number, r.tx_hash, d.role, p.code FROM chain_record_digests d "
-        f"JOIN chain_records r ON r.uid = d.uid AND r.block_hash = d.block_hash "
-        f"LEFT JOIN chain_projects p ON p.project = r.project WHERE d.digest = ? AND r.{CANONICAL} "
-        f"ORDER BY r.block_number",
-        (digest,),
-    )
     records = [
-        {"uid": r["uid"], "kind": node.reader.kind_name(r["kind"]), "project_code": r["code"],
-         "status": node.reader.status(r["uid"], r["kind"]).name.lower(), "as": r["role"],
+        {"uid": r["uid"], "kind": reader.kind_name(r["kind"]), "project_code": r["code"],
+         "status": reader.status(r["uid"], r["kind"]).name.lower(), "as": r["role"],
          "block_number": r["block_number"], "tx_hash": r["tx_hash"]}
-        for r in rows
+        for r in index.records_binding(digest)
     ]  # fmt: skip
     return {"digest": digest, "on_chain": bool(records), "records": records}

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from node_api.api.deps import CurrentOrg, NodeDep
+from node_api.api.deps import ConfirmationsDep, CurrentOrg, MembershipDep, ReaderDep, WriterDep
+from node_api.api.params import WRITE_RESPONSES, CodePath, IdemKey, Wait, checked_code
+from node_api.api.payloads import preseal
 from node_api.api.responses import accepted
-from node_api.api.routes.projects import WRITE_RESPONSES, CodePath, IdemKey, Wait, checked_code, preseal
 from node_api.api.schemas import Accepted, GrantIn
 from node_api.domain.records import GRANT_SCOPES, ZERO32, Kind
 from node_api.errors import NotFoundError, ValidationError
@@ -24,38 +25,41 @@ async def grant_access(
     code: CodePath,
     body: GrantIn,
     org: CurrentOrg,
-    node: NodeDep,
+    membership: MembershipDep,
+    writer: WriterDep,
+    confirmations: ConfirmationsDep,
     wait: Wait = False,
     idempotency_key: IdemKey = None,
 ) -> Response:
     """Authorise an organisation to read restricted data of the project until ``expires_at``."""
     code = checked_code(code)
-    if node.membership.get(body.grantee_org) is None:
+    if membership.get(body.grantee_org) is None:
         raise ValidationError("grantee_org", f"no member organisation with id {body.grantee_org}")
     expires = int(body.expires_at.timestamp())
     if expires <= time.time():
         raise ValidationError("expires_at", "must be in the future")
     fields = {"grantee": body.grantee_org, "scope": GRANT_SCOPES[body.scope], "expires_at": expires}
-    result = await node.writer.write(
+    result = await writer.write(
         org, Kind.GRANT, code, fields, digest=bytes.fromhex(body.authorisation_digest[2:]),
         idempotency_key=idempotency_key, preseal=preseal(body.seal),
     )  # fmt: skip
-    return await accepted(node, result, wait)
+    return await accepted(confirmations, result, wait)
 
 
 @router.delete(
     "/{code}/grants/{grant_id}", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
 )
 async def revoke_grant(
-    code: CodePath, grant_id: GrantId, org: CurrentOrg, node: NodeDep, wait: Wait = False
-) -> Response:
+    code: CodePath, grant_id: GrantId, org: CurrentOrg, reader: ReaderDep, writer: WriterDep,
+    confirmations: ConfirmationsDep, wait: Wait = False,
+) -> Response:  # fmt: skip
     """Revoke a grant; it stops working as soon as the revocation is on chain."""
     code = checked_code(code)
     grant_id = grant_id.lower()
-    row = node.reader.chain_row(grant_id)
-    if row is None or int(row["kind"]) != Kind.GRANT or node.reader.project_id(code) != row["project"]:
+    row = reader.chain_row(grant_id)
+    if row is None or int(row["kind"]) != Kind.GRANT or reader.project_id(code) != row["project"]:
         raise NotFoundError(f"project {code} has no grant {grant_id}")
-    result = await node.writer.write(
+    result = await writer.write(
         org, Kind.REVOCATION, code, {"reason": "grant revoked"}, digest=ZERO32, ref=grant_id
     )
-    return await accepted(node, result, wait)
+    return await accepted(confirmations, result, wait)

@@ -16,12 +16,11 @@ import segno
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import HTMLResponse
 
-from node_api.api.deps import NodeDep
-from node_api.api.pages import ChainInfo, Verdict, verify_page
-from node_api.api.routes.projects import CodePath, checked_code
+from node_api.api.deps import ReaderDep, SettingsDep, StatusDep
+from node_api.api.pages import Verdict, verify_page
+from node_api.api.params import CodePath, checked_code
 from node_api.api.schemas import ErrorOut
 from node_api.errors import ConflictError, NotFoundError, ValidationError
-from node_api.node import Node
 
 router = APIRouter(tags=["scan-to-verify"])
 
@@ -97,7 +96,8 @@ def negotiated_kind(fmt: QrKind | None, accept: str | None) -> QrKind:
 )
 async def project_qr(
     code: CodePath,
-    node: NodeDep,
+    reader: ReaderDep,
+    settings: SettingsDep,
     fmt: Annotated[QrKind | None, Query(alias="format", description="png (default) or svg")] = None,
     scale: Annotated[int, Query(ge=1, le=40, description="pixels (PNG) or user units (SVG) per module")] = 8,
     accept: Annotated[
@@ -106,13 +106,13 @@ async def project_qr(
 ) -> Response:
     """The project's 扫码亮证 QR code: its verification URL with the code and the owner's USCC."""
     code = checked_code(code)
-    summary = node.reader.project_summary(code, detailed=False)
+    summary = reader.project_summary(code, detailed=False)
     if summary is None:
         raise NotFoundError(f"project {code} is not registered")
     if summary["status"] != "active":
         raise ConflictError(f"project {code} registration is {summary['status']}; no QR is issued for it")
     kind = negotiated_kind(fmt, accept)
-    url = verification_url(node.settings.base_url, code, str(summary["owner_uscc"]))
+    url = verification_url(settings.base_url, code, str(summary["owner_uscc"]))
     body = qr_image(url, kind, scale, title=f"项目代码 {code}")
     return Response(
         body,
@@ -149,17 +149,11 @@ def judge(summary: dict[str, Any] | None, uscc: str | None) -> Verdict:
     return Verdict(True, "")
 
 
-def chain_info(node: Node) -> ChainInfo:
-    """The chain and contract the page is checked against (read from the index, no RPC)."""
-    assert node.contracts is not None and node.contracts.deployment is not None
-    d = node.contracts.deployment
-    return ChainInfo(node.settings.node_name, d.chain_id, d.ledger, node.indexer.checkpoint()[0])
-
-
 @router.get("/verify/{code}", response_class=HTMLResponse, responses=_PAGE_RESPONSES)
 async def verify(
     code: Annotated[str, Path(description="project code from the scanned QR")],
-    node: NodeDep,
+    reader: ReaderDep,
+    status: StatusDep,
     uscc: Annotated[str | None, Query(description="owner USCC carried by the QR")] = None,
 ) -> HTMLResponse:
     """Public verification page a scanned QR opens (HTML, Chinese with English beside it)."""
@@ -170,9 +164,9 @@ async def verify(
         verdict = Verdict(
             False, "malformed_code", "二维码中的项目代码格式不正确。", f"Malformed project {e.detail}."
         )
-        page = verify_page(code[:64], shown_uscc, None, verdict, chain_info(node))
+        page = verify_page(code[:64], shown_uscc, None, verdict, status.chain_info())
         return HTMLResponse(page, status_code=422, headers=PAGE_HEADERS)
-    summary = node.reader.project_summary(code, detailed=False)
+    summary = reader.project_summary(code, detailed=False)
     verdict = judge(summary, uscc)
-    page = verify_page(code, shown_uscc, summary, verdict, chain_info(node))
+    page = verify_page(code, shown_uscc, summary, verdict, status.chain_info())
     return HTMLResponse(page, status_code=404 if summary is None else 200, headers=PAGE_HEADERS)

@@ -7,22 +7,24 @@ from typing import Annotated, Any
 import pydantic
 from fastapi import APIRouter, Path, Response
 
-from node_api.api.deps import CurrentOrg, NodeDep
-from node_api.api.openings import fetch_openings
-from node_api.api.responses import accepted
-from node_api.api.routes.projects import (
-    ERRORS,
-    WRITE_RESPONSES,
-    IdemKey,
-    Wait,
-    approval_fields,
-    commitment_fields,
-    event_fields,
-    preseal,
+from node_api.api.deps import (
+    AccessDep,
+    ConfirmationsDep,
+    CurrentOrg,
+    IndexDep,
+    PeersDep,
+    ReaderDep,
+    WriterDep,
 )
+from node_api.api.params import ERRORS, WRITE_RESPONSES, IdemKey, Wait
+from node_api.api.payloads import RecordBody, preseal, record_payload
+from node_api.api.responses import accepted
 from node_api.api.schemas import Accepted, ActionIn, ApprovalIn, CommitmentIn, EventIn, ProjectIn, SupersedeIn
-from node_api.domain.records import ACTION_KINDS, PROJECT_TYPES, ZERO32, Kind
+from node_api.domain.records import ACTION_KINDS, ZERO32, Kind
 from node_api.errors import ConflictError, NotFoundError, ValidationError
+from node_api.ledger.confirmations import Confirmations
+from node_api.ledger.reader import Reader
+from node_api.store.index import IndexTable
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
@@ -35,96 +37,83 @@ Action = Annotated[
 
 
 @router.get("/{uid}", responses=ERRORS)
-async def get_record(uid: Uid, org: CurrentOrg, node: NodeDep) -> dict[str, Any]:
+async def get_record(
+    uid: Uid, org: CurrentOrg, reader: ReaderDep, access: AccessDep, peers: PeersDep
+) -> dict[str, Any]:
     """One record: content, status, state (pending / confirmed / failed), tx hash and block."""
     uid = uid.lower()
-    found = node.reader.record_and_project(uid)
+    found = reader.record_and_project(uid)
     if found is None:
         raise NotFoundError(f"record {uid} does not exist")
     view, project = found
     code = view["project_code"] or ""
-    basis = node.access.require_project(org, project, code) if project else "member"
-    if view["state"] == "confirmed" and uid in await fetch_openings(node, org, [uid]):
-        view = node.reader.record(uid) or view  # with the restricted content now held
-    await node.access.log(org, "record.read", uid, code or None, basis)
+    basis = access.require_project(org, project, code) if project else "member"
+    if view["state"] == "confirmed" and uid in await peers.fetch_openings(org, [uid]):
+        view = reader.record(uid) or view  # with the restricted content now held
+    await access.log(org, "record.read", uid, code or None, basis)
     return view
 
 
-def _target(node: Any, uid: str) -> Any:
-    row = node.reader.chain_row(uid)
+def _target(reader: Reader, index: IndexTable, confirmations: Confirmations, uid: str) -> tuple[Any, str]:
+    """The confirmed record a change refers to, and its project's code."""
+    row = reader.chain_row(uid)
     if row is None:
-        if node.db.scalar("SELECT 1 FROM outbox WHERE uid = ? AND state != 'failed'", (uid,)):
+        if confirmations.outbox.is_live(uid):
             raise ConflictError(f"record {uid} is not confirmed on chain yet; retry once it is")
         raise NotFoundError(f"record {uid} does not exist")
-    return row
-
-
-def _code_of(node: Any, project: str) -> str:
-    code = node.db.scalar("SELECT code FROM chain_projects WHERE project = ?", (project,))
+    code = index.project_code(str(row["project"]))
     if code is None:
         raise NotFoundError("the record's project is unknown")
-    return str(code)
+    return row, code
 
 
-@router.post("/{uid}/supersede", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
-async def supersede(
-    uid: Uid,
-    body: SupersedeIn,
-    org: CurrentOrg,
-    node: NodeDep,
-    wait: Wait = False,
-    idempotency_key: IdemKey = None,
-) -> Response:
-    """Replace a record by a corrected one of the same kind; the old one becomes superseded."""
-    uid = uid.lower()
-    target = _target(node, uid)
-    kind = Kind(int(target["kind"]))
-    code = _code_of(node, target["project"])
-    digest = ZERO32
+def _replacement(kind: Kind, replacement: dict[str, Any]) -> RecordBody:
+    """The corrected record's body, validated with the model of its kind's endpoint."""
+    model = _MODELS.get(kind)
+    if model is None:
+        raise ConflictError(f"a {kind.name.lower()} record cannot be superseded")
     try:
-        if kind == Kind.APPROVAL:
-            a = ApprovalIn.model_validate(body.replacement)
-            fields, digest = approval_fields(a, body.reason), bytes.fromhex(a.document_digest[2:])
-        elif kind == Kind.EVENT:
-            e = EventIn.model_validate(body.replacement)
-            fields, digest = event_fields(e, body.reason), bytes.fromhex(e.description_digest[2:])
-        elif kind == Kind.COMMITMENT:
-            c = CommitmentIn.model_validate(body.replacement)
-            fields, digest = commitment_fields(c, body.reason), bytes.fromhex(c.content_digest[2:])
-        elif kind == Kind.PROJECT:
-            p = ProjectIn.model_validate(body.replacement)
-            if p.code != code:
-                raise ValidationError("replacement.code", "a correction keeps the project code")
-            fields = {
-                "code": p.code, "name": p.name, "owner_uscc": p.owner_uscc,
-                "project_type": PROJECT_TYPES[p.project_type], "region_code": p.region_code,
-                "industry_code": p.industry_code, "total_investment_fen": int(p.total_investment * 100),
-                "note": body.reason,
-            }  # fmt: skip
-        else:
-            raise ConflictError(f"a {kind.name.lower()} record cannot be superseded")
+        return model.model_validate(replacement)
     except pydantic.ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ValidationError(f"replacement.{where}", first["msg"]) from e
-    result = await node.writer.write(
+
+
+_MODELS: dict[Kind, type[RecordBody]] = {
+    Kind.APPROVAL: ApprovalIn, Kind.EVENT: EventIn, Kind.COMMITMENT: CommitmentIn, Kind.PROJECT: ProjectIn,
+}  # fmt: skip
+
+
+@router.post("/{uid}/supersede", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
+async def supersede(
+    uid: Uid, body: SupersedeIn, org: CurrentOrg, reader: ReaderDep, index: IndexDep, writer: WriterDep,
+    confirmations: ConfirmationsDep, wait: Wait = False, idempotency_key: IdemKey = None,
+) -> Response:  # fmt: skip
+    """Replace a record by a corrected one of the same kind; the old one becomes superseded."""
+    uid = uid.lower()
+    target, code = _target(reader, index, confirmations, uid)
+    replacement = _replacement(Kind(int(target["kind"])), body.replacement)
+    if isinstance(replacement, ProjectIn) and replacement.code != code:
+        raise ValidationError("replacement.code", "a correction keeps the project code")
+    kind, fields, digest = record_payload(replacement, note=body.reason)
+    result = await writer.write(
         org, kind, code, fields, digest=digest, ref=uid, idempotency_key=idempotency_key
     )
-    return await accepted(node, result, wait)
+    return await accepted(confirmations, result, wait)
 
 
 @router.post("/{uid}/{action}", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def change_status(
-    uid: Uid, action: Action, body: ActionIn, org: CurrentOrg, node: NodeDep, wait: Wait = False,
-    idempotency_key: IdemKey = None,
+    uid: Uid, action: Action, body: ActionIn, org: CurrentOrg, reader: ReaderDep, index: IndexDep,
+    writer: WriterDep, confirmations: ConfirmationsDep, wait: Wait = False, idempotency_key: IdemKey = None,
 ) -> Response:  # fmt: skip
     """Revoke, resolve, repair (信用修复), object (异议), uphold/reject an objection, fulfil or breach."""
     uid = uid.lower()
-    target = _target(node, uid)
-    kind = ACTION_KINDS[action]
+    _, code = _target(reader, index, confirmations, uid)
     digest = bytes.fromhex(body.document_digest[2:]) if body.document_digest else ZERO32
-    result = await node.writer.write(
-        org, kind, _code_of(node, target["project"]), {"reason": body.reason}, digest=digest, ref=uid,
+    result = await writer.write(
+        org, ACTION_KINDS[action], code, {"reason": body.reason}, digest=digest, ref=uid,
         idempotency_key=idempotency_key, preseal=preseal(body.seal),
     )  # fmt: skip
-    return await accepted(node, result, wait)
+    return await accepted(confirmations, result, wait)

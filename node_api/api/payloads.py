@@ -1,0 +1,92 @@
+"""API bodies to record payloads: the one mapping every write route uses (single, batch, correction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from node_api.api.schemas import ApprovalIn, CommitmentIn, EventIn, ProjectIn, SealIn
+from node_api.domain.records import (
+    COMMITMENT_TYPES,
+    DECISIONS,
+    PROJECT_TYPES,
+    PUBLISH_WINDOW_DAYS,
+    SEVERITIES,
+    ZERO32,
+    Kind,
+)
+from node_api.ledger.writer import PreSeal
+
+RecordBody = ProjectIn | ApprovalIn | EventIn | CommitmentIn
+
+
+def epoch(day: dt.date | None) -> int:
+    """A date as unix seconds at 00:00 UTC (0 for none)."""
+    if day is None:
+        return 0
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+
+def preseal(seal: SealIn | None) -> PreSeal | None:
+    """API seal object to the writer's."""
+    if seal is None:
+        return None
+    return PreSeal(
+        uid=bytes.fromhex(seal.uid[2:]),
+        seal=bytes.fromhex(seal.signature.removeprefix("0x")),
+        salt=None if seal.salt is None else bytes.fromhex(seal.salt[2:]),
+    )
+
+
+def _digest(hex_digest: str) -> bytes:
+    return bytes.fromhex(hex_digest[2:])
+
+
+def record_payload(body: RecordBody, note: str = "") -> tuple[Kind, dict[str, Any], bytes]:
+    """(kind, payload fields, digest) of a project registration, 批复, abnormal event or commitment.
+
+    ``note`` is the reason a correction (``/supersede``) gives; new records carry none.
+    """
+    if isinstance(body, ProjectIn):
+        fields = {
+            "code": body.code,
+            "name": body.name,
+            "owner_uscc": body.owner_uscc,
+            "project_type": PROJECT_TYPES[body.project_type],
+            "region_code": body.region_code,
+            "industry_code": body.industry_code,
+            "total_investment_fen": int(body.total_investment * 100),
+            "note": note,
+        }
+        return Kind.PROJECT, fields, ZERO32
+    if isinstance(body, ApprovalIn):
+        fields = {
+            "stage": body.stage,
+            "decision": DECISIONS[body.decision],
+            "item": body.item,
+            "document_no": body.document_no,
+            "issued_at": epoch(body.issued_at),
+            "valid_until": epoch(body.valid_until),
+            "note": note,
+        }
+        return Kind.APPROVAL, fields, _digest(body.document_digest)
+    if isinstance(body, EventIn):
+        # 公示截止期 follows from the severity.
+        severity = SEVERITIES[body.severity]
+        publish_until = body.occurred_at + dt.timedelta(days=PUBLISH_WINDOW_DAYS[severity])
+        fields = {
+            "severity": severity,
+            "category": body.category,
+            "occurred_at": epoch(body.occurred_at),
+            "publish_until": epoch(publish_until),
+            "evidence": [_digest(d) for d in body.evidence_digests],
+            "note": note,
+        }
+        return Kind.EVENT, fields, _digest(body.description_digest)
+    fields = {
+        "commitment_type": COMMITMENT_TYPES[body.commitment_type],
+        "due_at": epoch(body.due_date),
+        "summary": body.summary,
+        "note": note,
+    }
+    return Kind.COMMITMENT, fields, _digest(body.content_digest)

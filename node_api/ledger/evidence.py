@@ -1,0 +1,68 @@
+"""Evidence bundles (证据包) of a project, gathered from the read model for ``verify.bundle``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from node_api.chain.contracts import Deployment
+from node_api.chain.seal import Sealer
+from node_api.domain.records import Kind, Record
+from node_api.ledger.membership import Membership
+from node_api.ledger.reader import Reader
+from node_api.store.openings import Openings
+from node_api.verify.bundle import BundleEntry, build_bundle
+
+
+class Evidence:
+    """Builds a project's evidence bundle from the canonical records this node indexed."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        membership: Membership,
+        openings: Openings,
+        sealer: Sealer,
+        deployment: Deployment,
+        checkpoint: Callable[[], tuple[int, str | None]],
+        node_name: str,
+    ) -> None:
+        self.reader = reader
+        self.membership = membership
+        self.openings = openings
+        self.sealer = sealer
+        self.deployment = deployment
+        self.checkpoint = checkpoint
+        self.node_name = node_name
+
+    def bundle(self, code: str) -> dict[str, Any] | None:
+        """The evidence bundle of a project (canonical records only); None if it is not registered."""
+        pid = self.reader.project_id(code)
+        if pid is None:
+            return None
+        as_of, _ = self.checkpoint()
+        rows = self.reader.canonical_rows(pid)
+        openings = self.openings.get_many([r["uid"] for r in rows])
+        return build_bundle(
+            code=code,
+            project_id=pid,
+            generated_by=self.node_name,
+            deployment=self.deployment,
+            as_of=as_of,
+            entries=[self._entry(row, openings.get(row["uid"])) for row in rows],
+        )
+
+    def _entry(self, row: Any, opening: Any) -> BundleEntry:
+        issuer = self.membership.get(int(row["issuer"]))
+        known = int(row["kind"]) != 0
+        record = Record.from_row(row) if known else None
+        return BundleEntry(
+            row=row,
+            issuer_name=issuer.name if issuer else None,
+            issuer_uscc=issuer.uscc if issuer else None,
+            status=self.reader.status(row["uid"], Kind(int(row["kind"]))).name.lower()
+            if known
+            else "unknown",
+            typed_data=self.sealer.typed_data(record) if record is not None else None,
+            opening=opening,
+        )
