@@ -39,6 +39,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check node_api tests scripts
 	$(BIN)/ruff format --check node_api tests scripts
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
