@@ -230,7 +230,7 @@ def _compose(
     sealer = Sealer(deployment.chain_id, deployment.ledger)
     outbox = Outbox(db)
     confirmations = Confirmations(outbox.table, index, s.wait_timeout)
-    submitter = Submitter(db, rpc, contracts, relayer, s, outbox)
+    submitter = Submitter(rpc, contracts, relayer, s, outbox)
     indexer = Indexer(
         db, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,

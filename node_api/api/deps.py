@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from node_api.chain.pipeline import Outbox
 from node_api.config import Settings
 from node_api.errors import AuthenticationError, ForbiddenError
 from node_api.ledger.access import CURRENT_TOKEN, Access
@@ -46,7 +45,6 @@ WriterDep = Annotated[Writer, _service(lambda n: n.writer)]
 AccessDep = Annotated[Access, _service(lambda n: n.access)]
 MembershipDep = Annotated[Membership, _service(lambda n: n.membership)]
 ConfirmationsDep = Annotated[Confirmations, _service(lambda n: n.confirmations)]
-OutboxDep = Annotated[Outbox, _service(lambda n: n.outbox)]
 DocumentsDep = Annotated[Documents, _service(lambda n: n.documents)]
 AnchorerDep = Annotated[AccessLogAnchorer, _service(lambda n: n.anchorer)]
 EvidenceDep = Annotated[Evidence, _service(lambda n: n.evidence)]

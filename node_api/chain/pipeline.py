@@ -113,15 +113,9 @@ class Submitter:
     """Sends accepted records to the chain in batches; owns the relayer nonce."""
 
     def __init__(
-        self,
-        db: Database,
-        rpc: RpcClient,
-        contracts: Contracts,
-        relayer: LocalAccount,
-        settings: Settings,
-        outbox: Outbox,
+        self, rpc: RpcClient, contracts: Contracts, relayer: LocalAccount, settings: Settings, outbox: Outbox
     ) -> None:
-        self.db = db
+        self.db = outbox.db
         self.rpc = rpc
         self.contracts = contracts
         self.relayer = relayer

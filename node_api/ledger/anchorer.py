@@ -16,7 +16,7 @@ import bisect
 import json
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from eth_account.signers.local import LocalAccount
 
@@ -53,42 +53,31 @@ def _api_state(outbox_state: str) -> str:
     return outbox_state if outbox_state in (OutboxState.CONFIRMED, OutboxState.FAILED) else "pending"
 
 
+@dataclass
 class AccessLogAnchorer:
     """Keeps the access log's Merkle tree and anchors its root on chain by count or time."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        log_table: AccessLogTable,
-        index: IndexTable,
-        reader: Reader,
-        membership: Membership,
-        outbox: Outbox,
-        confirmations: Confirmations,
-        keystore: KeyStore,
-        sealer: Sealer,
-        relayer: LocalAccount,
-    ) -> None:
-        self.settings = settings
-        self.log_table = log_table
-        self.index = index
-        self.reader = reader
-        self.membership = membership
-        self.outbox = outbox
-        self.confirmations = confirmations
-        self.keystore = keystore
-        self.sealer = sealer
-        self.relayer = relayer
-        self.tree = MerkleLog()
-        self._seqs: list[int] = []
-        self._times: list[float] = []
-        self._lock = asyncio.Lock()
-        self._loaded = False
-        self._last: AnchorState | None = None  # the latest anchor written (not failed)
-        self._unconfirmed: dict[str, int] = {}  # uid -> tree size, written but not yet in access_anchors
-        self._failed_size = -1
-        self._warned_at = -60.0
-        self._anchors: tuple[tuple[int, int], list[Anchor]] = ((-1, -1), [])
+    settings: Settings
+    log_table: AccessLogTable
+    index: IndexTable
+    reader: Reader
+    membership: Membership
+    outbox: Outbox
+    confirmations: Confirmations
+    keystore: KeyStore
+    sealer: Sealer
+    relayer: LocalAccount
+    tree: MerkleLog = field(init=False, default_factory=MerkleLog)
+    _seqs: list[int] = field(init=False, default_factory=list)  # access-log seq of each leaf
+    _times: list[float] = field(init=False, default_factory=list)  # when each leaf was logged
+    _lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    _loaded: bool = field(init=False, default=False)
+    _last: AnchorState | None = field(init=False, default=None)  # the latest anchor written (not failed)
+    # uid -> tree size, written but not yet in access_anchors
+    _unconfirmed: dict[str, int] = field(init=False, default_factory=dict)
+    _failed_size: int = field(init=False, default=-1)
+    _warned_at: float = field(init=False, default=-60.0)
+    _anchors: tuple[tuple[int, int], list[Anchor]] = field(init=False, default=((-1, -1), []))
 
     # -- the log -------------------------------------------------------------------
     def sync(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from node_api.chain.contracts import Deployment
@@ -14,26 +15,17 @@ from node_api.store.openings import Openings
 from node_api.verify.bundle import BundleEntry, build_bundle
 
 
+@dataclass(frozen=True)
 class Evidence:
     """Builds a project's evidence bundle from the canonical records this node indexed."""
 
-    def __init__(
-        self,
-        reader: Reader,
-        membership: Membership,
-        openings: Openings,
-        sealer: Sealer,
-        deployment: Deployment,
-        checkpoint: Callable[[], tuple[int, str | None]],
-        node_name: str,
-    ) -> None:
-        self.reader = reader
-        self.membership = membership
-        self.openings = openings
-        self.sealer = sealer
-        self.deployment = deployment
-        self.checkpoint = checkpoint
-        self.node_name = node_name
+    reader: Reader
+    membership: Membership
+    openings: Openings
+    sealer: Sealer
+    deployment: Deployment
+    checkpoint: Callable[[], tuple[int, str | None]]  # the last block fully indexed
+    node_name: str
 
     def bundle(self, code: str) -> dict[str, Any] | None:
         """The evidence bundle of a project (canonical records only); None if it is not registered."""

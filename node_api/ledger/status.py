@@ -22,26 +22,17 @@ class ChainInfo:
     indexed_block: int
 
 
+@dataclass(frozen=True)
 class NodeStatus:
-    """Figures for /health, the public pages and the evidence bundles."""
+    """Figures for /health and the public pages."""
 
-    def __init__(
-        self,
-        node_name: str,
-        deployment: Deployment,
-        rpc: RpcClient,
-        indexer: Indexer,
-        outbox: OutboxTable,
-        relayer: str,
-        embedded: bool,
-    ) -> None:
-        self.node_name = node_name
-        self.deployment = deployment
-        self.rpc = rpc
-        self.indexer = indexer
-        self.outbox = outbox
-        self.relayer = relayer
-        self.embedded = embedded
+    node_name: str
+    deployment: Deployment
+    rpc: RpcClient
+    indexer: Indexer
+    outbox: OutboxTable
+    relayer: str  # the relayer's address
+    embedded: bool  # whether this node runs its chain itself
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed (number, hash)."""
