@@ -108,7 +108,8 @@ def _worker(args: argparse.Namespace) -> int:
     from node_api import logs
     from node_api.main import create_app
     from node_api.node import Node
-    from node_api.workers import READY, die_with_parent
+    from node_api.processes import die_with_parent
+    from node_api.workers import READY
 
     parent = int(os.environ.get("PROJCHAIN_WORKER_PARENT", "0"))
     if parent:

@@ -27,7 +27,7 @@ from web3.types import Wei
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, Deployment
-from node_api.chain.embedded import EmbeddedChain
+from node_api.chain.embedded import EmbeddedChain, anvil_command
 from node_api.chain.keystore import KeyStore
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
@@ -129,9 +129,7 @@ class FreshChain:
 
     def start(self) -> None:
         """Starts anvil with the node's flags minus ``--block-time`` (so: automine)."""
-        cmd = self.chain.command()
-        i = cmd.index("--block-time")
-        del cmd[i : i + 2]
+        cmd = anvil_command(self.settings, self.chain.port, automine=True)
         self.chain.state_dir.mkdir(parents=True, exist_ok=True)
         log = (self.chain.state_dir / "anvil.log").open("ab")
         self.chain.process = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
