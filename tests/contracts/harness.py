@@ -23,6 +23,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
+from localnode import free_port
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, DecodedRevert, compact_seal
@@ -31,7 +32,6 @@ from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
 from node_api.domain.records import UID_ORG_BYTES, ZERO32, Kind, Record, encode_payload
-from tests.support.cluster import free_port
 
 T = TypeVar("T")
 # The organisation that seals a kind unless a test says otherwise: the supervisor reports

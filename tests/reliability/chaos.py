@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 from eth_utils import keccak
 
+from localnode import NodeProcess
 from node_api.chain.embedded import EmbeddedChain, anvil_pids
 from node_api.config import Settings
 from node_api.verify.bundle_check import carried_records
-from tests.support.cluster import NodeProcess
 
 RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint32,address,bytes32)").hex()
 

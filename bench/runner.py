@@ -37,11 +37,11 @@ from typing import Any
 
 import httpx
 
-from node_api.bench import baseline as naive
-from node_api.bench import gas
-from node_api.bench.loadgen import Checker, HttpClient, Run, closed_loop, percentile
-from node_api.bench.sysstat import CpuMeter, node_pids
-from node_api.bench.workload import (
+from bench import baseline as naive
+from bench import gas
+from bench.loadgen import Checker, HttpClient, Run, closed_loop, percentile
+from bench.sysstat import CpuMeter, node_pids
+from bench.workload import (
     RECORDS_PER_PROJECT,
     Sample,
     approval_body,
@@ -50,6 +50,7 @@ from node_api.bench.workload import (
     project_code,
     project_item,
 )
+from localnode import NodeProcess
 from node_api.chain.embedded import anvil_pids
 from node_api.config import REPO_ROOT
 from node_api.workers import worker_pids
@@ -173,8 +174,6 @@ class Bench:
     # -- the run -----------------------------------------------------------------------
     async def run(self) -> dict[str, Any]:
         """The whole run; returns the result document."""
-        from tests.support.cluster import NodeProcess
-
         o = self.opts
         started = time.time()
         base = o.data_dir or Path(tempfile.mkdtemp(prefix="projchain-bench-"))
