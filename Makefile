@@ -37,8 +37,8 @@ bench: install
 	$(BIN)/python scripts/bench.py
 
 lint: install
-	$(BIN)/ruff check node_api tests scripts
-	$(BIN)/ruff format --check node_api tests scripts
+	$(BIN)/ruff check node_api bench demo localnode tests scripts
+	$(BIN)/ruff format --check node_api bench demo localnode tests scripts
 	$(BIN)/lint-imports
 
 typecheck: install

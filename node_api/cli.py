@@ -19,12 +19,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.host:
         overrides["host"] = args.host
     settings = Settings(**overrides)
+    seed = _seed_loader("demo") if args.demo else None
     if settings.workers > 1:
         _shared_metrics_dir(settings)
     import httpx
 
     from node_api import logs
-    from node_api.demo import load_demo
     from node_api.main import create_app
     from node_api.node import open_node
     from node_api.workers import WorkerPool
@@ -45,9 +45,9 @@ def _run(args: argparse.Namespace) -> int:
                 await node.stop()
                 raise
         base = f"http://{settings.host}:{settings.port}"
-        if args.demo:
+        if seed is not None:
             async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-                creds = await load_demo(node, client, settings.data_dir / "demo" / "credentials.json")
+                creds = await seed(node, client, settings.data_dir / "demo" / "credentials.json")
             _print_banner(settings, base, creds)
         else:
             print(f"projchain node on {base} (chain {node.chain.url if node.chain else settings.rpc_url})")
@@ -59,6 +59,33 @@ def _run(args: argparse.Namespace) -> int:
 
     _loop_run(main)
     return 0
+
+
+SEEDS = "projchain.seeds"
+
+
+def _seed_loader(name: str) -> Any:
+    """The seed loader installed under ``name`` (entry point group ``projchain.seeds``).
+
+    Demo data is no part of the node: the ``demo`` package registers its loader,
+    ``load_demo(node, client, credentials_path) -> credentials``, in pyproject.toml.
+    """
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=SEEDS, name=name)
+    if not found:
+        raise SystemExit(
+            f"projchain: no seed loader {name!r} is installed (entry point group {SEEDS!r}); "
+            "install the project with its data: `make install` (pip install -e .)"
+        )
+    (entry,) = found
+    try:
+        return entry.load()
+    except ImportError as e:
+        raise SystemExit(
+            f"projchain: the seed loader {name!r} ({entry.value}) cannot be imported: {e}; "
+            "reinstall the project: `make install` (pip install -e .)"
+        ) from e
 
 
 def _shared_metrics_dir(settings: Settings) -> None:
@@ -108,7 +135,8 @@ def _worker(args: argparse.Namespace) -> int:
     from node_api import logs
     from node_api.main import create_app
     from node_api.node import open_node
-    from node_api.workers import READY, die_with_parent
+    from node_api.processes import die_with_parent
+    from node_api.workers import READY
 
     parent = int(os.environ.get("PROJCHAIN_WORKER_PARENT", "0"))
     if parent:

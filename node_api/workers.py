@@ -21,41 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
-import signal
 import socket
 import sys
-from pathlib import Path
 
 from node_api.config import Settings
+from node_api.processes import children
 
 log = logging.getLogger("projchain.workers")
 
 READY = b"projchain-worker-ready"
-_PR_SET_PDEATHSIG = 1
-
-
-def children(parent: int) -> list[tuple[int, bytes]]:
-    """(pid, command line) of the processes whose parent is ``parent`` (Linux /proc)."""
-    out: list[tuple[int, bytes]] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes()
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent:
-            out.append((int(entry.name), cmd))
-    return out
 
 
 def worker_pids(primary: int) -> list[int]:
     """The gateway workers a primary process started, for monitoring and tests."""
-    return [pid for pid, cmd in children(primary) if b"node_api.cli\0worker" in cmd]
+    return [pid for pid, argv in children(primary) if argv[-2:] == ["node_api.cli", "worker"]]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -68,20 +49,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.setblocking(False)
     return sock
-
-
-def die_with_parent(parent: int) -> None:
-    """Asks Linux to SIGKILL this process when its parent exits; exits at once if it already has.
-
-    SIGKILL, not SIGTERM: a worker whose primary is gone must stop answering at once
-    (nothing would send what it accepts), and it holds nothing a crash would lose:
-    what it accepted is committed, and clients retry the rest idempotently.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        log.warning("worker: prctl(PR_SET_PDEATHSIG) failed (errno %d)", ctypes.get_errno())
-    if os.getppid() != parent:
-        sys.exit(0)
 
 
 class WorkerPool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cluster import NodeProcess
+from localnode import NodeProcess
 
 
 @pytest.fixture(scope="session")

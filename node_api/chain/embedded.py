@@ -45,7 +45,7 @@ import httpx
 from node_api import logs
 from node_api.config import REPO_ROOT, Settings
 from node_api.errors import ConfigurationError
-from node_api.workers import die_with_parent
+from node_api.processes import die_with_parent, matching, option
 
 log = logging.getLogger("projchain.chain")
 
@@ -67,6 +67,50 @@ def anvil_binary() -> Path:
 
 
 KEPT_STATES = 8
+
+
+def anvil_command(
+    settings: Settings,
+    port: int,
+    *,
+    automine: bool = False,
+    state: Path | None = None,
+    kept_states: int | None = KEPT_STATES,
+) -> list[str]:
+    """The command line of a projchain anvil: the settings' chain id and block gas limit, zero gas
+    price and base fee (a permissioned network), no prefunded accounts.
+
+    Blocks every ``settings.block_time`` seconds, or one per transaction with ``automine``;
+    ``state`` is a saved state to load (the chain never dumps its state itself, see
+    ``StateKeeper``); ``kept_states`` bounds the recent states anvil keeps (None: all).
+    """
+    mining = [] if automine else ["--block-time", str(settings.block_time)]
+    load = ["--load-state", str(state)] if state is not None else []
+    # anvil keeps a full copy of the state for up to ~1,500 recent blocks (one per 0.5 s
+    # block, empty or not): ≈ 150 bytes per storage slot per block, which grew its memory
+    # by 20-50 KB per record. Eight copies cover the state keeper's check of the block it
+    # saves (see docs/benchmark.md, "Growth"); older states are not queried by the node
+    # (history stays: blocks, transactions, receipts, logs).
+    prune = ["--prune-history", str(kept_states)] if kept_states is not None else []
+    return [
+        str(anvil_binary()),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--chain-id", str(settings.chain_id),
+        "--gas-price", "0",
+        "--base-fee", "0",
+        *mining,
+        "--gas-limit", str(settings.block_gas_limit),
+        "--accounts", "0",
+        *prune,
+        *load,
+        "--silent",
+    ]  # fmt: skip
+
+
+def anvil_pids(port: int) -> list[int]:
+    """The anvil processes serving ``port`` (found by their command line)."""
+    return matching(lambda argv: argv[0].endswith("anvil") and option(argv, "--port") == str(port))
 
 
 class EmbeddedChain:
@@ -91,30 +135,9 @@ class EmbeddedChain:
         return self.state_dir / "anvil-state.json"
 
     def command(self) -> list[str]:
-        """The anvil command line."""
-        s = self.settings
-        # The state is loaded from the node's last consistent save (see StateKeeper), never
-        # dumped by anvil itself.
-        load = ["--load-state", str(self.state_file)] if self.state_file.exists() else []
-        return [
-            str(anvil_binary()),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--chain-id", str(s.chain_id),
-            "--gas-price", "0",
-            "--base-fee", "0",
-            "--block-time", str(s.block_time),
-            "--gas-limit", str(s.block_gas_limit),
-            "--accounts", "0",
-            # anvil keeps a full copy of the state for up to ~1,500 recent blocks (one per
-            # 0.5 s block, empty or not): ≈ 150 bytes per storage slot per block, which grew
-            # its memory by 20-50 KB per record. Eight copies cover the state keeper's check
-            # of the block it saves (see docs/benchmark.md, "Growth"); older states are not
-            # queried by the node (history stays: blocks, transactions, receipts, logs).
-            "--prune-history", str(KEPT_STATES),
-            *load,
-            "--silent",
-        ]  # fmt: skip
+        """The anvil command line (loads the last consistent save, see ``StateKeeper``)."""
+        state = self.state_file if self.state_file.exists() else None
+        return anvil_command(self.settings, self.port, state=state)
 
     def _answers(self) -> int | None:
         try:
@@ -179,17 +202,11 @@ class EmbeddedChain:
             self.process.wait()
 
     def _stop_adopted(self) -> None:
-        for pid_dir in Path("/proc").iterdir():
-            if not pid_dir.name.isdigit():
-                continue
-            try:
-                cmd = (pid_dir / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            # Our anvil is the one listening on our port (its command line names no state
-            # file when it started on an empty data directory).
-            if cmd and cmd[0].endswith(b"anvil") and _arg(cmd, b"--port") == str(self.port).encode():
-                os.kill(int(pid_dir.name), signal.SIGTERM)
+        # Our anvil is the one serving our port (its command line names no state file when
+        # it started on an empty data directory).
+        for pid in anvil_pids(self.port):
+            with contextlib.suppress(ProcessLookupError):  # gone meanwhile
+                os.kill(pid, signal.SIGTERM)
 
 
 class StateKeeper:
@@ -406,10 +423,6 @@ def _without_spurious_genesis(data: bytes) -> bytes:
         else:
             del out[begin - 1 : end]
     return bytes(out)
-
-
-def _arg(cmd: list[bytes], flag: bytes) -> bytes | None:
-    return cmd[cmd.index(flag) + 1] if flag in cmd[:-1] else None
 
 
 def _best_block(data: bytes) -> int:

@@ -17,8 +17,8 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from node_api.demo import HEATING
-from tests.support.cluster import NodeProcess
+from demo import HEATING
+from localnode import NodeProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
 

@@ -23,15 +23,15 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
+from localnode import free_port
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, DecodedRevert, compact_seal
-from node_api.chain.embedded import anvil_binary
+from node_api.chain.embedded import anvil_command
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
 from node_api.domain.records import UID_ORG_BYTES, ZERO32, Kind, Record, encode_payload
-from tests.support.cluster import free_port
 
 T = TypeVar("T")
 # The organisation that seals a kind unless a test says otherwise: the supervisor reports
@@ -73,17 +73,7 @@ class Anvil:
     def __init__(self, settings: Settings, log_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [
-            str(anvil_binary()),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--chain-id", str(settings.chain_id),
-            "--gas-price", "0",
-            "--base-fee", "0",
-            "--gas-limit", str(settings.block_gas_limit),
-            "--accounts", "0",
-            "--silent",
-        ]  # fmt: skip
+        cmd = anvil_command(settings, self.port, automine=True, kept_states=None)
         self._log = (log_dir / "anvil.log").open("ab")
         self.process = subprocess.Popen(cmd, stdout=self._log, stderr=self._log, start_new_session=True)
 

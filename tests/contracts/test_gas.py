@@ -20,9 +20,9 @@ from typing import Any
 
 from web3.types import TxReceipt
 
+from bench.workload import approval_body, project_code
 from node_api.api.payloads import record_payload
 from node_api.api.schemas import ApprovalIn
-from node_api.bench.workload import approval_body, project_code
 from node_api.domain.records import ZERO32, Kind, Record, project_id, seal_payload
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
+from localnode import NodeProcess
 from tests.integration.test_api_flows import register
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

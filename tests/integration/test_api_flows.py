@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from localnode import NodeProcess
 from tests.conftest import unique_code
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

@@ -21,6 +21,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from localnode import NodeProcess
 from node_api.chain.contracts import RECORD_ADDED
 from node_api.domain.records import Kind
 from node_api.verify import record_added
@@ -29,7 +30,6 @@ from node_api.verify.bundle_check import carried_records, verify_bundle
 from node_api.verify.merkle import leaf_hash, verify_consistency, verify_inclusion
 from node_api.verify.trust import load_pin
 from tests.support.api import write_confirmed
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

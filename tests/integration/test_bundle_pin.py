@@ -25,19 +25,19 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
+from demo import HEATING
+from localnode import NodeProcess
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, Deployment
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.chain.transactions import send_and_wait
-from node_api.demo import HEATING
 from node_api.domain.records import Kind, Record
 from node_api.verify import record_added
 from node_api.verify.bundle import FORMAT, VERSION
 from node_api.verify.bundle_check import status_at
 from tests.support.api import write_confirmed
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

@@ -13,10 +13,10 @@ import os
 import pytest
 from eth_abi import encode as abi_encode
 
+from localnode import NodeProcess
 from node_api.domain.records import ZERO32, Kind, Record, encode_payload, project_id
 from tests.conftest import unique_code
 from tests.integration.test_api_flows import DIGEST, grant_bank, project_body, register
-from tests.support.cluster import NodeProcess
 from tests.support.member import DishonestMember, rpc
 
 pytestmark = pytest.mark.chain

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from localnode import NodeProcess
 from node_api.chain.contracts import Deployment
 from node_api.chain.keystore import KeyStore
 from node_api.chain.seal import Sealer
@@ -14,7 +15,6 @@ from node_api.config import Settings
 from node_api.domain.records import Kind, Record, project_id, seal_payload
 from node_api.ledger.writer import seal_key_name
 from tests.integration.test_api_flows import DIGEST, approval_body, register
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

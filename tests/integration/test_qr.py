@@ -12,9 +12,9 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from node_api.demo import HEATING
+from demo import HEATING
+from localnode import NodeProcess
 from tests.conftest import unique_code
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

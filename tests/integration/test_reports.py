@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from localnode import NodeProcess
 from tests.integration.test_api_flows import approval_body, register
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

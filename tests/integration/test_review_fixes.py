@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
+from localnode import NodeProcess
 from tests.integration.test_api_flows import DIGEST, approval_body, grant_bank, register
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from localnode import NodeProcess, free_port
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin
 from node_api.chain.contracts import Contracts, Deployment
@@ -27,7 +28,6 @@ from node_api.ledger.writer import seal_key_name
 from node_api.peer import DOCUMENT, OPENING, sign_request
 from tests.conftest import unique_code
 from tests.integration.test_api_flows import approval_body, register
-from tests.support.cluster import NodeProcess, free_port
 
 pytestmark = pytest.mark.chain
 

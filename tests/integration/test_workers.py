@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from localnode import NodeProcess
 from node_api.workers import worker_pids
 from tests.conftest import unique_code
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 from eth_utils import keccak
 
-from node_api.chain.embedded import EmbeddedChain
+from localnode import NodeProcess
+from node_api.chain.embedded import EmbeddedChain, anvil_pids
 from node_api.config import Settings
 from node_api.verify.bundle_check import carried_records
-from tests.support.cluster import NodeProcess
 
 RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint32,address,bytes32)").hex()
 
@@ -286,18 +286,7 @@ class Anvil:
 
     def pids(self) -> list[int]:
         """Processes of anvil listening on the node's chain port."""
-        port = str(self.node.anvil_port).encode()
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if cmd and cmd[0].endswith(b"anvil") and port in cmd:
-                found.append(int(entry.name))
-        return found
+        return anvil_pids(self.node.anvil_port)
 
     def chain(self) -> EmbeddedChain:
         """The node's EmbeddedChain, built from the node's own settings."""

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from localnode import NodeProcess
 from tests.reliability.chaos import Anvil
-from tests.support.cluster import NodeProcess
 
 
 @pytest.fixture(scope="package")

@@ -18,6 +18,7 @@ import time
 import httpx
 import pytest
 
+from localnode import NodeProcess
 from tests.conftest import unique_code
 from tests.reliability.chaos import (
     Anvil,
@@ -26,7 +27,6 @@ from tests.reliability.chaos import (
     register_project,
     wait_drained,
 )
-from tests.support.cluster import NodeProcess
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

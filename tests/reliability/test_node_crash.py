@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from localnode import NodeProcess
 from tests.conftest import unique_code
 from tests.reliability.chaos import (
     Writers,
@@ -22,7 +23,6 @@ from tests.reliability.chaos import (
     register_project,
     wait_drained,
 )
-from tests.support.cluster import NodeProcess
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

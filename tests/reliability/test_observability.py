@@ -12,10 +12,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from localnode import NodeProcess
 from node_api import logs
 from tests.conftest import unique_code
 from tests.reliability.chaos import register_project
-from tests.support.cluster import NodeProcess
 
 pytestmark = pytest.mark.chain
 

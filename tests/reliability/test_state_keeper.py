@@ -18,9 +18,9 @@ import httpx
 import pytest
 from eth_account import Account
 
+from localnode import free_port
 from node_api.chain.embedded import EmbeddedChain, KeeperProcess, StateKeeper
 from node_api.config import Settings
-from tests.support.cluster import free_port
 
 SENDER = Account.from_key(b"\x01" * 32)
 

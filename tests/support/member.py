@@ -14,6 +14,7 @@ import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from localnode import NodeProcess
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.contracts import Contracts, Deployment
 from node_api.chain.keystore import KeyStore
@@ -21,7 +22,6 @@ from node_api.chain.seal import Sealer
 from node_api.config import Settings
 from node_api.domain.records import Record
 from node_api.ledger.writer import seal_key_name
-from tests.support.cluster import NodeProcess
 
 
 def rpc(url: str, method: str, *params: Any) -> Any:

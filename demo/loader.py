@@ -1,6 +1,7 @@
-"""Demo data of 庄浪县 (620825): organisations, tokens and a few realistic projects.
+"""The demo's seed loader: admits the organisations of ``demo.data``, makes their tokens, files records.
 
-Loaded once by ``projchain run --demo`` (``make run``) through the same API paths a
+Run once by ``projchain run --demo`` (``make run``), which finds it through the entry
+point ``projchain.seeds: demo``. It files the records through the same API paths a
 client uses, so the demo exercises the real pipeline and contracts.
 """
 
@@ -10,31 +11,18 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from demo.data import HEATING, HOSPITAL, ORCHARD, ORGANISATIONS
 from node_api.ledger.auth import create_token
 from node_api.ledger.writer import seal_key_name
-from node_api.node import Node
+
+if TYPE_CHECKING:
+    from node_api.node import Node
 
 log = logging.getLogger("projchain.demo")
-
-ORGANISATIONS: list[dict[str, Any]] = [
-    {"key": "zwfw", "name": "庄浪县政务服务中心", "uscc": "116208250139204126", "roles": ["approval_authority"]},
-    {"key": "fgj", "name": "庄浪县发展和改革局", "uscc": "11620825013920439X", "roles": ["approval_authority"]},
-    {"key": "zrzyj", "name": "庄浪县自然资源局", "uscc": "11620825013920455K", "roles": ["approval_authority"]},
-    {"key": "zjj", "name": "庄浪县住房和城乡建设局", "uscc": "116208250139204719",
-     "roles": ["approval_authority", "supervisor"]},
-    {"key": "scjgj", "name": "庄浪县市场监督管理局", "uscc": "116208250139204981", "roles": ["supervisor"]},
-    {"key": "sjj", "name": "庄浪县审计局", "uscc": "116208250139205A25", "roles": ["auditor"]},
-    {"key": "bank", "name": "甘肃庄浪农村商业银行股份有限公司", "uscc": "91620825MA71PX3KXP",
-     "roles": ["financial_institution"]},
-]  # fmt: skip
-
-HEATING = "2026-620825-44-01-000317"
-ORCHARD = "2026-620825-01-03-000512"
-HOSPITAL = "2025-620825-84-01-000098"
 
 
 async def load_demo(node: Node, client: httpx.AsyncClient, credentials_path: Path) -> list[dict[str, Any]]:

@@ -37,11 +37,11 @@ from typing import Any
 
 import httpx
 
-from node_api.bench import baseline as naive
-from node_api.bench import gas
-from node_api.bench.loadgen import Checker, HttpClient, Run, closed_loop, percentile
-from node_api.bench.sysstat import CpuMeter, find_pid, node_pids
-from node_api.bench.workload import (
+from bench import baseline as naive
+from bench import gas
+from bench.loadgen import Checker, HttpClient, Run, closed_loop, percentile
+from bench.sysstat import CpuMeter, node_pids
+from bench.workload import (
     RECORDS_PER_PROJECT,
     Sample,
     approval_body,
@@ -50,6 +50,8 @@ from node_api.bench.workload import (
     project_code,
     project_item,
 )
+from localnode import NodeProcess
+from node_api.chain.embedded import anvil_pids
 from node_api.config import REPO_ROOT
 from node_api.workers import worker_pids
 
@@ -172,8 +174,6 @@ class Bench:
     # -- the run -----------------------------------------------------------------------
     async def run(self) -> dict[str, Any]:
         """The whole run; returns the result document."""
-        from tests.support.cluster import NodeProcess
-
         o = self.opts
         started = time.time()
         base = o.data_dir or Path(tempfile.mkdtemp(prefix="projchain-bench-"))
@@ -186,7 +186,7 @@ class Bench:
         try:
             return await self._run(started, startup)
         finally:
-            chain_pid = find_pid("anvil", f"--port {self.node.anvil_port} ")
+            chain_pid = _chain_pid(self.node.anvil_port)
             await asyncio.to_thread(self.node.stop)
             if chain_pid is not None:
                 await asyncio.to_thread(_stop_leftover, chain_pid, self.node.anvil_port)
@@ -199,7 +199,7 @@ class Bench:
         self.relayer = health["relayer"]
         self.ledger = health["contracts"]["ledger"]
         self.rpc_url = self.node.rpc_url
-        anvil_pid = find_pid("anvil", f"--port {self.node.anvil_port} ")
+        anvil_pid = _chain_pid(self.node.anvil_port)
         assert self.node.process is not None
         self.cpu = CpuMeter(self.node.process.pid, anvil_pid)
         self.client = HttpClient("127.0.0.1", self.node.port)
@@ -598,6 +598,11 @@ class Bench:
         }
 
 
+def _chain_pid(port: int) -> int | None:
+    """The anvil serving ``port`` (None if there is none)."""
+    return next(iter(anvil_pids(port)), None)
+
+
 def _stop_leftover(pid: int, port: int) -> None:
     """Stops this run's anvil if it outlived its node.
 
@@ -607,7 +612,7 @@ def _stop_leftover(pid: int, port: int) -> None:
     import signal
 
     for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
-        if find_pid("anvil", f"--port {port} ") != pid:
+        if _chain_pid(port) != pid:
             return
         try:
             os.kill(pid, sig)

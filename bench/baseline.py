@@ -24,10 +24,11 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.types import Wei
 
+from localnode import free_port
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, Deployment
-from node_api.chain.embedded import EmbeddedChain
+from node_api.chain.embedded import EmbeddedChain, anvil_command
 from node_api.chain.keystore import KeyStore
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
@@ -121,7 +122,7 @@ class FreshChain:
     def __init__(self, work_dir: Path, node_env: dict[str, str]) -> None:
         from node_api.config import Settings
 
-        port = _free_port()
+        port = free_port()
         env = {k.removeprefix("PROJCHAIN_").lower(): v for k, v in node_env.items()}
         self.settings = Settings.model_validate({k: v for k, v in env.items() if k in Settings.model_fields})
         self.chain = EmbeddedChain(self.settings, port=port, state_dir=work_dir)
@@ -129,9 +130,7 @@ class FreshChain:
 
     def start(self) -> None:
         """Starts anvil with the node's flags minus ``--block-time`` (so: automine)."""
-        cmd = self.chain.command()
-        i = cmd.index("--block-time")
-        del cmd[i : i + 2]
+        cmd = anvil_command(self.settings, self.chain.port, automine=True)
         self.chain.state_dir.mkdir(parents=True, exist_ok=True)
         log = (self.chain.state_dir / "anvil.log").open("ab")
         self.chain.process = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
@@ -163,17 +162,9 @@ class FreshChain:
         return b
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def register_project(b: Baseline, code: str) -> None:
     """Registers a project with one naive ``submit`` (set-up, not measured)."""
-    from node_api.bench.workload import owner_uscc
+    from bench.workload import owner_uscc
 
     fields = {"code": code, "name": "基准对照项目", "owner_uscc": owner_uscc(1), "project_type": 1,
               "region_code": "620825", "industry_code": code[12:14], "total_investment_fen": 100_000_000,

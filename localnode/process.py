@@ -1,8 +1,8 @@
-"""Real node processes for integration tests: `projchain run --demo` with its own anvil.
+"""A real node as a child process: `projchain run --demo` with its own anvil.
 
-Each NodeProcess is the same program `make run` starts, on free ports and a
-temporary data directory, so the tests exercise the real chain, contracts,
-pipeline and HTTP server.
+Each NodeProcess is the same program `make run` starts, on free ports and a data
+directory of its own, so the tests and the benchmark exercise the real chain,
+contracts, pipeline and HTTP server.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from node_api.demo import ORGANISATIONS
+from demo.data import ORGANISATIONS
 
 
 def free_port() -> int:

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from node_api.bench.runner import Bench, Options
-from node_api.config import REPO_ROOT
+from bench.runner import Bench, Options
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         type=Path,
-        default=REPO_ROOT / "bench" / "results",
+        default=RESULTS,
         help="results folder (default bench/results)",
     )
     p.add_argument("--name", default="latest", help="file name stem of the JSON and PNG (default latest)")
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the benchmark; writes ``<out>/<name>.json`` and ``.png``; prints the table."""
     import uvloop
 
-    from node_api.bench import report
+    from bench import report
 
     args = _parser().parse_args(argv)
     opts = options(args)

@@ -10,33 +10,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from node_api.workers import children
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used by a process so far; 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def rss_mb(pid: int | None) -> float | None:
-    """Resident memory of a process in MB (None if unknown)."""
-    if not pid:
-        return None
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
+from node_api.processes import busy_seconds, children, cpu_seconds, rss_mb
 
 
 def node_pids(primary: int | None) -> list[int]:
@@ -44,29 +19,7 @@ def node_pids(primary: int | None) -> list[int]:
     embedded chain's state keeper), except the chain itself, which is counted on its own."""
     if not primary:
         return []
-    return [primary, *(pid for pid, cmd in children(primary) if b"anvil" not in cmd)]
-
-
-def _machine_busy() -> float:
-    """CPU seconds all cores spent busy since boot."""
-    parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    values = [int(v) for v in parts]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values[:8]) - idle) / _TICKS
-
-
-def find_pid(*needles: str) -> int | None:
-    """The pid of a process whose command line contains every needle."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if all(n in cmd for n in needles):
-            return int(entry.name)
-    return None
+    return [primary, *(pid for pid, argv in children(primary) if not argv[0].endswith("anvil"))]
 
 
 @dataclass
@@ -94,10 +47,10 @@ class CpuMeter:
     def _snapshot(self) -> dict[str, float]:
         own = os.times()
         chain = self.pids["chain"]
-        snap = {f"node:{pid}": _proc_cpu(pid) for pid in node_pids(self.pids["node"])}
-        snap["chain"] = _proc_cpu(chain) if chain else 0.0
+        snap = {f"node:{pid}": cpu_seconds(pid) for pid in node_pids(self.pids["node"])}
+        snap["chain"] = cpu_seconds(chain) if chain else 0.0
         snap["loadgen"] = own.user + own.system
-        snap["machine"] = _machine_busy()
+        snap["machine"] = busy_seconds()
         snap["wall"] = time.monotonic()
         return snap
 
