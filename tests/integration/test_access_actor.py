@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from tests.integration.test_api_flows import register
 from tests.support.cluster import NodeProcess
+from tests.support.records import register
 
 pytestmark = pytest.mark.chain
 

@@ -30,6 +30,7 @@ from node_api.verify.merkle import leaf_hash, verify_consistency, verify_inclusi
 from node_api.verify.trust import load_pin
 from tests.support.api import write_confirmed
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 
@@ -216,8 +217,6 @@ def test_bad_access_log_queries_get_422(node: NodeProcess, params: dict[str, Any
 @pytest.fixture(scope="module")
 def demo_bundle(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     """(bundle file, documents folder, code) of a project with approvals, a revocation and an event."""
-    from tests.conftest import unique_code
-
     code = unique_code()
     _register(node, code)
     docs = tmp_path_factory.mktemp("documents")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import unique_code
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 

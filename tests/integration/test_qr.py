@@ -13,8 +13,8 @@ import zxingcpp
 from PIL import Image
 
 from node_api.demo import HEATING
-from tests.conftest import unique_code
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_api_flows import approval_body, register
 from tests.support.cluster import NodeProcess
+from tests.support.records import approval_body, register
 
 pytestmark = pytest.mark.chain
 

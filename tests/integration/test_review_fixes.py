@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from tests.integration.test_api_flows import DIGEST, approval_body, grant_bank, register
 from tests.support.cluster import NodeProcess
+from tests.support.records import DIGEST, approval_body, grant_bank, register
 
 pytestmark = pytest.mark.chain
 

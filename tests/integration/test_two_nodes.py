@@ -25,9 +25,8 @@ from node_api.chain.rpc import RpcClient
 from node_api.config import Settings
 from node_api.ledger.writer import seal_key_name
 from node_api.peer import DOCUMENT, OPENING, sign_request
-from tests.conftest import unique_code
-from tests.integration.test_api_flows import approval_body, register
 from tests.support.cluster import NodeProcess, free_port
+from tests.support.records import approval_body, register, unique_code
 
 pytestmark = pytest.mark.chain
 

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from node_api.workers import worker_pids
-from tests.conftest import unique_code
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 

@@ -18,7 +18,6 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import unique_code
 from tests.reliability.chaos import (
     Anvil,
     Writers,
@@ -27,6 +26,7 @@ from tests.reliability.chaos import (
     wait_drained,
 )
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import unique_code
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from tests.conftest import unique_code
 from tests.reliability.chaos import (
     Writers,
     assert_chain_holds_exactly,
@@ -23,6 +22,7 @@ from tests.reliability.chaos import (
     wait_drained,
 )
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

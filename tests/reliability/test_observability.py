@@ -13,9 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from node_api import logs
-from tests.conftest import unique_code
 from tests.reliability.chaos import register_project
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 

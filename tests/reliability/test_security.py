@@ -24,9 +24,9 @@ from node_api.chain.contracts import Deployment
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record, project_id, seal_payload
-from tests.conftest import unique_code
 from tests.reliability.chaos import project_body, register_project
 from tests.support.cluster import NodeProcess
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 
