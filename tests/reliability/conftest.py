@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.reliability.chaos import Anvil
+from tests.support.chaos import Anvil
 from tests.support.cluster import NodeProcess
 
 

@@ -18,15 +18,9 @@ import time
 import httpx
 import pytest
 
-from tests.reliability.chaos import (
-    Anvil,
-    Writers,
-    assert_chain_holds_exactly,
-    register_project,
-    wait_drained,
-)
+from tests.support.chaos import Anvil, Writers, assert_chain_holds_exactly, wait_drained
 from tests.support.cluster import NodeProcess
-from tests.support.records import unique_code
+from tests.support.records import register, unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
@@ -55,7 +49,7 @@ def test_chain_crash_loses_blocks_and_node_resubmits_exactly_the_accepted_set(
     rng = random.Random(seed)
     anvil = Anvil(node)
     code = unique_code()
-    project_uid = register_project(node, code)
+    project_uid = register(node, code)
     time.sleep(2.5)  # the registration is in a dumped state: the crash tests the records, not the project
     with Writers(node, code, seed, status_changes=True) as writers:
         for crash in range(2):

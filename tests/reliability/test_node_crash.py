@@ -14,15 +14,9 @@ import time
 
 import pytest
 
-from tests.reliability.chaos import (
-    Writers,
-    assert_chain_holds_exactly,
-    project_body,
-    register_project,
-    wait_drained,
-)
+from tests.support.chaos import Writers, assert_chain_holds_exactly, wait_drained
 from tests.support.cluster import NodeProcess
-from tests.support.records import unique_code
+from tests.support.records import project_body, register, unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
@@ -34,7 +28,7 @@ def test_sigkilled_node_loses_and_duplicates_no_accepted_record(
     node = healthy_chaos_node
     rng = random.Random(seed)
     code = unique_code()
-    project_uid = register_project(node, code)
+    project_uid = register(node, code)
     with Writers(node, code, seed) as writers:
         for kill in range(3):
             time.sleep(rng.uniform(1.0, 3.5))
@@ -59,7 +53,7 @@ def test_sigkilled_node_loses_and_duplicates_no_accepted_record(
 def test_retry_after_restart_gets_same_uid_for_content_and_key(healthy_chaos_node: NodeProcess) -> None:
     node = healthy_chaos_node
     code = unique_code()
-    register_project(node, code)
+    register(node, code)
     approval = {"stage": 2, "item": "建设工程规划许可证", "decision": "approved",
                 "document_digest": "0x" + "5a" * 32, "issued_at": "2026-04-08"}  # fmt: skip
     with node.client("zrzyj") as c:
@@ -94,7 +88,7 @@ def test_retried_project_registration_gets_the_same_uid(healthy_chaos_node: Node
 def test_retried_status_change_gets_the_same_uid(healthy_chaos_node: NodeProcess) -> None:
     node = healthy_chaos_node
     code = unique_code()
-    register_project(node, code)
+    register(node, code)
     approval = {"stage": 1, "item": "项目审批", "decision": "approved",
                 "document_digest": "0x" + "5c" * 32, "issued_at": "2026-04-08"}  # fmt: skip
     with node.client("fgj") as c:

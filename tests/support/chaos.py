@@ -39,15 +39,6 @@ def digest_of(text: str) -> str:
     return "0x" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def project_body(code: str) -> dict[str, Any]:
-    """A valid project registration."""
-    return {
-        "code": code, "name": "庄浪县可靠性测试工程", "owner_uscc": "91620825MA72BT6H8M",
-        "project_type": "approval", "region_code": "620825", "industry_code": "48",
-        "total_investment": "1000000.00",
-    }  # fmt: skip
-
-
 @dataclass
 class Request:
     """One logical client request (retried as is until answered)."""
@@ -203,14 +194,6 @@ class Writers:
             for uid in sample:
                 req = self.outcomes.answered[uid]
                 self._check_replay(req, uid, self.post(client, req, time.monotonic() + 60))
-
-
-def register_project(node: NodeProcess, code: str) -> str:
-    """Registers a project and waits until it is on chain; returns its uid."""
-    with node.client("fgj") as c:
-        r = c.post("/v1/projects?wait=true", json=project_body(code))
-    assert r.status_code == 200, r.text
-    return str(r.json()["uid"])
 
 
 def wait_drained(node: NodeProcess, timeout: float = 90.0) -> dict[str, Any]:
