@@ -213,6 +213,12 @@ def test_bad_access_log_queries_get_422(node: NodeProcess, params: dict[str, Any
     assert r.json()["error"] == "invalid_input"
 
 
+def test_huge_org_id_filter_on_access_log_gets_422(node: NodeProcess) -> None:
+    with node.client("sjj") as auditor:
+        r = auditor.get("/v1/audit/access-log", params={"org_id": 2**70})
+    assert r.status_code == 422
+
+
 # -- evidence bundles --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_bundle(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
