@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
 from tests.support.cluster import NodeProcess
+from tests.support.polling import wait_until
 from tests.support.records import DIGEST, approval_body, grant_bank, project_body, register, unique_code
 
 pytestmark = pytest.mark.chain
@@ -38,14 +40,12 @@ def test_write_answers_202_then_record_becomes_confirmed(node: NodeProcess, code
         r = c.post("/v1/projects", json=project_body(code))
         assert r.status_code == 202
         uid = r.json()["uid"]
-        for _ in range(100):
-            rec = c.get(f"/v1/records/{uid}").json()
-            if rec["state"] == "confirmed":
-                break
-            import time
 
-            time.sleep(0.1)
-    assert rec["state"] == "confirmed"
+        def confirmed() -> dict[str, Any] | None:
+            rec: dict[str, Any] = c.get(f"/v1/records/{uid}").json()
+            return rec if rec["state"] == "confirmed" else None
+
+        rec = wait_until(confirmed, 10, f"record {uid} becomes confirmed")
     assert rec["status"] == "active"
 
 
