@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from node_api.chain.seal import Sealer
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record, project_id, seal_payload
 from tests.support.cluster import NodeProcess
+from tests.support.polling import wait_until
 from tests.support.records import project_body, register, unique_code
 
 pytestmark = pytest.mark.chain
@@ -107,9 +107,15 @@ def test_expired_and_revoked_grants_are_refused(node: NodeProcess) -> None:
         assert short.status_code == 200, short.text
     with node.client("bank") as bank:
         assert bank.get(f"/v1/projects/{code}/history").status_code == 200
-        time.sleep(max(0.0, (expires - dt.datetime.now(dt.UTC)).total_seconds()) + 1.0)
-        expired = bank.get(f"/v1/projects/{code}/history")
-        assert expired.status_code == 403, "an expired grant still let the bank read"
+
+        def refused() -> httpx.Response | None:
+            r = bank.get(f"/v1/projects/{code}/history")
+            return r if r.status_code == 403 else None
+
+        left = (expires - dt.datetime.now(dt.UTC)).total_seconds()
+        expired = wait_until(
+            refused, max(0.0, left) + 5.0, "the expired grant stops letting the bank read", interval=0.25
+        )
         assert project_body(code)["name"] not in expired.text
     with node.client("fgj") as c:
         grant = c.post(f"/v1/projects/{code}/grants?wait=true", json={
