@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: install run test test-fast bench lint typecheck browser clean-data
+.PHONY: install run test test-fast bench lint lint-sol typecheck browser clean-data
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -40,6 +40,10 @@ lint: install
 	$(BIN)/ruff check node_api bench demo localnode tests scripts
 	$(BIN)/ruff format --check node_api bench demo localnode tests scripts
 	$(BIN)/lint-imports
+
+# solhint from npm (package.json); rules and every exception: docs/solhint.md. Warnings fail.
+lint-sol: $(STAMP_NODE)
+	npx --no-install solhint --disc --noPoster --max-warnings 0 'contracts/**/*.sol'
 
 typecheck: install
 	$(BIN)/mypy

@@ -51,10 +51,11 @@ contract Consortium is IConsortium {
         _;
     }
 
+    /// @notice A consortium run by `admins`, `threshold_` of whom must confirm each change.
     /// @param admins the first consortium admins
     /// @param threshold_ confirmations a proposal needs (1 <= threshold_ <= admins.length)
     constructor(address[] memory admins, uint16 threshold_) {
-        for (uint256 i = 0; i < admins.length; i++) {
+        for (uint256 i = 0; i < admins.length; ++i) {
             _addAdmin(admins[i]);
         }
         _setThreshold(threshold_);
@@ -102,7 +103,7 @@ contract Consortium is IConsortium {
         delete _confirmedIn[id][msg.sender];
         address[] storage confirmers = p.confirmers;
         uint256 last = confirmers.length - 1;
-        for (uint256 i = 0; i <= last; i++) {
+        for (uint256 i = 0; i <= last; ++i) {
             if (confirmers[i] == msg.sender) {
                 confirmers[i] = confirmers[last];
                 confirmers.pop();
@@ -190,7 +191,7 @@ contract Consortium is IConsortium {
     function removeAdmin(address admin) external onlySelf {
         if (_adminEpoch[admin] == 0) revert ConsortiumUnauthorizedAdmin(admin);
         _adminEpoch[admin] = 0; // voids every confirmation made in this tenure
-        _adminCount--;
+        --_adminCount;
         emit AdminRemoved(admin);
         _setThreshold(_threshold);
     }
@@ -275,9 +276,11 @@ contract Consortium is IConsortium {
 
     function _execute(uint256 id, StoredProposal storage p) private {
         p.executed = true;
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory reason) = address(this).call(p.data);
         if (!ok) {
             // Bubble the admin function's own custom error up to the caller.
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 revert(add(reason, 32), mload(reason))
             }
@@ -298,10 +301,10 @@ contract Consortium is IConsortium {
     /// Bounded by the number of distinct keys that ever confirmed it, each an admin then.
     function _confirmations(uint256 id) private view returns (uint16 count) {
         address[] storage confirmers = _proposals[id].confirmers;
-        for (uint256 i = 0; i < confirmers.length; i++) {
+        for (uint256 i = 0; i < confirmers.length; ++i) {
             address a = confirmers[i];
             uint64 epoch = _adminEpoch[a];
-            if (epoch != 0 && _confirmedIn[id][a] == epoch) count++;
+            if (epoch != 0 && _confirmedIn[id][a] == epoch) ++count;
         }
     }
 
@@ -341,7 +344,7 @@ contract Consortium is IConsortium {
     function _addAdmin(address admin) private {
         if (admin == address(0) || _adminEpoch[admin] != 0) revert ConsortiumKeyInUse(admin);
         _adminEpoch[admin] = ++_epochs;
-        _adminCount++;
+        ++_adminCount;
         emit AdminAdded(admin);
     }
 

@@ -86,35 +86,58 @@ interface IProjectLedger {
     /// the later copies are refused as duplicates), the accepted one is the one with this hash.
     /// The event says what the input cannot: that the ledger accepted the record (a batch
     /// may refuse some), which seal key it recovered and which organisation that key belongs to.
+    /// @param uid the record's uid
+    /// @param project its project id (0 for an anchor)
+    /// @param issuer the organisation whose seal key sealed it
+    /// @param sealer the seal key the ledger recovered from the seal
+    /// @param recordHash `hashRecord(record)`, the digest the seal signs
     event RecordAdded(bytes32 indexed uid, bytes32 indexed project, uint32 issuer, address sealer, bytes32 recordHash);
 
     /// @notice The record `uid` moved to `status` because of record `cause`.
+    /// @param uid the record whose status changed
+    /// @param status its new status (STATUS_*)
+    /// @param cause the record that changed it
     event StatusChanged(bytes32 indexed uid, uint8 status, bytes32 indexed cause);
 
     /// @notice A record of a batch was refused; `reason` is the custom error it raised.
+    /// @param uid the refused record's uid
+    /// @param reason the ABI-encoded custom error
     event RecordRejected(bytes32 indexed uid, bytes reason);
 
     /// @notice Adds one record; reverts with the reason if it is refused.
     /// Requirements: the sender is a relayer of an active organisation.
+    /// @param record the record
+    /// @param seal its seal
     function submit(Record calldata record, Seal calldata seal) external;
 
     /// @notice Adds many records; a refused record is reported by `RecordRejected`
     /// and does not stop the others (nothing of it is written).
     /// Requirements: the sender is a relayer of an active organisation; enough gas is
     /// left before each record, otherwise the whole batch reverts with `LedgerBatchOutOfGas`.
+    /// @param records the records, applied in order
+    /// @param seals their seals, one per record in the same order
+    /// @return accepted the number of records accepted
     function submitBatch(Record[] calldata records, Seal[] calldata seals) external returns (uint256 accepted);
 
     /// @notice The stored entry of a record (kind 0 when unknown).
+    /// @param uid the record's uid
     function entry(bytes32 uid) external view returns (Entry memory);
 
     /// @notice A project's number (0 when unregistered) and registering organisation.
+    /// @param projectId the project id (keccak256 of its code)
+    /// @return number the project's number
+    /// @return registrant the organisation that registered it
     function project(bytes32 projectId) external view returns (uint32 number, uint32 registrant);
 
     /// @notice Whether `org` holds a live grant `grantUid` on project `projectId`: the grant is
     /// active, unexpired, and its project still open (a revoked registration ends every grant).
+    /// @param grantUid the grant record's uid
+    /// @param projectId the project id
+    /// @param org the organisation that would read under the grant
     function hasGrant(bytes32 grantUid, bytes32 projectId, uint32 org) external view returns (bool);
 
     /// @notice EIP-712 digest of a record, the value its seal signs.
+    /// @param record the record
     function hashRecord(Record calldata record) external view returns (bytes32);
 
     /// @notice The membership contract this ledger trusts.

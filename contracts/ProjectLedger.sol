@@ -4,7 +4,20 @@ pragma solidity 0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IConsortium} from "./IConsortium.sol";
 import {IProjectLedger} from "./IProjectLedger.sol";
-import "./Common.sol";
+import {
+    ROLE_APPROVAL_AUTHORITY, ROLE_SUPERVISOR,
+    KIND_PROJECT, KIND_APPROVAL, KIND_EVENT, KIND_COMMITMENT, KIND_GRANT, KIND_ANCHOR, KIND_REVOCATION,
+    KIND_RESOLUTION, KIND_REPAIR, KIND_OBJECTION, KIND_OBJECTION_UPHELD, KIND_OBJECTION_REJECTED, KIND_FULFILMENT,
+    KIND_BREACH,
+    SHAPE_PROJECT, SHAPE_APPROVAL, SHAPE_EVENT, SHAPE_COMMITMENT, SHAPE_GRANT, SHAPE_ANCHOR, SHAPE_STATUS_CHANGE,
+    // both read in `_canonical`'s assembly, where solhint does not look
+    // solhint-disable-next-line no-unused-import
+    MAX_STRING_BYTES, MAX_ARRAY_ITEMS,
+    STATUS_NONE, STATUS_ACTIVE, STATUS_REVOKED, STATUS_SUPERSEDED, STATUS_OPEN, STATUS_OBJECTED, STATUS_RESOLVED,
+    STATUS_REPAIRED, STATUS_ANNULLED, STATUS_PENDING, STATUS_FULFILLED, STATUS_BREACHED, STATUS_RECORDED,
+    SEVERITY_SLIGHT, SEVERITY_GENERAL, SEVERITY_SERIOUS,
+    REPAIR_WAIT_SLIGHT, REPAIR_WAIT_GENERAL, REPAIR_WAIT_SERIOUS
+} from "./Common.sol";
 
 /// @title ProjectLedger
 /// @notice See {IProjectLedger}. Seals are EIP-712 signatures under the domain
@@ -15,7 +28,9 @@ import "./Common.sol";
 /// reports it with `RecordRejected` and goes on, and nothing of the refused record was
 /// written. `submit` reverts with the same error.
 contract ProjectLedger is IProjectLedger, EIP712 {
+    /// @notice The EIP-712 type hash of `Record`, the struct a seal signs.
     bytes32 public constant RECORD_TYPEHASH =
+        // solhint-disable-next-line gas-small-strings
         keccak256("Record(bytes32 uid,uint8 kind,bytes32 project,bytes32 ref,bytes32 digest,bytes payload)");
 
     /// @dev Gas a batch keeps in hand before each record: more than the dearest record
@@ -62,18 +77,20 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Change change;
     }
 
-    IConsortium private immutable _consortium;
+    IConsortium private immutable _CONSORTIUM;
     mapping(bytes32 uid => Entry) private _entries;
     mapping(bytes32 projectId => ProjectInfo) private _projects;
     uint32 private _projectCount;
 
     modifier onlyRelayer() {
-        if (!_consortium.isRelayer(msg.sender)) revert LedgerUnauthorizedRelayer(msg.sender);
+        if (!_CONSORTIUM.isRelayer(msg.sender)) revert LedgerUnauthorizedRelayer(msg.sender);
         _;
     }
 
+    /// @notice A ledger that trusts the membership contract `consortium_`.
+    /// @param consortium_ the consortium whose organisations, seal keys and relayers it accepts
     constructor(IConsortium consortium_) EIP712("projchain", "1") {
-        _consortium = consortium_;
+        _CONSORTIUM = consortium_;
     }
 
     /// @inheritdoc IProjectLedger
@@ -133,7 +150,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @inheritdoc IProjectLedger
     function consortium() external view returns (address) {
-        return address(_consortium);
+        return address(_CONSORTIUM);
     }
 
     /// @dev keccak256(abi.encode(RECORD_TYPEHASH, uid, kind, project, ref, digest,
@@ -143,6 +160,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         (bytes32 uid, uint8 kind, bytes32 projectId, bytes32 ref, bytes32 digest) =
             (r.uid, r.kind, r.project, r.ref, r.digest);
         bytes calldata payload = r.payload;
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let m := mload(0x40)
             calldatacopy(m, payload.offset, payload.length)
@@ -169,7 +187,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         (address signer, bytes memory sealRefusal) = _recover(recordHash, seal);
         if (sealRefusal.length != 0) return sealRefusal;
         if (signer != scratch.key) {
-            (scratch.org, scratch.roles, scratch.active) = _consortium.sealer(signer);
+            (scratch.org, scratch.roles, scratch.active) = _CONSORTIUM.sealer(signer);
             scratch.key = signer;
         }
         if (!scratch.active) return abi.encodeWithSelector(LedgerInvalidSeal.selector, r.uid, signer);
@@ -203,6 +221,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     }
 
     /// @dev Checks a record against the rules (reads only) and fills `c`; returns the refusal, empty if accepted.
+    // solhint-disable-next-line function-max-lines
     function _check(Record calldata r, uint32 org, uint8 roles, Change memory c) private view returns (bytes memory) {
         // `c` is reused from the previous record: every field is set here.
         Entry memory e = c.entry;
@@ -290,7 +309,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     function _checkGrant(Record calldata r, Entry memory e) private view returns (bytes memory refusal) {
         uint256 grantee = _word(r.payload, 0);
-        if (grantee == 0 || grantee > _consortium.organizationCount()) {
+        if (grantee == 0 || grantee > _CONSORTIUM.organizationCount()) {
             return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 0, grantee);
         }
         e.subject = uint32(grantee);
@@ -404,6 +423,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256 packed = uint256(e.kind) | (uint256(e.status) << 8) | (uint256(e.level) << 16)
             | (uint256(e.issuer) << 24) | (uint256(e.project) << 56) | (uint256(e.recordedAt) << 88)
             | (uint256(e.subject) << 128) | (uint256(e.expiresAt) << 160);
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             sstore(slot.slot, packed)
         }
@@ -421,6 +441,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bytes32 vs = seal.vs;
         uint256 s = uint256(vs) & ~uint256(1 << 255);
         if (s > HALF_ORDER) return (address(0), abi.encodeWithSelector(ECDSAInvalidSignatureS.selector, bytes32(s)));
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // The precompile's input (hash, v, r, s) in free memory, which stays free.
             let m := mload(0x40)
@@ -458,6 +479,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// field. Nothing can hide in a payload then, and an indexer that decodes it reads
     /// exactly what the contract checked. Reads only; never reverts.
     function _canonical(bytes calldata payload, bytes32 shape) private pure returns (bool ok) {
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // The number of fields: each letter's bit 6 (set in every letter) moved to bit 0 of
             // its byte, then all 32 bytes summed into the top one by one multiplication.
@@ -488,8 +510,8 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                         // string: its bytes, zero-padded to a whole word
                         bad := or(bad, gt(length, MAX_STRING_BYTES))
                         end := add(end, add(0x20, and(add(length, 31), not(31))))
-                        let partial := and(length, 31)
-                        if partial { bad := or(bad, shl(shl(3, partial), calldataload(add(base, sub(end, 0x20))))) }
+                        let tail := and(length, 31)
+                        if tail { bad := or(bad, shl(shl(3, tail), calldataload(add(base, sub(end, 0x20))))) }
                     }
                     default {
                         // bytes32[]: its items
@@ -504,6 +526,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev The payload's `index`-th 32-byte word, a static field of a payload `_canonical` passed.
     function _word(bytes calldata payload, uint256 index) private pure returns (uint256 value) {
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             value := calldataload(add(payload.offset, shl(5, index)))
         }
@@ -530,6 +553,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev The free memory pointer, to hand back to `_setFreeMemory`.
     function _freeMemory() private pure returns (uint256 pointer) {
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             pointer := mload(0x40)
         }
@@ -537,6 +561,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev Frees everything allocated since `pointer` was read (by `_freeMemory`).
     function _setFreeMemory(uint256 pointer) private pure {
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(0x40, pointer)
         }
@@ -545,6 +570,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @dev Reverts with `reason`, an ABI-encoded custom error, as if raised here (`revert`
     /// cannot take ready-made error data; this is the usual bubbling idiom).
     function _revertWith(bytes memory reason) private pure {
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             revert(add(reason, 0x20), mload(reason))
         }

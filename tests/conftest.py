@@ -6,13 +6,13 @@ anvil chain; tests stay independent by creating their own projects (unique codes
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from localnode import NodeProcess
+from tests.support.records import unique_code
 
 
 @pytest.fixture(scope="session")
@@ -25,18 +25,6 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     proc.start()
     yield proc
     proc.stop()
-
-
-_used: set[str] = set()
-
-
-def unique_code(year: int = 2026, industry: str = "48", kind: str = "01") -> str:
-    """A well-formed project code of 庄浪县 not used before in this session."""
-    while True:
-        code = f"{year}-620825-{industry}-{kind}-{random.randint(0, 999_999):06d}"
-        if code not in _used:
-            _used.add(code)
-            return code
 
 
 @pytest.fixture

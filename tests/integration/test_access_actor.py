@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from localnode import NodeProcess
-from tests.integration.test_api_flows import register
+from tests.support.records import register
 
 pytestmark = pytest.mark.chain
 

@@ -8,58 +8,10 @@ from typing import Any
 import pytest
 
 from localnode import NodeProcess
-from tests.conftest import unique_code
+from tests.support.polling import wait_until
+from tests.support.records import DIGEST, approval_body, grant_bank, project_body, register, unique_code
 
 pytestmark = pytest.mark.chain
-
-DIGEST = "0x" + hashlib.sha256(b"approval document").hexdigest()
-
-
-def project_body(project_code: str, **over: Any) -> dict[str, Any]:
-    body = {
-        "code": project_code,
-        "name": "庄浪县测试道路改造工程",
-        "owner_uscc": "91620825MA72BT6H8M",
-        "project_type": "approval",
-        "region_code": "620825",
-        "industry_code": "48",
-        "total_investment": "12500000.50",
-    }
-    body.update(over)
-    return body
-
-
-def approval_body(**over: Any) -> dict[str, Any]:
-    body = {
-        "stage": 1,
-        "item": "项目审批",
-        "decision": "approved",
-        "document_digest": DIGEST,
-        "document_no": "庄发改发〔2026〕101号",
-        "issued_at": "2026-05-01",
-    }
-    body.update(over)
-    return body
-
-
-def register(node: NodeProcess, code: str, org: str = "fgj") -> str:
-    with node.client(org) as c:
-        r = c.post("/v1/projects?wait=true", json=project_body(code))
-    assert r.status_code == 200, r.text
-    assert r.json()["state"] == "confirmed"
-    return str(r.json()["uid"])
-
-
-def grant_bank(node: NodeProcess, code: str, scope: str = "all", org: str = "fgj") -> str:
-    """The registering authority grants the bank ``scope`` on ``code`` until 2030; the grant's uid."""
-    with node.client(org) as c:
-        r = c.post(
-            f"/v1/projects/{code}/grants?wait=true",
-            json={"grantee_org": node.org_ids["bank"], "scope": scope, "expires_at": "2030-01-01T00:00:00Z",
-                  "authorisation_digest": DIGEST},
-        )  # fmt: skip
-    assert r.status_code == 200, r.text
-    return str(r.json()["uid"])
 
 
 def test_register_approve_and_read_history_with_tx_hashes(node: NodeProcess, code: str) -> None:
@@ -88,14 +40,12 @@ def test_write_answers_202_then_record_becomes_confirmed(node: NodeProcess, code
         r = c.post("/v1/projects", json=project_body(code))
         assert r.status_code == 202
         uid = r.json()["uid"]
-        for _ in range(100):
-            rec = c.get(f"/v1/records/{uid}").json()
-            if rec["state"] == "confirmed":
-                break
-            import time
 
-            time.sleep(0.1)
-    assert rec["state"] == "confirmed"
+        def confirmed() -> dict[str, Any] | None:
+            rec: dict[str, Any] = c.get(f"/v1/records/{uid}").json()
+            return rec if rec["state"] == "confirmed" else None
+
+        rec = wait_until(confirmed, 10, f"record {uid} becomes confirmed")
     assert rec["status"] == "active"
 
 

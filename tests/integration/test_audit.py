@@ -30,6 +30,7 @@ from node_api.verify.bundle_check import carried_records, verify_bundle
 from node_api.verify.merkle import leaf_hash, verify_consistency, verify_inclusion
 from node_api.verify.trust import load_pin
 from tests.support.api import write_confirmed
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 
@@ -212,12 +213,16 @@ def test_bad_access_log_queries_get_422(node: NodeProcess, params: dict[str, Any
     assert r.json()["error"] == "invalid_input"
 
 
+def test_huge_org_id_filter_on_access_log_gets_422(node: NodeProcess) -> None:
+    with node.client("sjj") as auditor:
+        r = auditor.get("/v1/audit/access-log", params={"org_id": 2**70})
+    assert r.status_code == 422
+
+
 # -- evidence bundles --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_bundle(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     """(bundle file, documents folder, code) of a project with approvals, a revocation and an event."""
-    from tests.conftest import unique_code
-
     code = unique_code()
     _register(node, code)
     docs = tmp_path_factory.mktemp("documents")

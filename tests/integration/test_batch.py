@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from localnode import NodeProcess
-from tests.conftest import unique_code
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 

@@ -15,9 +15,8 @@ from eth_abi import encode as abi_encode
 
 from localnode import NodeProcess
 from node_api.domain.records import ZERO32, Kind, Record, encode_payload, project_id
-from tests.conftest import unique_code
-from tests.integration.test_api_flows import DIGEST, grant_bank, project_body, register
 from tests.support.member import DishonestMember, rpc
+from tests.support.records import DIGEST, grant_bank, project_body, register, unique_code
 
 pytestmark = pytest.mark.chain
 

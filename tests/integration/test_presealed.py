@@ -14,7 +14,7 @@ from node_api.chain.seal import Sealer
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record, project_id, seal_payload
 from node_api.ledger.writer import seal_key_name
-from tests.integration.test_api_flows import DIGEST, approval_body, register
+from tests.support.records import DIGEST, approval_body, register
 
 pytestmark = pytest.mark.chain
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from demo import HEATING
 from localnode import NodeProcess
-from tests.conftest import unique_code
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 

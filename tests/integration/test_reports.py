@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localnode import NodeProcess
-from tests.integration.test_api_flows import approval_body, register
+from tests.support.records import approval_body, register
 
 pytestmark = pytest.mark.chain
 

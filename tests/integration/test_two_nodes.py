@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,8 +25,8 @@ from node_api.chain.rpc import RpcClient
 from node_api.config import Settings
 from node_api.ledger.writer import seal_key_name
 from node_api.peer import DOCUMENT, OPENING, sign_request
-from tests.conftest import unique_code
-from tests.integration.test_api_flows import approval_body, register
+from tests.support.polling import wait_until
+from tests.support.records import approval_body, register, unique_code
 
 pytestmark = pytest.mark.chain
 
@@ -109,15 +108,6 @@ def bank_node(
     b.stop()
 
 
-def _wait_until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not reached in time")
-
-
 def test_two_nodes_agree_and_a_granted_document_crosses(
     node: NodeProcess, bank_node: tuple[NodeProcess, str]
 ) -> None:
@@ -151,7 +141,7 @@ def test_two_nodes_agree_and_a_granted_document_crosses(
             r = c.get(f"/v1/projects/{code}/history")  # 403 until node B has indexed the grant
             return r.status_code == 200 and len(r.json()["records"]) == len(history_a)
 
-        _wait_until(caught_up)
+        wait_until(caught_up, 20, "node B shows the bank the project's whole history")
         # Same public view from both nodes (the bank's detailed view depends on its grant being indexed).
         assert (
             b.client().get(f"/v1/projects/{code}").json() == node.client().get(f"/v1/projects/{code}").json()
@@ -190,7 +180,7 @@ def test_second_node_refuses_a_document_without_grant(
         fgj.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body(document_digest=digest))
     with b.client() as c:
         c.headers["Authorization"] = f"Bearer {bank_token}"
-        _wait_until(lambda: c.get(f"/v1/projects/{code}").status_code == 200)
+        wait_until(lambda: c.get(f"/v1/projects/{code}").status_code == 200, 20, "node B indexes the project")
         r = c.get(f"/v1/documents/{digest}")
     assert r.status_code == 403
 
@@ -257,7 +247,9 @@ def granted_document(node: NodeProcess, b: NodeProcess, bank_token: str) -> tupl
         assert grant.status_code == 200, grant.text
     with b.client() as c:
         c.headers["Authorization"] = f"Bearer {bank_token}"
-        _wait_until(lambda: c.get(f"/v1/projects/{code}/history").status_code == 200)
+        wait_until(
+            lambda: c.get(f"/v1/projects/{code}/history").status_code == 200, 20, "node B indexes the grant"
+        )
     return digest, content
 
 
@@ -328,14 +320,20 @@ def test_a_granted_bank_sees_restricted_fields_on_its_own_node(
         assert fgj.get(f"/v1/projects/{granted}").json()["total_investment"] == "12500000.50"
     with b.client() as c:
         c.headers["Authorization"] = f"Bearer {bank_token}"
-        _wait_until(lambda: c.get(f"/v1/projects/{granted}/history").status_code == 200)
+        wait_until(
+            lambda: c.get(f"/v1/projects/{granted}/history").status_code == 200,
+            20,
+            "node B indexes the grant",
+        )
         summary = c.get(f"/v1/projects/{granted}")
         assert summary.status_code == 200, summary.text
         assert summary.json()["total_investment"] == "12500000.50"
         record = c.get(f"/v1/records/{uids[granted]}").json()
         assert record["restricted"]["opened"] is True
         # No grant: the bank sees the public summary only, and node A gives it nothing.
-        _wait_until(lambda: c.get(f"/v1/projects/{refused}").status_code == 200)
+        wait_until(
+            lambda: c.get(f"/v1/projects/{refused}").status_code == 200, 20, "node B indexes the project"
+        )
         assert c.get(f"/v1/projects/{refused}").json().get("total_investment") is None
         assert c.get(f"/v1/records/{uids[refused]}").status_code == 403
 

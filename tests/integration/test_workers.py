@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import signal
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,18 +20,12 @@ import pytest
 
 from localnode import NodeProcess
 from node_api.workers import worker_pids
-from tests.conftest import unique_code
+from tests.support.polling import wait_until
+from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 
 WORKERS = 3
-
-
-def wait_until(check: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not callable(check) or not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

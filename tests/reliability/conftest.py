@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from localnode import NodeProcess
-from tests.reliability.chaos import Anvil
+from tests.support.chaos import Anvil
 
 
 @pytest.fixture(scope="package")

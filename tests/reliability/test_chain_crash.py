@@ -13,36 +13,32 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import time
 
 import httpx
 import pytest
 
 from localnode import NodeProcess
-from tests.conftest import unique_code
-from tests.reliability.chaos import (
-    Anvil,
-    Writers,
-    assert_chain_holds_exactly,
-    register_project,
-    wait_drained,
-)
+from tests.support.chaos import Anvil, Writers, assert_chain_holds_exactly, records_after, wait_drained
+from tests.support.polling import wait_until
+from tests.support.records import register, unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
 
-def crash_after_save(anvil: Anvil, rng: random.Random) -> int:
-    """Kills anvil a random 0.8–1.6 s after the node saved its state (so blocks are surely lost).
-
-    Returns the head at the kill.
+def crash_with_unsaved_records(anvil: Anvil, code: str, rng: random.Random) -> int:
+    """Kills anvil once the chain holds a random 1-20 of the project's records that the node's last
+    saved state lacks, so that the crash surely loses them. Returns the head at the kill.
     """
-    state = anvil.state_file
-    before = state.stat().st_mtime_ns if state.exists() else 0
-    deadline = time.monotonic() + 15
-    while (state.stat().st_mtime_ns if state.exists() else 0) == before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(rng.uniform(0.8, 1.6))
-    head = anvil.head()
+    unsaved = rng.randint(1, 20)
+
+    def moment() -> int | None:
+        saved = anvil.saved_block()
+        if records_after(anvil.node, code, saved) < unsaved:
+            return None
+        head = anvil.head()
+        return head if anvil.saved_block() == saved else None  # no save landed meanwhile
+
+    head = wait_until(moment, 60, f"the chain holds {unsaved} records its saved state lacks")
     anvil.kill()
     return head
 
@@ -55,18 +51,23 @@ def test_chain_crash_loses_blocks_and_node_resubmits_exactly_the_accepted_set(
     rng = random.Random(seed)
     anvil = Anvil(node)
     code = unique_code()
-    project_uid = register_project(node, code)
-    time.sleep(2.5)  # the registration is in a dumped state: the crash tests the records, not the project
+    project_uid = register(node, code)
+    # The crash tests the records, not the project: the registration must be in a saved state.
+    with node.client("fgj") as c:
+        registered = c.get(f"/v1/records/{project_uid}").json()["block_number"]
+    wait_until(
+        lambda: anvil.saved_block() >= registered, 60, "the node saves a state holding the registration"
+    )
     with Writers(node, code, seed, status_changes=True) as writers:
         for crash in range(2):
-            time.sleep(rng.uniform(1.0, 2.5))
-            head_before = crash_after_save(anvil, rng)
-            time.sleep(rng.uniform(0.3, 1.5))  # the node runs (and accepts writes) without its chain
+            writers.wait_accepted(rng.randint(40, 160))
+            head_before = crash_with_unsaved_records(anvil, code, rng)
+            writers.wait_accepted(rng.randint(1, 30))  # the node runs (and accepts writes) without its chain
             anvil.start()
             head_after = anvil.head()
             print(f"crash {crash + 1}: head {head_before} -> restarted at {head_after}")
             assert head_after < head_before, "the restarted chain should have lost its last blocks"
-        time.sleep(3.0)
+        writers.wait_accepted(120)  # and goes on accepting while it mends the chain
     o = writers.outcomes
     assert not o.unexpected, o.unexpected[:5]
     assert len(o.accepted) > 200 and len(o.refused) > 10, (len(o.accepted), len(o.refused))

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from localnode import NodeProcess
-from tests.conftest import unique_code
+from tests.support.records import unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

@@ -1,7 +1,7 @@
 """Principle 7 across node crashes: SIGKILL the node under write load, restart, lose nothing.
 
-The node is killed at random moments (seeded, printed) while client threads post
-records; it restarts on the same data directory and adopts its still-running
+The node is killed at random moments (seeded, printed), each after a random number of
+records accepted, while client threads post records; it restarts on the same data directory and adopts its still-running
 anvil. Clients whose answer was lost retry the same request. In the end the chain
 itself (RecordAdded logs, not the node's index) holds every record answered 202
 exactly once, with the content that was sent, and none that was refused.
@@ -10,19 +10,12 @@ exactly once, with the content that was sent, and none that was refused.
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
 from localnode import NodeProcess
-from tests.conftest import unique_code
-from tests.reliability.chaos import (
-    Writers,
-    assert_chain_holds_exactly,
-    project_body,
-    register_project,
-    wait_drained,
-)
+from tests.support.chaos import Writers, assert_chain_holds_exactly, wait_drained
+from tests.support.records import project_body, register, unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
@@ -34,16 +27,16 @@ def test_sigkilled_node_loses_and_duplicates_no_accepted_record(
     node = healthy_chaos_node
     rng = random.Random(seed)
     code = unique_code()
-    project_uid = register_project(node, code)
+    project_uid = register(node, code)
     with Writers(node, code, seed) as writers:
         for kill in range(3):
-            time.sleep(rng.uniform(1.0, 3.5))
+            writers.wait_accepted(rng.randint(60, 250))
             node.kill()
-            time.sleep(rng.uniform(0.0, 0.5))
+            writers.wait_lost(rng.randint(0, 30))  # clients knock at the dead node a while
             node.start(timeout=60)
-            print(f"kill {kill + 1}: restarted with {len(writers.outcomes.accepted)} records accepted so far")
+            print(f"kill {kill + 1}: restarted with {writers.accepted()} records accepted so far")
             writers.replay_some(rng)  # retries after a restart still get the same uid
-        time.sleep(2.0)
+        writers.wait_accepted(150)
     o = writers.outcomes
     assert not o.unexpected, o.unexpected[:5]
     assert len(o.accepted) > 300 and len(o.refused) > 20, (len(o.accepted), len(o.refused))
@@ -59,7 +52,7 @@ def test_sigkilled_node_loses_and_duplicates_no_accepted_record(
 def test_retry_after_restart_gets_same_uid_for_content_and_key(healthy_chaos_node: NodeProcess) -> None:
     node = healthy_chaos_node
     code = unique_code()
-    register_project(node, code)
+    register(node, code)
     approval = {"stage": 2, "item": "建设工程规划许可证", "decision": "approved",
                 "document_digest": "0x" + "5a" * 32, "issued_at": "2026-04-08"}  # fmt: skip
     with node.client("zrzyj") as c:
@@ -94,7 +87,7 @@ def test_retried_project_registration_gets_the_same_uid(healthy_chaos_node: Node
 def test_retried_status_change_gets_the_same_uid(healthy_chaos_node: NodeProcess) -> None:
     node = healthy_chaos_node
     code = unique_code()
-    register_project(node, code)
+    register(node, code)
     approval = {"stage": 1, "item": "项目审批", "decision": "approved",
                 "document_digest": "0x" + "5c" * 32, "issued_at": "2026-04-08"}  # fmt: skip
     with node.client("fgj") as c:

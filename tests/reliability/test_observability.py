@@ -14,8 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from localnode import NodeProcess
 from node_api import logs
-from tests.conftest import unique_code
-from tests.reliability.chaos import register_project
+from tests.support.records import register, unique_code
 
 pytestmark = pytest.mark.chain
 
@@ -38,7 +37,7 @@ def log_lines(node: NodeProcess, request_id: str, timeout: float = 5.0) -> list[
 
 def test_each_request_logs_one_json_line_with_its_id_and_never_the_token(node: NodeProcess) -> None:
     code = unique_code()
-    register_project(node, code)
+    register(node, code)
     rid = "req-" + os.urandom(6).hex()
     with node.client("fgj") as c:
         r = c.get(f"/v1/projects/{code}/history", headers={"X-Request-Id": rid})

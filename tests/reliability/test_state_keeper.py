@@ -21,6 +21,7 @@ from eth_account import Account
 from localnode import free_port
 from node_api.chain.embedded import EmbeddedChain, KeeperProcess, StateKeeper
 from node_api.config import Settings
+from tests.support.polling import wait_until
 
 SENDER = Account.from_key(b"\x01" * 32)
 
@@ -33,10 +34,7 @@ def rpc(url: str, method: str, *params: object) -> object:
 
 def wait_blocks(url: str, n: int) -> None:
     start = int(str(rpc(url, "eth_blockNumber")), 16)
-    deadline = time.monotonic() + 10
-    while int(str(rpc(url, "eth_blockNumber")), 16) < start + n:
-        assert time.monotonic() < deadline, "anvil mines no blocks"
-        time.sleep(0.05)
+    wait_until(lambda: int(str(rpc(url, "eth_blockNumber")), 16) >= start + n, 10, f"anvil mines {n} blocks")
 
 
 @pytest.fixture
@@ -125,10 +123,7 @@ def wait_until_waiting(pid: int) -> None:
 
 
 def wait_until_file(path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while not path.exists():
-        assert time.monotonic() < deadline, "the keeper process saved nothing"
-        time.sleep(0.1)
+    wait_until(path.exists, 30, "the keeper process saves the state")
 
 
 def test_wait_after_an_expensive_save_is_stretched(tmp_path: Path) -> None:

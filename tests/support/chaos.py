@@ -6,12 +6,15 @@ down) until they get one, and remember every 202 uid and every refusal.
 ``Anvil`` finds, kills and restarts a node's embedded chain from outside.
 ``onchain_records`` reads RecordAdded logs (and the content from the transactions
 that carried them) straight from the chain, so the checks do not trust the node's own index.
+The moments of a crash are conditions counted in records (``Writers.wait_accepted``,
+``records_after`` the saved state), not seconds: a test means the same on any machine.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import random
 import signal
@@ -27,9 +30,10 @@ import httpx
 from eth_utils import keccak
 
 from localnode import NodeProcess
-from node_api.chain.embedded import EmbeddedChain, anvil_pids
+from node_api.chain.embedded import EmbeddedChain, _best_block, anvil_pids
 from node_api.config import Settings
 from node_api.verify.bundle_check import carried_records
+from tests.support.polling import wait_until
 
 RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint32,address,bytes32)").hex()
 
@@ -37,15 +41,6 @@ RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint32,address,by
 def digest_of(text: str) -> str:
     """A unique SHA-256 digest (0x-hex) naming one request's content."""
     return "0x" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def project_body(code: str) -> dict[str, Any]:
-    """A valid project registration."""
-    return {
-        "code": code, "name": "庄浪县可靠性测试工程", "owner_uscc": "91620825MA72BT6H8M",
-        "project_type": "approval", "region_code": "620825", "industry_code": "48",
-        "total_investment": "1000000.00",
-    }  # fmt: skip
 
 
 @dataclass
@@ -68,6 +63,7 @@ class Outcomes:
     refused: dict[str, int] = field(default_factory=dict)  # digest -> status
     answered: dict[str, Request] = field(default_factory=dict)  # uid -> request (for replays)
     unexpected: list[str] = field(default_factory=list)
+    lost: int = 0  # requests that got no answer (node down, connection reset) and were tried again
     retried_after_loss: int = 0
     duplicates_checked: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,6 +100,26 @@ class Writers:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=60)
+
+    def accepted(self) -> int:
+        """How many distinct records the node has answered 202 so far."""
+        with self.outcomes.lock:
+            return len(self.outcomes.accepted)
+
+    def wait_accepted(self, n: int, timeout: float = 90.0) -> None:
+        """Waits until the node has accepted ``n`` more records than now."""
+        target = self.accepted() + n
+        wait_until(lambda: self.accepted() >= target, timeout, f"the node accepts {n} more records")
+
+    def wait_lost(self, n: int, timeout: float = 30.0) -> None:
+        """Waits until ``n`` more requests than now went unanswered (while the node is down)."""
+
+        def lost() -> int:
+            with self.outcomes.lock:
+                return self.outcomes.lost
+
+        target = lost() + n
+        wait_until(lambda: lost() >= target, timeout, f"{n} more requests go unanswered")
 
     def request(self, rng: random.Random, tag: str, events: list[tuple[str, float]]) -> Request:
         """A random request with unique content; ~15% are meant to be refused."""
@@ -147,6 +163,8 @@ class Writers:
             except httpx.TransportError:
                 pass
             lost = True
+            with self.outcomes.lock:
+                self.outcomes.lost += 1
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no answer to {req.path} for 90 s")
             time.sleep(0.1)
@@ -205,14 +223,6 @@ class Writers:
                 self._check_replay(req, uid, self.post(client, req, time.monotonic() + 60))
 
 
-def register_project(node: NodeProcess, code: str) -> str:
-    """Registers a project and waits until it is on chain; returns its uid."""
-    with node.client("fgj") as c:
-        r = c.post("/v1/projects?wait=true", json=project_body(code))
-    assert r.status_code == 200, r.text
-    return str(r.json()["uid"])
-
-
 def wait_drained(node: NodeProcess, timeout: float = 90.0) -> dict[str, Any]:
     """Waits until nothing is accepted or submitted and the index is at the head; returns /health."""
     deadline = time.monotonic() + timeout
@@ -240,10 +250,17 @@ def rpc(url: str, method: str, *params: Any) -> Any:
     return body["result"]
 
 
+def records_after(node: NodeProcess, code: str, block: int) -> int:
+    """How many RecordAdded of a project the chain itself holds in blocks after ``block``."""
+    deployment = json.loads((node.data_dir / "deployment.json").read_text())
+    logs = rpc(node.rpc_url, "eth_getLogs", {
+        "address": deployment["ledger"], "fromBlock": hex(block + 1), "toBlock": "latest",
+        "topics": [RECORD_ADDED, None, "0x" + keccak(text=code).hex()]})  # fmt: skip
+    return len(logs)
+
+
 def onchain_records(node: NodeProcess, code: str) -> list[tuple[str, str]]:
     """(uid, digest) of every RecordAdded of a project on the chain itself, in chain order."""
-    import json
-
     deployment = json.loads((node.data_dir / "deployment.json").read_text())
     project = "0x" + keccak(text=code).hex()
     logs = rpc(node.rpc_url, "eth_getLogs", {
@@ -283,6 +300,7 @@ class Anvil:
     def __init__(self, node: NodeProcess) -> None:
         self.node = node
         self.restarted: list[subprocess.Popen[bytes]] = []
+        self._saved: tuple[int, int] | None = None  # (mtime, block) of the state file last read
 
     def pids(self) -> list[int]:
         """Processes of anvil listening on the node's chain port."""
@@ -301,6 +319,17 @@ class Anvil:
     def state_file(self) -> Path:
         """Where the node saves the chain's state."""
         return self.chain().state_file
+
+    def saved_block(self) -> int:
+        """The newest block in the node's saved state (-1 before the first save)."""
+        path = self.state_file
+        try:
+            mtime = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return -1
+        if self._saved is None or self._saved[0] != mtime:  # the file is replaced whole, never rewritten
+            self._saved = (mtime, _best_block(path.read_bytes()))
+        return self._saved[1]
 
     def head(self) -> int:
         """Current block number."""
