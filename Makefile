@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: install run test test-fast bench lint lint-sol typecheck browser clean-data
+.PHONY: install run test test-fast bench lint lint-sol typecheck check browser clean-data
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -47,6 +47,9 @@ lint-sol: $(STAMP_NODE)
 
 typecheck: install
 	$(BIN)/mypy
+
+# What CI runs (.ci/run): every linter (ruff, ruff format, import-linter, solhint), mypy, the whole suite.
+check: lint lint-sol typecheck test
 
 clean-data:
 	rm -rf data
