@@ -19,8 +19,10 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Debian's chromium and CJK fonts for the browser tests (Playwright drives it; no browser download).
-BROWSER_PKGS := chromium fonts-noto-cjk
+# Debian's chromium and CJK fonts for the browser tests (Playwright drives it; no browser download),
+# and poppler-utils (pdftoppm, pdftotext) to read the 备案证 PDF back in tests. The node itself
+# needs fonts-noto-cjk to render that PDF (docs/certificates.md).
+BROWSER_PKGS := chromium fonts-noto-cjk poppler-utils
 browser:
 	@dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS))
 
