@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from node_api.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Debian's fonts-noto-cjk: the CJK font the 备案证 PDF embeds (a subset of one face of this collection).
+DEBIAN_CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+DEBIAN_CJK_FACE = "Noto Sans CJK SC"
 
 
 class Settings(BaseSettings):
@@ -86,6 +89,11 @@ class Settings(BaseSettings):
     # The operator's credential for GET /metrics: the SHA-256 (hex) of a token made with
     # `projchain metrics-token`; the token itself is never stored. Unset: /metrics answers 403.
     metrics_token_sha256: str | None = None
+
+    # The font of the 备案证 PDF (node_api/ledger/certificates.py): a .ttc/.otc collection and the
+    # face to use in it, or a single .otf/.ttf. Read from disk at render time, never downloaded.
+    certificate_font: Path = DEBIAN_CJK_FONT
+    certificate_font_face: str = DEBIAN_CJK_FACE
 
     admin_threshold: int = 2
     extra_cors: list[str] = Field(default_factory=list)
