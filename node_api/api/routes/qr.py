@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -20,6 +19,7 @@ from node_api.api.deps import ReaderDep, SettingsDep, StatusDep
 from node_api.api.pages import Verdict, verify_page
 from node_api.api.params import CodePath, checked_code
 from node_api.api.schemas import ErrorOut
+from node_api.domain.links import verification_url
 from node_api.errors import ConflictError, NotFoundError, ValidationError
 
 router = APIRouter(tags=["scan-to-verify"])
@@ -39,11 +39,6 @@ _PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     c: {"description": d, "content": {"text/html": {}}}
     for c, d in ((404, "project not registered (page says NOT VERIFIED)"), (422, "malformed code (same)"))
 }
-
-
-def verification_url(base_url: str, code: str, owner_uscc: str) -> str:
-    """The URL a project's QR encodes."""
-    return f"{base_url.rstrip('/')}/verify/{quote(code, safe='')}?uscc={quote(owner_uscc, safe='')}"
 
 
 def qr_image(url: str, kind: QrKind, scale: int, title: str = "") -> bytes:
