@@ -230,9 +230,9 @@ def _compose(
     sealer = Sealer(deployment.chain_id, deployment.ledger)
     outbox = Outbox(db)
     confirmations = Confirmations(outbox.table, index, s.wait_timeout)
-    submitter = Submitter(rpc, contracts, relayer, s, outbox)
+    submitter = Submitter(rpc, contracts, relayer, s, outbox, index)
     indexer = Indexer(
-        db, rpc, contracts, s.indexer_poll,
+        db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,
     )  # fmt: skip
     writer = Writer(db, reader, membership, sealer, keystore, outbox, openings.vault)

@@ -27,6 +27,7 @@ from node_api.config import Settings
 from node_api.domain.records import Record
 from node_api.errors import ChainError, ConflictError
 from node_api.store.database import Database
+from node_api.store.index import IndexTable
 from node_api.store.openings import Openings
 from node_api.store.outbox import OutboxTable
 
@@ -113,9 +114,15 @@ class Submitter:
     """Sends accepted records to the chain in batches; owns the relayer nonce."""
 
     def __init__(
-        self, rpc: RpcClient, contracts: Contracts, relayer: LocalAccount, settings: Settings, outbox: Outbox
+        self,
+        rpc: RpcClient,
+        contracts: Contracts,
+        relayer: LocalAccount,
+        settings: Settings,
+        outbox: Outbox,
+        index: IndexTable,
     ) -> None:
-        self.db = outbox.db
+        self.index = index  # the indexer's checkpoint, checked against the chain after a resync
         self.rpc = rpc
         self.contracts = contracts
         self.relayer = relayer
@@ -205,10 +212,11 @@ class Submitter:
         """Waits until the indexer's checkpoint block is on the chain (by hash)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            number, block_hash = self.db.get_meta("indexer.block"), self.db.get_meta("indexer.hash")
-            if number is None or block_hash is None:
+            checkpoint = self.index.checkpoint()
+            if checkpoint is None or checkpoint[1] is None:
                 return
-            block = await self.rpc.block(int(number))
+            number, block_hash = checkpoint
+            block = await self.rpc.block(number)
             if block is not None and block["hash"] == block_hash:
                 return
             await asyncio.sleep(0.1)  # the indexer rewinds within one poll

@@ -32,15 +32,15 @@ from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.domain.records import Kind, PayloadError, Record, decode_payload
 from node_api.errors import ChainError
-from node_api.store.database import CANONICAL, Database
+from node_api.store.database import Database
+from node_api.store.index import IndexTable, IndexWriter, Where
 from node_api.store.outbox import OutboxTable
 
 log = logging.getLogger("projchain.indexer")
 
 MAX_RANGE = 2000
 TX_BATCH = 100  # eth_getTransactionByHash calls per JSON-RPC batch
-# chain_blocks names its hash column "hash", not "block_hash" like the other chain_* tables.
-_LIVE_BLOCK = "hash NOT IN (SELECT hash FROM chain_orphans)"
+REWIND_CHUNK = 100  # indexed blocks compared with the chain per JSON-RPC batch while rewinding
 
 
 def _hex(value: Any) -> str:
@@ -53,6 +53,7 @@ class Indexer:
     def __init__(
         self,
         db: Database,
+        index: IndexTable,
         rpc: RpcClient,
         contracts: Contracts,
         poll: float = 0.1,
@@ -60,7 +61,8 @@ class Indexer:
         on_rewind: Callable[[], None] | None = None,
     ) -> None:
         assert contracts.deployment is not None
-        self.db = db
+        self.db = db  # for its transactions; the statements are IndexWriter's
+        self.index = index
         self.rpc = rpc
         self.contracts = contracts
         self.deployment = contracts.deployment
@@ -75,10 +77,8 @@ class Indexer:
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed, and its hash."""
-        number = self.db.get_meta("indexer.block")
-        if number is None:
-            return self.deployment.block - 1, None
-        return int(number), self.db.get_meta("indexer.hash")
+        checkpoint = self.index.checkpoint()
+        return (self.deployment.block - 1, None) if checkpoint is None else checkpoint
 
     @property
     def lag(self) -> int:
@@ -212,16 +212,13 @@ class Indexer:
         now = time.time()
         with self.db.transaction() as conn:
             for n, header in blocks.items():
-                conn.execute(
-                    "INSERT OR IGNORE INTO chain_blocks(number, hash, timestamp, seen_at) VALUES(?,?,?,?)",
-                    (n, header["hash"], int(header["timestamp"], 16), now),
-                )
+                IndexWriter.add_block(conn, n, header["hash"], int(header["timestamp"], 16), now)
             for lg in logs:
                 decoded = self.contracts.decode_log(lg)
                 if decoded is None:
                     continue
                 name, args = decoded
-                where = (
+                where: Where = (
                     int(lg["blockNumber"], 16),
                     lg["blockHash"],
                     lg["transactionHash"],
@@ -238,32 +235,17 @@ class Indexer:
                     )
                     confirmed += self._record_added(conn, args, content, where, grants)
                 elif name == "StatusChanged":
-                    conn.execute(
-                        "INSERT OR IGNORE INTO chain_status(uid, status, cause, block_number, block_hash,"
-                        " log_index) VALUES(?,?,?,?,?,?)",
-                        (
-                            _hex(args["uid"]),
-                            int(args["status"]),
-                            _hex(args["cause"]),
-                            where[0],
-                            where[1],
-                            where[3],
-                        ),
+                    IndexWriter.add_status(
+                        conn, _hex(args["uid"]), int(args["status"]), _hex(args["cause"]), where
                     )
                 elif name == "RecordRejected":
                     self._record_rejected(conn, args, where)
                 else:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO chain_member_events(block_number, block_hash, log_index, name,"
-                        " args) VALUES(?,?,?,?,?)",
-                        (where[0], where[1], where[3], name,
-                         json.dumps({k: _hex(v) if isinstance(v, bytes) else v for k, v in args.items()})),
-                    )  # fmt: skip
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES('indexer.block', ?), ('indexer.hash', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (str(to), blocks[to]["hash"]),
-            )
+                    member_args = json.dumps(
+                        {k: _hex(v) if isinstance(v, bytes) else v for k, v in args.items()}
+                    )
+                    IndexWriter.add_member_event(conn, name, member_args, where)
+            IndexWriter.set_checkpoint(conn, to, blocks[to]["hash"])
         return confirmed
 
     def _record_added(
@@ -271,7 +253,7 @@ class Indexer:
         conn: Any,
         args: dict[str, Any],
         content: tuple[Record, bytes] | None,
-        where: tuple[int, str, str, int],
+        where: Where,
         grants: dict[str, tuple[int, int, int]],
     ) -> list[str]:
         """Indexes one accepted record; the outbox uids it confirms (none or its own)."""
@@ -279,13 +261,11 @@ class Indexer:
         if content is None:
             # Accepted on chain, content not in its transaction's input (only possible through
             # a call this indexer cannot read): kept as unreadable, never guessed.
-            conn.execute(
-                "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload,"
-                " seal, block_number, block_hash, tx_hash, log_index, record_hash, problem)"
-                " VALUES(?,0,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (uid, _hex(args["project"]), _hex(b"\0" * 32), int(args["issuer"]), str(args["sealer"]),
-                 _hex(b"\0" * 32), b"", b"", *where, record_hash,
-                 "the record's content is not in its transaction's input"),
+            zero = _hex(b"\0" * 32)
+            IndexWriter.add_record(
+                conn, uid,
+                (0, _hex(args["project"]), zero, int(args["issuer"]), str(args["sealer"]), zero, b"", b""),
+                where, record_hash, "the record's content is not in its transaction's input",
             )  # fmt: skip
             self._settle_outbox(conn, uid)
             return []
@@ -297,30 +277,21 @@ class Indexer:
             problem = None
         except PayloadError as e:
             fields, problem = None, str(e)
-        conn.execute(
-            "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload,"
-            " seal, block_number, block_hash, tx_hash, log_index, record_hash, problem)"
-            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (uid, int(record.kind), _hex(record.project), _hex(record.ref), int(args["issuer"]),
-             str(args["sealer"]), digest, record.payload, seal, *where, record_hash, problem),
+        IndexWriter.add_record(
+            conn, uid,
+            (int(record.kind), _hex(record.project), _hex(record.ref), int(args["issuer"]), str(args["sealer"]),
+             digest, record.payload, seal),
+            where, record_hash, problem,
         )  # fmt: skip
         digests = [(digest, "digest")] if any(record.digest) else []
         if record.kind == Kind.EVENT and fields is not None:
             digests += [(d, "evidence") for d in fields["evidence"]]
-        conn.executemany(
-            "INSERT OR IGNORE INTO chain_record_digests(digest, uid, block_hash, role) VALUES(?,?,?,?)",
-            [(d, uid, where[1], role) for d, role in digests],
-        )
+        IndexWriter.add_digests(conn, uid, where[1], digests)
         if record.kind == Kind.PROJECT and fields is not None:
-            conn.execute("INSERT OR IGNORE INTO chain_projects(project, code) VALUES(?, ?)",
-                         (_hex(record.project), fields["code"]))  # fmt: skip
+            IndexWriter.add_project(conn, _hex(record.project), fields["code"])
         grant = grants.get(uid)
         if record.kind == Kind.GRANT and grant is not None:
-            conn.execute(
-                "INSERT OR IGNORE INTO chain_grants(uid, block_hash, project, grantee, scope, expires_at)"
-                " VALUES(?,?,?,?,?,?)",
-                (uid, where[1], _hex(record.project), *grant),
-            )
+            IndexWriter.add_grant(conn, uid, where[1], _hex(record.project), grant)
         return self._settle_outbox(conn, uid, record)
 
     def _settle_outbox(self, conn: Any, uid: str, record: Record | None = None) -> list[str]:
@@ -329,23 +300,15 @@ class Indexer:
         self.stats["records_failed"] += failed
         return [uid] if confirmed or failed else []
 
-    def _record_rejected(self, conn: Any, args: dict[str, Any], where: tuple[int, str, str, int]) -> None:
+    def _record_rejected(self, conn: Any, args: dict[str, Any], where: Where) -> None:
         uid = _hex(args["uid"])
         decoded = self.contracts.decode_revert(bytes(args["reason"]))
         reason = decoded.describe() if decoded else "0x" + bytes(args["reason"]).hex()
-        conn.execute(
-            "INSERT OR IGNORE INTO chain_rejections(uid, reason, block_number, block_hash, tx_hash)"
-            " VALUES(?,?,?,?,?)",
-            (uid, reason, where[0], where[1], where[2]),
-        )
+        IndexWriter.add_rejection(conn, uid, reason, where)
         if decoded is not None and decoded.name == "LedgerDuplicateRecord":
             # A re-sent record that had landed already: the first inclusion stands — if it is
             # this row's content. A different record under the uid fails this row.
-            row = conn.execute(
-                f"SELECT kind, project, ref, digest, payload FROM chain_records WHERE uid = ? AND {CANONICAL}"
-                f" AND problem IS NULL ORDER BY block_number LIMIT 1",
-                (uid,),
-            ).fetchone()
+            row = IndexWriter.landed(conn, uid)
             landed = None if row is None else Record.from_row({**dict(row), "uid": uid})
             if landed is not None or OutboxTable.submitted_in(conn, uid, where[2]):
                 self._settle_outbox(conn, uid, landed)
@@ -356,11 +319,7 @@ class Indexer:
         """Finds the last block still on the chain; orphans the ones after it."""
         base_number, base_hash = self.deployment.block - 1, None
         below = 2**62
-        while chunk := self.db.all(
-            f"SELECT number, hash FROM chain_blocks WHERE {_LIVE_BLOCK} AND number < ? "
-            f"ORDER BY number DESC LIMIT 100",
-            (below,),
-        ):
+        while chunk := self.index.live_blocks_below(below, REWIND_CHUNK):
             below = chunk[-1]["number"]
             headers = await self.rpc.batch(
                 [("eth_getBlockByNumber", [hex(r["number"]), False]) for r in chunk]
@@ -378,20 +337,12 @@ class Indexer:
                 break
         now = time.time()
         with self.db.transaction() as conn:
-            conn.execute(
-                f"INSERT OR IGNORE INTO chain_orphans(hash, detected_at) "
-                f"SELECT hash, ? FROM chain_blocks WHERE number > ? AND {_LIVE_BLOCK}",
-                (now, base_number),
-            )
+            IndexWriter.orphan_blocks_after(conn, base_number, now)
             OutboxTable.requeue_orphaned(conn)
             if base_hash is None:
-                conn.execute("DELETE FROM meta WHERE key IN ('indexer.block', 'indexer.hash')")
+                IndexWriter.clear_checkpoint(conn)
             else:
-                conn.execute(
-                    "INSERT INTO meta(key, value) VALUES('indexer.block', ?), ('indexer.hash', ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (str(base_number), base_hash),
-                )
+                IndexWriter.set_checkpoint(conn, base_number, base_hash)
         self.rewinds += 1
         log.warning("indexer: chain went backwards; re-indexing from block %d", base_number + 1)
         self.on_rewind()
