@@ -224,22 +224,24 @@ def _compose(
     # salt; a node of the fixed-salt days is re-encrypted first (see node_api.store.keys).
     document_key = keys.document_key(s.documents_dir, s.password, db)
     index = IndexTable(db)
-    membership = Membership(db)
+    membership = Membership(index)
     openings = Openings(db, OpeningVault(document_key))
-    reader = Reader(db, membership, openings)
-    sealer = Sealer(deployment.chain_id, deployment.ledger)
     outbox = Outbox(db)
+    reader = Reader(index, outbox.table, membership, openings)
+    sealer = Sealer(deployment.chain_id, deployment.ledger)
     confirmations = Confirmations(outbox.table, index, s.wait_timeout)
     submitter = Submitter(rpc, contracts, relayer, s, outbox, index)
     indexer = Indexer(
         db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,
     )  # fmt: skip
-    writer = Writer(db, reader, membership, sealer, keystore, outbox, openings.vault)
+    writer = Writer(index, reader, membership, sealer, keystore, outbox, openings.vault)
     files = DocumentStore(s.documents_dir, document_key)
-    access = Access(db, reader)
+    document_table = DocumentTable(db)
+    access_log = AccessLogTable(db)
+    access = Access(index, document_table, access_log, reader)
     anchorer = AccessLogAnchorer(
-        s, AccessLogTable(db), index, reader, membership, outbox, confirmations, keystore, sealer, relayer
+        s, access_log, index, reader, membership, outbox, confirmations, keystore, sealer, relayer
     )
     peers = Peers(s, db, reader, membership, openings, files, keystore, contracts, deployment, rpc)
     status = NodeStatus(
@@ -265,7 +267,7 @@ def _compose(
         indexer=indexer,
         confirmations=confirmations,
         writer=writer,
-        documents=Documents(files, DocumentTable(db), peers),
+        documents=Documents(files, document_table, peers),
         access=access,
         anchorer=anchorer,
         admin=ConsortiumAdmin(rpc, contracts, deployment.chain_id),

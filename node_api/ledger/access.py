@@ -18,7 +18,9 @@ from node_api.domain.records import Kind, Status
 from node_api.errors import ForbiddenError
 from node_api.ledger.membership import Organization
 from node_api.ledger.reader import Reader
-from node_api.store.database import CANONICAL, Database
+from node_api.store.access_log import AccessLogTable
+from node_api.store.documents import DocumentTable
+from node_api.store.index import IndexTable
 from node_api.verify.merkle import leaf_hash
 
 ROLE_READERS = ("approval_authority", "supervisor", "auditor")
@@ -33,8 +35,12 @@ _SCOPES = {"documents": {1, 3}, "fields": {2, 3}, "records": {2, 3}}
 class Access:
     """Authorisation decisions and the access log."""
 
-    def __init__(self, db: Database, reader: Reader) -> None:
-        self.db = db
+    def __init__(
+        self, index: IndexTable, documents: DocumentTable, access_log: AccessLogTable, reader: Reader
+    ) -> None:
+        self.index = index
+        self.documents = documents
+        self.access_log = access_log
         self.reader = reader
         self._pending: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
 
@@ -44,10 +50,7 @@ class Access:
         Grantee, scope and expiry are the contract's own (``chain_grants``, read from its
         ``entry(uid)``), the status is the chain's; a revoked project's grants are dead.
         """
-        rows = self.db.all(
-            f"SELECT uid, scope, expires_at FROM chain_grants WHERE project = ? AND grantee = ? AND {CANONICAL}",
-            (project, org.id),
-        )
+        rows = self.index.grants(project, org.id)
         now = time.time()
         live = [r for r in rows if int(r["expires_at"]) > now and int(r["scope"]) in _SCOPES[need]]
         if not live or self.reader.project_closed(project):
@@ -81,20 +84,11 @@ class Access:
         open it to that project's grantees. A node that does not hold the document (it fetches
         it from a peer) cannot tell; the holding node decides with this same rule.
         """
-        uploaders = [
-            int(r["org_id"]) for r in self.db.all("SELECT org_id FROM documents WHERE digest = ?", (digest,))
-        ]
-        by = f" AND r.issuer IN ({','.join('?' * len(uploaders))})" if uploaders else ""
-        return self.db.all(
-            f"SELECT DISTINCT r.project, p.code FROM chain_record_digests d JOIN chain_records r "
-            f"ON r.uid = d.uid AND r.block_hash = d.block_hash LEFT JOIN chain_projects p ON p.project = r.project "
-            f"WHERE d.digest = ? AND r.{CANONICAL}{by}",
-            (digest, *uploaders),
-        )
+        return self.index.projects_binding(digest, self.documents.uploaders(digest))
 
     def document_basis(self, org: Organization, digest: str) -> tuple[str, str | None] | None:
         """Why ``org`` may download a document (and the project it belongs to), or None."""
-        uploaded = self.db.scalar("SELECT 1 FROM documents WHERE digest = ? AND org_id = ?", (digest, org.id))
+        uploaded = self.documents.uploaded_by(digest, org.id)
         projects = self.document_projects(digest)
         code = projects[0]["code"] if projects else None
         if uploaded:
@@ -138,12 +132,7 @@ class Access:
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
         try:
-            with self.db.transaction() as conn:
-                conn.executemany(
-                    "INSERT INTO access_log(at, org_id, org_name, token_id, action, subject, project_code, basis,"
-                    " leaf_hash) VALUES(?,?,?,?,?,?,?,?,?)",
-                    [r for r, _ in batch],
-                )
+            self.access_log.append([r for r, _ in batch])
         except Exception as e:  # the read is refused rather than served unlogged
             for _, f in batch:
                 if not f.done():

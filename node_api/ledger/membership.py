@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from node_api.chain.consortium import bits_to_roles
-from node_api.store.database import CANONICAL, Database
+from node_api.store.index import IndexTable
 
 
 @dataclass
@@ -32,26 +32,20 @@ class Organization:
 class Membership:
     """Replays the indexed Consortium events (cheap: a handful per organisation)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, index: IndexTable) -> None:
+        self.index = index
         self._seen = -1
         self._orgs: dict[int, Organization] = {}
         self._keys: dict[str, int] = {}
 
     def _refresh(self) -> None:
         # One query per look (this runs on every authenticated request): both tables are small.
-        row = self.db.one(
-            "SELECT (SELECT count(*) FROM chain_member_events), (SELECT count(*) FROM chain_orphans)"
-        )
-        count, orphans = (int(row[0]), int(row[1])) if row is not None else (0, 0)
+        count, orphans = self.index.member_events_version()
         if count + orphans * 1_000_003 == self._seen:
             return
         orgs: dict[int, Organization] = {}
         keys: dict[str, int] = {}
-        rows = self.db.all(
-            f"SELECT name, args FROM chain_member_events WHERE {CANONICAL} ORDER BY block_number, log_index"
-        )
-        for row in rows:
+        for row in self.index.member_events():
             a = json.loads(row["args"])
             name = row["name"]
             if name == "OrganizationAdmitted":

@@ -20,8 +20,9 @@ from node_api.domain.records import (
     decode_restricted,
 )
 from node_api.ledger.membership import Membership
-from node_api.store.database import CANONICAL, Database
+from node_api.store.index import IndexTable
 from node_api.store.openings import Openings
+from node_api.store.outbox import OutboxState, OutboxTable
 
 _DECISION_NAMES = {0: "approved", 1: "approved_on_commitment", 2: "accepted_with_deficiencies", 3: "rejected"}
 _SEVERITY_NAMES = {1: "slight", 2: "general", 3: "serious"}
@@ -88,8 +89,11 @@ def kind_name(kind: int) -> str:
 class Reader:
     """Read-side queries used by the API, the QR page and the bundle."""
 
-    def __init__(self, db: Database, membership: Membership, openings: Openings | None = None) -> None:
-        self.db = db
+    def __init__(
+        self, index: IndexTable, outbox: OutboxTable, membership: Membership, openings: Openings | None = None
+    ) -> None:
+        self.index = index
+        self.outbox = outbox
         self.membership = membership
         self.openings = openings
 
@@ -97,28 +101,17 @@ class Reader:
 
     def project_id(self, code: str) -> str | None:
         """The on-chain id of a registered (or pending) project code."""
-        pid = self.db.scalar(
-            f"SELECT p.project FROM chain_projects p WHERE p.code = ? AND EXISTS (SELECT 1 FROM chain_records r "
-            f"WHERE r.project = p.project AND r.kind = {int(Kind.PROJECT)} AND r.{CANONICAL})",
-            (code,),
-        )
-        return None if pid is None else str(pid)
+        return self.index.registered_project(code)
 
     def chain_row(self, uid: str) -> Any:
         """The canonical inclusion of a record, if any."""
-        return self.db.one(
-            f"SELECT * FROM chain_records WHERE uid = ? AND {CANONICAL} ORDER BY block_number LIMIT 1", (uid,)
-        )
+        return self.index.first_inclusion(uid)
 
     def status(self, uid: str, kind: int) -> Status:
         """Current status of a record on chain."""
-        s = self.db.scalar(
-            f"SELECT status FROM chain_status WHERE uid = ? AND {CANONICAL} "
-            f"ORDER BY block_number DESC, log_index DESC LIMIT 1",
-            (uid,),
-        )
+        s = self.index.latest_status(uid)
         if s is not None:
-            return Status(int(s))
+            return Status(s)
         return (
             INITIAL_STATUS.get(Kind(kind), Status.RECORDED)
             if kind in Kind._value2member_map_
@@ -127,19 +120,12 @@ class Reader:
 
     def project_closed(self, project: str) -> bool:
         """Whether the project's registration was revoked (no new approvals, commitments, grants; grants dead)."""
-        rows = self.db.all(
-            f"SELECT uid FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}",
-            (project, int(Kind.PROJECT)),
-        )
-        return any(self.status(r["uid"], Kind.PROJECT) == Status.REVOKED for r in rows)
+        uids = self.index.uids_of_kind(project, Kind.PROJECT)
+        return any(self.status(uid, Kind.PROJECT) == Status.REVOKED for uid in uids)
 
     def status_changes(self, uid: str) -> list[dict[str, Any]]:
         """The records that changed this record's status, oldest first."""
-        rows = self.db.all(
-            f"SELECT status, cause, block_number FROM chain_status WHERE uid = ? AND {CANONICAL} "
-            f"ORDER BY block_number, log_index",
-            (uid,),
-        )
+        rows = self.index.status_changes(uid)
         return [{"status": Status(r["status"]).name.lower(), "by": r["cause"], "block": r["block_number"]}
                 for r in rows]  # fmt: skip
 
@@ -155,10 +141,10 @@ class Reader:
         row = self.chain_row(uid)
         state = "confirmed"
         if row is None:
-            row = self.db.one("SELECT * FROM outbox WHERE uid = ?", (uid,))
+            row = self.outbox.row(uid)
             if row is None:
                 return None
-            state = "failed" if row["state"] == "failed" else "pending"
+            state = "failed" if row["state"] == OutboxState.FAILED else "pending"
         project = None if int(row["project"], 16) == 0 else str(row["project"])
         return self._view(row, state, code_of, self._held([row["uid"]])), project
 
@@ -176,9 +162,7 @@ class Reader:
         issuer_id = int(row["issuer"]) if "issuer" in keys else int(row["org_id"])
         issuer = self.membership.get(issuer_id)
         project = str(row["project"])
-        code = (code_of or {}).get(project) or self.db.scalar(
-            "SELECT code FROM chain_projects WHERE project = ?", (project,)
-        )
+        code = (code_of or {}).get(project) or self.index.project_code(project)
         fields, commitment = _present(kind, bytes(row["payload"]), opening) if kind else ({}, None)
         problem = row["problem"] if "problem" in keys else None
         if problem is None and "unreadable" in fields:
@@ -221,13 +205,9 @@ class Reader:
 
     def canonical_rows(self, project: str) -> list[Any]:
         """A project's canonical chain rows in chain order, each uid once (its first inclusion)."""
-        rows = self.db.all(
-            f"SELECT * FROM chain_records WHERE project = ? AND {CANONICAL} ORDER BY block_number, log_index",
-            (project,),
-        )
         seen: set[str] = set()
         out: list[Any] = []
-        for r in rows:
+        for r in self.index.project_rows(project):
             if r["uid"] not in seen:
                 seen.add(r["uid"])
                 out.append(r)
@@ -237,18 +217,15 @@ class Reader:
         """Every confirmed record of a project in chain order, then pending ones."""
         rows = self.canonical_rows(project)
         seen = {r["uid"] for r in rows}
-        pending = [
-            r
-            for r in self.db.all(
-                "SELECT * FROM outbox WHERE project = ? AND state IN ('accepted', 'submitted') ORDER BY seq",
-                (project,),
-            )
-            if r["uid"] not in seen
-        ]
+        pending = [r for r in self.outbox.open_rows(project) if r["uid"] not in seen]
         held = self._held([r["uid"] for r in rows + pending])
         out = [self._view(r, "confirmed", None, held) for r in rows]
         out += [self._view(r, "pending", None, held) for r in pending]
         return out
+
+    def projects_in_region(self, region_prefix: str) -> list[Any]:
+        """Registered projects (``project``, ``code``) whose code's region starts with ``region_prefix``."""
+        return self.index.projects_in_region(region_prefix)
 
     def project_summary(self, code: str, detailed: bool) -> dict[str, Any] | None:
         """Project summary with its status per stage; public fields unless ``detailed``."""

@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Any
 
 from node_api.ledger.reader import Reader
-from node_api.store.database import CANONICAL
 
 TARGET_DAYS = 50
 MAX_DAYS = 90
@@ -53,11 +52,7 @@ def project_report(reader: Reader, project: str) -> dict[str, Any]:
 
 def region_report(reader: Reader, region_prefix: str) -> dict[str, Any]:
     """The same figures over every project whose region code starts with ``region_prefix``."""
-    projects = reader.db.all(
-        f"SELECT DISTINCT p.project, p.code FROM chain_projects p JOIN chain_records r ON r.project = p.project "
-        f"WHERE r.kind = 1 AND r.{CANONICAL} AND substr(p.code, 6, 6) LIKE ?",
-        (region_prefix + "%",),
-    )
+    projects = reader.projects_in_region(region_prefix)
     per_project = {row["code"]: project_report(reader, row["project"]) for row in projects}
     approvals = sum(p["approvals"] for p in per_project.values())
     on_commitment = sum(p["approved_on_commitment"] for p in per_project.values())

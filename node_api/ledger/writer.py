@@ -38,7 +38,7 @@ from node_api.domain.records import (
 from node_api.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.reader import Reader
-from node_api.store.database import CANONICAL, Database
+from node_api.store.index import IndexTable
 from node_api.store.openings import OpeningVault
 
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
@@ -75,7 +75,7 @@ class Writer:
 
     def __init__(
         self,
-        db: Database,
+        index: IndexTable,
         reader: Reader,
         membership: Membership,
         sealer: Sealer,
@@ -83,7 +83,7 @@ class Writer:
         outbox: Outbox,
         vault: OpeningVault,
     ) -> None:
-        self.db = db
+        self.index = index
         self.reader = reader
         self.membership = membership
         self.sealer = sealer
@@ -167,13 +167,10 @@ class Writer:
         return self.reader.project_id(code) is not None or self.outbox.table.registration_live(pid_hex)
 
     def _check_registrant(self, org: Organization, pid_hex: str, code: str) -> None:
-        issuer = self.db.scalar(
-            f"SELECT issuer FROM chain_records WHERE project = ? AND kind = ? AND ref = ? AND {CANONICAL}",
-            (pid_hex, int(Kind.PROJECT), "0x" + ZERO32.hex()),
-        )
+        issuer = self.index.registrant(pid_hex)
         if issuer is None:
             raise ConflictError(f"project {code} is not confirmed on chain yet; grant after it is")
-        if int(issuer) != org.id:
+        if issuer != org.id:
             raise ForbiddenError(f"only the registering authority of {code} may grant access to it")
 
     def _check_ref(
@@ -230,10 +227,7 @@ class Writer:
             if earlier is None or int(earlier["kind"]) != Kind.EVENT:
                 break
             original = earlier
-        recorded_at = int(
-            self.db.scalar("SELECT timestamp FROM chain_blocks WHERE hash = ?", (original["block_hash"],))
-            or 0
-        )
+        recorded_at = self.index.block_timestamp(original["block_hash"]) or 0
         allowed = recorded_at + REPAIR_WAIT.get(severity, 0)
         if time.time() < allowed:
             raise ConflictError(
@@ -243,12 +237,7 @@ class Writer:
 
     def _objector(self, event: str) -> int | None:
         """The organisation of the latest objection to ``event``."""
-        issuer = self.db.scalar(
-            f"SELECT issuer FROM chain_records WHERE ref = ? AND kind = ? AND {CANONICAL} "
-            f"ORDER BY block_number DESC, log_index DESC LIMIT 1",
-            (event, int(Kind.OBJECTION)),
-        )
-        return None if issuer is None else int(issuer)
+        return self.index.latest_issuer(event, Kind.OBJECTION)
 
     def _seal(
         self, org: Organization, record: Record, preseal: PreSeal | None, key: LocalAccount | None

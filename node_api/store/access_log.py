@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
+from typing import Any
 
 from node_api.store.database import CANONICAL, Database
 
@@ -46,6 +47,16 @@ class AccessLogTable:
         return self.db.all(
             f"SELECT * FROM access_log WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*params, limit)
         )
+
+    def append(self, rows: list[tuple[Any, ...]]) -> None:
+        """Appends entries in one commit: each row is (at, org_id, org_name, token_id, action,
+        subject, project_code, basis, leaf_hash)."""
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO access_log(at, org_id, org_name, token_id, action, subject, project_code, basis,"
+                " leaf_hash) VALUES(?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
 
     # -- anchors ------------------------------------------------------------------------
     def anchors_version(self) -> tuple[int, int]:

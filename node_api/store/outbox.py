@@ -122,6 +122,16 @@ class OutboxTable:
         stored = (int(row["kind"]), row["project"], row["ref"], row["digest"], bytes(row["payload"]))
         return stored[1:] == _content(record)[1:]
 
+    def row(self, uid: str) -> sqlite3.Row | None:
+        """The whole row of ``uid`` (any state)."""
+        return self.db.one("SELECT * FROM outbox WHERE uid = ?", (uid,))
+
+    def open_rows(self, project: str) -> list[sqlite3.Row]:
+        """A project's whole rows accepted or submitted (not on chain yet), in acceptance order."""
+        return self.db.all(
+            f"SELECT * FROM outbox WHERE project = ? AND state IN ({A}, {S}) ORDER BY seq", (project,)
+        )
+
     def registration_live(self, project: str) -> bool:
         """Whether a registration of ``project`` (0x…) is accepted, submitted or confirmed here."""
         return (
