@@ -173,6 +173,7 @@ def _print_banner(settings: Settings, base: str, creds: list[dict[str, Any]]) ->
 
 def _token(args: argparse.Namespace) -> int:
     from node_api.ledger.auth import create_token, revoke_token
+    from node_api.store.auth import list_tokens
     from node_api.store.database import Database
 
     settings = Settings()
@@ -183,7 +184,7 @@ def _token(args: argparse.Namespace) -> int:
     elif args.token_cmd == "revoke":
         print("revoked" if revoke_token(db, args.id) else "no such active token")
     else:
-        for r in db.all("SELECT id, org_id, name, created_at, revoked_at FROM tokens ORDER BY id"):
+        for r in list_tokens(db):
             print(dict(r))
     return 0
 
