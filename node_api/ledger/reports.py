@@ -6,6 +6,11 @@
   stage-3 批复, by their issue dates;
 - share of approvals issued on the day of application is not derivable from the
   chain (the application date is not recorded), so it is not reported.
+
+Region and type come from one source, the project code where its shape carries them
+(``project_facts``: the division always, the type in the classic shape), as in the
+project summary; the regional report selects projects by that same division segment.
+An approval that has since expired still counts: it was issued.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from node_api.ledger.reader import Reader
+from node_api.ledger.reader import Reader, registration_facts
 from node_api.store.database import CANONICAL
 
 TARGET_DAYS = 50
@@ -27,7 +32,7 @@ def _day(value: str | None) -> dt.date | None:
 def project_report(reader: Reader, project: str) -> dict[str, Any]:
     """Approval-speed and commitment figures of one project (live approvals only)."""
     records = [r for r in reader.project_records(project) if r["state"] == "confirmed"]
-    approvals = [r for r in records if r["kind"] == "approval" and r["status"] == "active"]
+    approvals = [r for r in records if r["kind"] == "approval" and r["status"] in ("active", "expired")]
     first: dict[int, dt.date | None] = {}
     for n in (1, 2, 3, 4):
         issued = [_day(a["fields"]["issued_at"]) for a in approvals
@@ -35,7 +40,10 @@ def project_report(reader: Reader, project: str) -> dict[str, Any]:
         first[n] = min((d for d in issued if d is not None), default=None)
     days = (first[3] - first[1]).days if first[1] and first[3] else None
     on_commitment = sum(1 for a in approvals if a["fields"]["decision"] == "approved_on_commitment")
+    facts = registration_facts([r for r in records if r["readable"]])
     return {
+        "region_code": facts["region_code"],
+        "project_type": facts["project_type"],
         "approvals": len(approvals),
         "approved_on_commitment": on_commitment,
         "stage_first_approval": {str(k): (v.isoformat() if v else None) for k, v in first.items()},
