@@ -24,8 +24,8 @@ In both shapes the division segment must be a division in force in the code's ye
 (:func:`node_api.domain.divisions.division_error`): a code is a project's identity
 for life, so ``2017-620824-…`` of 华亭县 (abolished 2018) stays well-formed.
 
-A code that parses is **well-formed**. Nothing here establishes that a code was
-actually assigned to a project, or that it is authentic.
+A code that parses is **well-formed**, and that is all this module says of it:
+nothing here establishes that a code was actually assigned to a project.
 """
 
 from __future__ import annotations
