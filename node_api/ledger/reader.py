@@ -325,21 +325,6 @@ class Reader:
         return summary
 
 
-def registration_facts(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Region, industry and type of a project from its latest readable registration among ``records``.
-
-    The same source as the summary's: the code where its shape carries them (project_facts).
-    """
-    registration = next(
-        (r for r in reversed(records) if r["kind"] == "project" and r.get("readable", True)
-         and r["status"] in ("active", "revoked")),
-        None,
-    )  # fmt: skip
-    if registration is None:
-        return {"region_code": None, "industry_code": None, "project_type": None}
-    return project_facts(str(registration["fields"]["code"]), registration["fields"])
-
-
 def _stage_status(live: list[dict[str, Any]]) -> str:
     """A stage's status from its live approvals (status ``active`` or ``expired``, as the views show them)."""
     if not live:

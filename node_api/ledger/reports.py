@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from node_api.ledger.reader import Reader, registration_facts
+from node_api.domain.project_code import project_facts
+from node_api.ledger.reader import Reader
 from node_api.store.database import CANONICAL
 
 TARGET_DAYS = 50
@@ -27,6 +28,21 @@ MAX_DAYS = 90
 
 def _day(value: str | None) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(value)
+
+
+def registration_facts(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Region, industry and type of a project from its latest readable registration among ``records``.
+
+    The same source as the project summary's: the code where its shape carries them (project_facts).
+    """
+    registration = next(
+        (r for r in reversed(records) if r["kind"] == "project" and r.get("readable", True)
+         and r["status"] in ("active", "revoked")),
+        None,
+    )  # fmt: skip
+    if registration is None:
+        return {"region_code": None, "industry_code": None, "project_type": None}
+    return project_facts(str(registration["fields"]["code"]), registration["fields"])
 
 
 def project_report(reader: Reader, project: str) -> dict[str, Any]:

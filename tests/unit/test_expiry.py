@@ -9,7 +9,8 @@ import pytest
 
 from node_api.api.pages import approval_item, stage_block
 from node_api.ledger import reader
-from node_api.ledger.reader import _stage_status, approval_expired, registration_facts
+from node_api.ledger.reader import _stage_status, approval_expired
+from node_api.ledger.reports import registration_facts
 
 ON = dt.date(2026, 11, 30)
 
