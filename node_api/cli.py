@@ -232,6 +232,19 @@ def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _uscc_arg(value: str) -> str:
+    """``--uscc`` of ``org admit``: a valid USCC (GB 32100), upper-cased, or argparse's error saying why not."""
+    from node_api.domain.uscc import validate_uscc
+    from node_api.errors import ValidationError
+
+    try:
+        return validate_uscc(value, "uscc")
+    except ValidationError as e:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a valid USCC: {e.detail.removeprefix('uscc: ')}"
+        ) from None
+
+
 def _org_admit(args: argparse.Namespace) -> int:
     from node_api.chain.compiler import load_artifacts
     from node_api.chain.consortium import ConsortiumAdmin
@@ -300,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     osub = org.add_subparsers(dest="org_cmd", required=True)
     oa = osub.add_parser("admit")
     oa.add_argument("--name", required=True)
-    oa.add_argument("--uscc", required=True)
+    oa.add_argument(
+        "--uscc",
+        required=True,
+        type=_uscc_arg,
+        help="the organisation's USCC (checked before anything is sent)",
+    )
     oa.add_argument("--roles", required=True, help="comma-separated: approval_authority,supervisor,…")
     oa.add_argument("--seal-key", help="address of a seal key held elsewhere (default: create one here)")
     oa.add_argument("--relayer", default="0x" + "00" * 20, help="the organisation's own node relayer, if any")

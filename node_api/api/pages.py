@@ -57,6 +57,8 @@ STATUSES: dict[str, tuple[str, str, str]] = {  # (Chinese, English, tone)
     "in_progress": ("办理中", "In progress", "warn"),
     "approved": ("已批准", "Approved", "ok"),
     "rejected": ("不予批准", "Rejected", "bad"),
+    # An approval past its valid_until, and a stage whose approvals all are (derived when read).
+    "expired": ("已过期", "Expired", "bad"),
 }
 STAGE_NAMES_EN = {
     "1": "Project approval, land use and planning permit",

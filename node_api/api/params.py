@@ -9,7 +9,13 @@ from fastapi import Header, Path, Query
 from node_api.api.schemas import Accepted, ErrorOut
 from node_api.domain.project_code import parse_project_code
 
-CodePath = Annotated[str, Path(description="project code, e.g. 2026-620825-44-01-000123")]
+CodePath = Annotated[
+    str,
+    Path(
+        description="project code, classic or GB/T 40058-2021 (docs/project-codes.md)",
+        examples=["2026-620825-44-01-000123"],
+    ),
+]
 Wait = Annotated[bool, Query(description="answer once the record is confirmed on chain")]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 ERRORS: dict[int | str, dict[str, Any]] = {

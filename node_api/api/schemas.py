@@ -7,11 +7,20 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from node_api.domain.divisions import validate_division
-from node_api.domain.project_code import parse_project_code
+from node_api.domain.project_code import parse_project_code, reconcile, try_parse
 from node_api.domain.uscc import validate_uscc
+from node_api.errors import ValidationError
 
 _HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _HEX65 = re.compile(r"^(0x)?[0-9a-fA-F]{130}$")
@@ -36,7 +45,9 @@ def _ledger_date(value: dt.date) -> dt.date:
 
 Digest = Annotated[str, AfterValidator(_digest), Field(examples=["0x" + "ab" * 32])]
 LedgerDate = Annotated[dt.date, AfterValidator(_ledger_date)]
-ProjectCodeStr = Annotated[str, AfterValidator(_code), Field(examples=["2026-620825-44-01-000123"])]
+ProjectCodeStr = Annotated[
+    str, AfterValidator(_code), Field(examples=["2026-620825-44-01-000123", "2603-620825-89-05-346948"])
+]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
@@ -60,22 +71,60 @@ class SealIn(Strict):
 
 
 class ProjectIn(Strict):
-    """Register a project and its code (赋码信息)."""
+    """Register a project and its code (赋码信息).
+
+    The code must be well-formed (docs/project-codes.md): its shape, dates and division
+    are checked, which does not show that it was ever assigned. ``region_code`` must equal the code's division segment; in the classic
+    shape ``industry_code`` and ``project_type`` must equal its third and fourth segments.
+    Any of them omitted is taken from the code where its shape carries it; a GB/T 40058
+    code carries neither industry nor 审批/核准/备案 type, so with one those two are required.
+    """
 
     code: ProjectCodeStr
     name: Text
     owner_uscc: Annotated[str, AfterValidator(lambda v: validate_uscc(v, "owner_uscc"))] = Field(
-        examples=["91620825MA74XK9R2B"]
+        examples=["91620825MA74XK9R6N"]
     )
-    project_type: Literal["approval", "ratification", "filing"]
-    region_code: Annotated[str, AfterValidator(lambda v: validate_division(v, "region_code"))] = Field(
-        examples=["620825"]
+    project_type: Literal["approval", "ratification", "filing"] = Field(
+        default=None,
+        validate_default=True,
+        description="审批 / 核准 / 备案; omitted: from a classic code's type segment (01/02/03)",
     )
-    industry_code: Annotated[str, Field(pattern=r"^\d{2}$")]
+    region_code: Annotated[str, Field(pattern=r"^\d{6}$")] = Field(
+        default=None,
+        validate_default=True,
+        examples=["620825"],
+        description="division (GB/T 2260), equal to the code's division segment; omitted: taken from it",
+    )
+    industry_code: Annotated[str, Field(pattern=r"^\d{2}$")] = Field(
+        default=None,
+        validate_default=True,
+        examples=["44"],
+        description="industry; omitted: from a classic code's industry segment",
+    )
     total_investment: Annotated[Decimal, Field(ge=0, le=Decimal("1e14"), decimal_places=2)] = Field(
         description="total investment in yuan (元), at most 2 decimals"
     )
     seal: SealIn | None = None
+
+    @field_validator("project_type", "region_code", "industry_code", mode="before")
+    @classmethod
+    def _agrees_with_code(cls, value: object, info: ValidationInfo) -> object:
+        field = str(info.field_name)
+        code = info.data.get("code")  # absent when the code itself was refused
+        parsed = try_parse(code) if isinstance(code, str) else None
+        try:
+            if parsed is not None:
+                return reconcile(parsed, field, value)
+            if value is None:
+                raise ValidationError(
+                    field, "required (it cannot be taken from a code that is not well-formed)"
+                )
+            if field == "region_code" and isinstance(value, str):
+                return validate_division(value, field)
+        except ValidationError as e:
+            raise ValueError(e.detail.removeprefix(f"{field}: ")) from None
+        return value
 
 
 class ApprovalIn(Strict):

@@ -14,8 +14,16 @@ dependency) and is deliberately partial. What is checked:
   固原市 in 宁夏 (6404); elsewhere only structurally (two digits).
 
 So ``330327`` passes on its province (浙江省) alone, while ``620827`` is rejected
-because 平凉市 has no such county. A code of a county abolished or renamed since
-(e.g. 620824 华亭县) is rejected with a pointer to its successor.
+because 平凉市 has no such county.
+
+Divisions change, and a project code keeps the division it was given for life, so a
+code is checked against the divisions **in force in a given year**. The ``changes``
+of ``divisions.json`` list the county-level changes inside the fully listed
+prefectures (each with its sources); today that is one: 620824 华亭县 was abolished
+in 2018 and 620881 华亭市 set up in its place. In the change year both codes are
+accepted (codes of both kinds were issued that year); before it only the old one,
+after it only the new one. Without a year, "in force" means today, and an abolished
+code is rejected with a pointer to its successor.
 """
 
 from __future__ import annotations
@@ -34,7 +42,13 @@ _DIGITS = frozenset("0123456789")
 class _Retired:
     name: str
     replaced_by: str
-    year: int
+    year: int  # the last year the code was in force (the change year, when both were)
+
+
+@dataclass(frozen=True)
+class _Established:
+    replaces: str
+    year: int  # the first year the code was in force
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class _DivisionTable:
     complete_prefectures_of: frozenset[str]
     complete_counties_of: frozenset[str]
     retired: dict[str, _Retired]
+    established: dict[str, _Established]
 
 
 def _str_map(raw: Any, key: str, width: int) -> dict[str, str]:
@@ -69,10 +84,27 @@ def _load_table() -> _DivisionTable:
         complete_prefectures_of=frozenset(raw["complete_prefectures_of"]),
         complete_counties_of=frozenset(raw["complete_counties_of"]),
         retired={
-            code: _Retired(str(entry["name"]), str(entry["replaced_by"]), int(entry["year"]))
-            for code, entry in raw["retired"].items()
+            str(change["abolished"]): _Retired(
+                str(change["abolished_name"]), str(change["established"]), int(change["year"])
+            )
+            for change in raw["changes"]
+        },
+        established={
+            str(change["established"]): _Established(str(change["abolished"]), int(change["year"]))
+            for change in raw["changes"]
         },
     )
+    for change in raw["changes"]:
+        if not change.get("sources"):
+            raise ValueError(f"divisions.json: change {change!r} cites no source")
+    for code in table.retired:
+        if code in table.counties:
+            raise ValueError(f"divisions.json: abolished county {code} is still listed as current")
+        if code[:4] not in table.complete_counties_of:
+            raise ValueError(f"divisions.json: change of {code} outside a fully listed prefecture")
+    for code in table.established:
+        if code not in table.counties:
+            raise ValueError(f"divisions.json: established county {code} is not listed")
     for prefecture in table.prefectures:
         if prefecture[:2] not in table.provinces:
             raise ValueError(f"divisions.json: prefecture {prefecture} has no province")
@@ -85,8 +117,28 @@ def _load_table() -> _DivisionTable:
 _TABLE = _load_table()
 
 
-def division_error(code: str) -> str | None:
-    """Why ``code`` is not an acceptable division code, or None when it is."""
+def _county_problem(code: str, year: int | None) -> str | None:
+    """Why county ``code`` of a fully listed prefecture was not in force in ``year`` (None: today)."""
+    established = _TABLE.established.get(code)
+    if code in _TABLE.counties:
+        if year is not None and established is not None and year < established.year:
+            old = _TABLE.retired[established.replaces]
+            return (
+                f"county {code} ({_TABLE.counties[code]}) was set up in {established.year}; "
+                f"in {year} the division was {established.replaces} {old.name}"
+            )
+        return None
+    retired = _TABLE.retired[code]  # the caller has rejected a code listed nowhere
+    if year is not None and year <= retired.year:
+        return None
+    successor = f"{retired.replaced_by} {_TABLE.counties[retired.replaced_by]}"
+    if year is None:
+        return f"county {code} ({retired.name}) was abolished in {retired.year}; use {successor}"
+    return f"county {code} ({retired.name}) was abolished in {retired.year}; in {year} the division is {successor}"
+
+
+def division_error(code: str, year: int | None = None) -> str | None:
+    """Why ``code`` is not a division code in force in ``year`` (today when None), or None when it is."""
     if len(code) != 6 or not set(code) <= _DIGITS:
         return f"must be 6 digits, got {code!r}"
     province, prefecture, county = code[:2], code[2:4], code[4:]
@@ -105,35 +157,33 @@ def division_error(code: str) -> str | None:
     prefecture_name = _TABLE.prefectures.get(prefecture_code)
     if province in _TABLE.complete_prefectures_of and prefecture_name is None:
         return f"prefecture {prefecture_code} is not a prefecture-level division of {province_name}"
-    if county == "00":
+    if county == "00" or prefecture_code not in _TABLE.complete_counties_of:
         return None
 
-    if prefecture_code in _TABLE.complete_counties_of and code not in _TABLE.counties:
-        where = f"{province_name}{prefecture_name or ''}"
-        retired = _TABLE.retired.get(code)
-        if retired is not None:
-            successor = _TABLE.counties.get(retired.replaced_by, "")
-            return (
-                f"county {code} ({retired.name}) was abolished in {retired.year}; "
-                f"use {retired.replaced_by} {successor}".rstrip()
-            )
-        return f"county {code} is not a county-level division of {where}"
-    return None
+    if code not in _TABLE.counties and code not in _TABLE.retired:
+        return f"county {code} is not a county-level division of {province_name}{prefecture_name or ''}"
+    return _county_problem(code, year)
 
 
-def validate_division(code: str, field: str = "region_code") -> str:
-    """Return the stripped six-digit code, or raise ValidationError saying what is wrong."""
+def validate_division(code: str, field: str = "region_code", year: int | None = None) -> str:
+    """The stripped six-digit code, in force in ``year`` (today when None), or ValidationError saying why not."""
     if not isinstance(code, str):
         raise ValidationError(field, f"must be a string, got {type(code).__name__}")
     normalised = code.strip()
-    problem = division_error(normalised)
+    problem = division_error(normalised, year)
     if problem is not None:
         raise ValidationError(field, problem)
     return normalised
 
 
 def division_name(code: str) -> str | None:
-    """The full name (e.g. 甘肃省平凉市庄浪县 for 620825), or None unless every level is in the table."""
+    """The full name (e.g. 甘肃省平凉市庄浪县 for 620825), or None unless every level is in the table.
+
+    An abolished county is named too (620824: 甘肃省平凉市华亭县): a project code keeps it for life.
+    """
+    retired = _TABLE.retired.get(code)
+    if retired is not None:
+        return _TABLE.provinces[code[:2]] + _TABLE.prefectures[code[:4]] + retired.name
     if division_error(code) is not None:
         return None
     name = _TABLE.provinces[code[:2]]

@@ -3,7 +3,8 @@
 Layout of the 18 characters (1-based positions, as the standard numbers them):
 
 * 1      registration authority (登记管理部门代码): 1-9, A, N or Y
-* 2      organisation category (机构类别代码)
+* 2      organisation category (机构类别代码), which must be one the authority
+         registers (:data:`CATEGORIES`)
 * 3-8    administrative division code of the registering authority (digits)
 * 9-17   organisation code (主体标识码), itself a GB 11714 code whose 9th
          character (position 17 here) is a check character
@@ -12,6 +13,13 @@ Layout of the 18 characters (1-based positions, as the standard numbers them):
 Both check characters are enforced. The GB 11714 check of positions 9-17 holds for
 every valid example in docs/DOMAIN.md (verified in tests/unit/test_uscc.py), so it
 rejects real typos without rejecting any code we know to be genuine.
+
+The authority/category table (GB 32100-2015 as amended, the table in use today) is
+confirmed by several independent public sources; two pairs beyond it are accepted
+although unconfirmed, because refusing a real organisation is worse than admitting
+an odd pair: ``99`` (工商 其他: one public tool has it, the others list only 91-93)
+and ``54`` (村民/居民委员会, 基层群众性自治组织: they hold USCCs, but their prefix could
+not be confirmed). :func:`uscc_category` says which pairs those are.
 
 The division code (positions 3-8) is checked for shape only, not against the
 division table: it records where the code was issued, and codes issued before a
@@ -31,7 +39,32 @@ LENGTH = 18
 _VALUES = {char: value for value, char in enumerate(ALPHABET)}
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(LENGTH - 1))
 _EXCLUDED_LETTERS = frozenset("IOZSV")
-_REGISTRATION_AUTHORITIES = frozenset("123456789ANY")
+
+# GB 32100-2015 表2 as in use today: registration authority -> (name, {category: name}).
+CATEGORIES: dict[str, tuple[str, dict[str, str]]] = {
+    "1": ("机构编制", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
+    "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
+    "3": ("司法行政", {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构",
+                    "5": "仲裁委员会", "9": "其他"}),
+    "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
+    "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
+    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
+    "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
+    "8": ("工会", {"1": "基层工会", "9": "其他"}),
+    "9": ("工商", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
+    "A": ("中央军委改革和编制办公室", {"1": "军队事业单位", "9": "其他"}),
+    "N": ("农业", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "Y": ("其他", {"1": "不再具体划分机构类别"}),
+}  # fmt: skip
+"""Registration authority (position 1) -> its name and the categories (position 2) it registers."""
+
+UNCONFIRMED_CATEGORIES: dict[str, str] = {
+    "99": "工商 其他 (one public tool only)",
+    "54": "基层群众性自治组织 村民/居民委员会 (prefix recalled, not confirmed)",
+}
+"""Pairs outside the table that are accepted, not refused: see the module docstring."""
+
+_REGISTRATION_AUTHORITIES = frozenset(CATEGORIES)
 _DIGITS = frozenset("0123456789")
 
 # GB 11714 values 0-9A-Z as 0-35; its alphabet is wider than GB 32100's, so the
@@ -69,6 +102,25 @@ def org_code_check_character(first8: str) -> str:
     return str(check)
 
 
+def _category_problem(authority: str, category: str) -> str | None:
+    authority_name, categories = CATEGORIES[authority]
+    if category in categories or authority + category in UNCONFIRMED_CATEGORIES:
+        return None
+    allowed = ", ".join(f"{c} {n}" for c, n in categories.items())
+    return (
+        f"organisation category (position 2) {category!r} is not one that registration authority "
+        f"{authority} ({authority_name}) registers: {allowed}"
+    )
+
+
+def uscc_category(code: str) -> tuple[str, str, bool]:
+    """(authority name, category name, confirmed) of a valid USCC; confirmed is False for UNCONFIRMED_CATEGORIES."""
+    authority_name, categories = CATEGORIES[code[0]]
+    if code[1] in categories:
+        return authority_name, categories[code[1]], True
+    return authority_name, UNCONFIRMED_CATEGORIES[code[:2]], False
+
+
 def validate_uscc(value: str, field: str = "owner_uscc") -> str:
     """Return the code upper-cased and stripped, or raise ValidationError saying what is wrong."""
     if not isinstance(value, str):
@@ -96,6 +148,10 @@ def validate_uscc(value: str, field: str = "owner_uscc") -> str:
         raise ValidationError(
             field, f"registration authority (position 1) must be 1-9, A, N or Y, got {code[0]!r}"
         )
+
+    category = _category_problem(code[0], code[1])
+    if category is not None:
+        raise ValidationError(field, category)
 
     for position in range(3, 9):
         char = code[position - 1]

@@ -2,6 +2,11 @@
 
 Only canonical rows count (blocks not orphaned). A record that is accepted but not
 yet on chain is shown from the outbox with state ``pending``.
+
+An approval whose ``valid_until`` has passed (in Beijing time) is shown with status
+``expired`` instead of ``active``, and a stage whose only approvals have expired is
+``expired`` instead of ``approved``. That is derived when read, never written: the
+chain's own status stays ``active`` (``status_changes`` and the evidence bundle show it).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from node_api.domain.project_code import project_facts
 from node_api.domain.records import (
     INITIAL_STATUS,
     STAGES,
@@ -35,6 +41,19 @@ _COMMITMENT_NAMES = {
 }
 _SCOPE_NAMES = {1: "documents", 2: "restricted_fields", 3: "all"}
 _DATE_FIELDS = {"issued_at", "valid_until", "occurred_at", "publish_until", "due_at", "expires_at"}
+_GRANTED = {"approved", "approved_on_commitment"}
+_BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def today() -> dt.date:
+    """Today where the approvals are issued (Beijing time): an approval expires when this passes its valid_until."""
+    return dt.datetime.now(_BEIJING).date()
+
+
+def approval_expired(fields: dict[str, Any], on: dt.date) -> bool:
+    """Whether an approval (its API fields) was valid only until a day before ``on``; a rejection never expires."""
+    until = fields.get("valid_until")
+    return bool(until) and fields.get("decision") != "rejected" and dt.date.fromisoformat(str(until)) < on
 
 
 def _date(ts: int) -> str | None:
@@ -188,8 +207,16 @@ class Reader:
                 "opened": opening is not None and opening.matches(bytes.fromhex(commitment[2:])),
             }
         if state == "confirmed":
+            status = self.status(row["uid"], kind).name.lower()
+            if (
+                kind == Kind.APPROVAL
+                and status == "active"
+                and problem is None
+                and approval_expired(fields, today())
+            ):
+                status = "expired"  # derived when read; on chain it stays active
             view.update(
-                status=self.status(row["uid"], kind).name.lower(),
+                status=status,
                 status_changes=self.status_changes(row["uid"]),
                 sealer=row["sealer"],
                 seal="0x" + bytes(row["seal"]).hex(),
@@ -240,10 +267,13 @@ class Reader:
         if registration is None:
             return None
         f = registration["fields"]
+        facts = project_facts(
+            str(f["code"]), f
+        )  # one source for region, industry and type (also the reports')
         stages: dict[str, Any] = {}
         for n, name in STAGES.items():
             approvals = [r for r in records if r["kind"] == "approval" and r["fields"]["stage"] == n]
-            live = [a for a in approvals if a["status"] == "active"]
+            live = [a for a in approvals if a["status"] in ("active", "expired")]
             stages[str(n)] = {
                 "name": name,
                 "status": _stage_status(live),
@@ -255,9 +285,9 @@ class Reader:
             "code": f["code"],
             "name": f["name"],
             "owner_uscc": f["owner_uscc"],
-            "project_type": f["project_type"],
-            "region_code": f["region_code"],
-            "industry_code": f["industry_code"],
+            "project_type": facts["project_type"],
+            "region_code": facts["region_code"],
+            "industry_code": facts["industry_code"],
             "status": registration["status"],
             "registered_by": registration["issuer"],
             "registration": {"uid": registration["uid"], "block_number": registration["block_number"],
@@ -273,12 +303,17 @@ class Reader:
 
 
 def _stage_status(live: list[dict[str, Any]]) -> str:
+    """A stage's status from its live approvals (status ``active`` or ``expired``, as the views show them)."""
     if not live:
         return "not_started"
     decisions = {a["fields"]["decision"] for a in live}
     if decisions <= {"rejected"}:
         return "rejected"
-    return "approved" if "approved" in decisions or "approved_on_commitment" in decisions else "in_progress"
+    if any(a["status"] == "active" and a["fields"]["decision"] in _GRANTED for a in live):
+        return "approved"
+    if any(a["status"] == "expired" and a["fields"]["decision"] in _GRANTED for a in live):
+        return "expired"
+    return "in_progress"
 
 
 def _brief(r: dict[str, Any]) -> dict[str, Any]:

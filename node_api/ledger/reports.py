@@ -6,6 +6,11 @@
   stage-3 批复, by their issue dates;
 - share of approvals issued on the day of application is not derivable from the
   chain (the application date is not recorded), so it is not reported.
+
+Region and type come from one source, the project code where its shape carries them
+(``project_facts``: the division always, the type in the classic shape), as in the
+project summary; the regional report selects projects by that same division segment.
+An approval that has since expired still counts: it was issued.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from node_api.domain.project_code import project_facts
 from node_api.ledger.reader import Reader
 
 TARGET_DAYS = 50
@@ -23,10 +29,25 @@ def _day(value: str | None) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(value)
 
 
+def registration_facts(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Region, industry and type of a project from its latest readable registration among ``records``.
+
+    The same source as the project summary's: the code where its shape carries them (project_facts).
+    """
+    registration = next(
+        (r for r in reversed(records) if r["kind"] == "project" and r.get("readable", True)
+         and r["status"] in ("active", "revoked")),
+        None,
+    )  # fmt: skip
+    if registration is None:
+        return {"region_code": None, "industry_code": None, "project_type": None}
+    return project_facts(str(registration["fields"]["code"]), registration["fields"])
+
+
 def project_report(reader: Reader, project: str) -> dict[str, Any]:
     """Approval-speed and commitment figures of one project (live approvals only)."""
     records = [r for r in reader.project_records(project) if r["state"] == "confirmed"]
-    approvals = [r for r in records if r["kind"] == "approval" and r["status"] == "active"]
+    approvals = [r for r in records if r["kind"] == "approval" and r["status"] in ("active", "expired")]
     first: dict[int, dt.date | None] = {}
     for n in (1, 2, 3, 4):
         issued = [_day(a["fields"]["issued_at"]) for a in approvals
@@ -34,7 +55,10 @@ def project_report(reader: Reader, project: str) -> dict[str, Any]:
         first[n] = min((d for d in issued if d is not None), default=None)
     days = (first[3] - first[1]).days if first[1] and first[3] else None
     on_commitment = sum(1 for a in approvals if a["fields"]["decision"] == "approved_on_commitment")
+    facts = registration_facts([r for r in records if r["readable"]])
     return {
+        "region_code": facts["region_code"],
+        "project_type": facts["project_type"],
         "approvals": len(approvals),
         "approved_on_commitment": on_commitment,
         "stage_first_approval": {str(k): (v.isoformat() if v else None) for k, v in first.items()},

@@ -22,15 +22,19 @@ def unique_code(year: int = 2026, industry: str = "48", kind: str = "01") -> str
             return code
 
 
+_TYPES = {"01": "approval", "02": "ratification", "03": "filing"}
+
+
 def project_body(project_code: str, **over: Any) -> dict[str, Any]:
-    """A valid project registration of ``project_code``, with fields replaced by ``over``."""
+    """A valid registration of classic ``project_code`` (fields agree with its segments), replaced by ``over``."""
+    _, region, industry, kind, _ = project_code.split("-") if project_code.count("-") == 4 else [""] * 5
     body = {
         "code": project_code,
         "name": "庄浪县测试道路改造工程",
         "owner_uscc": "91620825MA72BT6H8M",
-        "project_type": "approval",
-        "region_code": "620825",
-        "industry_code": "48",
+        "project_type": _TYPES.get(kind, "approval"),
+        "region_code": region or "620825",
+        "industry_code": industry or "48",
         "total_investment": "12500000.50",
     }
     body.update(over)

@@ -208,3 +208,54 @@ def test_division_error_is_none_for_a_good_code_and_a_reason_for_a_bad_one() -> 
 @pytest.mark.parametrize("code", ["620827", "99", "abcdef"])
 def test_invalid_code_has_no_name(code: str) -> None:
     assert division_name(code) is None
+
+
+# Divisions in force in a year: a project code keeps its division for life.
+
+
+@pytest.mark.parametrize("year", [2013, 2017, 2018])
+def test_huating_county_is_in_force_up_to_its_abolition_year(year: int) -> None:
+    assert validate_division("620824", year=year) == "620824"
+
+
+@pytest.mark.parametrize("year", [2019, 2024, 2026])
+def test_huating_county_is_refused_after_its_abolition_year(year: int) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        validate_division("620824", year=year)
+    assert excinfo.value.detail == (
+        f"region_code: county 620824 (华亭县) was abolished in 2018; in {year} the division is 620881 华亭市"
+    )
+
+
+@pytest.mark.parametrize("year", [2018, 2019, 2026])
+def test_huating_city_is_in_force_from_its_founding_year(year: int) -> None:
+    assert validate_division("620881", year=year) == "620881"
+
+
+@pytest.mark.parametrize("year", [2013, 2017])
+def test_huating_city_is_refused_before_its_founding_year(year: int) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        validate_division("620881", year=year)
+    assert excinfo.value.detail == (
+        f"region_code: county 620881 (华亭市) was set up in 2018; in {year} the division was 620824 华亭县"
+    )
+
+
+def test_both_huating_codes_are_in_force_in_the_change_year() -> None:
+    assert division_error("620824", 2018) is None
+    assert division_error("620881", 2018) is None
+
+
+@pytest.mark.parametrize("year", [None, 2013, 2018, 2026])
+def test_unchanged_county_is_in_force_every_year(year: int | None) -> None:
+    assert division_error("620825", year) is None
+
+
+@pytest.mark.parametrize("year", [2013, 2018])
+def test_a_county_that_never_existed_is_refused_in_any_year(year: int) -> None:
+    assert division_error("620827", year) == "county 620827 is not a county-level division of 甘肃省平凉市"
+
+
+def test_abolished_county_keeps_its_name() -> None:
+    # A 2017 code of 华亭县 is shown with the place it names.
+    assert division_name("620824") == "甘肃省平凉市华亭县"

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from node_api.domain.uscc import ALPHABET, org_code_check_character, uscc_check_character, validate_uscc
+from node_api.domain.uscc import (
+    ALPHABET,
+    CATEGORIES,
+    UNCONFIRMED_CATEGORIES,
+    org_code_check_character,
+    uscc_category,
+    uscc_check_character,
+    validate_uscc,
+)
 from node_api.errors import ValidationError
 
 DOMAIN_VALID = [
@@ -22,6 +30,54 @@ DOMAIN_VALID = [
 
 VALID_FIRST_CHARS = "123456789ANY"
 DIGITS = "0123456789"
+# The 36 pairs of GB 32100 表2 as listed in the research notes (docs/project-codes.md).
+TABLE_PAIRS = [
+    *(
+        "11",
+        "12",
+        "13",
+        "19",
+        "21",
+        "29",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "39",
+        "41",
+        "49",
+        "51",
+        "52",
+        "53",
+        "59",
+    ),
+    *(
+        "61",
+        "62",
+        "69",
+        "71",
+        "72",
+        "79",
+        "81",
+        "89",
+        "91",
+        "92",
+        "93",
+        "A1",
+        "A9",
+        "N1",
+        "N2",
+        "N3",
+        "N9",
+        "Y1",
+    ),
+]
+
+
+def _with_check_chars(first2: str, division: str = "620825", org8: str = "60003734") -> str:
+    first17 = first2 + division + org8 + org_code_check_character(org8)
+    return first17 + uscc_check_character(first17)
 
 
 def _detail(excinfo: pytest.ExceptionInfo[ValidationError]) -> str:
@@ -116,9 +172,68 @@ def test_invalid_registration_authority_is_rejected(first: str) -> None:
 
 def test_letters_in_positions_1_and_2_are_not_mistaken_for_a_division_code() -> None:
     # Public validators that demand 8 leading digits would reject this valid code.
-    first17 = "N2" + "620825" + "60003734" + org_code_check_character("60003734")
-    code = first17 + uscc_check_character(first17)
+    code = _with_check_chars("N2")
     assert validate_uscc(code) == code
+
+
+def test_the_category_table_is_the_one_of_the_research_notes() -> None:
+    pairs = sorted(authority + category for authority, (_, names) in CATEGORIES.items() for category in names)
+    assert pairs == sorted(TABLE_PAIRS)
+    assert len(pairs) == 36
+    assert set(CATEGORIES) == set(VALID_FIRST_CHARS)
+
+
+@pytest.mark.parametrize("pair", TABLE_PAIRS)
+def test_every_authority_and_category_of_the_table_is_accepted(pair: str) -> None:
+    code = _with_check_chars(pair)
+    assert validate_uscc(code) == code
+    assert uscc_category(code)[2] is True
+
+
+def test_every_other_category_of_a_known_authority_is_refused_naming_the_authority() -> None:
+    refused = 0
+    for authority in VALID_FIRST_CHARS:
+        for category in ALPHABET:
+            pair = authority + category
+            if pair in TABLE_PAIRS or pair in UNCONFIRMED_CATEGORIES:
+                continue
+            with pytest.raises(ValidationError) as excinfo:
+                validate_uscc(_with_check_chars(pair))
+            assert (
+                f"organisation category (position 2) {category!r} is not one that registration authority "
+                in (_detail(excinfo))
+            )
+            assert CATEGORIES[authority][0] in _detail(excinfo)
+            refused += 1
+    assert refused == 12 * 31 - 36 - len(UNCONFIRMED_CATEGORIES)
+
+
+def test_industry_and_commerce_registers_enterprises_not_category_4() -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        validate_uscc(_with_check_chars("94"))
+    assert _detail(excinfo) == (
+        "owner_uscc: organisation category (position 2) '4' is not one that registration authority 9 (工商) "
+        "registers: 1 企业, 2 个体工商户, 3 农民专业合作社"
+    )
+
+
+@pytest.mark.parametrize("pair", ["99", "54"])
+def test_unconfirmed_pairs_are_accepted_and_said_to_be_unconfirmed(pair: str) -> None:
+    code = _with_check_chars(pair)
+    assert validate_uscc(code) == code
+    authority, category, confirmed = uscc_category(code)
+    assert confirmed is False
+    assert authority == CATEGORIES[pair[0]][0]
+    assert category == UNCONFIRMED_CATEGORIES[pair]
+
+
+@pytest.mark.parametrize(
+    ("code", "authority", "category"),
+    [("91110000600037341L", "工商", "企业"), ("121200004013590816", "机构编制", "事业单位"),
+     ("53640000MJX173680A", "民政", "基金会")],
+)  # fmt: skip
+def test_domain_examples_name_their_authority_and_category(code: str, authority: str, category: str) -> None:
+    assert uscc_category(code) == (authority, category, True)
 
 
 @pytest.mark.parametrize("position", [3, 5, 8])
@@ -167,8 +282,7 @@ def test_uscc_check_character_refuses_characters_outside_the_alphabet() -> None:
 # that appending uscc_check_character must be the only thing making them valid.
 @st.composite
 def valid_first17(draw: st.DrawFn) -> str:
-    first = draw(st.sampled_from(VALID_FIRST_CHARS))
-    category = draw(st.sampled_from(ALPHABET))
+    first, category = draw(st.sampled_from(TABLE_PAIRS + list(UNCONFIRMED_CATEGORIES)))
     division = draw(st.text(alphabet=DIGITS, min_size=6, max_size=6))
     org8 = draw(st.text(alphabet=ALPHABET, min_size=8, max_size=8))
     return first + category + division + org8 + org_code_check_character(org8)

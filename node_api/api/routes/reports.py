@@ -35,7 +35,10 @@ async def report_region(
     org: CurrentOrg,
     reader: ReaderDep,
     region: Annotated[
-        str, Query(pattern=r"^\d{2}(\d{2}(\d{2})?)?$", description="62, 6208 or 620825")
+        str,
+        Query(
+            pattern=r"^\d{2}(\d{2}(\d{2})?)?$", description="62, 6208 or 620825", examples=["620825", "6208"]
+        ),
     ] = "620825",
 ) -> dict[str, Any]:
     """The targets over a province, city or county (by the division segment of project codes)."""
