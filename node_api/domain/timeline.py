@@ -6,8 +6,12 @@ objections) and handed to the pure functions of ``domain/clock.py``, ``domain/ta
 and ``domain/warnings.py``. Every fact carries the uid of the record that proves it: the
 warnings cite them as evidence.
 
-Conventions: instants are aware ``datetime`` (the record's business time — ``issued_at``,
-``occurred_at`` — or its block time where it has none); organisations are their consortium
+Conventions: instants are aware ``datetime``: the record's business time, or its block time
+where it has none; a date-only field the chain holds as a day (``issued_at``, ``occurred_at``)
+is given as the Beijing midnight that day begins (``workdays.beijing_midnight``), while a last
+valid day (``valid_until``, a commitment's ``due_at``) stays a ``date``, valid through its end
+(as the reader shows it). The functions ignore facts dated after their ``now``; the
+ledger builds a timeline from the records confirmed by then. Organisations are their consortium
 ids (``uint32``, as a catalogue item's ``department`` and a uid's first four bytes); statuses,
 decisions and types are the names of ``domain/records.py`` (``active``, ``approved_on_commitment``,
 ``deficiency_acceptance`` …) and of the catalogue (item 承诺制 type ``none`` for the negative
@@ -20,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from node_api.domain.clock import Pause, Span
+from node_api.domain.workdays import beijing_date
 
 APPROVING = frozenset({"approved", "approved_on_commitment", "accepted_with_deficiencies"})
 ON_COMMITMENT = frozenset({"approved_on_commitment", "accepted_with_deficiencies"})  # 信用承诺制 / 容缺受理
@@ -71,7 +76,7 @@ class Approval:
     issued_at: dt.datetime
     decision: str
     status: str = "active"  # chain status: active | revoked | superseded ("expired" is read as active)
-    valid_until: dt.datetime | None = None
+    valid_until: dt.date | None = None  # the last valid day
     construction_permit: bool = False  # the item whose approval is the 施工许可 (set by the ledger)
 
     @property
@@ -80,7 +85,8 @@ class Approval:
         return self.decision in APPROVING and self.status in ("active", "expired")
 
     def expired_at(self, now: dt.datetime) -> bool:
-        return self.valid_until is not None and self.valid_until <= now
+        """Past its last valid day at ``now`` (Beijing), as the reader's ``expired``."""
+        return self.valid_until is not None and beijing_date(now) > self.valid_until
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,16 @@ class Commitment:
     uid: str
     commitment_type: str  # records.COMMITMENT_TYPES name
     issuer: int  # the department that accepted it
-    status: str  # pending | fulfilled | breached | superseded
-    due_at: dt.datetime | None = None
+    status: str  # pending | fulfilled | breached | superseded (now, as confirmed)
+    due: dt.date | None = None  # the last day to fulfil it (payload due_at)
     approval: str | None = None  # the approval it is bound to
+    settled_at: dt.datetime | None = None  # the fulfilment or breach record's time
+
+    def pending_at(self, now: dt.datetime) -> bool:
+        """Neither fulfilled nor breached (nor superseded) at ``now``."""
+        if self.status == "superseded":
+            return False
+        return self.status == "pending" or (self.settled_at is not None and self.settled_at > now)
 
 
 @dataclass(frozen=True)
@@ -115,8 +128,7 @@ class Event:
     issuer: int
     occurred_at: dt.datetime
     recorded_at: dt.datetime  # when the chain learnt of it (its block time)
-    status: str  # open | objected | resolved | repaired | annulled
-    resolved_at: dt.datetime | None = None  # resolution, or the upheld objection that annulled it
+    resolved_at: dt.datetime | None = None  # its RESOLUTION, or the upheld objection that annulled it
     resolution_uid: str | None = None
     evidence: tuple[str, ...] = ()
     objections: tuple[Objection, ...] = ()
