@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import chinese_calendar
 import pytest
 
 from node_api.domain.workdays import BEIJING, CalendarNotCovered, WorkCalendar, beijing_date
@@ -81,3 +82,13 @@ def test_a_hand_built_calendar_must_cover_contiguous_years() -> None:
     assert weekdays_2030.between(D(2030, 1, 1), D(2030, 1, 8)) == 5
     with pytest.raises(ValueError, match="contiguous"):
         WorkCalendar.from_tables("test", "0", [], [], [2030, 2032])
+
+
+def test_every_covered_day_agrees_with_the_package() -> None:
+    day, last, counted = D(2004, 1, 1), D(2026, 12, 31), 0
+    while day <= last:
+        expected = chinese_calendar.is_workday(day)
+        assert CAL.is_workday(day) == expected, day
+        counted += expected
+        day += dt.timedelta(days=1)
+    assert CAL.between(D(2003, 12, 31), last) == counted
