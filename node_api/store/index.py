@@ -56,6 +56,23 @@ class IndexTable:
             return rowid, []
         return int(rows[-1][0]), [str(r[1]) for r in rows]
 
+    def records_after(self, rowid: int, limit: int) -> list[sqlite3.Row]:
+        """Canonical ``chain_records`` rows after ``rowid`` in the order they were indexed
+        (rowid, uid, kind, project), at most ``limit``."""
+        return self.db.all(
+            f"SELECT rowid, uid, kind, project FROM chain_records WHERE rowid > ? AND {CANONICAL} "
+            f"ORDER BY rowid LIMIT ?",
+            (rowid, limit),
+        )
+
+    def registrations(self, project: str) -> list[sqlite3.Row]:
+        """The readable canonical project records (registration, corrections) of ``project``, oldest first (payload)."""
+        return self.db.all(
+            f"SELECT payload FROM chain_records WHERE project = ? AND kind = ? AND problem IS NULL AND {CANONICAL} "
+            f"ORDER BY block_number, log_index",
+            (project, int(Kind.PROJECT)),
+        )
+
     def holds(self, uid: str) -> bool:
         """Whether a canonical record of ``uid`` is indexed."""
         return (

@@ -183,3 +183,44 @@ CREATE INDEX IF NOT EXISTS peer_nonces_at ON peer_nonces(at);
 CREATE TABLE IF NOT EXISTS auth_failures (client TEXT NOT NULL, selector TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS auth_failures_key ON auth_failures(client, selector, at);
 CREATE INDEX IF NOT EXISTS auth_failures_at ON auth_failures(at);
+
+-- Webhook subscriptions of organisations (docs/notifications.md). Never deleted: DELETE through
+-- the API marks a row deactivated. The signing secret is stored AES-GCM encrypted under the
+-- node's data key with the subscription id as associated data (node_api/store/subscriptions.py);
+-- records indexed up to `from_rowid` (the newest chain_records rowid at creation) are not sent.
+CREATE TABLE IF NOT EXISTS subscriptions (
+  id TEXT PRIMARY KEY,
+  org_id INTEGER NOT NULL,
+  url TEXT NOT NULL,
+  filters TEXT NOT NULL,          -- JSON object
+  events TEXT NOT NULL,           -- JSON list: record, warning
+  secret BLOB NOT NULL,
+  from_rowid INTEGER NOT NULL,
+  created_at REAL NOT NULL,
+  token_id INTEGER,
+  deactivated_at REAL
+);
+CREATE INDEX IF NOT EXISTS subscriptions_org ON subscriptions(org_id, created_at);
+
+-- The durable delivery queue: one row per (subscription, event), written in the same commit as
+-- the cursor over the index that found the event; `id` is the idempotent delivery id a receiver sees.
+CREATE TABLE IF NOT EXISTS deliveries (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  subscription_id TEXT NOT NULL,
+  event_key TEXT NOT NULL,        -- record:0x… (one delivery per subscription and event)
+  type TEXT NOT NULL,             -- record | warning
+  subject TEXT NOT NULL,          -- the record's uid
+  project TEXT NOT NULL,          -- the project's id (0x…)
+  project_code TEXT,
+  created_at REAL NOT NULL,
+  state TEXT NOT NULL,            -- pending | failing | delivered | dead
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL,
+  last_status INTEGER,
+  last_error TEXT,
+  delivered_at REAL,
+  UNIQUE (subscription_id, event_key)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_subscription ON deliveries(subscription_id, state, seq);
