@@ -95,6 +95,21 @@ class Settings(BaseSettings):
     certificate_font: Path = DEBIAN_CJK_FONT
     certificate_font_face: str = DEBIAN_CJK_FACE
 
+    # Webhooks (docs/notifications.md). A failed delivery is tried again after base, 2 × base,
+    # 4 × base … seconds (at most max apart) until it has been tried max_attempts times; then it
+    # is dead (a dead letter the subscriber may redeliver).
+    webhook_retry_base: float = Field(default=10.0, gt=0)
+    webhook_retry_max: float = Field(default=3600.0, gt=0)
+    webhook_max_attempts: int = Field(default=16, ge=1)
+    webhook_timeout: float = Field(default=10.0, gt=0)  # seconds per attempt, connect to answer
+    webhook_concurrency: int = Field(default=8, ge=1)  # attempts in flight at once
+    webhook_max_subscriptions: int = Field(default=20, ge=1)  # active subscriptions per organisation
+    # Where webhooks may go: host patterns (shell-style, "hooks.bank.example.cn", "*.gov.cn",
+    # "10.12.*"), matched against the URL's host. Empty = anywhere, for development only: a
+    # production node should list its members' receivers (and restrict egress in its network),
+    # or any member can make the node POST to hosts on the node's own network.
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
+
     admin_threshold: int = 2
     extra_cors: list[str] = Field(default_factory=list)
 

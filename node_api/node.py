@@ -10,10 +10,10 @@ drives the lifecycle; nothing else builds services.
 A node runs as one **primary** process, optionally with gateway **workers**
 (``PROJCHAIN_WORKERS``, see ``node_api/workers.py``). Only the primary owns the
 chain side: the embedded chain, deployment, the submitter (it alone holds the relayer
-nonce), the indexer and the access-log anchoring. A worker serves the same API over
-the same database: it seals and accepts records into the shared outbox (the
-primary's submitter picks them up), answers reads from the shared read model, and
-learns of confirmations by following the index the primary writes.
+nonce), the indexer, the access-log anchoring and the webhook deliveries. A worker
+serves the same API over the same database: it seals and accepts records into the
+shared outbox (the primary's submitter picks them up), answers reads from the shared
+read model, and learns of confirmations by following the index the primary writes.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
 from node_api.ledger.membership import Membership
+from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
@@ -57,6 +58,7 @@ from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings, OpeningVault
+from node_api.store.subscriptions import SecretVault, SubscriptionTable
 
 log = logging.getLogger("projchain.node")
 
@@ -101,6 +103,7 @@ class Node:
     status: NodeStatus
     evidence: Evidence
     credentials: Credentials
+    notifications: Notifications
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -120,6 +123,7 @@ class Node:
         self._spawn(self.submitter.run(), "submitter")
         self._spawn(self.indexer.run(), "indexer")
         self._spawn(self.anchorer.run(), "anchorer")
+        self._spawn(self.notifications.run(), "notifications")
         if self.settings.workers > 1:
             self._spawn(self._publish_stats(), "stats")
 
@@ -244,6 +248,16 @@ def _compose(
         s, access_log, index, reader, membership, outbox, confirmations, keystore, sealer, relayer
     )
     peers = Peers(s, db, reader, membership, openings, files, keystore, contracts, deployment, rpc)
+    notifications = Notifications(
+        s,
+        SubscriptionTable(db),
+        SecretVault(document_key),
+        index,
+        reader,
+        membership,
+        access,
+        indexer.updated,
+    )
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
     )
@@ -275,6 +289,7 @@ def _compose(
         status=status,
         evidence=Evidence(reader, membership, openings, sealer, deployment, indexer.checkpoint, s.node_name),
         credentials=Credentials(db, membership, AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)),
+        notifications=notifications,
     )
 
 

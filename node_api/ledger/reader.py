@@ -148,13 +148,19 @@ class Reader:
         return [{"status": Status(r["status"]).name.lower(), "by": r["cause"], "block": r["block_number"]}
                 for r in rows]  # fmt: skip
 
-    def record(self, uid: str, code_of: dict[str, str] | None = None) -> dict[str, Any] | None:
-        """One record with its content, status and chain position (or outbox state)."""
-        found = self.record_and_project(uid, code_of)
+    def record(
+        self, uid: str, code_of: dict[str, str] | None = None, opened: bool = True
+    ) -> dict[str, Any] | None:
+        """One record with its content, status and chain position (or outbox state).
+
+        With ``opened`` False the restricted content is left out even where this node holds it
+        (the public fields and the commitment only).
+        """
+        found = self.record_and_project(uid, code_of, opened)
         return None if found is None else found[0]
 
     def record_and_project(
-        self, uid: str, code_of: dict[str, str] | None = None
+        self, uid: str, code_of: dict[str, str] | None = None, opened: bool = True
     ) -> tuple[dict[str, Any], str | None] | None:
         """``record`` and the id of the project it belongs to (None for anchors), from one look-up."""
         row = self.chain_row(uid)
@@ -165,7 +171,8 @@ class Reader:
                 return None
             state = "failed" if row["state"] == OutboxState.FAILED else "pending"
         project = None if int(row["project"], 16) == 0 else str(row["project"])
-        return self._view(row, state, code_of, self._held([row["uid"]])), project
+        held = self._held([row["uid"]]) if opened else {}
+        return self._view(row, state, code_of, held), project
 
     def _held(self, uids: list[str]) -> dict[str, Opening]:
         """The openings of restricted content this node holds among ``uids`` (one query)."""
