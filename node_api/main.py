@@ -25,6 +25,7 @@ from node_api.api.routes import (
     qr,
     records,
     reports,
+    subscriptions,
 )
 from node_api.api.routes import metrics as metrics_route
 from node_api.config import Settings
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         qr,
         audit,
         reports,
+        subscriptions,
         peer,
     ):
         app.include_router(module.router)

@@ -22,6 +22,7 @@ from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
 from node_api.ledger.membership import Membership, Organization
+from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
@@ -52,6 +53,7 @@ PeersDep = Annotated[Peers, _service(lambda n: n.peers)]
 StatusDep = Annotated[NodeStatus, _service(lambda n: n.status)]
 IndexDep = Annotated[IndexTable, _service(lambda n: n.index)]
 CredentialsDep = Annotated[Credentials, _service(lambda n: n.credentials)]
+NotificationsDep = Annotated[Notifications, _service(lambda n: n.notifications)]
 
 
 def client_address(request: Request) -> str:

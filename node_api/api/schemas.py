@@ -21,6 +21,7 @@ from node_api.domain.divisions import validate_division
 from node_api.domain.project_code import parse_project_code, reconcile, try_parse
 from node_api.domain.uscc import validate_uscc
 from node_api.errors import ValidationError
+from node_api.ledger.notifications import url_problem
 
 _HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _HEX65 = re.compile(r"^(0x)?[0-9a-fA-F]{130}$")
@@ -192,6 +193,95 @@ class GrantIn(Strict):
     expires_at: dt.datetime
     authorisation_digest: Digest = Field(description="digest of the owner's authorisation letter")
     seal: SealIn | None = None
+
+
+def _region_prefix(value: str) -> str:
+    validate_division(value.ljust(6, "0"), "region")
+    return value
+
+
+RegionPrefix = Annotated[
+    str,
+    Field(pattern=r"^\d{2}(\d{2}(\d{2})?)?$", description="62, 6208 or 620825"),
+    AfterValidator(_region_prefix),
+]
+Uscc = Annotated[str, AfterValidator(lambda v: validate_uscc(v, "owner_usccs"))]
+RecordKindName = Literal[
+    "project", "approval", "event", "commitment", "grant", "revocation", "resolution", "repair", "objection",
+    "objection_upheld", "objection_rejected", "fulfilment", "breach",
+]  # fmt: skip
+RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+
+
+_FEW = Field(min_length=1, max_length=100)
+
+
+class SubscriptionFiltersIn(Strict):
+    """Which events a subscription delivers. Every filter given must match; any value of its list may.
+
+    Whatever the filters, a subscription delivers only what its organisation may read
+    (docs/notifications.md): a bank, only projects it holds a live grant on.
+    """
+
+    project_codes: Annotated[list[ProjectCodeStr], _FEW] | None = Field(
+        default=None, description="these projects only"
+    )
+    owner_usccs: Annotated[list[Uscc], _FEW] | None = Field(
+        default=None, description="projects of these owners (项目单位 USCC)"
+    )
+    regions: Annotated[list[RegionPrefix], _FEW] | None = Field(
+        default=None, description="projects whose code's division starts with one of these: 62, 6208, 620825"
+    )
+    kinds: Annotated[list[RecordKindName], _FEW] | None = Field(
+        default=None, description="records of these kinds (record events)"
+    )
+    rules: Annotated[list[RuleId], _FEW] | None = Field(
+        default=None, description="warnings of these rules (warning events)"
+    )
+    watch: Literal["granted"] | None = Field(
+        default=None,
+        description='"granted": only projects the organisation holds a live grant on (a watch list)',
+    )
+
+
+class SubscriptionIn(Strict):
+    """Subscribe a URL to signed webhooks (docs/notifications.md)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.bank.example.cn/projchain",
+                    "events": ["record"],
+                    "filters": {"watch": "granted"},
+                }
+            ]
+        },
+    )
+
+    url: Annotated[str, Field(min_length=1, max_length=2000, description="http:// or https:// receiver")]
+    events: Annotated[list[Literal["record", "warning"]], Field(min_length=1, max_length=2)] = ["record"]
+    filters: SubscriptionFiltersIn = Field(default_factory=SubscriptionFiltersIn)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        problem = url_problem(value, [])
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _filters_fit_events(self) -> SubscriptionIn:
+        if len(set(self.events)) != len(self.events):
+            raise ValueError("events: each event type once")
+        if self.filters.kinds is not None and "record" not in self.events:
+            raise ValueError('filters.kinds narrows record events: add "record" to events')
+        if self.filters.rules is not None and "warning" not in self.events:
+            raise ValueError('filters.rules narrows warning events: add "warning" to events')
+        return self
 
 
 class DigestIn(Strict):
