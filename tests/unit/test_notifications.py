@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pydantic
@@ -235,3 +236,38 @@ def test_a_subscription_starts_after_the_newest_indexed_record(tmp_path: Path) -
     assert rows["sub_a"] == 0 and rows["sub_b"] >= 1
     with pytest.raises(sqlite3.IntegrityError):
         table.insert("sub_b", 7, "https://x.example/", "{}", '["record"]', b"s", None, 3.0)
+
+
+# -- the receiver's snippet in docs/notifications.md -------------------------------------------
+
+
+def _snippet() -> dict[str, object]:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text(encoding="utf-8")
+    code = doc.split("### Verifying a delivery", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, object] = {}
+    exec(compile(code, "docs/notifications.md", "exec"), scope)
+    return scope
+
+
+def test_the_documented_receiver_verifies_what_the_node_signs() -> None:
+    scope = _snippet()
+    verify_webhook, handle = scope["verify_webhook"], scope["handle"]
+    assert callable(verify_webhook) and callable(handle)
+    body = '{"id":"dlv_1","type":"record","data":{"名称":"庄浪县"}}'.encode()
+    now = 1_777_622_400
+    headers = {
+        "x-projchain-id": "dlv_1",
+        "x-projchain-timestamp": str(now),
+        "x-projchain-signature": signature("whsec_k", str(now), body),
+    }
+    assert verify_webhook("whsec_k", headers, body, now + 10)
+    assert not verify_webhook("whsec_other", headers, body, now)
+    assert not verify_webhook("whsec_k", headers, body + b" ", now)
+    assert not verify_webhook("whsec_k", headers, body, now + 301)  # stale: a replay
+    assert not verify_webhook("whsec_k", {**headers, "x-projchain-timestamp": "1e9"}, body, now)
+    fresh = {**headers, "x-projchain-timestamp": str(int(time.time()))}
+    fresh["x-projchain-signature"] = signature("whsec_k", fresh["x-projchain-timestamp"], body)
+    assert handle("whsec_k", fresh, body) == 200
+    assert handle("whsec_k", fresh, body) == 200  # again: answered, processed once
+    assert scope["seen"] == {"dlv_1"}
+    assert handle("whsec_other", fresh, body) == 401
