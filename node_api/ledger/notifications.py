@@ -254,31 +254,30 @@ class Notifications:
     def scan(self) -> int:
         """Queues the deliveries of records indexed since the cursor; how many were queued.
 
-        The index is read before the subscriptions (see ``SubscriptionTable.insert``). Without
-        any subscription to records the cursor just moves to the newest row.
+        The index is read before the subscriptions (see ``SubscriptionTable.insert``). Rows up
+        to the oldest subscription's start concern no subscription, so without any there is
+        nothing to do (nothing written), and the first scan after one is made starts there.
         """
         now = time.time()
-        cursor = self.table.cursor()
         newest = self.index.last_rowid()
-        subs = [s for s in self.table.active() if "record" in json.loads(s["events"])]
-        if cursor is None:  # the first look of this node: from the oldest subscription's start on
-            cursor = min([newest, *(int(s["from_rowid"]) for s in subs)])
-            self.table.enqueue([], cursor, now)
-        if newest <= cursor:
-            return 0
+        subs = self._record_subscriptions()
         if not subs:
-            self.table.enqueue([], newest, now)
             return 0
+        cursor = max(self.table.cursor() or 0, min(int(s["from_rowid"]) for s in subs))
         queued = 0
-        while True:
+        while newest > cursor:
             rows = self.index.records_after(cursor, SCAN_BATCH)
             if not rows:
-                return queued
-            subs = [s for s in self.table.active() if "record" in json.loads(s["events"])]
+                break
+            subs = self._record_subscriptions()
             queued += self.table.enqueue(self._match(rows, subs), int(rows[-1]["rowid"]), now)
             cursor = int(rows[-1]["rowid"])
             if len(rows) < SCAN_BATCH:
-                return queued
+                break
+        return queued
+
+    def _record_subscriptions(self) -> list[Any]:
+        return [s for s in self.table.active() if "record" in json.loads(s["events"])]
 
     def _match(self, rows: list[Any], subs: list[Any]) -> list[tuple[object, ...]]:
         filters_of = {str(s["id"]): json.loads(s["filters"]) for s in subs}

@@ -45,7 +45,9 @@ async def list_deliveries(
     org: CurrentOrg,
     notifications: NotificationsDep,
     state: Annotated[Literal["pending", "failing", "delivered", "dead"] | None, Query()] = None,
-    before: Annotated[int | None, Query(ge=1, description="page back: the seq of the last one seen")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**62, description="page back: the seq of the last one seen")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """A subscription's deliveries, newest first: state, attempts, last status and error, next attempt."""
