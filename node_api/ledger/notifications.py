@@ -352,10 +352,10 @@ class Notifications:
                     try:
                         self.scan()
                         self._dispatch(client, inflight)
-                    except Exception:
+                        await self._pause(inflight)
+                    except Exception:  # a bug or a busy database must not stop deliveries for good
                         log.exception("notifications: unexpected error")
                         await asyncio.sleep(1.0)
-                    await self._pause(inflight)
             finally:
                 for task in inflight.values():
                     task.cancel()
@@ -367,7 +367,7 @@ class Notifications:
             return
         for row in self.table.due(time.time(), room, set(inflight)):
             did = str(row["id"])
-            task = asyncio.create_task(self.attempt(client, row), name=f"webhook {did}")
+            task = asyncio.create_task(self._attempt_logged(client, row), name=f"webhook {did}")
             inflight[did] = task
 
             def done(_task: asyncio.Task[None], did: str = did) -> None:
@@ -395,6 +395,13 @@ class Notifications:
             for w in waiters:
                 w.cancel()
             self._wake.clear()
+
+    async def _attempt_logged(self, client: httpx.AsyncClient, row: Any) -> None:
+        try:
+            await self.attempt(client, row)
+        except Exception:  # the row stays open: tried again, after a pause (it stays in flight meanwhile)
+            log.exception("notifications: attempt at delivery %s failed in the node", row["id"])
+            await asyncio.sleep(1.0)
 
     async def attempt(self, client: httpx.AsyncClient, row: Any) -> None:
         """One attempt at one delivery; its outcome is written before it returns."""
