@@ -30,6 +30,7 @@ SETTINGS = {
     "PROJCHAIN_WEBHOOK_RETRY_MAX": "1.0",
     "PROJCHAIN_WEBHOOK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
     "PROJCHAIN_WEBHOOK_TIMEOUT": "5",
+    "PROJCHAIN_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1", "*.example.cn"]',  # the receivers run on 127.0.0.1
 }
 
 
@@ -290,10 +291,14 @@ def test_bad_subscriptions_are_422_and_write_nothing(hooks: NodeProcess) -> None
             {"url": "https://hooks.example.cn/", "filters": {"regions": ["99"]}},
             {"url": "https://hooks.example.cn/", "events": ["block"]},
             {"url": "https://hooks.example.cn/", "filters": {"rules": ["item_overdue"]}},
+            {"url": "http://169.254.169.254/latest/meta-data/"},  # not an allowed destination
+            {"url": "http://localhost:8000/v1/records"},
         ]:
             r = c.post("/v1/subscriptions", json=body)
             assert r.status_code == 422, (body, r.text)
             assert set(r.json()) == {"error", "detail"} and r.json()["error"] == "invalid_input"
+            if "169.254" in body["url"]:
+                assert "PROJCHAIN_WEBHOOK_ALLOWED_HOSTS" in r.json()["detail"]
         assert c.get("/v1/subscriptions").json()["subscriptions"] == before
     with hooks.client() as anonymous:
         assert (
