@@ -290,7 +290,7 @@ def test_bad_subscriptions_are_422_and_write_nothing(hooks: NodeProcess) -> None
             {"url": "https://hooks.example.cn/", "filters": {"owner": ["91620825MA72BT6H8M"]}},
             {"url": "https://hooks.example.cn/", "filters": {"regions": ["99"]}},
             {"url": "https://hooks.example.cn/", "events": ["block"]},
-            {"url": "https://hooks.example.cn/", "filters": {"rules": ["item_overdue"]}},
+            {"url": "https://hooks.example.cn/", "filters": {"rules": ["item.overdue"]}},
             {"url": "http://169.254.169.254/latest/meta-data/"},  # not an allowed destination
             {"url": "http://localhost:8000/v1/records"},
         ]:

@@ -88,7 +88,7 @@ FACTS = Facts("2026-620825-48-01-000001", frozenset({"91620825MA72BT6H8M"}), "62
         ({"kinds": ["approval", "event"]}, "record", True),
         ({"kinds": ["grant"]}, "record", False),
         ({"kinds": ["grant"], "regions": ["62"]}, "warning", True),  # kinds narrow records only
-        ({"rules": ["item_overdue"]}, "record", True),  # rules narrow warnings only
+        ({"rules": ["item.overdue"]}, "record", True),  # rules narrow warnings only
         ({"regions": ["62"], "kinds": ["grant"]}, "record", False),  # every filter must match
     ],
 )
@@ -97,9 +97,9 @@ def test_filters(filters: dict[str, list[str]], event: str, expected: bool) -> N
 
 
 def test_a_rule_filter_narrows_warnings() -> None:
-    warning = Facts("2026-620825-48-01-000001", frozenset(), "620825", rule="item_overdue")
-    assert matches({"rules": ["item_overdue"]}, "warning", warning)
-    assert not matches({"rules": ["approval_expired"]}, "warning", warning)
+    warning = Facts("2026-620825-48-01-000001", frozenset(), "620825", rule="item.overdue")
+    assert matches({"rules": ["item.overdue"]}, "warning", warning)
+    assert not matches({"rules": ["approval.expired_relied_on"]}, "warning", warning)
 
 
 def test_the_secret_is_sealed_to_its_subscription() -> None:
@@ -124,7 +124,7 @@ def test_the_secret_is_sealed_to_its_subscription() -> None:
         {"url": "https://example.com/", "filters": {"kinds": ["anchor"]}},
         {"url": "https://example.com/", "filters": {"watch": "all"}},
         {"url": "https://example.com/", "filters": {"regions": []}},
-        {"url": "https://example.com/", "events": ["record"], "filters": {"rules": ["item_overdue"]}},
+        {"url": "https://example.com/", "events": ["record"], "filters": {"rules": ["item.overdue"]}},
         {"url": "https://example.com/", "events": ["record", "record"]},
         {"url": "https://example.com/", "events": ["block"]},
         {"url": "https://example.com/", "secret": "mine"},
@@ -143,13 +143,13 @@ def test_a_good_subscription_reads() -> None:
             "filters": {
                 "regions": ["6208"],
                 "kinds": ["approval"],
-                "rules": ["item_overdue"],
+                "rules": ["item.overdue"],
                 "watch": "granted",
             },
         }
     )
     assert sub.filters.model_dump(exclude_none=True) == {
-        "regions": ["6208"], "kinds": ["approval"], "rules": ["item_overdue"], "watch": "granted",
+        "regions": ["6208"], "kinds": ["approval"], "rules": ["item.overdue"], "watch": "granted",
     }  # fmt: skip
 
 
