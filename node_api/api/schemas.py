@@ -20,6 +20,7 @@ from pydantic import (
 from node_api.domain.divisions import validate_division
 from node_api.domain.project_code import parse_project_code, reconcile, try_parse
 from node_api.domain.uscc import validate_uscc
+from node_api.domain.warnings import RULES
 from node_api.errors import ValidationError
 from node_api.ledger.notifications import url_problem
 
@@ -210,7 +211,15 @@ RecordKindName = Literal[
     "project", "approval", "event", "commitment", "grant", "revocation", "resolution", "repair", "objection",
     "objection_upheld", "objection_rejected", "fulfilment", "breach",
 ]  # fmt: skip
-RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+
+
+def _rule(value: str) -> str:
+    if value not in RULES.rules:
+        raise ValueError(f"{value!r} is not a warning rule; the rules: {', '.join(sorted(RULES.rules))}")
+    return value
+
+
+RuleId = Annotated[str, AfterValidator(_rule), Field(examples=["item.overdue"])]
 
 
 _FEW = Field(min_length=1, max_length=100)
@@ -236,7 +245,7 @@ class SubscriptionFiltersIn(Strict):
         default=None, description="records of these kinds (record events)"
     )
     rules: Annotated[list[RuleId], _FEW] | None = Field(
-        default=None, description="warnings of these rules (warning events)"
+        default=None, description="warnings of these rules (warning events; ids of warning_rules.json)"
     )
     watch: Literal["granted"] | None = Field(
         default=None,

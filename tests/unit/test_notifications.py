@@ -123,6 +123,7 @@ def test_the_secret_is_sealed_to_its_subscription() -> None:
         {"url": "https://example.com/", "filters": {"project_codes": ["2026-999999-48-01-000001"]}},
         {"url": "https://example.com/", "filters": {"kinds": ["anchor"]}},
         {"url": "https://example.com/", "filters": {"watch": "all"}},
+        {"url": "https://example.com/", "events": ["warning"], "filters": {"rules": ["item.late"]}},
         {"url": "https://example.com/", "filters": {"regions": []}},
         {"url": "https://example.com/", "events": ["record"], "filters": {"rules": ["item.overdue"]}},
         {"url": "https://example.com/", "events": ["record", "record"]},
