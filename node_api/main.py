@@ -13,7 +13,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_api import metrics
-from node_api.api.routes import audit, batch, documents, grants, health, peer, projects, qr, records, reports
+from node_api.api.routes import (
+    audit,
+    batch,
+    catalogue,
+    documents,
+    grants,
+    health,
+    peer,
+    projects,
+    qr,
+    records,
+    reports,
+)
 from node_api.api.routes import metrics as metrics_route
 from node_api.config import Settings
 from node_api.errors import ProjchainError
@@ -161,6 +173,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         projects,
         batch,
         records,
+        catalogue,
         grants,
         documents,
         qr,

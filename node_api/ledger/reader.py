@@ -2,6 +2,10 @@
 
 Only canonical rows count (blocks not orphaned). A record that is accepted but not
 yet on chain is shown from the outbox with state ``pending``.
+
+A commitment still ``pending`` after its due date (in Beijing time) is shown with status
+``overdue``: derived when read, never written (on chain it stays pending until the
+department records it fulfilled or breached; ``status_changes`` shows the chain's own).
 """
 
 from __future__ import annotations
@@ -9,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES
 from node_api.domain.records import (
     INITIAL_STATUS,
     STAGES,
+    ZERO32,
     Kind,
     Opening,
     PayloadError,
@@ -19,6 +25,7 @@ from node_api.domain.records import (
     decode_payload,
     decode_restricted,
 )
+from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.membership import Membership
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings
@@ -35,6 +42,19 @@ _COMMITMENT_NAMES = {
 }
 _SCOPE_NAMES = {1: "documents", 2: "restricted_fields", 3: "all"}
 _DATE_FIELDS = {"issued_at", "valid_until", "occurred_at", "publish_until", "due_at", "expires_at"}
+_NO_RECORD = "0x" + ZERO32.hex()
+_BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def today() -> dt.date:
+    """Today where the records are made (Beijing time): a commitment is overdue once this passes its due date."""
+    return dt.datetime.now(_BEIJING).date()
+
+
+def commitment_overdue(fields: dict[str, Any], on: dt.date) -> bool:
+    """Whether a commitment (its API fields) was due before ``on``."""
+    due = fields.get("due_at")
+    return bool(due) and dt.date.fromisoformat(str(due)) < on
 
 
 def _date(ts: int) -> str | None:
@@ -76,6 +96,15 @@ def _present(kind: int, payload: bytes, opening: Opening | None) -> tuple[dict[s
             f["total_investment"] = f"{fen // 100}.{fen % 100:02d}"
     elif kind == Kind.COMMITMENT:
         f["commitment_type"] = _COMMITMENT_NAMES.get(f["commitment_type"], str(f["commitment_type"]))
+        if f.get("approval") == _NO_RECORD:
+            f["approval"] = None  # a free-standing commitment
+    elif kind == Kind.CATALOGUE:
+        f["stage_name"] = STAGES.get(f["stage"], "")
+        f["list"] = LIST_NAMES.get(f["list"], str(f["list"]))
+        f["commitment"] = ITEM_COMMITMENT_NAMES.get(f["commitment"], str(f["commitment"]))
+        f["on_the_spot"], f["retired"] = bool(f["on_the_spot"]), bool(f["retired"])
+        if f.get("guide") == _NO_RECORD:
+            f["guide"] = None
     elif kind == Kind.GRANT:
         f["scope"] = _SCOPE_NAMES.get(f["scope"], str(f["scope"]))
     return f, commitment
@@ -90,12 +119,18 @@ class Reader:
     """Read-side queries used by the API, the QR page and the bundle."""
 
     def __init__(
-        self, index: IndexTable, outbox: OutboxTable, membership: Membership, openings: Openings | None = None
+        self,
+        index: IndexTable,
+        outbox: OutboxTable,
+        membership: Membership,
+        openings: Openings | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.index = index
         self.outbox = outbox
         self.membership = membership
         self.openings = openings
+        self.catalogue = catalogue
 
     kind_name = staticmethod(kind_name)
 
@@ -169,6 +204,9 @@ class Reader:
             problem = fields["unreadable"]
         if code is None and kind == Kind.PROJECT and problem is None:
             code = fields["code"]
+        if kind == Kind.APPROVAL and problem is None and self.catalogue is not None:
+            # the item's name in the version the approval names (None: not in the catalogue)
+            fields["item_name"] = self.catalogue.name(str(fields["item"]), int(fields["item_version"]))
         view: dict[str, Any] = {
             "uid": row["uid"],
             "kind": kind_name(kind),
@@ -188,8 +226,16 @@ class Reader:
                 "opened": opening is not None and opening.matches(bytes.fromhex(commitment[2:])),
             }
         if state == "confirmed":
+            status = self.status(row["uid"], kind).name.lower()
+            if (
+                kind == Kind.COMMITMENT
+                and status == "pending"
+                and problem is None
+                and commitment_overdue(fields, today())
+            ):
+                status = "overdue"  # derived when read; on chain it stays pending
             view.update(
-                status=self.status(row["uid"], kind).name.lower(),
+                status=status,
                 status_changes=self.status_changes(row["uid"]),
                 sealer=row["sealer"],
                 seal="0x" + bytes(row["seal"]).hex(),
@@ -283,7 +329,8 @@ def _stage_status(live: list[dict[str, Any]]) -> str:
 
 def _brief(r: dict[str, Any]) -> dict[str, Any]:
     f = r["fields"]
-    keep = {k: f[k] for k in ("item", "decision", "issued_at", "valid_until", "severity", "category",
-                               "occurred_at", "publish_until", "commitment_type", "due_at", "document_no") if k in f}  # fmt: skip
+    keep = {k: f[k] for k in ("item", "item_version", "item_name", "decision", "issued_at", "valid_until", "severity",
+                               "category", "occurred_at", "publish_until", "commitment_type", "approval", "due_at",
+                               "document_no") if k in f}  # fmt: skip
     return {"uid": r["uid"], "status": r["status"], "issuer": r["issuer"].get("name"),
             "block_number": r.get("block_number"), "tx_hash": r.get("tx_hash"), **keep}  # fmt: skip
