@@ -12,13 +12,14 @@ pytestmark = pytest.mark.chain
 
 def test_days_to_construction_permit_and_commitment_share(node: NodeProcess, code: str) -> None:
     register(node, code)
-    with node.client("fgj") as c:
-        for body in (
-            approval_body(stage=1, decision="approved_on_commitment", issued_at="2026-03-01"),
-            approval_body(stage=2, item="建设工程规划许可证", issued_at="2026-03-20"),
-            approval_body(stage=3, item="施工许可证", issued_at="2026-04-10"),
-        ):
+    for org, body in (
+        ("fgj", approval_body(stage=1, decision="approved_on_commitment", issued_at="2026-03-01")),
+        ("zrzyj", approval_body("zrzyj", stage=2, issued_at="2026-03-20")),  # 建设工程规划许可证
+        ("zjj", approval_body("zjj", stage=3, item="ZL-S3-004", issued_at="2026-04-10")),  # 施工许可证
+    ):
+        with node.client(org) as c:
             assert c.post(f"/v1/projects/{code}/approvals?wait=true", json=body).status_code == 200
+    with node.client("fgj") as c:
         report = c.get(f"/v1/reports/projects/{code}").json()
         county = c.get("/v1/reports/regions", params={"region": "620825"}).json()
     assert report["days_to_construction_permit"] == 40
