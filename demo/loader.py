@@ -126,7 +126,7 @@ async def _catalogue(client: httpx.AsyncClient, token: str, org_ids: dict[str, i
         raise RuntimeError(f"demo: {len(listed)} of the {len(items)} catalogue items are on chain")
 
 
-def _letter(kind: str, project: tuple[str, str, str], item: tuple[str, str], department: str,
+def commitment_letter(kind: str, project: tuple[str, str, str], item: tuple[str, str], department: str,
             promises: list[str], due: str, signed: str, missing: list[str] | None = None) -> str:  # fmt: skip
     """A 承诺书 in the unified format (docs/commitment-letter.schema.json), as the owner uploads it."""
     code, name, uscc = project
@@ -231,7 +231,7 @@ async def _records(client: httpx.AsyncClient, t: dict[str, str], org_ids: dict[s
         if promise is not None:
             promises, due, missing = promise
             kind = "deficiency" if decision == "accepted_with_deficiencies" else "credit"
-            letter = _letter(kind, (code, *owners[code]), (item, names[item]), department_names[org], promises,
+            letter = commitment_letter(kind, (code, *owners[code]), (item, names[item]), department_names[org], promises,
                              due, issued, missing or None)  # fmt: skip
             body["commitment"] = {
                 "due_date": due,
