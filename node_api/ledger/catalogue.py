@@ -87,9 +87,15 @@ class Catalogue:
         self._refresh()
         return list(self._versions.get(code, []))
 
+    def version(self, code: str, version: int) -> ItemVersion | None:
+        """Version ``version`` of an item (what an approval naming it was decided under)."""
+        self._refresh()
+        return next((r.item for r in self._versions.get(code, []) if r.item.version == version), None)
+
     def name(self, code: str, version: int) -> str | None:
         """The name version ``version`` of an item gave it (for views of the approvals that name it)."""
-        return next((r.item.name for r in self.history(code) if r.item.version == version), None)
+        item = self.version(code, version)
+        return None if item is None else item.name
 
     def pending_versions(self, code: str) -> list[int]:
         """Versions of an item this node accepted and has not seen on chain yet."""
