@@ -91,6 +91,23 @@ def test_an_item_shows_its_version_in_force_and_its_record(node: NodeProcess) ->
     assert current["record"]["uid"].startswith("0x") and current["record"]["block_number"] > 0
 
 
+def test_a_catalogue_record_reads_like_any_record(node: NodeProcess) -> None:
+    uid = node.client().get("/v1/catalogue/ZL-S3-009").json()["current"]["record"]["uid"]
+    with node.client("bank") as c:  # any member: the catalogue is public
+        record = c.get(f"/v1/records/{uid}").json()
+    assert (record["kind"], record["status"], record["project_code"]) == ("catalogue", "recorded", None)
+    assert record["issuer"]["name"] == "庄浪县政务服务中心"
+    f = record["fields"]
+    assert (f["code"], f["version"], f["list"], f["commitment"], f["on_the_spot"]) == (
+        "ZL-S3-009",
+        1,
+        "approval",
+        "deficiency",
+        False,
+    )
+    assert f["department"] == node.org_ids["gdgs"] and record["digest"] == f["guide"]
+
+
 # -- writing it (catalogue role) --------------------------------------------------------------------
 
 
