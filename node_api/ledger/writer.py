@@ -48,6 +48,7 @@ from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.reader import Reader
 from node_api.store.index import IndexTable
 from node_api.store.openings import OpeningVault
+from node_api.store.outbox import OutboxState
 
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
@@ -147,7 +148,8 @@ class Writer:
         if attachment is not None:
             if kind != Kind.APPROVAL:
                 raise ValueError("only an approval carries a commitment")
-            if main.seal is not None and self.outbox.table.state("0x" + main.record.uid.hex()) is not None:
+            held = self.outbox.table.state("0x" + main.record.uid.hex())
+            if main.seal is not None and held is not None and held != OutboxState.FAILED:
                 # its uid holds other content (a reused idempotency key): refuse both, write neither
                 raise ConflictError(
                     f"record 0x{main.record.uid.hex()} was accepted before with different content"
