@@ -1,7 +1,8 @@
 """The naive baseline: the web3.py loop users would write themselves.
 
 An organisation with its own relayer account and seal key (admitted to the
-consortium like any member) writes approvals one at a time: encode the payload,
+consortium like any member, and holding the catalogue role so that it can put the
+items its approvals name in the catalogue, one per stage) writes approvals one at a time: encode the payload,
 seal it with ``Account.sign_typed_data`` (EIP-712), build the ``submit`` call
 (web3 fills nonce and gas by asking the chain), sign, send, wait for the receipt,
 next. Reads are ``ledger.functions.entry(uid).call()``, one at a time. Plain
@@ -40,6 +41,8 @@ from node_api.node import ADMIN_KEYS
 RECEIPT_POLL = 0.005
 BASELINE_ORG = "基准测试对照单位（web3.py 逐笔提交）"
 BASELINE_USCC = "11620825MB0000019Y"
+# The catalogue items the baseline organisation approves (its own, one per stage; set-up, not measured).
+BASELINE_ITEMS = {stage: f"JZ-S{stage}" for stage in (1, 2, 3, 4)}
 
 
 @dataclass
@@ -75,7 +78,8 @@ class LoopResult:
 async def admit_baseline_org(
     rpc_url: str, deployment: Deployment, artifacts: dict[str, Any], admins: list[LocalAccount]
 ) -> Baseline:
-    """Admits the baseline organisation (approval authority) with fresh relayer and seal keys.
+    """Admits the baseline organisation (approval authority and catalogue role) with fresh relayer
+    and seal keys, and puts its catalogue items on chain.
 
     Two consortium admins confirm the admission, as for any member.
     """
@@ -86,11 +90,12 @@ async def admit_baseline_org(
         relayer: LocalAccount = Account.create()
         seal_key: LocalAccount = Account.create()
         org_id = await admin.admit(
-            admins[:2], BASELINE_ORG, BASELINE_USCC, ["approval_authority"], seal_key.address, relayer.address
-        )
+            admins[:2], BASELINE_ORG, BASELINE_USCC, ["approval_authority", "catalogue"], seal_key.address,
+            relayer.address,
+        )  # fmt: skip
     finally:
         await rpc.close()
-    return Baseline(
+    b = Baseline(
         rpc_url=rpc_url,
         chain_id=deployment.chain_id,
         ledger=deployment.ledger,
@@ -99,6 +104,21 @@ async def admit_baseline_org(
         seal_key=seal_key,
         org_id=org_id,
     )
+    _catalogue(b)
+    return b
+
+
+def _catalogue(b: Baseline) -> None:
+    """The baseline's catalogue items, department the baseline organisation (naive ``submit``s)."""
+    fields = [
+        {"code": code, "version": 1, "name": f"基准对照事项（第{stage}阶段）", "stage": stage, "list": 1,
+         "department": b.org_id, "time_limit_days": 0, "on_the_spot": 0, "commitment": 0, "retired": 0,
+         "depends_on": [], "guide": b"\0" * 32}
+        for stage, code in BASELINE_ITEMS.items()
+    ]  # fmt: skip
+    out = _submit_loop(b, None, Kind.CATALOGUE, fields, 60.0, poll=RECEIPT_POLL)
+    if out.records != len(fields):
+        raise RuntimeError(f"could not write the baseline's catalogue items: {out.errors[:2]}")
 
 
 async def on_node_chain(data_dir: Path, rpc_url: str) -> Baseline:
@@ -194,11 +214,16 @@ def naive_writes(b: Baseline, project_code: str, fields: list[dict[str, Any]], s
 
 
 def _submit_loop(
-    b: Baseline, project_code: str, kind: Kind, fields: list[dict[str, Any]], seconds: float, poll: float
+    b: Baseline,
+    project_code: str | None,
+    kind: Kind,
+    fields: list[dict[str, Any]],
+    seconds: float,
+    poll: float,
 ) -> LoopResult:
     w3 = Web3(Web3.HTTPProvider(b.rpc_url))
     ledger = w3.eth.contract(address=Web3.to_checksum_address(b.ledger), abi=b.abi)
-    project = keccak(text=project_code)
+    project = b"\0" * 32 if project_code is None else keccak(text=project_code)  # none: a catalogue item
     out = LoopResult()
     start = time.perf_counter()
     for f in fields:
@@ -273,7 +298,8 @@ def approval_payload_fields(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "stage": body["stage"],
         "decision": DECISIONS[body["decision"]],
-        "item": body["item"],
+        "item": BASELINE_ITEMS[body["stage"]],  # the baseline's own item of the stage (its department)
+        "item_version": 1,
         "document_no": body["document_no"],
         "issued_at": int(dt.datetime(issued.year, issued.month, issued.day, tzinfo=dt.UTC).timestamp()),
         "valid_until": 0,

@@ -42,10 +42,12 @@ from bench import gas
 from bench.loadgen import Checker, HttpClient, Run, closed_loop, percentile
 from bench.sysstat import CpuMeter, node_pids
 from bench.workload import (
+    APPROVERS,
     RECORDS_PER_PROJECT,
     Sample,
     approval_body,
     approval_item,
+    approver,
     document_digest,
     project_code,
     project_item,
@@ -55,7 +57,6 @@ from node_api.chain.embedded import anvil_pids
 from node_api.config import REPO_ROOT
 from node_api.workers import worker_pids
 
-APPROVERS = ("fgj", "zrzyj", "zjj", "zwfw")  # the demo's approval authorities
 READERS = ("sjj", "zjj")  # auditor, and an authority that also supervises
 HOT_PROJECTS = 1000  # ≈ 30–50 records per project by the end of a run, like a real county project
 
@@ -286,7 +287,7 @@ class Bench:
         before = gas.block_number(self.rpc_url)
         out = await self._post(
             f"/v1/projects/{self.hot[0]}/approvals?wait=true",
-            approval_body(self.run_id, n),
+            approval_body(self.run_id, n, "fgj"),
             self.node.tokens["fgj"],
         )
         after = gas.block_number(self.rpc_url)
@@ -396,16 +397,15 @@ class Bench:
         return d
 
     async def _single(self, clients: int, title: str) -> dict[str, Any]:
-        tokens = [self.node.tokens[k] for k in APPROVERS]
         written: list[tuple[str, str]] = []
         hot = self.hot
 
         def factory(i: int) -> tuple[bytes, Checker]:
             n = self._take(1)[0]
             code = hot[n % len(hot)]
-            body = json.dumps(approval_body(self.run_id, n)).encode()
+            body = json.dumps(approval_body(self.run_id, n)).encode()  # an item of approver(n)'s
             raw = self.client.build(
-                "POST", f"/v1/projects/{code}/approvals?wait=true", body, token=tokens[i % 4]
+                "POST", f"/v1/projects/{code}/approvals?wait=true", body, token=self.node.tokens[approver(n)]
             )
 
             def check(status: int, answer: bytes) -> int:
@@ -428,14 +428,14 @@ class Bench:
     def _batch_request(
         self, n_records: int, i: int, wait: bool, out: list[tuple[str, str]], codes: list[str]
     ) -> tuple[bytes, Checker]:
-        tokens = [self.node.tokens[k] for k in APPROVERS]
+        org = APPROVERS[i % len(APPROVERS)]  # one organisation sends the batch: its items only
         numbers = list(self._take(n_records))
-        items = [approval_item(self.run_id, n, codes[n % len(codes)]) for n in numbers]
+        items = [approval_item(self.run_id, n, codes[n % len(codes)], org) for n in numbers]
         raw = self.client.build(
             "POST",
             "/v1/records:batch" + ("?wait=true" if wait else ""),
             json.dumps({"records": items}).encode(),
-            token=tokens[i % 4],
+            token=self.node.tokens[org],
         )
 
         def check(status: int, answer: bytes) -> int:

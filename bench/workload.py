@@ -16,14 +16,17 @@ from typing import Any
 from node_api.domain.uscc import org_code_check_character, uscc_check_character
 
 RECORDS_PER_PROJECT = 100
-_ITEMS = (
-    "项目审批（可行性研究报告批复）",
-    "用地预审与选址意见书",
-    "建设工程规划许可证",
-    "施工许可证",
-    "竣工联合验收",
-)
-_DECISIONS = ("approved", "approved", "approved", "approved_on_commitment", "accepted_with_deficiencies")
+# The demo's approval authorities and, for each, items of the demo catalogue (demo/catalogue.json)
+# it decides, with their stages: an approval names its department's item, as the ledger requires.
+APPROVERS = ("fgj", "zrzyj", "zjj")
+ITEMS: dict[str, tuple[tuple[str, int], ...]] = {
+    "fgj": (("ZL-S1-002", 1), ("ZL-S1-004", 1), ("ZL-S2-003", 2)),
+    "zrzyj": (("ZL-S1-005", 1), ("ZL-S1-007", 1), ("ZL-S2-002", 2), ("ZL-S4-001", 4)),
+    "zjj": (("ZL-S3-002", 3), ("ZL-S3-004", 3), ("ZL-S4-002", 4), ("ZL-S4-005", 4)),
+}
+# Decisions that need no commitment record (approved_on_commitment and accepted_with_deficiencies
+# write a second record, the commitment, which would change what a benchmark record is).
+_DECISIONS = ("approved", "approved", "approved", "approved", "rejected")
 
 
 def project_code(n: int, run: int) -> str:
@@ -57,12 +60,22 @@ def project_item(code: str, n: int) -> dict[str, Any]:
     }
 
 
-def approval_body(run: int, n: int) -> dict[str, Any]:
-    """Fields of approval ``n`` (as for ``POST /v1/projects/{code}/approvals``)."""
+def approver(n: int) -> str:
+    """The organisation that writes approval ``n`` (its key in the demo)."""
+    return APPROVERS[n % len(APPROVERS)]
+
+
+def approval_body(run: int, n: int, org: str | None = None) -> dict[str, Any]:
+    """Fields of approval ``n`` by ``org`` (default ``approver(n)``), as for ``POST /v1/projects/{code}/approvals``.
+
+    The item is one of ``org``'s catalogue items; the node fills in its version in force.
+    """
     issued = dt.date(2026, 1, 1) + dt.timedelta(days=n % 300)
+    items = ITEMS[org or approver(n)]
+    item, stage = items[(n // len(APPROVERS)) % len(items)]
     return {
-        "stage": 1 + n % 4,
-        "item": _ITEMS[n % len(_ITEMS)],
+        "stage": stage,
+        "item": item,
         "decision": _DECISIONS[n % len(_DECISIONS)],
         "document_digest": document_digest(run, n),
         "document_no": f"庄审批〔2026〕{n}号",
@@ -70,9 +83,9 @@ def approval_body(run: int, n: int) -> dict[str, Any]:
     }
 
 
-def approval_item(run: int, n: int, code: str) -> dict[str, Any]:
-    """A ``type: approval`` batch item."""
-    return {"type": "approval", "project_code": code, **approval_body(run, n)}
+def approval_item(run: int, n: int, code: str, org: str | None = None) -> dict[str, Any]:
+    """A ``type: approval`` batch item of ``org`` (default ``approver(n)``)."""
+    return {"type": "approval", "project_code": code, **approval_body(run, n, org)}
 
 
 class Sample:

@@ -7,6 +7,7 @@ uint8 constant ROLE_APPROVAL_AUTHORITY = 1; // 审批部门
 uint8 constant ROLE_SUPERVISOR = 2; // 监督管理机构
 uint8 constant ROLE_FINANCIAL_INSTITUTION = 4; // 金融机构
 uint8 constant ROLE_AUDITOR = 8; // 审计/纪检
+uint8 constant ROLE_CATALOGUE = 16; // 事项库维护 (政务服务中心 in the demo): issues catalogue items
 
 // Record kinds. Kinds below 10 create a subject; kinds from 10 change the status
 // of the record they reference. Records of kinds 1-4 that carry a `ref` supersede it.
@@ -16,6 +17,7 @@ uint8 constant KIND_EVENT = 3;
 uint8 constant KIND_COMMITMENT = 4;
 uint8 constant KIND_GRANT = 5;
 uint8 constant KIND_ANCHOR = 6;
+uint8 constant KIND_CATALOGUE = 7; // a version of a catalogue item (事项库), no project
 uint8 constant KIND_REVOCATION = 10;
 uint8 constant KIND_RESOLUTION = 11;
 uint8 constant KIND_REPAIR = 12;
@@ -30,14 +32,32 @@ uint8 constant KIND_BREACH = 17;
 // s string (at most MAX_STRING_BYTES), a bytes32[] (at most MAX_ARRAY_ITEMS). A payload
 // must be exactly abi.encode of such a tuple: its canonical encoding, nothing hidden in it.
 bytes32 constant SHAPE_PROJECT = "sssbssw"; // code, name, owner_uscc, project_type, region_code, industry_code, restricted
-bytes32 constant SHAPE_APPROVAL = "bbssllw"; // stage, decision, item, document_no, issued_at, valid_until, restricted
+// stage, decision, item (the catalogue item's code), item_version, document_no, issued_at, valid_until, restricted
+bytes32 constant SHAPE_APPROVAL = "bbsisllw";
 bytes32 constant SHAPE_EVENT = "bsllaw"; // severity, category, occurred_at, publish_until, evidence, restricted
-bytes32 constant SHAPE_COMMITMENT = "blw"; // commitment_type, due_at, restricted
+bytes32 constant SHAPE_COMMITMENT = "bwlw"; // commitment_type, approval (uid or 0), due_at, restricted
 bytes32 constant SHAPE_GRANT = "ibl"; // grantee, scope, expires_at
 bytes32 constant SHAPE_ANCHOR = "l"; // tree_size
+// code, version, name, stage, list, department, time_limit_days, on_the_spot, commitment, retired,
+// depends_on (keccak256 of the prerequisite items' codes), guide (SHA-256 of the 服务指南, or 0)
+bytes32 constant SHAPE_CATALOGUE = "sisbbiibbbaw";
 bytes32 constant SHAPE_STATUS_CHANGE = "w"; // restricted (kinds 10-17)
 uint256 constant MAX_STRING_BYTES = 1024;
 uint256 constant MAX_ARRAY_ITEMS = 32;
+uint256 constant MAX_ITEM_CODE_BYTES = 64;
+
+// An approval's decision (payload field 1) and the 承诺制 type of a catalogue item (CATALOGUE
+// field 8) that allows it: approved_on_commitment only under 信用承诺制, accepted_with_deficiencies
+// only under 容缺受理. The commitment that goes with such an approval has the matching type.
+uint8 constant DECISION_ON_COMMITMENT = 1; // approved_on_commitment
+uint8 constant DECISION_WITH_DEFICIENCIES = 2; // accepted_with_deficiencies
+uint8 constant ITEM_COMMITMENT_DEFICIENCY = 1; // 容缺受理
+uint8 constant ITEM_COMMITMENT_CREDIT = 2; // 信用承诺制
+uint8 constant COMMITMENT_APPROVAL_SUBSTITUTE = 1; // 审批替代型, bound to approved_on_commitment
+uint8 constant COMMITMENT_DEFICIENCY_ACCEPTANCE = 2; // 容缺受理型, bound to accepted_with_deficiencies
+// Flags of a catalogue item (`IProjectLedger.Item.flags`).
+uint8 constant ITEM_ON_THE_SPOT = 1; // 即办
+uint8 constant ITEM_RETIRED = 2;
 
 // Record statuses.
 uint8 constant STATUS_NONE = 0;

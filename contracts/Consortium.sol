@@ -2,6 +2,9 @@
 pragma solidity 0.8.28;
 
 import {IConsortium} from "./IConsortium.sol";
+import {
+    ROLE_APPROVAL_AUTHORITY, ROLE_SUPERVISOR, ROLE_FINANCIAL_INSTITUTION, ROLE_AUDITOR, ROLE_CATALOGUE
+} from "./Common.sol";
 
 /// @title Consortium
 /// @notice Membership of the investment-project chain. Admin functions run only
@@ -11,7 +14,8 @@ import {IConsortium} from "./IConsortium.sol";
 /// tenure and counts only while that tenure lasts, so removing an admin voids its
 /// confirmations of open proposals, and re-adding the same key does not revive them.
 contract Consortium is IConsortium {
-    uint8 private constant _ALL_ROLES = 15;
+    uint8 private constant _ALL_ROLES =
+        ROLE_APPROVAL_AUTHORITY | ROLE_SUPERVISOR | ROLE_FINANCIAL_INSTITUTION | ROLE_AUDITOR | ROLE_CATALOGUE;
 
     /// @inheritdoc IConsortium
     uint64 public constant PROPOSAL_LIFETIME = 7 days;

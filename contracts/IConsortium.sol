@@ -9,7 +9,7 @@ interface IConsortium {
     struct Organization {
         string name;
         string uscc;
-        uint8 roles;
+        uint8 roles; // ROLE_* bits (Common.sol): approval authority 1, supervisor 2, bank 4, auditor 8, catalogue 16
         bool suspended;
         uint64 admittedAt;
     }

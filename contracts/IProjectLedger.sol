@@ -32,16 +32,32 @@ interface IProjectLedger {
     struct Entry {
         uint8 kind;
         uint8 status;
-        uint8 level; // approval stage, event severity, commitment type or grant scope
+        uint8 level; // approval stage, event severity, commitment type, grant scope or catalogue item stage
         uint32 issuer; // organisation id
-        uint32 project; // project number, 0 for anchors
+        uint32 project; // project number, 0 for anchors and catalogue items
         uint40 recordedAt; // block timestamp
         // Grants: the grantee organisation. Events: the organisation of the last objection
-        // (0 before any), which may not itself uphold or reject it.
+        // (0 before any), which may not itself uphold or reject it. Approvals: the decision + 1
+        // (so that a commitment bound to the approval can be checked against it). Catalogue
+        // items: the version.
         uint32 subject;
         // Grants: expiry (unix seconds). Events: when the 信用修复 waiting period started,
         // the original report's time, carried over by every superseding correction.
         uint40 expiresAt;
+    }
+
+    /// @notice The version in force of a catalogue item (事项库), one slot per item, keyed by
+    /// keccak256 of the item's code. A CATALOGUE record writes the next version (append-only:
+    /// each version is a record of its own, which the index keeps); an approval names the item
+    /// and the version it was decided under, which must be the one in force.
+    struct Item {
+        uint32 version; // 0: no such item
+        uint32 department; // the competent organisation, the only one that approves the item
+        uint32 timeLimit; // statutory time limit in working days, 0 for none
+        uint8 stage; // 1-4
+        uint8 list; // 1 审批 approval, 2 中介服务 intermediary, 3 技术审查 technical review
+        uint8 commitment; // 0 none (negative list), 1 容缺受理, 2 信用承诺制, 3 企业自主验收
+        uint8 flags; // bit 0 on the spot (即办), bit 1 retired
     }
 
     error LedgerUnauthorizedRelayer(address account);
@@ -71,6 +87,24 @@ interface IProjectLedger {
     error LedgerSeverityLowered(bytes32 ref, uint8 severity, uint8 lowered);
     /// @notice The organisation that raised the objection on event `ref` cannot decide it.
     error LedgerSelfDecision(bytes32 ref, uint32 org);
+    /// @notice A catalogue record's version is not its item's current version + 1, or an
+    /// approval names another version than the item's current one.
+    error LedgerCatalogueVersion(bytes32 key, uint32 given, uint32 current);
+    /// @notice An approval names an item the catalogue does not hold.
+    error LedgerUnknownItem(bytes32 key);
+    /// @notice An approval names a retired item.
+    error LedgerItemRetired(bytes32 key);
+    /// @notice The approval's issuer `org` is not the item's competent department.
+    error LedgerNotItemDepartment(bytes32 key, uint32 org);
+    /// @notice The approval's stage is not the item's stage.
+    error LedgerItemStage(bytes32 key, uint8 stage);
+    /// @notice The approval's decision is not allowed by the item's 承诺制 type.
+    error LedgerDecisionNotAllowed(bytes32 key, uint8 decision);
+    /// @notice A commitment's `approval` is not an active approval of the same project and
+    /// issuer whose decision calls for a commitment of this type.
+    error LedgerCommitmentApproval(bytes32 approval);
+    /// @notice A catalogue record names a project or a ref; it has neither.
+    error LedgerCatalogueFields(bytes32 uid);
     // OpenZeppelin ECDSA's errors (same names, same selectors) for a seal that has a high `s`
     // or recovers no key: the ledger calls the ecrecover precompile itself and raises them, and
     // a refused record carries them like the ledger's own errors. (A compact seal has no
@@ -135,6 +169,10 @@ interface IProjectLedger {
     /// @param projectId the project id
     /// @param org the organisation that would read under the grant
     function hasGrant(bytes32 grantUid, bytes32 projectId, uint32 org) external view returns (bool);
+
+    /// @notice The version in force of a catalogue item (version 0 when unknown).
+    /// @param key keccak256 of the item's code
+    function catalogueItem(bytes32 key) external view returns (Item memory);
 
     /// @notice EIP-712 digest of a record, the value its seal signs.
     /// @param record the record

@@ -5,11 +5,14 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IConsortium} from "./IConsortium.sol";
 import {IProjectLedger} from "./IProjectLedger.sol";
 import {
-    ROLE_APPROVAL_AUTHORITY, ROLE_SUPERVISOR,
-    KIND_PROJECT, KIND_APPROVAL, KIND_EVENT, KIND_COMMITMENT, KIND_GRANT, KIND_ANCHOR, KIND_REVOCATION,
+    ROLE_APPROVAL_AUTHORITY, ROLE_SUPERVISOR, ROLE_CATALOGUE,
+    KIND_PROJECT, KIND_APPROVAL, KIND_EVENT, KIND_COMMITMENT, KIND_GRANT, KIND_ANCHOR, KIND_CATALOGUE, KIND_REVOCATION,
     KIND_RESOLUTION, KIND_REPAIR, KIND_OBJECTION, KIND_OBJECTION_UPHELD, KIND_OBJECTION_REJECTED, KIND_FULFILMENT,
     KIND_BREACH,
-    SHAPE_PROJECT, SHAPE_APPROVAL, SHAPE_EVENT, SHAPE_COMMITMENT, SHAPE_GRANT, SHAPE_ANCHOR, SHAPE_STATUS_CHANGE,
+    SHAPE_PROJECT, SHAPE_APPROVAL, SHAPE_EVENT, SHAPE_COMMITMENT, SHAPE_GRANT, SHAPE_ANCHOR, SHAPE_CATALOGUE,
+    SHAPE_STATUS_CHANGE, MAX_ITEM_CODE_BYTES,
+    DECISION_ON_COMMITMENT, DECISION_WITH_DEFICIENCIES, ITEM_COMMITMENT_DEFICIENCY, ITEM_COMMITMENT_CREDIT,
+    COMMITMENT_APPROVAL_SUBSTITUTE, COMMITMENT_DEFICIENCY_ACCEPTANCE, ITEM_ON_THE_SPOT, ITEM_RETIRED,
     // both read in `_canonical`'s assembly, where solhint does not look
     // solhint-disable-next-line no-unused-import
     MAX_STRING_BYTES, MAX_ARRAY_ITEMS,
@@ -45,6 +48,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// (Only these six letters occur in the shapes; any other would read as a zero word.)
     uint256 private constant TYPE_CODES = 0x0080010000000000000400000800000000000040000000200000000000000000;
 
+    /// @dev The bits of a packed `Item` an approval must match: its version, department and stage.
+    uint256 private constant ITEM_MATCH_MASK = 0xff00000000ffffffffffffffff;
+
     /// @dev Half the order of secp256k1: a seal's `s` must not exceed it (EIP-2), so that a
     /// seal has exactly one valid form.
     uint256 private constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
@@ -62,6 +68,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bool registers; // a new project: number `entry.project`, registrant `entry.issuer`
         bool closesProject; // the revocation of a registration closes the project
         uint32 objector; // an objection: its organisation, kept as the event's `subject`; else 0
+        bool writesItem; // a catalogue record: `item` becomes the version in force of `itemKey`
+        bytes32 itemKey;
+        Item item;
     }
 
     /// @dev A transaction's working memory, reused record after record (the EVM never frees
@@ -80,6 +89,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     IConsortium private immutable _CONSORTIUM;
     mapping(bytes32 uid => Entry) private _entries;
     mapping(bytes32 projectId => ProjectInfo) private _projects;
+    mapping(bytes32 itemKey => Item) private _items;
     uint32 private _projectCount;
 
     modifier onlyRelayer() {
@@ -141,6 +151,11 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         ProjectInfo storage p = _projects[projectId];
         return g.kind == KIND_GRANT && g.status == STATUS_ACTIVE && g.subject == org && g.project == p.number
             && !p.closed && g.expiresAt > block.timestamp;
+    }
+
+    /// @inheritdoc IProjectLedger
+    function catalogueItem(bytes32 key) external view returns (Item memory) {
+        return _items[key];
     }
 
     /// @inheritdoc IProjectLedger
@@ -212,6 +227,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             _projects[r.project] = ProjectInfo({number: c.entry.project, registrant: c.entry.issuer, closed: false});
         }
         if (c.closesProject) _projects[r.project].closed = true;
+        if (c.writesItem) _items[c.itemKey] = c.item;
         if (c.refStatus != STATUS_NONE) {
             Entry storage target = _entries[r.ref];
             target.status = c.refStatus;
@@ -227,7 +243,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Entry memory e = c.entry;
         (e.kind, e.status, e.level, e.issuer, e.project) = (r.kind, STATUS_RECORDED, 0, org, 0);
         (e.recordedAt, e.subject, e.expiresAt) = (uint40(block.timestamp), 0, 0);
-        (c.refStatus, c.registers, c.closesProject, c.objector) = (STATUS_NONE, false, false, 0);
+        (c.refStatus, c.registers, c.closesProject, c.objector, c.writesItem) = (STATUS_NONE, false, false, 0, false);
 
         uint8 kind = r.kind;
         bytes32 shape = _shape(kind);
@@ -238,6 +254,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             // Any member anchors its own access-log root: no project, nothing it refers to.
             if (r.project != 0 || r.ref != 0) return abi.encodeWithSelector(LedgerAnchorFields.selector, r.uid);
             return "";
+        }
+        if (kind == KIND_CATALOGUE) {
+            if (roles & ROLE_CATALOGUE == 0) return _missingRole(r, org, ROLE_CATALOGUE);
+            return _checkCatalogue(r, c);
         }
         if (kind == KIND_PROJECT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
@@ -253,7 +273,12 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (kind == KIND_APPROVAL) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
             (e.level, refusal) = _small(r.uid, payload, 0, 1, 4); // stage 1-4
-            if (refusal.length == 0) (, refusal) = _small(r.uid, payload, 1, 0, 3); // decision
+            uint8 decision;
+            if (refusal.length == 0) (decision, refusal) = _small(r.uid, payload, 1, 0, 3);
+            if (refusal.length == 0 && !_itemAllows(payload, org, e.level, decision)) {
+                refusal = _itemRefusal(payload, org, e.level, decision);
+            }
+            e.subject = uint32(decision) + 1; // what a commitment bound to this approval is checked against
             e.status = STATUS_ACTIVE;
         } else if (kind == KIND_EVENT) {
             if (roles & ROLE_SUPERVISOR == 0) return _missingRole(r, org, ROLE_SUPERVISOR);
@@ -263,6 +288,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         } else if (kind == KIND_COMMITMENT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
             (e.level, refusal) = _small(r.uid, payload, 0, 1, 4); // commitment type
+            if (refusal.length == 0) refusal = _checkBoundApproval(payload, org, e.project, e.level);
             e.status = STATUS_PENDING;
         } else if (kind == KIND_GRANT) {
             if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
@@ -303,6 +329,122 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         // The payload's first field is the project code; the id must be its hash.
         if (keccak256(_string(r.payload, 0)) != r.project) {
             return abi.encodeWithSelector(LedgerProjectCodeMismatch.selector, r.project);
+        }
+        return "";
+    }
+
+    /// @dev A catalogue item's next version (append-only: the current version + 1), issued by the
+    /// catalogue role: no project, no ref; every enumeration in range; the department an
+    /// admitted organisation. The entry keeps the stage (`level`) and the version (`subject`).
+    function _checkCatalogue(Record calldata r, Change memory c) private view returns (bytes memory refusal) {
+        if (r.project != 0 || r.ref != 0) return abi.encodeWithSelector(LedgerCatalogueFields.selector, r.uid);
+        bytes calldata payload = r.payload;
+        uint256 codeLength = _string(payload, 0).length;
+        if (codeLength == 0 || codeLength > MAX_ITEM_CODE_BYTES) {
+            return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 0, codeLength);
+        }
+        bytes32 key = _stringHash(payload, 0);
+        uint32 current = _items[key].version;
+        uint256 version = _word(payload, 1); // a uint32: `_canonical` checked its width
+        if (version != uint256(current) + 1) {
+            return abi.encodeWithSelector(LedgerCatalogueVersion.selector, key, uint32(version), current);
+        }
+        if (_string(payload, 2).length == 0) return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 2, 0);
+        Item memory it = c.item;
+        (it.stage, refusal) = _small(r.uid, payload, 3, 1, 4);
+        if (refusal.length == 0) (it.list, refusal) = _small(r.uid, payload, 4, 1, 3);
+        if (refusal.length != 0) return refusal;
+        uint256 department = _word(payload, 5);
+        if (department == 0 || department > _CONSORTIUM.organizationCount()) {
+            return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 5, department);
+        }
+        uint8 onTheSpot;
+        uint8 retired;
+        (onTheSpot, refusal) = _small(r.uid, payload, 7, 0, 1);
+        if (refusal.length == 0) (it.commitment, refusal) = _small(r.uid, payload, 8, 0, 3);
+        if (refusal.length == 0) (retired, refusal) = _small(r.uid, payload, 9, 0, 1);
+        if (refusal.length != 0) return refusal;
+        (it.version, it.department, it.timeLimit) = (uint32(version), uint32(department), uint32(_word(payload, 6)));
+        it.flags = (onTheSpot == 0 ? 0 : ITEM_ON_THE_SPOT) | (retired == 0 ? 0 : ITEM_RETIRED);
+        (c.writesItem, c.itemKey) = (true, key);
+        (c.entry.level, c.entry.subject) = (it.stage, uint32(version));
+        return "";
+    }
+
+    /// @dev Whether an approval's item allows it: the item is in the catalogue, not retired, and the
+    /// approval names its version in force, is issued by its department, in its stage, with a
+    /// decision its 承诺制 type allows (approved_on_commitment: 信用承诺制; accepted_with_deficiencies:
+    /// 容缺受理). The item's slot is read once, raw, and version, department and stage are compared
+    /// at once; `_itemRefusal` says which rule a refused approval broke.
+    function _itemAllows(bytes calldata payload, uint32 org, uint8 stage, uint8 decision)
+        private
+        view
+        returns (bool)
+    {
+        uint256 item = _item(_stringHash(payload, 2));
+        uint256 commitment = (item >> 112) & 0xff;
+        // version == item_version, department == org, stage == stage (and so version != 0: org never is 0)
+        uint256 expected = _word(payload, 3) | (uint256(org) << 32) | (uint256(stage) << 96);
+        return item & ITEM_MATCH_MASK == expected && (item >> 120) & ITEM_RETIRED == 0
+            && (decision != DECISION_ON_COMMITMENT || commitment == ITEM_COMMITMENT_CREDIT)
+            && (decision != DECISION_WITH_DEFICIENCIES || commitment == ITEM_COMMITMENT_DEFICIENCY);
+    }
+
+    /// @dev The refusal of an approval `_itemAllows` refused, in the order the rules are listed there.
+    function _itemRefusal(bytes calldata payload, uint32 org, uint8 stage, uint8 decision)
+        private
+        view
+        returns (bytes memory)
+    {
+        bytes32 key = _stringHash(payload, 2);
+        uint256 item = _item(key);
+        uint32 version = uint32(item);
+        uint256 given = _word(payload, 3); // item_version, a uint32: `_canonical` checked its width
+        if (version == 0) return abi.encodeWithSelector(LedgerUnknownItem.selector, key);
+        if ((item >> 120) & ITEM_RETIRED != 0) return abi.encodeWithSelector(LedgerItemRetired.selector, key);
+        if (given != version) {
+            return abi.encodeWithSelector(LedgerCatalogueVersion.selector, key, uint32(given), version);
+        }
+        if (uint32(item >> 32) != org) return abi.encodeWithSelector(LedgerNotItemDepartment.selector, key, org);
+        if (uint8(item >> 96) != stage) return abi.encodeWithSelector(LedgerItemStage.selector, key, stage);
+        return abi.encodeWithSelector(LedgerDecisionNotAllowed.selector, key, decision);
+    }
+
+    /// @dev `_items[key]` as one word, packed as `Item` declares it from the low-order end: version
+    /// (bits 0-31), department (32-63), time limit (64-95), stage (96-103), list (104-111),
+    /// commitment (112-119), flags (120-127).
+    function _item(bytes32 key) private view returns (uint256 item) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            mstore(0x00, key)
+            mstore(0x20, _items.slot)
+            item := sload(keccak256(0x00, 0x40))
+        }
+    }
+
+    /// @dev A commitment that names an approval (payload field 1, 0 for none) is bound to it: an
+    /// active approval of the same project by the same organisation, whose decision calls for a
+    /// commitment of this type (approved_on_commitment: 审批替代型; accepted_with_deficiencies: 容缺受理型).
+    function _checkBoundApproval(bytes calldata payload, uint32 org, uint32 projectNo, uint8 commitmentType)
+        private
+        view
+        returns (bytes memory)
+    {
+        bytes32 approval = bytes32(_word(payload, 1));
+        if (approval == 0) return "";
+        Entry storage a = _entries[approval];
+        uint32 decisionPlusOne = a.subject;
+        bool matches = (
+            commitmentType == COMMITMENT_APPROVAL_SUBSTITUTE && decisionPlusOne == uint32(DECISION_ON_COMMITMENT) + 1
+        ) || (
+            commitmentType == COMMITMENT_DEFICIENCY_ACCEPTANCE
+                && decisionPlusOne == uint32(DECISION_WITH_DEFICIENCIES) + 1
+        );
+        if (
+            !matches || a.kind != KIND_APPROVAL || a.project != projectNo || a.issuer != org
+                || a.status != STATUS_ACTIVE
+        ) {
+            return abi.encodeWithSelector(LedgerCommitmentApproval.selector, approval);
         }
         return "";
     }
@@ -467,6 +609,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (kind == KIND_PROJECT) return SHAPE_PROJECT;
         if (kind == KIND_GRANT) return SHAPE_GRANT;
         if (kind == KIND_ANCHOR) return SHAPE_ANCHOR;
+        if (kind == KIND_CATALOGUE) return SHAPE_CATALOGUE;
         return 0;
     }
 
@@ -541,6 +684,19 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256 v = _word(payload, index);
         if (v < min || v > max) return (0, abi.encodeWithSelector(LedgerInvalidValue.selector, uid, uint8(index), v));
         value = uint8(v);
+    }
+
+    /// @dev keccak256 of the string field `index` of a payload `_canonical` passed, hashed in free
+    /// memory without allocating it (what `keccak256(_string(payload, index))` computes).
+    function _stringHash(bytes calldata payload, uint256 index) private pure returns (bytes32 hash) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let at := add(payload.offset, calldataload(add(payload.offset, shl(5, index))))
+            let length := calldataload(at)
+            let m := mload(0x40)
+            calldatacopy(m, add(at, 0x20), length)
+            hash := keccak256(m, length)
+        }
     }
 
     /// @dev The bytes of the string field `index` of a payload `_canonical` passed: the head word

@@ -1,4 +1,5 @@
-"""The demo's seed loader: admits the organisations of ``demo.data``, makes their tokens, files records.
+"""The demo's seed loader: admits the organisations of ``demo.data``, makes their tokens, writes the
+catalogue (事项库) and files records whose approvals name its items.
 
 Run once by ``projchain run --demo`` (``make run``), which finds it through the entry
 point ``projchain.seeds: demo``. It files the records through the same API paths a
@@ -7,6 +8,7 @@ client uses, so the demo exercises the real pipeline and contracts.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from demo.data import HEATING, HOSPITAL, ORCHARD, ORGANISATIONS
+from demo.data import CATALOGUE_ORG, HEATING, HOSPITAL, ORCHARD, ORGANISATIONS, catalogue, guide
 from node_api.ledger.auth import create_token
 from node_api.ledger.writer import seal_key_name
 
@@ -53,6 +55,8 @@ async def load_demo(node: Node, client: httpx.AsyncClient, credentials_path: Pat
     # Wait until the indexer has seen the admissions (membership is read from chain events).
     while len(node.membership.all()) < len(ORGANISATIONS):
         await node.indexer.updated.wait()
+    org_ids = {org["key"]: c["org"] for org, c in zip(ORGANISATIONS, creds, strict=True)}
+    await _catalogue(client, tokens[CATALOGUE_ORG], org_ids)
     await _records(client, tokens, {c["name"]: c["org"] for c in creds})
     credentials_path.parent.mkdir(parents=True, exist_ok=True)
     credentials_path.write_text(json.dumps(creds, ensure_ascii=False, indent=2))
@@ -76,6 +80,72 @@ async def _post(client: httpx.AsyncClient, token: str, path: str, body: Any, raw
 
 async def _doc(client: httpx.AsyncClient, token: str, text: str) -> str:
     return str((await _post(client, token, "/v1/documents", None, raw=text.encode()))["digest"])
+
+
+async def _catalogue(client: httpx.AsyncClient, token: str, org_ids: dict[str, int]) -> None:
+    """The 40 items of demo/catalogue.json, version 1 each, written by the catalogue role (政务服务中心).
+
+    Prerequisites first (the node checks that an item's ``depends_on`` are in the catalogue, or
+    on their way there); each item's 服务指南 is uploaded and its digest goes on chain.
+    """
+    items = {item["code"]: item for item in catalogue()}
+    ordered: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    while len(ordered) < len(items):
+        ready = [i for code, i in items.items() if code not in placed and set(i["depends_on"]) <= placed]
+        if not ready:
+            raise RuntimeError("demo/catalogue.json: depends_on has a cycle or names an unknown item")
+        ordered += ready
+        placed |= {i["code"] for i in ready}
+    last: dict[str, Any] = {}
+    for item in ordered:
+        body = {
+            "code": item["code"],
+            "name": item["name"],
+            "stage": item["stage"],
+            "list": item["list"],
+            "department": org_ids[item["department"]],
+            "time_limit_days": item["time_limit_working_days"],
+            "on_the_spot": item["on_the_spot"],
+            "commitment": item["commitment"],
+            "depends_on": item["depends_on"],
+            "guide_digest": await _doc(client, token, guide(item)),
+        }
+        r = await client.post("/v1/catalogue/items", json=body, headers={"Authorization": f"Bearer {token}"})
+        if r.status_code >= 300:
+            raise RuntimeError(f"demo: catalogue item {item['code']} answered {r.status_code}: {r.text}")
+        last = r.json()
+    # Accepted in order, sent in order: once the last is on chain, every one is (or failed).
+    while last.get("state") == "pending":
+        r = await client.get(f"/v1/catalogue/{last['code']}")
+        if r.status_code == 200:
+            break
+        await asyncio.sleep(0.2)
+    listed = (await client.get("/v1/catalogue", params={"limit": 200})).json()["items"]
+    if len(listed) != len(items):
+        raise RuntimeError(f"demo: {len(listed)} of the {len(items)} catalogue items are on chain")
+
+
+def commitment_letter(kind: str, project: tuple[str, str, str], item: tuple[str, str], department: str,
+            promises: list[str], due: str, signed: str, missing: list[str] | None = None) -> str:  # fmt: skip
+    """A 承诺书 in the unified format (docs/commitment-letter.schema.json), as the owner uploads it."""
+    code, name, uscc = project
+    letter: dict[str, Any] = {
+        "format": "projchain/commitment-letter/v1",
+        "type": kind,
+        "project": {"code": code, "name": name},
+        "owner": {"name": f"{name}项目单位", "uscc": uscc},
+        "item": {"code": item[0], "name": item[1]},
+        "department": department,
+        "commitments": promises,
+        "due_date": due,
+        "consequences": "未按期履行承诺的，同意撤销相关审批决定，依法承担相应责任，失信行为记入企业信用记录。",
+        "consent_to_publish": True,
+        "signed": {"date": signed, "signatory": "法定代表人"},
+    }
+    if missing is not None:
+        letter["missing"] = [{"name": m, "due_date": due} for m in missing]
+    return json.dumps(letter, ensure_ascii=False, indent=2)
 
 
 async def _records(client: httpx.AsyncClient, t: dict[str, str], org_ids: dict[str, int]) -> None:
@@ -122,62 +192,61 @@ async def _records(client: httpx.AsyncClient, t: dict[str, str], org_ids: dict[s
         },
     )
 
-    approvals = [
-        ("fgj", HEATING, 1, "项目审批（可行性研究报告批复）", "approved", "庄发改发〔2026〕23号", "2026-03-02"),
-        ("zrzyj", HEATING, 1, "用地预审与选址意见书", "approved", "用字第620825202600017号", "2026-03-10"),
-        ("zrzyj", HEATING, 2, "建设工程规划许可证", "approved_on_commitment", "建字第620825202600041号", "2026-04-08"),
-        ("zjj", HEATING, 3, "施工许可证", "approved", "620825202605120101", "2026-05-12"),
-        ("fgj", ORCHARD, 1, "项目备案", "approved", "庄发改备〔2026〕9号", "2026-02-16"),
-        ("fgj", HOSPITAL, 1, "项目审批（初步设计批复）", "accepted_with_deficiencies", "庄发改发〔2025〕88号",
-         "2025-11-20"),
+    owners = {
+        HEATING: ("庄浪县城区集中供热管网改造工程", "91620825MA72BT6H8M"),
+        ORCHARD: ("庄浪县万亩苹果标准化种植基地建设项目", "91620825MA74XK9R6N"),
+        HOSPITAL: ("庄浪县第二人民医院综合楼建设项目", "91620825MA73RD2U3T"),
+    }
+    # (organisation, project, catalogue item, decision, document no., issued, commitment): each
+    # approval names an item of demo/catalogue.json that its organisation decides, in its stage.
+    # A commitment is (promises, due date, materials still missing: 容缺受理 only).
+    Commitment = tuple[list[str], str, list[str]]
+    approvals: list[tuple[str, str, str, str, str, str, Commitment | None]] = [
+        ("fgj", HEATING, "ZL-S1-004", "approved", "庄发改发〔2026〕23号", "2026-03-02", None),
+        ("zrzyj", HEATING, "ZL-S1-005", "approved", "用字第620825202600017号", "2026-03-10", None),
+        ("zrzyj", HEATING, "ZL-S2-002", "approved", "建字第620825202600041号", "2026-04-08", None),
+        ("zjj", HEATING, "ZL-S3-004", "approved", "620825202605120101", "2026-05-12", None),
+        ("zjj", HEATING, "ZL-S3-005", "approved_on_commitment", "庄住建路〔2026〕17号", "2026-05-20",
+         (["管网沟槽开挖占用道路不超过批准范围和期限", "施工结束后15日内恢复道路原状并申请验收"], "2027-05-20", [])),
+        ("fgj", ORCHARD, "ZL-S1-001", "approved_on_commitment", "庄发改备〔2026〕9号", "2026-02-16",
+         (["备案信息真实、准确、完整", "按备案内容建设，如实报送开工、建设进度和竣工信息"], "2027-02-16", [])),
+        ("slj", ORCHARD, "ZL-S1-013", "accepted_with_deficiencies", "庄水许〔2026〕5号", "2026-03-30",
+         (["30日内补交洪水影响评价报告专家评审意见"], "2026-05-30", ["洪水影响评价报告专家评审意见"])),
+        ("fgj", HOSPITAL, "ZL-S1-003", "accepted_with_deficiencies", "庄发改发〔2025〕88号", "2025-11-20",
+         (["30日内补交纳入县卫生健康事业发展规划的说明"], "2025-12-20", ["纳入相关规划或年度计划的说明"])),
     ]  # fmt: skip
-    for org, code, stage, item, decision, number, issued in approvals:
-        digest = await _doc(client, t[org], f"{item} {number} {code} 签发日期 {issued}")
-        await _post(
-            client,
-            t[org],
-            f"/v1/projects/{code}/approvals",
-            {
-                "stage": stage,
-                "item": item,
-                "decision": decision,
-                "document_digest": digest,
-                "document_no": number,
-                "issued_at": issued,
-            },
-        )
+    names = {item["code"]: item["name"] for item in catalogue()}
+    department_names = {org["key"]: org["name"] for org in ORGANISATIONS}
+    written: dict[str, dict[str, Any]] = {}
+    for org, code, item, decision, number, issued, promise in approvals:
+        digest = await _doc(client, t[org], f"{names[item]} {number} {code} 签发日期 {issued}")
+        body: dict[str, Any] = {
+            "stage": int(item[4]),  # ZL-S{stage}-nnn
+            "item": item,
+            "decision": decision,
+            "document_digest": digest,
+            "document_no": number,
+            "issued_at": issued,
+        }
+        if promise is not None:
+            promises, due, missing = promise
+            kind = "deficiency" if decision == "accepted_with_deficiencies" else "credit"
+            letter = commitment_letter(kind, (code, *owners[code]), (item, names[item]), department_names[org], promises,
+                             due, issued, missing or None)  # fmt: skip
+            body["commitment"] = {
+                "due_date": due,
+                "pledge_digest": await _doc(client, t[org], letter),
+                "missing": missing,
+                "summary": "；".join(promises),
+            }
+        written[item + code] = await _post(client, t[org], f"/v1/projects/{code}/approvals", body)
 
-    letter = await _doc(
-        client, t["fgj"], f"承诺书：{HEATING} 建设工程规划许可 告知承诺制，补齐材料期限 2026-10-08"
-    )
+    orchard_deficiency = written["ZL-S1-013" + ORCHARD]["commitment_uid"]
     await _post(
         client,
-        t["fgj"],
-        f"/v1/projects/{HEATING}/commitments",
-        {
-            "commitment_type": "approval_substitute",
-            "content_digest": letter,
-            "due_date": "2026-10-08",
-            "summary": "告知承诺制：开工前补齐管线综合设计审查材料",
-        },
-    )
-    repair_letter = await _doc(client, t["fgj"], f"承诺书：{ORCHARD} 容缺受理，补交环评登记表")
-    orchard_c = await _post(
-        client,
-        t["fgj"],
-        f"/v1/projects/{ORCHARD}/commitments",
-        {
-            "commitment_type": "deficiency_acceptance",
-            "content_digest": repair_letter,
-            "due_date": "2026-05-30",
-            "summary": "容缺受理：30日内补交环境影响登记表",
-        },
-    )
-    await _post(
-        client,
-        t["fgj"],
-        f"/v1/records/{orchard_c['uid']}/fulfil",
-        {"reason": "已于2026-04-20补交环境影响登记表"},
+        t["slj"],
+        f"/v1/records/{orchard_deficiency}/fulfil",
+        {"reason": "已于2026-04-20补交洪水影响评价报告专家评审意见"},
     )
 
     photo = await _doc(client, t["zjj"], f"现场检查记录 {HEATING} 2026-09-03 沟槽开挖未设置安全防护栏")

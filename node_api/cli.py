@@ -319,7 +319,11 @@ def main(argv: list[str] | None = None) -> int:
         type=_uscc_arg,
         help="the organisation's USCC (checked before anything is sent)",
     )
-    oa.add_argument("--roles", required=True, help="comma-separated: approval_authority,supervisor,…")
+    oa.add_argument(
+        "--roles",
+        required=True,
+        help="comma-separated: approval_authority, supervisor, financial_institution, auditor, catalogue",
+    )
     oa.add_argument("--seal-key", help="address of a seal key held elsewhere (default: create one here)")
     oa.add_argument("--relayer", default="0x" + "00" * 20, help="the organisation's own node relayer, if any")
     oa.add_argument("--confirmations", type=int, default=2)

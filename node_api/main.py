@@ -16,6 +16,7 @@ from node_api import metrics
 from node_api.api.routes import (
     audit,
     batch,
+    catalogue,
     codes,
     documents,
     grants,
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         codes,
         batch,
         records,
+        catalogue,
         grants,
         documents,
         qr,

@@ -43,6 +43,7 @@ from node_api.indexer.follower import Indexer
 from node_api.ledger.access import Access
 from node_api.ledger.anchorer import AccessLogAnchorer
 from node_api.ledger.auth import AuthGuard, Credentials
+from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
@@ -54,6 +55,7 @@ from node_api.ledger.status import NodeStatus
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
+from node_api.store.catalogue import CatalogueTable
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.index import IndexTable
@@ -88,6 +90,7 @@ class Node:
     index: IndexTable
     membership: Membership
     openings: Openings
+    catalogue: Catalogue
     reader: Reader
     sealer: Sealer
     outbox: Outbox
@@ -231,7 +234,8 @@ def _compose(
     membership = Membership(index)
     openings = Openings(db, OpeningVault(document_key))
     outbox = Outbox(db)
-    reader = Reader(index, outbox.table, membership, openings)
+    catalogue = Catalogue(CatalogueTable(db), outbox.table, membership)
+    reader = Reader(index, outbox.table, membership, openings, catalogue)
     sealer = Sealer(deployment.chain_id, deployment.ledger)
     confirmations = Confirmations(outbox.table, index, s.wait_timeout)
     submitter = Submitter(rpc, contracts, relayer, s, outbox, index)
@@ -239,7 +243,7 @@ def _compose(
         db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,
     )  # fmt: skip
-    writer = Writer(index, reader, membership, sealer, keystore, outbox, openings.vault)
+    writer = Writer(index, reader, membership, sealer, keystore, outbox, openings.vault, catalogue)
     files = DocumentStore(s.documents_dir, document_key)
     document_table = DocumentTable(db)
     access_log = AccessLogTable(db)
@@ -274,6 +278,7 @@ def _compose(
         index=index,
         membership=membership,
         openings=openings,
+        catalogue=catalogue,
         reader=reader,
         sealer=sealer,
         outbox=outbox,

@@ -18,6 +18,7 @@ from node_api.errors import AuthenticationError, ForbiddenError
 from node_api.ledger.access import CURRENT_TOKEN, Access
 from node_api.ledger.anchorer import AccessLogAnchorer
 from node_api.ledger.auth import Credentials
+from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
@@ -54,6 +55,7 @@ StatusDep = Annotated[NodeStatus, _service(lambda n: n.status)]
 IndexDep = Annotated[IndexTable, _service(lambda n: n.index)]
 CredentialsDep = Annotated[Credentials, _service(lambda n: n.credentials)]
 NotificationsDep = Annotated[Notifications, _service(lambda n: n.notifications)]
+CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
 
 
 def client_address(request: Request) -> str:

@@ -51,6 +51,7 @@ STATUSES: dict[str, tuple[str, str, str]] = {  # (Chinese, English, tone)
     "repaired": ("已信用修复", "Credit repaired", "ok"),
     "annulled": ("已撤销", "Annulled", "muted"),
     "pending": ("履约中", "In progress", "warn"),
+    "overdue": ("已逾期", "Overdue", "bad"),
     "fulfilled": ("已履约", "Fulfilled", "ok"),
     "breached": ("未履约", "Breached", "bad"),
     "not_started": ("未开始", "Not started", "muted"),
@@ -132,8 +133,12 @@ def _record(kind: str, title: str, status: str, fields: str, r: dict[str, Any]) 
 
 
 def approval_item(a: dict[str, Any]) -> str:
-    """One approval (批复) with its decision, issuer, date and chain position."""
+    """One approval (批复) of a catalogue item with its decision, issuer, date and chain position."""
+    item = esc(a.get("item"))
+    if a.get("item_version"):
+        item += f" · v{esc(a.get('item_version'))}"
     rows = [
+        ("事项编码", "Catalogue item", f'<span class="mono">{item}</span>'),
         ("审批结果", "Decision", _named(DECISIONS, a.get("decision"))),
         ("批准文号", "Document no.", esc(a.get("document_no"))),
         ("审批部门", "Issued by", esc(a.get("issuer"))),
@@ -141,7 +146,8 @@ def approval_item(a: dict[str, Any]) -> str:
     ]
     if a.get("valid_until"):
         rows.append(("有效期至", "Valid until", esc(a["valid_until"])))
-    return _record("approval", esc(a.get("item")), str(a.get("status")), pairs(rows, "rec"), a)
+    title = esc(a.get("item_name") or a.get("item"))
+    return _record("approval", title, str(a.get("status")), pairs(rows, "rec"), a)
 
 
 def stage_block(number: str, stage: dict[str, Any]) -> str:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from node_api.api.schemas import ApprovalIn, CommitmentIn, EventIn, ProjectIn, SealIn
+from node_api.api.schemas import ApprovalIn, CatalogueItemIn, CommitmentIn, EventIn, ProjectIn, SealIn
+from node_api.domain.catalogue import BOUND_COMMITMENT_TYPE, ItemVersion, item_key
 from node_api.domain.records import (
+    CATALOGUE_LISTS,
     COMMITMENT_TYPES,
     DECISIONS,
+    ITEM_COMMITMENTS,
     PROJECT_TYPES,
     PUBLISH_WINDOW_DAYS,
     SEVERITIES,
     ZERO32,
     Kind,
 )
-from node_api.ledger.writer import PreSeal
+from node_api.ledger.writer import Attachment, PreSeal
 
 RecordBody = ProjectIn | ApprovalIn | EventIn | CommitmentIn
 
@@ -64,6 +67,7 @@ def record_payload(body: RecordBody, note: str = "") -> tuple[Kind, dict[str, An
             "stage": body.stage,
             "decision": DECISIONS[body.decision],
             "item": body.item,
+            "item_version": body.item_version,  # None: the writer fills in the version in force
             "document_no": body.document_no,
             "issued_at": epoch(body.issued_at),
             "valid_until": epoch(body.valid_until),
@@ -85,8 +89,47 @@ def record_payload(body: RecordBody, note: str = "") -> tuple[Kind, dict[str, An
         return Kind.EVENT, fields, _digest(body.description_digest)
     fields = {
         "commitment_type": COMMITMENT_TYPES[body.commitment_type],
+        "approval": ZERO32,  # free-standing; an approval's own commitment comes with it (attachment)
         "due_at": epoch(body.due_date),
         "summary": body.summary,
+        "missing": [],
         "note": note,
     }
     return Kind.COMMITMENT, fields, _digest(body.content_digest)
+
+
+def attachment(body: RecordBody, note: str = "") -> Attachment | None:
+    """The commitment record an approval on commitment / with deficiencies carries (None otherwise).
+
+    Its type follows from the decision (审批替代型 / 容缺受理型); the writer binds it to the
+    approval's uid. ``note`` as for ``record_payload``.
+    """
+    if not isinstance(body, ApprovalIn) or body.commitment is None:
+        return None
+    c = body.commitment
+    fields = {
+        "commitment_type": BOUND_COMMITMENT_TYPE[DECISIONS[body.decision]],
+        "due_at": epoch(c.due_date),
+        "summary": c.summary,
+        "missing": list(c.missing),
+        "note": note,
+    }
+    return Attachment(fields=fields, digest=_digest(c.pledge_digest), preseal=preseal(c.seal))
+
+
+def catalogue_item(body: CatalogueItemIn) -> ItemVersion:
+    """A catalogue item body as the item's next version (its number, 0 here, is the writer's to fill)."""
+    return ItemVersion(
+        code=body.code,
+        version=0,
+        name=body.name,
+        stage=body.stage,
+        list=CATALOGUE_LISTS[body.list],
+        department=body.department,
+        time_limit_days=body.time_limit_days,
+        on_the_spot=body.on_the_spot,
+        commitment=ITEM_COMMITMENTS[body.commitment],
+        retired=body.retired,
+        depends_on=tuple("0x" + item_key(code).hex() for code in body.depends_on),
+        guide=body.guide_digest,
+    )

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from node_api.domain.catalogue import CODE_PATTERN
 from node_api.domain.divisions import validate_division
 from node_api.domain.project_code import parse_project_code, reconcile, try_parse
 from node_api.domain.uscc import validate_uscc
@@ -51,6 +52,14 @@ ProjectCodeStr = Annotated[
     str, AfterValidator(_code), Field(examples=["2026-620825-44-01-000123", "2603-620825-89-05-346948"])
 ]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+ItemCode = Annotated[
+    str,
+    Field(
+        pattern=CODE_PATTERN,
+        examples=["ZL-S1-005"],
+        description="a catalogue item's code (GET /v1/catalogue)",
+    ),
+]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
@@ -129,22 +138,68 @@ class ProjectIn(Strict):
         return value
 
 
+class ApprovalCommitmentIn(Strict):
+    """The owner's commitment (承诺) an approval on commitment or with deficiencies rests on."""
+
+    due_date: LedgerDate = Field(
+        description="the last day to fulfil it; past it, a pending commitment reads overdue"
+    )
+    pledge_digest: Digest = Field(
+        description="SHA-256 of the owner's 承诺书 as uploaded (POST /v1/documents), in the unified "
+        "format docs/commitment-letter.schema.json"
+    )
+    missing: Annotated[list[Text], Field(max_length=32)] = Field(
+        default=[], description="materials still missing (容缺受理 only; at least one there)"
+    )
+    summary: Annotated[str, Field(max_length=500)] = ""
+    seal: SealIn | None = Field(
+        default=None, description="a seal of the commitment record made on the organisation's own device"
+    )
+
+
+COMMITMENT_DECISIONS = ("approved_on_commitment", "accepted_with_deficiencies")
+
+
 class ApprovalIn(Strict):
-    """Record a 批复 in one of the four stages."""
+    """Record a 批复 of a catalogue item in its stage (the item's department only)."""
 
     stage: Annotated[int, Field(ge=1, le=4)]
-    item: Text
+    item: ItemCode
+    item_version: Annotated[int, Field(ge=1, le=2**32 - 1)] | None = Field(
+        default=None,
+        description="the item's version the decision was taken under; the node fills in the version in "
+        "force when omitted, and refuses another one (409, naming the current version)",
+    )
     decision: Literal["approved", "approved_on_commitment", "accepted_with_deficiencies", "rejected"]
     document_digest: Digest
     document_no: Annotated[str, Field(max_length=100)] = ""
     issued_at: LedgerDate
     valid_until: LedgerDate | None = None
+    commitment: ApprovalCommitmentIn | None = Field(
+        default=None,
+        description="required for approved_on_commitment (信用承诺制) and accepted_with_deficiencies "
+        "(容缺受理), forbidden otherwise: the node records it bound to the approval",
+    )
     seal: SealIn | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> ApprovalIn:
         if self.valid_until is not None and self.valid_until < self.issued_at:
             raise ValueError("valid_until must not be before issued_at")
+        c = self.commitment
+        if self.decision in COMMITMENT_DECISIONS and c is None:
+            raise ValueError(f"commitment is required for decision {self.decision}")
+        if self.decision not in COMMITMENT_DECISIONS and c is not None:
+            raise ValueError(f"commitment is only for decisions {' and '.join(COMMITMENT_DECISIONS)}")
+        if c is not None:
+            if c.due_date < self.issued_at:
+                raise ValueError("commitment.due_date must not be before issued_at")
+            if self.decision == "accepted_with_deficiencies" and not c.missing:
+                raise ValueError("commitment.missing must name the materials still missing (容缺受理)")
+            if self.decision == "approved_on_commitment" and c.missing:
+                raise ValueError("commitment.missing is for accepted_with_deficiencies (容缺受理) only")
+        if self.seal is not None and self.item_version is None:
+            raise ValueError("item_version is required with a seal made on the organisation's device")
         return self
 
 
@@ -169,6 +224,44 @@ class CommitmentIn(Strict):
     due_date: LedgerDate
     summary: Annotated[str, Field(max_length=500)] = ""
     seal: SealIn | None = None
+
+
+ItemCodes = Annotated[list[ItemCode], Field(max_length=32)]  # (CatalogueItemIn has a field named `list`)
+
+
+class CatalogueItemIn(Strict):
+    """A catalogue item (事项库) as it is from now on: the node writes it as the item's next version."""
+
+    code: ItemCode
+    name: Text
+    stage: Annotated[int, Field(ge=1, le=4)]
+    list: Literal["approval", "intermediary", "technical_review"] = Field(
+        description="审批 approval, 中介服务 intermediary or 技术审查 technical_review"
+    )
+    department: Annotated[int, Field(ge=1, le=2**32 - 1)] = Field(
+        description="the competent organisation's id: the only one that may approve the item"
+    )
+    time_limit_days: Annotated[int, Field(ge=0, le=3650)] = Field(description="working days; 0 for none")
+    on_the_spot: bool = Field(default=False, description="decided on the spot (即办)")
+    commitment: Literal["none", "deficiency", "credit", "self_acceptance"] = Field(
+        description="承诺制 type: none (on the negative list), deficiency (容缺受理), credit (信用承诺制), "
+        "self_acceptance (企业自主验收)"
+    )
+    retired: bool = False
+    depends_on: ItemCodes = Field(
+        default=[], description="codes of the items that must come before it (前置事项)"
+    )
+    guide_digest: Digest | None = Field(
+        default=None, description="SHA-256 of the 服务指南 / materials list document"
+    )
+
+    @model_validator(mode="after")
+    def _no_self_dependency(self) -> CatalogueItemIn:
+        if self.code in self.depends_on:
+            raise ValueError("an item cannot depend on itself")
+        if len(set(self.depends_on)) != len(self.depends_on):
+            raise ValueError("depends_on names an item twice")
+        return self
 
 
 class ActionIn(Strict):
@@ -306,6 +399,20 @@ class Accepted(BaseModel):
     state: Literal["pending", "confirmed", "failed"]
     duplicate: bool = False
     error: str | None = None
+
+
+class ApprovalAccepted(Accepted):
+    """An approval was accepted: the item version it names, and the uid of its commitment if any."""
+
+    item_version: int
+    commitment_uid: str | None = None
+
+
+class CatalogueAccepted(Accepted):
+    """A catalogue item version was accepted (or, ``duplicate``, the version in force says the same)."""
+
+    code: str
+    version: int
 
 
 class ErrorOut(BaseModel):

@@ -16,7 +16,13 @@ from node_api.chain.contracts import Contracts, Deployment
 from node_api.chain.rpc import RpcClient
 from node_api.chain.transactions import send_and_wait
 
-ROLE_BITS = {"approval_authority": 1, "supervisor": 2, "financial_institution": 4, "auditor": 8}
+ROLE_BITS = {
+    "approval_authority": 1,
+    "supervisor": 2,
+    "financial_institution": 4,
+    "auditor": 8,
+    "catalogue": 16,
+}
 
 
 def roles_to_bits(roles: list[str]) -> int:

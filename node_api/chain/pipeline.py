@@ -67,6 +67,17 @@ class Outbox:
         self._wake.set()
         return await future
 
+    async def accept_all(self, items: list[OutboxItem]) -> list[bool]:
+        """Stores the items durably in one commit, in order; for each, True if new."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[bool]] = []
+        for item in items:  # queued together, so one flush takes them all
+            future: asyncio.Future[bool] = loop.create_future()
+            self._pending.append((item, future))
+            futures.append(future)
+        self._wake.set()
+        return list(await asyncio.gather(*futures))
+
     async def run(self) -> None:
         """Flush loop: commits whatever accumulated, then resolves the waiters."""
         while True:

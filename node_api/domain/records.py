@@ -29,6 +29,7 @@ class Kind(IntEnum):
     COMMITMENT = 4
     GRANT = 5
     ANCHOR = 6
+    CATALOGUE = 7
     REVOCATION = 10
     RESOLUTION = 11
     REPAIR = 12
@@ -80,6 +81,14 @@ ACTION_KINDS = {
 PROJECT_TYPES = {"approval": 1, "ratification": 2, "filing": 3}  # 审批 / 核准 / 备案
 STAGES = {1: "立项用地规划许可", 2: "工程建设许可", 3: "施工许可", 4: "竣工验收"}
 DECISIONS = {"approved": 0, "approved_on_commitment": 1, "accepted_with_deficiencies": 2, "rejected": 3}
+# The catalogue (事项库, kind CATALOGUE): the three lists (三个清单) and the 承诺制 types of an item.
+CATALOGUE_LISTS = {"approval": 1, "intermediary": 2, "technical_review": 3}  # 审批 / 中介服务 / 技术审查
+ITEM_COMMITMENTS = {
+    "none": 0,
+    "deficiency": 1,
+    "credit": 2,
+    "self_acceptance": 3,
+}  # 负面清单 / 容缺受理 / 信用承诺制 / 企业自主验收
 SEVERITIES = {"slight": 1, "general": 2, "serious": 3}  # 轻微 / 一般 / 严重
 COMMITMENT_TYPES = {
     "approval_substitute": 1,  # 审批替代型
@@ -111,7 +120,8 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.APPROVAL: (
         ("stage", "uint8"),
         ("decision", "uint8"),
-        ("item", "string"),
+        ("item", "string"),  # the catalogue item's code
+        ("item_version", "uint32"),  # the item's version in force when decided
         ("document_no", "string"),
         ("issued_at", "uint64"),
         ("valid_until", "uint64"),
@@ -127,11 +137,26 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
     ),
     Kind.COMMITMENT: (
         ("commitment_type", "uint8"),
+        ("approval", "bytes32"),  # the approval it is bound to (its uid), zero for a free-standing one
         ("due_at", "uint64"),
         COMMITMENT_FIELD,
     ),
     Kind.GRANT: (("grantee", "uint32"), ("scope", "uint8"), ("expires_at", "uint64")),
     Kind.ANCHOR: (("tree_size", "uint64"),),
+    Kind.CATALOGUE: (  # public: no restricted content
+        ("code", "string"),
+        ("version", "uint32"),
+        ("name", "string"),
+        ("stage", "uint8"),
+        ("list", "uint8"),
+        ("department", "uint32"),
+        ("time_limit_days", "uint32"),
+        ("on_the_spot", "uint8"),
+        ("commitment", "uint8"),
+        ("retired", "uint8"),
+        ("depends_on", "bytes32[]"),  # keccak256 of each prerequisite item's code
+        ("guide", "bytes32"),  # SHA-256 of the 服务指南 / materials list, zero for none
+    ),
 }
 # Restricted content: off chain, bound to its record by the commitment above, read only by
 # role or under a live on-chain grant.
@@ -139,7 +164,7 @@ RESTRICTED_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.PROJECT: (("total_investment_fen", "uint256"), ("note", "string")),
     Kind.APPROVAL: (("note", "string"),),
     Kind.EVENT: (("note", "string"),),
-    Kind.COMMITMENT: (("summary", "string"), ("note", "string")),
+    Kind.COMMITMENT: (("summary", "string"), ("missing", "string[]"), ("note", "string")),
 }
 for _k in ACTION_KINDS.values():
     PAYLOAD_SCHEMAS[_k] = (COMMITMENT_FIELD,)
@@ -285,6 +310,7 @@ REQUIRED_ROLE: dict[Kind, set[str]] = {
     Kind.APPROVAL: {"approval_authority"},
     Kind.COMMITMENT: {"approval_authority"},
     Kind.GRANT: {"approval_authority"},
+    Kind.CATALOGUE: {"catalogue"},
     Kind.EVENT: {"supervisor"},
     Kind.RESOLUTION: {"supervisor"},
     Kind.REPAIR: {"supervisor"},

@@ -7,6 +7,10 @@ An approval whose ``valid_until`` has passed (in Beijing time) is shown with sta
 ``expired`` instead of ``active``, and a stage whose only approvals have expired is
 ``expired`` instead of ``approved``. That is derived when read, never written: the
 chain's own status stays ``active`` (``status_changes`` and the evidence bundle show it).
+
+A commitment still ``pending`` after its due date (in Beijing time) is shown with status
+``overdue``: derived when read, never written (on chain it stays pending until the
+department records it fulfilled or breached; ``status_changes`` shows the chain's own).
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES
 from node_api.domain.project_code import project_facts
 from node_api.domain.records import (
     INITIAL_STATUS,
     STAGES,
+    ZERO32,
     Kind,
     Opening,
     PayloadError,
@@ -25,6 +31,7 @@ from node_api.domain.records import (
     decode_payload,
     decode_restricted,
 )
+from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.membership import Membership
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings
@@ -42,11 +49,12 @@ _COMMITMENT_NAMES = {
 _SCOPE_NAMES = {1: "documents", 2: "restricted_fields", 3: "all"}
 _DATE_FIELDS = {"issued_at", "valid_until", "occurred_at", "publish_until", "due_at", "expires_at"}
 _GRANTED = {"approved", "approved_on_commitment"}
+_NO_RECORD = "0x" + ZERO32.hex()
 _BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def today() -> dt.date:
-    """Today where the approvals are issued (Beijing time): an approval expires when this passes its valid_until."""
+    """Today where the records are made (Beijing time): approvals expire and commitments fall due against it."""
     return dt.datetime.now(_BEIJING).date()
 
 
@@ -54,6 +62,12 @@ def approval_expired(fields: dict[str, Any], on: dt.date) -> bool:
     """Whether an approval (its API fields) was valid only until a day before ``on``; a rejection never expires."""
     until = fields.get("valid_until")
     return bool(until) and fields.get("decision") != "rejected" and dt.date.fromisoformat(str(until)) < on
+
+
+def commitment_overdue(fields: dict[str, Any], on: dt.date) -> bool:
+    """Whether a commitment (its API fields) was due before ``on``."""
+    due = fields.get("due_at")
+    return bool(due) and dt.date.fromisoformat(str(due)) < on
 
 
 def _date(ts: int) -> str | None:
@@ -95,6 +109,15 @@ def _present(kind: int, payload: bytes, opening: Opening | None) -> tuple[dict[s
             f["total_investment"] = f"{fen // 100}.{fen % 100:02d}"
     elif kind == Kind.COMMITMENT:
         f["commitment_type"] = _COMMITMENT_NAMES.get(f["commitment_type"], str(f["commitment_type"]))
+        if f.get("approval") == _NO_RECORD:
+            f["approval"] = None  # a free-standing commitment
+    elif kind == Kind.CATALOGUE:
+        f["stage_name"] = STAGES.get(f["stage"], "")
+        f["list"] = LIST_NAMES.get(f["list"], str(f["list"]))
+        f["commitment"] = ITEM_COMMITMENT_NAMES.get(f["commitment"], str(f["commitment"]))
+        f["on_the_spot"], f["retired"] = bool(f["on_the_spot"]), bool(f["retired"])
+        if f.get("guide") == _NO_RECORD:
+            f["guide"] = None
     elif kind == Kind.GRANT:
         f["scope"] = _SCOPE_NAMES.get(f["scope"], str(f["scope"]))
     return f, commitment
@@ -109,12 +132,18 @@ class Reader:
     """Read-side queries used by the API, the QR page and the bundle."""
 
     def __init__(
-        self, index: IndexTable, outbox: OutboxTable, membership: Membership, openings: Openings | None = None
+        self,
+        index: IndexTable,
+        outbox: OutboxTable,
+        membership: Membership,
+        openings: Openings | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.index = index
         self.outbox = outbox
         self.membership = membership
         self.openings = openings
+        self.catalogue = catalogue
 
     kind_name = staticmethod(kind_name)
 
@@ -195,6 +224,9 @@ class Reader:
             problem = fields["unreadable"]
         if code is None and kind == Kind.PROJECT and problem is None:
             code = fields["code"]
+        if kind == Kind.APPROVAL and problem is None and self.catalogue is not None:
+            # the item's name in the version the approval names (None: not in the catalogue)
+            fields["item_name"] = self.catalogue.name(str(fields["item"]), int(fields["item_version"]))
         view: dict[str, Any] = {
             "uid": row["uid"],
             "kind": kind_name(kind),
@@ -222,6 +254,13 @@ class Reader:
                 and approval_expired(fields, today())
             ):
                 status = "expired"  # derived when read; on chain it stays active
+            elif (
+                kind == Kind.COMMITMENT
+                and status == "pending"
+                and problem is None
+                and commitment_overdue(fields, today())
+            ):
+                status = "overdue"  # derived when read; on chain it stays pending
             view.update(
                 status=status,
                 status_changes=self.status_changes(row["uid"]),
@@ -325,7 +364,8 @@ def _stage_status(live: list[dict[str, Any]]) -> str:
 
 def _brief(r: dict[str, Any]) -> dict[str, Any]:
     f = r["fields"]
-    keep = {k: f[k] for k in ("item", "decision", "issued_at", "valid_until", "severity", "category",
-                               "occurred_at", "publish_until", "commitment_type", "due_at", "document_no") if k in f}  # fmt: skip
+    keep = {k: f[k] for k in ("item", "item_version", "item_name", "decision", "issued_at", "valid_until", "severity",
+                               "category", "occurred_at", "publish_until", "commitment_type", "approval", "due_at",
+                               "document_no") if k in f}  # fmt: skip
     return {"uid": r["uid"], "status": r["status"], "issuer": r["issuer"].get("name"),
             "block_number": r.get("block_number"), "tx_hash": r.get("tx_hash"), **keep}  # fmt: skip

@@ -1,13 +1,16 @@
 """Accepting writes: check, build the record, seal it, put it in the outbox.
 
 The gateway checks what the contract will check (role, subject, legal status
-change) so a client gets a precise 403/404/409 at once and nothing is written;
-the contract checks it again, whatever a gateway does.
+change, the catalogue item an approval names) so a client gets a precise
+403/404/409/422 at once and nothing is written; the contract checks it again,
+whatever a gateway does. An approval on commitment (or with deficiencies) and the
+commitment bound to it are accepted together, in one outbox commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import time
@@ -19,7 +22,9 @@ from eth_account.signers.local import LocalAccount
 from node_api.chain.keystore import KeyStore
 from node_api.chain.pipeline import Outbox, OutboxItem
 from node_api.chain.seal import Sealer
+from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, ItemVersion, decision_allowed
 from node_api.domain.records import (
+    DECISIONS,
     REPAIR_WAIT,
     REQUIRED_ROLE,
     RESTRICTED_SCHEMAS,
@@ -27,19 +32,23 @@ from node_api.domain.records import (
     TRANSITIONS,
     ZERO32,
     Kind,
+    Opening,
     Record,
     Status,
     decode_payload,
     derive_uid,
+    encode_payload,
     project_id,
     seal_payload,
     uid_org,
 )
 from node_api.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.reader import Reader
 from node_api.store.index import IndexTable
 from node_api.store.openings import OpeningVault
+from node_api.store.outbox import OutboxState
 
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
@@ -54,12 +63,35 @@ class PreSeal:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """The commitment an approval on commitment / with deficiencies carries, written with it.
+
+    ``fields`` are the commitment's payload and restricted fields but ``approval``, which the
+    writer sets to the approval's uid; ``digest`` is the owner's 承诺书.
+    """
+
+    fields: dict[str, Any]
+    digest: bytes
+    preseal: PreSeal | None = None
+
+
+@dataclass(frozen=True)
 class Accepted:
     """What the API answers for an accepted write."""
 
     uid: str
     created: bool
     record: Record
+    attached: Accepted | None = None  # the commitment accepted with an approval
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A checked record ready for the outbox (``seal`` None: this very record is there already)."""
+
+    record: Record
+    seal: bytes | None
+    opening: Opening | None
 
 
 SEAL_KEY_PREFIX = "seal-org-"
@@ -82,6 +114,7 @@ class Writer:
         keystore: KeyStore,
         outbox: Outbox,
         vault: OpeningVault,
+        catalogue: Catalogue,
     ) -> None:
         self.index = index
         self.reader = reader
@@ -90,6 +123,7 @@ class Writer:
         self.keystore = keystore
         self.outbox = outbox
         self.vault = vault
+        self.catalogue = catalogue
 
     async def write(
         self,
@@ -101,8 +135,57 @@ class Writer:
         ref: str | None = None,
         idempotency_key: str | None = None,
         preseal: PreSeal | None = None,
+        attachment: Attachment | None = None,
     ) -> Accepted:
-        """Checks and accepts one record; returns its uid."""
+        """Checks and accepts one record (and an approval's commitment); returns its uid.
+
+        An approval's ``item_version`` None is filled with the item's version in force.
+        With an ``attachment`` (approvals only) the commitment bound to the approval is
+        checked and accepted with it, in the same outbox commit.
+        """
+        main = await self._prepare(org, kind, code, fields, digest, ref, idempotency_key, preseal)
+        parts = [main]
+        if attachment is not None:
+            if kind != Kind.APPROVAL:
+                raise ValueError("only an approval carries a commitment")
+            held = self.outbox.table.state("0x" + main.record.uid.hex())
+            if main.seal is not None and held is not None and held != OutboxState.FAILED:
+                # its uid holds other content (a reused idempotency key): refuse both, write neither
+                raise ConflictError(
+                    f"record 0x{main.record.uid.hex()} was accepted before with different content"
+                )
+            bound = {**attachment.fields, "approval": main.record.uid}
+            parts.append(
+                await self._prepare(
+                    org,
+                    Kind.COMMITMENT,
+                    code,
+                    bound,
+                    attachment.digest,
+                    None,
+                    idempotency_key,
+                    attachment.preseal,
+                )
+            )
+        created = await self._accept(org, parts)
+        out = [
+            Accepted(uid="0x" + p.record.uid.hex(), created=c, record=p.record)
+            for p, c in zip(parts, created, strict=True)
+        ]
+        return dataclasses.replace(out[0], attached=out[1]) if len(out) > 1 else out[0]
+
+    async def _prepare(
+        self,
+        org: Organization,
+        kind: Kind,
+        code: str,
+        fields: dict[str, Any],
+        digest: bytes,
+        ref: str | None,
+        idempotency_key: str | None,
+        preseal: PreSeal | None,
+    ) -> _Prepared:
+        """Checks one record and seals it (unless this very record is in the outbox already)."""
         self._check_role(org, kind)
         pid = project_id(code)
         pid_hex = "0x" + pid.hex()
@@ -114,11 +197,14 @@ class Writer:
                     "seal.salt", "the salt of the restricted-content commitment is required"
                 )
         else:
+            # From the request as sent (an approval's item_version as the client gave it, or None).
             key = (idempotency_key or "").encode() or hashlib.sha256(
                 json.dumps([code, ref, "0x" + digest.hex(), sorted(fields.items())], default=str).encode()
             ).digest()
             uid = derive_uid(org.id, kind, (b"k:" if idempotency_key else b"c:") + key)
             salt = self.vault.salt(uid)  # deterministic: a retry seals the very same record
+        if kind == Kind.APPROVAL:
+            fields = self._check_item(org, fields)
         try:
             payload, opening = seal_payload(kind, fields, salt)
         except (ValueError, OverflowError, TypeError) as e:  # a value the on-chain type cannot hold
@@ -127,7 +213,7 @@ class Writer:
         # A retry of an accepted request answers with the same uid before any state check:
         # the first attempt may already have changed the state the checks look at.
         if self._is_retry(org, record):
-            return Accepted(uid="0x" + uid.hex(), created=False, record=record)
+            return _Prepared(record, None, opening)
         if kind == Kind.PROJECT and ref is None:
             if self.reader.project_id(code) is not None or self.outbox.table.registration_live(pid_hex):
                 raise ConflictError(f"project {code} is already registered")
@@ -142,12 +228,113 @@ class Writer:
         if kind == Kind.GRANT:
             self._check_registrant(org, pid_hex, code)
         seal_key = None if preseal is not None else await self._seal_key(org)
-        seal = self._seal(org, record, preseal, seal_key)
-        sealed = None if opening is None else self.vault.seal("0x" + uid.hex(), opening)
-        created = await self.outbox.accept(
-            OutboxItem(record=record, seal=seal, org_id=org.id, opening=sealed)
-        )
-        return Accepted(uid="0x" + uid.hex(), created=created, record=record)
+        return _Prepared(record, self._seal(org, record, preseal, seal_key), opening)
+
+    async def _accept(self, org: Organization, parts: list[_Prepared]) -> list[bool]:
+        """Puts the sealed parts in the outbox, in one commit; whether each is new there."""
+        items = [
+            OutboxItem(
+                record=p.record,
+                seal=p.seal,
+                org_id=org.id,
+                opening=None if p.opening is None else self.vault.seal("0x" + p.record.uid.hex(), p.opening),
+            )
+            for p in parts
+            if p.seal is not None
+        ]
+        created = iter(await self.outbox.accept_all(items) if items else [])
+        return [p.seal is not None and next(created) for p in parts]
+
+    def _check_item(self, org: Organization, fields: dict[str, Any]) -> dict[str, Any]:
+        """An approval's fields with the item's version in force filled in, once the catalogue allows it.
+
+        What the contract refuses (unknown or retired item, another version than the one in
+        force, an issuer that is not the item's department, another stage, a decision the
+        item's 承诺制 type does not allow) is refused here first, with what to do instead.
+        """
+        code = str(fields["item"])
+        item = self.catalogue.current(code)
+        if item is None:
+            if self.catalogue.pending_versions(code):
+                raise ConflictError(f"catalogue item {code} is not confirmed on chain yet; retry once it is")
+            raise ValidationError(
+                "item", f"{code} is not in the catalogue (GET /v1/catalogue lists the items)"
+            )
+        if item.retired:
+            raise ConflictError(
+                f"catalogue item {code} is retired (version {item.version}): it takes no approvals"
+            )
+        given = fields.get("item_version")
+        if given is not None and int(given) != item.version:
+            raise ConflictError(
+                f"catalogue item {code}: version {given} is not the version in force; the current version is "
+                f"{item.version}"
+            )
+        if item.department != org.id:
+            department = self.membership.get(item.department)
+            raise ForbiddenError(
+                f"{org.name} is not the department of catalogue item {code} ({item.name}); it is decided by "
+                f"{department.name if department else f'organisation {item.department}'}"
+            )
+        if int(fields["stage"]) != item.stage:
+            raise ValidationError(
+                "stage", f"catalogue item {code} ({item.name}) belongs to stage {item.stage}"
+            )
+        decision = int(fields["decision"])
+        if not decision_allowed(decision, item.commitment):
+            names = {v: k for k, v in DECISIONS.items()}
+            raise ValidationError(
+                "decision",
+                f"{names.get(decision, decision)} is not allowed for catalogue item {code}, whose 承诺制 type is "
+                f"{ITEM_COMMITMENT_NAMES.get(item.commitment, item.commitment)} (approved_on_commitment needs "
+                f"credit, accepted_with_deficiencies needs deficiency)",
+            )
+        return {**fields, "item_version": item.version}
+
+    async def write_catalogue(
+        self, org: Organization, item: ItemVersion, idempotency_key: str | None = None
+    ) -> tuple[Accepted, int]:
+        """Writes ``item`` as the next version of its catalogue item (the version in force + 1).
+
+        Answers with the version in force (``created`` False) when it says the same already;
+        refuses while another version of the item is on its way to the chain.
+        """
+        self._check_role(org, Kind.CATALOGUE)
+        pending = self.catalogue.pending_versions(item.code)
+        if pending:
+            raise ConflictError(
+                f"version {max(pending)} of catalogue item {item.code} is not confirmed on chain yet; "
+                "retry once it is"
+            )
+        current = self.catalogue.recorded(item.code)
+        if current is not None and current.item.same_content(item):
+            return Accepted(
+                uid=current.uid,
+                created=False,
+                record=_catalogue_record(bytes.fromhex(current.uid[2:]), current.item),
+            ), current.item.version
+        if self.membership.get(item.department) is None:
+            raise ValidationError(
+                "department", f"organisation {item.department} is not a member of the consortium"
+            )
+        unknown = [key for key in item.depends_on if not self.catalogue.knows_key(key)]
+        if unknown:
+            raise ValidationError("depends_on", f"{len(unknown)} of the items named are not in the catalogue")
+        version = 1 if current is None else current.item.version + 1
+        new = dataclasses.replace(item, version=version)
+        fields = new.payload_fields()
+        key = (idempotency_key or "").encode() or hashlib.sha256(
+            json.dumps(
+                sorted(fields.items()), default=lambda v: v.hex() if isinstance(v, bytes) else str(v)
+            ).encode()
+        ).digest()
+        uid = derive_uid(org.id, Kind.CATALOGUE, (b"k:" if idempotency_key else b"c:") + key)
+        record = _catalogue_record(uid, new)
+        if self._is_retry(org, record):
+            return Accepted(uid="0x" + uid.hex(), created=False, record=record), version
+        seal = self.sealer.seal(record, await self._seal_key(org))
+        created = await self.outbox.accept(OutboxItem(record=record, seal=seal, org_id=org.id))
+        return Accepted(uid="0x" + uid.hex(), created=created, record=record), version
 
     def _is_retry(self, org: Organization, record: Record) -> bool:
         """Whether this organisation's outbox holds this very record already (not failed)."""
@@ -273,6 +460,14 @@ class Writer:
         if not self.keystore.exists(name):
             raise ForbiddenError(f"this node holds no seal key for {org.name}; send a pre-signed seal")
         return await asyncio.to_thread(self.keystore.load, name)
+
+
+def _catalogue_record(uid: bytes, item: ItemVersion) -> Record:
+    """The CATALOGUE record of an item version (no project, no ref; its digest binds the 服务指南)."""
+    digest = bytes.fromhex(item.guide[2:]) if item.guide else ZERO32
+    return Record(
+        uid, Kind.CATALOGUE, ZERO32, ZERO32, digest, encode_payload(Kind.CATALOGUE, item.payload_fields())
+    )
 
 
 def status_name(status: Status) -> str:

@@ -87,8 +87,8 @@ def test_scanned_qr_opens_a_verified_page(node: NodeProcess, phone: Page, artifa
     assert "已验证" in verdict.inner_text() and "VERIFIED" in verdict.inner_text()
     assert phone.locator("#project-code").inner_text() == HEATING
     approvals = phone.locator('li.record[data-kind="approval"]')
-    assert approvals.count() == 4
-    assert "项目审批（可行性研究报告批复）" in approvals.first.inner_text()
+    assert approvals.count() == 5
+    assert "政府投资项目审批（可行性研究报告）" in approvals.first.inner_text()  # catalogue item ZL-S1-004
     assert "链上已验证" in approvals.first.locator(".onchain").inner_text()
     assert phone.locator('#open-events li.record[data-kind="event"]').count() == 1
     assert phone.locator('#commitments li.record[data-kind="commitment"]').count() == 1

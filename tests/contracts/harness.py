@@ -44,6 +44,7 @@ SUPERVISOR_KINDS = {
     Kind.OBJECTION_UPHELD,
     Kind.OBJECTION_REJECTED,
 }
+CATALOGUE_ORG = "cat"  # the organisation holding the catalogue role, which seals catalogue records
 TX_GAS = 15_000_000  # under the EIP-7825 per-transaction cap (2**24) of newer hardforks
 DAY = 86_400
 
@@ -293,6 +294,12 @@ class Harness:
         """Seals ``record`` as ``org``, submits it and asserts it is refused with ``error``."""
         return self.expect_revert(self.relayer, self.submit_call(record, self.seal(record, org)), error)
 
+    def item(self, code: str) -> dict[str, Any]:
+        """The ledger's version in force of a catalogue item, by field name (version 0: unknown)."""
+        raw = self.ledger.functions.catalogueItem(keccak(text=code)).call()
+        names = ("version", "department", "timeLimit", "stage", "list", "commitment", "flags")
+        return dict(zip(names, raw, strict=True))
+
     def entry(self, uid: bytes) -> dict[str, Any]:
         """The ledger's entry for a record, by field name."""
         raw = self.ledger.functions.entry(uid).call()
@@ -305,7 +312,9 @@ class Harness:
         """A record with a fresh uid in ``org``'s namespace and a digest bound to its uid.
 
         ``org`` is the organisation that will seal it; by default the supervisor for events and
-        their status changes, the approval authority ``auth`` for every other kind.
+        their status changes, the catalogue role's ``cat`` for catalogue items, the approval
+        authority ``auth`` for every other kind.
         """
-        uid = self.uid(org or ("sup" if kind in SUPERVISOR_KINDS else "auth"))
+        default = "sup" if kind in SUPERVISOR_KINDS else (CATALOGUE_ORG if kind == Kind.CATALOGUE else "auth")
+        uid = self.uid(org or default)
         return Record(uid, kind, project, ref, keccak(b"document" + uid), encode_payload(kind, fields))

@@ -164,7 +164,10 @@ def test_supersede_by_different_organisation_reverts_not_issuer(h: Harness) -> N
     old = approve(h)
 
     args = h.refused(
-        h.record(Kind.APPROVAL, P, approval_fields(), ref=old, org="auth2"), "auth2", "LedgerNotIssuer"
+        # (an item of auth2's own: the item check comes before the supersession's)
+        h.record(Kind.APPROVAL, P, approval_fields(org="auth2"), ref=old, org="auth2"),
+        "auth2",
+        "LedgerNotIssuer",
     )
 
     assert args == (old, h.orgs["auth2"].id)

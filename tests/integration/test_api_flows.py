@@ -17,9 +17,7 @@ pytestmark = pytest.mark.chain
 def test_register_approve_and_read_history_with_tx_hashes(node: NodeProcess, code: str) -> None:
     register(node, code)
     with node.client("zrzyj") as c:
-        r = c.post(
-            f"/v1/projects/{code}/approvals?wait=true", json=approval_body(item="用地预审与选址意见书")
-        )
+        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body("zrzyj"))  # 用地预审与选址
         assert r.status_code == 200, r.text
         history = c.get(f"/v1/projects/{code}/history").json()["records"]
     assert [h["kind"] for h in history] == ["project", "approval"]
@@ -101,11 +99,12 @@ def test_bank_writing_an_approval_gets_403(node: NodeProcess, code: str) -> None
     assert "approval_authority" in r.json()["detail"]
 
 
-def test_supervisor_approving_gets_403(node: NodeProcess, code: str) -> None:
+def test_approving_another_departments_item_gets_403(node: NodeProcess, code: str) -> None:
     register(node, code)
-    with node.client("scjgj") as c:
+    with node.client("scjgj") as c:  # 市场监管局: the department of 特种设备安装告知 only
         r = c.post(f"/v1/projects/{code}/approvals", json=approval_body())
     assert r.status_code == 403
+    assert "庄浪县发展和改革局" in r.json()["detail"]
 
 
 def test_unknown_project_gets_404(node: NodeProcess) -> None:

@@ -64,7 +64,8 @@ def _document(client: httpx.Client, text: str) -> tuple[str, bytes]:
     return str(r.json()["digest"]), content
 
 
-def _approval(client: httpx.Client, code: str, digest: str, stage: int = 1, item: str = "项目审批") -> str:
+def _approval(client: httpx.Client, code: str, digest: str, stage: int = 1, item: str = "ZL-S1-002") -> str:
+    """An approved 批复 of a demo catalogue item (the client's organisation must be its department)."""
     return write_confirmed(client, f"/v1/projects/{code}/approvals", {
         "stage": stage, "item": item, "decision": "approved", "document_digest": digest,
         "document_no": f"庄审〔2026〕{stage}号", "issued_at": "2026-05-01",
@@ -230,10 +231,10 @@ def demo_bundle(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> 
         digest, content = _document(fgj, f"项目审批 {code}")
         (docs / digest[2:]).write_bytes(content)
         _approval(fgj, code, digest)
-        wrong = _approval(fgj, code, "0x" + "ab" * 32, stage=2, item="误录批复")
+        wrong = _approval(fgj, code, "0x" + "ab" * 32, stage=2, item="ZL-S2-003")  # 误录
         write_confirmed(fgj, f"/v1/records/{wrong}/revoke", {"reason": "误录"})
     with node.client("zrzyj") as zrzyj:
-        _approval(zrzyj, code, "0x" + hashlib.sha256(b"land " + code.encode()).hexdigest(), item="用地预审")
+        _approval(zrzyj, code, "0x" + hashlib.sha256(b"land " + code.encode()).hexdigest(), item="ZL-S1-005")
     with node.client("scjgj") as scjgj:
         event = write_confirmed(scjgj, f"/v1/projects/{code}/events", {
             "category": "质量安全", "severity": "slight", "occurred_at": "2026-06-01",

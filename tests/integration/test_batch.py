@@ -25,9 +25,13 @@ def project_item(code: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+ITEMS = {1: "ZL-S1-002", 2: "ZL-S2-003"}  # the demo catalogue items of 发改局 in stages 1 and 2
+
+
 def approval_item(code: str, n: int, **over: Any) -> dict[str, Any]:
+    stage = 1 + n % 2
     item = {
-        "type": "approval", "project_code": code, "stage": 1 + n % 4, "item": f"批量批复 {n}",
+        "type": "approval", "project_code": code, "stage": stage, "item": ITEMS[stage],
         "decision": "approved", "document_digest": digest(f"{code}/{n}"), "document_no": f"庄批〔2026〕{n}号",
         "issued_at": "2026-06-01",
     }  # fmt: skip
@@ -78,25 +82,28 @@ def test_invalid_items_are_reported_by_index_without_sinking_the_others(node: No
             approval_item(code, 7, unexpected="field"),
             approval_item(code, 8, project_code="2026-620825-48-01-12345"),  # malformed code
             approval_item(code, 9),
+            approval_item(code, 10, item="ZL-S9-999"),  # not in the catalogue
+            approval_item(code, 11, item="ZL-S1-005"),  # 自然资源局's item
         ]  # fmt: skip
         r = c.post("/v1/records:batch?wait=true", json={"records": items})
         assert r.status_code == 200, r.text
         body = r.json()
         by_index = {x["index"]: x for x in body["results"]}
         assert sorted(by_index) == list(range(len(items)))
-        assert body["accepted"] == 2 and body["rejected"] == 8
+        assert body["accepted"] == 2 and body["rejected"] == 10
         for i in (0, 9):
             assert by_index[i]["state"] == "confirmed"
-        expected = {i: "invalid_input" for i in (1, 2, 5, 6, 7, 8)} | {3: "not_found", 4: "forbidden"}
+        expected = {i: "invalid_input" for i in (1, 2, 5, 6, 7, 8, 10)} | {3: "not_found", 4: "forbidden"}
+        expected[11] = "forbidden"
         for i, error in expected.items():
             assert by_index[i]["error"] == error, by_index[i]
             assert by_index[i]["detail"]
         assert "stage" in by_index[1]["detail"]
         history = c.get(f"/v1/projects/{code}/history").json()["records"]
     # Nothing was written for the refused items.
-    assert sorted(h["fields"].get("item", "") for h in history if h["kind"] == "approval") == [
-        "批量批复 0",
-        "批量批复 9",
+    assert sorted(h["fields"].get("document_no", "") for h in history if h["kind"] == "approval") == [
+        "庄批〔2026〕0号",
+        "庄批〔2026〕9号",
     ]
 
 
@@ -132,3 +139,19 @@ def test_more_than_1000_items_is_refused(node: NodeProcess) -> None:
         assert r.json()["error"] in ("invalid_input", "payload_too_large")
         empty = c.post("/v1/records:batch", json={"records": []})
         assert empty.status_code == 422
+
+
+def test_batch_approval_on_commitment_carries_its_commitment(node: NodeProcess) -> None:
+    code = unique_code()
+    on_commitment = approval_item(
+        code, 0, item="ZL-S1-001", decision="approved_on_commitment",
+        commitment={"due_date": "2027-06-30", "pledge_digest": digest("承诺书"), "summary": "按备案内容建设"},
+    )  # fmt: skip
+    with node.client("fgj") as c:
+        r = c.post("/v1/records:batch?wait=true", json={"records": [project_item(code), on_commitment]})
+        assert r.status_code == 200, r.text
+        result = r.json()["results"][1]
+        bound = c.get(f"/v1/records/{result['commitment_uid']}").json()
+    assert bound["state"] == "confirmed" and bound["status"] == "pending"
+    assert bound["fields"]["approval"] == result["uid"]
+    assert bound["fields"]["commitment_type"] == "approval_substitute"

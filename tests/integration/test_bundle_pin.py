@@ -33,7 +33,7 @@ from node_api.chain.contracts import Contracts, Deployment
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.chain.transactions import send_and_wait
-from node_api.domain.records import Kind, Record
+from node_api.domain.records import ITEM_COMMITMENTS, Kind, Record, decode_payload, encode_payload
 from node_api.verify import record_added
 from node_api.verify.bundle import FORMAT, VERSION
 from node_api.verify.bundle_check import status_at
@@ -63,6 +63,43 @@ def _bundle(node: NodeProcess, code: str, path: Path) -> dict[str, Any]:
 
 
 # -- the look-alike consortium -------------------------------------------------------------
+async def _forge_catalogue(
+    rpc: RpcClient, consortium: ConsortiumAdmin, contracts: Contracts, lookalike: Deployment,
+    admin: LocalAccount, relayer: LocalAccount, copied: list[dict[str, Any]],
+    members: dict[int, tuple[int, LocalAccount]],
+) -> None:  # fmt: skip
+    """Catalogue items in the look-alike ledger for every approval in ``copied``."""
+    key = _forger("catalogue")
+    cat = await consortium.admit([admin], "庄浪县政务服务中心", "116208250139204126", ["catalogue"], key.address,
+                                 NO_RELAYER)  # fmt: skip
+    needs = {ITEM_COMMITMENTS["credit"]: 1, ITEM_COMMITMENTS["deficiency"]: 2}  # item type -> decision
+    items: dict[str, tuple[int, int, int, int]] = {}  # code -> (version, stage, department, commitment)
+    for r in copied:
+        record = _record(r)
+        if record.kind != Kind.APPROVAL:
+            continue
+        f = decode_payload(Kind.APPROVAL, record.payload)
+        commitment = next((c for c, d in needs.items() if d == f["decision"]), ITEM_COMMITMENTS["none"])
+        items[f["item"]] = (f["item_version"], f["stage"], members[r["issuer_org"]["id"]][0], commitment)
+    records = []
+    for code, (version, stage, department, commitment) in items.items():
+        for v in range(1, version + 1):
+            fields = {"code": code, "version": v, "name": "仿冒事项", "stage": stage, "list": 1,
+                      "department": department, "time_limit_days": 0, "on_the_spot": 0,
+                      "commitment": commitment, "retired": 0, "depends_on": [], "guide": b"\0" * 32}  # fmt: skip
+            uid = (
+                cat.to_bytes(UID_ORG_BYTES, "big")
+                + keccak(text=f"forged/catalogue/{code}/{v}")[UID_ORG_BYTES:]
+            )
+            records.append(Record(uid, Kind.CATALOGUE, b"\0" * 32, b"\0" * 32, b"\0" * 32,
+                                  encode_payload(Kind.CATALOGUE, fields)))  # fmt: skip
+    sealer = Sealer(lookalike.chain_id, lookalike.ledger)
+    await send_and_wait(
+        rpc, relayer, lookalike.chain_id, contracts.submit_batch_data(records, [sealer.seal(r, key) for r in records]),
+        to=lookalike.ledger, gas=15_000_000, contracts=contracts,
+    )  # fmt: skip
+
+
 def _forger(name: str) -> LocalAccount:
     return Account.from_key(keccak(text=f"projchain/tests/forger/{name}"))
 
@@ -96,6 +133,9 @@ async def _forge(rpc_url: str, real: dict[str, Any]) -> dict[str, Any]:
                     NO_RELAYER if members else relayer.address,
                 )  # fmt: skip
                 members[org["id"]] = (fake_id, key)
+        # The look-alike's own catalogue, so that its ledger takes the copied approvals: each item
+        # they name, up to the version they name, decided by the forger's copy of their issuer.
+        await _forge_catalogue(rpc, consortium, contracts, lookalike, admin, relayer, copied, members)
         raws = [*copied, copied[1]]  # the last one again, as an approval the real ledger never saw
         records = []
         for i, r in enumerate(raws):  # uids in the forger's organisations' namespaces

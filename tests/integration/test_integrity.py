@@ -69,7 +69,7 @@ def test_a_payload_that_does_not_decode_is_shown_as_unreadable_and_breaks_nothin
     with node.client("zrzyj") as c:
         r = c.post(
             f"/v1/projects/{code}/approvals?wait=true",
-            json={"stage": 1, "item": "项目审批", "decision": "approved", "document_digest": DIGEST,
+            json={"stage": 1, "item": "ZL-S1-005", "decision": "approved", "document_digest": DIGEST,
                   "issued_at": "2026-05-01"},
         )  # fmt: skip
         assert r.status_code == 200 and r.json()["state"] == "confirmed", r.text
@@ -132,16 +132,22 @@ def test_a_digest_put_in_another_projects_record_does_not_open_the_document(
     register(node, other)
     secret = f"{other} 内部审查意见（不公开）".encode()
     digest = "0x" + hashlib.sha256(secret).hexdigest()
-    approval = {"stage": 1, "item": "项目审批", "decision": "approved", "issued_at": "2026-05-01"}
+    approval = {"stage": 1, "decision": "approved", "issued_at": "2026-05-01"}
     with node.client("fgj") as c:
         assert c.post("/v1/documents", content=secret).status_code == 201
-        r = c.post(f"/v1/projects/{other}/approvals?wait=true", json={**approval, "document_digest": digest})
+        r = c.post(
+            f"/v1/projects/{other}/approvals?wait=true",
+            json={**approval, "item": "ZL-S1-002", "document_digest": digest},
+        )
         assert r.status_code == 200, r.text
     grant_bank(node, code, scope="documents")
     # Another approval authority (colluding with the bank) records an approval of the granted
     # project that carries the other project's document digest.
     with node.client("zrzyj") as c:
-        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json={**approval, "document_digest": digest})
+        r = c.post(
+            f"/v1/projects/{code}/approvals?wait=true",
+            json={**approval, "item": "ZL-S1-005", "document_digest": digest},
+        )
         assert r.status_code == 200, r.text
     with node.client("bank") as bank:
         r = bank.get(f"/v1/documents/{digest}")

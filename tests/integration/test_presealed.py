@@ -29,12 +29,13 @@ def _sealed_approval(
     uid = node.org_ids[uid_org or signer_org].to_bytes(4, "big") + os.urandom(28)
     salt = os.urandom(32)
     issued = int(datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC).timestamp())
-    fields = {"stage": 2, "decision": 0, "item": "建设工程规划许可证", "document_no": "庄发改发〔2026〕101号",
-              "issued_at": issued, "valid_until": 0, "note": ""}  # fmt: skip
+    # 建设工程规划许可证核发 (自然资源局), the catalogue's version 1: a seal covers the version it names
+    fields = {"stage": 2, "decision": 0, "item": "ZL-S2-002", "item_version": 1,
+              "document_no": "庄发改发〔2026〕101号", "issued_at": issued, "valid_until": 0, "note": ""}  # fmt: skip
     payload, _ = seal_payload(Kind.APPROVAL, fields, salt)
     record = Record(uid, Kind.APPROVAL, project_id(code), b"\0" * 32, bytes.fromhex(DIGEST[2:]), payload)
     seal = Sealer(d.chain_id, d.ledger).seal(record, key)
-    body = approval_body(stage=2, item="建设工程规划许可证", issued_at="2026-06-01")
+    body = approval_body("zrzyj", stage=2, item_version=1, issued_at="2026-06-01")
     body["seal"] = {"uid": "0x" + uid.hex(), "signature": "0x" + seal.hex(), "salt": "0x" + salt.hex()}
     return body, key.address
 
@@ -62,7 +63,7 @@ def test_seal_of_another_organisation_is_refused(node: NodeProcess, code: str) -
 def test_seal_over_different_content_is_refused(node: NodeProcess, code: str) -> None:
     register(node, code)
     body, _ = _sealed_approval(node, code, "zrzyj")
-    body["item"] = "施工许可证"  # the seal covered another item
+    body["document_no"] = "庄发改发〔2026〕999号"  # the seal covered another document number
     with node.client("zrzyj") as c:
         r = c.post(f"/v1/projects/{code}/approvals", json=body)
     assert r.status_code == 403
@@ -102,3 +103,13 @@ def test_a_seal_without_the_salt_of_its_restricted_content_is_refused(node: Node
         r = c.post(f"/v1/projects/{code}/approvals", json=body)
     assert r.status_code == 422, r.text
     assert "seal.salt" in r.text
+
+
+def test_a_seal_needs_the_item_version_it_covers(node: NodeProcess, code: str) -> None:
+    register(node, code)
+    body, _ = _sealed_approval(node, code, "zrzyj")
+    del body["item_version"]  # the node would fill in the version in force, which the seal may not cover
+    with node.client("zrzyj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals", json=body)
+    assert r.status_code == 422, r.text
+    assert "item_version" in r.json()["detail"]

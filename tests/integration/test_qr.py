@@ -14,7 +14,7 @@ from PIL import Image
 
 from demo import HEATING
 from localnode import NodeProcess
-from tests.support.records import unique_code
+from tests.support.records import commitment_body, unique_code
 
 pytestmark = pytest.mark.chain
 
@@ -126,11 +126,12 @@ def test_scanned_qr_opens_a_verified_page_with_the_public_summary(node: NodeProc
         for approval in stage["approvals"]:
             assert approval["item"] in html
             assert f'data-uid="{approval["uid"]}"' in html
-    assert "承诺制同意" in html  # 建设工程规划许可证's decision, in Chinese
+    assert "承诺制同意" in html  # 占用、挖掘城市道路审批's decision, in Chinese
+    assert "占用、挖掘城市道路审批" in html and "ZL-S3-005 · v1" in html  # its catalogue item and version
     assert "安全文明施工" in html and "一般" in html  # the open event and its severity
     assert "审批替代型" in html  # the commitment
     blocks = re.findall(r'class="onchain" data-block="(\d+)"', html)
-    assert len(blocks) == 1 + 4 + 1 + 1  # registration, approvals, open event, commitment
+    assert len(blocks) == 1 + 5 + 1 + 1  # registration, approvals, open event, commitment
     assert "链上已验证" in html and "Verified on chain" in html
 
 
@@ -179,13 +180,21 @@ def test_malformed_code_is_a_422_page_with_the_input_escaped(node: NodeProcess) 
 def test_values_from_the_chain_are_escaped(node: NodeProcess) -> None:
     code = unique_code()
     register(node, code, name='<script>alert("name")</script>工程')
+    item = f"XSS-{code[-6:]}"  # a catalogue item whose name carries markup
+    with node.client("zwfw") as c:
+        r = c.post("/v1/catalogue/items?wait=true", json={
+            "code": item, "name": "<b onmouseover=alert(1)>规划许可</b>", "stage": 2, "list": "approval",
+            "department": node.org_ids["zrzyj"], "time_limit_days": 5, "commitment": "deficiency",
+        })  # fmt: skip
+        assert r.status_code == 200, r.text
     approval = {
         "stage": 2,
-        "item": "<b onmouseover=alert(1)>规划许可</b>",
+        "item": item,
         "decision": "accepted_with_deficiencies",
         "document_digest": DIGEST,
         "document_no": "庄&号",
         "issued_at": "2026-05-01",
+        "commitment": commitment_body("accepted_with_deficiencies"),
     }
     with node.client("zrzyj") as c:
         assert c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval).status_code == 200

@@ -38,7 +38,7 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
 
 def approval(code: str, n: int) -> dict[str, object]:
     return {
-        "stage": 1, "item": f"多进程批复 {n}", "decision": "approved", "document_no": f"庄批〔2026〕{n}号",
+        "stage": 1, "item": "ZL-S1-002", "decision": "approved", "document_no": f"庄批〔2026〕{n}号",
         "document_digest": "0x" + hashlib.sha256(f"{code}/{n}".encode()).hexdigest(), "issued_at": "2026-06-01",
     }  # fmt: skip
 

@@ -53,7 +53,7 @@ def test_retry_after_restart_gets_same_uid_for_content_and_key(healthy_chaos_nod
     node = healthy_chaos_node
     code = unique_code()
     register(node, code)
-    approval = {"stage": 2, "item": "建设工程规划许可证", "decision": "approved",
+    approval = {"stage": 2, "item": "ZL-S2-002", "decision": "approved",  # 建设工程规划许可证核发
                 "document_digest": "0x" + "5a" * 32, "issued_at": "2026-04-08"}  # fmt: skip
     with node.client("zrzyj") as c:
         by_content = c.post(f"/v1/projects/{code}/approvals", json=approval).json()["uid"]
@@ -88,7 +88,7 @@ def test_retried_status_change_gets_the_same_uid(healthy_chaos_node: NodeProcess
     node = healthy_chaos_node
     code = unique_code()
     register(node, code)
-    approval = {"stage": 1, "item": "项目审批", "decision": "approved",
+    approval = {"stage": 1, "item": "ZL-S1-002", "decision": "approved",
                 "document_digest": "0x" + "5c" * 32, "issued_at": "2026-04-08"}  # fmt: skip
     with node.client("fgj") as c:
         uid = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval).json()["uid"]

@@ -104,6 +104,8 @@ def _value(abi_type: str) -> st.SearchStrategy[Any]:
         return st.text(max_size=80)
     if abi_type == "bytes32[]":
         return st.lists(b32, max_size=5)
+    if abi_type == "string[]":
+        return st.lists(st.text(max_size=40), max_size=5)
     if abi_type == "bytes32":
         return b32
     bits = int(abi_type.removeprefix("uint"))

@@ -128,8 +128,9 @@ class Writers:
             uid, _ = events.pop(0)  # resolve an event of ours (409 while it is not on chain yet)
             body = {"reason": f"已整改 {tag}", "document_digest": d}
             return Request("scjgj", f"/v1/records/{uid}/resolve", body, d, (202, 409), {"X-Target": uid})
-        approval = {"stage": rng.randint(1, 4), "item": f"可靠性批复 {tag}", "decision": "approved",
-                    "document_digest": d, "issued_at": "2026-05-01"}  # fmt: skip
+        stage = rng.randint(1, 2)  # 发改局's demo catalogue items are of stages 1 and 2
+        approval = {"stage": stage, "item": {1: "ZL-S1-002", 2: "ZL-S2-003"}[stage], "decision": "approved",
+                    "document_no": f"可靠性批复 {tag}", "document_digest": d, "issued_at": "2026-05-01"}  # fmt: skip
         event = {"category": "质量安全", "severity": "slight", "description_digest": d,
                  "occurred_at": "2026-07-01"}  # fmt: skip
         p = f"/v1/projects/{self.code}"

@@ -6,9 +6,13 @@ import hashlib
 import random
 from typing import Any
 
+from demo.data import catalogue
 from localnode import NodeProcess
 
 DIGEST = "0x" + hashlib.sha256(b"approval document").hexdigest()
+PLEDGE = "0x" + hashlib.sha256(b"commitment letter").hexdigest()
+# The item's 承诺制 type a decision needs (the others allow any type).
+NEEDS = {"approved_on_commitment": "credit", "accepted_with_deficiencies": "deficiency"}
 
 _used: set[str] = set()
 
@@ -41,16 +45,45 @@ def project_body(project_code: str, **over: Any) -> dict[str, Any]:
     return body
 
 
-def approval_body(**over: Any) -> dict[str, Any]:
-    """A valid stage-1 approval (批复) citing ``DIGEST``, with fields replaced by ``over``."""
-    body = {
-        "stage": 1,
-        "item": "项目审批",
-        "decision": "approved",
+def catalogue_item(org: str = "fgj", stage: int = 1, decision: str = "approved") -> str:
+    """The code of a demo catalogue item (demo/catalogue.json) that ``org`` decides in ``stage`` and that
+    allows ``decision``; an item on the negative list when the decision needs no commitment."""
+    need = NEEDS.get(decision)
+    fits = [i for i in catalogue() if i["department"] == org and i["stage"] == stage and i["list"] == "approval"
+            and (need is None or i["commitment"] == need)]  # fmt: skip
+    fits.sort(key=lambda i: (i["commitment"] != "none", i["code"]))
+    if not fits:
+        raise LookupError(f"the demo catalogue has no stage-{stage} item of {org} allowing {decision}")
+    return str(fits[0]["code"])
+
+
+def commitment_body(decision: str, due_date: str = "2026-12-31", **over: Any) -> dict[str, Any]:
+    """The owner's commitment an approval with ``decision`` carries (its 承诺书 digest ``PLEDGE``)."""
+    body: dict[str, Any] = {"due_date": due_date, "pledge_digest": PLEDGE, "summary": "按期补齐材料"}
+    if decision == "accepted_with_deficiencies":
+        body["missing"] = ["环境影响登记表"]
+    body.update(over)
+    return body
+
+
+def approval_body(org: str = "fgj", **over: Any) -> dict[str, Any]:
+    """A valid approval (批复) by ``org`` citing ``DIGEST``, with fields replaced by ``over``.
+
+    Stage 1 and decision approved unless ``over`` says otherwise; the item is a demo catalogue
+    item ``org`` decides in that stage that allows the decision (``catalogue_item``), and an
+    approval on commitment or with deficiencies carries its commitment (``commitment_body``).
+    """
+    stage, decision = int(over.get("stage", 1)), str(over.get("decision", "approved"))
+    body: dict[str, Any] = {
+        "stage": stage,
+        "item": catalogue_item(org, stage, decision),
+        "decision": decision,
         "document_digest": DIGEST,
         "document_no": "庄发改发〔2026〕101号",
         "issued_at": "2026-05-01",
     }
+    if decision in NEEDS:
+        body["commitment"] = commitment_body(decision)
     body.update(over)
     return body
 

@@ -76,8 +76,8 @@ BLOCK, LOG_INDEX = 40, 2
 SALT = b"\x5a" * 32  # of the restricted fields' commitment, fixed so that payloads repeat
 
 
-def approval_payload(item: str = "项目审批") -> bytes:
-    fields = {"stage": 1, "decision": 0, "item": item, "document_no": "庄发改发〔2026〕1号",
+def approval_payload(item: str = "ZL-S1-004") -> bytes:
+    fields = {"stage": 1, "decision": 0, "item": item, "item_version": 1, "document_no": "庄发改发〔2026〕1号",
               "issued_at": 1_777_000_000, "valid_until": 0, "note": ""}  # fmt: skip
     return seal_payload(Kind.APPROVAL, fields, SALT)[0]
 
@@ -536,7 +536,7 @@ def test_the_verdict_is_failed_then_unpinned_then_stale() -> None:
 
 # -- restricted content and records the bundle cannot show -----------------------------------
 def opened_record(note: str = "内部审查意见") -> dict[str, Any]:
-    fields = {"stage": 1, "decision": 0, "item": "项目审批", "document_no": "庄发改发〔2026〕1号",
+    fields = {"stage": 1, "decision": 0, "item": "ZL-S1-004", "item_version": 1, "document_no": "庄发改发〔2026〕1号",
               "issued_at": 1_777_000_000, "valid_until": 0, "note": note}  # fmt: skip
     payload, opening = seal_payload(Kind.APPROVAL, fields, SALT)
     assert opening is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from node_api.config import Settings
+from node_api.domain.catalogue import CODE_PATTERN as CATALOGUE_CODE_PATTERN
 from node_api.domain.divisions import validate_division
 from node_api.domain.project_code import parse_project_code
 from node_api.domain.uscc import validate_uscc
@@ -54,12 +56,20 @@ _VALIDATORS: dict[str, Callable[[str], object]] = {
     "uscc": validate_uscc,
     "code": parse_project_code,
     "region": lambda value: validate_division(value.ljust(6, "0")),  # region prefixes: 62, 6208, 620825
+    "item": lambda value: re.fullmatch(CATALOGUE_CODE_PATTERN, value) or _fail(f"item code {value!r}"),
 }
 
 
-def _kind(name: str) -> str | None:
+def _fail(what: str) -> None:
+    raise AssertionError(f"{what} is not well-formed")
+
+
+def _kind(name: str, node: Any = None) -> str | None:
     if "uscc" in name:
         return "uscc"
+    schema = node.get("schema", node) if isinstance(node, dict) else None
+    if isinstance(schema, dict) and schema.get("pattern") == CATALOGUE_CODE_PATTERN:
+        return "item"  # a catalogue item's code (事项编码), not a project code
     if name in ("code", "project_code") or name.endswith("project_code"):
         return "code"
     if name.startswith("region"):
@@ -78,13 +88,13 @@ def _examples(node: Any) -> list[Any]:
     return found + _examples(node.get("schema"))
 
 
-def _named_examples(node: Any) -> Iterator[tuple[str, Any]]:
-    """(field or parameter name, example value) anywhere in the document."""
+def _named_examples(node: Any) -> Iterator[tuple[str, Any, Any]]:
+    """(field or parameter name, example value, its schema node) anywhere in the document."""
     if isinstance(node, dict):
         for name, prop in (node.get("properties") or {}).items():
-            yield from ((name, e) for e in _examples(prop))
+            yield from ((name, e, prop) for e in _examples(prop))
         if isinstance(node.get("name"), str) and node.get("in") in ("path", "query", "header"):
-            yield from ((node["name"], e) for e in _examples(node))
+            yield from ((node["name"], e, node) for e in _examples(node))
         for value in node.values():
             yield from _named_examples(value)
     elif isinstance(node, list):
@@ -93,9 +103,9 @@ def _named_examples(node: Any) -> Iterator[tuple[str, Any]]:
 
 
 def test_every_uscc_code_and_region_example_validates(spec: dict[str, Any]) -> None:
-    checked: dict[str, list[str]] = {"uscc": [], "code": [], "region": []}
-    for name, example in _named_examples(spec):
-        kind = _kind(name)
+    checked: dict[str, list[str]] = {"uscc": [], "code": [], "region": [], "item": []}
+    for name, example, node in _named_examples(spec):
+        kind = _kind(name, node)
         if kind is None:
             continue
         assert isinstance(example, str), (name, example)

@@ -19,6 +19,7 @@ def _approval(uid: bytes, item: str) -> Record:
             "stage": 1,
             "decision": 0,
             "item": item,
+            "item_version": 1,
             "document_no": "",
             "issued_at": 0,
             "valid_until": 0,

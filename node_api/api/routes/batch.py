@@ -28,12 +28,12 @@ from pydantic import BaseModel, Field
 
 from node_api.api.deps import ConfirmationsDep, CurrentOrg, WriterDep
 from node_api.api.params import ERRORS, checked_code
-from node_api.api.payloads import preseal, record_payload
+from node_api.api.payloads import attachment, preseal, record_payload
 from node_api.api.schemas import ApprovalIn, CommitmentIn, EventIn, ProjectIn, SealIn
 from node_api.domain.records import Kind
 from node_api.errors import ConflictError, ProjchainError, ValidationError
 from node_api.ledger.membership import Organization
-from node_api.ledger.writer import Accepted, PreSeal, Writer
+from node_api.ledger.writer import Accepted, Attachment, PreSeal, Writer
 
 router = APIRouter(tags=["records"])
 
@@ -61,10 +61,12 @@ class BatchIn(BaseModel):
 
 
 class BatchItemOut(BaseModel):
-    """Result of one item: ``uid`` and ``state``, or ``error`` and ``detail``."""
+    """Result of one item: ``uid`` and ``state`` (an approval's commitment: ``commitment_uid``), or
+    ``error`` and ``detail``."""
 
     index: int
     uid: str | None = None
+    commitment_uid: str | None = None
     state: Literal["pending", "confirmed", "failed"] | None = None
     duplicate: bool | None = None
     error: str | None = None
@@ -90,6 +92,7 @@ class _Item:
     digest: bytes
     idempotency_key: str | None
     preseal: PreSeal | None
+    attachment: Attachment | None
 
 
 def _error(index: int, code: str, detail: str) -> dict[str, Any]:
@@ -137,13 +140,13 @@ def _parse(index: int, raw: Any, checked: dict[str, str]) -> _Item:
     assert isinstance(body, ProjectIn | ApprovalIn | EventIn | CommitmentIn)
     kind, fields, digest = record_payload(body)
     return _Item(index, kind, body.code if isinstance(body, ProjectIn) else str(code), fields, digest, key,
-                 preseal(seal))  # fmt: skip
+                 preseal(seal), attachment(body))  # fmt: skip
 
 
 async def _write(writer: Writer, org: Organization, item: _Item) -> Accepted:
     return await writer.write(
         org, item.kind, item.code, item.fields, digest=item.digest,
-        idempotency_key=item.idempotency_key, preseal=item.preseal,
+        idempotency_key=item.idempotency_key, preseal=item.preseal, attachment=item.attachment,
     )  # fmt: skip
 
 
@@ -209,12 +212,18 @@ async def write_batch(
     if others:
         accepted += await _write_all(writer, org, others, results)
     if wait and accepted:
-        known = await confirmations.wait_for_many([a.uid for _, a in accepted], confirmations.wait_timeout)
+        attached = [a.attached.uid for _, a in accepted if a.attached is not None]  # an approval's commitment
+        known = await confirmations.wait_for_many(
+            [a.uid for _, a in accepted] + attached, confirmations.wait_timeout
+        )
     else:
         known = dict(confirmations.final_states([a.uid for _, a in accepted if not a.created]))
     states = [known.get(a.uid, "pending") for _, a in accepted]
     for (index, a), state in zip(accepted, states, strict=True):
-        results[index] = {"index": index, "uid": a.uid, "state": state, "duplicate": not a.created}
+        result: dict[str, Any] = {"index": index, "uid": a.uid, "state": state, "duplicate": not a.created}
+        if a.attached is not None:
+            result["commitment_uid"] = a.attached.uid
+        results[index] = result
     out = [r for r in results if r is not None]
     n_ok = len(accepted)
     payload = {"accepted": n_ok, "rejected": len(out) - n_ok, "results": out}

@@ -16,9 +16,9 @@ from node_api.api.deps import (
     WriterDep,
 )
 from node_api.api.params import ERRORS, WRITE_RESPONSES, CodePath, IdemKey, Wait, checked_code
-from node_api.api.payloads import RecordBody, preseal, record_payload
-from node_api.api.responses import accepted
-from node_api.api.schemas import Accepted, ApprovalIn, CommitmentIn, EventIn, ProjectIn
+from node_api.api.payloads import RecordBody, attachment, preseal, record_payload
+from node_api.api.responses import accepted, approval_extra
+from node_api.api.schemas import Accepted, ApprovalAccepted, ApprovalIn, CommitmentIn, EventIn, ProjectIn
 from node_api.errors import NotFoundError
 from node_api.ledger.membership import Organization
 from node_api.ledger.writer import Writer
@@ -31,8 +31,9 @@ async def _write(
 ) -> Any:
     kind, fields, digest = record_payload(body)
     return await writer.write(
-        org, kind, code, fields, digest=digest, idempotency_key=idempotency_key, preseal=preseal(body.seal)
-    )
+        org, kind, code, fields, digest=digest, idempotency_key=idempotency_key, preseal=preseal(body.seal),
+        attachment=attachment(body),
+    )  # fmt: skip
 
 
 @router.post("", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
@@ -78,14 +79,23 @@ async def project_history(
     return {"code": code, "records": reader.project_records(pid)}
 
 
-@router.post("/{code}/approvals", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
+@router.post(
+    "/{code}/approvals", status_code=202, response_model=ApprovalAccepted,
+    responses={**WRITE_RESPONSES, 200: {"model": ApprovalAccepted, "description": "confirmed on chain (?wait=true)"}},
+)  # fmt: skip
 async def add_approval(
     code: CodePath, body: ApprovalIn, org: CurrentOrg, writer: WriterDep, confirmations: ConfirmationsDep,
     wait: Wait = False, idempotency_key: IdemKey = None,
 ) -> Response:  # fmt: skip
-    """Record a 批复 with its approval document's digest (approval authority)."""
+    """Record a 批复 of a catalogue item with its approval document's digest (the item's department).
+
+    The item must be in the catalogue, not retired, of this stage, decided by the caller, and
+    allow the decision; the node names the item's version in force (``item_version``).
+    approved_on_commitment and accepted_with_deficiencies carry the owner's ``commitment``,
+    recorded with the approval and bound to it (``commitment_uid``).
+    """
     result = await _write(writer, org, checked_code(code), body, idempotency_key)
-    return await accepted(confirmations, result, wait)
+    return await accepted(confirmations, result, wait, approval_extra(result))
 
 
 @router.post("/{code}/events", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)

@@ -17,8 +17,8 @@ from node_api.api.deps import (
     WriterDep,
 )
 from node_api.api.params import ERRORS, WRITE_RESPONSES, IdemKey, Wait
-from node_api.api.payloads import RecordBody, preseal, record_payload
-from node_api.api.responses import accepted
+from node_api.api.payloads import RecordBody, attachment, preseal, record_payload
+from node_api.api.responses import accepted, approval_extra
 from node_api.api.schemas import Accepted, ActionIn, ApprovalIn, CommitmentIn, EventIn, ProjectIn, SupersedeIn
 from node_api.domain.records import ACTION_KINDS, ZERO32, Kind
 from node_api.errors import ConflictError, NotFoundError, ValidationError
@@ -98,9 +98,10 @@ async def supersede(
         raise ValidationError("replacement.code", "a correction keeps the project code")
     kind, fields, digest = record_payload(replacement, note=body.reason)
     result = await writer.write(
-        org, kind, code, fields, digest=digest, ref=uid, idempotency_key=idempotency_key
-    )
-    return await accepted(confirmations, result, wait)
+        org, kind, code, fields, digest=digest, ref=uid, idempotency_key=idempotency_key,
+        attachment=attachment(replacement, note=body.reason),
+    )  # fmt: skip
+    return await accepted(confirmations, result, wait, approval_extra(result))
 
 
 @router.post("/{uid}/{action}", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
