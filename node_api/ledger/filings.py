@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -134,16 +135,24 @@ class Filings:
         """Files a project: checks, code, registration, filing approval, checklist, 备案证 (module doc)."""
         item, checklist = self.check(org, facts)
         today = beijing_today(time.time())
-        code, registration, attempts = await self._register(org, facts, today)
+        # Each filing's records have uids of their own, even where two filings say the same thing.
+        nonce = secrets.token_hex(16)
+        code, registration, attempts = await self._register(org, facts, today, nonce)
         filing = await self.writer.write(
             org, Kind.APPROVAL, code,
             {"stage": item.stage, "decision": DECISIONS["approved"], "item": item.code, "item_version": item.version,
              "document_no": f"备案 {code}", "issued_at": _epoch(today), "valid_until": 0,
              "note": "秒批秒办备案：项目单位信用承诺书的摘要为本记录的 digest"},
-            digest=facts.pledge_digest,
+            digest=facts.pledge_digest, idempotency_key=f"filing/{nonce}/approval",
         )  # fmt: skip
         lists = [
-            await self.writer.write(org, Kind.CHECKLIST, code, _checklist_fields(part, n, len(chunks)))
+            await self.writer.write(
+                org,
+                Kind.CHECKLIST,
+                code,
+                _checklist_fields(part, n, len(chunks)),
+                idempotency_key=f"filing/{nonce}/checklist/{n}",
+            )
             for chunks in [parts(checklist)]
             for n, part in enumerate(chunks, start=1)
             if part
@@ -170,7 +179,7 @@ class Filings:
         )
 
     async def _register(
-        self, org: Organization, facts: FilingFacts, today: dt.date
+        self, org: Organization, facts: FilingFacts, today: dt.date, nonce: str
     ) -> tuple[str, Accepted, int]:
         """Registers the project under a fresh code; a code the ledger says is taken is retried."""
         for attempt in range(1, MAX_CODE_ATTEMPTS + 1):
@@ -185,7 +194,9 @@ class Filings:
                 "note": facts.construction_content,
             }  # fmt: skip
             try:
-                accepted = await self.writer.write(org, Kind.PROJECT, code, fields)
+                accepted = await self.writer.write(
+                    org, Kind.PROJECT, code, fields, idempotency_key=f"filing/{nonce}/project/{attempt}"
+                )
             except ConflictError:  # pending here already (another request drew the same code)
                 continue
             state = await self.confirmations.wait_for(accepted.uid, self.confirmations.wait_timeout)
