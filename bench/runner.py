@@ -77,6 +77,7 @@ class Options:
     baseline_seconds: float = 10.0
     baseline_interval_seconds: float = 4.0
     prefill_clients: int = 8
+    filings: int = 20  # 秒批秒办 filings, one after another: request → confirmed → 备案证 served
     node_env: dict[str, str] = field(default_factory=dict)
     data_dir: Path | None = None
     label: str = "default"
@@ -96,6 +97,7 @@ class Options:
             read_concurrency=8,
             baseline_seconds=2.0,
             baseline_interval_seconds=1.5,
+            filings=5,
             label="quick",
         )
 
@@ -224,6 +226,7 @@ class Bench:
         self.result["baseline_interval_mining"] = self._naive_dict(interval)
 
         self.result["gas_alone_api"] = await self._gas_alone()
+        self.result["filings"] = await self._filings(o.filings)
         self.result["phases"]["empty"] = await self._suite("empty")
         self.result["prefill"] = await self._prefill(o.prefill)
         self.result["phases"]["grown"] = await self._suite("grown")
@@ -232,6 +235,37 @@ class Bench:
             self.result["baseline"]["reads"] = reads
         self.result["meta"]["duration_s"] = round(time.time() - started, 1)
         return self.result
+
+    async def _filings(self, n: int) -> dict[str, Any]:
+        """秒批秒办: POST /v1/filings (checks, code, registration, filing approval, 一张清单, all confirmed,
+        备案证 rendered) and then GET the 备案证, one filing after another; latency of each part and in all."""
+        self.log(f"filings: {n} 秒批秒办 filings, request → confirmed → 备案证 served")
+        token = self.node.tokens["fgj"]
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {
+            "name": "庄浪县基准测试备案项目", "owner_uscc": "91620825MA74XK9R6N", "owner_name": "庄浪县基准测试有限公司",
+            "region_code": "620825", "industry_code": "44", "total_investment": "1000000.00",
+            "construction_content": "基准测试：建设内容", "pledge_digest": "0x" + "ab" * 32,
+        }  # fmt: skip
+        filed: list[float] = []
+        served: list[float] = []
+        total: list[float] = []
+        async with httpx.AsyncClient(base_url=self.node.url, timeout=120, headers=headers) as c:
+            for _ in range(n):
+                t0 = time.perf_counter()
+                r = await c.post("/v1/filings", json=body)
+                if r.status_code != 201:
+                    raise RuntimeError(f"/v1/filings answered {r.status_code}: {r.text[:500]}")
+                t1 = time.perf_counter()
+                pdf = await c.get(r.json()["certificate_url"])
+                if pdf.status_code != 200 or not pdf.content.startswith(b"%PDF-"):
+                    raise RuntimeError(f"the 备案证 answered {pdf.status_code}")
+                t2 = time.perf_counter()
+                filed.append(t1 - t0)
+                served.append(t2 - t1)
+                total.append(t2 - t0)
+        return {"count": n, "request_to_certificate_s": _latency(total), "filing_request_s": _latency(filed),
+                "certificate_get_s": _latency(served), "block_time_s": self._block_time()}  # fmt: skip
 
     async def _naive_best_case(self) -> dict[str, Any]:
         """The naive loop on its own automining anvil: the baseline of every ratio."""

@@ -18,6 +18,7 @@ uint8 constant KIND_COMMITMENT = 4;
 uint8 constant KIND_GRANT = 5;
 uint8 constant KIND_ANCHOR = 6;
 uint8 constant KIND_CATALOGUE = 7; // a version of a catalogue item (事项库), no project
+uint8 constant KIND_CHECKLIST = 9; // a project's 一张清单: the catalogue items it must pass (a part of it)
 uint8 constant KIND_REVOCATION = 10;
 uint8 constant KIND_RESOLUTION = 11;
 uint8 constant KIND_REPAIR = 12;
@@ -41,6 +42,8 @@ bytes32 constant SHAPE_ANCHOR = "l"; // tree_size
 // code, version, name, stage, list, department, time_limit_days, on_the_spot, commitment, retired,
 // depends_on (keccak256 of the prerequisite items' codes), guide (SHA-256 of the 服务指南, or 0)
 bytes32 constant SHAPE_CATALOGUE = "sisbbiibbbaw";
+// part, parts, items (keccak256 of the item codes), versions (each item's version in force, one word each)
+bytes32 constant SHAPE_CHECKLIST = "bbaa";
 bytes32 constant SHAPE_STATUS_CHANGE = "w"; // restricted (kinds 10-17)
 uint256 constant MAX_STRING_BYTES = 1024;
 uint256 constant MAX_ARRAY_ITEMS = 32;

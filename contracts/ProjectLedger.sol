@@ -9,6 +9,7 @@ import {
     KIND_PROJECT, KIND_APPROVAL, KIND_EVENT, KIND_COMMITMENT, KIND_GRANT, KIND_ANCHOR, KIND_CATALOGUE, KIND_REVOCATION,
     KIND_RESOLUTION, KIND_REPAIR, KIND_OBJECTION, KIND_OBJECTION_UPHELD, KIND_OBJECTION_REJECTED, KIND_FULFILMENT,
     KIND_BREACH,
+    KIND_CHECKLIST, SHAPE_CHECKLIST,
     SHAPE_PROJECT, SHAPE_APPROVAL, SHAPE_EVENT, SHAPE_COMMITMENT, SHAPE_GRANT, SHAPE_ANCHOR, SHAPE_CATALOGUE,
     SHAPE_STATUS_CHANGE, MAX_ITEM_CODE_BYTES,
     DECISION_ON_COMMITMENT, DECISION_WITH_DEFICIENCIES, ITEM_COMMITMENT_DEFICIENCY, ITEM_COMMITMENT_CREDIT,
@@ -266,7 +267,8 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         ProjectInfo storage p = _projects[r.project];
         if (p.number == 0) return abi.encodeWithSelector(LedgerUnknownProject.selector, r.project);
         e.project = p.number;
-        if (p.closed && (kind == KIND_APPROVAL || kind == KIND_COMMITMENT || kind == KIND_GRANT)) {
+        bool takesNoNew = kind == KIND_APPROVAL || kind == KIND_COMMITMENT || kind == KIND_GRANT || kind == KIND_CHECKLIST;
+        if (p.closed && takesNoNew) {
             return abi.encodeWithSelector(LedgerProjectClosed.selector, r.project);
         }
         bytes memory refusal;
@@ -298,6 +300,12 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, kind, _entries[r.ref].status);
             }
             return _checkGrant(r, e);
+        } else if (kind == KIND_CHECKLIST) {
+            // The project's registrant (its filing authority) lists the items the project must pass.
+            if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
+            if (p.registrant != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.project, org);
+            refusal = _checkChecklist(r.uid, payload, e);
+            e.status = STATUS_ACTIVE;
         } else if (kind >= KIND_REVOCATION && kind <= KIND_BREACH) {
             return _checkStatusChange(r, org, roles, c);
         } else {
@@ -408,6 +416,40 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (uint32(item >> 32) != org) return abi.encodeWithSelector(LedgerNotItemDepartment.selector, key, org);
         if (uint8(item >> 96) != stage) return abi.encodeWithSelector(LedgerItemStage.selector, key, stage);
         return abi.encodeWithSelector(LedgerDecisionNotAllowed.selector, key, decision);
+    }
+
+    /// @dev A part of a project's checklist (一张清单): part in [1, parts], at least one item, one version
+    /// per item, and each item in the catalogue, not retired, named at its version in force. The entry
+    /// keeps the part (`level`) and the number of items (`subject`).
+    function _checkChecklist(bytes32 uid, bytes calldata payload, Entry memory e)
+        private
+        view
+        returns (bytes memory refusal)
+    {
+        uint8 parts;
+        (parts, refusal) = _small(uid, payload, 1, 1, type(uint8).max);
+        if (refusal.length == 0) (e.level, refusal) = _small(uid, payload, 0, 1, parts);
+        if (refusal.length != 0) return refusal;
+        // Offsets of a canonical payload are whole words: the arrays' items are words of the payload.
+        uint256 items = _word(payload, 2) >> 5;
+        uint256 versions = _word(payload, 3) >> 5;
+        uint256 count = _word(payload, items);
+        if (count == 0) return abi.encodeWithSelector(LedgerInvalidValue.selector, uid, 2, 0);
+        if (_word(payload, versions) != count) {
+            return abi.encodeWithSelector(LedgerInvalidValue.selector, uid, 3, _word(payload, versions));
+        }
+        for (uint256 i = 1; i <= count; ++i) {
+            bytes32 key = bytes32(_word(payload, items + i));
+            uint256 item = _item(key);
+            uint256 given = _word(payload, versions + i);
+            if (uint32(item) == 0) return abi.encodeWithSelector(LedgerUnknownItem.selector, key);
+            if ((item >> 120) & ITEM_RETIRED != 0) return abi.encodeWithSelector(LedgerItemRetired.selector, key);
+            if (given != uint32(item)) {
+                return abi.encodeWithSelector(LedgerCatalogueVersion.selector, key, uint32(given), uint32(item));
+            }
+        }
+        e.subject = uint32(count);
+        return "";
     }
 
     /// @dev `_items[key]` as one word, packed as `Item` declares it from the low-order end: version
@@ -610,6 +652,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (kind == KIND_GRANT) return SHAPE_GRANT;
         if (kind == KIND_ANCHOR) return SHAPE_ANCHOR;
         if (kind == KIND_CATALOGUE) return SHAPE_CATALOGUE;
+        if (kind == KIND_CHECKLIST) return SHAPE_CHECKLIST;
         return 0;
     }
 

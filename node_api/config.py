@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # face to use in it, or a single .otf/.ttf. Read from disk at render time, never downloaded.
     certificate_font: Path = DEBIAN_CJK_FONT
     certificate_font_face: str = DEBIAN_CJK_FACE
+    # The catalogue item a 秒批秒办 filing records (POST /v1/filings, docs/filings.md): the demo's
+    # 企业投资项目备案; its department is the filing authority.
+    filing_item: str = "ZL-S1-001"
+    # Tests only: the random parts the code allocator draws first, in order (six digits each), before
+    # `secrets`; the integration tests force two nodes onto the same first code with it.
+    filing_code_candidates: list[str] = Field(default_factory=list)
 
     # Webhooks (docs/notifications.md). A failed delivery is tried again after base, 2 × base,
     # 4 × base … seconds (at most max apart) until it has been tried max_attempts times; then it

@@ -19,6 +19,7 @@ from node_api.api.routes import (
     catalogue,
     codes,
     documents,
+    filings,
     grants,
     health,
     peer,
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         reports,
         subscriptions,
         peer,
+        filings,
     ):
         app.include_router(module.router)
     app.add_middleware(

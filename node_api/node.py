@@ -38,15 +38,18 @@ from node_api.chain.pipeline import Outbox, Submitter
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
+from node_api.domain.filing import scripted
 from node_api.errors import ConfigurationError
 from node_api.indexer.follower import Indexer
 from node_api.ledger.access import Access
 from node_api.ledger.anchorer import AccessLogAnchorer
 from node_api.ledger.auth import AuthGuard, Credentials
 from node_api.ledger.catalogue import Catalogue
+from node_api.ledger.certificates import CertificateFont
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
+from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
@@ -58,6 +61,7 @@ from node_api.store.access_log import AccessLogTable
 from node_api.store.catalogue import CatalogueTable
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
+from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings, OpeningVault
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
@@ -107,6 +111,7 @@ class Node:
     evidence: Evidence
     credentials: Credentials
     notifications: Notifications
+    filings: Filings
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -295,6 +300,20 @@ def _compose(
         evidence=Evidence(reader, membership, openings, sealer, deployment, indexer.checkpoint, s.node_name),
         credentials=Credentials(db, membership, AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)),
         notifications=notifications,
+        filings=Filings(
+            writer,
+            catalogue,
+            confirmations,
+            reader,
+            membership,
+            FilingTable(db),
+            s.filing_item,
+            deployment.chain_id,
+            deployment.ledger,
+            s.base_url,
+            CertificateFont(s.certificate_font, s.certificate_font_face),
+            scripted(s.filing_code_candidates),
+        ),
     )
 
 

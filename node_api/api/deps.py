@@ -22,6 +22,7 @@ from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
+from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
@@ -56,6 +57,7 @@ IndexDep = Annotated[IndexTable, _service(lambda n: n.index)]
 CredentialsDep = Annotated[Credentials, _service(lambda n: n.credentials)]
 NotificationsDep = Annotated[Notifications, _service(lambda n: n.notifications)]
 CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
+FilingsDep = Annotated[Filings, _service(lambda n: n.filings)]
 
 
 def client_address(request: Request) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from node_api.api.schemas import ApprovalIn, CatalogueItemIn, CommitmentIn, EventIn, ProjectIn, SealIn
+from node_api.api.schemas import (
+    ApprovalIn,
+    CatalogueItemIn,
+    CommitmentIn,
+    EventIn,
+    FilingIn,
+    ProjectIn,
+    SealIn,
+)
 from node_api.domain.catalogue import BOUND_COMMITMENT_TYPE, ItemVersion, item_key
 from node_api.domain.records import (
     CATALOGUE_LISTS,
@@ -18,6 +26,7 @@ from node_api.domain.records import (
     ZERO32,
     Kind,
 )
+from node_api.ledger.filings import FilingFacts
 from node_api.ledger.writer import Attachment, PreSeal
 
 RecordBody = ProjectIn | ApprovalIn | EventIn | CommitmentIn
@@ -132,4 +141,19 @@ def catalogue_item(body: CatalogueItemIn) -> ItemVersion:
         retired=body.retired,
         depends_on=tuple("0x" + item_key(code).hex() for code in body.depends_on),
         guide=body.guide_digest,
+    )
+
+
+def filing_facts(body: FilingIn) -> FilingFacts:
+    """A filing body as the facts the filing service checks and records."""
+    return FilingFacts(
+        name=body.name,
+        owner_uscc=body.owner_uscc,
+        owner_name=body.owner_name,
+        region_code=body.region_code,
+        industry_code=body.industry_code,
+        total_investment_fen=int(body.total_investment * 100),
+        construction_content=body.construction_content,
+        pledge_digest=_digest(body.pledge_digest),
+        type_code=body.project_type_code,
     )

@@ -420,3 +420,41 @@ class ErrorOut(BaseModel):
 
     error: str
     detail: str
+
+
+class FilingIn(Strict):
+    """An owner's 备案 (秒批秒办), submitted by the filing authority on the owner's behalf (docs/filings.md).
+
+    The node allocates the project code (GB/T 40058 shape), so the body has none. ``region_code``
+    must be a division of 甘肃 in force today, ``industry_code`` (GB/T 4754 大类) not on the
+    negative list for 备案 (422 ``negative_list``).
+    """
+
+    name: Text = Field(examples=["庄浪县万泉镇光伏农业综合利用项目"])
+    owner_uscc: Annotated[str, AfterValidator(lambda v: validate_uscc(v, "owner_uscc"))] = Field(
+        examples=["91620825MA74XK9R6N"]
+    )
+    owner_name: Text = Field(
+        examples=["庄浪县绿源新能源科技有限公司"], description="项目单位, as on its licence"
+    )
+    region_code: Annotated[str, Field(pattern=r"^\d{6}$")] = Field(
+        examples=["620825"], description="建设地点: a division of 甘肃省 in force (GB/T 2260)"
+    )
+    industry_code: Annotated[str, Field(pattern=r"^\d{2}$")] = Field(
+        examples=["44"], description="industry (GB/T 4754 大类), not on the negative list for 备案"
+    )
+    total_investment: Annotated[Decimal, Field(gt=0, le=Decimal("1e14"), decimal_places=2)] = Field(
+        description="total investment in yuan (元), at most 2 decimals"
+    )
+    construction_content: Annotated[str, Field(min_length=1, max_length=1000)] = Field(
+        description="建设规模及内容 (restricted content of the registration)"
+    )
+    project_type_code: Annotated[str, Field(pattern=r"^\d{2}$")] = Field(
+        default="05",
+        description="GB/T 40058 项目类型代码 (4th segment); its table is unconfirmed, 05 is what real 备案 "
+        "codes carry",
+    )
+    pledge_digest: Digest = Field(
+        description="SHA-256 of the owner's 信用承诺书 as uploaded (POST /v1/documents), in the unified "
+        "format docs/commitment-letter.schema.json; the filing approval's digest on chain"
+    )

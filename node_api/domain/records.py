@@ -30,6 +30,7 @@ class Kind(IntEnum):
     GRANT = 5
     ANCHOR = 6
     CATALOGUE = 7
+    CHECKLIST = 9
     REVOCATION = 10
     RESOLUTION = 11
     REPAIR = 12
@@ -64,6 +65,7 @@ INITIAL_STATUS = {
     Kind.EVENT: Status.OPEN,
     Kind.COMMITMENT: Status.PENDING,
     Kind.GRANT: Status.ACTIVE,
+    Kind.CHECKLIST: Status.ACTIVE,
 }
 
 # Status-change kinds by the API verb that creates them.
@@ -157,7 +159,14 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
         ("depends_on", "bytes32[]"),  # keccak256 of each prerequisite item's code
         ("guide", "bytes32"),  # SHA-256 of the 服务指南 / materials list, zero for none
     ),
+    Kind.CHECKLIST: (  # a part of a project's 一张清单; public: no restricted content
+        ("part", "uint8"),  # 1 .. parts: a list longer than MAX_CHECKLIST_ITEMS is split
+        ("parts", "uint8"),
+        ("items", "bytes32[]"),  # keccak256 of each item's code (catalogue.item_key)
+        ("versions", "bytes32[]"),  # each item's version in force, one word each
+    ),
 }
+MAX_CHECKLIST_ITEMS = 32  # the contract's MAX_ARRAY_ITEMS
 # Restricted content: off chain, bound to its record by the commitment above, read only by
 # role or under a live on-chain grant.
 RESTRICTED_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
@@ -311,6 +320,7 @@ REQUIRED_ROLE: dict[Kind, set[str]] = {
     Kind.COMMITMENT: {"approval_authority"},
     Kind.GRANT: {"approval_authority"},
     Kind.CATALOGUE: {"catalogue"},
+    Kind.CHECKLIST: {"approval_authority"},
     Kind.EVENT: {"supervisor"},
     Kind.RESOLUTION: {"supervisor"},
     Kind.REPAIR: {"supervisor"},
@@ -339,6 +349,7 @@ SUPERSEDABLE: dict[Kind, Status] = {
     Kind.APPROVAL: Status.ACTIVE,
     Kind.EVENT: Status.OPEN,
     Kind.COMMITMENT: Status.PENDING,
+    Kind.CHECKLIST: Status.ACTIVE,
 }
 
 # Minimum publication before 信用修复 (seconds), by severity value.

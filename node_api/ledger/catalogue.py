@@ -97,6 +97,16 @@ class Catalogue:
         item = self.version(code, version)
         return None if item is None else item.name
 
+    def in_force(self) -> list[ItemVersion]:
+        """The version in force of every item (retired ones too), by code."""
+        self._refresh()
+        return [self._versions[code][-1].item for code in sorted(self._versions)]
+
+    def code_of(self, key: str) -> str | None:
+        """The code of the item of ledger key ``key`` (0x-hex keccak256 of its code), if in the catalogue."""
+        self._refresh()
+        return self._codes.get(key)
+
     def pending_versions(self, code: str) -> list[int]:
         """Versions of an item this node accepted and has not seen on chain yet."""
         out = []

@@ -224,3 +224,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_subscription ON deliveries(subscription_id, state, seq);
+
+-- 秒批秒办 filings made through this node (node_api/ledger/filings.py): what the chain does not hold
+-- (the owner's name as filed) and the 备案证 rendered once the records were confirmed.
+CREATE TABLE IF NOT EXISTS filings (
+    code TEXT PRIMARY KEY,
+    org_id INTEGER NOT NULL,
+    owner_name TEXT NOT NULL,
+    registration TEXT NOT NULL,
+    filing TEXT NOT NULL,
+    checklist TEXT NOT NULL,          -- JSON list of the checklist records' uids
+    certificate BLOB NOT NULL,        -- the 备案证 PDF
+    created_at REAL NOT NULL
+);

@@ -1,0 +1,56 @@
+"""Filings made through this node: the owner's name as filed and the rendered 备案证 (table ``filings``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from node_api.store.database import Database
+
+
+@dataclass(frozen=True)
+class FilingRow:
+    """One filing as stored."""
+
+    code: str
+    org_id: int
+    owner_name: str
+    registration: str
+    filing: str
+    checklist: list[str]
+    certificate: bytes
+    created_at: float
+
+
+class FilingTable:
+    """Repository of the filings this node made."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, row: FilingRow) -> None:
+        """Stores a filing (its code is new: the ledger refused any other registration of it)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO filings (code, org_id, owner_name, registration, filing, checklist, certificate,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.code, row.org_id, row.owner_name, row.registration, row.filing, json.dumps(row.checklist),
+                 row.certificate, row.created_at or time.time()),
+            )  # fmt: skip
+
+    def get(self, code: str) -> FilingRow | None:
+        """The filing of ``code`` made through this node, if any."""
+        r = self.db.one("SELECT * FROM filings WHERE code = ?", (code,))
+        if r is None:
+            return None
+        return FilingRow(
+            code=str(r["code"]), org_id=int(r["org_id"]), owner_name=str(r["owner_name"]),
+            registration=str(r["registration"]), filing=str(r["filing"]),
+            checklist=[str(u) for u in json.loads(r["checklist"])], certificate=bytes(r["certificate"]),
+            created_at=float(r["created_at"]),
+        )  # fmt: skip
+
+    def count(self) -> int:
+        """How many filings this node made."""
+        return int(self.db.scalar("SELECT count(*) FROM filings") or 0)

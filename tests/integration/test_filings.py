@@ -1,0 +1,246 @@
+"""秒批秒办 filing through a real node: code, records, 备案证, 一张清单, refusals that write nothing,
+and code allocation across two nodes on one chain (docs/filings.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localnode import NodeProcess
+from node_api.chain.compiler import load_artifacts
+from node_api.chain.consortium import ConsortiumAdmin
+from node_api.chain.contracts import Contracts, Deployment
+from node_api.chain.keystore import KeyStore
+from node_api.chain.rpc import RpcClient
+from node_api.config import Settings
+from node_api.ledger.writer import seal_key_name
+from tests.integration.test_certificates import decode_qr, page_one_png, poppler
+from tests.support.records import DIGEST
+
+pytestmark = pytest.mark.chain
+
+PLEDGE = "0x" + hashlib.sha256("信用承诺书 (filing test)".encode()).hexdigest()
+GBT40058 = re.compile(r"^\d{2}(0[1-9]|1[0-2])-620825-89-05-\d{6}$")
+
+
+def filing_body(**over: Any) -> dict[str, Any]:
+    body = {
+        "name": "庄浪县万泉镇光伏农业综合利用项目", "owner_uscc": "91620825MA74XK9R6N",
+        "owner_name": "庄浪县绿源新能源科技有限公司", "region_code": "620825", "industry_code": "44",
+        "total_investment": "31415926.53", "construction_content": "建设农光互补光伏电站 20MW 及配套设施",
+        "pledge_digest": PLEDGE,
+    }  # fmt: skip
+    body.update(over)
+    return body
+
+
+def file(node: NodeProcess, org: str = "fgj", **over: Any) -> dict[str, Any]:
+    with node.client(org) as c:
+        r = c.post("/v1/filings", json=filing_body(**over))
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def outbox(node: NodeProcess) -> dict[str, int]:
+    with node.client() as c:
+        return dict(c.get("/health").json()["outbox"])
+
+
+def test_a_filing_answers_with_a_new_code_and_its_certificate_decodes_to_the_verify_url(
+    node: NodeProcess, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    answer = file(node)
+    code = answer["code"]
+    assert GBT40058.match(code), code
+    assert answer["certificate_url"] == f"/v1/filings/{code}/certificate"
+    with node.client("fgj") as c:
+        summary = c.get(f"/v1/projects/{code}").json()
+        history = c.get(f"/v1/projects/{code}/history").json()["records"]
+        pdf = c.get(answer["certificate_url"])
+    assert summary["project_type"] == "filing" and summary["stages"]["1"]["status"] == "approved"
+    assert summary["total_investment"] == "31415926.53"
+    kinds = [(r["kind"], r["uid"]) for r in history]
+    assert ("project", answer["registration"]["uid"]) in kinds and (
+        "approval",
+        answer["filing"]["uid"],
+    ) in kinds
+    assert [k for k, _ in kinds].count("checklist") == len(answer["checklist"]) == 1
+    filing = next(r for r in history if r["uid"] == answer["filing"]["uid"])
+    assert filing["fields"]["item"] == "ZL-S1-001" and filing["digest"] == PLEDGE
+
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    path = tmp_path / "filed.pdf"
+    path.write_bytes(pdf.content)
+    png = page_one_png(path)
+    (artifacts_dir / "filing-certificate-served.png").write_bytes(png)
+    assert decode_qr(png) == f"http://127.0.0.1:{node.port}/verify/{code}?uscc=91620825MA74XK9R6N"
+    text = poppler("pdftotext", "-layout", str(path), "-")
+    for expected in (
+        code,
+        "庄浪县绿源新能源科技有限公司",
+        answer["registration"]["tx_hash"],
+        answer["filing"]["uid"],
+    ):
+        assert expected in text
+
+
+def test_the_certificate_is_served_to_the_filing_authority_and_readers_of_restricted_fields(
+    node: NodeProcess,
+) -> None:
+    code = file(node)["code"]
+    url = f"/v1/filings/{code}/certificate"
+    with node.client("zjj") as authority, node.client("bank") as bank, node.client() as public:
+        assert authority.get(url).status_code == 200  # an approval authority reads restricted fields by role
+        assert bank.get(url).status_code == 403  # a bank needs a grant
+        assert public.get(url).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("over", "status", "error", "field"),
+    [
+        ({"owner_uscc": "91620825MA74XK9R6X"}, 422, "invalid_input", "owner_uscc"),  # wrong check character
+        ({"owner_uscc": "95620825MA74XK9R6N"}, 422, "invalid_input", "owner_uscc"),  # 工商 registers no 5
+        ({"region_code": "610102"}, 422, "invalid_input", "region_code"),  # 西安: not in Gansu
+        ({"region_code": "620899"}, 422, "invalid_input", "region_code"),  # no such county of 平凉
+        ({"industry_code": "06"}, 422, "negative_list", "industry_code"),  # 煤炭开采: 核准, not 备案
+        ({"industry_code": "86"}, 422, "negative_list", "industry_code"),  # 新闻和出版业
+        ({"name": ""}, 422, "invalid_input", "name"),
+    ],
+)
+def test_a_bad_filing_is_refused_by_name_and_writes_nothing(
+    node: NodeProcess, over: dict[str, Any], status: int, error: str, field: str
+) -> None:
+    before = outbox(node)
+    with node.client("fgj") as c:
+        r = c.post("/v1/filings", json=filing_body(**over))
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == error and field in r.json()["detail"], r.text
+    assert outbox(node) == before
+
+
+def test_only_the_filing_items_department_files(node: NodeProcess) -> None:
+    before = outbox(node)
+    with node.client("zjj") as c:
+        r = c.post("/v1/filings", json=filing_body())
+    assert r.status_code == 403 and "filing authority" in r.json()["detail"], r.text
+    assert outbox(node) == before
+
+
+def test_the_checklist_lists_the_items_and_an_approval_ticks_one_off(node: NodeProcess) -> None:
+    code = file(node)["code"]
+    with node.client() as c:
+        checklist = c.get(f"/v1/projects/{code}/checklist").json()
+    items = {i["code"]: i for i in checklist["items"]}
+    assert {"ZL-S1-005", "ZL-S1-007", "ZL-S2-002", "ZL-S3-004", "ZL-S4-005"} <= set(items)
+    assert not {"ZL-S1-001", "ZL-S1-002", "ZL-S1-014", "ZL-S3-003"} & set(
+        items
+    )  # filed, 核准, 中介, conditional
+    assert [i["stage"] for i in checklist["items"]] == sorted(i["stage"] for i in checklist["items"])
+    land = items["ZL-S1-005"]
+    assert land["status"] == "pending" and land["department"]["name"] and land["time_limit_days"] > 0
+    assert checklist["done"] == 0 and checklist["pending"] == len(items)
+
+    with node.client("zrzyj") as c:
+        r = c.post(
+            f"/v1/projects/{code}/approvals?wait=true",
+            json={"stage": 1, "item": "ZL-S1-005", "decision": "approved", "document_digest": DIGEST,
+                  "document_no": "庄自然资预〔2026〕1号", "issued_at": "2026-05-02"},
+        )  # fmt: skip
+    assert r.status_code == 200, r.text
+    with node.client() as c:
+        after = {i["code"]: i for i in c.get(f"/v1/projects/{code}/checklist").json()["items"]}
+    assert after["ZL-S1-005"]["status"] == "done" and after["ZL-S1-005"]["approval"] == r.json()["uid"]
+    assert after["ZL-S1-007"]["status"] == "pending"
+
+
+# -- two nodes of the filing authority on one chain ------------------------------------------------
+
+
+async def _admit(a: NodeProcess, org: int, seal: str, relayer: str) -> None:
+    sa = Settings(data_dir=a.data_dir, env="test")
+    admins = [KeyStore(sa.keystore_dir, sa.password).load(k) for k in ("admin-1", "admin-2")]
+    deployment = Deployment.load(sa.deployment_path)
+    rpc = RpcClient(a.rpc_url)
+    try:
+        admin = ConsortiumAdmin(rpc, Contracts(load_artifacts(), deployment), deployment.chain_id)
+        await admin.execute(admins, "addSealKey", org, seal)
+        await admin.execute(admins, "addRelayer", org, relayer)
+    finally:
+        await rpc.close()
+
+
+FORCED = "424242"  # both extra nodes draw this random part first
+
+
+@pytest.fixture(scope="module")
+def fgj_nodes(
+    node: NodeProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[tuple[NodeProcess, str]]]:
+    """Two more nodes of 发改局 on the session node's chain, each with its own seal key and relayer,
+    both forced to draw the same first code."""
+    org = node.org_ids["fgj"]
+    out: list[tuple[NodeProcess, str]] = []
+    try:
+        for n in range(2):
+            data = tmp_path_factory.mktemp(f"fgj-node-{n}")
+            keys = KeyStore(
+                Settings(data_dir=data, env="test").keystore_dir, Settings(data_dir=data, env="test").password
+            )
+            relayer = keys.create("relayer")
+            seal = keys.create(seal_key_name(org))
+            asyncio.run(_admit(node, org, seal.address, relayer.address))
+            env = {
+                "PROJCHAIN_RPC_URL": node.rpc_url,
+                "PROJCHAIN_DEPLOYMENT_FILE": str(node.data_dir / "deployment.json"),
+                "PROJCHAIN_NODE_NAME": f"fgj-node-{n}",
+                "PROJCHAIN_WORKERS": "1",
+                "PROJCHAIN_FILING_CODE_CANDIDATES": json.dumps([FORCED]),
+            }
+            b = NodeProcess(data, env=env).start(demo=False)
+            token = subprocess.run(
+                [sys.executable, "-m", "node_api.cli", "token", "create", "--org", str(org), "--name", "备案员"],
+                env=b.env(), capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            out.append((b, token))
+        yield out
+    finally:
+        for b, _ in out:
+            b.stop()
+
+
+def _file_at(b: NodeProcess, token: str) -> dict[str, Any]:
+    import httpx
+
+    r = httpx.post(b.url + "/v1/filings", json=filing_body(), headers={"Authorization": f"Bearer {token}"},
+                   timeout=120)  # fmt: skip
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_two_nodes_filing_at_once_never_share_a_code_and_the_loser_of_a_forced_collision_retries(
+    fgj_nodes: list[tuple[NodeProcess, str]],
+) -> None:
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda nt: _file_at(*nt), fgj_nodes))
+    codes = [a["code"] for a in answers]
+    assert len(set(codes)) == 2, codes
+    # Both drew the forced code first: one registered it, the ledger refused the other (or the other
+    # saw it registered already), which drew a fresh code.
+    assert sorted(a["code_attempts"] for a in answers) == [1, 2], answers
+    winner = next(a for a in answers if a["code_attempts"] == 1)
+    assert winner["code"].endswith("-" + FORCED)
+    # Then a burst: every code differs.
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        burst = list(pool.map(lambda nt: _file_at(*nt), fgj_nodes * 2))
+    all_codes = codes + [a["code"] for a in burst]
+    assert len(set(all_codes)) == len(all_codes)
