@@ -12,13 +12,7 @@ from node_api.domain.records import PAYLOAD_SCHEMAS, Kind
 
 LETTERS = {"uint8": "b", "uint32": "i", "uint64": "l", "bytes32": "w", "string": "s", "bytes32[]": "a"}
 SHAPE_OF_KIND = {
-    Kind.PROJECT: "SHAPE_PROJECT",
-    Kind.APPROVAL: "SHAPE_APPROVAL",
-    Kind.EVENT: "SHAPE_EVENT",
-    Kind.COMMITMENT: "SHAPE_COMMITMENT",
-    Kind.GRANT: "SHAPE_GRANT",
-    Kind.ANCHOR: "SHAPE_ANCHOR",
-    Kind.CATALOGUE: "SHAPE_CATALOGUE",
+    **{k: f"SHAPE_{k.name}" for k in Kind if k < Kind.REVOCATION},  # each subject kind has its own shape
     **{k: "SHAPE_STATUS_CHANGE" for k in Kind if k >= Kind.REVOCATION},
 }
 COMMON = (CONTRACTS_DIR / "Common.sol").read_text()
