@@ -19,7 +19,10 @@ SHAPE_OF_KIND = {
     Kind.GRANT: "SHAPE_GRANT",
     Kind.ANCHOR: "SHAPE_ANCHOR",
     Kind.CATALOGUE: "SHAPE_CATALOGUE",
-    **{k: "SHAPE_STATUS_CHANGE" for k in Kind if k >= Kind.REVOCATION},
+    Kind.ACCEPTANCE: "SHAPE_ACCEPTANCE",
+    **{k: "SHAPE_STATUS_CHANGE" for k in Kind if Kind.REVOCATION <= k <= Kind.BREACH},
+    Kind.PAUSE: "SHAPE_PAUSE",
+    Kind.RESUME: "SHAPE_PAUSE",
 }
 COMMON = (CONTRACTS_DIR / "Common.sol").read_text()
 
