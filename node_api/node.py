@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import time
@@ -52,6 +53,7 @@ from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
+from node_api.ledger.supervision import Supervision
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
@@ -61,6 +63,7 @@ from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings, OpeningVault
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
+from node_api.store.warnings import WarningTable
 
 log = logging.getLogger("projchain.node")
 
@@ -107,6 +110,7 @@ class Node:
     evidence: Evidence
     credentials: Credentials
     notifications: Notifications
+    supervision: Supervision
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -127,6 +131,10 @@ class Node:
         self._spawn(self.indexer.run(), "indexer")
         self._spawn(self.anchorer.run(), "anchorer")
         self._spawn(self.notifications.run(), "notifications")
+        coverage = self.supervision.calendar.coverage_warning(dt.datetime.now(dt.UTC))
+        if coverage is not None:
+            log.warning("%s", coverage)
+        self._spawn(self.supervision.run(), "supervision")
         if self.settings.workers > 1:
             self._spawn(self._publish_stats(), "stats")
 
@@ -295,6 +303,7 @@ def _compose(
         evidence=Evidence(reader, membership, openings, sealer, deployment, indexer.checkpoint, s.node_name),
         credentials=Credentials(db, membership, AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)),
         notifications=notifications,
+        supervision=Supervision(WarningTable(db), index, catalogue, access, indexer.updated),
     )
 
 

@@ -27,6 +27,7 @@ from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
+from node_api.ledger.supervision import Supervision
 from node_api.ledger.writer import Writer
 from node_api.node import Node
 from node_api.store.index import IndexTable
@@ -56,6 +57,7 @@ IndexDep = Annotated[IndexTable, _service(lambda n: n.index)]
 CredentialsDep = Annotated[Credentials, _service(lambda n: n.credentials)]
 NotificationsDep = Annotated[Notifications, _service(lambda n: n.notifications)]
 CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
+SupervisionDep = Annotated[Supervision, _service(lambda n: n.supervision)]
 
 
 def client_address(request: Request) -> str:

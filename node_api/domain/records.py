@@ -183,7 +183,9 @@ RESTRICTED_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.ACCEPTANCE: (("note", "string"),),
 }
 for _k in ACTION_KINDS.values():
-    PAYLOAD_SCHEMAS[_k] = (("reason", "string"), COMMITMENT_FIELD) if _k in CLOCK_ACTIONS else (COMMITMENT_FIELD,)
+    PAYLOAD_SCHEMAS[_k] = (
+        (("reason", "string"), COMMITMENT_FIELD) if _k in CLOCK_ACTIONS else (COMMITMENT_FIELD,)
+    )
     RESTRICTED_SCHEMAS[_k] = (("note", "string"),) if _k in CLOCK_ACTIONS else (("reason", "string"),)
 # The reasons a clock may be paused for (行政许可法 第四十五条; seed task 10, 1+X).
 PAUSE_REASONS = ("专家评审", "公示", "听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "现场踏勘")
