@@ -41,7 +41,12 @@ def change(h: Harness, kind: Kind, ref: bytes, org: str = "auth", project: bytes
 def test_acceptance_runs_and_keeps_stage_and_version(h: Harness) -> None:
     uid = accept(h, item=item_code(3, 0))
     entry = h.entry(uid)
-    assert (entry["kind"], entry["status"], entry["level"], entry["subject"]) == (Kind.ACCEPTANCE, Status.OPEN, 3, 1)
+    assert (entry["kind"], entry["status"], entry["level"], entry["subject"]) == (
+        Kind.ACCEPTANCE,
+        Status.OPEN,
+        3,
+        1,
+    )
     assert entry["issuer"] == h.orgs["auth"].id
 
 
@@ -70,7 +75,10 @@ def test_acceptance_of_another_version_is_refused(h: Harness) -> None:
 
 def test_acceptance_by_another_department_is_refused(h: Harness) -> None:
     record = h.record(Kind.ACCEPTANCE, P, acceptance_fields(item=item_code(1, 0, "auth")), org="auth2")
-    assert h.refused(record, "auth2", "LedgerNotItemDepartment") == (keccak(text=item_code()), h.orgs["auth2"].id)
+    assert h.refused(record, "auth2", "LedgerNotItemDepartment") == (
+        keccak(text=item_code()),
+        h.orgs["auth2"].id,
+    )
 
 
 def test_acceptance_of_a_retired_item_is_refused(h: Harness) -> None:
