@@ -47,6 +47,7 @@ from node_api.domain.records import (
     Status,
     decode_payload,
 )
+from node_api.domain.targets import DecidedItem, ProjectFigure, TargetReport, decided_items, target_report
 from node_api.domain.timeline import (
     Approval,
     Commitment,
@@ -432,6 +433,25 @@ class Supervision:
             "project": _project_view(project_figure),
         }
 
+    def targets(self, region_prefix: str) -> TargetReport:
+        """The four seed targets (即办, 秒批, 承诺制, 50/90) over the projects of a division, now.
+
+        Filings (秒批) are not counted yet: the chain records no submission instant of a 备案 (the
+        table shows no denominator, never 0 % or 100 %).
+        """
+        now = _utc(self.now())
+        items: list[DecidedItem] = []
+        figures: list[ProjectFigure] = []
+        for row in self.index.projects_in_region(region_prefix):
+            timeline = self.timeline(str(row["project"]))
+            if timeline is None:
+                continue
+            items += decided_items(timeline)
+            if timeline.handlings:
+                _, figure = clocks(timeline, now, self.calendar)
+                figures.append(ProjectFigure(timeline.region, timeline.project, figure))
+        return target_report(items, [], figures, self.calendar.label, now)
+
     async def run(self) -> None:
         """Primary: follows the index and re-assesses due projects, forever; errors only delay it."""
         while True:
@@ -563,3 +583,26 @@ def warning_view(row: Any, history: list[Any] | None = None) -> dict[str, Any]:
         view["history"] = [{"transition": h["transition"], "at": iso(h["at"]), "severity": h["severity"]}
                            for h in history]  # fmt: skip
     return view
+
+
+def targets_view(report: TargetReport) -> dict[str, Any]:
+    """A target report as JSON: each table's rows with their shares, the calendar named."""
+
+    def share_row(r: Any) -> dict[str, Any]:
+        return {**dataclasses.asdict(r), "share": r.share, "met": r.met}
+
+    return {
+        "calendar": report.calendar,
+        "as_of": report.as_of.isoformat().replace("+00:00", "Z"),
+        "same_day": [share_row(r) for r in report.same_day],
+        "instant_filing": [share_row(r) for r in report.instant_filing],
+        "commitment": [share_row(r) for r in report.commitment],
+        "project_days": [
+            {
+                **dataclasses.asdict(r),
+                "share_within_target": r.share_within_target,
+                "share_within_maximum": r.share_within_maximum,
+            }
+            for r in report.project_days
+        ],
+    }

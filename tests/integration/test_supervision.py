@@ -138,3 +138,31 @@ def test_warnings_list_overdue_paused_and_expired_and_close_with_their_cause(
     grant_bank(node, code)
     with node.client("bank") as bank:
         assert {w["rule"] for w in warnings_of(bank, code, state="open")} >= {"item.overdue"}
+
+
+def test_reports_show_the_four_targets_with_the_calendar_and_export_them(
+    node: NodeProcess, code: str
+) -> None:
+    register(node, code)
+    item = fresh_item(node, limit=10)
+    with node.client("fgj") as c:
+        accept(c, code, item, days_ago=0)
+        decided = c.post(
+            f"/v1/projects/{code}/approvals?wait=true",
+            json={"stage": 1, "item": item, "decision": "approved", "document_digest": DIGEST,
+                  "issued_at": dt.datetime.now(BEIJING).date().isoformat()},
+        )  # fmt: skip
+        assert decided.status_code == 200, decided.text
+        report = c.get("/v1/reports/regions", params={"region": "620825"}).json()
+        targets = report["targets"]
+        assert targets["calendar"].startswith("chinese-calendar")
+        overall = next(r for r in targets["same_day"] if r["group"] == "all")
+        assert overall["denominator"] >= 1 and overall["goal"] == 0.9
+        assert {"same_day", "instant_filing", "commitment", "project_days"} <= targets.keys()
+        csv = c.get("/v1/reports/targets.csv", params={"table": "project_days"})
+        assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
+        assert "chinese-calendar" in csv.content.decode("utf-8-sig").splitlines()[0]
+        xlsx = c.get("/v1/reports/targets.xlsx")
+        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    with node.client("bank") as bank:
+        assert bank.get("/v1/reports/targets.xlsx").status_code == 403
