@@ -171,6 +171,7 @@ class Node:
             "lag": indexer.lag,
             "head": indexer.head,
             "indexed": indexer.checkpoint()[0],
+            **self.supervision.figures(),
         }
 
     async def _publish_stats(self) -> None:

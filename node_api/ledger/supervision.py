@@ -433,6 +433,15 @@ class Supervision:
             "project": _project_view(project_figure),
         }
 
+    def figures(self) -> dict[str, float]:
+        """Counters for /metrics: assessments made, seconds spent on them, projects due now, warnings open."""
+        return {
+            "warning_assessments": self.stats["assessments"],
+            "warning_assessment_seconds": self.stats["seconds"],
+            "warning_projects_due": self.table.count_due(self.now()),
+            "warnings_open": self.table.count_open(),
+        }
+
     def targets(self, region_prefix: str) -> TargetReport:
         """The four seed targets (即办, 秒批, 承诺制, 50/90) over the projects of a division, now.
 

@@ -77,6 +77,15 @@ class WarningTable:
         )
         return [str(r["project"]) for r in rows]
 
+    def count_due(self, now: float) -> int:
+        """How many projects are due for re-assessment at ``now``."""
+        return int(
+            self.db.scalar(
+                "SELECT count(*) FROM supervised_projects WHERE recheck_at IS NOT NULL AND recheck_at <= ?",
+                (now,),
+            )
+        )
+
     def next_recheck(self) -> float | None:
         """The earliest ``recheck_at`` of any project (None: none is waiting for time)."""
         value = self.db.scalar("SELECT min(recheck_at) FROM supervised_projects WHERE recheck_at IS NOT NULL")
