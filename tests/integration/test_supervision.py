@@ -166,3 +166,25 @@ def test_reports_show_the_four_targets_with_the_calendar_and_export_them(
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     with node.client("bank") as bank:
         assert bank.get("/v1/reports/targets.xlsx").status_code == 403
+
+
+def test_the_demo_hospital_shows_a_live_clock_a_paused_item_and_their_warnings(node: NodeProcess) -> None:
+    from demo import HOSPITAL
+
+    with node.client("sjj") as auditor:  # auditor: reads by role
+        found = wait_for(
+            auditor, HOSPITAL,
+            lambda ws: {"item.overdue", "commitment.overdue", "approval.expired_relied_on"} <= {w["rule"] for w in ws},
+            state="open",
+        )  # fmt: skip
+        assert all(w["region"] == "620825" for w in found)
+    with node.client("fgj") as c:
+        clock = c.get(f"/v1/projects/{HOSPITAL}/clock").json()
+    states = {i["item"]: i for i in clock["items"]}
+    assert states["ZL-S1-002"]["paused_now"] and states["ZL-S1-002"]["state"] == "overdue"
+    assert states["ZL-S1-002"]["pauses"][0]["reason"] == "专家评审"
+    assert states["ZL-S2-003"]["state"] == "running" and states["ZL-S2-003"]["remaining"] > 0
+    assert (
+        clock["project"]["state"] in ("running", "paused")
+        and clock["project"]["remaining_to_target"] is not None
+    )
