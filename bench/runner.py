@@ -366,7 +366,7 @@ class Bench:
 
     async def _metric(self, name: str) -> float | None:
         async with httpx.AsyncClient(base_url=self.node.url, timeout=30) as c:
-            text = (await c.get("/metrics", headers=self.node.operator_headers())).text
+            text = (await c.get("/metrics", headers=self.node.operator_headers)).text
         for line in text.splitlines():
             if line.startswith(name + " ") or line.startswith(name + "_total "):
                 return float(line.split()[-1])
