@@ -165,6 +165,22 @@ def figures(result: dict[str, Any]) -> list[dict[str, Any]]:
         lambda v, _: v <= TARGET_GAS_BATCH,
         lower_better=True,
     )
+    add(
+        "warnings_per_project",
+        "Warnings kept current: re-assessment per changed project (incremental)",
+        "s",
+        ("warnings", "per_project_s"),
+        None,
+        lower_better=True,
+    )
+    add(
+        "warnings_caught_up",
+        "  warnings current after the writes drained",
+        "s",
+        ("warnings", "caught_up_after_s"),
+        None,
+        lower_better=True,
+    )
     _growth(result, rows)
     return rows
 

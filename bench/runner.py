@@ -131,6 +131,7 @@ class Bench:
         self.next_project = 0
         self.hot: list[str] = []
         self.result: dict[str, Any] = {}
+        self._assessed = (0.0, 0.0)  # warning assessments and their seconds at the last look
 
     # -- plumbing ------------------------------------------------------------------
     def _new_codes(self, n: int) -> list[str]:
@@ -385,6 +386,7 @@ class Bench:
         )
         suite["gas_single_load"] = gas.summarize(single_txs)
         suite["gas_bulk"] = gas.summarize(bulk_txs)
+        suite["warnings"] = await self._warnings()
         suite["read_record"] = await self._reads("record")
         suite["read_verify"] = await self._reads("verify")
         uids = [self.sample.pick(self.rng)[0] for _ in range(2000)]
@@ -395,6 +397,40 @@ class Bench:
         suite["rss_mb_at_end"] = self.cpu.memory()
         self.log(f"  resident memory (MB): {suite['rss_mb_at_end']}")
         return suite
+
+    async def _metric(self, name: str) -> float | None:
+        async with httpx.AsyncClient(base_url=self.node.url, timeout=30) as c:
+            text = (await c.get("/metrics", headers=self.node.operator_headers)).text
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "_total "):
+                return float(line.split()[-1])
+        return None
+
+    async def _warnings(self) -> dict[str, Any]:
+        """The cost of keeping the warnings current over the writes of this phase: every project that got
+        a record is re-assessed once (incremental, never a full scan); waits until none is due."""
+        t0 = time.perf_counter()
+        while (
+            await self._metric("projchain_warning_projects_due") or 0
+        ) > 0 and time.perf_counter() - t0 < 600:
+            await asyncio.sleep(0.5)
+        caught_up = time.perf_counter() - t0
+        assessments = await self._metric("projchain_warning_assessments") or 0.0
+        seconds = await self._metric("projchain_warning_assessment_seconds") or 0.0
+        done, spent = assessments - self._assessed[0], seconds - self._assessed[1]
+        self._assessed = (assessments, seconds)
+        d = {
+            "assessments": int(done),
+            "seconds": round(spent, 3),
+            "per_project_s": spent / done if done else None,
+            "caught_up_after_s": round(caught_up, 2),
+            "open": await self._metric("projchain_warnings_open"),
+        }
+        self.log(
+            f"  warnings: {int(done):,} project re-assessments ({_ms(d['per_project_s'])} each),"
+            f" caught up {caught_up:.1f} s after the writes drained"
+        )
+        return d
 
     def _phase(
         self, run: Run, seconds: float, meter: dict[str, float], title: str, clients: int

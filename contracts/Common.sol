@@ -18,6 +18,7 @@ uint8 constant KIND_COMMITMENT = 4;
 uint8 constant KIND_GRANT = 5;
 uint8 constant KIND_ANCHOR = 6;
 uint8 constant KIND_CATALOGUE = 7; // a version of a catalogue item (事项库), no project
+uint8 constant KIND_ACCEPTANCE = 8; // 受理 of a catalogue item, by its department; open (running) until paused
 uint8 constant KIND_CHECKLIST = 9; // a project's 一张清单: the catalogue items it must pass (a part of it)
 uint8 constant KIND_REVOCATION = 10;
 uint8 constant KIND_RESOLUTION = 11;
@@ -27,6 +28,8 @@ uint8 constant KIND_OBJECTION_UPHELD = 14;
 uint8 constant KIND_OBJECTION_REJECTED = 15;
 uint8 constant KIND_FULFILMENT = 16;
 uint8 constant KIND_BREACH = 17;
+uint8 constant KIND_PAUSE = 18; // 暂停计时 of a running acceptance, by its issuer (1+X: 专家评审, 公示, 听证 …)
+uint8 constant KIND_RESUME = 19; // 恢复计时 of a paused acceptance, by its issuer
 
 // Payload shapes: the ABI types of each kind's payload fields, one letter per field in order
 // (see node_api/domain/records.py PAYLOAD_SCHEMAS): b uint8, i uint32, l uint64, w bytes32,
@@ -45,6 +48,8 @@ bytes32 constant SHAPE_CATALOGUE = "sisbbiibbbaw";
 // part, parts, items (keccak256 of the item codes), versions (each item's version in force, one word each)
 bytes32 constant SHAPE_CHECKLIST = "bbaa";
 bytes32 constant SHAPE_STATUS_CHANGE = "w"; // restricted (kinds 10-17)
+bytes32 constant SHAPE_ACCEPTANCE = "silw"; // item (code), item_version, accepted_at, restricted
+bytes32 constant SHAPE_PAUSE = "sw"; // reason (public: 专家评审 / 公示 / 听证 …), restricted (kinds 18, 19)
 uint256 constant MAX_STRING_BYTES = 1024;
 uint256 constant MAX_ARRAY_ITEMS = 32;
 uint256 constant MAX_ITEM_CODE_BYTES = 64;
@@ -76,6 +81,7 @@ uint8 constant STATUS_PENDING = 9;
 uint8 constant STATUS_FULFILLED = 10;
 uint8 constant STATUS_BREACHED = 11;
 uint8 constant STATUS_RECORDED = 12;
+uint8 constant STATUS_PAUSED = 13; // an acceptance whose clock is paused (a running one is STATUS_OPEN)
 
 // Severity of an abnormal event (轻微 / 一般 / 严重) and the minimum time it stays
 // published before 信用修复 may be recorded (国办发〔2025〕22号).

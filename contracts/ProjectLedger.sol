@@ -8,7 +8,7 @@ import {
     ROLE_APPROVAL_AUTHORITY, ROLE_SUPERVISOR, ROLE_CATALOGUE,
     KIND_PROJECT, KIND_APPROVAL, KIND_EVENT, KIND_COMMITMENT, KIND_GRANT, KIND_ANCHOR, KIND_CATALOGUE, KIND_REVOCATION,
     KIND_RESOLUTION, KIND_REPAIR, KIND_OBJECTION, KIND_OBJECTION_UPHELD, KIND_OBJECTION_REJECTED, KIND_FULFILMENT,
-    KIND_BREACH,
+    KIND_BREACH, KIND_ACCEPTANCE, KIND_PAUSE, KIND_RESUME, SHAPE_ACCEPTANCE, SHAPE_PAUSE, STATUS_PAUSED,
     KIND_CHECKLIST, SHAPE_CHECKLIST,
     SHAPE_PROJECT, SHAPE_APPROVAL, SHAPE_EVENT, SHAPE_COMMITMENT, SHAPE_GRANT, SHAPE_ANCHOR, SHAPE_CATALOGUE,
     SHAPE_STATUS_CHANGE, MAX_ITEM_CODE_BYTES,
@@ -267,8 +267,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         ProjectInfo storage p = _projects[r.project];
         if (p.number == 0) return abi.encodeWithSelector(LedgerUnknownProject.selector, r.project);
         e.project = p.number;
-        bool takesNoNew = kind == KIND_APPROVAL || kind == KIND_COMMITMENT || kind == KIND_GRANT || kind == KIND_CHECKLIST;
-        if (p.closed && takesNoNew) {
+        bool opens = kind == KIND_APPROVAL || kind == KIND_COMMITMENT || kind == KIND_GRANT
+            || kind == KIND_ACCEPTANCE || kind == KIND_CHECKLIST;
+        if (p.closed && opens) {
             return abi.encodeWithSelector(LedgerProjectClosed.selector, r.project);
         }
         bytes memory refusal;
@@ -306,7 +307,14 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             if (p.registrant != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.project, org);
             refusal = _checkChecklist(r.uid, payload, e);
             e.status = STATUS_ACTIVE;
-        } else if (kind >= KIND_REVOCATION && kind <= KIND_BREACH) {
+        } else if (kind == KIND_ACCEPTANCE) {
+            if (roles & ROLE_APPROVAL_AUTHORITY == 0) return _missingRole(r, org, ROLE_APPROVAL_AUTHORITY);
+            if (r.ref != 0) {
+                // An acceptance supersedes nothing: it is closed by its 批复.
+                return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, kind, _entries[r.ref].status);
+            }
+            return _checkAcceptance(payload, org, e);
+        } else if (kind >= KIND_REVOCATION && kind <= KIND_RESUME) {
             return _checkStatusChange(r, org, roles, c);
         } else {
             return abi.encodeWithSelector(LedgerUnknownKind.selector, kind);
@@ -452,6 +460,24 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         return "";
     }
 
+    /// @dev A 受理 of a catalogue item: the item is in the catalogue, not retired, the acceptance names its
+    /// version in force and is issued by its department (an approval's checks, less stage and decision).
+    /// The entry keeps the item's stage (`level`) and version (`subject`); it runs (STATUS_OPEN).
+    function _checkAcceptance(bytes calldata payload, uint32 org, Entry memory e) private view returns (bytes memory) {
+        bytes32 key = _stringHash(payload, 0);
+        uint256 item = _item(key);
+        uint32 version = uint32(item);
+        uint256 given = _word(payload, 1); // item_version, a uint32: `_canonical` checked its width
+        if (version == 0) return abi.encodeWithSelector(LedgerUnknownItem.selector, key);
+        if ((item >> 120) & ITEM_RETIRED != 0) return abi.encodeWithSelector(LedgerItemRetired.selector, key);
+        if (given != version) {
+            return abi.encodeWithSelector(LedgerCatalogueVersion.selector, key, uint32(given), version);
+        }
+        if (uint32(item >> 32) != org) return abi.encodeWithSelector(LedgerNotItemDepartment.selector, key, org);
+        (e.level, e.subject, e.status) = (uint8(item >> 96), version, STATUS_OPEN);
+        return "";
+    }
+
     /// @dev `_items[key]` as one word, packed as `Item` declares it from the low-order end: version
     /// (bits 0-31), department (32-63), time limit (64-95), stage (96-103), list (104-111),
     /// commitment (112-119), flags (120-127).
@@ -558,6 +584,13 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, kind, t.status);
             }
             c.refStatus = kind == KIND_FULFILMENT ? STATUS_FULFILLED : STATUS_BREACHED;
+        } else if (kind >= KIND_PAUSE) {
+            // 暂停计时 only a running acceptance, 恢复计时 only a paused one, by the department that accepted it.
+            if (t.issuer != org) return abi.encodeWithSelector(LedgerNotIssuer.selector, r.ref, org);
+            if (t.kind != KIND_ACCEPTANCE || t.status != (kind == KIND_PAUSE ? STATUS_OPEN : STATUS_PAUSED)) {
+                return abi.encodeWithSelector(LedgerIllegalTransition.selector, r.ref, kind, t.status);
+            }
+            c.refStatus = kind == KIND_PAUSE ? STATUS_PAUSED : STATUS_OPEN;
         } else {
             if (roles & ROLE_SUPERVISOR == 0) return _missingRole(r, org, ROLE_SUPERVISOR);
             (c.refStatus, refusal) = _eventTransition(r.ref, kind, t, org);
@@ -645,7 +678,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @dev The payload shape of a kind (Common.sol's SHAPE_*), 0 for an unknown kind.
     function _shape(uint8 kind) private pure returns (bytes32) {
         if (kind == KIND_APPROVAL) return SHAPE_APPROVAL; // the commonest first
-        if (kind >= KIND_REVOCATION) return kind <= KIND_BREACH ? SHAPE_STATUS_CHANGE : bytes32(0);
+        if (kind >= KIND_REVOCATION) {
+            if (kind <= KIND_BREACH) return SHAPE_STATUS_CHANGE;
+            return kind <= KIND_RESUME ? SHAPE_PAUSE : bytes32(0);
+        }
         if (kind == KIND_EVENT) return SHAPE_EVENT;
         if (kind == KIND_COMMITMENT) return SHAPE_COMMITMENT;
         if (kind == KIND_PROJECT) return SHAPE_PROJECT;
@@ -653,6 +689,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (kind == KIND_ANCHOR) return SHAPE_ANCHOR;
         if (kind == KIND_CATALOGUE) return SHAPE_CATALOGUE;
         if (kind == KIND_CHECKLIST) return SHAPE_CHECKLIST;
+        if (kind == KIND_ACCEPTANCE) return SHAPE_ACCEPTANCE;
         return 0;
     }
 

@@ -78,6 +78,26 @@ async def _post(client: httpx.AsyncClient, token: str, path: str, body: Any, raw
     return r.json()
 
 
+async def _supervision(client: httpx.AsyncClient, t: dict[str, str]) -> None:
+    """HOSPITAL's approval clocks (docs/supervision.md), dated from today so that they stay live: a
+    stage-1 批复 valid until 2026-05-25 (expired) that the stage-2 item accepted two days ago still
+    relies on (a live clock, and approval.expired_relied_on); an item accepted 40 days ago, paused
+    for 专家评审 after its 20 working days ran out (item.overdue while paused). Its 容缺受理
+    commitment, due 2025-12-20 and pending, is the overdue commitment (commitment.overdue)."""
+    now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
+    digest = await _doc(
+        client, t["fgj"], f"企业投资项目核准批复 庄发改发〔2025〕91号 {HOSPITAL} 签发日期 2025-11-25"
+    )
+    await _post(client, t["fgj"], f"/v1/projects/{HOSPITAL}/approvals", {
+        "stage": 1, "item": "ZL-S1-004", "decision": "approved", "document_digest": digest,
+        "document_no": "庄发改发〔2025〕91号", "issued_at": "2025-11-25", "valid_until": "2026-05-25"})  # fmt: skip
+    paused = await _post(client, t["fgj"], f"/v1/projects/{HOSPITAL}/acceptances", {
+        "item": "ZL-S1-002", "accepted_at": (now - dt.timedelta(days=40)).isoformat()})  # fmt: skip
+    await _post(client, t["fgj"], f"/v1/records/{paused['uid']}/pause", {"reason": "专家评审"})
+    await _post(client, t["fgj"], f"/v1/projects/{HOSPITAL}/acceptances", {
+        "item": "ZL-S2-003", "accepted_at": (now - dt.timedelta(days=2)).isoformat()})  # fmt: skip
+
+
 async def _doc(client: httpx.AsyncClient, token: str, text: str) -> str:
     return str((await _post(client, token, "/v1/documents", None, raw=text.encode()))["digest"])
 
@@ -240,6 +260,8 @@ async def _records(client: httpx.AsyncClient, t: dict[str, str], org_ids: dict[s
                 "summary": "；".join(promises),
             }
         written[item + code] = await _post(client, t[org], f"/v1/projects/{code}/approvals", body)
+
+    await _supervision(client, t)
 
     orchard_deficiency = written["ZL-S1-013" + ORCHARD]["commitment_uid"]
     await _post(

@@ -30,6 +30,7 @@ from node_api.api.routes import (
     subscriptions,
 )
 from node_api.api.routes import metrics as metrics_route
+from node_api.api.routes import warnings as warnings_route
 from node_api.config import Settings
 from node_api.errors import ProjchainError
 from node_api.node import Node, open_node
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         audit,
         reports,
         subscriptions,
+        warnings_route,
         peer,
         filings,
     ):

@@ -98,6 +98,20 @@ class NodeCollector(Collector):
         yield _gauge("projchain_indexer_lag_blocks", "Blocks the index is behind.", p["lag"])
         yield _gauge("projchain_chain_height", "Latest block number seen.", p["head"])
         yield _gauge("projchain_indexed_block", "Last block fully indexed.", p["indexed"])
+        if "warning_assessments" in p:  # a worker's snapshot from a primary of before them lacks them
+            yield _counter(
+                "projchain_warning_assessments",
+                "Projects whose warnings were re-assessed.",
+                p["warning_assessments"],
+            )
+            yield _counter(
+                "projchain_warning_assessment_seconds", "Seconds spent re-assessing warnings.",
+                p["warning_assessment_seconds"],
+            )  # fmt: skip
+            yield _gauge(
+                "projchain_warning_projects_due", "Projects due for re-assessment.", p["warning_projects_due"]
+            )
+            yield _gauge("projchain_warnings_open", "Open risk warnings.", p["warnings_open"])
 
 
 def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:

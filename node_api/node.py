@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import time
@@ -55,6 +56,7 @@ from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
+from node_api.ledger.supervision import Supervision
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
@@ -65,6 +67,7 @@ from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings, OpeningVault
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
+from node_api.store.warnings import WarningTable
 
 log = logging.getLogger("projchain.node")
 
@@ -112,6 +115,7 @@ class Node:
     credentials: Credentials
     notifications: Notifications
     filings: Filings
+    supervision: Supervision
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -132,6 +136,10 @@ class Node:
         self._spawn(self.indexer.run(), "indexer")
         self._spawn(self.anchorer.run(), "anchorer")
         self._spawn(self.notifications.run(), "notifications")
+        coverage = self.supervision.calendar.coverage_warning(dt.datetime.now(dt.UTC))
+        if coverage is not None:
+            log.warning("%s", coverage)
+        self._spawn(self.supervision.run(), "supervision")
         if self.settings.workers > 1:
             self._spawn(self._publish_stats(), "stats")
 
@@ -168,6 +176,7 @@ class Node:
             "lag": indexer.lag,
             "head": indexer.head,
             "indexed": indexer.checkpoint()[0],
+            **self.supervision.figures(),
         }
 
     async def _publish_stats(self) -> None:
@@ -314,6 +323,7 @@ def _compose(
             CertificateFont(s.certificate_font, s.certificate_font_face),
             scripted(s.filing_code_candidates),
         ),
+        supervision=Supervision(WarningTable(db), index, catalogue, access, indexer.updated),
     )
 
 

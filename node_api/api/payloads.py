@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from node_api.api.schemas import (
+    AcceptanceIn,
     ApprovalIn,
     CatalogueItemIn,
     CommitmentIn,
@@ -105,6 +106,17 @@ def record_payload(body: RecordBody, note: str = "") -> tuple[Kind, dict[str, An
         "note": note,
     }
     return Kind.COMMITMENT, fields, _digest(body.content_digest)
+
+
+def acceptance_payload(body: AcceptanceIn) -> tuple[Kind, dict[str, Any], bytes]:
+    """(kind, payload fields, digest) of a 受理: the item, its version (None: the writer fills it in), the time."""
+    fields = {
+        "item": body.item,
+        "item_version": body.item_version,
+        "accepted_at": int(body.accepted_at.timestamp()),
+        "note": body.note,
+    }
+    return Kind.ACCEPTANCE, fields, _digest(body.application_digest) if body.application_digest else ZERO32
 
 
 def attachment(body: RecordBody, note: str = "") -> Attachment | None:

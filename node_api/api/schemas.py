@@ -138,6 +138,35 @@ class ProjectIn(Strict):
         return value
 
 
+class AcceptanceIn(Strict):
+    """Record the 受理 of a catalogue item's application: its approval clock starts (the item's department)."""
+
+    item: ItemCode
+    item_version: Annotated[int, Field(ge=1, le=2**32 - 1)] | None = Field(
+        default=None,
+        description="the item's version the application was accepted under; the node fills in the version "
+        "in force when omitted",
+    )
+    accepted_at: dt.datetime = Field(description="when the application was accepted (with its time zone)")
+    application_digest: Digest | None = Field(default=None, description="SHA-256 of the 受理通知书, if any")
+    note: Annotated[str, Field(max_length=1000)] = ""
+    seal: SealIn | None = None
+
+    @model_validator(mode="after")
+    def _aware(self) -> AcceptanceIn:
+        if self.accepted_at.tzinfo is None:
+            raise ValueError("accepted_at needs a time zone (e.g. +08:00)")
+        if not (
+            dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            <= self.accepted_at
+            <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+        ):
+            raise ValueError("accepted_at is out of range")
+        if self.seal is not None and self.item_version is None:
+            raise ValueError("item_version is required with a seal made on the organisation's device")
+        return self
+
+
 class ApprovalCommitmentIn(Strict):
     """The owner's commitment (承诺) an approval on commitment or with deficiencies rests on."""
 

@@ -30,6 +30,7 @@ class Kind(IntEnum):
     GRANT = 5
     ANCHOR = 6
     CATALOGUE = 7
+    ACCEPTANCE = 8  # 受理 of a catalogue item
     CHECKLIST = 9
     REVOCATION = 10
     RESOLUTION = 11
@@ -39,6 +40,8 @@ class Kind(IntEnum):
     OBJECTION_REJECTED = 15
     FULFILMENT = 16
     BREACH = 17
+    PAUSE = 18  # 暂停计时 of an acceptance
+    RESUME = 19  # 恢复计时
 
 
 class Status(IntEnum):
@@ -57,6 +60,7 @@ class Status(IntEnum):
     FULFILLED = 10
     BREACHED = 11
     RECORDED = 12
+    PAUSED = 13  # an acceptance whose clock is paused (a running one is OPEN)
 
 
 INITIAL_STATUS = {
@@ -65,6 +69,7 @@ INITIAL_STATUS = {
     Kind.EVENT: Status.OPEN,
     Kind.COMMITMENT: Status.PENDING,
     Kind.GRANT: Status.ACTIVE,
+    Kind.ACCEPTANCE: Status.OPEN,
     Kind.CHECKLIST: Status.ACTIVE,
 }
 
@@ -78,7 +83,11 @@ ACTION_KINDS = {
     "reject-objection": Kind.OBJECTION_REJECTED,
     "fulfil": Kind.FULFILMENT,
     "breach": Kind.BREACH,
+    "pause": Kind.PAUSE,
+    "resume": Kind.RESUME,
 }
+# 暂停/恢复计时 name their reason on chain (the clock must be provable); the note stays restricted.
+CLOCK_ACTIONS = frozenset({Kind.PAUSE, Kind.RESUME})
 
 PROJECT_TYPES = {"approval": 1, "ratification": 2, "filing": 3}  # 审批 / 核准 / 备案
 STAGES = {1: "立项用地规划许可", 2: "工程建设许可", 3: "施工许可", 4: "竣工验收"}
@@ -144,6 +153,12 @@ PAYLOAD_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
         COMMITMENT_FIELD,
     ),
     Kind.GRANT: (("grantee", "uint32"), ("scope", "uint8"), ("expires_at", "uint64")),
+    Kind.ACCEPTANCE: (
+        ("item", "string"),  # the catalogue item's code
+        ("item_version", "uint32"),  # its version in force when accepted
+        ("accepted_at", "uint64"),  # unix time of the 受理
+        COMMITMENT_FIELD,
+    ),
     Kind.ANCHOR: (("tree_size", "uint64"),),
     Kind.CATALOGUE: (  # public: no restricted content
         ("code", "string"),
@@ -174,10 +189,15 @@ RESTRICTED_SCHEMAS: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.APPROVAL: (("note", "string"),),
     Kind.EVENT: (("note", "string"),),
     Kind.COMMITMENT: (("summary", "string"), ("missing", "string[]"), ("note", "string")),
+    Kind.ACCEPTANCE: (("note", "string"),),
 }
 for _k in ACTION_KINDS.values():
-    PAYLOAD_SCHEMAS[_k] = (COMMITMENT_FIELD,)
-    RESTRICTED_SCHEMAS[_k] = (("reason", "string"),)
+    PAYLOAD_SCHEMAS[_k] = (
+        (("reason", "string"), COMMITMENT_FIELD) if _k in CLOCK_ACTIONS else (COMMITMENT_FIELD,)
+    )
+    RESTRICTED_SCHEMAS[_k] = (("note", "string"),) if _k in CLOCK_ACTIONS else (("reason", "string"),)
+# The reasons a clock may be paused for (行政许可法 第四十五条; seed task 10, 1+X).
+PAUSE_REASONS = ("专家评审", "公示", "听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "现场踏勘")
 
 
 @dataclass(frozen=True)
@@ -329,6 +349,9 @@ REQUIRED_ROLE: dict[Kind, set[str]] = {
     Kind.OBJECTION_REJECTED: {"supervisor"},
     Kind.FULFILMENT: {"approval_authority", "supervisor"},
     Kind.BREACH: {"approval_authority", "supervisor"},
+    Kind.ACCEPTANCE: {"approval_authority"},
+    Kind.PAUSE: {"approval_authority"},
+    Kind.RESUME: {"approval_authority"},
 }
 
 # Legal status changes: change kind -> (target kinds, statuses it may leave, status it enters).
@@ -341,6 +364,8 @@ TRANSITIONS: dict[Kind, tuple[set[Kind], set[Status], Status]] = {
     Kind.REPAIR: ({Kind.EVENT}, {Status.RESOLVED}, Status.REPAIRED),
     Kind.FULFILMENT: ({Kind.COMMITMENT}, {Status.PENDING}, Status.FULFILLED),
     Kind.BREACH: ({Kind.COMMITMENT}, {Status.PENDING}, Status.BREACHED),
+    Kind.PAUSE: ({Kind.ACCEPTANCE}, {Status.OPEN}, Status.PAUSED),
+    Kind.RESUME: ({Kind.ACCEPTANCE}, {Status.PAUSED}, Status.OPEN),
 }
 
 # Kinds a record may supersede (same kind, issuer's own, still live).

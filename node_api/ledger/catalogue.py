@@ -121,6 +121,11 @@ class Catalogue:
                 out.append(int(fields["version"]))
         return out
 
+    def code_of_key(self, key: str) -> str | None:
+        """The code of the confirmed item of ledger key ``key`` (0x-hex keccak256 of its code)."""
+        self._refresh()
+        return self._codes.get(key)
+
     def knows_key(self, key: str) -> bool:
         """Whether the item of ledger key ``key`` (0x-hex keccak256 of its code) is in the catalogue,
         or on its way there from this node."""

@@ -118,6 +118,8 @@ def _present(kind: int, payload: bytes, opening: Opening | None) -> tuple[dict[s
         f["on_the_spot"], f["retired"] = bool(f["on_the_spot"]), bool(f["retired"])
         if f.get("guide") == _NO_RECORD:
             f["guide"] = None
+    elif kind == Kind.ACCEPTANCE:
+        f["accepted_at"] = dt.datetime.fromtimestamp(int(f["accepted_at"]), _BEIJING).isoformat()
     elif kind == Kind.GRANT:
         f["scope"] = _SCOPE_NAMES.get(f["scope"], str(f["scope"]))
     return f, commitment

@@ -203,7 +203,7 @@ class Writer:
             ).digest()
             uid = derive_uid(org.id, kind, (b"k:" if idempotency_key else b"c:") + key)
             salt = self.vault.salt(uid)  # deterministic: a retry seals the very same record
-        if kind == Kind.APPROVAL:
+        if kind in (Kind.APPROVAL, Kind.ACCEPTANCE):
             fields = self._check_item(org, fields)
         try:
             payload, opening = seal_payload(kind, fields, salt)
@@ -219,7 +219,12 @@ class Writer:
                 raise ConflictError(f"project {code} is already registered")
         elif not self._project_known(code, pid_hex):
             raise NotFoundError(f"project {code} is not registered")
-        elif kind in (Kind.APPROVAL, Kind.COMMITMENT, Kind.GRANT) and self.reader.project_closed(pid_hex):
+        elif kind in (
+            Kind.APPROVAL,
+            Kind.COMMITMENT,
+            Kind.GRANT,
+            Kind.ACCEPTANCE,
+        ) and self.reader.project_closed(pid_hex):
             raise ConflictError(
                 f"project {code} was revoked; it takes no new approvals, commitments or grants"
             )
@@ -276,6 +281,8 @@ class Writer:
                 f"{org.name} is not the department of catalogue item {code} ({item.name}); it is decided by "
                 f"{department.name if department else f'organisation {item.department}'}"
             )
+        if "stage" not in fields:  # a 受理: the item's department accepts any application of it
+            return {**fields, "item_version": item.version}
         if int(fields["stage"]) != item.stage:
             raise ValidationError(
                 "stage", f"catalogue item {code} ({item.name}) belongs to stage {item.stage}"
@@ -377,6 +384,8 @@ class Writer:
             kinds, from_states, _ = TRANSITIONS[kind]
             if kind == Kind.REVOCATION and int(target["issuer"]) != org.id:
                 raise ForbiddenError(f"only the issuer of {ref} may revoke it")
+            if kind in (Kind.PAUSE, Kind.RESUME) and int(target["issuer"]) != org.id:
+                raise ForbiddenError(f"only the department that accepted {ref} may pause or resume its clock")
             if target_kind not in kinds or status not in from_states:
                 raise ConflictError(
                     f"cannot {kind.name.lower()} a {target_kind.name.lower()} record in status {status.name.lower()}"

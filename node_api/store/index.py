@@ -188,6 +188,13 @@ class IndexTable:
             (project, grantee),
         )
 
+    def granted_projects(self, grantee: int) -> list[str]:
+        """The projects ``grantee`` was ever granted (live or not: the caller checks)."""
+        rows = self.db.all(
+            f"SELECT DISTINCT project FROM chain_grants WHERE grantee = ? AND {CANONICAL}", (grantee,)
+        )
+        return [str(r["project"]) for r in rows]
+
     def block_timestamp(self, block_hash: str) -> int | None:
         """The timestamp of an indexed block."""
         ts = self.db.scalar("SELECT timestamp FROM chain_blocks WHERE hash = ?", (block_hash,))

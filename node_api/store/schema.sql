@@ -237,3 +237,43 @@ CREATE TABLE IF NOT EXISTS filings (
     certificate BLOB NOT NULL,        -- the 备案证 PDF
     created_at REAL NOT NULL
 );
+
+-- Supervision (docs/supervision.md): per project, when its warnings must next be re-assessed
+-- without a new record (`recheck_at`, NULL: only a new record changes them; 0: a record came);
+-- the warnings (open while `closed_at` is NULL; a warning that fires again is a new row), and
+-- their history, append-only: opened / changed / closed, with the node's time.
+CREATE TABLE IF NOT EXISTS supervised_projects (
+  project TEXT PRIMARY KEY,
+  recheck_at REAL,
+  assessed_at REAL
+);
+CREATE INDEX IF NOT EXISTS supervised_projects_recheck ON supervised_projects(recheck_at);
+CREATE TABLE IF NOT EXISTS warnings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  rule TEXT NOT NULL,
+  rule_version INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  project_code TEXT,
+  region TEXT,
+  subject TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  responsible INTEGER,
+  evidence TEXT NOT NULL,          -- JSON list of record uids
+  first_fired_at REAL NOT NULL,
+  detail TEXT NOT NULL,
+  opened_at REAL NOT NULL,
+  changed_at REAL,
+  closed_at REAL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS warnings_open ON warnings(rule, project, subject) WHERE closed_at IS NULL;
+CREATE INDEX IF NOT EXISTS warnings_project ON warnings(project, id);
+CREATE INDEX IF NOT EXISTS warnings_state ON warnings(closed_at, id);
+CREATE TABLE IF NOT EXISTS warning_history (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  warning_id INTEGER NOT NULL,
+  transition TEXT NOT NULL,        -- opened | changed | closed
+  at REAL NOT NULL,
+  severity TEXT NOT NULL,
+  evidence TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS warning_history_warning ON warning_history(warning_id, seq);

@@ -86,7 +86,7 @@ def approve(node: NodeProcess, code: str, n: int, org: str = "fgj", wait: bool =
     with node.client(org) as c:
         for _ in range(n):
             n_ = next(_SERIAL)  # each approval its own content (same content = same uid)
-            body = approval_body(document_no=f"庄发改发〔2026〕{n_}号")
+            body = approval_body(document_no=f"庄发改发〔2026〕{n_}号")  # a demo catalogue item of 发改局
             if wait:
                 uids.append(write_confirmed(c, f"/v1/projects/{code}/approvals", body))
             else:

@@ -13,7 +13,9 @@ from node_api.domain.records import PAYLOAD_SCHEMAS, Kind
 LETTERS = {"uint8": "b", "uint32": "i", "uint64": "l", "bytes32": "w", "string": "s", "bytes32[]": "a"}
 SHAPE_OF_KIND = {
     **{k: f"SHAPE_{k.name}" for k in Kind if k < Kind.REVOCATION},  # each subject kind has its own shape
-    **{k: "SHAPE_STATUS_CHANGE" for k in Kind if k >= Kind.REVOCATION},
+    **{k: "SHAPE_STATUS_CHANGE" for k in Kind if Kind.REVOCATION <= k <= Kind.BREACH},
+    Kind.PAUSE: "SHAPE_PAUSE",
+    Kind.RESUME: "SHAPE_PAUSE",
 }
 COMMON = (CONTRACTS_DIR / "Common.sol").read_text()
 

@@ -16,9 +16,17 @@ from node_api.api.deps import (
     WriterDep,
 )
 from node_api.api.params import ERRORS, WRITE_RESPONSES, CodePath, IdemKey, Wait, checked_code
-from node_api.api.payloads import RecordBody, attachment, preseal, record_payload
+from node_api.api.payloads import RecordBody, acceptance_payload, attachment, preseal, record_payload
 from node_api.api.responses import accepted, approval_extra
-from node_api.api.schemas import Accepted, ApprovalAccepted, ApprovalIn, CommitmentIn, EventIn, ProjectIn
+from node_api.api.schemas import (
+    AcceptanceIn,
+    Accepted,
+    ApprovalAccepted,
+    ApprovalIn,
+    CommitmentIn,
+    EventIn,
+    ProjectIn,
+)
 from node_api.errors import NotFoundError
 from node_api.ledger.membership import Organization
 from node_api.ledger.writer import Writer
@@ -115,4 +123,23 @@ async def add_commitment(
 ) -> Response:  # fmt: skip
     """Record a credit commitment (信用承诺) made by the owner (approval authority)."""
     result = await _write(writer, org, checked_code(code), body, idempotency_key)
+    return await accepted(confirmations, result, wait)
+
+
+@router.post("/{code}/acceptances", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
+async def add_acceptance(
+    code: CodePath, body: AcceptanceIn, org: CurrentOrg, writer: WriterDep, confirmations: ConfirmationsDep,
+    wait: Wait = False, idempotency_key: IdemKey = None,
+) -> Response:  # fmt: skip
+    """Record the 受理 of a catalogue item's application: its approval clock starts (the item's department).
+
+    The item must be in the catalogue, not retired, and handled by the caller. ``POST
+    /v1/records/{uid}/pause`` and ``/resume`` stop and restart its clock (暂停/恢复计时, with the
+    reason on chain); the item's 批复 closes it.
+    """
+    kind, fields, digest = acceptance_payload(body)
+    result = await writer.write(
+        org, kind, checked_code(code), fields, digest=digest, idempotency_key=idempotency_key,
+        preseal=preseal(body.seal),
+    )  # fmt: skip
     return await accepted(confirmations, result, wait)

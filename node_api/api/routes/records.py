@@ -20,7 +20,7 @@ from node_api.api.params import ERRORS, WRITE_RESPONSES, IdemKey, Wait
 from node_api.api.payloads import RecordBody, attachment, preseal, record_payload
 from node_api.api.responses import accepted, approval_extra
 from node_api.api.schemas import Accepted, ActionIn, ApprovalIn, CommitmentIn, EventIn, ProjectIn, SupersedeIn
-from node_api.domain.records import ACTION_KINDS, ZERO32, Kind
+from node_api.domain.records import ACTION_KINDS, CLOCK_ACTIONS, ZERO32, Kind
 from node_api.errors import ConflictError, NotFoundError, ValidationError
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.reader import Reader
@@ -32,7 +32,7 @@ Uid = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="record ui
 Action = Annotated[
     str,
     Path(pattern="^(" + "|".join(ACTION_KINDS) + ")$", description="revoke, resolve, repair, object, "
-         "uphold-objection, reject-objection, fulfil or breach"),
+         "uphold-objection, reject-objection, fulfil, breach, pause or resume"),
 ]  # fmt: skip
 
 
@@ -109,12 +109,15 @@ async def change_status(
     uid: Uid, action: Action, body: ActionIn, org: CurrentOrg, reader: ReaderDep, index: IndexDep,
     writer: WriterDep, confirmations: ConfirmationsDep, wait: Wait = False, idempotency_key: IdemKey = None,
 ) -> Response:  # fmt: skip
-    """Revoke, resolve, repair (信用修复), object (异议), uphold/reject an objection, fulfil or breach."""
+    """Revoke, resolve, repair (信用修复), object (异议), uphold/reject an objection, fulfil or breach;
+    pause or resume a 受理's clock (暂停/恢复计时: the reason, e.g. 专家评审, 公示, 听证, is on chain)."""
     uid = uid.lower()
     _, code = _target(reader, index, confirmations, uid)
     digest = bytes.fromhex(body.document_digest[2:]) if body.document_digest else ZERO32
+    kind = ACTION_KINDS[action]
+    fields = {"reason": body.reason, "note": ""} if kind in CLOCK_ACTIONS else {"reason": body.reason}
     result = await writer.write(
-        org, ACTION_KINDS[action], code, {"reason": body.reason}, digest=digest, ref=uid,
+        org, kind, code, fields, digest=digest, ref=uid,
         idempotency_key=idempotency_key, preseal=preseal(body.seal),
     )  # fmt: skip
     return await accepted(confirmations, result, wait)

@@ -1,0 +1,617 @@
+"""Supervision wired to the chain: a project's confirmed records as a ``ProjectTimeline``, and the
+incremental evaluation of its warnings (docs/supervision.md, "What is wired").
+
+``build_timeline`` reads a project's canonical records through the index and the catalogue:
+
+- a 受理 (ACCEPTANCE) is a ``Handling`` of the item version it names (stage, department, limit,
+  承诺制 type, prerequisites from the catalogue); its 暂停/恢复计时 records, in chain order, are its
+  pauses (their block times; the reason from the payload);
+- the 批复 that closes a handling is the earliest approval (any decision, rejected included) of
+  the same project and item recorded after the acceptance, paired node-side: an approval's
+  payload does not name its acceptance. A 批复 pairs with one acceptance only;
+- a date-only field (``issued_at``, ``occurred_at``) is its Beijing midnight; a decision is never
+  before its acceptance (a same-day 批复 decided at the acceptance's instant);
+- the 施工许可 is a stage-3 approval of an item whose name (in the version it names) holds 施工许可;
+- an event's ``resolved_at`` is its RESOLUTION's (or upheld objection's) block time, a commitment's
+  ``settled_at`` its FULFILMENT's or BREACH's; superseded events and commitments are left out
+  (their corrections stand for them).
+
+``Supervision`` keeps per project the warnings of its last assessment and when to look again
+(``recheck_at``, an indexed column): it follows the index by rowid like the notifications, marks
+every project that got a record due, and re-assesses only due projects (a new record, or
+``recheck_at`` passed), storing ``diff``'s transitions as history. The primary runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES
+from node_api.domain.clock import ItemClock, Pause, ProjectClock, Span, item_clock, project_clock
+from node_api.domain.project_code import project_facts
+from node_api.domain.records import (
+    COMMITMENT_TYPES,
+    DECISIONS,
+    SEVERITIES,
+    Kind,
+    PayloadError,
+    Status,
+    decode_payload,
+)
+from node_api.domain.targets import DecidedItem, ProjectFigure, TargetReport, decided_items, target_report
+from node_api.domain.timeline import (
+    Approval,
+    Commitment,
+    Decision,
+    Event,
+    Handling,
+    Objection,
+    ProjectTimeline,
+)
+from node_api.domain.warnings import RiskWarning, assess, diff
+from node_api.domain.workdays import WorkCalendar, beijing_midnight
+from node_api.ledger.access import ROLE_READERS, Access
+from node_api.ledger.catalogue import Catalogue
+from node_api.ledger.membership import Organization
+from node_api.store.index import IndexTable
+from node_api.store.warnings import StoredWarning, WarningFilter, WarningTable
+
+log = logging.getLogger("projchain.supervision")
+
+SCAN_BATCH = 1000  # index rows read per step
+DUE_BATCH = 200  # projects re-assessed per step
+SLICE = 10  # projects re-assessed between two turns of the event loop
+POLL = 1.0  # seconds between looks when nothing wakes the loop
+PERMIT_NAME = "施工许可"  # the 施工许可 item: a stage-3 item whose name holds this
+
+_DECISION_NAMES = {v: k for k, v in DECISIONS.items()}
+_COMMITMENT_NAMES = {v: k for k, v in COMMITMENT_TYPES.items()}
+_SEVERITY_NAMES = {v: k for k, v in SEVERITIES.items()}
+_STATUS_NAMES = {s.value: s.name.lower() for s in Status}
+
+
+def _utc(ts: int | float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
+def _day(ts: int) -> dt.date | None:
+    """A payload date (unix seconds at 00:00 UTC, 0 for none) as the date it names."""
+    return None if ts == 0 else _utc(ts).date()
+
+
+@dataclass
+class _Rows:
+    """A project's readable canonical records, decoded, with their block times."""
+
+    rows: list[tuple[Any, dict[str, Any], dt.datetime]] = field(default_factory=list)
+
+    def of(self, *kinds: Kind) -> list[tuple[Any, dict[str, Any], dt.datetime]]:
+        return [r for r in self.rows if int(r[0]["kind"]) in kinds]
+
+    def changes_of(self, uid: str) -> list[tuple[Any, dict[str, Any], dt.datetime]]:
+        return [r for r in self.rows if r[0]["ref"] == uid and int(r[0]["kind"]) >= Kind.REVOCATION]
+
+
+def build_timeline(index: IndexTable, catalogue: Catalogue, project: str) -> ProjectTimeline | None:
+    """The supervision timeline of ``project`` (its id, 0x…) from its confirmed records; None if unknown."""
+    code = index.project_code(project)
+    if code is None:
+        return None
+    seen: set[str] = set()
+    times: dict[str, dt.datetime] = {}
+    data = _Rows()
+    for row in index.project_rows(project):
+        if row["uid"] in seen or row["problem"] is not None:
+            continue
+        seen.add(row["uid"])
+        try:
+            fields = decode_payload(int(row["kind"]), bytes(row["payload"]))
+        except (PayloadError, ValueError):
+            continue
+        block = str(row["block_hash"])
+        if block not in times:
+            times[block] = _utc(index.block_timestamp(block) or 0)
+        data.rows.append((row, fields, times[block]))
+    declared: dict[str, Any] = {}
+    for _, f, _ in data.of(Kind.PROJECT):
+        declared = f
+    region = str(project_facts(code, declared).get("region_code") or "")
+
+    def status(uid: str) -> str:
+        latest = index.latest_status(uid)
+        return _STATUS_NAMES.get(latest, "") if latest is not None else ""
+
+    approvals: list[Approval] = []
+    for row, f, _at in data.of(Kind.APPROVAL):
+        item = catalogue.version(str(f["item"]), int(f["item_version"]))
+        issued = _day(int(f["issued_at"]))
+        approvals.append(
+            Approval(
+                uid=str(row["uid"]),
+                item=str(f["item"]),
+                stage=int(f["stage"]),
+                issuer=int(row["issuer"]),
+                issued_at=beijing_midnight(issued) if issued else _at,
+                decision=_DECISION_NAMES.get(int(f["decision"]), "rejected"),
+                status=status(str(row["uid"])) or "active",
+                valid_until=_day(int(f["valid_until"])),
+                construction_permit=int(f["stage"]) == 3 and item is not None and PERMIT_NAME in item.name,
+            )
+        )
+    handlings = _handlings(data, catalogue, approvals)
+    commitments: list[Commitment] = []
+    for row, f, _ in data.of(Kind.COMMITMENT):
+        uid = str(row["uid"])
+        s = status(uid) or "pending"
+        if s == "superseded":
+            continue
+        settled = [
+            at for r, _, at in data.changes_of(uid) if int(r["kind"]) in (Kind.FULFILMENT, Kind.BREACH)
+        ]
+        approval = str(f["approval"])
+        commitments.append(
+            Commitment(
+                uid=uid,
+                commitment_type=_COMMITMENT_NAMES.get(int(f["commitment_type"]), ""),
+                issuer=int(row["issuer"]),
+                status=s,
+                due=_day(int(f["due_at"])),
+                approval=None if int(approval, 16) == 0 else approval,
+                settled_at=settled[0] if settled else None,
+            )
+        )
+    events = _events(data, status)
+    last = data.rows[-1] if data.rows else None
+    return ProjectTimeline(
+        project=code,
+        region=region,
+        registrar=index.registrant(project) or 0,
+        handlings=tuple(handlings),
+        approvals=tuple(approvals),
+        commitments=tuple(commitments),
+        events=tuple(events),
+        last_record_at=None if last is None else last[2],
+        last_record_uid=None if last is None else str(last[0]["uid"]),
+    )
+
+
+def _handlings(data: _Rows, catalogue: Catalogue, approvals: list[Approval]) -> list[Handling]:
+    out: list[Handling] = []
+    used: set[str] = set()
+    for row, f, _ in data.of(Kind.ACCEPTANCE):
+        uid = str(row["uid"])
+        item = catalogue.version(str(f["item"]), int(f["item_version"]))
+        if item is None:
+            continue
+        accepted_at = _utc(int(f["accepted_at"]))
+        pauses: list[Pause] = []
+        for r, pf, pat in data.changes_of(uid):
+            if int(r["kind"]) == Kind.PAUSE:
+                pauses.append(
+                    Pause(start=max(pat, accepted_at), end=None, reason=str(pf["reason"]), uid=str(r["uid"]))
+                )
+            elif int(r["kind"]) == Kind.RESUME and pauses and pauses[-1].end is None:
+                p = pauses[-1]
+                pauses[-1] = Pause(p.start, max(pat, p.start), p.reason, p.uid, str(r["uid"]))
+        decision = None
+        for a in sorted(approvals, key=lambda a: a.issued_at):
+            if (
+                a.item == item.code
+                and a.uid not in used
+                and a.status != "superseded"
+                and _recorded_after(data, a.uid, uid)
+            ):
+                used.add(a.uid)
+                decision = Decision(a.uid, max(a.issued_at, accepted_at), a.decision)
+                break
+        if decision is not None:  # a pause ends with the decision at the latest
+            pauses = [p if p.end is not None else Pause(p.start, max(p.start, decision.at), p.reason, p.uid)
+                      for p in pauses]  # fmt: skip
+        out.append(
+            Handling(
+                uid=uid,
+                item=item.code,
+                stage=item.stage,
+                department=item.department,
+                limit_days=item.time_limit_days,
+                accepted_at=accepted_at,
+                pauses=tuple(pauses),
+                decision=decision,
+                on_the_spot=item.on_the_spot,
+                commitment=ITEM_COMMITMENT_NAMES.get(item.commitment, "none"),
+                depends_on=tuple(_dependency_codes(catalogue, item.depends_on)),
+            )
+        )
+    return out
+
+
+def _recorded_after(data: _Rows, later: str, earlier: str) -> bool:
+    order = {str(r[0]["uid"]): i for i, r in enumerate(data.rows)}
+    return order.get(later, -1) > order.get(earlier, 0)
+
+
+def _dependency_codes(catalogue: Catalogue, keys: tuple[str, ...]) -> list[str]:
+    codes = []
+    for key in keys:
+        code = catalogue.code_of_key(key)
+        if code is not None:
+            codes.append(code)
+    return codes
+
+
+def _events(data: _Rows, status: Callable[[str], str]) -> list[Event]:
+    out: list[Event] = []
+    for row, f, at in data.of(Kind.EVENT):
+        uid = str(row["uid"])
+        if status(uid) == "superseded":
+            continue
+        resolved_at, resolution = None, None
+        objections: list[Objection] = []
+        for r, _, cat in data.changes_of(uid):
+            kind = int(r["kind"])
+            if kind in (Kind.RESOLUTION, Kind.OBJECTION_UPHELD) and resolved_at is None:
+                resolved_at, resolution = cat, str(r["uid"])
+            if kind == Kind.OBJECTION:
+                objections.append(Objection(str(r["uid"]), cat))
+            elif kind in (Kind.OBJECTION_UPHELD, Kind.OBJECTION_REJECTED) and objections:
+                o = objections[-1]
+                objections[-1] = Objection(o.uid, o.lodged_at, cat, str(r["uid"]))
+        occurred = _day(int(f["occurred_at"]))
+        out.append(
+            Event(
+                uid=uid,
+                category=str(f["category"]),
+                severity=_SEVERITY_NAMES.get(int(f["severity"]), "slight"),
+                issuer=int(row["issuer"]),
+                occurred_at=beijing_midnight(occurred) if occurred else at,
+                recorded_at=at,
+                resolved_at=resolved_at,
+                resolution_uid=resolution,
+                evidence=tuple(str(e) for e in f["evidence"]),
+                objections=tuple(objections),
+            )
+        )
+    return out
+
+
+# ---- clocks for the API ---------------------------------------------------------------------
+
+
+def clocks(
+    timeline: ProjectTimeline, now: dt.datetime, calendar: WorkCalendar
+) -> tuple[list[tuple[Handling, ItemClock]], ProjectClock]:
+    """Each handling's clock and the project's 50/90 clock at ``now``."""
+    items = [
+        (h, item_clock(h.accepted_at, h.limit_days, h.pauses, None if h.decision is None else h.decision.at, now,
+                       calendar))
+        for h in timeline.handlings
+    ]  # fmt: skip
+    permit = timeline.permit(now)
+    spans = [
+        Span(h.accepted_at, h.pauses, None if h.decision is None else h.decision.at)
+        for h in timeline.handlings
+    ]
+    return items, project_clock(spans, None if permit is None else permit.issued_at, now, calendar)
+
+
+# ---- the incremental evaluation -------------------------------------------------------------
+
+
+class Supervision:
+    """Per-project warnings, re-assessed when a project's records change or its ``recheck_at`` passes."""
+
+    def __init__(
+        self,
+        table: WarningTable,
+        index: IndexTable,
+        catalogue: Catalogue,
+        access: Access | None = None,
+        index_updated: asyncio.Event | None = None,
+        calendar: WorkCalendar | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.table = table
+        self.index = index
+        self.catalogue = catalogue
+        self.access = access
+        self.index_updated = index_updated
+        self.calendar = calendar or WorkCalendar.official()
+        self.now = clock
+        self.stats = {"assessments": 0, "seconds": 0.0}
+
+    def timeline(self, project: str) -> ProjectTimeline | None:
+        return build_timeline(self.index, self.catalogue, project)
+
+    def scan(self) -> int:
+        """Marks due every project that got a record since the cursor; how many rows were read."""
+        cursor = self.table.cursor()
+        read = 0
+        while True:
+            rows = self.index.records_after(cursor, SCAN_BATCH)
+            if not rows:
+                return read
+            projects = {str(r["project"]) for r in rows if int(str(r["project"]), 16) != 0}
+            cursor = int(rows[-1]["rowid"])
+            self.table.mark_due(sorted(projects), cursor)
+            read += len(rows)
+            if len(rows) < SCAN_BATCH:
+                return read
+
+    def evaluate_due(self, limit: int = DUE_BATCH) -> int:
+        """Re-assesses the projects that are due; how many."""
+        now = self.now()
+        due = self.table.due(now, limit)
+        for project in due:
+            self.assess_project(project, now)
+        return len(due)
+
+    def step(self) -> int:
+        """One scan and every due project re-assessed; how many were."""
+        self.scan()
+        done = 0
+        while True:
+            n = self.evaluate_due()
+            done += n
+            if n < DUE_BATCH:
+                return done
+
+    def assess_project(self, project: str, now: float) -> list[tuple[int, str]]:
+        """Assesses one project at ``now`` and stores the transitions; the (warning id, transition) written."""
+        started = time.perf_counter()
+        timeline = self.timeline(project)
+        if timeline is None:
+            return self.table.apply(project, [], [], [], None, now)
+        at = _utc(now)
+        result = assess(timeline, at, calendar=self.calendar)
+        before = [_risk(r) for r in self.table.open_of(project)]
+        step = diff(before, result.warnings)
+        code, region = timeline.project, timeline.region
+        written = self.table.apply(
+            project,
+            [_stored(w, code, region) for w in step.opened],
+            [_stored(w, code, region) for w in step.changed],
+            [(w.rule, w.subject) for w in step.closed],
+            None if result.recheck_at is None else result.recheck_at.timestamp(),
+            now,
+        )
+        self.stats["assessments"] += 1
+        self.stats["seconds"] += time.perf_counter() - started
+        return written
+
+    # -- reads for the API ---------------------------------------------------------------------
+    def visible_projects(self, org: Organization | None) -> list[str] | None:
+        """The projects whose warnings ``org`` sees: None for all (a reading role), else those it holds a
+        live grant on (a bank); nothing for a public caller or a suspended organisation."""
+        if org is None or org.suspended:
+            return []
+        if any(org.has(role) for role in ROLE_READERS):
+            return None
+        if self.access is None:
+            return []
+        return [
+            p for p in self.index.granted_projects(org.id)
+            if self.access.live_grant(org, p, "records") is not None
+            or self.access.live_grant(org, p, "documents") is not None
+        ]  # fmt: skip
+
+    def warnings(
+        self, org: Organization | None, f: WarningFilter, after: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of the warnings ``org`` may see, newest first, and the cursor of the next page."""
+        visible = self.visible_projects(org)
+        if visible is not None:
+            f = dataclasses.replace(
+                f, projects=visible if f.projects is None else [p for p in f.projects if p in visible]
+            )
+        rows = self.table.search(f, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        history = self.table.history([int(r["id"]) for r in rows])
+        return [warning_view(r, history[int(r["id"])]) for r in rows], int(rows[-1]["id"]) if more else None
+
+    def clock(self, project: str) -> dict[str, Any] | None:
+        """Per item elapsed / remaining / state, and the project's 50/90 clock, at this instant."""
+        timeline = self.timeline(project)
+        if timeline is None:
+            return None
+        now = _utc(self.now())
+        items, project_figure = clocks(timeline, now, self.calendar)
+        return {
+            "project_code": timeline.project,
+            "as_of": now.isoformat().replace("+00:00", "Z"),
+            "calendar": self.calendar.label,
+            "items": [_item_view(h, c) for h, c in items],
+            "project": _project_view(project_figure),
+        }
+
+    def figures(self) -> dict[str, float]:
+        """Counters for /metrics: assessments made, seconds spent on them, projects due now, warnings open."""
+        return {
+            "warning_assessments": self.stats["assessments"],
+            "warning_assessment_seconds": self.stats["seconds"],
+            "warning_projects_due": self.table.count_due(self.now()),
+            "warnings_open": self.table.count_open(),
+        }
+
+    def targets(self, region_prefix: str) -> TargetReport:
+        """The four seed targets (即办, 秒批, 承诺制, 50/90) over the projects of a division, now.
+
+        Filings (秒批) are not counted yet: the chain records no submission instant of a 备案 (the
+        table shows no denominator, never 0 % or 100 %).
+        """
+        now = _utc(self.now())
+        items: list[DecidedItem] = []
+        figures: list[ProjectFigure] = []
+        for row in self.index.projects_in_region(region_prefix):
+            timeline = self.timeline(str(row["project"]))
+            if timeline is None:
+                continue
+            items += decided_items(timeline)
+            if timeline.handlings:
+                _, figure = clocks(timeline, now, self.calendar)
+                figures.append(ProjectFigure(timeline.region, timeline.project, figure))
+        return target_report(items, [], figures, self.calendar.label, now)
+
+    async def run(self) -> None:
+        """Primary: follows the index and re-assesses due projects, forever; errors only delay it."""
+        while True:
+            try:
+                # On the event loop, like every other user of the node's one database connection,
+                # in small slices so that requests are served in between.
+                self.scan()
+                while self.evaluate_due(SLICE) == SLICE:
+                    await asyncio.sleep(0)
+            except Exception:
+                log.exception("supervision: assessing warnings failed; retrying")
+            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(asyncio.sleep(POLL))]
+            if self.index_updated is not None:
+                waiters.append(asyncio.ensure_future(self.index_updated.wait()))
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waiters:
+                    w.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await w
+
+
+def _d(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _item_view(h: Handling, c: ItemClock) -> dict[str, Any]:
+    return {
+        "acceptance": h.uid,
+        "item": h.item,
+        "stage": h.stage,
+        "department": h.department,
+        "accepted_at": h.accepted_at.isoformat().replace("+00:00", "Z"),
+        "decision": None if h.decision is None else {"uid": h.decision.uid, "outcome": h.decision.outcome},
+        "pauses": [
+            {
+                "reason": p.reason,
+                "start": p.start.isoformat().replace("+00:00", "Z"),
+                "end": None if p.end is None else p.end.isoformat().replace("+00:00", "Z"),
+                "uid": p.uid,
+            }
+            for p in h.pauses
+        ],
+        "limit_days": c.limit,
+        "elapsed": c.elapsed,
+        "paused_days": c.paused_days,
+        "remaining": c.remaining,
+        "overdue_by": c.overdue_by,
+        "due": _d(c.due),
+        "state": str(c.state),
+        "paused_now": c.paused_now,
+        "note": c.note,
+    }
+
+
+def _project_view(c: ProjectClock) -> dict[str, Any]:
+    return {
+        "started": _d(c.started),
+        "ended": _d(c.ended),
+        "elapsed": c.elapsed,
+        "gross": c.gross,
+        "paused_days": c.paused_days,
+        "target": c.target,
+        "maximum": c.maximum,
+        "remaining_to_target": c.remaining_to_target,
+        "remaining_to_maximum": c.remaining_to_maximum,
+        "target_day": _d(c.target_day),
+        "maximum_day": _d(c.maximum_day),
+        "state": str(c.state),
+        "paused_now": c.paused_now,
+        "note": c.note,
+    }
+
+
+def _stored(w: RiskWarning, code: str, region: str) -> StoredWarning:
+    return StoredWarning(
+        rule=w.rule,
+        rule_version=w.rule_version,
+        project=w.project,
+        project_code=code,
+        region=region,
+        subject=w.subject,
+        severity=w.severity,
+        responsible=w.responsible,
+        evidence=w.evidence,
+        first_fired_at=w.first_fired_at.timestamp(),
+        detail=w.detail,
+    )
+
+
+def _risk(row: Any) -> RiskWarning:
+    return RiskWarning(
+        rule=str(row["rule"]),
+        rule_version=int(row["rule_version"]),
+        severity=str(row["severity"]),
+        project=str(row["project_code"]),
+        subject=str(row["subject"]),
+        responsible=None if row["responsible"] is None else int(row["responsible"]),
+        evidence=tuple(json.loads(row["evidence"])),
+        first_fired_at=_utc(float(row["first_fired_at"])),
+        detail=str(row["detail"]),
+    )
+
+
+def warning_view(row: Any, history: list[Any] | None = None) -> dict[str, Any]:
+    """A stored warning as the API shows it."""
+
+    def iso(ts: Any) -> str | None:
+        return None if ts is None else _utc(float(ts)).isoformat().replace("+00:00", "Z")
+
+    view: dict[str, Any] = {
+        "id": int(row["id"]),
+        "rule": row["rule"],
+        "rule_version": int(row["rule_version"]),
+        "severity": row["severity"],
+        "project_code": row["project_code"],
+        "region": row["region"],
+        "subject": row["subject"] or None,
+        "responsible": row["responsible"],
+        "evidence": json.loads(row["evidence"]),
+        "first_fired_at": iso(row["first_fired_at"]),
+        "detail": row["detail"],
+        "state": "open" if row["closed_at"] is None else "closed",
+        "opened_at": iso(row["opened_at"]),
+        "closed_at": iso(row["closed_at"]),
+    }
+    if history is not None:
+        view["history"] = [{"transition": h["transition"], "at": iso(h["at"]), "severity": h["severity"]}
+                           for h in history]  # fmt: skip
+    return view
+
+
+def targets_view(report: TargetReport) -> dict[str, Any]:
+    """A target report as JSON: each table's rows with their shares, the calendar named."""
+
+    def share_row(r: Any) -> dict[str, Any]:
+        return {**dataclasses.asdict(r), "share": r.share, "met": r.met}
+
+    return {
+        "calendar": report.calendar,
+        "as_of": report.as_of.isoformat().replace("+00:00", "Z"),
+        "same_day": [share_row(r) for r in report.same_day],
+        "instant_filing": [share_row(r) for r in report.instant_filing],
+        "commitment": [share_row(r) for r in report.commitment],
+        "project_days": [
+            {
+                **dataclasses.asdict(r),
+                "share_within_target": r.share_within_target,
+                "share_within_maximum": r.share_within_maximum,
+            }
+            for r in report.project_days
+        ],
+    }
