@@ -272,6 +272,16 @@ def markdown(result: dict[str, Any]) -> str:
             f"{_fmt(pre.get('accepted_per_s'), '/s')}/s, all confirmed at "
             f"{_fmt(pre.get('confirmed_per_s'), '/s')}/s.",
         ]
+    filings = result.get("filings") or {}
+    if filings.get("count"):
+        whole, get = filings.get("request_to_certificate_s") or {}, filings.get("certificate_get_s") or {}
+        lines += [
+            "",
+            f"秒批秒办 filing ({filings['count']} filings, one after another; checks, code, registration, filing "
+            f"approval and 一张清单 confirmed, 备案证 served): request → 备案证 p50 {_fmt(whole.get('p50'), 's')}, "
+            f"p99 {_fmt(whole.get('p99'), 's')}; the 备案证 GET alone p50 {_fmt(get.get('p50'), 's')} "
+            f"(blocks every {filings.get('block_time_s')} s).",
+        ]
     if grown_n < GROWTH_TARGET_RECORDS:
         lines += [
             "",
