@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs  # pinned in requirements.lock (schemathesis, a dev dependency, needs it)
 import pytest
 
 from demo.loader import commitment_letter
-
-jsonschema_rs = pytest.importorskip("jsonschema_rs")  # (with schemathesis, a dev dependency)
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "commitment-letter.schema.json").read_text())
 PROJECT = ("2026-620825-44-01-000317", "庄浪县城区集中供热管网改造工程", "91620825MA72BT6H8M")
