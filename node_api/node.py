@@ -274,6 +274,7 @@ def _compose(
         reader,
         membership,
         access,
+        WarningTable(db),
         indexer.updated,
     )
     status = NodeStatus(

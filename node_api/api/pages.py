@@ -167,7 +167,7 @@ def stage_block(number: str, stage: dict[str, Any]) -> str:
 
 
 def event_item(e: dict[str, Any]) -> str:
-    """One open abnormal construction event."""
+    """One abnormal construction event under publication (open, or resolved within its window)."""
     rows = [
         ("严重程度", "Severity", _named(SEVERITIES, e.get("severity"))),
         ("发生日期", "Occurred on", esc(e.get("occurred_at"))),
@@ -199,7 +199,7 @@ def _span(element_id: str, value: object, css: str = "") -> str:
 
 
 def project_sections(s: dict[str, Any]) -> str:
-    """The project's public summary: base facts, stages, open events, commitments."""
+    """The project's public summary: base facts, stages, published events, commitments."""
     region = str(s.get("region_code"))
     place = division_name(region)
     reg = s.get("registration") or {}
@@ -217,17 +217,20 @@ def project_sections(s: dict[str, Any]) -> str:
     )
     registered = on_chain(reg.get("block_number"), reg.get("tx_hash"))
     stages = "".join(stage_block(n, st) for n, st in sorted((s.get("stages") or {}).items()))
-    events = [event_item(e) for e in s.get("open_events") or []]
+    events = [event_item(e) for e in s.get("published_events") or []]
     commitments = [commitment_item(c) for c in s.get("commitments") or []]
     return "".join(
         [
             _card("project", "项目基本信息", "Project", f'<div class="card-body">{facts}{registered}</div>'),
             _card("stages", "审批事项", "Approvals by stage", stages),
             _card(
-                "open-events",
-                "建设异常信息（未办结）",
-                "Open abnormal events",
-                _listing(events, "无未办结的异常信息", "No open abnormal events"),
+                "events",
+                "建设异常信息（公示中）",
+                "Abnormal events under publication",
+                _listing(events, "无公示中的异常信息", "No abnormal events under publication")
+                + '<p class="note">未办结的异常信息持续公示；已整改的公示至公示截止日，信用修复后停止公示。'
+                '<span class="en">Open events stay published; a resolved event until its publication end '
+                "date; credit repair ends publication.</span></p>",
             ),
             _card(
                 "commitments",

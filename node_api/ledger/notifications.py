@@ -1,11 +1,12 @@
 """Notifications that reach people: webhook subscriptions and their signed, durable delivery.
 
 An organisation subscribes a URL to events (``record``: a record newly on the ledger;
-``warning``: reserved for the warnings engine), narrowed by filters. The primary process
-follows the index by rowid (rows are only ever appended) from a cursor kept in the database:
-each range of new records is matched against the subscriptions and the deliveries it yields
-are queued **in the same commit as the cursor past it** (``SubscriptionTable.enqueue``), so
-nothing is lost or queued twice across a crash. A delivery is one (subscription, event): its
+``warning``: a risk warning opened, changed or closed), narrowed by filters. The primary process
+follows the index by rowid and the warnings' history by seq (rows of both are only ever
+appended), each from its own cursor kept in the database: each range of new rows is matched
+against the subscriptions and the deliveries it yields are queued **in the same commit as the
+cursor past it** (``SubscriptionTable.enqueue``), so nothing is lost or queued twice across a
+crash. A subscription hears of the warning transitions stored after it was made. A delivery is one (subscription, event): its
 id is derived from both, so every attempt — after a 500, a timeout or a node restart — carries
 the same id, and a receiver deduplicates on it (at-least-once). A delivery is marked delivered
 only after a 2xx; failed attempts are retried with exponential backoff until
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import fnmatch
 import hashlib
@@ -46,8 +48,10 @@ from node_api.errors import ConflictError, NotFoundError, ValidationError
 from node_api.ledger.access import CURRENT_TOKEN, Access
 from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.reader import Reader, kind_name
+from node_api.ledger.supervision import warning_view
 from node_api.store.index import IndexTable
-from node_api.store.subscriptions import DeliveryState, SecretVault, SubscriptionTable
+from node_api.store.subscriptions import WARNING_CURSOR, DeliveryState, SecretVault, SubscriptionTable
+from node_api.store.warnings import WarningTable
 
 log = logging.getLogger("projchain.notifications")
 
@@ -146,10 +150,12 @@ class Notifications:
         reader: Reader,
         membership: Membership,
         access: Access,
+        warnings: WarningTable,
         index_updated: asyncio.Event | None = None,
     ) -> None:
         self.settings = settings
         self.table = table
+        self.warnings = warnings
         self.vault = vault
         self.index = index
         self.reader = reader
@@ -252,6 +258,10 @@ class Notifications:
 
     # -- filling the queue -------------------------------------------------------------------
     def scan(self) -> int:
+        """Queues the deliveries of new records and warning transitions; how many were queued."""
+        return self.scan_records() + self.scan_warnings()
+
+    def scan_records(self) -> int:
         """Queues the deliveries of records indexed since the cursor; how many were queued.
 
         The index is read before the subscriptions (see ``SubscriptionTable.insert``). Rows up
@@ -276,8 +286,66 @@ class Notifications:
                 break
         return queued
 
+    def _subscriptions_to(self, event: str) -> list[Any]:
+        return [s for s in self.table.active() if event in json.loads(s["events"])]
+
     def _record_subscriptions(self) -> list[Any]:
-        return [s for s in self.table.active() if "record" in json.loads(s["events"])]
+        return self._subscriptions_to("record")
+
+    def scan_warnings(self) -> int:
+        """Queues the deliveries of warning transitions stored since the cursor; how many were queued.
+
+        Without a warning subscription nothing is written; the first scan after one is made starts
+        where the cursor was (or the beginning), and a subscription skips what came before it.
+        """
+        subs = self._subscriptions_to("warning")
+        if not subs:
+            return 0
+        now = time.time()
+        cursor = self.table.cursor(WARNING_CURSOR) or 0
+        queued = 0
+        while True:
+            rows = self.warnings.transitions_after(cursor, SCAN_BATCH)
+            if not rows:
+                return queued
+            cursor = int(rows[-1]["seq"])
+            queued += self.table.enqueue(self._match_warnings(rows, subs), cursor, now, WARNING_CURSOR)
+            if len(rows) < SCAN_BATCH:
+                return queued
+
+    def _match_warnings(self, rows: list[Any], subs: list[Any]) -> list[tuple[object, ...]]:
+        filters_of = {str(s["id"]): json.loads(s["filters"]) for s in subs}
+        facts: dict[str, Facts] = {}
+        seen: dict[tuple[int, str], bool] = {}
+        out: list[tuple[object, ...]] = []
+        for r in rows:
+            project = str(r["project"])
+            if project not in facts:
+                facts[project] = self._facts(project, 0)
+            f = dataclasses.replace(facts[project], kind=None, rule=str(r["rule"]))
+            for s in subs:
+                if float(r["at"]) < float(s["created_at"]):
+                    continue
+                filters = filters_of[str(s["id"])]
+                if not matches(filters, "warning", f):
+                    continue
+                org = self.membership.get(int(s["org_id"]))
+                if org is None:
+                    continue
+                # Who hears of a warning is who reads it in GET /v1/warnings: a reading role, or a
+                # live grant (records or documents) on its project — ``visibility`` decides both.
+                if (org.id, project) not in seen:
+                    seen[org.id, project] = self.visibility(org, project) is not None
+                if not seen[org.id, project]:
+                    continue
+                if filters.get("watch") == "granted" and not self._granted(org, project):
+                    continue
+                event_key = f"warning:{r['warning_id']}:{r['transition']}:{r['seq']}"
+                out.append(
+                    (delivery_id(s["id"], event_key), s["id"], event_key, "warning", str(r["seq"]), project,
+                     r["project_code"])
+                )  # fmt: skip
+        return out
 
     def _match(self, rows: list[Any], subs: list[Any]) -> list[tuple[object, ...]]:
         filters_of = {str(s["id"]): json.loads(s["filters"]) for s in subs}
@@ -460,28 +528,52 @@ class Notifications:
         problem = url_problem(url, self.settings.webhook_allowed_hosts)
         if problem is not None:
             return f"url {problem}"
-        project, uid = str(row["project"]), str(row["subject"])
+        project, subject = str(row["project"]), str(row["subject"])
         seen = self.visibility(org, project)
         if seen is None:
             return "the organisation may no longer read this project"
         tier, basis = seen
-        view = self.reader.record(uid, opened=tier == "full")
-        if view is None:
-            return "the record is no longer on the ledger"
-        if tier == "full" and int(row["attempts"]) == 0:
+        extra: dict[str, Any] = {}
+        if row["type"] == "warning":
+            found = self._warning(int(subject))
+            if found is None:
+                return "the warning is no longer stored"
+            view, extra = found
+            action, logged = "webhook.warning", f"warning:{view['id']}"
+        else:
+            record = self.reader.record(subject, opened=tier == "full")
+            if record is None:
+                return "the record is no longer on the ledger"
+            view, action, logged = record, "webhook.record", subject
+        if (tier == "full" or row["type"] == "warning") and int(row["attempts"]) == 0:
             # Like a read, logged before the content leaves; once per delivery (and per redelivery).
-            await self.access.log(org, "webhook.record", uid, row["project_code"], str(basis))
+            await self.access.log(org, action, logged, row["project_code"], str(basis))
         envelope = {
             "id": row["id"],
             "type": row["type"],
             "subscription": sub["id"],
             "created_at": _iso(float(row["created_at"])),
             "visibility": tier,
+            **extra,
             "data": view,
         }
         body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), default=str).encode()
         secret = self.vault.unseal(str(sub["id"]), bytes(sub["secret"]))
         return url, body, secret, str(row["type"])
+
+    def _warning(self, seq: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """A warning transition's stored warning as GET /v1/warnings shows it, and the transition."""
+        transition = self.warnings.transition(seq)
+        if transition is None:
+            return None
+        warning_id = int(transition["warning_id"])
+        row = self.warnings.get(warning_id)
+        if row is None:
+            return None
+        history = self.warnings.history([warning_id])[warning_id]
+        return warning_view(row, history), {
+            "transition": {"name": transition["transition"], "at": _iso(float(transition["at"])), "seq": seq}
+        }
 
 
 def _subscription_view(row: Any, counts: dict[str, int]) -> dict[str, Any]:

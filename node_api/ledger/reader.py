@@ -20,6 +20,7 @@ from typing import Any
 
 from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES
 from node_api.domain.project_code import project_facts
+from node_api.domain.publicity import published
 from node_api.domain.records import (
     INITIAL_STATUS,
     STAGES,
@@ -342,12 +343,20 @@ class Reader:
                              "tx_hash": registration["tx_hash"]},
             "stages": stages,
             "open_events": [_brief(e) for e in events if e["status"] in ("open", "objected")],
+            # What the public page shows: open events, and resolved ones until their 公示截止期.
+            "published_events": [_brief(e) for e in events if _published(e)],
             "commitments": [_brief(c) for c in commitments],
         }  # fmt: skip
         if detailed:
             summary["total_investment"] = f.get("total_investment")  # None: restricted content not held here
             summary["events"] = [_brief(e) for e in events]
         return summary
+
+
+def _published(event: dict[str, Any]) -> bool:
+    until = event["fields"].get("publish_until")
+    day = dt.date.fromisoformat(until) if isinstance(until, str) else None
+    return published(str(event["status"]), day, today())
 
 
 def _stage_status(live: list[dict[str, Any]]) -> str:

@@ -28,7 +28,8 @@ from node_api.errors import ProjchainError
 from node_api.store.database import Database
 
 _NONCE = 12
-_CURSOR_KEY = "notifications.rowid"  # the newest chain_records rowid whose events are queued
+RECORD_CURSOR = "notifications.rowid"  # the newest chain_records rowid whose events are queued
+WARNING_CURSOR = "notifications.warning_seq"  # the newest warning_history seq whose events are queued
 _CHUNK = 500
 
 
@@ -140,13 +141,16 @@ class SubscriptionTable:
             )
 
     # -- the queue: filling it ---------------------------------------------------------------
-    def cursor(self) -> int | None:
-        """The newest index rowid whose events are queued; None before the first look."""
-        value = self.db.get_meta(_CURSOR_KEY)
+    def cursor(self, key: str = RECORD_CURSOR) -> int | None:
+        """The newest index rowid (or, with ``WARNING_CURSOR``, warning-history seq) whose events are
+        queued; None before the first look."""
+        value = self.db.get_meta(key)
         return None if value is None else int(value)
 
-    def enqueue(self, rows: Iterable[tuple[object, ...]], cursor: int, now: float) -> int:
-        """Queues deliveries and moves the cursor, in one commit; how many were new.
+    def enqueue(
+        self, rows: Iterable[tuple[object, ...]], cursor: int, now: float, key: str = RECORD_CURSOR
+    ) -> int:
+        """Queues deliveries and moves the cursor ``key``, in one commit; how many were new.
 
         Each row is (id, subscription_id, event_key, type, subject, project, project_code); a
         (subscription, event) already queued is left as it is.
@@ -162,7 +166,7 @@ class SubscriptionTable:
                 added += cur.rowcount
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (_CURSOR_KEY, str(cursor)),
+                (key, str(cursor)),
             )
         return added
 

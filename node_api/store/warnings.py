@@ -200,6 +200,21 @@ class WarningTable:
     def count_open(self) -> int:
         return int(self.db.scalar("SELECT count(*) FROM warnings WHERE closed_at IS NULL"))
 
+    # -- transitions, for the notifications ----------------------------------------------------
+    def transitions_after(self, seq: int, limit: int) -> list[sqlite3.Row]:
+        """History rows after ``seq``, oldest first, each with its warning's rule and project."""
+        return self.db.all(f"{_TRANSITIONS} WHERE h.seq > ? ORDER BY h.seq LIMIT ?", (seq, limit))
+
+    def transition(self, seq: int) -> sqlite3.Row | None:
+        """One history row with its warning's rule and project."""
+        return self.db.one(f"{_TRANSITIONS} WHERE h.seq = ?", (seq,))
+
+
+_TRANSITIONS = (
+    "SELECT h.seq, h.warning_id, h.transition, h.at, w.rule, w.project, w.project_code"
+    " FROM warning_history h JOIN warnings w ON w.id = h.warning_id"
+)
+
 
 def _history(
     conn: sqlite3.Connection,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
@@ -216,3 +217,40 @@ def test_revoked_registration_gets_no_qr_and_a_not_verified_page(node: NodeProce
     r = page(node, f"/verify/{code}", uscc=HEATING_OWNER)
     assert r.status_code == 200
     assert 'data-reason="registration_revoked"' in r.text
+
+
+def test_a_resolved_event_stays_published_through_its_window_until_it_is_repaired(node: NodeProcess) -> None:
+    code = unique_code()
+    register(node, code)
+
+    def event(occurred_at: str) -> str:
+        body = {"category": "扬尘污染", "severity": "slight", "description_digest": DIGEST, "evidence_digests": [],
+                "occurred_at": occurred_at}  # fmt: skip
+        with node.client("scjgj") as c:
+            r = c.post(f"/v1/projects/{code}/events?wait=true", json=body)
+            assert r.status_code == 200, r.text
+            uid = str(r.json()["uid"])
+            done = c.post(f"/v1/records/{uid}/resolve?wait=true", json={"reason": "已整改"})
+            assert done.status_code == 200, done.text
+        return uid
+
+    recent = event(dt.date.today().isoformat())  # published for 3 months (slight)
+    old = event("2025-01-06")  # its window ended 2025-04-07
+
+    def shown() -> dict[str, str]:
+        html = page(node, f"/verify/{code}", uscc=HEATING_OWNER).text
+        section = html[html.index('id="events"') :]
+        section = section[: section.index("</section>")]
+        return dict(re.findall(r'data-uid="(0x[0-9a-f]+)".*?data-status="(\w+)"', section, flags=re.S))
+
+    assert shown() == {recent: "resolved"}  # resolved, still within its window; the old one is not shown
+    with node.client() as c:
+        summary = c.get(f"/v1/projects/{code}").json()
+    assert [e["uid"] for e in summary["published_events"]] == [recent] and summary["open_events"] == []
+    with node.client("scjgj") as c:
+        r = c.post(f"/v1/records/{recent}/repair?wait=true", json={"reason": "申请信用修复"})
+        assert r.status_code == 200, r.text  # a slight event may be repaired at once
+    assert shown() == {}  # 信用修复 ends its publication; the record itself stays on the ledger
+    with node.client("scjgj") as c:
+        assert c.get(f"/v1/records/{recent}").json()["status"] == "repaired"
+        assert c.get(f"/v1/records/{old}").json()["status"] == "resolved"  # resolved, but past its window

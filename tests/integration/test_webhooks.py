@@ -7,6 +7,7 @@ stdlib HTTP server in a thread (tests/support/receiver.py) that checks every sig
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import time
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from localnode import NodeProcess
+from tests.integration.test_supervision import accept, fresh_item
 from tests.support.api import write_confirmed
 from tests.support.polling import wait_until
 from tests.support.receiver import Receiver, verify
@@ -331,3 +333,67 @@ def test_a_subscription_is_its_organisations_own_and_delete_deactivates_it(
     wait_until(lambda: receiver.subjects(live["id"]), 30, "the second approval delivered to the live one")
     assert receiver.subjects(sub["id"]) == {first: receiver.subjects(sub["id"])[first]}
     assert set(receiver.subjects(live["id"])) == {second}
+
+
+def warning_bodies(receiver: Receiver, sid: str) -> list[dict[str, Any]]:
+    """The warning deliveries of ``sid`` answered 2xx, in arrival order."""
+    return [
+        r.json
+        for r in receiver.got()
+        if r.headers.get("x-projchain-subscription") == sid and r.json["type"] == "warning"
+    ]
+
+
+def test_a_warning_opening_and_closing_reaches_those_who_may_read_it(
+    hooks: NodeProcess, receiver: Receiver
+) -> None:
+    receiver.up()
+    code = unique_code()
+    register(hooks, code)
+    department = subscribe(hooks, "fgj", receiver, events=["warning"], filters={"project_codes": [code]})
+    narrowed = subscribe(
+        hooks,
+        "fgj",
+        receiver,
+        events=["warning"],
+        filters={"project_codes": [code], "rules": ["project.stalled"]},
+    )
+    bank = subscribe(hooks, "bank", receiver, events=["warning"])
+    item = fresh_item(hooks)  # a 1-working-day limit
+    with hooks.client("fgj") as c:
+        acceptance = accept(c, code, item, days_ago=30)
+    wait_until(lambda: warning_bodies(receiver, department["id"]), 30, "the overdue item's warning delivered")
+    [opened] = warning_bodies(receiver, department["id"])
+    assert opened["transition"]["name"] == "opened" and opened["visibility"] == "full"
+    assert (opened["data"]["rule"], opened["data"]["subject"]) == ("item.overdue", acceptance)
+    assert opened["data"]["project_code"] == code and opened["data"]["state"] == "open"
+    # The bank holds no grant: nothing was queued for it, not even counted.
+    assert sum(subscription(hooks, "bank", bank["id"])["deliveries"].values()) == 0
+
+    grant_bank(hooks, code, "documents")
+    with hooks.client("fgj") as c:
+        write_confirmed(
+            c,
+            f"/v1/projects/{code}/approvals",
+            {"stage": 1, "item": item, "decision": "approved", "document_digest": DIGEST,
+             "issued_at": dt.date.today().isoformat()},
+        )  # fmt: skip
+    wait_until(
+        lambda: len(warning_bodies(receiver, department["id"])) == 2, 30, "the warning's close delivered"
+    )
+    closed = warning_bodies(receiver, department["id"])[1]
+    assert closed["transition"]["name"] == "closed" and closed["data"]["id"] == opened["data"]["id"]
+    assert [h["transition"] for h in closed["data"]["history"]] == ["opened", "closed"]
+    assert closed["id"] != opened["id"]  # one delivery per transition
+    wait_until(lambda: warning_bodies(receiver, bank["id"]), 30, "the close delivered to the granted bank")
+    [heard] = warning_bodies(receiver, bank["id"])
+    assert heard["transition"]["name"] == "closed" and heard["visibility"] == "public"
+    assert warning_bodies(receiver, narrowed["id"]) == []  # its rule filter names another rule
+    for r in receiver.got():
+        assert r.verified
+    with hooks.client("sjj") as c:
+        log = c.get("/v1/audit/access-log", params={"org_id": hooks.org_ids["bank"], "limit": 1000}).json()
+    sent = [json.loads(e["entry"]) for e in log["entries"]]
+    assert [e["subject"] for e in sent if e["action"] == "webhook.warning"] == [
+        f"warning:{opened['data']['id']}"
+    ]
