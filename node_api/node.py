@@ -324,7 +324,9 @@ def _compose(
             CertificateFont(s.certificate_font, s.certificate_font_face),
             scripted(s.filing_code_candidates),
         ),
-        supervision=Supervision(WarningTable(db), index, catalogue, access, indexer.updated),
+        supervision=Supervision(
+            WarningTable(db), index, catalogue, access, indexer.updated, filing_item=s.filing_item
+        ),
     )
 
 

@@ -250,6 +250,24 @@ def decided_items(timeline: ProjectTimeline) -> list[DecidedItem]:
     ]
 
 
+def filings_of(timeline: ProjectTimeline, filing_item: str) -> list[Filing]:
+    """A project's 备案 as rows for the 秒批 table: each decided 受理 of the filing item, submitted at
+    its ``accepted_at`` and filed when its 批复 reached the chain (the block's time)."""
+    recorded = {a.uid: a.recorded_at for a in timeline.approvals}
+    return [
+        Filing(
+            county=timeline.region,
+            department=h.department,
+            project=timeline.project,
+            submitted_at=h.accepted_at,
+            filed_at=recorded.get(h.decision.uid) or h.decision.at,
+            stage=h.stage,
+        )
+        for h in timeline.handlings
+        if h.item == filing_item and h.decision is not None
+    ]
+
+
 def target_report(
     items: Iterable[DecidedItem],
     filings: Iterable[Filing],

@@ -78,6 +78,7 @@ class Approval:
     status: str = "active"  # chain status: active | revoked | superseded ("expired" is read as active)
     valid_until: dt.date | None = None  # the last valid day
     construction_permit: bool = False  # the item whose approval is the 施工许可 (set by the ledger)
+    recorded_at: dt.datetime | None = None  # its block's time (a 秒批 filing is measured to it)
 
     @property
     def live(self) -> bool:

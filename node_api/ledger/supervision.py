@@ -47,7 +47,15 @@ from node_api.domain.records import (
     Status,
     decode_payload,
 )
-from node_api.domain.targets import DecidedItem, ProjectFigure, TargetReport, decided_items, target_report
+from node_api.domain.targets import (
+    DecidedItem,
+    Filing,
+    ProjectFigure,
+    TargetReport,
+    decided_items,
+    filings_of,
+    target_report,
+)
 from node_api.domain.timeline import (
     Approval,
     Commitment,
@@ -145,6 +153,7 @@ def build_timeline(index: IndexTable, catalogue: Catalogue, project: str) -> Pro
                 status=status(str(row["uid"])) or "active",
                 valid_until=_day(int(f["valid_until"])),
                 construction_permit=int(f["stage"]) == 3 and item is not None and PERMIT_NAME in item.name,
+                recorded_at=_at,
             )
         )
     handlings = _handlings(data, catalogue, approvals)
@@ -318,6 +327,7 @@ class Supervision:
         index_updated: asyncio.Event | None = None,
         calendar: WorkCalendar | None = None,
         clock: Callable[[], float] = time.time,
+        filing_item: str | None = None,
     ) -> None:
         self.table = table
         self.index = index
@@ -326,6 +336,7 @@ class Supervision:
         self.index_updated = index_updated
         self.calendar = calendar or WorkCalendar.official()
         self.now = clock
+        self.filing_item = filing_item  # the catalogue item of 秒批秒办 filings (settings.filing_item)
         self.stats = {"assessments": 0, "seconds": 0.0}
 
     def timeline(self, project: str) -> ProjectTimeline | None:
@@ -445,21 +456,24 @@ class Supervision:
     def targets(self, region_prefix: str) -> TargetReport:
         """The four seed targets (即办, 秒批, 承诺制, 50/90) over the projects of a division, now.
 
-        Filings (秒批) are not counted yet: the chain records no submission instant of a 备案 (the
-        table shows no denominator, never 0 % or 100 %).
+        秒批 counts the filings whose 受理 (the submission instant, recorded by POST /v1/filings) and
+        批复 are on chain, measured from the one to the other's block time.
         """
         now = _utc(self.now())
         items: list[DecidedItem] = []
+        filings: list[Filing] = []
         figures: list[ProjectFigure] = []
         for row in self.index.projects_in_region(region_prefix):
             timeline = self.timeline(str(row["project"]))
             if timeline is None:
                 continue
             items += decided_items(timeline)
+            if self.filing_item is not None:
+                filings += filings_of(timeline, self.filing_item)
             if timeline.handlings:
                 _, figure = clocks(timeline, now, self.calendar)
                 figures.append(ProjectFigure(timeline.region, timeline.project, figure))
-        return target_report(items, [], figures, self.calendar.label, now)
+        return target_report(items, filings, figures, self.calendar.label, now)
 
     async def run(self) -> None:
         """Primary: follows the index and re-assesses due projects, forever; errors only delay it."""

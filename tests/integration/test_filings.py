@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,23 @@ def test_two_nodes_filing_at_once_never_share_a_code_and_the_loser_of_a_forced_c
         burst = list(pool.map(lambda nt: _file_at(*nt), fgj_nodes * 2))
     all_codes = codes + [a["code"] for a in burst]
     assert len(set(all_codes)) == len(all_codes)
+
+
+def test_a_filing_records_its_acceptance_and_counts_in_the_instant_filing_target(node: NodeProcess) -> None:
+    def instant_row() -> dict[str, Any]:
+        with node.client("fgj") as c:
+            targets = c.get("/v1/reports/regions", params={"region": "620825"}).json()["targets"]
+        return dict(next(r for r in targets["instant_filing"] if r["group"] == "all"))
+
+    before = instant_row()
+    started = time.monotonic()
+    answer = file(node)
+    took = time.monotonic() - started
+    with node.client("fgj") as c:
+        acceptance = c.get(f"/v1/records/{answer['acceptance']['uid']}").json()
+    assert acceptance["kind"] == "acceptance" and acceptance["fields"]["item"] == "ZL-S1-001"
+    after = instant_row()
+    assert after["denominator"] == before["denominator"] + 1 and after["goal"] == 0.99
+    # The request took less than a minute, so its 受理 → 批复 on chain did too: it counts as 秒批.
+    if took < 59:
+        assert after["numerator"] == before["numerator"] + 1

@@ -12,12 +12,13 @@ from node_api.domain.targets import (
     ShareRow,
     commitment_rows,
     decided_items,
+    filings_of,
     instant_filing_rows,
     project_days_rows,
     same_day_rows,
     target_report,
 )
-from node_api.domain.timeline import Decision, Handling, ProjectTimeline
+from node_api.domain.timeline import Approval, Decision, Handling, ProjectTimeline
 from node_api.domain.workdays import BEIJING, WorkCalendar
 
 PLAIN = WorkCalendar.from_tables("weekdays", "test", [], [], [2030])
@@ -146,3 +147,28 @@ def test_decided_items_from_a_timeline_and_the_report() -> None:
     assert report.calendar == "weekdays test (State Council holidays 2030–2030)"
     assert row(list(report.same_day), "all").met is True
     assert row(list(report.instant_filing), "all").share is None
+
+
+def test_a_filing_is_measured_from_its_acceptance_to_its_approvals_block() -> None:
+    submitted = bj(2030, 1, 7, 9, 0, 0)
+    handlings = (
+        Handling("0xa", "FILE", 1, DRC, 0, submitted, (), Decision("0xd", submitted, "approved")),
+        Handling("0xb", "FILE", 1, DRC, 0, submitted, (), Decision("0xe", submitted, "approved")),
+        Handling("0xc", "OTHER", 1, DRC, 0, submitted, (), Decision("0xf", submitted, "approved")),
+        Handling("0x1", "FILE", 1, DRC, 0, submitted),  # not decided: no filing yet
+    )
+    approvals = (
+        Approval(
+            "0xd", "FILE", 1, DRC, submitted, "approved", recorded_at=submitted + dt.timedelta(seconds=3)
+        ),
+        Approval(
+            "0xe", "FILE", 1, DRC, submitted, "approved", recorded_at=submitted + dt.timedelta(minutes=5)
+        ),
+        Approval("0xf", "OTHER", 1, DRC, submitted, "approved", recorded_at=submitted),
+    )
+    timeline = ProjectTimeline("2030-620825-48-03-000001", ZL, DRC, handlings=handlings, approvals=approvals)
+    filings = filings_of(timeline, "FILE")
+    assert [(f.filed_at - f.submitted_at).total_seconds() for f in filings] == [3.0, 300.0]
+    assert [f.instant() for f in filings] == [True, False]
+    total = row(list(target_report([], filings, [], PLAIN.label, bj(2030, 1, 8)).instant_filing), "all")
+    assert (total.numerator, total.denominator, total.met) == (1, 2, False)

@@ -21,7 +21,8 @@ async def file_project(body: FilingIn, org: CurrentOrg, filings: FilingsDep) -> 
     """File an owner's project (备案) in one request (the filing item's department, e.g. 发改局).
 
     Checks the facts (owner USCC, a division of 甘肃, an industry not on the negative list for
-    备案), allocates the project code, registers the project, records the filing approval and the
+    备案), allocates the project code, registers the project, records the 受理 at the instant the
+    request arrived (秒批 is measured from it), the filing approval and the
     project's 一张清单, waits until the chain confirmed them, and answers 201 with the code, the
     records and the 备案证 URL. Nothing is written when a check fails.
     """
@@ -31,6 +32,7 @@ async def file_project(body: FilingIn, org: CurrentOrg, filings: FilingsDep) -> 
         {
             "code": filed.code,
             "registration": filed.registration,
+            "acceptance": filed.acceptance,
             "filing": filed.filing,
             "checklist": filed.checklist,
             "certificate_url": url,
