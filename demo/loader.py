@@ -83,7 +83,8 @@ async def _supervision(client: httpx.AsyncClient, t: dict[str, str]) -> None:
     stage-1 批复 valid until 2026-05-25 (expired) that the stage-2 item accepted two days ago still
     relies on (a live clock, and approval.expired_relied_on); an item accepted 40 days ago, paused
     for 专家评审 after its 20 working days ran out (item.overdue while paused). Its 容缺受理
-    commitment, due 2025-12-20 and pending, is the overdue commitment (commitment.overdue)."""
+    commitment, due 2025-12-20 and pending, is the overdue commitment (commitment.overdue). And one
+    秒批秒办 filing, counted in the 秒批 target."""
     now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
     digest = await _doc(
         client, t["fgj"], f"企业投资项目核准批复 庄发改发〔2025〕91号 {HOSPITAL} 签发日期 2025-11-25"
@@ -96,6 +97,15 @@ async def _supervision(client: httpx.AsyncClient, t: dict[str, str]) -> None:
     await _post(client, t["fgj"], f"/v1/records/{paused['uid']}/pause", {"reason": "专家评审"})
     await _post(client, t["fgj"], f"/v1/projects/{HOSPITAL}/acceptances", {
         "item": "ZL-S2-003", "accepted_at": (now - dt.timedelta(days=2)).isoformat()})  # fmt: skip
+    # One 秒批秒办 filing (docs/filings.md), so that the 秒批 table has a filing to count.
+    pledge = await _doc(
+        client, t["fgj"], "信用承诺书：庄浪县绿源新能源科技有限公司承诺所填报备案信息真实、准确、完整"
+    )
+    await _post(client, t["fgj"], "/v1/filings", {
+        "name": "庄浪县万泉镇光伏农业综合利用项目", "owner_uscc": "91620825MA74XK9R6N",
+        "owner_name": "庄浪县绿源新能源科技有限公司", "region_code": "620825", "industry_code": "44",
+        "total_investment": "31415926.53", "construction_content": "建设农光互补光伏电站 20MW 及配套设施",
+        "pledge_digest": pledge})  # fmt: skip
 
 
 async def _doc(client: httpx.AsyncClient, token: str, text: str) -> str:

@@ -188,3 +188,10 @@ def test_the_demo_hospital_shows_a_live_clock_a_paused_item_and_their_warnings(n
         clock["project"]["state"] in ("running", "paused")
         and clock["project"]["remaining_to_target"] is not None
     )
+    # The four seed targets, the calendar named; the demo's 秒批秒办 filing is counted in 秒批.
+    with node.client("sjj") as auditor:
+        targets = auditor.get("/v1/reports/regions", params={"region": "620825"}).json()["targets"]
+    assert targets["calendar"].startswith("chinese-calendar")
+    assert {"same_day", "instant_filing", "commitment", "project_days"} <= targets.keys()
+    filings = next(r for r in targets["instant_filing"] if r["group"] == "all")
+    assert filings["denominator"] >= 1 and filings["share"] is not None
