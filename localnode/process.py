@@ -69,7 +69,7 @@ class NodeProcess:
             **self.extra_env,
         }
 
-    def start(self, demo: bool = True, timeout: float = 180.0) -> NodeProcess:
+    def start(self, demo: bool = True, timeout: float = 300.0) -> NodeProcess:
         """Starts the node and waits until it serves (and the demo is loaded)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "node-process.log").open("ab")
