@@ -82,7 +82,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// consortium's answers for the seal keys seen so far — membership cannot change within a
     /// transaction, and a batch formed from single writes interleaves a few organisations'
     /// keys, so each key is asked about once (up to KEY_CACHE keys; further keys replace the
-    /// oldest) — and the `Change` being decided.
+    /// oldest) — and the `Change` being decided. It lives in memory only, where every field
+    /// takes a word whatever its type: storage packing does not apply.
+    // solhint-disable-next-line gas-struct-packing
     struct Scratch {
         address lastKey; // the key of the previous record (a bulk batch has one key throughout)
         uint256 lastAnswer;
