@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--read-concurrency", type=int, help="clients of each read phase")
     p.add_argument("--baseline-seconds", type=float, help="duration of the naive loop (automine)")
     p.add_argument(
+        "--workers-sweep",
+        help="PROJCHAIN_WORKERS values of the bulk-write sweep after the run, e.g. 1,2,4"
+        " (default 1, 2, then doubling up to the cores; 'none' skips it)",
+    )
+    p.add_argument(
         "--node-env",
         action="append",
         default=[],
@@ -74,6 +79,10 @@ def options(args: argparse.Namespace) -> Options:
         if not sep or not key.startswith("PROJCHAIN_"):
             raise SystemExit(f"--node-env wants PROJCHAIN_KEY=VALUE, got {item!r}")
         o.node_env[key] = value
+    if args.workers_sweep is not None:
+        o.workers_sweep = (
+            [] if args.workers_sweep == "none" else [int(v) for v in args.workers_sweep.split(",")]
+        )
     if not 1 <= o.batch_size <= 1000:
         raise SystemExit("--batch-size must be 1..1000 (the endpoint's limit)")
     return o

@@ -264,6 +264,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {_fmt(r.get('grown'), r['unit'])} | {_fmt_ratio(r.get('grown_ratio'))} | {change_s} "
             f"| {r['target']} | {met} |"
         )
+    lines += _serial_lines(result)
     pre = result.get("prefill") or {}
     if pre.get("records"):
         lines += [
@@ -293,6 +294,51 @@ def markdown(result: dict[str, Any]) -> str:
         "Latency ratios are value ÷ baseline (lower is better); throughput ratios higher is better.",
     ]
     return "\n".join(lines)
+
+
+def _serial_lines(result: dict[str, Any]) -> list[str]:
+    """The serial cost per record (CPU µs of the primary plus anvil), per write phase, and the workers sweep."""
+    lines = [
+        "",
+        "Serial cost per confirmed record — CPU of the node's primary process (submitter, indexer, "
+        "confirmations) plus anvil, which more API processes cannot share (target ≤ 100 µs; the "
+        "single-record path is the same run's baseline):",
+        "",
+        "| phase | empty ledger µs/record | filled ledger µs/record | primary + anvil cores (empty) |",
+        "|---|---:|---:|---|",
+    ]
+    for key, label in (
+        ("bulk", "bulk writes (batch endpoint)"),
+        ("single", "single-record writes, saturation"),
+        ("single_light", "single-record writes, light load"),
+    ):
+        empty = _get(result, "phases", "empty", key) or {}
+        grown = _get(result, "phases", "grown", key) or {}
+        cores = empty.get("cpu_cores") or {}
+        lines.append(
+            f"| {label} | {_fmt(empty.get('serial_us_per_record'), 'us')} "
+            f"| {_fmt(grown.get('serial_us_per_record'), 'us')} "
+            f"| {cores.get('primary', 0):.2f} + {cores.get('chain', 0):.2f} |"
+        )
+    sweep = result.get("workers_sweep") or []
+    if sweep:
+        lines += [
+            "",
+            f"Workers sweep (a fresh node per value, bulk writes only; this machine has "
+            f"{_get(result, 'meta', 'cores')} cores):",
+            "",
+            "| PROJCHAIN_WORKERS | bulk confirmed/s | serial µs/record | node CPU ms/record "
+            "| cores: primary / all node / anvil / others |",
+            "|---:|---:|---:|---:|---|",
+        ]
+        for row in sweep:
+            c = row.get("cpu_cores") or {}
+            lines.append(
+                f"| {row['workers']} | {_fmt(row.get('per_s'), '/s')} | {_fmt(row.get('serial_us_per_record'), 'us')} "
+                f"| {row.get('node_cpu_ms_per_record') or 0:.3f} | {c.get('primary', 0):.2f} / {c.get('node', 0):.2f}"
+                f" / {c.get('chain', 0):.2f} / {c.get('others', 0):.2f} |"
+            )
+    return lines
 
 
 def console(result: dict[str, Any]) -> str:

@@ -79,6 +79,10 @@ class Options:
     prefill_clients: int = 8
     filings: int = 20  # 秒批秒办 filings, one after another: request → confirmed → 备案证 served
     node_env: dict[str, str] = field(default_factory=dict)
+    # PROJCHAIN_WORKERS values of the sweep after the run: a fresh node each, bulk writes only.
+    # Default 1, 2, then doubling up to the machine's cores.
+    workers_sweep: list[int] = field(default_factory=lambda: _sweep_default(os.cpu_count() or 1))
+    sweep_projects: int = 200  # projects each sweep node registers for its bulk writes
     data_dir: Path | None = None
     label: str = "default"
 
@@ -105,6 +109,19 @@ class Options:
     def scale(cls) -> Options:
         """The growth target's run: 1,000,000 records in the ledger before the second suite."""
         return cls(prefill=1_000_000, label="scale")
+
+
+def _sweep_default(cores: int) -> list[int]:
+    """1, 2, 4, … up to ``cores`` (at least 1 and 2)."""
+    counts, n = [1, 2], 4
+    while n <= cores:
+        counts.append(n)
+        n *= 2
+    return counts
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def _latency(values: list[float]) -> dict[str, float | None]:
@@ -188,12 +205,19 @@ class Bench:
         await asyncio.to_thread(self.node.start)
         startup = time.perf_counter() - t0
         try:
-            return await self._run(started, startup)
+            try:
+                result = await self._run(started, startup)
+            finally:
+                chain_pid = _chain_pid(self.node.anvil_port)
+                await asyncio.to_thread(self.node.stop)
+                if chain_pid is not None:
+                    await asyncio.to_thread(_stop_leftover, chain_pid, self.node.anvil_port)
+            # After the main node is gone, so that it takes no CPU from the sweep's nodes.
+            if o.workers_sweep:
+                result["workers_sweep"] = await self._workers_sweep(o.workers_sweep)
+            result["meta"]["duration_s"] = round(time.time() - started, 1)
+            return result
         finally:
-            chain_pid = _chain_pid(self.node.anvil_port)
-            await asyncio.to_thread(self.node.stop)
-            if chain_pid is not None:
-                await asyncio.to_thread(_stop_leftover, chain_pid, self.node.anvil_port)
             for path in self._scratch:
                 shutil.rmtree(path, ignore_errors=True)
 
@@ -236,6 +260,39 @@ class Bench:
             self.result["baseline"]["reads"] = reads
         self.result["meta"]["duration_s"] = round(time.time() - started, 1)
         return self.result
+
+    async def _workers_sweep(self, counts: list[int]) -> list[dict[str, Any]]:
+        """Bulk writes on a fresh node per ``PROJCHAIN_WORKERS`` value: throughput and serial cost.
+
+        The serial cost (CPU of the primary plus anvil per record) is what more processes cannot
+        share; the sweep shows whether throughput follows the processes or that cost.
+        """
+        o = self.opts
+        main = (self.node, self.client, self.cpu, self.hot)
+        out: list[dict[str, Any]] = []
+        try:
+            for workers in counts:
+                self.log(f"== workers sweep: PROJCHAIN_WORKERS={workers} (fresh node, bulk writes only) ==")
+                base = Path(tempfile.mkdtemp(prefix=f"projchain-sweep-{workers}-"))
+                self._scratch.append(base)
+                self.node = NodeProcess(base / "node", env={**o.node_env, "PROJCHAIN_WORKERS": str(workers)})
+                await asyncio.to_thread(self.node.start)
+                try:
+                    assert self.node.process is not None
+                    self.cpu = CpuMeter(self.node.process.pid, _chain_pid(self.node.anvil_port))
+                    self.client = HttpClient("127.0.0.1", self.node.port)
+                    self.hot = self._new_codes(o.sweep_projects)
+                    await self._register(self.hot)
+                    bulk = await self._bulk()
+                    out.append({"workers": workers, **bulk})
+                finally:
+                    chain_pid = _chain_pid(self.node.anvil_port)
+                    await asyncio.to_thread(self.node.stop)
+                    if chain_pid is not None:
+                        await asyncio.to_thread(_stop_leftover, chain_pid, self.node.anvil_port)
+        finally:
+            self.node, self.client, self.cpu, self.hot = main
+        return out
 
     async def _filings(self, n: int) -> dict[str, Any]:
         """秒批秒办: POST /v1/filings (checks, code, registration, filing approval, 一张清单, all confirmed,
@@ -453,12 +510,15 @@ class Bench:
             "cpu_cores": cpu,
             # Node CPU per record: the efficiency figure least disturbed by other jobs on the machine.
             "node_cpu_ms_per_record": round(share.node * share.wall / done * 1000, 3) if done else None,
+            # The serial cost: CPU of the primary (submitter, indexer, confirmations) plus anvil per record.
+            "serial_us_per_record": _round(share.serial_us_per_record(done)),
             "errors": run.errors[:5],
         }
         self.log(
             f"  {title}: {d['per_s']:,.0f}/s, p50 {_ms(lat['p50'])} p95 {_ms(lat['p95'])}"
             f" p99 {_ms(lat['p99'])}"
             f" ({clients} clients; node CPU {d['node_cpu_ms_per_record'] or 0:.2f} ms/record;"
+            f" serial (primary + anvil) {d['serial_us_per_record'] or 0:,.0f} µs/record;"
             f" cores node {cpu['node']:.2f} chain {cpu['chain']:.2f}"
             f" loadgen {cpu['loadgen']:.2f} other {cpu['others']:.2f})"
         )

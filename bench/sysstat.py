@@ -31,6 +31,12 @@ class CpuShare:
     chain: float
     loadgen: float
     others: float
+    primary: float = 0.0  # the node's primary process alone (part of ``node``): the chain side runs there
+
+    def serial_us_per_record(self, records: int) -> float | None:
+        """CPU µs of the primary plus the chain per record: the work no added process shares
+        (submitter, indexer, confirmations and anvil's execution), which caps every machine size."""
+        return (self.primary + self.chain) * self.wall / records * 1e6 if records else None
 
     def as_dict(self) -> dict[str, float]:
         """JSON form (cores, i.e. CPU seconds per wall second)."""
@@ -72,5 +78,8 @@ class CpuMeter:
         wall = max(1e-9, end["wall"] - start["wall"])
         used = {k: (end[k] - start[k]) / wall for k in ("chain", "loadgen", "machine")}
         used["node"] = sum(v - start.get(k, 0.0) for k, v in end.items() if k.startswith("node:")) / wall
+        primary = f"node:{self.pids['node']}"
+        used["primary"] = (end.get(primary, 0.0) - start.get(primary, 0.0)) / wall
         ours = used["node"] + used["chain"] + used["loadgen"]
-        return CpuShare(wall, used["node"], used["chain"], used["loadgen"], max(0.0, used["machine"] - ours))
+        others = max(0.0, used["machine"] - ours)
+        return CpuShare(wall, used["node"], used["chain"], used["loadgen"], others, used["primary"])

@@ -43,6 +43,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// transaction all the same (never a partial batch).
     uint256 private constant BATCH_GAS_RESERVE = 150_000;
 
+    /// @dev Seal keys whose consortium answer a transaction keeps (see `Scratch`).
+    uint256 private constant KEY_CACHE = 8;
+
     /// @dev What each shape letter (Common.sol's SHAPE_*) means to `_canonical`, one byte per
     /// letter at the index of the letter's low 5 bits: for a static type its width in bytes
     /// (b 1, i 4, l 8, w 32), for a dynamic type 0x40 (s, string) or 0x80 (a, bytes32[]).
@@ -76,14 +79,18 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev A transaction's working memory, reused record after record (the EVM never frees
     /// memory, and a fresh allocation per record costs more the longer the batch): the
-    /// consortium's answer for the last seal key seen — a batch's records are mostly sealed
-    /// by one key, and membership cannot change within a transaction — and the `Change`
-    /// being decided.
+    /// consortium's answers for the seal keys seen so far — membership cannot change within a
+    /// transaction, and a batch formed from single writes interleaves a few organisations'
+    /// keys, so each key is asked about once (up to KEY_CACHE keys; further keys replace the
+    /// oldest) — and the `Change` being decided. It lives in memory only, where every field
+    /// takes a word whatever its type: storage packing does not apply.
+    // solhint-disable-next-line gas-struct-packing
     struct Scratch {
-        address key;
-        uint32 org;
-        uint8 roles;
-        bool active;
+        address lastKey; // the key of the previous record (a bulk batch has one key throughout)
+        uint256 lastAnswer;
+        address[KEY_CACHE] keys;
+        uint256[KEY_CACHE] answers; // org | roles << 32 | active << 40, as `_sealer` packs them
+        uint256 known; // keys asked about so far (the cache holds the last KEY_CACHE of them)
         Change change;
     }
 
@@ -202,22 +209,42 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bytes32 recordHash = hashRecord(r);
         (address signer, bytes memory sealRefusal) = _recover(recordHash, seal);
         if (sealRefusal.length != 0) return sealRefusal;
-        if (signer != scratch.key) {
-            (scratch.org, scratch.roles, scratch.active) = _CONSORTIUM.sealer(signer);
-            scratch.key = signer;
-        }
-        if (!scratch.active) return abi.encodeWithSelector(LedgerInvalidSeal.selector, r.uid, signer);
+        uint256 answer = _sealer(signer, scratch);
+        if (answer >> 40 == 0) return abi.encodeWithSelector(LedgerInvalidSeal.selector, r.uid, signer);
+        uint32 org = uint32(answer);
         // An organisation issues uids in its own namespace only: no member can take (or
         // front-run) a uid another organisation derived.
-        if (uint32(bytes4(r.uid)) != scratch.org) {
-            return abi.encodeWithSelector(LedgerUidNotIssuers.selector, r.uid, scratch.org);
+        if (uint32(bytes4(r.uid)) != org) {
+            return abi.encodeWithSelector(LedgerUidNotIssuers.selector, r.uid, org);
         }
         Change memory c = scratch.change;
-        refusal = _check(r, scratch.org, scratch.roles, c);
+        refusal = _check(r, org, uint8(answer >> 32), c);
         if (refusal.length != 0) return refusal;
         _commit(r, slot, c);
-        emit RecordAdded(r.uid, r.project, scratch.org, signer, recordHash);
+        emit RecordAdded(r.uid, r.project, org, signer, recordHash);
         // accepted: `refusal` is the empty result of `_check`
+    }
+
+    /// @dev The consortium's answer for seal key `key` (org | roles << 32 | active << 40), asked
+    /// once per transaction and key (see `Scratch`).
+    function _sealer(address key, Scratch memory scratch) private view returns (uint256 answer) {
+        if (key == scratch.lastKey) return scratch.lastAnswer;
+        uint256 known = scratch.known;
+        uint256 held = known < KEY_CACHE ? known : KEY_CACHE;
+        for (uint256 i = 0; i < held; ) {
+            if (scratch.keys[i] == key) {
+                (scratch.lastKey, scratch.lastAnswer) = (key, scratch.answers[i]);
+                return scratch.lastAnswer;
+            }
+            unchecked {
+                ++i;
+            }
+        }
+        (uint32 org, uint8 roles, bool active) = _CONSORTIUM.sealer(key);
+        answer = uint256(org) | (uint256(roles) << 32) | (active ? 1 << 40 : 0);
+        uint256 at = known % KEY_CACHE;
+        (scratch.keys[at], scratch.answers[at], scratch.known) = (key, answer, known + 1);
+        (scratch.lastKey, scratch.lastAnswer) = (key, answer);
     }
 
     /// @dev Writes what `_check` decided: the entry, a new project, the referenced record's status.

@@ -21,6 +21,11 @@ DEBIAN_CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 DEBIAN_CJK_FACE = "Noto Sans CJK SC"
 
 
+def _physical_memory_mb() -> int:
+    """The machine's physical memory in MB."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+
 class Settings(BaseSettings):
     """Everything a node needs to know, from env vars or defaults."""
 
@@ -39,6 +44,12 @@ class Settings(BaseSettings):
     # The node saves the embedded chain's state every N seconds (atomically, see StateKeeper):
     # a chain crash loses at most that much, which the pipeline re-sends. Larger = cheaper.
     state_interval: int = 2
+    # The most resident memory (MB) the embedded anvil may use: past it the node refuses writes
+    # (503 chain_memory_limit) instead of letting the chain grow until the machine swaps or the
+    # kernel kills it. anvil keeps every block, receipt and the whole state in memory (see
+    # docs/benchmark.md, "anvil memory"); volumes beyond it belong on a real chain (README,
+    # "Running on a production network"). 0: no limit. Default: half the machine's memory.
+    chain_memory_limit_mb: int = Field(default_factory=lambda: _physical_memory_mb() // 2, ge=0)
     evm_version: str = "shanghai"  # the floor that Besu and ganache both run
 
     # A node joining an existing chain reads the consortium's deployment from here.

@@ -89,6 +89,13 @@ class ChainError(ProjchainError):
     status = 503
 
 
+class ChainCapacityError(ProjchainError):
+    """The embedded development chain reached the memory it may use: writes are refused."""
+
+    code = "chain_memory_limit"
+    status = 503
+
+
 class ChainRevertError(ProjchainError):
     """The contract refused a transaction; ``name`` is its custom error."""
 

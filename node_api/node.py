@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from eth_account.signers.local import LocalAccount
 
+from node_api.chain.capacity import ChainMemoryGuard
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, Deployment
@@ -257,7 +258,9 @@ def _compose(
         db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,
     )  # fmt: skip
-    writer = Writer(index, reader, membership, sealer, keystore, outbox, openings.vault, catalogue)
+    writer = Writer(
+        index, reader, membership, sealer, keystore, outbox, openings.vault, catalogue, ChainMemoryGuard(s)
+    )
     files = DocumentStore(s.documents_dir, document_key)
     document_table = DocumentTable(db)
     access_log = AccessLogTable(db)

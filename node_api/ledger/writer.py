@@ -19,6 +19,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from node_api.chain.capacity import ChainMemoryGuard
 from node_api.chain.keystore import KeyStore
 from node_api.chain.pipeline import Outbox, OutboxItem
 from node_api.chain.seal import Sealer
@@ -115,7 +116,9 @@ class Writer:
         outbox: Outbox,
         vault: OpeningVault,
         catalogue: Catalogue,
+        capacity: ChainMemoryGuard | None = None,
     ) -> None:
+        self.capacity = capacity  # refuses writes while the embedded chain is over its memory limit
         self.index = index
         self.reader = reader
         self.membership = membership
@@ -143,6 +146,8 @@ class Writer:
         With an ``attachment`` (approvals only) the commitment bound to the approval is
         checked and accepted with it, in the same outbox commit.
         """
+        if self.capacity is not None:
+            self.capacity.check()
         main = await self._prepare(org, kind, code, fields, digest, ref, idempotency_key, preseal)
         parts = [main]
         if attachment is not None:
@@ -306,6 +311,8 @@ class Writer:
         Answers with the version in force (``created`` False) when it says the same already;
         refuses while another version of the item is on its way to the chain.
         """
+        if self.capacity is not None:
+            self.capacity.check()
         self._check_role(org, Kind.CATALOGUE)
         pending = self.catalogue.pending_versions(item.code)
         if pending:

@@ -18,6 +18,12 @@ stage and decision. With this module's payloads the figures went from 39,344 and
 39,838 (one project, one item) and 42,095 (100 projects, the benchmark's 11 items); the same
 contract without the item check measured 39,373 and 41,331 (so the check costs ≈ 470 gas with
 the item's slot warm, ≈ 760 a record over the benchmark's items).
+
+Issue #15 set the target to 32,000 and added the third shape, a batch formed from single writes:
+the three approval authorities' approvals interleaved, each on its own project (44,096 a record,
+1,900 more than one organisation's, for the consortium look-up at every change of seal key; the
+ledger now keeps each key's answer for the transaction: 42,783). Where the rest goes, opcode by
+opcode, and what reaching 32,000 takes: docs/benchmark.md, "Gas per record".
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any
 
 from web3.types import TxReceipt
 
-from bench.workload import ITEMS, approval_body, project_code
+from bench.workload import APPROVERS, ITEMS, approval_body, approver, project_code
 from node_api.api.payloads import record_payload
 from node_api.api.schemas import ApprovalIn
 from node_api.domain.records import ZERO32, Kind, Record, project_id, seal_payload
@@ -37,8 +43,11 @@ from tests.contracts.harness import Harness
 from tests.contracts.payloads import approval_fields, catalogue_record, project_record
 
 BATCH = 100
-TARGET_PER_RECORD = 40_000  # the project's target, reported in gas.json
+TARGET_PER_RECORD = 32_000  # the project's target since issue #15 (was 40,000), reported in gas.json
 BOUND_PER_RECORD = 42_300  # what is asserted meanwhile (see the module docstring)
+# A batch formed from single writes interleaves three organisations' seal keys: 44,096 a record
+# before the ledger kept each key's consortium answer for the transaction, 42,783 after.
+BOUND_PER_RECORD_MIXED = 43_000
 BENCH_RUN = 7  # any run id: it only shapes codes and digests as the benchmark's
 
 
@@ -129,3 +138,45 @@ def test_gas_per_record_is_within_target_for_one_project_and_spread_over_project
     assert same["per_record"] < spread["per_record"], "a cold project slot costs 2,100 more"
     assert same["per_record"] <= BOUND_PER_RECORD, f"{same['per_record']} gas per record, one project"
     assert spread["per_record"] <= BOUND_PER_RECORD, f"{spread['per_record']} gas per record, 100 projects"
+
+
+def mixed_approvals(h: Harness, n: int) -> tuple[list[Record], list[bytes]]:
+    """``n`` benchmark approvals as a batch formed from single writes has them: the three approval
+    authorities' records interleaved in acceptance order (``bench.workload.approver``), each on its own
+    project and sealed by its own organisation's key, each naming one of its department's items."""
+    org_names = dict(zip(APPROVERS, ("auth", "auth2", "auth3"), strict=True))
+    h.admit("auth3", "11620825013920563D", ["approval_authority"])
+    items = [
+        catalogue_record(h, code, stage=stage, department=h.orgs[org_names[who]].id)
+        for who, org_items in ITEMS.items()
+        for code, stage in org_items
+    ]
+    h.transact(h.relayer, h.batch_call(items, [h.seal(r, "cat") for r in items]))
+    codes = [project_code(20_000 + i, BENCH_RUN) for i in range(n)]
+    registrations = [project_record(h, code) for code in codes]
+    h.transact(h.relayer, h.batch_call(registrations, [h.seal(r, "auth") for r in registrations]))
+    records, seals = [], []
+    for i, code in enumerate(codes):
+        number = 12_345 + i
+        org = org_names[approver(number)]
+        body = approval_body(BENCH_RUN, number)
+        _kind, fields, digest = record_payload(ApprovalIn.model_validate(body))
+        fields["item_version"] = 1
+        payload, _opening = seal_payload(Kind.APPROVAL, {"note": "", **fields})
+        record = Record(h.uid(org), Kind.APPROVAL, project_id(code), ZERO32, digest, payload)
+        records.append(record)
+        seals.append(h.seal(record, org))
+    return records, seals
+
+
+def test_gas_per_record_of_a_batch_formed_from_single_writes_of_three_organisations(
+    h: Harness, artifacts_dir: Path
+) -> None:
+    records, seals = mixed_approvals(h, BATCH)
+    assert len({bytes(r.uid[:4]) for r in records}) == 3  # three issuers, interleaved
+    mixed = figures(h, h.transact(h.relayer, h.batch_call(records, seals)), BATCH)
+    (artifacts_dir / "gas-mixed.json").write_text(json.dumps(mixed, indent=2) + "\n")
+    print("\ngas (three organisations interleaved):", json.dumps(mixed, indent=2))
+    assert 22_100 < mixed["per_record"] <= BOUND_PER_RECORD_MIXED, (
+        f"{mixed['per_record']} gas per record, mixed"
+    )
