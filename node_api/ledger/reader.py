@@ -324,7 +324,7 @@ class Reader:
             live = [a for a in approvals if a["status"] in ("active", "expired")]
             stages[str(n)] = {
                 "name": name,
-                "status": _stage_status(live),
+                "status": stage_status(live),
                 "approvals": [_brief(a) for a in approvals],
             }
         events = [r for r in records if r["kind"] == "event"]
@@ -350,7 +350,7 @@ class Reader:
         return summary
 
 
-def _stage_status(live: list[dict[str, Any]]) -> str:
+def stage_status(live: list[dict[str, Any]]) -> str:
     """A stage's status from its live approvals (status ``active`` or ``expired``, as the views show them)."""
     if not live:
         return "not_started"
