@@ -6,6 +6,7 @@ whether it is in the public part or the restricted part it was shown under.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -24,8 +25,8 @@ from node_api.ledger.profiles import Profile, block_times
 _KEPT = {"fulfilled": "kept", "breached": "breached", "breached_expired": "breached", "overdue": "overdue"}
 
 
-def _iso(at: Any) -> str:
-    return str(at.isoformat()).replace("+00:00", "Z")
+def _iso(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def as_of_view(as_of: AsOf, block_hash: str | None = None) -> dict[str, Any]:

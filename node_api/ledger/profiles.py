@@ -175,8 +175,9 @@ class Profiles:
         facts, as_of = profile.facts, profile.as_of
         times = block_times(profile)
         points = [AsOf(b, at) for b, at in sorted(times.items()) if b <= as_of.block]
+        first = min((p.at for p in points), default=as_of.at)  # nothing to grade before the first record
         for instant in boundaries(facts, RULES):
-            if instant <= as_of.at:
+            if first <= instant <= as_of.at:
                 before = [p.block for p in points if p.at <= instant]
                 points.append(AsOf(max(before, default=0), instant))
         points.append(as_of)

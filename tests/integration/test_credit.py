@@ -159,6 +159,10 @@ def test_a_bank_sees_the_restricted_part_of_granted_projects_only_and_each_read_
     assert after["grade"]["letter"] == "B" and after["grade"]["basis"] == "granted"
     assert {c["rule"] for c in after["grade"]["causes"]} == {"event.general", "commitment.overdue"}
     assert [e["part"] for e in after["events"]["items"]] == ["restricted"]
+    with node.client("bank") as bank:
+        history = bank.get(f"/v1/owners/{f['owner']}/grade-history").json()
+    assert history["basis"] == "granted" and f["g2"] not in json.dumps(history)
+    assert history["changes"][-1]["after"] == "B"
     with node.client("sjj") as auditor:
         r = auditor.get(
             "/v1/audit/access-log",
@@ -168,6 +172,8 @@ def test_a_bank_sees_the_restricted_part_of_granted_projects_only_and_each_read_
     reads = [json.loads(e["entry"]) for e in r.json()["entries"]]
     mine = [e for e in reads if e["action"] == "owner.profile" and e["subject"] == f["owner"]]
     assert [(e["project_code"], e["basis"]) for e in mine] == [(None, "public"), (f["p1"], f"grant:{grant}")]
+    history_reads = [e for e in reads if e["action"] == "owner.grade_history" and e["subject"] == f["owner"]]
+    assert [(e["project_code"], e["basis"]) for e in history_reads] == [(f["p1"], f"grant:{grant}")]
 
 
 def test_the_grade_at_a_past_block_is_what_it_was_after_new_records(

@@ -16,7 +16,7 @@ router = APIRouter(tags=["owners"])
 UsccPath = Annotated[
     str,
     Path(
-        description="the owner's Unified Social Credit Code (GB 32100-2015)", examples=["91620825MA74XXXX0A"]
+        description="the owner's Unified Social Credit Code (GB 32100-2015)", examples=["91620825MA72BT6H8M"]
     ),
 ]
 AsOfBlock = Annotated[
