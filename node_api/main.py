@@ -22,6 +22,7 @@ from node_api.api.routes import (
     filings,
     grants,
     health,
+    owners,
     peer,
     projects,
     qr,
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         warnings_route,
         peer,
         filings,
+        owners,
     ):
         app.include_router(module.router)
     app.add_middleware(

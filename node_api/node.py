@@ -55,6 +55,7 @@ from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
+from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
@@ -67,6 +68,7 @@ from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings, OpeningVault
+from node_api.store.owners import OwnerIndex
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
 from node_api.store.warnings import WarningTable
 
@@ -117,6 +119,7 @@ class Node:
     notifications: Notifications
     filings: Filings
     supervision: Supervision
+    profiles: Profiles
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -280,6 +283,9 @@ def _compose(
         WarningTable(db),
         indexer.updated,
     )
+    supervision = Supervision(
+        WarningTable(db), index, catalogue, access, indexer.updated, filing_item=s.filing_item
+    )
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
     )
@@ -327,9 +333,8 @@ def _compose(
             CertificateFont(s.certificate_font, s.certificate_font_face),
             scripted(s.filing_code_candidates),
         ),
-        supervision=Supervision(
-            WarningTable(db), index, catalogue, access, indexer.updated, filing_item=s.filing_item
-        ),
+        supervision=supervision,
+        profiles=Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint),
     )
 
 

@@ -325,7 +325,7 @@ class Reader:
             live = [a for a in approvals if a["status"] in ("active", "expired")]
             stages[str(n)] = {
                 "name": name,
-                "status": _stage_status(live),
+                "status": stage_status(live),
                 "approvals": [_brief(a) for a in approvals],
             }
         events = [r for r in records if r["kind"] == "event"]
@@ -359,7 +359,7 @@ def _published(event: dict[str, Any]) -> bool:
     return published(str(event["status"]), day, today())
 
 
-def _stage_status(live: list[dict[str, Any]]) -> str:
+def stage_status(live: list[dict[str, Any]]) -> str:
     """A stage's status from its live approvals (status ``active`` or ``expired``, as the views show them)."""
     if not live:
         return "not_started"
