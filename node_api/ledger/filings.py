@@ -10,7 +10,9 @@ that other project; then the filing approval and the checklist go together.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import json
 import logging
 import secrets
 import time
@@ -48,6 +50,9 @@ from node_api.store.outbox import OutboxState
 log = logging.getLogger("projchain.filings")
 
 MAX_CODE_ATTEMPTS = 5  # fresh codes tried when the ledger says the code is taken
+# A filing that claimed an Idempotency-Key this long ago and never ended died with its process (a
+# filing waits at most MAX_CODE_ATTEMPTS + 1 confirmation timeouts, 180 s by default): the key is free.
+CLAIM_STALE = 600.0
 _GRANTED = {DECISIONS["approved"], DECISIONS["approved_on_commitment"]}
 
 
@@ -131,6 +136,35 @@ class Filings:
                 f"{department.name if department else f'organisation {item.department}'}"
             )
         return item, checklist_items(self.catalogue.in_force(), self.filing_item)
+
+    async def file_once(
+        self, org: Organization, facts: FilingFacts, key: str | None, fingerprint: str
+    ) -> tuple[Filed, bool]:
+        """``file`` under an Idempotency-Key: (the filing, whether it is a replay of an earlier one).
+
+        The same key with the same request answers the first filing's facts again (nothing new is
+        written); while that filing runs it is 409; after it failed, the key may be used again. The
+        same key with another request is 409. Without a key every request files anew.
+        """
+        if key is None:
+            return await self.file(org, facts), False
+        now = time.time()
+        held = self.table.claim(org.id, key, fingerprint, now, now - CLAIM_STALE)
+        if held is not None:
+            if held["fingerprint"] != fingerprint:
+                raise ConflictError("this Idempotency-Key was used for a different filing request")
+            if held["answer"] is None:
+                raise ConflictError(
+                    "a filing with this Idempotency-Key is still in progress; ask again once it has finished"
+                )
+            return Filed(**json.loads(held["answer"])), True
+        try:
+            filed = await self.file(org, facts)
+        except BaseException as e:
+            self.table.settle(org.id, key, None, type(e).__name__)
+            raise
+        self.table.settle(org.id, key, json.dumps(dataclasses.asdict(filed), ensure_ascii=False), None)
+        return filed, False
 
     async def file(self, org: Organization, facts: FilingFacts) -> Filed:
         """Files a project: checks, code, registration, filing approval, checklist, 备案证 (module doc)."""

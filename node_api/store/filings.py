@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -54,3 +55,35 @@ class FilingTable:
     def count(self) -> int:
         """How many filings this node made."""
         return int(self.db.scalar("SELECT count(*) FROM filings") or 0)
+
+    # -- Idempotency-Keys ----------------------------------------------------------------------
+    def claim(self, org_id: int, key: str, fingerprint: str, now: float, stale: float) -> sqlite3.Row | None:
+        """Claims ``key`` for a new filing: None when claimed now (a new key, one whose filing failed, or
+        one whose filing started before ``stale`` and never ended: its process died), else the row of
+        the filing that holds it (in progress or done)."""
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO filing_requests (org_id, key, fingerprint, started_at) VALUES (?, ?, ?, ?)",
+                (org_id, key, fingerprint, now),
+            )
+            if cur.rowcount == 1:
+                return None
+            cur = conn.execute(
+                "UPDATE filing_requests SET started_at = ?, error = NULL"
+                " WHERE org_id = ? AND key = ? AND fingerprint = ? AND answer IS NULL"
+                " AND (error IS NOT NULL OR started_at < ?)",
+                (now, org_id, key, fingerprint, stale),
+            )
+            if cur.rowcount == 1:
+                return None
+            row: sqlite3.Row | None = conn.execute(
+                "SELECT * FROM filing_requests WHERE org_id = ? AND key = ?", (org_id, key)
+            ).fetchone()
+            return row
+
+    def settle(self, org_id: int, key: str, answer: str | None, error: str | None) -> None:
+        """Records how the filing holding ``key`` ended: its answer, or why it failed."""
+        self.db.conn.execute(
+            "UPDATE filing_requests SET answer = ?, error = ? WHERE org_id = ? AND key = ?",
+            (answer, error, org_id, key),
+        )

@@ -240,6 +240,19 @@ CREATE TABLE IF NOT EXISTS filings (
     created_at REAL NOT NULL
 );
 
+-- Idempotency-Keys of POST /v1/filings (docs/filings.md): one row per (organisation, key), claimed
+-- before anything is written; `answer` (the 201 body's facts, JSON) once the filing is done, `error`
+-- when it failed (a retry may then claim it again). `fingerprint`: SHA-256 of the request body.
+CREATE TABLE IF NOT EXISTS filing_requests (
+    org_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    answer TEXT,
+    error TEXT,
+    PRIMARY KEY (org_id, key)
+);
+
 -- Supervision (docs/supervision.md): per project, when its warnings must next be re-assessed
 -- without a new record (`recheck_at`, NULL: only a new record changes them; 0: a record came);
 -- the warnings (open while `closed_at` is NULL; a warning that fires again is a new row), and

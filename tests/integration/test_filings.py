@@ -265,3 +265,35 @@ def test_a_filing_records_its_acceptance_and_counts_in_the_instant_filing_target
     # The request took less than a minute, so its 受理 → 批复 on chain did too: it counts as 秒批.
     if took < 59:
         assert after["numerator"] == before["numerator"] + 1
+
+
+def test_a_filing_asked_again_under_its_idempotency_key_is_answered_not_filed_twice(
+    node: NodeProcess,
+) -> None:
+    key = f"filing-{time.time_ns()}"
+    body = filing_body(name="庄浪县幂等备案测试项目")
+
+    def post(key: str, body: dict[str, Any]) -> Any:
+        with node.client("fgj") as c:
+            return c.post("/v1/filings", json=body, headers={"Idempotency-Key": key})
+
+    # Two at once under one key: one files, the other is told it runs (409) or, if it came after the
+    # first had finished, gets its answer again — one project either way.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: post(key, body), range(2))
+    answers = [r for r in (first, second) if r.status_code == 201]
+    assert answers and all(r.status_code in (201, 409) for r in (first, second)), (first.text, second.text)
+    code = answers[0].json()["code"]
+    assert {r.json()["code"] for r in answers} == {code}
+    for r in (first, second):
+        if r.status_code == 409:
+            assert "in progress" in r.json()["detail"]
+    before = outbox(node)
+    again = post(key, body)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == answers[0].json()
+    assert outbox(node) == before  # nothing was written for the replay
+    other = post(key, filing_body(name="庄浪县另一个项目"))
+    assert other.status_code == 409 and "different filing request" in other.json()["detail"]
+    fresh = post(f"{key}-other", body)  # another key: another filing, another code
+    assert fresh.status_code == 201 and fresh.json()["code"] != code

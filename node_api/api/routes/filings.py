@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from node_api.api.deps import AccessDep, CurrentOrg, FilingsDep, ReaderDep
-from node_api.api.params import ERRORS, WRITE_RESPONSES, CodePath, checked_code
+from node_api.api.params import ERRORS, WRITE_RESPONSES, CodePath, IdemKey, checked_code
 from node_api.api.payloads import filing_facts
 from node_api.api.schemas import FilingIn
 from node_api.errors import ForbiddenError, NotFoundError
@@ -17,7 +18,9 @@ router = APIRouter(tags=["filings"])
 
 
 @router.post("/v1/filings", status_code=201, responses=WRITE_RESPONSES)
-async def file_project(body: FilingIn, org: CurrentOrg, filings: FilingsDep) -> Response:
+async def file_project(
+    body: FilingIn, org: CurrentOrg, filings: FilingsDep, idempotency_key: IdemKey = None
+) -> Response:
     """File an owner's project (备案) in one request (the filing item's department, e.g. 发改局).
 
     Checks the facts (owner USCC, a division of 甘肃, an industry not on the negative list for
@@ -25,8 +28,13 @@ async def file_project(body: FilingIn, org: CurrentOrg, filings: FilingsDep) -> 
     request arrived (秒批 is measured from it), the filing approval and the
     project's 一张清单, waits until the chain confirmed them, and answers 201 with the code, the
     records and the 备案证 URL. Nothing is written when a check fails.
+
+    With an ``Idempotency-Key``, asking again (a timeout, a lost answer) answers the first filing's
+    201 again (``Idempotent-Replayed: true``) instead of filing the project twice; 409 while it is
+    still running, or when the key was used for another request.
     """
-    filed = await filings.file(org, filing_facts(body))
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    filed, replayed = await filings.file_once(org, filing_facts(body), idempotency_key, fingerprint)
     url = f"/v1/filings/{filed.code}/certificate"
     return JSONResponse(
         {
@@ -40,7 +48,11 @@ async def file_project(body: FilingIn, org: CurrentOrg, filings: FilingsDep) -> 
             "code_attempts": filed.attempts,
         },
         status_code=201,
-        headers={"Location": url, "Link": f'<{url}>; rel="alternate"; type="application/pdf"'},
+        headers={
+            "Location": url,
+            "Link": f'<{url}>; rel="alternate"; type="application/pdf"',
+            **({"Idempotent-Replayed": "true"} if replayed else {}),
+        },
     )
 
 
