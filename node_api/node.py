@@ -53,6 +53,7 @@ from node_api.ledger.evidence import Evidence
 from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
+from node_api.ledger.officers import Officers
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
@@ -65,6 +66,7 @@ from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
+from node_api.store.officers import OfficerTable
 from node_api.store.openings import Openings, OpeningVault
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
 from node_api.store.warnings import WarningTable
@@ -116,6 +118,7 @@ class Node:
     notifications: Notifications
     filings: Filings
     supervision: Supervision
+    officers: Officers
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -276,6 +279,11 @@ def _compose(
         access,
         indexer.updated,
     )
+    guard = AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)
+    officers = Officers(
+        OfficerTable(db), membership, guard, s.console_idle_seconds, s.console_session_seconds,
+        s.console_lockout_failures, s.console_lockout_seconds,
+    )  # fmt: skip
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
     )
@@ -307,7 +315,7 @@ def _compose(
         peers=peers,
         status=status,
         evidence=Evidence(reader, membership, openings, sealer, deployment, indexer.checkpoint, s.node_name),
-        credentials=Credentials(db, membership, AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)),
+        credentials=Credentials(db, membership, guard),
         notifications=notifications,
         filings=Filings(
             writer,
@@ -324,6 +332,7 @@ def _compose(
             scripted(s.filing_code_candidates),
         ),
         supervision=Supervision(WarningTable(db), index, catalogue, access, indexer.updated),
+        officers=officers,
     )
 
 
