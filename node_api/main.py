@@ -64,7 +64,7 @@ class BodyLimit:
             hint = 'send its SHA-256 instead, as JSON {"digest": "0x…"} or ?digest=0x…'
             return self.verify_limit, f"file exceeds {self.verify_limit} bytes: {hint}"
         if path.startswith("/v1/documents") or (
-            path.startswith("/console/projects/") and path.endswith(("/approvals", "/events"))
+            path.startswith("/console/projects/") and path.endswith(("/approvals", "/events", "/commitments"))
         ):  # a document upload, through the API or a console form
             return self.document_limit, f"body exceeds {self.document_limit} bytes"
         return self.limit, f"body exceeds {self.limit} bytes"

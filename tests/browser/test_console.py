@@ -301,3 +301,48 @@ def test_project_page_fits_a_phone(browser: Browser, node: NodeProcess) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 412
     shot(page, "project-phone")
     context.close()
+
+
+def test_a_bank_is_refused_until_the_department_grants_it(
+    office: tuple[Page, list[str]], browser: Browser, node: NodeProcess, tmp_path: Path
+) -> None:
+    page, tried = office
+    code = register(node)
+    bank = browser.new_context(**OFFICE)
+    bank_page = bank.new_page()
+    sign_in(bank_page, node, "bank")
+    bank_page.goto(f"{node.url}/console/projects/{code}")
+    assert bank_page.locator("#records tr[data-uid]").count() == 0  # no grant: the public view only
+    assert "需授权" in bank_page.locator("#records").inner_text()
+    # 发改局 (the registering authority) records the owner's commitment, then grants the bank.
+    sign_in(page, node, "fgj")
+    page.goto(f"{node.url}/console/projects/{code}")
+    letter = tmp_path / "chengnuoshu.txt"
+    letter.write_text(f"信用承诺书 {code}", encoding="utf-8")
+    form = page.locator("#commitment-form")
+    form.get_by_label("承诺类型").select_option("self_discipline")
+    form.get_by_label("履约期限").fill("2027-06-30")
+    form.get_by_label("承诺书").set_input_files(str(letter))
+    page.wait_for_function("document.getElementById('cm-digest-shown').dataset.ready === 'true'")
+    form.get_by_role("button", name="记录并签章").click()
+    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    grant = page.locator("#grant-form")
+    grant.get_by_label("被授权机构").select_option(str(node.org_ids["bank"]))
+    grant.get_by_label("有效期至").fill("2027-12-31")
+    grant.get_by_label("业主授权书摘要").fill("0x" + hashlib.sha256(b"owner authorisation").hexdigest())
+    grant.get_by_role("button", name="授权并签章").click()
+    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    # The commitment is fulfilled (its status change is a new record).
+    commitment = page.locator('#records tr[data-kind="commitment"]')
+    commitment.locator("summary").click()
+    fulfil = commitment.locator('form[data-action="fulfil"]')
+    fulfil.get_by_label("已履约").fill("按期履约")
+    fulfil.get_by_role("button").click()
+    assert page.locator('#records tr[data-kind="commitment"]').get_attribute("data-status") == "fulfilled"
+    bank_page.reload()
+    assert bank_page.locator('#records tr[data-kind="commitment"]').count() == 1  # now under the grant
+    bank_page.goto(f"{node.url}/console/consortium")
+    assert bank_page.locator("#members tr[data-org]").count() >= 13
+    shot(bank_page, "consortium", full=False)
+    bank.close()
+    assert tried == []

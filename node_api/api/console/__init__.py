@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from node_api.api.console import actions, assets, audit, projects, signin, work
+from node_api.api.console import actions, assets, audit, consortium, projects, signin, work
 
 router = APIRouter()
-for _module in (assets, signin, work, audit, projects, actions):
+for _module in (assets, signin, work, audit, consortium, projects, actions):
     router.include_router(_module.router)

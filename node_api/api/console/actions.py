@@ -30,7 +30,7 @@ from node_api.api.params import CodePath, checked_code
 from node_api.api.routes import grants as grants_route
 from node_api.api.routes import projects as projects_route
 from node_api.api.routes import records as records_route
-from node_api.api.schemas import AcceptanceIn, ActionIn, ApprovalIn, EventIn, GrantIn
+from node_api.api.schemas import AcceptanceIn, ActionIn, ApprovalIn, CommitmentIn, EventIn, GrantIn
 from node_api.domain.records import ACTION_KINDS
 from node_api.errors import PayloadTooLargeError, ValidationError
 from node_api.ledger.documents import Documents
@@ -112,6 +112,21 @@ async def report_event(
     body = model(EventIn, {**data, "description_digest": digest, "evidence_digests": [digest]})
     call = projects_route.add_event(code, body, session.officer.org, writer, confirmations, wait=True)
     return _back(code, (await sealed(officers, session, "event", call))["uid"])
+
+
+@router.post("/commitments")
+async def commit(
+    code: CodePath, session: ConsoleSession, form: CheckedForm, officers: OfficersDep, writer: WriterDep,
+    confirmations: ConfirmationsDep, documents: DocumentsDep, settings: SettingsDep,
+) -> Response:  # fmt: skip
+    """A credit commitment (信用承诺) with the owner's 承诺书 uploaded (approval authority)."""
+    code = checked_code(code)
+    data = fields(form, ("commitment_type", "due_date", "summary"))
+    model(CommitmentIn, {**data, "content_digest": "0x" + "00" * 32})
+    digest = await _document(form, "letter", "letter_digest", documents, session, settings.max_document_bytes)
+    body = model(CommitmentIn, {**data, "content_digest": digest})
+    call = projects_route.add_commitment(code, body, session.officer.org, writer, confirmations, wait=True)
+    return _back(code, (await sealed(officers, session, "commitment", call))["uid"])
 
 
 @router.post("/grants")

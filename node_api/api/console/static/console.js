@@ -14,7 +14,10 @@ function unhex(text) {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.substr(i * 2, 2), 16);
   return out;
 }
+const NO_CRYPTO = "本页需通过 HTTPS（或本机）打开才能在浏览器中计算摘要 · open the console over HTTPS " +
+  "(or on this machine): browsers offer Web Crypto only to secure pages";
 async function sha256(...parts) {
+  if (!window.crypto || !crypto.subtle) throw new Error(NO_CRYPTO);
   const size = parts.reduce((n, p) => n + p.length, 0);
   const all = new Uint8Array(size);
   let at = 0;
@@ -31,7 +34,13 @@ async function showDigest(input) {
   if (submit) submit.disabled = true;
   target.textContent = "计算中… computing…";
   const data = new Uint8Array(await input.files[0].arrayBuffer());
-  const digest = "0x" + hex(await sha256(data));
+  let digest;
+  try {
+    digest = "0x" + hex(await sha256(data));
+  } catch (err) {
+    target.textContent = String(err.message || err);
+    return;
+  }
   field.value = digest;
   target.textContent = digest;
   target.dataset.ready = "true";
@@ -81,6 +90,10 @@ async function checkEntry(row) {
 async function checkAccessLog() {
   const table = document.getElementById("access-log");
   if (!table) return;
+  if (!window.crypto || !crypto.subtle) {
+    const summary = document.getElementById("proof-summary");
+    summary.textContent = NO_CRYPTO; summary.className = "flash bad"; return;
+  }
   const rows = Array.from(table.querySelectorAll("tr[data-entry]"));
   const results = await Promise.all(rows.map(checkEntry));
   const summary = document.getElementById("proof-summary");
