@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route
 
 from demo import HOSPITAL
 from localnode import NodeProcess
@@ -75,6 +75,13 @@ def sign_in(page: Page, node: NodeProcess, key: str, password: str | None = None
     page.get_by_label("用户名").fill(officer["username"])
     page.get_by_label("密码").fill(password or officer["password"])
     page.get_by_role("button", name="登录").click()
+
+
+def choose_file(page: Page, form: Locator, label: str, path: Path, shown: str) -> str:
+    """Chooses a file in a form and waits for the digest the page computes and shows; returns it."""
+    form.get_by_label(label).set_input_files(str(path))
+    page.wait_for_function(f"document.getElementById('{shown}').dataset.ready === 'true'")
+    return page.locator(f"#{shown}").inner_text()
 
 
 def register(node: NodeProcess) -> str:
@@ -132,10 +139,8 @@ def test_officer_records_a_pifu_with_an_uploaded_file_and_sees_it_confirmed(
     form.get_by_label("阶段").select_option("1")
     form.get_by_label("批准文号").fill("用字第620825202600099号")
     form.get_by_label("签发日期").fill("2026-06-01")
-    form.get_by_label("批复文件").set_input_files(str(document))
-    shown = page.locator("#ap-digest-shown")
-    page.wait_for_function("document.getElementById('ap-digest-shown').dataset.ready === 'true'")
-    assert shown.inner_text() == digest  # computed by Web Crypto, shown before sealing
+    # computed by Web Crypto, shown before sealing
+    assert choose_file(page, form, "批复文件", document, "ap-digest-shown") == digest
     shot(page, "approval-form")
     form.get_by_role("button", name="批复并签章").click()
     done = page.locator("#done")
@@ -181,6 +186,27 @@ def test_a_form_without_its_csrf_token_is_refused_and_writes_nothing(
     page.locator("#acceptance-form").get_by_role("button").click()
     assert page.locator("#error").get_attribute("data-status") == "403"
     shot(page, "csrf-refused", full=False)
+
+
+def test_a_file_other_than_the_one_whose_digest_was_shown_is_refused(
+    office: tuple[Page, list[str]], node: NodeProcess
+) -> None:
+    page, _ = office
+    code = register(node)
+    sign_in(page, node, "zrzyj")
+    page.goto(f"{node.url}/console/projects/{code}")
+    token = page.locator('#approval-form input[name="csrf"]').get_attribute("value")
+    assert token
+    shown = "0x" + hashlib.sha256(b"the document the officer saw").hexdigest()
+    r = page.request.post(
+        f"{node.url}/console/projects/{code}/approvals",
+        multipart={"csrf": token, "item": "ZL-S1-005", "stage": "1", "decision": "approved",
+                   "issued_at": "2026-06-01", "document_digest": shown,
+                   "document": {"name": "pifu.txt", "mimeType": "text/plain", "buffer": b"another document"}},
+    )  # fmt: skip
+    assert r.status == 422 and "not the digest shown before sealing" in r.text()
+    with node.client("fgj") as c:
+        assert [x["kind"] for x in c.get(f"/v1/projects/{code}/history").json()["records"]] == ["project"]
 
 
 def test_a_locked_out_officer_stays_out(browser: Browser, node: NodeProcess) -> None:
@@ -242,8 +268,7 @@ def test_supervisor_sees_warnings_reports_an_event_and_resolves_it(
     form.get_by_label("类别").fill("信息公示")
     form.get_by_label("严重程度").select_option("general")
     form.get_by_label("发生日期").fill("2026-06-20")
-    form.get_by_label("情况说明及证据").set_input_files(str(evidence))
-    page.wait_for_function("document.getElementById('ev-digest-shown').dataset.ready === 'true'")
+    choose_file(page, form, "情况说明及证据", evidence, "ev-digest-shown")
     form.get_by_role("button", name="报告并签章").click()
     assert page.locator("#done").get_attribute("data-state") == "confirmed"
     event = page.locator('#records tr[data-kind="event"]')
@@ -322,8 +347,7 @@ def test_a_bank_is_refused_until_the_department_grants_it(
     form = page.locator("#commitment-form")
     form.get_by_label("承诺类型").select_option("self_discipline")
     form.get_by_label("履约期限").fill("2027-06-30")
-    form.get_by_label("承诺书").set_input_files(str(letter))
-    page.wait_for_function("document.getElementById('cm-digest-shown').dataset.ready === 'true'")
+    choose_file(page, form, "承诺书", letter, "cm-digest-shown")
     form.get_by_role("button", name="记录并签章").click()
     assert page.locator("#done").get_attribute("data-state") == "confirmed"
     grant = page.locator("#grant-form")

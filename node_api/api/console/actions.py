@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from node_api.api.console.forms import fields, model, sealed, text, upload
+from node_api.api.console.forms import M, fields, model, sealed, text, upload
 from node_api.api.console.session import CheckedForm, ConsoleSession
 from node_api.api.deps import (
     ConfirmationsDep,
@@ -43,26 +44,48 @@ def _back(code: str, uid: str) -> Response:
     return RedirectResponse(f"/console/projects/{code}?record={uid}#done", status_code=303)
 
 
-async def _document(
-    form: FormData, name: str, declared_field: str, documents: Documents, session: Session, limit: int
-) -> str:
-    """Stores an uploaded file; its SHA-256 must be the digest the browser computed and showed."""
-    file = upload(form, name)
-    if file is None:
-        raise ValidationError(name, "choose the document to upload")
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLargeError(f"document exceeds {limit} bytes")
-    if not data:
-        raise ValidationError(name, "the file is empty")
-    digest = "0x" + hashlib.sha256(data).hexdigest()
-    declared = text(form, declared_field).lower()
-    if not hmac.compare_digest(declared.encode(), digest.encode()):
-        raise ValidationError(
-            declared_field,
-            f"the file's SHA-256 is {digest}, not the digest shown before sealing ({declared or '—'})",
+@dataclass(frozen=True)
+class Upload:
+    """A form's document: the file field, the digest the browser computed and showed, where it is kept."""
+
+    file: str
+    declared: str
+    documents: Documents
+    limit: int
+
+    async def store(self, form: FormData, session: Session) -> str:
+        """Stores the uploaded file; its SHA-256 must be the digest shown before sealing (422 otherwise)."""
+        file = upload(form, self.file)
+        if file is None:
+            raise ValidationError(self.file, "choose the document to upload")
+        data = await file.read(self.limit + 1)
+        if len(data) > self.limit:
+            raise PayloadTooLargeError(f"document exceeds {self.limit} bytes")
+        if not data:
+            raise ValidationError(self.file, "the file is empty")
+        digest = "0x" + hashlib.sha256(data).hexdigest()
+        declared = text(form, self.declared).lower()
+        if not hmac.compare_digest(declared.encode(), digest.encode()):
+            raise ValidationError(
+                self.declared,
+                f"the file's SHA-256 is {digest}, not the digest shown before sealing ({declared or '—'})",
+            )
+        return self.documents.upload(
+            session.officer.org, data, file.content_type or "application/octet-stream"
         )
-    return documents.upload(session.officer.org, data, file.content_type or "application/octet-stream")
+
+    async def into(
+        self, cls: type[M], digest_field: str, form: FormData, names: tuple[str, ...], session: Session,
+        also: str | None = None,
+    ) -> M:  # fmt: skip
+        """The API model of a form whose ``digest_field`` (and list ``also``) is the uploaded file's digest.
+
+        The other fields are checked first, so a bad form stores no file.
+        """
+        data = fields(form, names)
+        model(cls, {**data, digest_field: "0x" + "00" * 32})
+        digest = await self.store(form, session)
+        return model(cls, {**data, digest_field: digest, **({also: [digest]} if also else {})})
 
 
 @router.post("/acceptances")
@@ -87,12 +110,9 @@ async def approve(
 ) -> Response:  # fmt: skip
     """批复 of a catalogue item with its document, uploaded here and bound by the digest shown."""
     code = checked_code(code)
-    data = fields(form, ("stage", "item", "decision", "document_no", "issued_at", "valid_until"))
-    model(ApprovalIn, {**data, "document_digest": "0x" + "00" * 32})  # the form first, before storing a file
-    digest = await _document(
-        form, "document", "document_digest", documents, session, settings.max_document_bytes
-    )
-    body = model(ApprovalIn, {**data, "document_digest": digest})
+    names = ("stage", "item", "decision", "document_no", "issued_at", "valid_until")
+    doc = Upload("document", "document_digest", documents, settings.max_document_bytes)
+    body = await doc.into(ApprovalIn, "document_digest", form, names, session)
     call = projects_route.add_approval(code, body, session.officer.org, writer, confirmations, wait=True)
     return _back(code, (await sealed(officers, session, "approval", call))["uid"])
 
@@ -104,12 +124,9 @@ async def report_event(
 ) -> Response:  # fmt: skip
     """An abnormal construction event with its evidence (supervisor)."""
     code = checked_code(code)
-    data = fields(form, ("category", "severity", "occurred_at"))
-    model(EventIn, {**data, "description_digest": "0x" + "00" * 32})
-    digest = await _document(
-        form, "evidence", "evidence_digest", documents, session, settings.max_document_bytes
-    )
-    body = model(EventIn, {**data, "description_digest": digest, "evidence_digests": [digest]})
+    doc = Upload("evidence", "evidence_digest", documents, settings.max_document_bytes)
+    names = ("category", "severity", "occurred_at")
+    body = await doc.into(EventIn, "description_digest", form, names, session, also="evidence_digests")
     call = projects_route.add_event(code, body, session.officer.org, writer, confirmations, wait=True)
     return _back(code, (await sealed(officers, session, "event", call))["uid"])
 
@@ -121,10 +138,10 @@ async def commit(
 ) -> Response:  # fmt: skip
     """A credit commitment (信用承诺) with the owner's 承诺书 uploaded (approval authority)."""
     code = checked_code(code)
-    data = fields(form, ("commitment_type", "due_date", "summary"))
-    model(CommitmentIn, {**data, "content_digest": "0x" + "00" * 32})
-    digest = await _document(form, "letter", "letter_digest", documents, session, settings.max_document_bytes)
-    body = model(CommitmentIn, {**data, "content_digest": digest})
+    doc = Upload("letter", "letter_digest", documents, settings.max_document_bytes)
+    body = await doc.into(
+        CommitmentIn, "content_digest", form, ("commitment_type", "due_date", "summary"), session
+    )
     call = projects_route.add_commitment(code, body, session.officer.org, writer, confirmations, wait=True)
     return _back(code, (await sealed(officers, session, "commitment", call))["uid"])
 
