@@ -256,7 +256,9 @@ def test_supervisor_sees_warnings_reports_an_event_and_resolves_it(
     assert page.locator("#by-rule tr[data-rule]").count() > 0
     shot(page, "warnings")
     page.select_option("#f-rule", "item.overdue")
-    page.get_by_role("button", name="筛选").click()
+    page.get_by_role("button", name="筛选").click()  # htmx swaps the counts and the list in place
+    page.wait_for_selector('#warnings-body[data-filter-rule="item.overdue"]')
+    assert "rule=item.overdue" in page.url
     assert {
         r.get_attribute("data-rule") for r in page.locator("#warning-list tbody tr[data-rule]").all()
     } == {"item.overdue"}
@@ -279,6 +281,42 @@ def test_supervisor_sees_warnings_reports_an_event_and_resolves_it(
     resolve.get_by_role("button").click()
     assert page.locator("#done").get_attribute("data-state") == "confirmed"
     assert page.locator('#records tr[data-kind="event"]').get_attribute("data-status") == "resolved"
+    assert tried == []
+
+
+def test_supervisor_sees_a_warning_and_resolves_its_cause(
+    office: tuple[Page, list[str]], node: NodeProcess
+) -> None:
+    page, tried = office
+    code = register(node)
+    with node.client("fgj") as c:  # an 审批替代型 commitment already past its due date
+        r = c.post(f"/v1/projects/{code}/commitments?wait=true", json={
+            "commitment_type": "approval_substitute", "content_digest": "0x" + "cd" * 32,
+            "due_date": "2026-01-05", "summary": "先行开工，60日内补交施工图审查合格书"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    sign_in(page, node, "scjgj")
+    url = f"{node.url}/console/warnings?rule=commitment.overdue&state="
+    row = page.locator(f'#warning-list tr[data-project="{code}"]')
+    for _ in range(60):  # the node re-assesses the project as the chain moves on (about a second)
+        page.goto(url)
+        if row.count():
+            break
+        page.wait_for_timeout(500)
+    assert row.get_attribute("data-state") == "open"
+    row.locator("a").click()
+    commitment = page.locator('#records tr[data-kind="commitment"]')
+    assert commitment.get_attribute("data-status") == "overdue"
+    commitment.locator("summary").click()
+    fulfil = commitment.locator('form[data-action="fulfil"]')
+    fulfil.get_by_label("已履约").fill("已补交施工图审查合格书")
+    fulfil.get_by_role("button").click()
+    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    for _ in range(60):
+        page.goto(url)
+        if row.get_attribute("data-state") == "closed":
+            break
+        page.wait_for_timeout(500)
+    assert row.get_attribute("data-state") == "closed"  # its cause resolved, the warning closed
     assert tried == []
 
 
