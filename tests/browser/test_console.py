@@ -408,3 +408,27 @@ def test_a_bank_is_refused_until_the_department_grants_it(
     shot(bank_page, "consortium", full=False)
     bank.close()
     assert tried == []
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name || e.id)"""
+
+
+def test_keyboard_alone_signs_in_and_every_field_is_labelled(browser: Browser, node: NodeProcess) -> None:
+    context = browser.new_context(**OFFICE)
+    page = context.new_page()
+    page.goto(f"{node.url}/console/sign-in")
+    assert page.evaluate("document.activeElement.id") == "username"  # the form takes the keyboard at once
+    page.keyboard.type(node.officers["zjj"]["username"])
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.type(node.officers["zjj"]["password"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{node.url}/console")
+    for path in ("/console", f"/console/projects/{HOSPITAL}", "/console/projects/new", "/console/warnings",
+                 "/console/queue"):  # fmt: skip
+        page.goto(node.url + path)
+        assert page.evaluate(UNLABELLED) == [], path
+    context.close()
