@@ -84,6 +84,15 @@ def choose_file(page: Page, form: Locator, label: str, path: Path, shown: str) -
     return page.locator(f"#{shown}").inner_text()
 
 
+def act(page: Page, row: Locator, action: str, label: str, reason: str) -> None:
+    """Changes a record's status from its row on the project page, and sees the change confirmed."""
+    row.locator("summary").click()
+    form = row.locator(f'form[data-action="{action}"]')
+    form.get_by_label(label).fill(reason)
+    form.get_by_role("button").click()
+    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+
+
 def register(node: NodeProcess) -> str:
     """A fresh project registered through the API (发改局's token), confirmed."""
     code = unique_code()
@@ -275,11 +284,7 @@ def test_supervisor_sees_warnings_reports_an_event_and_resolves_it(
     assert page.locator("#done").get_attribute("data-state") == "confirmed"
     event = page.locator('#records tr[data-kind="event"]')
     assert "15 个工作日" in event.inner_text() and "90 天" in event.inner_text()  # the rule's waiting periods
-    event.locator("summary").click()
-    resolve = event.locator('form[data-action="resolve"]')
-    resolve.get_by_label("整改完成").fill("已整改并补充公示")
-    resolve.get_by_role("button").click()
-    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    act(page, event, "resolve", "整改完成", "已整改并补充公示")
     assert page.locator('#records tr[data-kind="event"]').get_attribute("data-status") == "resolved"
     assert tried == []
 
@@ -306,11 +311,7 @@ def test_supervisor_sees_a_warning_and_resolves_its_cause(
     row.locator("a").click()
     commitment = page.locator('#records tr[data-kind="commitment"]')
     assert commitment.get_attribute("data-status") == "overdue"
-    commitment.locator("summary").click()
-    fulfil = commitment.locator('form[data-action="fulfil"]')
-    fulfil.get_by_label("已履约").fill("已补交施工图审查合格书")
-    fulfil.get_by_role("button").click()
-    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    act(page, commitment, "fulfil", "已履约", "已补交施工图审查合格书")
     for _ in range(60):
         page.goto(url)
         if row.get_attribute("data-state") == "closed":
@@ -396,10 +397,7 @@ def test_a_bank_is_refused_until_the_department_grants_it(
     assert page.locator("#done").get_attribute("data-state") == "confirmed"
     # The commitment is fulfilled (its status change is a new record).
     commitment = page.locator('#records tr[data-kind="commitment"]')
-    commitment.locator("summary").click()
-    fulfil = commitment.locator('form[data-action="fulfil"]')
-    fulfil.get_by_label("已履约").fill("按期履约")
-    fulfil.get_by_role("button").click()
+    act(page, commitment, "fulfil", "已履约", "按期履约")
     assert page.locator('#records tr[data-kind="commitment"]').get_attribute("data-status") == "fulfilled"
     bank_page.reload()
     assert bank_page.locator('#records tr[data-kind="commitment"]').count() == 1  # now under the grant
