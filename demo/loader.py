@@ -12,12 +12,14 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from demo.data import CATALOGUE_ORG, HEATING, HOSPITAL, ORCHARD, ORGANISATIONS, catalogue, guide
+from node_api.errors import ConflictError
 from node_api.ledger.auth import create_token
 from node_api.ledger.writer import seal_key_name
 
@@ -56,6 +58,8 @@ async def load_demo(node: Node, client: httpx.AsyncClient, credentials_path: Pat
     while len(node.membership.all()) < len(ORGANISATIONS):
         await node.indexer.updated.wait()
     org_ids = {org["key"]: c["org"] for org, c in zip(ORGANISATIONS, creds, strict=True)}
+    for org, c in zip(ORGANISATIONS, creds, strict=True):
+        c["officer"] = _officer(node, org["key"], c["org"], org["name"])
     await _catalogue(client, tokens[CATALOGUE_ORG], org_ids)
     await _records(client, tokens, {c["name"]: c["org"] for c in creds})
     credentials_path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +67,16 @@ async def load_demo(node: Node, client: httpx.AsyncClient, credentials_path: Pat
     credentials_path.chmod(0o600)
     node.db.set_meta("demo.loaded", "1")
     return creds
+
+
+def _officer(node: Node, key: str, org_id: int, org_name: str) -> dict[str, str] | None:
+    """One console officer of a demo organisation (docs/console.md): its username and password."""
+    password = secrets.token_urlsafe(12)
+    try:
+        node.officers.add(org_id, f"{key}.demo", f"{org_name}经办人", password)
+    except ConflictError:  # made by an earlier, interrupted load: its password was printed then
+        return None
+    return {"username": f"{key}.demo", "password": password}
 
 
 async def _post(client: httpx.AsyncClient, token: str, path: str, body: Any, raw: bytes | None = None) -> Any:

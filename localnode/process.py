@@ -44,6 +44,7 @@ class NodeProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.tokens: dict[str, str] = {}
         self.org_ids: dict[str, int] = {}
+        self.officers: dict[str, dict[str, str]] = {}
         # The operator's credential for /metrics; the node is given only its hash.
         self.metrics_token = "pc_op_" + secrets.token_urlsafe(32)
 
@@ -102,6 +103,8 @@ class NodeProcess:
             c = by_name[org["name"]]
             self.tokens[org["key"]] = c["token"]
             self.org_ids[org["key"]] = int(c["org"])
+            if c.get("officer"):
+                self.officers[org["key"]] = c["officer"]  # the console officer: username, password
 
     def _healthy(self) -> bool:
         try:

@@ -164,9 +164,12 @@ def _print_banner(settings: Settings, base: str, creds: list[dict[str, Any]]) ->
     print(f"API          {base}   OpenAPI {base}/docs")
     print(f"health       {base}/health")
     print(f"QR page      {base}/verify/2026-620825-44-01-000317")
+    print(f"console      {base}/console   (officers below: username / password)")
     print(f"credentials  {settings.data_dir / 'demo' / 'credentials.json'}")
     for c in creds:
         print(f"  org {c['org']:>2}  {c['token']}  {c['name']} ({', '.join(c['roles'])})")
+        if c.get("officer"):
+            print(f"          console officer {c['officer']['username']} / {c['officer']['password']}")
     print()
     sys.stdout.flush()
 
@@ -186,6 +189,67 @@ def _token(args: argparse.Namespace) -> int:
     else:
         for r in list_tokens(db):
             print(dict(r))
+    return 0
+
+
+def _officers(settings: Settings) -> Any:
+    """The officer accounts of this node's database (membership read from its index; no chain needed)."""
+    from node_api.ledger.auth import AuthGuard
+    from node_api.ledger.membership import Membership
+    from node_api.ledger.officers import Officers
+    from node_api.store.database import Database
+    from node_api.store.index import IndexTable
+    from node_api.store.officers import OfficerTable
+
+    db = Database(settings.database_path)
+    return Officers(
+        OfficerTable(db), Membership(IndexTable(db)), AuthGuard(db, settings.auth_failures_per_minute),
+        settings.console_idle_seconds, settings.console_session_seconds,
+        settings.console_lockout_failures, settings.console_lockout_seconds,
+    )  # fmt: skip
+
+
+def _officer(args: argparse.Namespace) -> int:
+    """``projchain officer add|list|unlock|disable``: console officer accounts (docs/console.md)."""
+    import getpass
+    import secrets as _secrets
+
+    from node_api.errors import ProjchainError
+
+    officers = _officers(Settings())
+    try:
+        if args.officer_cmd == "add":
+            if args.generate_password:
+                password = _secrets.token_urlsafe(12)
+            elif not sys.stdin.isatty():
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = getpass.getpass("password (10+ characters): ")
+            roles = [r.strip() for r in args.roles.split(",")] if args.roles else None
+            officer_id, totp = officers.add(args.org, args.username, args.name, password, roles, args.totp)
+            print(f"officer {officer_id} {args.username} of organisation {args.org}")
+            if args.generate_password:
+                print(f"password: {password}")
+            if totp:
+                print(f"TOTP secret (enter it in the officer's authenticator app): {totp}")
+        elif args.officer_cmd == "list":
+            for r in officers.table.all():
+                state = "disabled" if r["disabled_at"] else "active"
+                print(f"{r['id']:>4}  org {r['org_id']:>3}  {r['username']:<24} {r['display_name']}  {state}"
+                      f"{'  totp' if r['has_totp'] else ''}")  # fmt: skip
+        else:
+            row = officers.table.by_username(args.username)
+            if row is None:
+                print(f"no officer {args.username}")
+                return 1
+            if args.officer_cmd == "unlock":
+                officers.table.unlock(int(row["id"]))
+            else:
+                officers.table.disable(int(row["id"]))
+            print(f"{args.officer_cmd}ed {args.username}".replace("disableed", "disabled"))
+    except ProjchainError as e:
+        print(f"projchain officer: {e.detail}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -301,6 +365,20 @@ def main(argv: list[str] | None = None) -> int:
     tr = tsub.add_parser("revoke")
     tr.add_argument("--id", type=int, required=True)
     tsub.add_parser("list")
+    off = sub.add_parser(
+        "officer", help="console officers: people who sign in as themselves (docs/console.md)"
+    )
+    ofsub = off.add_subparsers(dest="officer_cmd", required=True)
+    ofa = ofsub.add_parser("add", help="the password is read from stdin, asked for, or generated")
+    ofa.add_argument("--org", type=int, required=True, help="on-chain organisation id")
+    ofa.add_argument("--username", required=True)
+    ofa.add_argument("--name", required=True, help="the officer's name as pages show it")
+    ofa.add_argument("--roles", help="comma-separated subset of the organisation's roles (default: all)")
+    ofa.add_argument("--totp", action="store_true", help="enrol a TOTP authenticator (prints its secret)")
+    ofa.add_argument("--generate-password", action="store_true", help="make a random password and print it")
+    ofsub.add_parser("list")
+    for name in ("unlock", "disable"):
+        ofsub.add_parser(name).add_argument("--username", required=True)
     sub.add_parser(
         "metrics-token",
         help="make the operator's credential for GET /metrics (prints the token and its hash)",
@@ -356,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
         return _token(args)
     if args.cmd == "metrics-token":
         return _metrics_token(args)
+    if args.cmd == "officer":
+        return _officer(args)
     if args.cmd == "deploy":
         return _deploy(args)
     if args.cmd == "org":

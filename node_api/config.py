@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     # or any member can make the node POST to hosts on the node's own network.
     webhook_allowed_hosts: list[str] = Field(default_factory=list)
 
+    # The console (docs/console.md): officers' sessions end after this long idle, or this long
+    # after sign-in; this many failed sign-ins in a row lock an account for lockout_seconds.
+    console_idle_seconds: float = Field(default=1800.0, gt=0)
+    console_session_seconds: float = Field(default=43200.0, gt=0)
+    console_lockout_failures: int = Field(default=5, ge=1)
+    console_lockout_seconds: float = Field(default=900.0, gt=0)
+    # npm packages the node serves itself (Swagger UI for /docs, htmx for the console): the
+    # node_modules of `make install`; nothing is loaded from a CDN.
+    assets_dir: Path = REPO_ROOT / "node_modules"
+
     admin_threshold: int = 2
     extra_cors: list[str] = Field(default_factory=list)
 

@@ -8,16 +8,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_api import metrics
+from node_api.api import console
+from node_api.api.console.errors import error_page, is_console, sign_in_redirect
+from node_api.api.console.session import SignInRequired
 from node_api.api.routes import (
     audit,
     batch,
     catalogue,
     codes,
+    docs,
     documents,
     filings,
     grants,
@@ -60,7 +64,9 @@ class BodyLimit:
         if path.startswith("/v1/verify/document"):
             hint = 'send its SHA-256 instead, as JSON {"digest": "0x…"} or ?digest=0x…'
             return self.verify_limit, f"file exceeds {self.verify_limit} bytes: {hint}"
-        if path.startswith("/v1/documents"):
+        if path.startswith("/v1/documents") or (
+            path.startswith("/console/projects/") and path.endswith(("/approvals", "/events", "/commitments"))
+        ):  # a document upload, through the API or a console form
             return self.document_limit, f"body exceeds {self.document_limit} bytes"
         return self.limit, f"body exceeds {self.limit} bytes"
 
@@ -150,27 +156,40 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         # built-in OpenTelemetry hook looks up global providers on every request (≈ 6 % of
         # a request's CPU in the benchmark's profile), so it is off.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # /docs is served from the node's own copy of Swagger UI (routes/docs.py), not a CDN;
+        # ReDoc has no offline copy here, so it is off.
+        docs_url=None,
+        redoc_url=None,
     )
     if node is not None:
         app.state.node = node
 
     # Request ids, the access log, metrics and the last-resort JSON 500: metrics.RequestObserver.
 
+    # The console's refusals are pages with the same status and words (node_api/api/console/errors.py).
+    def answer(request: Request, status: int, code: str, detail: str) -> Response:
+        if is_console(request):
+            return error_page(request, status, code, detail)
+        return JSONResponse({"error": code, "detail": detail}, status_code=status)
+
     @app.exception_handler(ProjchainError)
-    async def projchain_error(request: Request, exc: ProjchainError) -> JSONResponse:
-        return JSONResponse(exc.to_json(), status_code=exc.status)
+    async def projchain_error(request: Request, exc: ProjchainError) -> Response:
+        return answer(request, exc.status, exc.code, exc.detail)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         if errors and errors[0].get("type") == "json_invalid":
-            return JSONResponse({"error": "bad_request", "detail": "malformed JSON body"}, status_code=400)
-        return JSONResponse({"error": "invalid_input", "detail": _validation_detail(exc)}, status_code=422)
+            return answer(request, 400, "bad_request", "malformed JSON body")
+        return answer(request, 422, "invalid_input", _validation_detail(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return answer(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc.detail))
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        return sign_in_redirect(request, exc)
 
     for module in (
         health,
@@ -190,6 +209,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         peer,
         filings,
         owners,
+        docs,
+        console,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -54,6 +54,7 @@ from node_api.ledger.evidence import Evidence
 from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
+from node_api.ledger.officers import Officers
 from node_api.ledger.peers import Peers
 from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
@@ -67,6 +68,7 @@ from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
+from node_api.store.officers import OfficerTable
 from node_api.store.openings import Openings, OpeningVault
 from node_api.store.owners import OwnerIndex
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
@@ -120,6 +122,7 @@ class Node:
     filings: Filings
     supervision: Supervision
     profiles: Profiles
+    officers: Officers
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -286,6 +289,11 @@ def _compose(
     supervision = Supervision(
         WarningTable(db), index, catalogue, access, indexer.updated, filing_item=s.filing_item
     )
+    guard = AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)
+    officers = Officers(
+        OfficerTable(db), membership, guard, s.console_idle_seconds, s.console_session_seconds,
+        s.console_lockout_failures, s.console_lockout_seconds,
+    )  # fmt: skip
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
     )
@@ -317,7 +325,7 @@ def _compose(
         peers=peers,
         status=status,
         evidence=Evidence(reader, membership, openings, sealer, deployment, indexer.checkpoint, s.node_name),
-        credentials=Credentials(db, membership, AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)),
+        credentials=Credentials(db, membership, guard),
         notifications=notifications,
         filings=Filings(
             writer,
@@ -335,6 +343,7 @@ def _compose(
         ),
         supervision=supervision,
         profiles=Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint),
+        officers=officers,
     )
 
 

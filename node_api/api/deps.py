@@ -25,6 +25,7 @@ from node_api.ledger.evidence import Evidence
 from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.notifications import Notifications
+from node_api.ledger.officers import Officers
 from node_api.ledger.peers import Peers
 from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
@@ -62,6 +63,7 @@ CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
 FilingsDep = Annotated[Filings, _service(lambda n: n.filings)]
 SupervisionDep = Annotated[Supervision, _service(lambda n: n.supervision)]
 ProfilesDep = Annotated[Profiles, _service(lambda n: n.profiles)]
+OfficersDep = Annotated[Officers, _service(lambda n: n.officers)]
 
 
 def client_address(request: Request) -> str:

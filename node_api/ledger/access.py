@@ -26,6 +26,8 @@ from node_api.verify.merkle import leaf_hash
 ROLE_READERS = ("approval_authority", "supervisor", "auditor")
 # The API token (officer) behind the current request: "who" in the access log.
 CURRENT_TOKEN: ContextVar[int | None] = ContextVar("projchain_token", default=None)
+# The console officer behind the current request ("<id>:<username>"), None for API tokens.
+CURRENT_OFFICER: ContextVar[str | None] = ContextVar("projchain_officer", default=None)
 # Grant scopes: 1 documents, 2 restricted fields, 3 all. Record content (history,
 # one record) carries restricted fields, so it needs scope 2 or 3 like the detailed summary.
 ACCESS_LOG_LINGER = 0.002  # seconds a read waits for others to share its access-log commit
@@ -108,7 +110,8 @@ class Access:
         """Appends an access-log entry before the read is answered (group-committed with concurrent reads)."""
         at = time.time()
         token_id = CURRENT_TOKEN.get()
-        entry = entry_json(at, org.id, org.name, action, subject, project_code, basis, token_id)
+        officer = CURRENT_OFFICER.get()
+        entry = entry_json(at, org.id, org.name, action, subject, project_code, basis, token_id, officer)
         row = (
             at,
             org.id,
@@ -119,6 +122,7 @@ class Access:
             project_code,
             basis,
             leaf_hash(entry.encode()).hex(),
+            officer,
         )
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
@@ -152,8 +156,13 @@ def entry_json(
     project_code: str | None,
     basis: str,
     token_id: int | None = None,
+    officer: str | None = None,
 ) -> str:
-    """Canonical JSON of an access-log entry: the bytes its Merkle leaf hashes."""
+    """Canonical JSON of an access-log entry: the bytes its Merkle leaf hashes.
+
+    ``officer`` (a console officer, "<id>:<username>") is a key only when there is one, so the
+    entries of API tokens hash as they always did.
+    """
     data: dict[str, Any] = {
         "token_id": token_id,
         "at": round(at, 6),
@@ -164,4 +173,6 @@ def entry_json(
         "project_code": project_code,
         "basis": basis,
     }
+    if officer is not None:
+        data["officer"] = officer
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

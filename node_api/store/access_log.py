@@ -50,11 +50,11 @@ class AccessLogTable:
 
     def append(self, rows: list[tuple[Any, ...]]) -> None:
         """Appends entries in one commit: each row is (at, org_id, org_name, token_id, action,
-        subject, project_code, basis, leaf_hash)."""
+        subject, project_code, basis, leaf_hash, officer)."""
         with self.db.transaction() as conn:
             conn.executemany(
                 "INSERT INTO access_log(at, org_id, org_name, token_id, action, subject, project_code, basis,"
-                " leaf_hash) VALUES(?,?,?,?,?,?,?,?,?)",
+                " leaf_hash, officer) VALUES(?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
 

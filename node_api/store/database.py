@@ -15,6 +15,10 @@ from typing import Any
 
 _SCHEMA = Path(__file__).with_name("schema.sql")
 
+# Columns added to a table after its first release: CREATE TABLE IF NOT EXISTS leaves an older
+# database's table as it was, so these are added in place (ALTER TABLE … ADD COLUMN, nullable).
+_ADDED_COLUMNS = (("access_log", "officer", "TEXT"),)
+
 # A row is canonical unless its block was orphaned (chain reorganised or lost).
 CANONICAL = "block_hash NOT IN (SELECT hash FROM chain_orphans)"
 
@@ -31,6 +35,10 @@ class Database:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.executescript(_SCHEMA.read_text())
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {str(r["name"]) for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         """Closes the connection."""

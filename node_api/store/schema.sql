@@ -163,7 +163,8 @@ CREATE TABLE IF NOT EXISTS access_log (
   subject TEXT NOT NULL,
   project_code TEXT,
   basis TEXT NOT NULL,
-  leaf_hash TEXT NOT NULL
+  leaf_hash TEXT NOT NULL,
+  officer TEXT                    -- the console officer who read (id:name), null for API tokens
 );
 
 -- Access-log roots anchored on chain (insert-only).
@@ -292,3 +293,44 @@ CREATE TABLE IF NOT EXISTS warning_history (
   evidence TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS warning_history_warning ON warning_history(warning_id, seq);
+
+-- Console officers (docs/console.md): people who sign in as themselves and act for their
+-- organisation. Passwords are argon2id hashes; a TOTP secret is kept only when the officer
+-- enrolled one. `roles` (JSON list) narrows the organisation's roles for this officer (null:
+-- all of them). Failed sign-ins lock the account (failed_logins, locked_until). Never deleted:
+-- an officer who leaves is disabled.
+CREATE TABLE IF NOT EXISTS officers (
+  id INTEGER PRIMARY KEY,
+  org_id INTEGER NOT NULL,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  totp_secret TEXT,
+  roles TEXT,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until REAL NOT NULL DEFAULT 0,
+  created_at REAL NOT NULL,
+  disabled_at REAL
+);
+
+-- Console sessions: the cookie's secret is stored as its SHA-256 only; `csrf` is the session's
+-- synchronizer token every form carries. A session ends at sign-out or after it was idle too long.
+CREATE TABLE IF NOT EXISTS officer_sessions (
+  token_hash TEXT PRIMARY KEY,
+  officer_id INTEGER NOT NULL,
+  csrf TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  last_seen REAL NOT NULL,
+  ended_at REAL
+);
+CREATE INDEX IF NOT EXISTS officer_sessions_officer ON officer_sessions(officer_id);
+
+-- Which officer had the node seal a record (off-chain metadata: the organisation seals on chain).
+CREATE TABLE IF NOT EXISTS record_officers (
+  uid TEXT PRIMARY KEY,
+  officer_id INTEGER NOT NULL,
+  officer TEXT NOT NULL,
+  org_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  at REAL NOT NULL
+);

@@ -80,7 +80,7 @@ async def access_log(
         entry: dict[str, Any] = {
             "index": index,
             "entry": entry_json(row["at"], row["org_id"], row["org_name"], row["action"], row["subject"],
-                                row["project_code"], row["basis"], row["token_id"]),
+                                row["project_code"], row["basis"], row["token_id"], row["officer"]),
             "leaf_hash": "0x" + str(row["leaf_hash"]).removeprefix("0x"),
             "anchor": None,
             "inclusion_proof": [],
