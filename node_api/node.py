@@ -55,6 +55,7 @@ from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
+from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
@@ -66,6 +67,7 @@ from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings, OpeningVault
+from node_api.store.search import SearchTable
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
 from node_api.store.warnings import WarningTable
 
@@ -116,6 +118,7 @@ class Node:
     notifications: Notifications
     filings: Filings
     supervision: Supervision
+    search: ProjectSearch
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -324,6 +327,7 @@ def _compose(
             scripted(s.filing_code_candidates),
         ),
         supervision=Supervision(WarningTable(db), index, catalogue, access, indexer.updated),
+        search=ProjectSearch(SearchTable(db), access, reader),
     )
 
 

@@ -27,6 +27,7 @@ from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
+from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
 from node_api.ledger.writer import Writer
@@ -60,6 +61,7 @@ NotificationsDep = Annotated[Notifications, _service(lambda n: n.notifications)]
 CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
 FilingsDep = Annotated[Filings, _service(lambda n: n.filings)]
 SupervisionDep = Annotated[Supervision, _service(lambda n: n.supervision)]
+SearchDep = Annotated[ProjectSearch, _service(lambda n: n.search)]
 
 
 def client_address(request: Request) -> str:
