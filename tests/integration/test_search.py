@@ -5,7 +5,9 @@ role or live grant; every search in the access log; bad input refused with 422."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+import time
 from typing import Any
 
 import pytest
@@ -178,12 +180,16 @@ def test_every_bank_search_is_an_access_log_entry(node: NodeProcess, code: str) 
     uscc = fresh_uscc()
     register_as(node, code, owner_uscc=uscc)
     grant = grant_bank(node, code)
+    since = time.time() - 1
     assert code in found(node, "bank", owner_uscc=uscc)
     with node.client("sjj") as c:
-        entries = c.get("/v1/audit/access-log", params={"org_id": node.org_ids["bank"], "limit": 1000}).json()
-    logged = [(e["action"], e["subject"], e["basis"]) for e in entries["entries"]]
-    assert ("project.search", f"projects?owner_uscc={uscc}", "grants") in logged
-    assert ("project.search.result", code, f"grant:{grant}") in logged
+        params = {"org_id": node.org_ids["bank"], "since": since, "limit": 1000}
+        entries = c.get("/v1/audit/access-log", params=params).json()["entries"]
+    logged = [json.loads(e["entry"]) for e in entries]
+    seen = {(e["action"], e["subject"], e["project_code"], e["basis"]) for e in logged}
+    assert ("project.search", f"projects?owner_uscc={uscc}", None, "grants") in seen
+    assert ("project.search.result", code, code, f"grant:{grant}") in seen
+    assert all(e["org_id"] == node.org_ids["bank"] for e in logged)
 
 
 @pytest.mark.parametrize(
