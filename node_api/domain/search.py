@@ -46,15 +46,6 @@ class Registration:
 
 
 @dataclass(frozen=True)
-class ApprovalFact:
-    """What the search row needs of one approval: its stage, decision and current chain status."""
-
-    stage: int
-    decision: int
-    status: Status
-
-
-@dataclass(frozen=True)
 class SearchEntry:
     """A project's search row: its public fields and the facets a query filters on."""
 
@@ -64,33 +55,26 @@ class SearchEntry:
     project_type: str
     region: str  # the division code of the project code (both shapes)
     industry: str
-    stage: int  # highest stage with a live approval granting it (0: none)
+    stage: int  # highest stage granted by an approval active on chain (0: none; see grants_stage)
     status: str  # active | revoked
     registered_on: str  # Beijing date of the first registration's block
     registration: str  # uid of the registration in force (the latest correction)
     registration_block: int
 
 
-def stage_reached(approvals: Sequence[ApprovalFact]) -> int:
-    """The highest stage of an approval active on chain that grants (approved, or on commitment); 0 if none.
-
-    Expiry (``valid_until``) is not considered: it depends on the day it is read, and a search row
-    is derived once per record; the project summary shows an expired stage as such.
-    """
-    return max(
-        (a.stage for a in approvals if a.status == Status.ACTIVE and a.decision in _GRANTED), default=0
-    )
-
-
 def grants_stage(fields: Mapping[str, Any]) -> int:
-    """The stage a newly recorded approval (its decoded payload) reaches, or 0 if its decision grants none."""
+    """The stage an approval (its decoded payload) grants — approved, or approved on commitment — or 0.
+
+    A project's stage reached is the highest stage granted by an approval still active on chain.
+    Expiry (``valid_until``) is not considered: it depends on the day it is read, and a search row
+    is derived when records land; the project summary shows an expired stage as such.
+    """
     return int(fields["stage"]) if int(fields["decision"]) in _GRANTED else 0
 
 
-def search_entry(
-    code: str, registrations: Sequence[Registration], approvals: Sequence[ApprovalFact]
-) -> SearchEntry | None:
-    """The search row of a project from its registrations (chain order) and approvals; None if none stands.
+def search_entry(code: str, registrations: Sequence[Registration], stage: int) -> SearchEntry | None:
+    """The search row of a project from its registrations (chain order) and the stage it reached; None if
+    no registration stands.
 
     The registration in force is the latest that is active or revoked (a superseded one gave way to
     its correction), as in the project summary; the registration date is the first one's.
@@ -113,7 +97,7 @@ def search_entry(
         project_type=str(facts["project_type"]),
         region=str(facts["region_code"]),
         industry=str(facts["industry_code"]),
-        stage=stage_reached(approvals),
+        stage=stage,
         status="revoked" if current.status == Status.REVOKED else "active",
         registered_on=dt.datetime.fromtimestamp(first.timestamp, BEIJING).date().isoformat(),
         registration=current.uid,

@@ -77,6 +77,7 @@ class Indexer:
         self.sealer = Sealer(self.deployment.chain_id, self.deployment.ledger)
         self._search_checked = False
         self._touched: set[str] = set()  # projects whose search row this step re-derives
+        self._decoded: dict[str, dict[str, Any]] = {}  # registrations decoded in this step, by uid
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed, and its hash."""
@@ -223,7 +224,7 @@ class Indexer:
     ) -> list[str]:
         confirmed: list[str] = []
         now = time.time()
-        self._touched = set()
+        self._touched, self._decoded = set(), {}
         with self.db.transaction() as conn:
             for n, header in blocks.items():
                 IndexWriter.add_block(conn, n, header["hash"], int(header["timestamp"], 16), now)
@@ -263,7 +264,7 @@ class Indexer:
                     )
                     IndexWriter.add_member_event(conn, name, member_args, where)
             for project in self._touched:
-                SearchWriter.refresh(conn, project)
+                SearchWriter.refresh(conn, project, self._decoded)
             IndexWriter.set_checkpoint(conn, to, blocks[to]["hash"])
         return confirmed
 
@@ -309,8 +310,9 @@ class Indexer:
         if record.kind == Kind.PROJECT and fields is not None:
             IndexWriter.add_project(conn, _hex(record.project), fields["code"])
             self._touched.add(_hex(record.project))
+            self._decoded[uid] = fields
         elif record.kind == Kind.APPROVAL and fields is not None:
-            SearchWriter.reach(conn, _hex(record.project), fields)
+            SearchWriter.reach(conn, uid, _hex(record.project), fields)
         grant = grants.get(uid)
         if record.kind == Kind.GRANT and grant is not None:
             IndexWriter.add_grant(conn, uid, where[1], _hex(record.project), grant)

@@ -304,3 +304,7 @@ CREATE INDEX IF NOT EXISTS search_projects_code ON search_projects(code);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(name, owner_uscc, code, tokenize = 'trigram');
 -- Restricted text: owner names of this node's filings (shown on the 备案证, read by role or grant).
 CREATE VIRTUAL TABLE IF NOT EXISTS search_owner_names USING fts5(code UNINDEXED, owner_name, tokenize = 'trigram');
+-- The approvals that grant a stage (approved, or on commitment), decoded once when indexed: a
+-- project's stage reached is the highest of those still canonical and active.
+CREATE TABLE IF NOT EXISTS search_stages (uid TEXT PRIMARY KEY, project TEXT NOT NULL, stage INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS search_stages_project ON search_stages(project);

@@ -16,13 +16,11 @@ projects' restricted text may match (``readable``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from node_api.domain.records import INITIAL_STATUS, Kind, PayloadError, Status, decode_payload
+from node_api.domain.records import Kind, PayloadError, Status, decode_payload
 from node_api.domain.search import (
-    TRIGRAM,
-    ApprovalFact,
     Registration,
     SearchEntry,
     SearchQuery,
@@ -38,50 +36,64 @@ SEARCH_VERSION = "1"  # bump when the derivation changes: the next start rebuild
 _VERSION_KEY = "search.version"
 ALL_READABLE = "ALL"  # ``readable``: every project's restricted text may match (a reading role)
 
-_SOURCE = (
-    f"SELECT r.uid, r.kind, r.payload, r.block_number, b.timestamp, "
-    f"(SELECT s.status FROM chain_status s WHERE s.uid = r.uid AND s.{CANONICAL} "
-    f"ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1) AS status "
+_LATEST_STATUS = (
+    f"(SELECT s.status FROM chain_status s WHERE s.uid = {{uid}} AND s.{CANONICAL} "
+    f"ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1)"
+)
+_REGISTRATIONS = (
+    f"SELECT r.uid, r.payload, r.block_number, b.timestamp, {_LATEST_STATUS.format(uid='r.uid')} AS status "
     f"FROM chain_records r JOIN chain_blocks b ON b.hash = r.block_hash "
-    f"WHERE r.project = ? AND r.kind IN ({int(Kind.PROJECT)}, {int(Kind.APPROVAL)}) AND r.problem IS NULL "
-    f"AND r.{CANONICAL} ORDER BY r.block_number, r.log_index"
+    f"WHERE r.project = ? AND r.kind = {int(Kind.PROJECT)} AND r.problem IS NULL AND r.{CANONICAL} "
+    f"ORDER BY r.block_number, r.log_index"
+)
+# The highest stage granted by an approval that is canonical and still active (no status change, or active).
+_STAGE = (
+    f"SELECT coalesce(max(a.stage), 0) FROM search_stages a WHERE a.project = ? "
+    f"AND EXISTS (SELECT 1 FROM chain_records r WHERE r.uid = a.uid AND r.{CANONICAL}) "
+    f"AND coalesce({_LATEST_STATUS.format(uid='a.uid')}, {int(Status.ACTIVE)}) = {int(Status.ACTIVE)}"
 )
 
 
-def _derive(conn: sqlite3.Connection, project: str) -> SearchEntry | None:
-    """A project's search row from its canonical registrations and approvals (None: none stands)."""
+def _derive(
+    conn: sqlite3.Connection, project: str, decoded: Mapping[str, dict[str, Any]]
+) -> SearchEntry | None:
+    """A project's search row from its canonical registrations and granting approvals (None: none stands).
+
+    ``decoded`` holds payloads the indexer decoded already, by uid (decoding is the costly part).
+    """
     code = conn.execute("SELECT code FROM chain_projects WHERE project = ?", (project,)).fetchone()
     if code is None:
         return None
     seen: set[str] = set()
     registrations: list[Registration] = []
-    approvals: list[ApprovalFact] = []
-    for row in conn.execute(_SOURCE, (project,)):
-        if row["uid"] in seen:
+    for row in conn.execute(_REGISTRATIONS, (project,)):
+        uid = str(row["uid"])
+        if uid in seen:
             continue  # a uid included twice counts once, from its first inclusion
-        seen.add(row["uid"])
-        kind = Kind(int(row["kind"]))
-        status = INITIAL_STATUS[kind] if row["status"] is None else Status(int(row["status"]))
-        try:
-            fields = decode_payload(kind, bytes(row["payload"]))
-        except PayloadError:
-            continue
-        if kind == Kind.PROJECT:
-            registrations.append(
-                Registration(str(row["uid"]), fields, status, int(row["block_number"]), int(row["timestamp"]))
-            )
-        else:
-            approvals.append(ApprovalFact(int(fields["stage"]), int(fields["decision"]), status))
-    return search_entry(str(code[0]), registrations, approvals)
+        seen.add(uid)
+        status = Status.ACTIVE if row["status"] is None else Status(int(row["status"]))
+        fields = decoded.get(uid)
+        if fields is None:
+            try:
+                fields = decode_payload(Kind.PROJECT, bytes(row["payload"]))
+            except PayloadError:
+                continue
+        registrations.append(
+            Registration(uid, fields, status, int(row["block_number"]), int(row["timestamp"]))
+        )
+    stage = int(conn.execute(_STAGE, (project,)).fetchone()[0])
+    return search_entry(str(code[0]), registrations, stage)
 
 
 class SearchWriter:
     """The indexer's statements on the search tables, each inside its transaction (``conn``)."""
 
     @staticmethod
-    def refresh(conn: sqlite3.Connection, project: str) -> None:
+    def refresh(
+        conn: sqlite3.Connection, project: str, decoded: Mapping[str, dict[str, Any]] | None = None
+    ) -> None:
         """Re-derives one project's row (and its text) from the ledger; drops it when no registration stands."""
-        entry = _derive(conn, project)
+        entry = _derive(conn, project, decoded or {})
         old = conn.execute("SELECT id FROM search_projects WHERE project = ?", (project,)).fetchone()
         if old is not None:
             conn.execute("DELETE FROM search_text WHERE rowid = ?", (old[0],))
@@ -108,10 +120,14 @@ class SearchWriter:
         )
 
     @staticmethod
-    def reach(conn: sqlite3.Connection, project: str, approval_fields: dict[str, Any]) -> None:
-        """A new approval (its decoded payload): the stage reached rises if it grants a later one."""
+    def reach(conn: sqlite3.Connection, uid: str, project: str, approval_fields: Mapping[str, Any]) -> None:
+        """A new approval (its decoded payload): kept if it grants a stage, and the stage reached rises."""
         stage = grants_stage(approval_fields)
         if stage:
+            conn.execute(
+                "INSERT OR IGNORE INTO search_stages(uid, project, stage) VALUES(?,?,?)",
+                (uid, project, stage),
+            )
             conn.execute(
                 "UPDATE search_projects SET stage = ? WHERE project = ? AND stage < ?",
                 (stage, project, stage),
@@ -119,11 +135,11 @@ class SearchWriter:
 
     @staticmethod
     def changed(conn: sqlite3.Connection, uid: str) -> str | None:
-        """The project whose row a status change of ``uid`` may change (a registration's or an approval's)."""
+        """The project whose row a status change of ``uid`` may change (a registration's or a granting approval's)."""
         row = conn.execute(
-            f"SELECT project FROM chain_records WHERE uid = ? AND kind IN ({int(Kind.PROJECT)}, "
-            f"{int(Kind.APPROVAL)}) LIMIT 1",
-            (uid,),
+            f"SELECT project FROM chain_records WHERE uid = ? AND kind = {int(Kind.PROJECT)} "
+            f"UNION ALL SELECT project FROM search_stages WHERE uid = ? LIMIT 1",
+            (uid, uid),
         ).fetchone()
         return None if row is None else str(row[0])
 
@@ -150,11 +166,24 @@ class SearchWriter:
 
     @staticmethod
     def rebuild(conn: sqlite3.Connection) -> None:
-        """Derives the search tables again from the ledger and this node's filings."""
-        conn.execute("DELETE FROM search_text")
-        conn.execute("DELETE FROM search_projects")
-        conn.execute("DELETE FROM search_owner_names")
+        """Derives the search tables again from the ledger and this node's filings (decodes every approval)."""
+        for table in ("search_text", "search_projects", "search_owner_names", "search_stages"):
+            conn.execute(f"DELETE FROM {table}")
         conn.execute("INSERT INTO search_owner_names(code, owner_name) SELECT code, owner_name FROM filings")
+        approvals = conn.execute(
+            f"SELECT uid, project, payload FROM chain_records WHERE kind = {int(Kind.APPROVAL)} "
+            f"AND problem IS NULL AND {CANONICAL}"
+        ).fetchall()
+        for uid, project, payload in approvals:
+            try:
+                fields = decode_payload(Kind.APPROVAL, bytes(payload))
+            except PayloadError:
+                continue
+            if grants_stage(fields):
+                conn.execute(
+                    "INSERT OR IGNORE INTO search_stages(uid, project, stage) VALUES(?,?,?)",
+                    (uid, project, grants_stage(fields)),
+                )
         projects = conn.execute(
             f"SELECT project FROM chain_records WHERE kind = {int(Kind.PROJECT)} AND {CANONICAL} "
             f"GROUP BY project ORDER BY min(block_number), min(log_index)"
@@ -167,18 +196,8 @@ class SearchWriter:
         )
 
 
-def _text_match(terms: tuple[str, ...], long_sql: str, short_sql: str, params: list[Any]) -> str:
-    """SQL requiring every term: long ones through one FTS5 MATCH (``long_sql`` takes the expression),
-    short ones through ``short_sql`` (takes a LIKE pattern)."""
-    long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    parts: list[str] = []
-    if long_terms:
-        parts.append(long_sql)
-        params.append(" AND ".join(fts_phrase(t) for t in long_terms))
-    for term in (t for t in terms if len(t) < TRIGRAM):
-        parts.append(short_sql)
-        params.extend([like_pattern(term)] * short_sql.count("?"))
-    return " AND ".join(parts)
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
 
 
 class SearchTable:
@@ -193,19 +212,30 @@ class SearchTable:
         """Rows matching ``query``, newest registration first, ids below ``after``, at most ``limit``.
 
         ``readable`` names the projects whose restricted text (owner names) may match — project
-        ids, or ``ALL`` for a reading role; every other project matches on public text only.
+        ids, or ``ALL_READABLE`` for a reading role; every other project matches on public text
+        only. Public and restricted matches are two queries merged here, so the public one can
+        walk the trigram index in id order and stop at ``limit``.
         """
+        where, params = self._filters(query)
+        rows = self._public(query, where, params, after, limit)
+        codes = self._owner_matches(query, readable)
+        if codes:
+            more_where = [*where, f"p.code IN ({_marks(len(codes))})"]
+            more_params = [*params, *codes]
+            if readable != ALL_READABLE:
+                projects = sorted(readable)
+                more_where.append(f"p.project IN ({_marks(len(projects))})")
+                more_params += projects
+            more = self._select("search_projects p", more_where, more_params, "p.id", after, limit)
+            merged = {int(r["id"]): r for r in [*rows, *more]}
+            rows = [merged[i] for i in sorted(merged, reverse=True)][:limit]
+        return rows
+
+    @staticmethod
+    def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
+        """The conditions of every filter but the text, on ``search_projects p``."""
         where: list[str] = []
         params: list[Any] = []
-        if query.terms:
-            public = _text_match(
-                query.terms,
-                "p.id IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)",
-                "(p.name LIKE ? ESCAPE '\\' OR p.owner_uscc LIKE ? ESCAPE '\\' OR p.code LIKE ? ESCAPE '\\')",
-                params,
-            )
-            restricted = self._restricted_match(query, readable, params)
-            where.append(f"({public})" if restricted is None else f"(({public}) OR ({restricted}))")
         if query.owner_uscc is not None:
             where.append("p.owner_uscc = ?")
             params.append(query.owner_uscc)
@@ -222,37 +252,58 @@ class SearchTable:
         if query.registered_to is not None:
             where.append("p.registered_on <= ?")
             params.append(query.registered_to)
+        return where, params
+
+    def _public(
+        self, query: SearchQuery, where: list[str], params: list[Any], after: int | None, limit: int
+    ) -> list[sqlite3.Row]:
+        """Rows whose public text holds every term: long terms through the trigram index, short by LIKE."""
+        where, params = list(where), list(params)
+        for term in query.short_terms:
+            where.append(
+                "(p.name LIKE ? ESCAPE '\\' OR p.owner_uscc LIKE ? ESCAPE '\\' OR p.code LIKE ? ESCAPE '\\')"
+            )
+            params += [like_pattern(term)] * 3
+        if not query.long_terms:
+            return self._select("search_projects p", where, params, "p.id", after, limit)
+        where.insert(0, "search_text MATCH ?")
+        params.insert(0, " AND ".join(fts_phrase(t) for t in query.long_terms))
+        source = "search_text JOIN search_projects p ON p.id = search_text.rowid"
+        return self._select(source, where, params, "search_text.rowid", after, limit)
+
+    def _select(
+        self, source: str, where: list[str], params: list[Any], order: str, after: int | None, limit: int
+    ) -> list[sqlite3.Row]:
         if after is not None:
-            where.append("p.id < ?")
-            params.append(after)
+            where = [*where, f"{order} < ?"]
+            params = [*params, after]
         clause = " AND ".join(where) or "1"
         return self.db.all(
-            f"SELECT p.* FROM search_projects p WHERE {clause} ORDER BY p.id DESC LIMIT ?", (*params, limit)
+            f"SELECT p.* FROM {source} WHERE {clause} ORDER BY {order} DESC LIMIT ?", (*params, limit)
         )
+
+    def _owner_matches(self, query: SearchQuery, readable: Iterable[str] | str) -> list[str]:
+        """Codes whose owner name (this node's filings) holds every term, when the caller may read any."""
+        if not query.terms or (readable != ALL_READABLE and not list(readable)):
+            return []
+        where: list[str] = []
+        params: list[Any] = []
+        if query.long_terms:
+            where.append("search_owner_names MATCH ?")
+            params.append(" AND ".join(fts_phrase(t) for t in query.long_terms))
+        for term in query.short_terms:
+            where.append("owner_name LIKE ? ESCAPE '\\'")
+            params.append(like_pattern(term))
+        rows = self.db.all(
+            f"SELECT DISTINCT code FROM search_owner_names WHERE {' AND '.join(where)}", params
+        )
+        return [str(r["code"]) for r in rows]
 
     def owner_names(self, codes: list[str]) -> dict[str, str]:
         """The owner names of this node's filings among ``codes`` (restricted: show them only to readers)."""
         if not codes:
             return {}
         rows = self.db.all(
-            f"SELECT code, owner_name FROM search_owner_names WHERE code IN ({','.join('?' * len(codes))})",
-            codes,
+            f"SELECT code, owner_name FROM search_owner_names WHERE code IN ({_marks(len(codes))})", codes
         )
         return {str(r["code"]): str(r["owner_name"]) for r in rows}
-
-    @staticmethod
-    def _restricted_match(query: SearchQuery, readable: Iterable[str] | str, params: list[Any]) -> str | None:
-        """SQL for "every term matches the owner name, and the caller may read it" (None: it may read none)."""
-        projects = None if readable == ALL_READABLE else sorted(readable)
-        if projects is not None and not projects:
-            return None
-        match = _text_match(
-            query.terms,
-            "p.code IN (SELECT code FROM search_owner_names WHERE search_owner_names MATCH ?)",
-            "p.code IN (SELECT code FROM search_owner_names WHERE owner_name LIKE ? ESCAPE '\\')",
-            params,
-        )
-        if projects is None:
-            return match
-        params.extend(projects)
-        return f"{match} AND p.project IN ({','.join('?' * len(projects))})"

@@ -12,15 +12,14 @@ import pytest
 
 from node_api.domain.records import DECISIONS, PROJECT_TYPES, Kind, Status, project_id, seal_payload
 from node_api.domain.search import (
-    ApprovalFact,
     Registration,
     SearchQuery,
     fts_phrase,
+    grants_stage,
     like_pattern,
     parse_query,
     region_range,
     search_entry,
-    stage_reached,
 )
 from node_api.errors import ValidationError
 from node_api.store.database import Database
@@ -97,27 +96,17 @@ def _reg(uid: str, name: str, status: Status = Status.ACTIVE, at: int = T0, bloc
     return Registration(uid, fields, status, block, at)
 
 
-def test_stage_reached_counts_only_live_approvals_that_grant() -> None:
-    approved, on_commitment = DECISIONS["approved"], DECISIONS["approved_on_commitment"]
-    assert stage_reached([]) == 0
-    assert stage_reached([ApprovalFact(2, DECISIONS["rejected"], Status.ACTIVE)]) == 0
-    assert stage_reached([ApprovalFact(2, DECISIONS["accepted_with_deficiencies"], Status.ACTIVE)]) == 0
-    assert (
-        stage_reached([ApprovalFact(1, approved, Status.ACTIVE), ApprovalFact(3, approved, Status.REVOKED)])
-        == 1
-    )
-    assert (
-        stage_reached(
-            [ApprovalFact(1, approved, Status.ACTIVE), ApprovalFact(2, on_commitment, Status.ACTIVE)]
-        )
-        == 2
-    )
+def test_only_approvals_that_grant_reach_a_stage() -> None:
+    assert grants_stage({"stage": 2, "decision": DECISIONS["approved"]}) == 2
+    assert grants_stage({"stage": 3, "decision": DECISIONS["approved_on_commitment"]}) == 3
+    assert grants_stage({"stage": 2, "decision": DECISIONS["accepted_with_deficiencies"]}) == 0
+    assert grants_stage({"stage": 4, "decision": DECISIONS["rejected"]}) == 0
 
 
 def test_the_row_shows_the_registration_in_force_and_the_first_date() -> None:
     first = _reg("0x01", "旧名称", Status.SUPERSEDED, at=T0, block=1)
     later = _reg("0x02", "新名称", Status.REVOKED, at=T0 + 86400 * 30, block=9)
-    entry = search_entry("2026-620825-48-01-000001", [first, later], [])
+    entry = search_entry("2026-620825-48-01-000001", [first, later], 2)
     assert entry is not None
     assert (entry.name, entry.status, entry.registration, entry.registration_block) == (
         "新名称",
@@ -128,14 +117,14 @@ def test_the_row_shows_the_registration_in_force_and_the_first_date() -> None:
     assert entry.registered_on == "2026-06-02"  # the first registration's block, Beijing date
     assert (entry.region, entry.project_type, entry.industry) == ("620825", "approval", "48")
     assert (
-        search_entry("2026-620825-48-01-000001", [first], []) is None
+        search_entry("2026-620825-48-01-000001", [first], 0) is None
     )  # superseded with no correction standing
 
 
 def test_the_region_comes_from_the_code_in_both_shapes() -> None:
     reg = _reg("0x01", "名称")
-    assert search_entry("2026-620826-48-01-000001", [reg], []).region == "620826"  # type: ignore[union-attr]
-    assert search_entry("2611-620802-89-05-000017", [reg], []).region == "620802"  # type: ignore[union-attr]
+    assert search_entry("2026-620826-48-01-000001", [reg], 0).region == "620826"  # type: ignore[union-attr]
+    assert search_entry("2611-620802-89-05-000017", [reg], 0).region == "620802"  # type: ignore[union-attr]
 
 
 # -- the read model on a real SQLite index -------------------------------------------------------------
@@ -164,9 +153,7 @@ class Ledger:
                 IndexWriter.add_project(conn, project, code)
                 SearchWriter.refresh(conn, project)
             else:
-                SearchWriter.reach(
-                    conn, project, {k: v for k, v in fields.items() if k in ("stage", "decision")}
-                )
+                SearchWriter.reach(conn, uid, project, fields)
         return uid, block_hash
 
     def register(self, code: str, name: str, uscc: str = USCC, ref: str = ZERO) -> str:
@@ -233,11 +220,13 @@ def test_a_correction_replaces_the_text_and_a_rewind_takes_it_back(ledger: Ledge
 
 
 def test_stage_and_status_follow_the_records(ledger: Ledger) -> None:
-    approval = ledger.approve(A, 1)
-    ledger.approve(A, 2)
+    first = ledger.approve(A, 1)
+    second = ledger.approve(A, 2)
     assert ledger.find(stage=2) == [A] and ledger.find(stage=1) == []
-    ledger.change(A, approval, Status.REVOKED)  # a revocation re-derives: stage 2 still stands
+    ledger.change(A, first, Status.REVOKED)  # a revocation re-derives: stage 2 still stands
     assert ledger.find(stage=2) == [A]
+    ledger.change(A, second, Status.SUPERSEDED)
+    assert ledger.find(stage=0) == [C, B, A]
     registration = ledger.db.scalar("SELECT registration FROM search_projects WHERE code = ?", (B,))
     ledger.change(B, registration, Status.REVOKED)
     assert ledger.find(status="revoked") == [B] and B not in ledger.find(status="active")
