@@ -107,9 +107,14 @@ def test_owner_name_is_found_only_by_who_may_read_it_and_counts_reveal_nothing(n
 
     grant_bank(node, code, "documents")  # a documents-only grant does not cover restricted fields
     assert found(node, "bank", q=word) == {}
-    grant_bank(node, code, "restricted_fields")
+    grant = grant_bank(node, code, "restricted_fields")
     hit = found(node, "bank", q=word[:2])[code]
     assert hit["owner_name"] == owner and hit["total_investment"] == "31415926.53"
+
+    with node.client("fgj") as c:  # a revoked grant opens nothing any more
+        assert c.post(f"/v1/records/{grant}/revoke?wait=true", json={"reason": "授权撤回"}).status_code == 200
+    assert found(node, "bank", q=word) == {}
+    assert "owner_name" not in found(node, "bank", owner_uscc=uscc)[code]
 
 
 def test_restricted_note_is_never_searchable(node: NodeProcess, code: str) -> None:
