@@ -21,7 +21,8 @@ from node_api.domain.records import PROJECT_TYPES, Kind, project_id, seal_payloa
 from node_api.domain.search import parse_query
 from node_api.store.database import Database
 from node_api.store.index import IndexWriter
-from node_api.store.search import SearchTable, SearchWriter
+from node_api.store.search import SearchTable
+from node_api.store.search_rows import SearchWriter
 
 ZERO = "0x" + "00" * 32
 

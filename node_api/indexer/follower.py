@@ -35,7 +35,7 @@ from node_api.errors import ChainError
 from node_api.store.database import Database
 from node_api.store.index import IndexTable, IndexWriter, Where
 from node_api.store.outbox import OutboxTable
-from node_api.store.search import SearchWriter
+from node_api.store.search_rows import SearchWriter
 
 log = logging.getLogger("projchain.indexer")
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from node_api.store.database import Database
-from node_api.store.search import SearchWriter
+from node_api.store.search_rows import SearchWriter
 
 
 @dataclass(frozen=True)

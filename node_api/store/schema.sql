@@ -278,7 +278,7 @@ CREATE TABLE IF NOT EXISTS warning_history (
 );
 CREATE INDEX IF NOT EXISTS warning_history_warning ON warning_history(warning_id, seq);
 
--- Project search (docs/search.md, node_api/store/search.py): a read model DERIVED from the ledger
+-- Project search (docs/search.md, node_api/store/search_rows.py and search.py): a read model DERIVED from the ledger
 -- (and this node's filings) by the indexer, one row per registered project, re-derived when its
 -- registration or approvals change; it may be dropped and rebuilt (meta 'search.version').
 CREATE TABLE IF NOT EXISTS search_projects (

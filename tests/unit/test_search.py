@@ -24,7 +24,8 @@ from node_api.domain.search import (
 from node_api.errors import ValidationError
 from node_api.store.database import Database
 from node_api.store.index import IndexWriter
-from node_api.store.search import ALL_READABLE, SearchTable, SearchWriter
+from node_api.store.search import ALL_READABLE, SearchTable
+from node_api.store.search_rows import SearchWriter
 
 USCC = "91620825MA72BT6H8M"
 OTHER_USCC = "91110000600037341L"
