@@ -17,6 +17,7 @@ from node_api.api.routes import (
     audit,
     batch,
     catalogue,
+    certificates,
     codes,
     documents,
     filings,
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         warnings_route,
         peer,
         filings,
+        certificates,
     ):
         app.include_router(module.router)
     app.add_middleware(

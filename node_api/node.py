@@ -57,10 +57,12 @@ from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
+from node_api.ledger.verification_certificates import VerificationCertificates
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
 from node_api.store.catalogue import CatalogueTable
+from node_api.store.certificates import CertificateTable
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
@@ -116,6 +118,7 @@ class Node:
     notifications: Notifications
     filings: Filings
     supervision: Supervision
+    certificates: VerificationCertificates
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -276,6 +279,11 @@ def _compose(
         access,
         indexer.updated,
     )
+    font = CertificateFont(s.certificate_font, s.certificate_font_face)
+    certificates = VerificationCertificates(
+        reader, access, membership, index, CertificateTable(db), deployment, indexer.checkpoint,
+        writer.seal_key, s.base_url, font,
+    )  # fmt: skip
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
     )
@@ -320,10 +328,11 @@ def _compose(
             deployment.chain_id,
             deployment.ledger,
             s.base_url,
-            CertificateFont(s.certificate_font, s.certificate_font_face),
+            font,
             scripted(s.filing_code_candidates),
         ),
         supervision=Supervision(WarningTable(db), index, catalogue, access, indexer.updated),
+        certificates=certificates,
     )
 
 

@@ -29,6 +29,7 @@ from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
+from node_api.ledger.verification_certificates import VerificationCertificates
 from node_api.ledger.writer import Writer
 from node_api.node import Node
 from node_api.store.index import IndexTable
@@ -60,6 +61,7 @@ NotificationsDep = Annotated[Notifications, _service(lambda n: n.notifications)]
 CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
 FilingsDep = Annotated[Filings, _service(lambda n: n.filings)]
 SupervisionDep = Annotated[Supervision, _service(lambda n: n.supervision)]
+CertificatesDep = Annotated[VerificationCertificates, _service(lambda n: n.certificates)]
 
 
 def client_address(request: Request) -> str:

@@ -196,10 +196,10 @@ def _kind_and_level(entry: bytes | None) -> tuple[str, int]:
         return f"record of kind {kind}", int(level)
 
 
-def stale_line(later: list[LaterRecord], as_of: int) -> str:
+def stale_line(later: list[LaterRecord], as_of: int, what: str = "bundle") -> str:
     """``the bundle is stale: N records since block B, including <kind> <uid> (…), …``."""
     ranked = sorted(later, key=lambda r: (r.weight, r.block))
     named = ", ".join(r.describe() for r in ranked[:_NAMED])
     more = f" and {len(later) - _NAMED} more" if len(later) > _NAMED else ""
     noun = "record" if len(later) == 1 else "records"
-    return f"the bundle is stale: {len(later)} {noun} since block {as_of}, including {named}{more}"
+    return f"the {what} is stale: {len(later)} {noun} since block {as_of}, including {named}{more}"
