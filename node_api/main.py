@@ -23,6 +23,7 @@ from node_api.api.routes import (
     filings,
     grants,
     health,
+    owners,
     peer,
     projects,
     qr,
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         peer,
         filings,
         certificates,
+        owners,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -54,10 +54,11 @@ from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
+from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
-from node_api.ledger.verification_certificates import VerificationCertificates
+from node_api.ledger.verification_certificates import VerificationCertificates, profile_grader
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
@@ -68,6 +69,7 @@ from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings, OpeningVault
+from node_api.store.owners import OwnerIndex
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
 from node_api.store.warnings import WarningTable
 
@@ -119,6 +121,7 @@ class Node:
     filings: Filings
     supervision: Supervision
     certificates: VerificationCertificates
+    profiles: Profiles
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -279,10 +282,12 @@ def _compose(
         access,
         indexer.updated,
     )
+    supervision = Supervision(WarningTable(db), index, catalogue, access, indexer.updated)
+    profiles = Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint)
     font = CertificateFont(s.certificate_font, s.certificate_font_face)
     certificates = VerificationCertificates(
         reader, access, membership, index, CertificateTable(db), deployment, indexer.checkpoint,
-        writer.seal_key, s.base_url, font,
+        writer.seal_key, s.base_url, font, profile_grader(profiles.grade),
     )  # fmt: skip
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
@@ -331,8 +336,9 @@ def _compose(
             font,
             scripted(s.filing_code_candidates),
         ),
-        supervision=Supervision(WarningTable(db), index, catalogue, access, indexer.updated),
+        supervision=supervision,
         certificates=certificates,
+        profiles=profiles,
     )
 
 

@@ -26,6 +26,7 @@ from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership, Organization
 from node_api.ledger.notifications import Notifications
 from node_api.ledger.peers import Peers
+from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
@@ -62,6 +63,7 @@ CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
 FilingsDep = Annotated[Filings, _service(lambda n: n.filings)]
 SupervisionDep = Annotated[Supervision, _service(lambda n: n.supervision)]
 CertificatesDep = Annotated[VerificationCertificates, _service(lambda n: n.certificates)]
+ProfilesDep = Annotated[Profiles, _service(lambda n: n.profiles)]
 
 
 def client_address(request: Request) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from eth_account.signers.local import LocalAccount
 
 from node_api.chain.contracts import Deployment
+from node_api.domain.credit import Grade
 from node_api.domain.links import certificate_url
 from node_api.domain.records import SEVERITIES, STAGES, Kind, PayloadError, decode_payload
 from node_api.errors import ConflictError, NotFoundError
@@ -62,11 +63,28 @@ class OwnerGrade:
 
 
 class OwnerGrader(Protocol):
-    """The owner's grade as ``viewer`` may see it, at block ``as_of`` (time ``at``); None: not graded."""
+    """The owner's grade as ``viewer`` may see it at block ``as_of`` (over the facts it may see)."""
+
+    def __call__(self, viewer: Organization, owner_uscc: str, as_of: int) -> Awaitable[OwnerGrade]: ...
+
+
+class _ProfileGrade(Protocol):
+    """``Profiles.grade`` (ledger/profiles.py): the owner's grade as of a block, scoped to the viewer."""
 
     def __call__(
-        self, viewer: Organization, owner_uscc: str, as_of: int, at: dt.datetime
-    ) -> OwnerGrade | None: ...
+        self, uscc: str, *, as_of_block: int | None = None, viewer: Organization | None = None
+    ) -> Awaitable[Grade]: ...
+
+
+def profile_grader(grade: _ProfileGrade) -> OwnerGrader:
+    """The certificate's grader from the credit profile's grade (docs/credit.md): the same rules, block and scope."""
+
+    async def graded(viewer: Organization, owner_uscc: str, as_of: int) -> OwnerGrade:
+        g = await grade(owner_uscc, as_of_block=as_of, viewer=viewer)
+        causes = [{"rule": c.rule, "grade": c.grade, "facts": list(c.facts)} for c in g.causes]
+        return OwnerGrade(g.letter, g.rules_version, g.basis, causes)
+
+    return graded
 
 
 @dataclass(frozen=True)
@@ -122,7 +140,7 @@ class VerificationCertificates:
             raise ConflictError(
                 f"the seal key {key.address} this node holds is not an active seal key of {org.name}"
             )
-        document = seal(self.statement(org, code, pid), key)
+        document = seal(await self.statement(org, code, pid), key)
         text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
         pdf = await asyncio.to_thread(render_verification_certificate, document, text, self.font)
         row = CertificateRow(document["id"], org.id, pid, code, document["as_of"]["block_number"], text, pdf,
@@ -131,7 +149,7 @@ class VerificationCertificates:
         self.table.add(row)
         return row
 
-    def statement(self, org: Organization, code: str, pid: str) -> dict[str, Any]:
+    async def statement(self, org: Organization, code: str, pid: str) -> dict[str, Any]:
         """The unsealed certificate: the project as of the last block this node indexed."""
         as_of, block_hash = self.checkpoint()
         timestamp = self.index.block_timestamp(block_hash) if block_hash else None
@@ -184,12 +202,10 @@ class VerificationCertificates:
             "verify_url": certificate_url(self.base_url, certificate_id),
         }
         if self.grader is not None:
-            at = dt.datetime.fromtimestamp(timestamp, dt.UTC)
-            grade = self.grader(org, str(p["owner_uscc"]), as_of, at)
-            if grade is not None:
-                document["owner"] = {"uscc": p["owner_uscc"], "grade": {
-                    "grade": grade.grade, "rules_version": grade.rules_version, "basis": grade.basis,
-                    "causes": grade.causes}}  # fmt: skip
+            grade = await self.grader(org, str(p["owner_uscc"]), as_of)
+            document["owner"] = {"uscc": p["owner_uscc"], "grade": {
+                "grade": grade.grade, "rules_version": grade.rules_version, "basis": grade.basis,
+                "causes": grade.causes}}  # fmt: skip
         return document
 
     def _entry(self, row: Any, as_of: int, day: dt.date) -> dict[str, Any]:

@@ -50,6 +50,12 @@ _NOTE = (
     "against the chain and reports any record added after that block.",
 )
 _TOP = 20.0
+# Which facts the grade was computed over (domain/credit.py, docs/credit.md).
+_BASES: dict[str, Pair] = {
+    "full": ("全部事实", "all facts"),
+    "granted": ("公开事实及获授权项目的事实", "public facts and those of granted projects"),
+    "public": ("公开事实", "public facts"),
+}
 
 
 def render_verification_certificate(
@@ -128,15 +134,22 @@ class _Verification(Sheet):
                 f"{place}（{p.get('region_code')}）" if place else str(p.get("region_code")),
             ),
             ("赋码登记", "Registration", _status(p["registration"]["status"])),
-            ("核验截至区块", "As of block", f"{d['as_of']['block_number']}  ({d['as_of']['block_time']})"),
-            ("区块哈希", "Block hash", str(d["as_of"]["block_hash"])),
-            ("出具机构", "Issued by", f"{d['issuer'].get('name')}（{d['issuer'].get('uscc')}）"),
-            ("出具时间", "Issued at", str(d["issued_at"])),
+            (
+                "核验截至区块",
+                "As of block (time, hash)",
+                f"{d['as_of']['block_number']}（{d['as_of']['block_time']}）\n{d['as_of']['block_hash']}",
+            ),
+            (
+                "出具机构、时间",
+                "Issued by, at",
+                f"{d['issuer'].get('name')}（{d['issuer'].get('uscc')}）\n{d['issued_at']}",
+            ),
         ]
         if grade is not None:
+            basis = _BASES.get(str(grade.get("basis")), (str(grade.get("basis")), ""))
             rows.append(
                 ("项目单位信用等级", "Owner's credit grade",
-                 f"{grade['grade']}（规则版本 rules version {grade['rules_version']}）")
+                 f"{grade['grade']}（规则版本 rules version {grade['rules_version']}；依据 basis：{basis[0]} {basis[1]}）")
             )  # fmt: skip
         return self._rows(y, rows)
 

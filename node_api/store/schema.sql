@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS chain_records (
 CREATE INDEX IF NOT EXISTS chain_records_project ON chain_records(project, block_number, log_index);
 CREATE INDEX IF NOT EXISTS chain_records_ref ON chain_records(ref);
 CREATE INDEX IF NOT EXISTS chain_records_project_kind ON chain_records(project, kind);
+-- An owner's projects (credit profile): only the project records are scanned for its USCC.
+CREATE INDEX IF NOT EXISTS chain_records_kind ON chain_records(kind, block_number);
 CREATE INDEX IF NOT EXISTS chain_records_digest ON chain_records(digest);
 
 -- Grants as the CONTRACT stored them (its `entry(uid)`: grantee, project, expiry, scope),

@@ -110,6 +110,25 @@ def test_the_certificate_states_the_project_as_of_its_block(issued: dict[str, An
     assert cert["verify_url"].endswith(f"/verify?certificate={cert['id']}")
 
 
+def test_the_owner_grade_is_the_credit_profiles_at_the_same_block(
+    node: NodeProcess, issued: dict[str, Any]
+) -> None:
+    cert = issued["cert"]
+    grade = cert["owner"]["grade"]
+    assert cert["owner"]["uscc"] == cert["project"]["owner_uscc"]
+    with node.client("bank") as bank:
+        r = bank.get(f"/v1/owners/{cert['owner']['uscc']}/profile",
+                     params={"as_of_block": cert["as_of"]["block_number"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    profile = r.json()["grade"]
+    assert (grade["grade"], grade["rules_version"], grade["basis"]) == (
+        profile["letter"], profile["rules_version"], profile["basis"])  # fmt: skip
+    assert grade["basis"] == "granted"  # the bank's grade: public facts and its granted projects' only
+    assert [(c["rule"], c["facts"]) for c in grade["causes"]] == [
+        (c["rule"], c["facts"]) for c in profile["causes"]
+    ]
+
+
 def test_the_json_and_the_pdf_verify_against_the_chain(node: NodeProcess, issued: dict[str, Any]) -> None:
     for name in ("certificate.json", "certificate.pdf"):
         done = verify(node, issued["folder"] / name)
@@ -225,7 +244,8 @@ def test_the_pdf_renders_with_chinese_text_and_a_qr_to_the_verify_url(
     cert = issued["cert"]
     for expected in ["项目核验凭证", "Verification Certificate", cert["id"], cert["project"]["code"],
                      cert["project"]["name"], "审批事项", "立项用地规划许可", "未办结的建设异常信息", "信用承诺",
-                     cert["issuer"]["name"], cert["seal"]["sealer"], issued["uids"]["event"]]:  # fmt: skip
+                     cert["issuer"]["name"], cert["seal"]["sealer"], issued["uids"]["event"], "项目单位信用等级",
+                     f"规则版本 rules version {cert['owner']['grade']['rules_version']}"]:  # fmt: skip
         assert expected in text, expected
 
 

@@ -31,7 +31,7 @@ from node_api.domain.credit import (
 )
 from node_api.domain.workdays import BEIJING
 
-USCC = "91620825MA74XXXX0A"
+USCC = "91620825MA72BT6H8M"
 P1, P2 = "2030-620825-48-01-000001", "2030-620825-48-01-000002"
 T0 = dt.datetime(2030, 3, 1, 10, tzinfo=BEIJING)
 

@@ -9,7 +9,7 @@ import pytest
 
 from node_api.api.pages import approval_item, stage_block
 from node_api.ledger import reader
-from node_api.ledger.reader import _stage_status, approval_expired
+from node_api.ledger.reader import approval_expired, stage_status
 from node_api.ledger.reports import registration_facts
 
 ON = dt.date(2026, 11, 30)
@@ -61,7 +61,7 @@ def test_today_is_the_date_in_beijing() -> None:
 def test_stage_status_counts_an_expired_approval_as_expired_not_approved(
     live: list[dict[str, Any]], status: str
 ) -> None:
-    assert _stage_status(live) == status
+    assert stage_status(live) == status
 
 
 def test_page_shows_an_expired_stage_and_approval_in_chinese_and_english() -> None:

@@ -1,0 +1,325 @@
+"""The owner's credit profile (信用画像) wired to the chain: its facts from the index as of a block,
+the viewer's scope from the access rules, the grade from ``domain/credit.py`` (docs/credit.md).
+
+``Profiles.profile(uscc, as_of_block=None, viewer=org)`` reads every project whose registration
+(as of the block) names the owner, its approvals, events, commitments and their status changes in
+blocks ≤ the block, and grades them at the block's timestamp: the same block gives the same profile
+on every node, later records change nothing. ``as_of_block`` None is the last indexed block.
+
+The viewer's scope comes from ``Access.project_basis`` (the one implementation of the access rules):
+a reading role (approval authority, supervisor, auditor) sees every fact (``full``); another member
+sees the public part and, on each project it holds a live grant of restricted fields on, the rest of
+that project's facts (``granted``); anyone else the public part (``public``). The grade is computed
+over exactly the facts the viewer sees and says so (``basis``), so it never carries a restricted fact.
+Every read by an organisation is an access-log entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from node_api.chain.rpc import RpcClient
+from node_api.domain.credit import (
+    FULL,
+    PUBLIC,
+    RULES,
+    AsOf,
+    Change,
+    CommitmentFact,
+    EventFact,
+    Grade,
+    GradeChange,
+    OwnerFacts,
+    Scope,
+    boundaries,
+    grade,
+    granted,
+    history,
+    visible,
+)
+from node_api.domain.records import INITIAL_STATUS, STAGES, Kind, Status
+from node_api.domain.uscc import validate_uscc
+from node_api.domain.workdays import beijing_date
+from node_api.errors import NotFoundError, ValidationError
+from node_api.ledger.access import ROLE_READERS, Access
+from node_api.ledger.membership import Organization
+from node_api.ledger.reader import Reader, approval_expired, present_fields, stage_status
+from node_api.ledger.supervision import Supervision
+from node_api.store.owners import OwnerIndex
+from node_api.store.warnings import WarningFilter
+
+WARNINGS_LIMIT = 500  # open warnings listed in one profile
+_STATUS_NAMES = {s.value: s.name.lower() for s in Status}
+
+
+def _utc(ts: int | float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """One of the owner's projects as of the block: its registration and its stages."""
+
+    project: str  # on-chain id
+    code: str
+    fields: dict[str, Any]  # the registration's public fields
+    status: str
+    registration: dict[str, Any]  # uid, block_number, tx_hash
+    stages: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An owner's profile as one viewer may see it (``view()`` is the API's JSON)."""
+
+    uscc: str
+    as_of: AsOf
+    block_hash: str
+    scope: Scope
+    grade: Grade  # over the facts ``scope`` sees (``grade.basis``)
+    projects: tuple[ProjectFacts, ...]
+    facts: OwnerFacts  # every fact (the viewer's part is ``seen``)
+    seen: OwnerFacts
+    records: dict[str, dict[str, Any]] = field(repr=False)  # uid -> its row's chain position and issuer
+    warnings: list[dict[str, Any]] | None = None  # None: not reproducible at a past block
+
+
+@dataclass
+class _Known:
+    """What the index holds for one project up to the block: rows by uid (first inclusion), changes."""
+
+    rows: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: dict[str, list[Change]] = field(default_factory=dict)
+
+    def status(self, uid: str) -> str:
+        found = self.changes.get(uid)
+        if found:
+            return found[-1].status
+        return _STATUS_NAMES[INITIAL_STATUS.get(Kind(int(self.rows[uid]["kind"])), Status.RECORDED)]
+
+    def of(self, kind: Kind) -> list[str]:
+        return [u for u, r in self.rows.items() if int(r["kind"]) == kind]
+
+
+class Profiles:
+    """Owner credit profiles and grade histories, as of a block, scoped to the viewer."""
+
+    def __init__(
+        self,
+        owners: OwnerIndex,
+        reader: Reader,
+        access: Access,
+        supervision: Supervision,
+        rpc: RpcClient,
+        checkpoint: Callable[[], tuple[int, str | None]],
+    ) -> None:
+        self.owners = owners
+        self.reader = reader
+        self.access = access
+        self.supervision = supervision
+        self.rpc = rpc
+        self.checkpoint = checkpoint
+
+    # -- the interface -------------------------------------------------------------------
+    async def profile(
+        self, uscc: str, *, as_of_block: int | None = None, viewer: Organization | None = None,
+        action: str | None = "owner.profile",
+    ) -> Profile:  # fmt: skip
+        """The owner's profile as of the block, as ``viewer`` may see it; logged as ``action`` (None: not)."""
+        uscc = validate_uscc(uscc, "uscc")
+        as_of, block_hash = await self.as_of(as_of_block)
+        projects, facts, records = self._facts(uscc, as_of)
+        scope, bases = self.scope(viewer, projects)
+        seen = visible(facts, as_of, scope)
+        warnings = None
+        if as_of_block is None:
+            ids = [p.project for p in projects]
+            found, _ = self.supervision.warnings(
+                viewer, WarningFilter(projects=ids, state="open"), 0, WARNINGS_LIMIT
+            )
+            warnings = found
+        profile = Profile(
+            uscc, as_of, block_hash, scope, grade(facts, as_of, RULES, scope), tuple(projects), facts, seen,
+            records, warnings,
+        )  # fmt: skip
+        if viewer is not None and action is not None:
+            for code, basis in bases:
+                await self.access.log(viewer, action, uscc, code, basis)
+        return profile
+
+    async def grade(
+        self, uscc: str, *, as_of_block: int | None = None, viewer: Organization | None = None
+    ) -> Grade:
+        """The owner's grade as of the block over the facts ``viewer`` may see (not logged: the caller logs)."""
+        return (await self.profile(uscc, as_of_block=as_of_block, viewer=viewer, action=None)).grade
+
+    async def grade_history(
+        self, uscc: str, *, as_of_block: int | None = None, viewer: Organization | None = None,
+        action: str | None = "owner.grade_history",
+    ) -> tuple[Profile, list[GradeChange]]:  # fmt: skip
+        """Every change of the owner's grade up to the block, with its cause, over the viewer's facts.
+
+        The grade is evaluated at every block holding one of the owner's records (registrations,
+        events, commitments, their status changes) and at every instant a time-dependent rule
+        flips (``credit.boundaries``) with the facts known then.
+        """
+        profile = await self.profile(uscc, as_of_block=as_of_block, viewer=viewer, action=action)
+        facts, as_of = profile.facts, profile.as_of
+        times = block_times(profile)
+        points = [AsOf(b, at) for b, at in sorted(times.items()) if b <= as_of.block]
+        first = min((p.at for p in points), default=as_of.at)  # nothing to grade before the first record
+        for instant in boundaries(facts, RULES):
+            if first <= instant <= as_of.at:
+                before = [p.block for p in points if p.at <= instant]
+                points.append(AsOf(max(before, default=0), instant))
+        points.append(as_of)
+        return profile, history(facts, points, RULES, profile.scope)
+
+    # -- the block, the scope, the facts -------------------------------------------------
+    async def as_of(self, as_of_block: int | None) -> tuple[AsOf, str]:
+        """The block asked for (the last indexed one when None) and its timestamp and hash."""
+        head, _ = self.checkpoint()
+        number = head if as_of_block is None else as_of_block
+        if number < 0 or number > head:
+            raise ValidationError("as_of_block", f"must be between 0 and the last indexed block, {head}")
+        row = self.owners.block(number)
+        if row is not None:
+            return AsOf(number, _utc(int(row["timestamp"]))), str(row["hash"])
+        header = await self.rpc.block(number)  # a block without records: the index keeps no header of it
+        if header is None:
+            raise NotFoundError(f"block {number} is not on the chain")
+        return AsOf(number, _utc(int(header["timestamp"], 16))), str(header["hash"])
+
+    def scope(
+        self, viewer: Organization | None, projects: list[ProjectFacts]
+    ) -> tuple[Scope, list[tuple[str | None, str]]]:
+        """The viewer's scope over the owner's projects, and the access-log entries (project code, basis)
+        a read under it makes: one per granted project, else one for the owner."""
+        if viewer is None or viewer.suspended:
+            return PUBLIC, [(None, "public")]
+        for role in ROLE_READERS:
+            if viewer.has(role):
+                return FULL, [(None, f"role:{role}")]
+        grants = {p.code: self.access.project_basis(viewer, p.project, "fields") for p in projects}
+        bases = sorted((c, b) for c, b in grants.items() if b is not None)
+        if not bases:
+            return PUBLIC, [(None, "public")]
+        return granted(c for c, _ in bases), [(c, b) for c, b in bases]
+
+    def _facts(
+        self, uscc: str, as_of: AsOf
+    ) -> tuple[list[ProjectFacts], OwnerFacts, dict[str, dict[str, Any]]]:
+        projects: list[ProjectFacts] = []
+        events: list[EventFact] = []
+        commitments: list[CommitmentFact] = []
+        records: dict[str, dict[str, Any]] = {}
+        candidates = dict.fromkeys(
+            str(r["project"]) for r in self.owners.registrations_naming(uscc, as_of.block)
+        )
+        for pid in candidates:
+            known = self._known(pid, as_of.block)
+            project = _project(pid, known, as_of)
+            if project is None or project.fields.get("owner_uscc") != uscc:
+                continue  # another owner's project naming this code elsewhere, or since re-registered
+            projects.append(project)
+            for uid, row in known.rows.items():
+                records[uid] = {"block_number": int(row["block_number"]), "tx_hash": row["tx_hash"],
+                                "block_time": int(row["block_time"]), "issuer": self._issuer(int(row["issuer"]))}  # fmt: skip
+            events += _events(project.code, known)
+            commitments += _commitments(project.code, known)
+        if not projects:
+            raise NotFoundError(f"no project of owner {uscc} is registered as of block {as_of.block}")
+        return projects, OwnerFacts(uscc, tuple(events), tuple(commitments)), records
+
+    def _issuer(self, org_id: int) -> str | None:
+        org = self.reader.membership.get(org_id)
+        return None if org is None else org.name
+
+    def _known(self, pid: str, until: int) -> _Known:
+        known = _Known()
+        for row in self.owners.project_records_until(pid, until):
+            uid = str(row["uid"])
+            if uid in known.rows:
+                continue
+            f = present_fields(int(row["kind"]), bytes(row["payload"]))
+            if "unreadable" in f:
+                continue
+            known.rows[uid], known.fields[uid] = row, f
+        for r in self.owners.status_changes_until(list(known.rows), until):
+            change = Change(_STATUS_NAMES.get(int(r["status"]), ""), str(r["cause"]), int(r["block_number"]),
+                            _utc(int(r["block_time"])))  # fmt: skip
+            known.changes.setdefault(str(r["uid"]), []).append(change)
+        return known
+
+
+def block_times(profile: Profile) -> dict[int, dt.datetime]:
+    """The timestamp of every block holding one of the owner's records or a status change of one."""
+    times = {int(r["block_number"]): _utc(int(r["block_time"])) for r in profile.records.values()}
+    for f in profile.facts.all():
+        for c in f.changes:
+            times[c.block] = c.at
+    return times
+
+
+def _project(pid: str, known: _Known, as_of: AsOf) -> ProjectFacts | None:
+    registrations = [u for u in known.of(Kind.PROJECT) if known.status(u) in ("active", "revoked")]
+    if not registrations:
+        return None
+    uid = registrations[-1]
+    f, row = known.fields[uid], known.rows[uid]
+    on = beijing_date(as_of.at)
+    stages: dict[str, dict[str, str]] = {}
+    for n, name in STAGES.items():
+        live = []
+        for a in known.of(Kind.APPROVAL):
+            af, status = known.fields[a], known.status(a)
+            if af["stage"] != n or status != "active":
+                continue
+            live.append({"fields": af, "status": "expired" if approval_expired(af, on) else "active"})
+        stages[str(n)] = {"name": name, "status": stage_status(live)}
+    return ProjectFacts(
+        project=pid, code=str(f["code"]), fields=f, status=known.status(uid),
+        registration={"uid": uid, "block_number": int(row["block_number"]), "tx_hash": row["tx_hash"]},
+        stages=stages,
+    )  # fmt: skip
+
+
+def _date(value: Any) -> dt.date | None:
+    return None if not value else dt.date.fromisoformat(str(value))
+
+
+def _events(code: str, known: _Known) -> list[EventFact]:
+    out = []
+    for uid in known.of(Kind.EVENT):
+        f, row = known.fields[uid], known.rows[uid]
+        out.append(
+            EventFact(
+                uid=uid, project=code, category=str(f["category"]), severity=str(f["severity"]),
+                occurred_on=_date(f["occurred_at"]) or _utc(int(row["block_time"])).date(),
+                publish_until=_date(f["publish_until"]), block=int(row["block_number"]),
+                at=_utc(int(row["block_time"])), changes=tuple(known.changes.get(uid, ())),
+            )
+        )  # fmt: skip
+    return out
+
+
+def _commitments(code: str, known: _Known) -> list[CommitmentFact]:
+    out = []
+    for uid in known.of(Kind.COMMITMENT):
+        f, row = known.fields[uid], known.rows[uid]
+        out.append(
+            CommitmentFact(
+                uid=uid, project=code, commitment_type=str(f["commitment_type"]), due=_date(f["due_at"]),
+                block=int(row["block_number"]), at=_utc(int(row["block_time"])),
+                changes=tuple(known.changes.get(uid, ())),
+            )
+        )  # fmt: skip
+    return out

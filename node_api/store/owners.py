@@ -1,0 +1,64 @@
+"""Reads of the chain index by project owner (信用画像): an owner's projects, their records and
+status changes up to a block, and indexed blocks by number.
+
+Every query reads only canonical rows (``CANONICAL``) and, where asked, only what blocks up to
+a given number hold: the profile at a past block is computed from exactly what was on chain then.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from node_api.domain.records import Kind
+from node_api.store.database import CANONICAL, Database
+
+_LIVE_BLOCK = "hash NOT IN (SELECT hash FROM chain_orphans)"
+
+
+class OwnerIndex:
+    """Repository of the index's tables as the owner's credit profile reads them."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def registrations_naming(self, text: str, until_block: int) -> list[sqlite3.Row]:
+        """Readable project records (registrations and corrections) in blocks ≤ ``until_block`` whose
+        payload holds ``text`` (an owner's USCC: an ABI string is stored as its UTF-8 bytes), oldest first
+        (project, uid, ref, payload, block_number, log_index). The caller decodes and compares the field."""
+        return self.db.all(
+            f"SELECT project, uid, ref, payload, block_number, log_index FROM chain_records "
+            f"WHERE kind = ? AND problem IS NULL AND block_number <= ? AND instr(payload, ?) > 0 AND {CANONICAL} "
+            f"ORDER BY block_number, log_index",
+            (int(Kind.PROJECT), until_block, text.encode()),
+        )
+
+    def project_records_until(self, project: str, until_block: int) -> list[sqlite3.Row]:
+        """A project's readable canonical records in blocks ≤ ``until_block``, in chain order, each with its
+        block's timestamp (``block_time``); a uid included twice appears twice (the first counts)."""
+        return self.db.all(
+            f"SELECT r.uid, r.kind, r.ref, r.issuer, r.payload, r.block_number, r.block_hash, r.tx_hash, "
+            f"r.log_index, b.timestamp AS block_time FROM chain_records r JOIN chain_blocks b ON b.hash = r.block_hash "
+            f"WHERE r.project = ? AND r.problem IS NULL AND r.block_number <= ? AND r.{CANONICAL} "
+            f"ORDER BY r.block_number, r.log_index",
+            (project, until_block),
+        )
+
+    def status_changes_until(self, uids: Sequence[str], until_block: int) -> list[sqlite3.Row]:
+        """Status changes of ``uids`` in blocks ≤ ``until_block``, in chain order
+        (uid, status, cause, block_number, block_time)."""
+        if not uids:
+            return []
+        marks = ",".join("?" * len(uids))
+        return self.db.all(
+            f"SELECT s.uid, s.status, s.cause, s.block_number, b.timestamp AS block_time FROM chain_status s "
+            f"JOIN chain_blocks b ON b.hash = s.block_hash WHERE s.uid IN ({marks}) AND s.block_number <= ? "
+            f"AND s.{CANONICAL} ORDER BY s.block_number, s.log_index",
+            (*uids, until_block),
+        )
+
+    def block(self, number: int) -> sqlite3.Row | None:
+        """The indexed canonical block of this number (number, hash, timestamp), if the index holds it."""
+        return self.db.one(
+            f"SELECT number, hash, timestamp FROM chain_blocks WHERE number = ? AND {_LIVE_BLOCK}", (number,)
+        )
