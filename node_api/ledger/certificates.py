@@ -38,14 +38,14 @@ _BLUE = (11, 78, 162)
 _BLUE_DARK = (8, 59, 122)
 _RED = (200, 16, 46)
 _INK = (31, 41, 51)
-_MUTED = (95, 107, 122)
+MUTED = (95, 107, 122)
 _LINE = (221, 227, 234)
 _BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 # A4 portrait, in millimetres.
 _PAGE_W, _PAGE_H = 210.0, 297.0
-_LEFT, _RIGHT = 20.0, 190.0
-_BOTTOM = 279.0  # lowest line of content, inside the frame
+LEFT, RIGHT = 20.0, 190.0
+BOTTOM = 279.0  # lowest line of content, inside the frame
 _SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # tried in turn until everything fits on the page
 _PT = 25.4 / 72  # millimetres per point
 
@@ -214,7 +214,7 @@ class Sheet(FPDF):
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.scale = scale
         self.set_auto_page_break(auto=False)
-        self.set_margins(_LEFT, 20, _PAGE_W - _RIGHT)
+        self.set_margins(LEFT, 20, _PAGE_W - RIGHT)
         try:
             self.add_font("cjk", fname=str(font_path), collection_font_number=face_index)
         except FileNotFoundError as e:
@@ -247,25 +247,25 @@ class Sheet(FPDF):
 
     def _title(self, y: float, title: tuple[str, str], label: tuple[str, str], value: str) -> float:
         """The title (Chinese, then English), a red rule, and the big value under its label."""
-        width = _RIGHT - _LEFT
+        width = RIGHT - LEFT
         h = self._type(26, _BLUE_DARK)
         self.set_draw_color(*_BLUE_DARK)
         self.set_line_width(0.25 * self.scale)
         self.text_mode = TextMode.FILL_STROKE  # one font file: stroke the outline for a bold title
         self.set_char_spacing(2 * self.scale)
-        self.set_xy(_LEFT, y)
+        self.set_xy(LEFT, y)
         self.cell(width, h, title[0], align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_char_spacing(0)
         self.text_mode = TextMode.FILL
-        h = self._type(11.5, _MUTED)
+        h = self._type(11.5, MUTED)
         self.cell(width, h, title[1], align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         y = self.get_y() + 2.5 * self.scale
         self.set_draw_color(*_RED)
         self.set_line_width(0.9)
-        self.line(_LEFT, y, _RIGHT, y)
+        self.line(LEFT, y, RIGHT, y)
         y += 4 * self.scale
-        h = self._type(9, _MUTED)
-        self.set_xy(_LEFT, y)
+        h = self._type(9, MUTED)
+        self.set_xy(LEFT, y)
         self.cell(width, h, f"{label[0]}  {label[1]}", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         h = self._type(19, _BLUE_DARK)
         self.set_draw_color(*_BLUE_DARK)
@@ -287,16 +287,16 @@ class Sheet(FPDF):
         """A thin separator across the page at y."""
         self.set_draw_color(*_LINE)
         self.set_line_width(0.2)
-        self.line(_LEFT, y, _RIGHT, y)
+        self.line(LEFT, y, RIGHT, y)
         return y
 
     def _label(self, y: float, zh: str, en: str) -> float:
         """A row's label, Chinese over English, from y; returns the y below it."""
         h = self._type(10)
-        self.set_xy(_LEFT, y)
+        self.set_xy(LEFT, y)
         self.multi_cell(self._label_w, h, zh, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        h = self._type(7.5, _MUTED)
-        self.set_x(_LEFT)
+        h = self._type(7.5, MUTED)
+        self.set_x(LEFT)
         self.multi_cell(self._label_w, h, en, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return self.get_y()
 
@@ -304,9 +304,9 @@ class Sheet(FPDF):
         """A row of label and value (wrapped); returns the y of the separator below it."""
         bottom = self._label(y + self._pad, zh, en)
         h = self._type(size)
-        self.set_xy(_LEFT + self._label_w, y + self._pad)
+        self.set_xy(LEFT + self._label_w, y + self._pad)
         self.multi_cell(
-            _RIGHT - _LEFT - self._label_w,
+            RIGHT - LEFT - self._label_w,
             h,
             value,
             align=Align.L,
@@ -326,10 +326,10 @@ class Sheet(FPDF):
     def _section(self, y: float, zh: str, en: str) -> float:
         h = self._type(12, _BLUE_DARK)
         self.set_fill_color(*_BLUE)
-        self.rect(_LEFT, y + 0.6 * self.scale, 1.4, h - 1.2 * self.scale, style="F")
-        self.set_xy(_LEFT + 3.5, y)
+        self.rect(LEFT, y + 0.6 * self.scale, 1.4, h - 1.2 * self.scale, style="F")
+        self.set_xy(LEFT + 3.5, y)
         self.cell(None, h, zh)
-        self._type(9, _MUTED)
+        self._type(9, MUTED)
         self.cell(None, h, f"  {en}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return self.get_y() + 1.5 * self.scale
 
@@ -346,7 +346,7 @@ class Sheet(FPDF):
     @property
     def _hash_w(self) -> float:
         """The width a hash has on a record's line."""
-        return _RIGHT - _LEFT - self._label_w - self._sub_w
+        return RIGHT - LEFT - self._label_w - self._sub_w
 
     def _record(self, y: float, zh: str, en: str, lines: list[tuple[str, str]], size: float) -> float:
         """A record's references (uid, transaction, block …), each on its own line under a sub-label."""
@@ -354,8 +354,8 @@ class Sheet(FPDF):
         y += self._pad
         for sub, value in lines:
             h = self._type(size) + 0.6 * self.scale
-            self._type(7.5, _MUTED)
-            self.set_xy(_LEFT + self._label_w, y)
+            self._type(7.5, MUTED)
+            self.set_xy(LEFT + self._label_w, y)
             self.cell(self._sub_w, h, sub)
             self._type(size)
             self.cell(None, h, _plain(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -374,19 +374,19 @@ class Sheet(FPDF):
     ) -> float:
         """The QR of ``url`` with its caption, and beside it what scanning does, the URL and a note."""
         side = 48.0 * self.scale
-        self._qr(url, _LEFT - 2, y, side)  # the quiet zone is white; align the modules with the text
-        h = self._type(8, _MUTED)
-        self.set_xy(_LEFT - 2, y + side)
+        self._qr(url, LEFT - 2, y, side)  # the quiet zone is white; align the modules with the text
+        h = self._type(8, MUTED)
+        self.set_xy(LEFT - 2, y + side)
         self.cell(side, h, caption, align=Align.C)
         qr_bottom = y + side + h
-        x = _LEFT + side + 3
-        width = _RIGHT - x
+        x = LEFT + side + 3
+        width = RIGHT - x
         paragraphs = [
             (scan[0], 9.5, _INK, 0.0, WrapMode.CHAR),
-            (scan[1], 8.0, _MUTED, 1.2, WrapMode.WORD),
+            (scan[1], 8.0, MUTED, 1.2, WrapMode.WORD),
             (url, 8.5, _BLUE_DARK, 2.0, WrapMode.CHAR),
             (note[0], 9.5, _INK, 0.0, WrapMode.CHAR),
-            (note[1], 8.0, _MUTED, 0.0, WrapMode.WORD),
+            (note[1], 8.0, MUTED, 0.0, WrapMode.WORD),
         ]
         self.set_xy(x, y + 2 * self.scale)
         for text, size, colour, gap, wrap in paragraphs:
@@ -430,7 +430,7 @@ class _Certificate(Sheet):
             (_NOTE_ZH, _NOTE_EN),
             "扫码亮证  Scan to verify",
         )
-        return y <= _BOTTOM
+        return y <= BOTTOM
 
     def _facts(self, y: float) -> float:
         d = self.data

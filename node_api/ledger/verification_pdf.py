@@ -27,10 +27,10 @@ from node_api.domain.labels import (
     Pair,
 )
 from node_api.ledger.certificates import (
-    _BOTTOM,
-    _LEFT,
-    _MUTED,
-    _RIGHT,
+    BOTTOM,
+    LEFT,
+    MUTED,
+    RIGHT,
     CertificateFont,
     Sheet,
     render_one_page,
@@ -95,7 +95,7 @@ class _Verification(Sheet):
 
     def _room(self, y: float, needed: float) -> float:
         """y, or the top of a new page when ``needed`` mm do not fit below y."""
-        if y + needed <= _BOTTOM:
+        if y + needed <= BOTTOM:
             return y
         self.add_page()
         self._frame()
@@ -155,8 +155,8 @@ class _Verification(Sheet):
 
     def _line(self, y: float, text: str, size: float, colour: tuple[int, int, int] | None = None) -> float:
         h = self._type(size, colour) if colour else self._type(size)
-        self.set_xy(_LEFT, y)
-        self.multi_cell(_RIGHT - _LEFT, h, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        self.set_xy(LEFT, y)
+        self.multi_cell(RIGHT - LEFT, h, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
                         wrapmode=WrapMode.CHAR)  # fmt: skip
         return self.get_y()
 
@@ -165,9 +165,9 @@ class _Verification(Sheet):
         y = self._room(y, 14 * self.scale)
         y = self._line(y + 0.8 * self.scale, title, 9.5)
         refs = [f"    记录 uid {e['uid']}   区块 block {e['block_number']}", f"    交易 tx {e['tx_hash']}"]
-        size = min(self._fit(r, _RIGHT - _LEFT, 7.4) for r in refs)
+        size = min(self._fit(r, RIGHT - LEFT, 7.4) for r in refs)
         for ref in refs:
-            y = self._line(y, ref, size, _MUTED)
+            y = self._line(y, ref, size, MUTED)
         return y
 
     def _stages(self, y: float) -> float:
@@ -202,7 +202,7 @@ class _Verification(Sheet):
     ) -> float:
         y = self._section(self._room(y + 5 * self.scale, 20), *heading)
         if not items:
-            return self._line(y, f"{empty[0]} {empty[1]}", 9.5, _MUTED)
+            return self._line(y, f"{empty[0]} {empty[1]}", 9.5, MUTED)
         for title, e in items:
             y = self._entry(y, title, e)
         return y
@@ -220,4 +220,4 @@ class _Verification(Sheet):
         size = min(self._fit(v, self._hash_w, 8.6) for _, v in lines)
         y = self._record(self._rule(y), "电子签章（EIP-712）", "Seal of the issuer", lines, size)
         signature = str(d["seal"]["signature"])
-        return self._line(y + 1.0 * self.scale, f"签章 Signature {signature}", 6.6, _MUTED)
+        return self._line(y + 1.0 * self.scale, f"签章 Signature {signature}", 6.6, MUTED)
