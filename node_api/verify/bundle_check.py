@@ -61,6 +61,7 @@ from node_api.verify.trust import (
     load_pin,
     pinned_contracts,
     stale_line,
+    verdict_of,
 )
 
 
@@ -644,11 +645,8 @@ class Verification:
     def verdict(self) -> str:
         """FAILED if anything failed; else UNPINNED if no deployment was pinned; else STALE if the
         chain holds records of the project after as_of_block; else VERIFIED."""
-        if not all(f.ok for f in self.findings):
-            return "FAILED"
-        if self.pin is None:
-            return "UNPINNED"
-        return "STALE" if self.later else "VERIFIED"
+        failed = not all(f.ok for f in self.findings)
+        return verdict_of(failed, self.pin, self.later, ("FAILED", "UNPINNED", "STALE", "VERIFIED"))
 
     @property
     def exit_code(self) -> int:

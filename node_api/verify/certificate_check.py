@@ -52,6 +52,7 @@ from node_api.verify.trust import (
     load_pin,
     pinned_contracts,
     stale_line,
+    verdict_of,
 )
 
 # Exit status per verdict; 2 is an unreadable file, an unusable pin or an unreachable chain.
@@ -74,11 +75,9 @@ class CertificateCheck:
     def verdict(self) -> str:
         """INVALID if anything failed; else UNPINNED without a pin; else STALE if the chain holds
         records of the project after the certificate's block; else VALID."""
-        if self.problems:
-            return "INVALID"
-        if self.pin is None:
-            return "UNPINNED"
-        return "STALE" if self.later else "VALID"
+        return verdict_of(
+            bool(self.problems), self.pin, self.later, ("INVALID", "UNPINNED", "STALE", "VALID")
+        )
 
     @property
     def exit_code(self) -> int:
