@@ -257,3 +257,35 @@ def test_the_public_page_of_an_unknown_or_malformed_id_says_not_found(node: Node
             assert 'data-reason="not_found"' in r.text and "<script>" not in r.text
         form = public.get("/verify")
     assert form.status_code == 200 and 'name="certificate"' in form.text
+
+
+def test_a_long_history_runs_over_pages_each_naming_the_certificate(tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from node_api.verify.certificate import seal
+    from tests.unit.test_verification_certificate import document, ref
+
+    d = document()
+    d["project"].update(owner_uscc="91620825MA72BT6H8M", project_type="approval", region_code="620825")
+    d["project"]["registration"]["status"] = "active"
+    approvals = [{**ref(200 + i), "issuer_name": "庄浪县发展和改革局",
+                  "fields": {"stage": 1, "decision": "approved", "item": "ZL-S1-001", "item_version": 1}}
+                 for i in range(40)]  # fmt: skip
+    d["stages"][0]["approvals"] = approvals
+    sealed = seal(d, Account.from_key("0x" + "42" * 32))
+    raw = json.dumps(sealed, ensure_ascii=False).encode()
+    path = tmp_path / "long.pdf"
+    path.write_bytes(render_verification_certificate(sealed, raw))
+    pages = int(
+        next(
+            line.split()[-1]
+            for line in poppler("pdfinfo", str(path)).splitlines()
+            if line.startswith("Pages:")
+        )
+    )
+    assert pages >= 3
+    text = poppler("pdftotext", "-layout", str(path), "-")
+    for n in range(1, pages + 1):
+        assert f"凭证编号 Certificate {d['id']} · 第 {n} / {pages} 页" in text
+    assert all(a["uid"] in text for a in approvals)
+    assert PdfReader(path).attachments[ATTACHMENT] == [raw]

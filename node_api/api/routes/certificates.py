@@ -11,6 +11,7 @@ from node_api.api.certificate_page import certificate_page, lookup_page
 from node_api.api.deps import CertificatesDep, CurrentOrg, StatusDep
 from node_api.api.params import ERRORS, CodePath, checked_code
 from node_api.api.routes.qr import PAGE_HEADERS
+from node_api.api.schemas import ErrorOut
 from node_api.errors import NotFoundError
 from node_api.store.certificates import CertificateRow
 
@@ -20,6 +21,14 @@ CertificateId = Annotated[str, Path(description="certificate id: vc- and 32 hex 
 _JSON: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     200: {"content": {"application/json": {}}, "description": "the sealed certificate"},
+}
+_ISSUED: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    201: {"content": {"application/json": {}}, "description": "the sealed certificate, just issued"},
+}
+_PAGE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no certificate of this id (the page says NOT FOUND)", "content": {"text/html": {}}},
+    422: {"model": ErrorOut, "description": "a certificate parameter over 200 characters"},
 }
 _PDF: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -41,7 +50,7 @@ def _json(row: CertificateRow, status_code: int = 200) -> Response:
     )  # fmt: skip
 
 
-@router.post("/v1/projects/{code}/certificates", status_code=201, responses=_JSON)
+@router.post("/v1/projects/{code}/certificates", status_code=201, responses=_ISSUED)
 async def issue_certificate(code: CodePath, org: CurrentOrg, certificates: CertificatesDep) -> Response:
     """Issue a verification certificate on the project and its owner, sealed by the caller's organisation.
 
@@ -70,7 +79,7 @@ async def get_certificate_pdf(
                     headers={"Content-Disposition": f'inline; filename="{row.id}.pdf"'})  # fmt: skip
 
 
-@router.get("/verify", response_class=HTMLResponse, tags=["scan-to-verify"])
+@router.get("/verify", response_class=HTMLResponse, tags=["scan-to-verify"], responses=_PAGE)
 async def verify_certificate_page(
     certificates: CertificatesDep,
     status: StatusDep,
