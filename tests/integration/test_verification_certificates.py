@@ -192,6 +192,29 @@ def test_a_changed_byte_of_the_pdfs_embedded_json_is_reported_altered(
     assert "FORGED OR ALTERED" in done.stdout
 
 
+def test_a_certificate_resealed_by_a_key_the_consortium_never_registered_is_forged(
+    node: NodeProcess, issued: dict[str, Any], tmp_path: Path
+) -> None:
+    # The attacker edits a statement (the project's name) and seals the
+    # result with a key of its own: the seal matches the content, but the key is not the bank's.
+    from eth_account import Account
+
+    from node_api.verify.certificate import seal
+
+    forged = json.loads(issued["raw"])
+    forged["project"]["name"] = "庄浪县另一个工程"
+    forged = seal(forged, Account.create())
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged, ensure_ascii=False), encoding="utf-8")
+    done = verify(node, path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"FORGED: seal key {forged['seal']['sealer']} is not registered for organisation" in done.stdout
+    assert "FORGED OR ALTERED" not in done.stdout  # the seal does cover this content: the key is the forgery
+    assert (
+        "project.name is '庄浪县另一个工程', its registration says" in done.stdout
+    )  # and the chain says otherwise
+
+
 def test_a_bank_without_a_grant_is_refused_and_nothing_is_issued(node: NodeProcess, code: str) -> None:
     register(node, code)
     with node.client("bank") as bank:
