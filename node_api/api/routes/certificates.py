@@ -81,9 +81,7 @@ async def get_certificate_pdf(
 async def verify_certificate_page(
     certificates: CertificatesDep,
     status: StatusDep,
-    certificate: Annotated[
-        str | None, Query(description="certificate id from the QR", max_length=200)
-    ] = None,
+    certificate: Annotated[str | None, Query(description="certificate id from the QR")] = None,
 ) -> HTMLResponse:
     """Public page: does the certificate of this id still hold (current / no longer current / invalid)?"""
     if certificate is None or not certificate.strip():
