@@ -5,11 +5,7 @@ The interface (the verification certificate calls it too):
 - ``grade(facts, as_of, rules=RULES, scope=FULL) -> Grade``: the letter (A best … D worst), the
   rules version, the basis (``full`` / ``granted`` / ``public``: which facts it was computed over)
   and the causes (each firing rule with the uids of the facts that made it fire);
-- ``history(facts, points, rules=RULES, scope=FULL) -> list[GradeChange]``: the grade at each
-  evaluation point in order and every change with its cause;
-- ``boundaries(facts, rules)``: the instants at which a grade can change without a new record
-  (a publicity window ends, a commitment falls due, a breach stops counting); the ledger turns
-  each into the first block at or after it.
+- ``credit_history.history(facts, points, …)``: every change of the grade with its cause.
 
 Facts are the owner's events and commitments with their status changes, each with the block and
 block time of the record that proves it. ``AsOf(block, at)`` picks what is known: a fact or a
@@ -29,12 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from node_api.domain.workdays import beijing_date, beijing_midnight
+from node_api.domain.workdays import beijing_date
 
 GRADES = ("A", "B", "C", "D")  # best to worst
 EVENT_SEVERITIES = ("slight", "general", "serious")
@@ -359,110 +355,6 @@ def grade(facts: OwnerFacts, as_of: AsOf, rules: CreditRules | None = None, scop
     causes.sort(key=lambda c: -GRADES.index(c.grade))  # stable: worst first, file order within
     letter = causes[0].grade if causes else GRADES[0]
     return Grade(letter, rules.version, scope.basis, as_of, tuple(causes), _counted(seen, as_of, rules))
-
-
-# ---- history ----------------------------------------------------------------------------
-
-
-def boundaries(facts: OwnerFacts, rules: CreditRules | None = None) -> list[dt.datetime]:
-    """Instants at which the grade may change with no new record, sorted, each once."""
-    rules = rules or RULES
-    out: set[dt.datetime] = set()
-    for e in facts.events:
-        out.add(beijing_midnight(e.window_end() + dt.timedelta(days=1)))  # the window has ended
-    for c in facts.commitments:
-        if c.due is not None:
-            out.add(beijing_midnight(c.due + dt.timedelta(days=1)))  # it falls due
-        for ch in c.changes:
-            if ch.status == "breached":
-                out.add(ch.at + dt.timedelta(days=rules.breach_counts_days))  # the breach stops counting
-    return sorted(out)
-
-
-def fact_blocks(facts: OwnerFacts) -> list[int]:
-    """The blocks holding a record of the owner's events or commitments or a change of one, sorted."""
-    blocks = {f.block for f in facts.all()}
-    blocks |= {c.block for f in facts.all() for c in f.changes}
-    return sorted(blocks)
-
-
-@dataclass(frozen=True)
-class Move:
-    """One fact entering or leaving the count at a grade change, and why."""
-
-    uid: str  # the fact (event or commitment)
-    project: str
-    change: str  # counted | no_longer_counted
-    reason: str  # recorded | resolved | objected | repaired | annulled | superseded | breached | fulfilled |
-    #              window_ended | fell_due | breach_expired | rule_scope
-    record: str | None  # the record that caused it (None when time caused it)
-    block: int | None  # that record's block (None when time caused it)
-
-
-@dataclass(frozen=True)
-class GradeChange:
-    before: str | None  # None: the first grade
-    after: str
-    as_of: AsOf  # the first point at which ``after`` holds
-    causes: tuple[Cause, ...]  # the grade's causes from then on
-    moves: tuple[Move, ...]  # what changed since the previous point
-
-
-def _reason(
-    uid: str, facts: OwnerFacts, prev: AsOf, now: AsOf, rules: CreditRules
-) -> tuple[str, str | None, int | None]:
-    """Why a fact's counting changed between two points: the record in between, else time."""
-    fact = facts.find(uid)
-    if fact is None:
-        return "rule_scope", None, None
-    if prev.block < fact.block <= now.block:
-        return "recorded", fact.uid, fact.block
-    changed = [c for c in fact.changes if prev.block < c.block <= now.block]
-    if changed:
-        return changed[-1].status, changed[-1].uid, changed[-1].block
-    if isinstance(fact, EventFact):
-        return "window_ended", None, None
-    state = fact.state_at(now, rules)
-    return ("fell_due" if state == "overdue" else "breach_expired"), None, None
-
-
-def history(
-    facts: OwnerFacts,
-    points: Sequence[AsOf],
-    rules: CreditRules | None = None,
-    scope: Scope = FULL,
-) -> list[GradeChange]:
-    """The grade at each point (sorted by block, then time) and every change, with its cause."""
-    rules = rules or RULES
-    out: list[GradeChange] = []
-    prev: Grade | None = None
-    for point in sorted(set(points)):
-        g = grade(facts, point, rules, scope)
-        if prev is not None and g.letter == prev.letter:
-            prev = g
-            continue
-        moves: list[Move] = []
-        before = set(prev.counted) if prev is not None else set()
-        after = set(g.counted)
-        projects = facts.uids()
-        for uid in sorted(after ^ before):
-            reason, record, block = (
-                ("recorded", uid, _block_of(uid, facts))
-                if prev is None
-                else _reason(uid, facts, prev.as_of, point, rules)
-            )
-            change = "counted" if uid in after else "no_longer_counted"
-            moves.append(Move(uid, projects.get(uid, ""), change, reason, record, block))
-        out.append(
-            GradeChange(None if prev is None else prev.letter, g.letter, point, g.causes, tuple(moves))
-        )
-        prev = g
-    return out
-
-
-def _block_of(uid: str, facts: OwnerFacts) -> int | None:
-    fact = facts.find(uid)
-    return None if fact is None else fact.block
 
 
 def rules_document(rules: CreditRules | None = None) -> Mapping[str, Any]:

@@ -16,10 +16,10 @@ from node_api.domain.credit import (
     CommitmentFact,
     EventFact,
     Grade,
-    GradeChange,
     commitment_public,
     event_public,
 )
+from node_api.domain.credit_history import GradeChange
 from node_api.ledger.profiles import Profile, block_times
 
 _KEPT = {"fulfilled": "kept", "breached": "breached", "breached_expired": "breached", "overdue": "overdue"}

@@ -31,15 +31,13 @@ from node_api.domain.credit import (
     CommitmentFact,
     EventFact,
     Grade,
-    GradeChange,
     OwnerFacts,
     Scope,
-    boundaries,
     grade,
     granted,
-    history,
     visible,
 )
+from node_api.domain.credit_history import GradeChange, boundaries, history
 from node_api.domain.records import INITIAL_STATUS, STAGES, Kind, Status
 from node_api.domain.uscc import validate_uscc
 from node_api.domain.workdays import beijing_date
@@ -59,10 +57,6 @@ def _utc(ts: int | float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
-def _iso(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class ProjectFacts:
     """One of the owner's projects as of the block: its registration and its stages."""
@@ -77,7 +71,7 @@ class ProjectFacts:
 
 @dataclass(frozen=True)
 class Profile:
-    """An owner's profile as one viewer may see it (``view()`` is the API's JSON)."""
+    """An owner's profile as one viewer may see it (``profile_views.profile_view`` is the API's JSON)."""
 
     uscc: str
     as_of: AsOf
@@ -169,7 +163,7 @@ class Profiles:
 
         The grade is evaluated at every block holding one of the owner's records (registrations,
         events, commitments, their status changes) and at every instant a time-dependent rule
-        flips (``credit.boundaries``) with the facts known then.
+        flips (``credit_history.boundaries``) with the facts known then.
         """
         profile = await self.profile(uscc, as_of_block=as_of_block, viewer=viewer, action=action)
         facts, as_of = profile.facts, profile.as_of

@@ -228,6 +228,23 @@ def test_repair_restores_the_grade_and_the_history_names_it(node: NodeProcess) -
     assert [(m["fact"], m["reason"], m["record"]) for m in last["moves"]] == [(slight[0], "repaired", repair)]
 
 
+def test_an_upheld_objection_annuls_the_event_for_the_grade(node: NodeProcess) -> None:
+    owner = unique_uscc()
+    code = register(node, owner)
+    serious = report(node, code, "serious")
+    objection = act(node, "zjj", serious, "object")  # lodged for the owner by one supervisor …
+    with node.client() as anyone:
+        assert profile(anyone, owner)["grade"]["letter"] == "D"  # under objection it still counts
+        upheld = act(node, "scjgj", serious, "uphold-objection")  # … decided by another
+        p = profile(anyone, owner)
+        history = anyone.get(f"/v1/owners/{owner}/grade-history").json()
+    assert p["grade"]["letter"] == "A" and listed(p, "events") == set()  # annulled: out of the public part
+    assert [(c["before"], c["after"]) for c in history["changes"]] == [(None, "A"), ("A", "D"), ("D", "A")]
+    last = history["changes"][-1]
+    assert [(m["fact"], m["reason"], m["record"]) for m in last["moves"]] == [(serious, "annulled", upheld)]
+    assert objection != upheld
+
+
 @pytest.mark.parametrize(
     "uscc, status",
     [

@@ -20,15 +20,13 @@ from node_api.domain.credit import (
     CommitmentFact,
     EventFact,
     OwnerFacts,
-    boundaries,
-    fact_blocks,
     grade,
     granted,
-    history,
     load_rules,
     rules_document,
     visible,
 )
+from node_api.domain.credit_history import boundaries, fact_blocks, history
 from node_api.domain.workdays import BEIJING
 
 USCC = "91620825MA72BT6H8M"
