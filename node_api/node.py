@@ -61,10 +61,12 @@ from node_api.ledger.reader import Reader
 from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
+from node_api.ledger.verification_certificates import VerificationCertificates, profile_grader
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
 from node_api.store.catalogue import CatalogueTable
+from node_api.store.certificates import CertificateTable
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
@@ -123,6 +125,7 @@ class Node:
     notifications: Notifications
     filings: Filings
     supervision: Supervision
+    certificates: VerificationCertificates
     profiles: Profiles
     officers: Officers
     search: ProjectSearch
@@ -292,6 +295,12 @@ def _compose(
     supervision = Supervision(
         WarningTable(db), index, catalogue, access, indexer.updated, filing_item=s.filing_item
     )
+    profiles = Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint)
+    font = CertificateFont(s.certificate_font, s.certificate_font_face)
+    certificates = VerificationCertificates(
+        reader, access, membership, index, CertificateTable(db), deployment, indexer.checkpoint,
+        writer.seal_key, s.base_url, font, profile_grader(profiles.grade),
+    )  # fmt: skip
     guard = AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)
     officers = Officers(
         OfficerTable(db), membership, guard, s.console_idle_seconds, s.console_session_seconds,
@@ -341,11 +350,12 @@ def _compose(
             deployment.chain_id,
             deployment.ledger,
             s.base_url,
-            CertificateFont(s.certificate_font, s.certificate_font_face),
+            font,
             scripted(s.filing_code_candidates),
         ),
         supervision=supervision,
-        profiles=Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint),
+        certificates=certificates,
+        profiles=profiles,
         officers=officers,
         search=ProjectSearch(SearchTable(db), access, reader),
     )
