@@ -238,44 +238,67 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev Every record's leaf, laid out group by group (a counting sort on `groupOf`) in one
     /// array at memory `base`, group `g` ending before leaf `end[g]`; and every record's EIP-712
-    /// hash into `hashes`. Reverts with LedgerUnknownGroup for a group beyond `groups`.
+    /// hash into `hashes`.
     function _leaves(Record[] calldata records, bytes calldata groupOf, uint256 groups, bytes32[] memory hashes)
         private
         view
         returns (uint256[] memory end, uint256 base)
     {
         uint256 n = records.length;
-        end = new uint256[](groups);
-        uint256 counted = 0; // group g's records are counted into end[g], then summed up to it
+        end = _groupStarts(groupOf, groups); // each moves to its group's end as its leaves arrive
+        bytes32[] memory leaves = new bytes32[](n);
+        (bytes32 typeHash, bytes32 domain) = (RECORD_TYPEHASH, _domainSeparatorV4());
+        // What `_structHash`, `_hashTypedDataV4` and `_leaf` compute, in one pass over the
+        // calldata without Solidity's accessors: a record whose encoding they would refuse
+        // reverts the whole transaction when `submitGroups` applies it (and the hashes of a
+        // well-formed record are the same either way).
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            base := add(leaves, 0x20)
+            let m := mload(0x40) // scratch: everything above is allocated
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let r := add(records.offset, calldataload(add(records.offset, shl(5, i))))
+                let payload := add(r, calldataload(add(r, 0xa0)))
+                let length := calldataload(payload)
+                calldatacopy(m, add(payload, 0x20), length)
+                let payloadHash := keccak256(m, length)
+                mstore(m, typeHash)
+                calldatacopy(add(m, 0x20), r, 0xa0) // uid, kind, project, ref, digest
+                mstore(add(m, 0xc0), payloadHash)
+                let structHash := keccak256(m, 0xe0)
+                mstore(m, hex"1901")
+                mstore(add(m, 0x02), domain)
+                mstore(add(m, 0x22), structHash)
+                mstore(add(hashes, shl(5, add(i, 1))), keccak256(m, 0x42))
+                mstore8(m, 0)
+                mstore(add(m, 1), structHash)
+                let place := add(end, shl(5, add(byte(0, calldataload(add(groupOf.offset, i))), 1)))
+                let at := mload(place)
+                mstore(add(base, shl(5, at)), keccak256(m, 0x21))
+                mstore(place, add(at, 1))
+            }
+        }
+    }
+
+    /// @dev Where each group's leaves start when laid out group by group: the number of records
+    /// of the groups before it. Reverts with LedgerUnknownGroup for a group beyond `groups`.
+    function _groupStarts(bytes calldata groupOf, uint256 groups) private pure returns (uint256[] memory start) {
+        uint256 n = groupOf.length;
+        start = new uint256[](groups);
         for (uint256 i = 0; i < n; ) {
             uint256 g = uint8(groupOf[i]);
             if (g >= groups) revert LedgerUnknownGroup(i, g);
             unchecked {
-                ++end[g];
+                ++start[g];
                 ++i;
             }
         }
+        uint256 counted = 0;
         for (uint256 g = 0; g < groups; ) {
             unchecked {
-                counted += end[g];
-                end[g] = counted - end[g]; // where group g starts; it moves to its end as leaves arrive
+                counted += start[g];
+                start[g] = counted - start[g];
                 ++g;
-            }
-        }
-        bytes32[] memory leaves = new bytes32[](n);
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            base := add(leaves, 0x20)
-        }
-        for (uint256 i = 0; i < n; ) {
-            uint256 g = uint8(groupOf[i]);
-            bytes32 structHash = _structHash(records[i]);
-            hashes[i] = _hashTypedDataV4(structHash);
-            uint256 at = end[g];
-            leaves[at] = _leaf(structHash);
-            unchecked {
-                end[g] = at + 1;
-                ++i;
             }
         }
     }

@@ -44,12 +44,14 @@ from tests.contracts.payloads import approval_fields, catalogue_record, project_
 
 BATCH = 100
 TARGET_PER_RECORD = 32_000  # the project's target since issue #15 (was 40,000), reported in gas.json
-BOUND_PER_RECORD = 42_300  # what is asserted meanwhile (see the module docstring)
+# What is asserted meanwhile (see the module docstring); 42,300 until submitGroups joined the
+# ledger's functions (the dispatcher and `_accept`'s call of `_apply` cost ≈ 21 gas a record more).
+BOUND_PER_RECORD = 42_400
 # A batch formed from single writes interleaves three organisations' seal keys: 44,096 a record
 # before the ledger kept each key's consortium answer for the transaction, 42,783 after.
 BOUND_PER_RECORD_MIXED = 43_000
 # Records under one seal per organisation and batch (submitGroups): see the module docstring.
-BOUND_PER_RECORD_GROUPS = 40_000
+BOUND_PER_RECORD_GROUPS = 39_000
 BENCH_RUN = 7  # any run id: it only shapes codes and digests as the benchmark's
 
 
