@@ -37,25 +37,18 @@ EIP712_DOMAIN_TYPE: list[dict[str, str]] = [
     {"name": "verifyingContract", "type": "address"},
 ]
 
-EIP712_TYPES: dict[str, list[dict[str, str]]] = {
-    "EIP712Domain": EIP712_DOMAIN_TYPE,
-    "Record": [
-        {"name": "uid", "type": "bytes32"},
-        {"name": "kind", "type": "uint8"},
-        {"name": "project", "type": "bytes32"},
-        {"name": "ref", "type": "bytes32"},
-        {"name": "digest", "type": "bytes32"},
-        {"name": "payload", "type": "bytes"},
-    ],
-}
-GROUP_EIP712_TYPES: dict[str, list[dict[str, str]]] = {
-    "EIP712Domain": EIP712_DOMAIN_TYPE,
-    "RecordGroup": [
-        {"name": "root", "type": "bytes32"},
-        {"name": "count", "type": "uint256"},
-        {"name": "relayer", "type": "address"},
-    ],
-}
+
+def _message_types(primary: str, fields: str) -> dict[str, list[dict[str, str]]]:
+    """EIP-712 ``types`` of a projchain message: the domain, and ``primary`` with ``fields`` ("type name,…")."""
+    members = [field.split() for field in fields.split(",")]
+    return {
+        "EIP712Domain": EIP712_DOMAIN_TYPE,
+        primary: [{"name": name, "type": kind} for kind, name in members],
+    }
+
+
+EIP712_TYPES = _message_types("Record", RECORD_TYPE[len("Record(") : -1])
+GROUP_EIP712_TYPES = _message_types("RecordGroup", GROUP_TYPE[len("RecordGroup(") : -1])
 
 
 def struct_hash(record: Record) -> bytes:
