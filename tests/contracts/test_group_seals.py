@@ -15,7 +15,7 @@ from eth_utils import keccak
 
 from node_api.chain.group import GroupProof, leaf, root_of
 from node_api.chain.seal import Sealer, struct_hash
-from node_api.domain.records import Kind, Record
+from node_api.domain.records import Kind, Record, Status
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness, account
 from tests.contracts.payloads import approval_fields, event_fields, reason
@@ -58,6 +58,25 @@ def test_one_seal_per_organisation_accepts_interleaved_records_in_input_order(h:
         assert e["issuer"] == h.orgs[org].id
         assert e["recordHash"] == h.sealer.digest(record)
     assert [h.entry(r.uid)["kind"] for r in records] == [r.kind for r in records]
+
+
+def test_records_changing_earlier_records_of_the_batch_apply_in_input_order_across_groups(h: Harness) -> None:
+    event = h.record(Kind.EVENT, P, event_fields(1))
+    approval = h.record(Kind.APPROVAL, P, approval_fields())
+    resolution = h.record(Kind.RESOLUTION, P, reason("已整改"), ref=event.uid)
+    revocation = h.record(Kind.REVOCATION, P, reason(), ref=approval.uid)
+    records = [event, approval, resolution, revocation]
+
+    receipt = h.transact(h.relayer, h.grouped(records, ["sup", "auth", "sup", "auth"]))
+
+    assert not h.events(receipt, "RecordRejected")
+    assert h.entry(event.uid)["status"] == Status.RESOLVED
+    assert h.entry(approval.uid)["status"] == Status.REVOKED
+    # The same changes before what they change are refused, whatever their groups.
+    first = h.record(Kind.APPROVAL, P, approval_fields())
+    early = h.record(Kind.REVOCATION, P, reason(), ref=first.uid)
+    receipt = h.transact(h.relayer, h.grouped([early, first], ["auth", "auth"]))
+    assert rejected(h, receipt) == {early.uid: "LedgerUnknownRecord"}
 
 
 def test_each_record_is_provable_by_its_leaf_path_root_and_group_seal(h: Harness) -> None:
