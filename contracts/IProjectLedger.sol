@@ -105,6 +105,8 @@ interface IProjectLedger {
     error LedgerCommitmentApproval(bytes32 approval);
     /// @notice A catalogue record names a project or a ref; it has neither.
     error LedgerCatalogueFields(bytes32 uid);
+    /// @notice Record `index` of a `submitGroups` input names group `group`, which has no seal.
+    error LedgerUnknownGroup(uint256 index, uint256 group);
     // OpenZeppelin ECDSA's errors (same names, same selectors) for a seal that has a high `s`
     // or recovers no key: the ledger calls the ecrecover precompile itself and raises them, and
     // a refused record carries them like the ledger's own errors. (A compact seal has no
@@ -152,6 +154,40 @@ interface IProjectLedger {
     /// @param seals their seals, one per record in the same order
     /// @return accepted the number of records accepted
     function submitBatch(Record[] calldata records, Seal[] calldata seals) external returns (uint256 accepted);
+
+    /// @notice Adds many records sealed by groups: one seal per group instead of one per
+    /// record. Record `i` belongs to group `groupOf[i]`; a group's records, in input order, are
+    /// the leaves of a Merkle tree (leaf keccak256(0x00 ‖ the record's EIP-712 struct hash), inner node
+    /// keccak256(0x01 ‖ left ‖ right), RFC 6962's shape, see `groupRoot`), and `seals[g]` is
+    /// the EIP-712 signature of `RecordGroup(root, count, relayer)` (`hashGroup`) by a seal key
+    /// of the organisation, with `relayer` the sender of this call. The ledger recomputes every
+    /// root from the records themselves, so a record is sealed exactly as if it carried its own
+    /// seal (and is proven later by its leaf, its path to the root, and the group's seal).
+    /// Records are applied in input order, under every rule `submitBatch` applies; a refused
+    /// record (all of a group's records when its seal recovers no key) is reported by
+    /// `RecordRejected`, like `submitBatch`.
+    /// Requirements: as `submitBatch`; `groupOf` has one byte per record, each below `seals.length`.
+    /// @param records the records, applied in order
+    /// @param groupOf the group of each record (one byte each)
+    /// @param seals one seal per group
+    /// @return accepted the number of records accepted
+    function submitGroups(Record[] calldata records, bytes calldata groupOf, Seal[] calldata seals)
+        external
+        returns (uint256 accepted);
+
+    /// @notice The Merkle root over records with these EIP-712 struct hashes (keccak256 of
+    /// `abi.encode(RECORD_TYPEHASH, uid, kind, project, ref, digest, keccak256(payload))`), in
+    /// order, as `submitGroups` computes it (0 for none).
+    /// @param structHashes the records' struct hashes
+    /// @return root the root
+    function groupRoot(bytes32[] calldata structHashes) external pure returns (bytes32 root);
+
+    /// @notice EIP-712 digest of `RecordGroup(root, count, relayer)`, the value a group seal signs.
+    /// @param root the group's Merkle root
+    /// @param count its number of records
+    /// @param relayer the relayer that may send it
+    /// @return the digest
+    function hashGroup(bytes32 root, uint256 count, address relayer) external view returns (bytes32);
 
     /// @notice The stored entry of a record (kind 0 when unknown).
     /// @param uid the record's uid

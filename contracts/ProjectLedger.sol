@@ -37,6 +37,12 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         // solhint-disable-next-line gas-small-strings
         keccak256("Record(bytes32 uid,uint8 kind,bytes32 project,bytes32 ref,bytes32 digest,bytes payload)");
 
+    /// @notice The EIP-712 type hash of `RecordGroup`, what a group seal signs: the Merkle root
+    /// of a group's records (see `submitGroups`), their number, and the relayer that may send it.
+    bytes32 public constant GROUP_TYPEHASH =
+        // solhint-disable-next-line gas-small-strings
+        keccak256("RecordGroup(bytes32 root,uint256 count,address relayer)");
+
     /// @dev Gas a batch keeps in hand before each record: more than the dearest record
     /// (a project registration, ≈ 90k). Below it the batch stops with LedgerBatchOutOfGas,
     /// so the sender retries with more gas; a record that still runs out reverts the whole
@@ -143,6 +149,198 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     }
 
     /// @inheritdoc IProjectLedger
+    function submitGroups(Record[] calldata records, bytes calldata groupOf, Seal[] calldata seals)
+        external
+        onlyRelayer
+        returns (uint256 accepted)
+    {
+        uint256 n = records.length;
+        if (groupOf.length != n) revert LedgerLengthMismatch(n, groupOf.length);
+        Scratch memory scratch;
+        bytes32[] memory hashes = new bytes32[](n);
+        (address[] memory signers, uint256[] memory answers, bytes[] memory refusals) =
+            _groupSigners(records, groupOf, seals, hashes, scratch);
+        uint256 freeMemory = _freeMemory();
+        for (uint256 i = 0; i < n; ) {
+            Record calldata r = records[i];
+            if (gasleft() < BATCH_GAS_RESERVE) revert LedgerBatchOutOfGas(r.uid);
+            uint256 g = uint8(groupOf[i]);
+            bytes memory refusal = refusals[g];
+            if (refusal.length == 0) {
+                Entry storage slot = _entries[r.uid];
+                refusal = slot.kind != 0
+                    ? abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid)
+                    : _apply(r, slot, hashes[i], signers[g], answers[g], scratch);
+            }
+            if (refusal.length != 0) emit RecordRejected(r.uid, refusal);
+            _setFreeMemory(freeMemory);
+            unchecked {
+                // Both count at most n.
+                if (refusal.length == 0) ++accepted;
+                ++i;
+            }
+        }
+    }
+
+    /// @inheritdoc IProjectLedger
+    function groupRoot(bytes32[] calldata structHashes) external pure returns (bytes32 root) {
+        uint256 n = structHashes.length;
+        bytes32[] memory leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; ) {
+            leaves[i] = _leaf(structHashes[i]);
+            unchecked {
+                ++i;
+            }
+        }
+        uint256 at;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            at := add(leaves, 0x20)
+        }
+        return n == 0 ? bytes32(0) : _root(at, n);
+    }
+
+    /// @inheritdoc IProjectLedger
+    function hashGroup(bytes32 root, uint256 count, address relayer) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(GROUP_TYPEHASH, root, count, relayer)));
+    }
+
+    /// @dev Per group: the seal key its seal recovers over the Merkle root of its records (in
+    /// input order), the consortium's answer for that key, and the refusal of all its records
+    /// when the seal recovers no key. Fills `hashes` with every record's EIP-712 hash.
+    function _groupSigners(
+        Record[] calldata records,
+        bytes calldata groupOf,
+        Seal[] calldata seals,
+        bytes32[] memory hashes,
+        Scratch memory scratch
+    ) private view returns (address[] memory signers, uint256[] memory answers, bytes[] memory refusals) {
+        uint256 groups = seals.length;
+        (uint256[] memory end, uint256 base) = _leaves(records, groupOf, groups, hashes);
+        signers = new address[](groups);
+        answers = new uint256[](groups);
+        refusals = new bytes[](groups);
+        uint256 begin = 0;
+        for (uint256 g = 0; g < groups; ) {
+            uint256 count = end[g] - begin;
+            if (count != 0) {
+                bytes32 root = _root(base + (begin << 5), count);
+                (address signer, bytes memory refusal) = _recover(hashGroup(root, count, msg.sender), seals[g]);
+                (signers[g], refusals[g]) = (signer, refusal);
+                if (refusal.length == 0) answers[g] = _sealer(signer, scratch);
+            }
+            begin = end[g];
+            unchecked {
+                ++g;
+            }
+        }
+    }
+
+    /// @dev Every record's leaf, laid out group by group (a counting sort on `groupOf`) in one
+    /// array at memory `base`, group `g` ending before leaf `end[g]`; and every record's EIP-712
+    /// hash into `hashes`.
+    function _leaves(Record[] calldata records, bytes calldata groupOf, uint256 groups, bytes32[] memory hashes)
+        private
+        view
+        returns (uint256[] memory end, uint256 base)
+    {
+        uint256 n = records.length;
+        end = _groupStarts(groupOf, groups); // each moves to its group's end as its leaves arrive
+        bytes32[] memory leaves = new bytes32[](n);
+        (bytes32 typeHash, bytes32 domain) = (RECORD_TYPEHASH, _domainSeparatorV4());
+        // What `_structHash`, `_hashTypedDataV4` and `_leaf` compute, in one pass over the
+        // calldata without Solidity's accessors: a record whose encoding they would refuse
+        // reverts the whole transaction when `submitGroups` applies it (and the hashes of a
+        // well-formed record are the same either way).
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            base := add(leaves, 0x20)
+            let m := mload(0x40) // scratch: everything above is allocated
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let r := add(records.offset, calldataload(add(records.offset, shl(5, i))))
+                let payload := add(r, calldataload(add(r, 0xa0)))
+                let length := calldataload(payload)
+                calldatacopy(m, add(payload, 0x20), length)
+                let payloadHash := keccak256(m, length)
+                mstore(m, typeHash)
+                calldatacopy(add(m, 0x20), r, 0xa0) // uid, kind, project, ref, digest
+                mstore(add(m, 0xc0), payloadHash)
+                let structHash := keccak256(m, 0xe0)
+                mstore(m, hex"1901")
+                mstore(add(m, 0x02), domain)
+                mstore(add(m, 0x22), structHash)
+                mstore(add(hashes, shl(5, add(i, 1))), keccak256(m, 0x42))
+                mstore8(m, 0)
+                mstore(add(m, 1), structHash)
+                let place := add(end, shl(5, add(byte(0, calldataload(add(groupOf.offset, i))), 1)))
+                let at := mload(place)
+                mstore(add(base, shl(5, at)), keccak256(m, 0x21))
+                mstore(place, add(at, 1))
+            }
+        }
+    }
+
+    /// @dev Where each group's leaves start when laid out group by group: the number of records
+    /// of the groups before it. Reverts with LedgerUnknownGroup for a group beyond `groups`.
+    function _groupStarts(bytes calldata groupOf, uint256 groups) private pure returns (uint256[] memory start) {
+        uint256 n = groupOf.length;
+        start = new uint256[](groups);
+        for (uint256 i = 0; i < n; ) {
+            uint256 g = uint8(groupOf[i]);
+            if (g >= groups) revert LedgerUnknownGroup(i, g);
+            unchecked {
+                ++start[g];
+                ++i;
+            }
+        }
+        uint256 counted = 0;
+        for (uint256 g = 0; g < groups; ) {
+            unchecked {
+                counted += start[g];
+                start[g] = counted - start[g];
+                ++g;
+            }
+        }
+    }
+
+    /// @dev A record's leaf: keccak256(0x00 ‖ structHash), its EIP-712 struct hash (the domain,
+    /// chain and ledger, is bound by the group seal over the root). Leaves and inner nodes
+    /// (keccak256(0x01 ‖ left ‖ right)) are hashed under different prefixes, as in RFC 6962,
+    /// so that no inner node can be passed off as a leaf (second preimage).
+    function _leaf(bytes32 structHash) private pure returns (bytes32 leaf) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore8(m, 0)
+            mstore(add(m, 1), structHash)
+            leaf := keccak256(m, 0x21)
+        }
+    }
+
+    /// @dev The Merkle root of the `count` (> 0) leaves at memory `at`, folded in place: each
+    /// level pairs neighbours left to right, keccak256(0x01 ‖ left ‖ right), and a last node
+    /// without a partner moves up unchanged. That is RFC 6962's tree shape (the left subtree
+    /// holds the largest power of two below the count) with keccak256 for SHA-256.
+    function _root(uint256 at, uint256 count) private pure returns (bytes32 root) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore8(m, 1)
+            for { let w := count } gt(w, 1) { w := add(shr(1, w), and(w, 1)) } {
+                let half := shr(1, w)
+                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
+                    let pair := add(at, shl(6, i))
+                    mstore(add(m, 1), mload(pair))
+                    mstore(add(m, 0x21), mload(add(pair, 0x20)))
+                    mstore(add(at, shl(5, i)), keccak256(m, 0x41))
+                }
+                if and(w, 1) { mstore(add(at, shl(5, half)), mload(add(at, shl(5, sub(w, 1))))) }
+            }
+            root := mload(at)
+        }
+    }
+
+    /// @inheritdoc IProjectLedger
     function entry(bytes32 uid) external view returns (Entry memory) {
         return _entries[uid];
     }
@@ -209,7 +407,19 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bytes32 recordHash = hashRecord(r);
         (address signer, bytes memory sealRefusal) = _recover(recordHash, seal);
         if (sealRefusal.length != 0) return sealRefusal;
-        uint256 answer = _sealer(signer, scratch);
+        return _apply(r, slot, recordHash, signer, _sealer(signer, scratch), scratch);
+    }
+
+    /// @dev Applies one record whose seal key `signer` (with the consortium's `answer` for it)
+    /// is established, by its own seal or by its group's; returns the refusal, empty if accepted.
+    function _apply(
+        Record calldata r,
+        Entry storage slot,
+        bytes32 recordHash,
+        address signer,
+        uint256 answer,
+        Scratch memory scratch
+    ) private returns (bytes memory refusal) {
         if (answer >> 40 == 0) return abi.encodeWithSelector(LedgerInvalidSeal.selector, r.uid, signer);
         uint32 org = uint32(answer);
         // An organisation issues uids in its own namespace only: no member can take (or

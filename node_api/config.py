@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Pipeline.
     batch_size: int = 200
     batch_linger: float = 0.05
+    # One seal per organisation and transaction over a Merkle root of its records
+    # (``submitGroups``) for records this node sealed itself; pre-sealed records keep their own.
+    group_seals: bool = True
     max_inflight_txs: int = 16
     resubmit_after: float = 10.0
     indexer_poll: float = 0.05

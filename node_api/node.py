@@ -36,7 +36,7 @@ from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, Deployment
 from node_api.chain.embedded import EmbeddedChain
 from node_api.chain.keystore import KeyStore
-from node_api.chain.pipeline import Outbox, Submitter
+from node_api.chain.pipeline import GroupSealing, Outbox, Submitter
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.config import Settings
@@ -62,7 +62,7 @@ from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
 from node_api.ledger.verification_certificates import VerificationCertificates, profile_grader
-from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
+from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer, seal_key_name
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
 from node_api.store.catalogue import CatalogueTable
@@ -265,7 +265,8 @@ def _compose(
     reader = Reader(index, outbox.table, membership, openings, catalogue)
     sealer = Sealer(deployment.chain_id, deployment.ledger)
     confirmations = Confirmations(outbox.table, index, s.wait_timeout)
-    submitter = Submitter(rpc, contracts, relayer, s, outbox, index)
+    grouping = GroupSealing(sealer, lambda org: keystore.cached(seal_key_name(org)))
+    submitter = Submitter(rpc, contracts, relayer, s, outbox, index, grouping)
     indexer = Indexer(
         db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,

@@ -17,6 +17,8 @@ from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
+from node_api.chain.group import proofs
+from node_api.chain.seal import struct_hash_of
 from node_api.domain.records import Kind, Record
 from node_api.errors import (
     ChainRevertError,
@@ -160,12 +162,22 @@ class Contracts:
         )
         return "0x" + (_SUBMIT_BATCH_SELECTOR + body).hex()
 
+    def submit_groups_data(self, records: list[Record], group_of: list[int], seals: list[bytes]) -> str:
+        """Calldata of ``submitGroups``: records, the group of each (one byte), one seal per group."""
+        body = abi_encode(
+            [RECORD_TUPLE + "[]", "bytes", SEAL_TUPLE + "[]"],
+            [[r.as_tuple() for r in records], bytes(group_of), [compact_seal(s) for s in seals]],
+        )
+        return "0x" + (_SUBMIT_GROUPS_SELECTOR + body).hex()
+
     def submit_data(self, record: Record, seal: bytes) -> str:
         """Calldata of ``submit`` (one record, reverts on refusal); ``seal`` as for ``submit_batch_data``."""
         body = abi_encode([RECORD_TUPLE, SEAL_TUPLE], [record.as_tuple(), compact_seal(seal)])
         return "0x" + (_SUBMIT_SELECTOR + body).hex()
 
-    def carried_records(self, data: bytes | str) -> dict[bytes, list[tuple[Record, bytes]]]:
+    def carried_records(
+        self, data: bytes | str, sender: str | None = None
+    ) -> dict[bytes, list[tuple[Record, bytes]]]:
         """``carried_copies`` by uid: every copy of each uid, in input order (none for another input).
 
         ``RecordAdded`` names an accepted record; its content is in the transaction that
@@ -173,7 +185,7 @@ class Contracts:
         at most one of them): the event's record hash tells which (``accepted_copy``).
         """
         out: dict[bytes, list[tuple[Record, bytes]]] = {}
-        for copy in carried_copies(data) or []:
+        for copy in carried_copies(data, sender) or []:
             out.setdefault(copy[0].uid, []).append(copy)
         return out
 
@@ -232,18 +244,23 @@ RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
 SEAL_TUPLE = "(bytes32,bytes32)"  # EIP-2098 compact seal (r, vs)
 SUBMIT = f"submit({RECORD_TUPLE},{SEAL_TUPLE})"
 SUBMIT_BATCH = f"submitBatch({RECORD_TUPLE}[],{SEAL_TUPLE}[])"
+SUBMIT_GROUPS = f"submitGroups({RECORD_TUPLE}[],bytes,{SEAL_TUPLE}[])"
 RECORD_ADDED = "RecordAdded(bytes32,bytes32,uint32,address,bytes32)"
 _SUBMIT_SELECTOR = keccak(text=SUBMIT)[:4]
 _SUBMIT_BATCH_SELECTOR = keccak(text=SUBMIT_BATCH)[:4]
+_SUBMIT_GROUPS_SELECTOR = keccak(text=SUBMIT_GROUPS)[:4]
 _KINDS = frozenset(int(k) for k in Kind)
 
 
-def carried_copies(data: bytes | str) -> list[tuple[Record, bytes]] | None:
-    """Every (record, 65-byte seal) a ``submit`` / ``submitBatch`` input carries, in input order.
+def carried_copies(data: bytes | str, sender: str | None = None) -> list[tuple[Record, bytes]] | None:
+    """Every (record, seal) a ``submit`` / ``submitBatch`` / ``submitGroups`` input carries, in input order.
 
-    The whole input is decoded at once (eth_abi; web3 is ~10x slower). None for any other
-    input (or one that does not decode); records of kinds the ledger does not know (it
-    refuses them) are left out.
+    A record sealed on its own comes with its 65-byte seal; one of a ``submitGroups`` group
+    with the encoded ``GroupProof`` (its group's seal and its path to the root the ledger
+    computed), which needs the transaction's ``sender`` (the relayer the group seal names;
+    without it such an input reads as None). The whole input is decoded at once (eth_abi;
+    web3 is ~10x slower). None for any other input (or one that does not decode); records of
+    kinds the ledger does not know (it refuses them) are left out.
     """
     raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
     selector, body = raw[:4], raw[4:]
@@ -253,6 +270,11 @@ def carried_copies(data: bytes | str) -> list[tuple[Record, bytes]] | None:
         elif selector == _SUBMIT_SELECTOR:
             record, seal = abi_decode([RECORD_TUPLE, SEAL_TUPLE], body)
             records, seals = [record], [seal]
+        elif selector == _SUBMIT_GROUPS_SELECTOR and sender is not None:
+            records, group_of, group_seals = abi_decode(
+                [RECORD_TUPLE + "[]", "bytes", SEAL_TUPLE + "[]"], body
+            )
+            return _group_copies(records, bytes(group_of), group_seals, sender)
         else:
             return None
     except Exception:  # not an input the ledger would have accepted either
@@ -260,6 +282,27 @@ def carried_copies(data: bytes | str) -> list[tuple[Record, bytes]] | None:
     return [
         (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs))
         for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False)
+        if kind in _KINDS
+    ]
+
+
+def _group_copies(
+    records: list[Any], group_of: bytes, seals: list[tuple[bytes, bytes]], sender: str
+) -> list[tuple[Record, bytes]] | None:
+    """The records of a ``submitGroups`` input, each with its ``GroupProof`` (encoded)."""
+    if len(group_of) != len(records) or any(g >= len(seals) for g in group_of):
+        return None  # the ledger reverts such an input
+    members: dict[int, list[int]] = {}
+    for i, g in enumerate(group_of):
+        members.setdefault(g, []).append(i)
+    proof_of: dict[int, bytes] = {}
+    for g, at in members.items():
+        # The leaves are the records as carried, of kinds the node does not know too.
+        _, group = proofs([struct_hash_of(records[i]) for i in at], expand_seal(*seals[g]), sender)
+        proof_of.update((i, p.encode()) for i, p in zip(at, group, strict=True))
+    return [
+        (Record(uid, Kind(kind), project, ref, digest, payload), proof_of[i])
+        for i, (uid, kind, project, ref, digest, payload) in enumerate(records)
         if kind in _KINDS
     ]
 

@@ -6,6 +6,11 @@
   start and after any loss, never guesses from ``pending``, packs up to
   ``batch_size`` records per ``submitBatch`` transaction and keeps several
   transactions in flight without waiting for each receipt.
+* Records this node sealed itself travel under one seal per organisation and transaction
+  (``submitGroups``: the seal signs the Merkle root of the organisation's records in it, see
+  ``node_api.chain.group``); pre-sealed records, and every record when ``group_seals`` is
+  off or the node does not hold the organisation's key, travel with their own seals
+  (``submitBatch``). A batch of both is sent as consecutive transactions, in outbox order.
 * Whatever the chain lost (node crash, chain crash, dropped transaction) goes back
   to ``accepted`` and is sent again; the contract accepts a uid only once, so a
   record reaches the chain exactly once.
@@ -16,13 +21,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from node_api.chain.contracts import Contracts, compact_seal
+from node_api.chain.group import root_of
 from node_api.chain.rpc import RpcClient, RpcError
+from node_api.chain.seal import Sealer, struct_hash
 from node_api.config import Settings
 from node_api.domain.records import Record
 from node_api.errors import ChainError, ConflictError
@@ -38,6 +46,16 @@ log = logging.getLogger("projchain.pipeline")
 # unused part is free.
 GAS_PER_RECORD = 120_000
 GAS_PER_TX = 100_000
+MAX_GROUPS = 256  # groups per submitGroups transaction (a record names its group in one byte)
+
+
+@dataclass(frozen=True)
+class GroupSealing:
+    """What the submitter needs to seal groups: the ledger's EIP-712 domain, and the seal key
+    this node holds for an organisation (None when it holds none, or has not unlocked it)."""
+
+    sealer: Sealer
+    key: Callable[[int], LocalAccount | None]
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,7 @@ class OutboxItem:
     seal: bytes
     org_id: int
     opening: bytes | None = None  # the restricted content, sealed by OpeningVault (stored with the row)
+    node_sealed: bool = False  # sealed with this node's key: the submitter may group-seal it
 
 
 class Outbox:
@@ -96,7 +115,7 @@ class Outbox:
                 for item, _ in batch:
                     r = item.record
                     uid = "0x" + r.uid.hex()
-                    if OutboxTable.insert(conn, uid, item.org_id, r, item.seal, now):
+                    if OutboxTable.insert(conn, uid, item.org_id, r, item.seal, now, item.node_sealed):
                         if item.opening is not None:
                             Openings.insert(conn, uid, item.opening, "issued")
                         results.append(True)
@@ -132,7 +151,9 @@ class Submitter:
         settings: Settings,
         outbox: Outbox,
         index: IndexTable,
+        grouping: GroupSealing | None = None,
     ) -> None:
+        self.grouping = grouping if settings.group_seals else None
         self.index = index  # the indexer's checkpoint, checked against the chain after a resync
         self.rpc = rpc
         self.contracts = contracts
@@ -261,16 +282,51 @@ class Submitter:
         return self.table.next_accepted(self.settings.batch_size)
 
     async def _send(self, rows: list[Any]) -> None:
-        assert self.nonce is not None
         rows = self._without_uncompactable_seals(rows)
-        if not rows:
-            return
+        for run, keys in self._runs(rows):
+            if self._resync:
+                return  # a transaction before this one was refused: its rows stay accepted
+            await self._send_run(run, keys)
+
+    def _runs(self, rows: list[Any]) -> list[tuple[list[Any], dict[int, LocalAccount] | None]]:
+        """The rows cut into consecutive runs, each one transaction, in outbox order: runs of
+        rows this node may group-seal (with each organisation's key) and runs of rows that
+        keep their own seals (keys None)."""
+        runs: list[tuple[list[Any], dict[int, LocalAccount] | None]] = []
+        for row in rows:
+            key = self._group_key(row)
+            last = runs[-1] if runs else None
+            if key is None:
+                if last is not None and last[1] is None:
+                    last[0].append(row)
+                else:
+                    runs.append(([row], None))
+                continue
+            org = int(row["org_id"])
+            if last is None or last[1] is None or (org not in last[1] and len(last[1]) == MAX_GROUPS):
+                runs.append(([row], {org: key}))
+            else:
+                last[0].append(row)
+                last[1].setdefault(org, key)
+        return runs
+
+    def _group_key(self, row: Any) -> LocalAccount | None:
+        if self.grouping is None or not row["node_sealed"]:
+            return None
+        return self.grouping.key(int(row["org_id"]))
+
+    async def _send_run(self, rows: list[Any], keys: dict[int, LocalAccount] | None) -> None:
+        assert self.nonce is not None
         records = [Record.from_row(r) for r in rows]
-        seals = [bytes(r["seal"]) for r in rows]
+        # One record alone travels with its own seal: a group of one would only add the tree.
+        if keys is None or self.grouping is None or len(rows) == 1:
+            data = self.contracts.submit_batch_data(records, [bytes(r["seal"]) for r in rows])
+        else:
+            data = self._groups_data(records, [int(r["org_id"]) for r in rows], keys, self.grouping.sealer)
         gas = min(GAS_PER_TX + GAS_PER_RECORD * len(rows), self.settings.block_gas_limit // 2)
         tx: dict[str, Any] = {
             "to": self.contracts.ledger.address,
-            "data": self.contracts.submit_batch_data(records, seals),
+            "data": data,
             "value": 0,
             "gas": gas,
             "gasPrice": 0,
@@ -292,6 +348,22 @@ class Submitter:
         self.nonce += 1
         self.stats["txs_sent"] += 1
         self.stats["records_sent"] += len(rows)
+
+    def _groups_data(
+        self, records: list[Record], orgs: list[int], keys: dict[int, LocalAccount], sealer: Sealer
+    ) -> str:
+        """``submitGroups`` calldata: one group per organisation (numbered in order of first
+        appearance), its seal over the root of its records in input order, for this relayer."""
+        number = {org: g for g, org in enumerate(keys)}
+        group_of = [number[org] for org in orgs]
+        members: list[list[bytes]] = [[] for _ in keys]
+        for record, g in zip(records, group_of, strict=True):
+            members[g].append(struct_hash(record))
+        seals = [
+            sealer.seal_group(root_of(hashes), len(hashes), self.relayer.address, keys[org])
+            for org, hashes in zip(keys, members, strict=True)
+        ]
+        return self.contracts.submit_groups_data(records, group_of, seals)
 
     def _without_uncompactable_seals(self, rows: list[Any]) -> list[Any]:
         """Fails rows whose seal has no compact (EIP-2098) form instead of letting them stall every batch.

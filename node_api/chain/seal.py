@@ -16,12 +16,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from node_api.chain.group import GroupProof
 from node_api.domain.records import Record
 
 DOMAIN_NAME = "projchain"
 DOMAIN_VERSION = "1"
 RECORD_TYPE = "Record(bytes32 uid,uint8 kind,bytes32 project,bytes32 ref,bytes32 digest,bytes payload)"
 RECORD_TYPEHASH = keccak(text=RECORD_TYPE)
+GROUP_TYPE = "RecordGroup(bytes32 root,uint256 count,address relayer)"
+GROUP_TYPEHASH = keccak(text=GROUP_TYPE)
 _DOMAIN_TYPEHASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
@@ -34,17 +37,31 @@ EIP712_DOMAIN_TYPE: list[dict[str, str]] = [
     {"name": "verifyingContract", "type": "address"},
 ]
 
-EIP712_TYPES: dict[str, list[dict[str, str]]] = {
-    "EIP712Domain": EIP712_DOMAIN_TYPE,
-    "Record": [
-        {"name": "uid", "type": "bytes32"},
-        {"name": "kind", "type": "uint8"},
-        {"name": "project", "type": "bytes32"},
-        {"name": "ref", "type": "bytes32"},
-        {"name": "digest", "type": "bytes32"},
-        {"name": "payload", "type": "bytes"},
-    ],
-}
+
+def _message_types(primary: str, fields: str) -> dict[str, list[dict[str, str]]]:
+    """EIP-712 ``types`` of a projchain message: the domain, and ``primary`` with ``fields`` ("type name,…")."""
+    members = [field.split() for field in fields.split(",")]
+    return {
+        "EIP712Domain": EIP712_DOMAIN_TYPE,
+        primary: [{"name": name, "type": kind} for kind, name in members],
+    }
+
+
+EIP712_TYPES = _message_types("Record", RECORD_TYPE[len("Record(") : -1])
+GROUP_EIP712_TYPES = _message_types("RecordGroup", GROUP_TYPE[len("RecordGroup(") : -1])
+
+
+def struct_hash(record: Record) -> bytes:
+    """The record's EIP-712 struct hash (of type ``Record``): a group's leaf hashes it."""
+    return struct_hash_of(record.as_tuple())
+
+
+def struct_hash_of(fields: tuple[bytes, int, bytes, bytes, bytes, bytes]) -> bytes:
+    """``struct_hash`` of a record as the ABI carries it (uid, kind, project, ref, digest, payload)."""
+    uid, kind, project, ref, digest, payload = fields
+    return keccak(
+        RECORD_TYPEHASH + uid + int(kind).to_bytes(32, "big") + project + ref + digest + keccak(payload)
+    )
 
 
 class Sealer:
@@ -69,41 +86,72 @@ class Sealer:
 
     def digest(self, record: Record) -> bytes:
         """The EIP-712 digest a seal signs."""
-        struct_hash = keccak(
-            RECORD_TYPEHASH
-            + record.uid
-            + int(record.kind).to_bytes(32, "big")
-            + record.project
-            + record.ref
-            + record.digest
-            + keccak(record.payload)
+        return keccak(b"\x19\x01" + self.domain_separator + struct_hash(record))
+
+    def group_digest(self, root: bytes, count: int, relayer: str) -> bytes:
+        """The EIP-712 digest a group seal signs: ``RecordGroup(root, count, relayer)``."""
+        body = keccak(
+            GROUP_TYPEHASH
+            + root
+            + count.to_bytes(32, "big")
+            + bytes(12)
+            + bytes.fromhex(relayer.removeprefix("0x"))
         )
-        return keccak(b"\x19\x01" + self.domain_separator + struct_hash)
+        return keccak(b"\x19\x01" + self.domain_separator + body)
 
     def seal(self, record: Record, key: LocalAccount) -> bytes:
         """A 65-byte seal (r, s, v) of ``record`` by ``key`` (low-s, v = 27/28, as eth-account)."""
+        return self._sign(self.digest(record), key)
+
+    def seal_group(self, root: bytes, count: int, relayer: str, key: LocalAccount) -> bytes:
+        """A 65-byte group seal of the group with ``root`` and ``count`` records, sent by ``relayer``."""
+        return self._sign(self.group_digest(root, count, relayer), key)
+
+    def _sign(self, digest: bytes, key: LocalAccount) -> bytes:
         signer = self._signers.get(key.address)
         if signer is None:
             signer = self._signers[key.address] = PrivateKey(bytes(key.key))
         # coincurve directly: eth-account's wrapper costs ~3x the signature itself.
-        rsv = signer.sign_recoverable(self.digest(record), hasher=None)
+        rsv = signer.sign_recoverable(digest, hasher=None)
         return rsv[:64] + bytes([rsv[64] + 27])
 
     def signer(self, record: Record, seal: bytes) -> str:
-        """The address that made ``seal`` over ``record`` (checksummed)."""
-        return str(Account._recover_hash(self.digest(record), signature=seal))
+        """The address that sealed ``record``: with its own 65-byte seal, or its group's (a
+        ``GroupProof``: the key that sealed the root its path leads to). Checksummed; the zero
+        address for a proof whose path does not fit."""
+        proof = GroupProof.decode(seal) if len(seal) != 65 else None
+        if proof is None:
+            return str(Account._recover_hash(self.digest(record), signature=seal))
+        root = proof.root(struct_hash(record))
+        if root is None:
+            return "0x" + "00" * 20
+        return str(
+            Account._recover_hash(self.group_digest(root, proof.count, proof.relayer), signature=proof.seal)
+        )
+
+    def group_typed_data(self, root: bytes, count: int, relayer: str) -> dict[str, Any]:
+        """A group seal's message as standard EIP-712 typed data (JSON-ready)."""
+        return {
+            "types": GROUP_EIP712_TYPES,
+            "primaryType": "RecordGroup",
+            "domain": self._domain(),
+            "message": {"root": "0x" + root.hex(), "count": count, "relayer": to_checksum_address(relayer)},
+        }
+
+    def _domain(self) -> dict[str, Any]:
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": self.ledger,
+        }
 
     def typed_data(self, record: Record) -> dict[str, Any]:
         """The record as standard EIP-712 typed data (JSON-ready)."""
         return {
             "types": EIP712_TYPES,
             "primaryType": "Record",
-            "domain": {
-                "name": DOMAIN_NAME,
-                "version": DOMAIN_VERSION,
-                "chainId": self.chain_id,
-                "verifyingContract": self.ledger,
-            },
+            "domain": self._domain(),
             "message": {
                 "uid": "0x" + record.uid.hex(),
                 "kind": int(record.kind),

@@ -1,7 +1,9 @@
 """The indexer: follows contract events from a checkpoint (block number + hash).
 
 ``RecordAdded`` names an accepted record (uid, project, issuer, sealer, record hash); the
-record's content and seal are read from the transaction that carried it — one batched
+record's content and seal are read from the transaction that carried it (for a record of a
+``submitGroups`` group, its seal is its group's and its path to the group's root, recomputed
+from the input as the ledger did: ``node_api.chain.group``) — one batched
 ``eth_getTransactionByHash`` per step for the distinct transactions, each input decoded
 once — so records sent by any node are indexed alike. The index holds exactly what the
 contract accepted (ARCHITECTURE principle 8): of the copies a crafted input may carry under
@@ -179,7 +181,7 @@ class Indexer:
                     return None
                 # Relayers call the ledger directly (a relayer is an account, not a contract).
                 direct = str(tx.get("to")).lower() == ledger
-                out[tx_hash] = self.contracts.carried_records(tx["input"]) if direct else {}
+                out[tx_hash] = self.contracts.carried_records(tx["input"], tx.get("from")) if direct else {}
         return out
 
     async def _grant_entries(

@@ -200,7 +200,9 @@ class AccessLogAnchorer:
                 digest=root, payload=encode_payload(Kind.ANCHOR, {"tree_size": size}),
             )  # fmt: skip
             key = await asyncio.to_thread(self.keystore.load, seal_key_name(org_id))
-            await self.outbox.accept(OutboxItem(record, self.sealer.seal(record, key), org_id))
+            await self.outbox.accept(
+                OutboxItem(record, self.sealer.seal(record, key), org_id, node_sealed=True)
+            )
             uid = "0x" + record.uid.hex()
             self._unconfirmed[uid] = size
             self._last = AnchorState(size, "0x" + root.hex(), uid, "pending")

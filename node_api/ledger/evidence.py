@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from node_api.chain.contracts import Deployment
-from node_api.chain.seal import Sealer
+from node_api.chain.group import GroupProof
+from node_api.chain.seal import Sealer, struct_hash
 from node_api.domain.records import Kind, Record
 from node_api.ledger.membership import Membership
 from node_api.ledger.reader import Reader
@@ -56,5 +57,15 @@ class Evidence:
             if known
             else "unknown",
             typed_data=self.sealer.typed_data(record) if record is not None else None,
+            group=self._group(record, bytes(row["seal"])) if record is not None else None,
             opening=opening,
         )
+
+    def _group(self, record: Record, seal: bytes) -> dict[str, Any] | None:
+        """The group proof of a record sealed with its group (None for its own 65-byte seal)."""
+        proof = GroupProof.decode(seal) if len(seal) != 65 else None
+        if proof is None:
+            return None
+        root = proof.root(struct_hash(record))
+        typed = None if root is None else self.sealer.group_typed_data(root, proof.count, proof.relayer)
+        return {**proof.as_json(root), "typed_data": typed}

@@ -93,6 +93,7 @@ class _Prepared:
     record: Record
     seal: bytes | None
     opening: Opening | None
+    node_sealed: bool = False  # sealed with this node's key (not pre-sealed): its group may seal it
 
 
 SEAL_KEY_PREFIX = "seal-org-"
@@ -238,7 +239,9 @@ class Writer:
         if kind == Kind.GRANT:
             self._check_registrant(org, pid_hex, code)
         seal_key = None if preseal is not None else await self.seal_key(org)
-        return _Prepared(record, self._seal(org, record, preseal, seal_key), opening)
+        return _Prepared(
+            record, self._seal(org, record, preseal, seal_key), opening, node_sealed=preseal is None
+        )
 
     async def _accept(self, org: Organization, parts: list[_Prepared]) -> list[bool]:
         """Puts the sealed parts in the outbox, in one commit; whether each is new there."""
@@ -248,6 +251,7 @@ class Writer:
                 seal=p.seal,
                 org_id=org.id,
                 opening=None if p.opening is None else self.vault.seal("0x" + p.record.uid.hex(), p.opening),
+                node_sealed=p.node_sealed,
             )
             for p in parts
             if p.seal is not None
@@ -347,7 +351,9 @@ class Writer:
         if self._is_retry(org, record):
             return Accepted(uid="0x" + uid.hex(), created=False, record=record), version
         seal = self.sealer.seal(record, await self.seal_key(org))
-        created = await self.outbox.accept(OutboxItem(record=record, seal=seal, org_id=org.id))
+        created = await self.outbox.accept(
+            OutboxItem(record=record, seal=seal, org_id=org.id, node_sealed=True)
+        )
         return Accepted(uid="0x" + uid.hex(), created=created, record=record), version
 
     def _is_retry(self, org: Organization, record: Record) -> bool:

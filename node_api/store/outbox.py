@@ -53,15 +53,26 @@ class OutboxTable:
     # -- acceptance (inside the group commit's transaction) -------------------------------
     @staticmethod
     def insert(
-        conn: sqlite3.Connection, uid: str, org_id: int, record: Record, seal: bytes, now: float
+        conn: sqlite3.Connection,
+        uid: str,
+        org_id: int,
+        record: Record,
+        seal: bytes,
+        now: float,
+        node_sealed: bool = False,
     ) -> bool:
-        """Adds an accepted row; False when the uid is there already."""
+        """Adds an accepted row (``node_sealed``: sealed with this node's key, see schema.sql);
+        False when the uid is there already."""
         cur = conn.execute(
             f"INSERT OR IGNORE INTO outbox(uid, org_id, kind, project, ref, digest, payload, seal, state,"
             f" accepted_at) VALUES(?,?,?,?,?,?,?,?, {A}, ?)",
             (uid, org_id, *_content(record), seal, now),
         )
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        if node_sealed:
+            conn.execute("INSERT INTO outbox_node_sealed(seq) VALUES(?)", (cur.lastrowid,))
+        return True
 
     @staticmethod
     def holds_same(conn: sqlite3.Connection, uid: str, record: Record) -> bool:
@@ -158,8 +169,9 @@ class OutboxTable:
     def next_accepted(self, limit: int) -> list[sqlite3.Row]:
         """The oldest accepted rows, for the next transaction."""
         return self.db.all(
-            f"SELECT seq, uid, kind, project, ref, digest, payload, seal, attempts FROM outbox "
-            f"WHERE state = {A} ORDER BY seq LIMIT ?",
+            f"SELECT o.seq, uid, org_id, kind, project, ref, digest, payload, seal, attempts,"
+            f" n.seq IS NOT NULL AS node_sealed FROM outbox o LEFT JOIN outbox_node_sealed n ON n.seq = o.seq"
+            f" WHERE state = {A} ORDER BY o.seq LIMIT ?",
             (limit,),
         )
 

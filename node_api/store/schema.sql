@@ -37,6 +37,10 @@ CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
 CREATE INDEX IF NOT EXISTS outbox_tx ON outbox(tx_hash);
 CREATE INDEX IF NOT EXISTS outbox_project ON outbox(project, kind);
 CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref);
+-- Outbox rows this node sealed with its own key of the organisation (not pre-sealed on the
+-- organisation's device): the submitter may carry them under one group seal per organisation
+-- (submitGroups). Rows accepted before this table existed are not here and keep their seals.
+CREATE TABLE IF NOT EXISTS outbox_node_sealed (seq INTEGER PRIMARY KEY REFERENCES outbox(seq));
 
 -- Blocks the indexer has processed (number, hash) and those found orphaned.
 CREATE TABLE IF NOT EXISTS chain_blocks (

@@ -58,6 +58,9 @@ class BundleEntry:
     issuer_uscc: str | None
     status: str  # the record's current status, lower case
     typed_data: dict[str, Any] | None  # the EIP-712 typed data its seal signs (None: content unknown)
+    # A record sealed with its group: the group's seal, size, relayer, the record's index and
+    # path, the root, and the RecordGroup typed data the group seal signs (None: its own seal).
+    group: dict[str, Any] | None
     opening: Opening | None  # its restricted content, when this node holds it
 
 
@@ -108,6 +111,7 @@ def _bundle_record(entry: BundleEntry) -> dict[str, Any]:
         kind=record.kind.name.lower(),
         typed_data=entry.typed_data,
         seal="0x" + bytes(row["seal"]).hex(),
+        **({"group": entry.group} if entry.group is not None else {}),
         status=entry.status,
         fields=fields,
         document_digests=document_digests(record) if fields is not None else [],

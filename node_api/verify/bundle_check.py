@@ -1,6 +1,7 @@
 """Checking an evidence bundle against the chain alone (``projchain verify-bundle``).
 
-Recomputes each seal with a standard EIP-712 library, finds each record's
+Recomputes each seal with a standard EIP-712 library (for a record sealed with its group:
+its leaf, its path to the group's root, and the group seal over that root), finds each record's
 RecordAdded log by its transaction receipt and the record itself, field by field and
 with its seal, in that transaction's input (``submit`` / ``submitBatch``), replays the Consortium's events to
 decide whether the sealing key and its organisation were entitled to seal that
@@ -28,8 +29,9 @@ from eth_utils.crypto import keccak
 
 from node_api.chain.consortium import ROLE_BITS
 from node_api.chain.contracts import carried_copies as chain_carried_copies
+from node_api.chain.group import GroupProof
 from node_api.chain.rpc import RpcClient
-from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES
+from node_api.chain.seal import DOMAIN_NAME, DOMAIN_VERSION, EIP712_TYPES, GROUP_EIP712_TYPES
 from node_api.domain.records import (
     INITIAL_STATUS,
     REQUIRED_ROLE,
@@ -189,12 +191,16 @@ def seal_problems(r: BundleRecord, chain_id: int, ledger: str, project_id: str) 
         problems.append(f"typed_data.domain.verifyingContract is not the ledger {ledger}")
     if td.get("primaryType") != "Record" or td.get("types") != EIP712_TYPES:
         problems.append("typed_data.types / primaryType are not the projchain Record type")
+    proof = GroupProof.decode(r.seal) if len(r.seal) != 65 else None
     try:
-        signer = Account.recover_message(encode_typed_data(full_message=td), signature=r.seal)
+        if proof is None:
+            signer = Account.recover_message(encode_typed_data(full_message=td), signature=r.seal)
+        else:
+            signer = _group_signer(r, td, proof, problems)
     except Exception as e:  # any library error means the seal cannot be checked
         problems.append(f"seal cannot be recovered ({type(e).__name__}: {e})")
     else:
-        if signer.lower() != r.sealer.lower():
+        if signer is not None and signer.lower() != r.sealer.lower():
             problems.append(f"seal was made by {signer}, not by the stated sealer {r.sealer}")
     if r.uid != r.message["uid"].lower():
         problems.append(f"uid differs from typed_data.message.uid {r.message['uid']}")
@@ -212,6 +218,40 @@ def seal_problems(r: BundleRecord, chain_id: int, ledger: str, project_id: str) 
         if [d.lower() for d in r.raw.get("document_digests", [])] != document_digests(r.record):
             problems.append("document_digests differ from the digests the record binds")
     return problems
+
+
+def _group_signer(r: BundleRecord, td: dict[str, Any], proof: GroupProof, problems: list[str]) -> str | None:
+    """The key that sealed the record's group: leaf (the record's EIP-712 struct hash, as a
+    standard library computes it) → path → root → the group seal over ``RecordGroup(root,
+    count, relayer)`` in the record's own domain. None (with the problem noted) when the path
+    does not lead to the group's stated root or the group's typed data is not that message."""
+    group = r.raw.get("group")
+    if not isinstance(group, dict):
+        problems.append("the seal is a group seal with a path, but the record has no group")
+        return None
+    root = proof.root(bytes(encode_typed_data(full_message=td).body))
+    if root is None:
+        problems.append("the group path does not fit the record's position in its group")
+        return None
+    stated = {k: v for k, v in group.items() if k != "typed_data"}
+    if json.dumps(stated, sort_keys=True).lower() != json.dumps(proof.as_json(root), sort_keys=True).lower():
+        problems.append(
+            "the record's leaf and path do not lead to its group's root (or group differs from seal)"
+        )
+        return None
+    gtd = group.get("typed_data")
+    expected = {"root": "0x" + root.hex(), "count": proof.count, "relayer": proof.relayer.lower()}
+    if (
+        not isinstance(gtd, dict)
+        or gtd.get("primaryType") != "RecordGroup"
+        or gtd.get("types") != GROUP_EIP712_TYPES
+        or gtd.get("domain") != td.get("domain")
+        or {k: str(v).lower() if k != "count" else v for k, v in dict(gtd.get("message", {})).items()}
+        != expected
+    ):
+        problems.append("group.typed_data is not the projchain RecordGroup of this root, count and relayer")
+        return None
+    return str(Account.recover_message(encode_typed_data(full_message=gtd), signature=proof.seal))
 
 
 def restricted_problems(r: BundleRecord) -> list[str]:
@@ -317,8 +357,10 @@ def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
 
 
 def carried_copies(tx: Any) -> list[tuple[Record, bytes]] | None:
-    """Every (record, 65-byte seal) a transaction's ``submit`` / ``submitBatch`` input carries."""
-    return chain_carried_copies(str(tx.get("input", "0x")))
+    """Every (record, seal) a transaction's ``submit`` / ``submitBatch`` / ``submitGroups`` input
+    carries: a 65-byte seal, or a group member's proof (its group's seal and its path)."""
+    sender = tx.get("from")
+    return chain_carried_copies(str(tx.get("input", "0x")), str(sender) if sender else None)
 
 
 def input_problems(

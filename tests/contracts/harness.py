@@ -28,8 +28,9 @@ from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, DecodedRevert, compact_seal
 from node_api.chain.embedded import anvil_command
+from node_api.chain.group import root_of
 from node_api.chain.rpc import RpcClient
-from node_api.chain.seal import Sealer
+from node_api.chain.seal import Sealer, struct_hash
 from node_api.config import Settings
 from node_api.domain.records import UID_ORG_BYTES, ZERO32, Kind, Record, encode_payload
 
@@ -233,7 +234,7 @@ class Harness:
     def carried(self, receipt: TxReceipt) -> dict[bytes, list[tuple[Record, bytes]]]:
         """The records (with 65-byte seals) the transaction's input carries, by uid, every copy."""
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])
-        return self.contracts.carried_records(bytes(tx["input"]))
+        return self.contracts.carried_records(bytes(tx["input"]), tx["from"])
 
     # Time ---------------------------------------------------------------------------
 
@@ -278,6 +279,32 @@ class Harness:
         return self.ledger.functions.submitBatch(
             [r.as_tuple() for r in records], [compact_seal(s) for s in seals]
         )
+
+    def group_seal(
+        self, records: list[Record], org: str | LocalAccount, relayer: LocalAccount | None = None
+    ) -> bytes:
+        """The group seal of ``records`` (in order) by an organisation's seal key (or any key),
+        for ``relayer`` (default: the tests' relayer) to send."""
+        key = self.orgs[org].seal if isinstance(org, str) else org
+        root = root_of([struct_hash(r) for r in records])
+        return self.sealer.seal_group(root, len(records), (relayer or self.relayer).address, key)
+
+    def groups_call(self, records: list[Record], group_of: list[int], seals: list[bytes]) -> ContractFunction:
+        """The ``submitGroups`` call (65-byte group seals, sent compact)."""
+        return self.ledger.functions.submitGroups(
+            [r.as_tuple() for r in records], bytes(group_of), [compact_seal(s) for s in seals]
+        )
+
+    def grouped(self, records: list[Record], orgs: list[str]) -> ContractFunction:
+        """``submitGroups`` of ``records``, record i sealed by ``orgs[i]``'s group (one group per
+        organisation, numbered in order of first appearance), through the tests' relayer."""
+        number = {org: g for g, org in enumerate(dict.fromkeys(orgs))}
+        group_of = [number[o] for o in orgs]
+        seals = [
+            self.group_seal([r for r, o in zip(records, orgs, strict=True) if o == org], org)
+            for org in number
+        ]
+        return self.groups_call(records, group_of, seals)
 
     @property
     def relayer(self) -> LocalAccount:

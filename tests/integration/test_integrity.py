@@ -43,6 +43,30 @@ def test_a_batch_repeating_a_uid_cannot_smuggle_in_the_copy_the_contract_refused
         assert "total_investment" not in c.get(f"/v1/projects/{code}").json()
 
 
+def test_a_uid_in_two_groups_is_indexed_from_the_group_whose_seal_the_contract_accepted(
+    node: NodeProcess, code: str
+) -> None:
+    """A crafted submitGroups: the uid first in a group whose root its seal does not match
+    (refused), then with other content in a well-sealed group (accepted). The index takes the
+    accepted copy, with that group's proof, and nothing of the refused group."""
+    bank = DishonestMember(node, "bank")
+    uid, bystander = bank.uid(os.urandom(8)), bank.uid(os.urandom(8))
+
+    def anchor(at: bytes, size: int) -> Record:
+        return Record(
+            at, Kind.ANCHOR, ZERO32, ZERO32, os.urandom(32), encode_payload(Kind.ANCHOR, {"tree_size": size})
+        )
+
+    refused, other, accepted = anchor(uid, 1), anchor(bystander, 2), anchor(uid, 3)
+    seals = [bank.group_seal([refused]), bank.group_seal([accepted])]  # group 0 also carries `other`
+    receipt = bank.send_groups([refused, other, accepted], [0, 0, 1], seals)
+    assert int(receipt["status"], 16) == 1
+    view = bank.wait_confirmed(uid)
+    assert view["digest"] == "0x" + accepted.digest.hex()
+    with node.client("sjj") as auditor:
+        assert auditor.get(f"/v1/records/0x{bystander.hex()}").status_code == 404
+
+
 def test_a_payload_that_does_not_decode_is_shown_as_unreadable_and_breaks_nothing(
     node: NodeProcess, code: str
 ) -> None:

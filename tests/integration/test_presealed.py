@@ -113,3 +113,28 @@ def test_a_seal_needs_the_item_version_it_covers(node: NodeProcess, code: str) -
         r = c.post(f"/v1/projects/{code}/approvals", json=body)
     assert r.status_code == 422, r.text
     assert "item_version" in r.json()["detail"]
+
+
+def test_a_presealed_record_among_node_sealed_ones_keeps_its_own_seal(node: NodeProcess, code: str) -> None:
+    """The node group-seals what it sealed itself; a device's seal travels as it was made, in order."""
+    register(node, code)
+    body, address = _sealed_approval(node, code, "zrzyj")
+    ours = [
+        {"type": "approval", "project_code": code,
+         **approval_body("zrzyj", stage=2, item_version=1, issued_at="2026-06-01", document_no=f"庄自然资源发〔2026〕{n}号")}
+        for n in (201, 202, 203, 204)
+    ]  # fmt: skip
+    items = [ours[0], ours[1], {"type": "approval", "project_code": code, **body}, ours[2], ours[3]]
+    with node.client("zrzyj") as c:
+        r = c.post("/v1/records:batch?wait=true", json={"records": items})
+        assert r.status_code == 200, r.text
+        results = r.json()["results"]
+        assert {x["state"] for x in results} == {"confirmed"}
+    with node.client("sjj") as auditor:
+        bundle = {x["uid"]: x for x in auditor.get(f"/v1/audit/projects/{code}/bundle").json()["records"]}
+    device = bundle[results[2]["uid"]]
+    assert device["sealer"] == address and "group" not in device
+    assert len(bytes.fromhex(device["seal"][2:])) == 65
+    assert device["seal"] == body["seal"]["signature"]  # type: ignore[index]
+    for x in (results[0], results[1], results[3], results[4]):
+        assert "group" in bundle[x["uid"]] and bundle[x["uid"]]["sealer"] == address

@@ -17,8 +17,9 @@ from eth_account.signers.local import LocalAccount
 from localnode import NodeProcess
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.contracts import Contracts, Deployment
+from node_api.chain.group import root_of
 from node_api.chain.keystore import KeyStore
-from node_api.chain.seal import Sealer
+from node_api.chain.seal import Sealer, struct_hash
 from node_api.config import Settings
 from node_api.domain.records import Record
 from node_api.ledger.writer import seal_key_name
@@ -57,6 +58,15 @@ class DishonestMember:
     def send_batch(self, records: list[Record], seals: list[bytes]) -> dict[str, Any]:
         """Sends ``submitBatch`` straight to the ledger; the mined receipt."""
         return self._send(self.contracts.submit_batch_data(records, seals))
+
+    def group_seal(self, records: list[Record]) -> bytes:
+        """This member's valid group seal of ``records`` (in order), for its relayer to send."""
+        root = root_of([struct_hash(r) for r in records])
+        return self.sealer.seal_group(root, len(records), self.relayer.address, self.seal_key)
+
+    def send_groups(self, records: list[Record], group_of: list[int], seals: list[bytes]) -> dict[str, Any]:
+        """Sends ``submitGroups`` straight to the ledger; the mined receipt."""
+        return self._send(self.contracts.submit_groups_data(records, group_of, seals))
 
     def _send(self, data: str) -> dict[str, Any]:
         url = self.node.rpc_url

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
+from typing import Any, cast
 
 from eth_abi import encode
 from eth_account import Account
@@ -18,7 +20,9 @@ from node_api.chain.contracts import (
     compact_seal,
     expand_seal,
 )
+from node_api.chain.pipeline import GroupSealing, Submitter
 from node_api.chain.seal import Sealer
+from node_api.config import Settings
 from node_api.domain.records import Kind, Record
 
 DEPLOYMENT = Deployment(620825, "0x" + "11" * 20, "0x" + "22" * 20, 1, "0x" + "00" * 32)
@@ -108,3 +112,35 @@ def test_every_copy_of_a_repeated_uid_is_kept_and_the_hash_picks_the_accepted_on
     picked = accepted_copy(copies, sealer.digest(first), "0x" + "00" * 20, sealer.digest, sealer.signer)
     assert picked == (first, seals[0])
     assert accepted_copy(copies, b"\x00" * 32, "0x" + "00" * 20, sealer.digest, sealer.signer) is None
+
+
+def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
+    """What the submitter sends (submitGroups, interleaved organisations) is what the indexer and
+    the verifier read back: every record with a proof whose group seal recovers its own key."""
+    sealer = Sealer(DEPLOYMENT.chain_id, DEPLOYMENT.ledger)
+    keys = {7: Account.create(), 9: Account.create(), 3: Account.create()}
+    relayer = Account.create()
+    outbox = cast(Any, SimpleNamespace(table=None))
+    submitter = Submitter(
+        cast(Any, None),
+        CONTRACTS,
+        relayer,
+        Settings(),
+        outbox,
+        cast(Any, None),
+        GroupSealing(sealer, keys.get),
+    )
+    orgs = [7, 9, 7, 3, 9, 7, 7, 3]
+    records = [_record(os.urandom(64)) for _ in orgs]
+    data = submitter._groups_data(records, orgs, dict(keys), sealer)
+
+    copies = CONTRACTS.carried_records(data, relayer.address)
+    for record, org in zip(records, orgs, strict=True):
+        ((carried, proof),) = copies[record.uid]
+        assert carried == record and len(proof) != 65
+        assert sealer.signer(record, proof) == keys[org].address
+    # Read as sent by another relayer, no proof recovers the organisations' keys.
+    other = CONTRACTS.carried_records(data, Account.create().address)
+    assert all(
+        sealer.signer(r, other[r.uid][0][1]) not in {k.address for k in keys.values()} for r in records
+    )

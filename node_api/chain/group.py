@@ -1,0 +1,141 @@
+"""Group seals: one seal per organisation and batch over a Merkle root of its records.
+
+The ledger's ``submitGroups`` takes records with the group each belongs to and one seal per
+group. A group's records, in input order, are the leaves of a Merkle tree of RFC 6962's shape
+hashed with keccak256, leaves and inner nodes under different prefixes (so that no inner
+node passes for a leaf, the second-preimage attack on plain Merkle trees):
+
+* leaf = keccak256(0x00 ‖ struct hash of the record) (its EIP-712 ``Record`` struct hash);
+* node = keccak256(0x01 ‖ left ‖ right), neighbours paired left to right, a last node
+  without a partner moved up unchanged.
+
+The group seal is the EIP-712 signature of ``RecordGroup(root, count, relayer)`` (the domain
+binds chain and ledger; ``relayer``, the account that sends the transaction, binds the
+batch). A record of a group is proven by a ``GroupProof``: that seal, the relayer, the
+group's size, the record's position and its path to the root. The index keeps it where a
+record sealed on its own keeps its 65-byte seal: a proof's encoding is never 65 bytes long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_utils import keccak, to_checksum_address
+
+SEAL_BYTES = 65
+_FIXED = SEAL_BYTES + 20 + 4 + 4  # seal, relayer, count, index; then the path, 32 bytes a node
+
+
+def leaf(struct_hash: bytes) -> bytes:
+    """The leaf of a record: keccak256(0x00 ‖ its EIP-712 struct hash)."""
+    return keccak(b"\x00" + struct_hash)
+
+
+def node(left: bytes, right: bytes) -> bytes:
+    """An inner node: keccak256(0x01 ‖ left ‖ right)."""
+    return keccak(b"\x01" + left + right)
+
+
+def levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the tree over ``leaves`` (non-empty), from the leaves up to the root."""
+    out = [list(leaves)]
+    while len(out[-1]) > 1:
+        below = out[-1]
+        above = [node(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+        if len(below) % 2:
+            above.append(below[-1])
+        out.append(above)
+    return out
+
+
+def paths(tree: list[list[bytes]]) -> list[list[bytes]]:
+    """Each leaf's path to the root: its siblings, leaf side first (none where a node moved up)."""
+    out: list[list[bytes]] = []
+    for index in range(len(tree[0])):
+        path, i = [], index
+        for level in tree[:-1]:
+            if i ^ 1 < len(level):
+                path.append(level[i ^ 1])
+            i >>= 1
+        out.append(path)
+    return out
+
+
+def fold(leaf_hash: bytes, index: int, count: int, path: Sequence[bytes]) -> bytes | None:
+    """The root that ``path`` leads to from leaf ``index`` of ``count``; None if it does not fit."""
+    if not 0 <= index < count:
+        return None
+    at, width, used, h = index, count, 0, leaf_hash
+    while width > 1:
+        if at ^ 1 < width:
+            if used == len(path):
+                return None
+            sibling = path[used]
+            used += 1
+            h = node(sibling, h) if at & 1 else node(h, sibling)
+        at, width = at >> 1, (width + 1) >> 1
+    return h if used == len(path) else None
+
+
+@dataclass(frozen=True)
+class GroupProof:
+    """What proves one record of a group: the group's seal and the record's path to its root."""
+
+    seal: bytes  # 65 bytes r ‖ s ‖ v over RecordGroup(root, count, relayer)
+    relayer: str
+    count: int
+    index: int
+    path: tuple[bytes, ...]
+
+    def encode(self) -> bytes:
+        """The stored form (never 65 bytes long, unlike a record's own seal)."""
+        return (
+            self.seal
+            + bytes.fromhex(self.relayer.removeprefix("0x"))
+            + self.count.to_bytes(4, "big")
+            + self.index.to_bytes(4, "big")
+            + b"".join(self.path)
+        )
+
+    @classmethod
+    def decode(cls, blob: bytes) -> GroupProof | None:
+        """The proof a stored seal holds; None for a record's own 65-byte seal or a malformed one."""
+        if len(blob) < _FIXED or (len(blob) - _FIXED) % 32:
+            return None
+        rest = blob[_FIXED:]
+        return cls(
+            seal=blob[:SEAL_BYTES],
+            relayer=to_checksum_address(blob[SEAL_BYTES : SEAL_BYTES + 20]),
+            count=int.from_bytes(blob[SEAL_BYTES + 20 : SEAL_BYTES + 24], "big"),
+            index=int.from_bytes(blob[SEAL_BYTES + 24 : _FIXED], "big"),
+            path=tuple(rest[i : i + 32] for i in range(0, len(rest), 32)),
+        )
+
+    def root(self, struct_hash: bytes) -> bytes | None:
+        """The root this proof leads to from a record with ``struct_hash``; None if the path does not fit."""
+        return fold(leaf(struct_hash), self.index, self.count, self.path)
+
+    def as_json(self, root: bytes | None) -> dict[str, object]:
+        """The proof as an evidence bundle shows it."""
+        return {
+            "seal": "0x" + self.seal.hex(),
+            "relayer": self.relayer,
+            "count": self.count,
+            "index": self.index,
+            "path": ["0x" + p.hex() for p in self.path],
+            "root": None if root is None else "0x" + root.hex(),
+        }
+
+
+def proofs(struct_hashes: Sequence[bytes], seal: bytes, relayer: str) -> tuple[bytes, list[GroupProof]]:
+    """The root of a group's records and each record's proof under the group's ``seal``."""
+    tree = levels([leaf(h) for h in struct_hashes])
+    relayer = to_checksum_address(relayer)
+    count = len(struct_hashes)
+    return tree[-1][0], [GroupProof(seal, relayer, count, i, tuple(p)) for i, p in enumerate(paths(tree))]
+
+
+def root_of(struct_hashes: Sequence[bytes]) -> bytes:
+    """The Merkle root of a group with these records' struct hashes (non-empty)."""
+    return levels([leaf(h) for h in struct_hashes])[-1][0]
