@@ -283,6 +283,21 @@ def markdown(result: dict[str, Any]) -> str:
             f"p99 {_fmt(whole.get('p99'), 's')}; the 备案证 GET alone p50 {_fmt(get.get('p50'), 's')} "
             f"(blocks every {filings.get('block_time_s')} s).",
         ]
+    found = result.get("search") or {}
+    if found.get("uscc"):
+        parts = [
+            f"{label} p50 {_fmt(f['latency_ms'].get('p50'), 'ms')} ms, p99 {_fmt(f['latency_ms'].get('p99'), 'ms')} ms"
+            for label, f in ((name, found[key]) for name, key in
+                             (("by owner USCC", "uscc"), ("by name (trigram)", "name"),
+                              ("by a 2-character name", "name_2_chars")) if key in found)
+        ]  # fmt: skip
+        lines += [
+            "",
+            f"Search (GET /v1/projects, bank token, one request after another) among "
+            f"{found['projects_registered']:,} projects ({found['ledger_records']:,} records in the ledger): "
+            + "; ".join(parts)
+            + " (target: p99 ≤ 50 ms).",
+        ]
     if grown_n < GROWTH_TARGET_RECORDS:
         lines += [
             "",

@@ -10,6 +10,8 @@ Order of a run (each phase is measured on its own; the pipeline drains in betwee
    at light load, bulk writes, reads of records and of document digests, gas;
 4. pre-fill the ledger to ``prefill`` records through the batch endpoint;
 5. the same suite on the filled ledger;
+5a. search (``bench/search.py``): projects registered up to ``search_projects``, then
+   ``GET /v1/projects`` by owner USCC and by name, one request after another;
 6. the naive loop again with anvil switched to automine, its best case: every
    figure's ratio is taken against this (the conservative choice), as are naive
    ``eth_call`` reads. Automine cannot be switched back to sub-second interval
@@ -38,7 +40,7 @@ from typing import Any
 import httpx
 
 from bench import baseline as naive
-from bench import gas
+from bench import gas, search
 from bench.loadgen import Checker, HttpClient, Run, closed_loop, percentile
 from bench.sysstat import CpuMeter, node_pids
 from bench.workload import (
@@ -78,6 +80,8 @@ class Options:
     baseline_interval_seconds: float = 4.0
     prefill_clients: int = 8
     filings: int = 20  # 秒批秒办 filings, one after another: request → confirmed → 备案证 served
+    search_projects: int = 50_000  # projects in the search table for the search phase (registered up to it)
+    search_requests: int = 300  # measured searches of each kind, one after another
     node_env: dict[str, str] = field(default_factory=dict)
     # PROJCHAIN_WORKERS values of the sweep after the run: a fresh node each, bulk writes only.
     # Default 1, 2, then doubling up to the machine's cores.
@@ -102,6 +106,8 @@ class Options:
             baseline_seconds=2.0,
             baseline_interval_seconds=1.5,
             filings=5,
+            search_projects=10_000,
+            search_requests=100,
             label="quick",
         )
 
@@ -255,6 +261,7 @@ class Bench:
         self.result["phases"]["empty"] = await self._suite("empty")
         self.result["prefill"] = await self._prefill(o.prefill)
         self.result["phases"]["grown"] = await self._suite("grown")
+        self.result["search"] = await self._search(o.search_projects, o.search_requests)
         reads = self.result["phases"]["empty"].get("naive_reads")
         if reads is not None:
             self.result["baseline"]["reads"] = reads
@@ -293,6 +300,26 @@ class Bench:
         finally:
             self.node, self.client, self.cpu, self.hot = main
         return out
+    async def _search(self, projects: int, requests: int) -> dict[str, Any]:
+        """Registers projects up to ``projects`` (named by town and kind), then times searches (bench/search.py)."""
+        extra = max(0, projects - self.next_project)
+        self.log(
+            f"search: registering {extra:,} more projects ({projects:,} in all), then {requests} searches each"
+        )
+        numbers = [search.NUMBERS_FROM + i for i in range(extra)]
+        t0 = time.perf_counter()
+        codes = list(zip(numbers, self._new_codes(extra), strict=True))
+        await search.register(self._post, self.node.tokens["fgj"], codes)
+        registered = time.perf_counter() - t0
+        records = (await self._drain())["confirmed"]
+        # The new projects' warnings are assessed in the background (≈ 10 ms each): measured after, not during.
+        settled = await self._warnings_current()
+        figures = await search.measure(self.node.url, self.node.tokens["bank"], numbers, requests, self.rng)
+        for label, f in figures.items():
+            lat = f["latency_ms"]
+            self.log(f"  search by {label}: p50 {lat['p50']} ms, p99 {lat['p99']} ms ({f['errors']} errors)")
+        return {"projects_registered": self.next_project, "extra_projects": extra, "ledger_records": records,
+                "registration_s": round(registered, 1), "settled_s": round(settled, 1), **figures}  # fmt: skip
 
     async def _filings(self, n: int) -> dict[str, Any]:
         """秒批秒办: POST /v1/filings (checks, code, registration, filing approval, 一张清单, all confirmed,
@@ -463,15 +490,19 @@ class Bench:
                 return float(line.split()[-1])
         return None
 
-    async def _warnings(self) -> dict[str, Any]:
-        """The cost of keeping the warnings current over the writes of this phase: every project that got
-        a record is re-assessed once (incremental, never a full scan); waits until none is due."""
+    async def _warnings_current(self, timeout: float = 600) -> float:
+        """Waits until no project's warnings are due for re-assessment; the seconds it took."""
         t0 = time.perf_counter()
         while (
             await self._metric("projchain_warning_projects_due") or 0
-        ) > 0 and time.perf_counter() - t0 < 600:
+        ) > 0 and time.perf_counter() - t0 < timeout:
             await asyncio.sleep(0.5)
-        caught_up = time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+    async def _warnings(self) -> dict[str, Any]:
+        """The cost of keeping the warnings current over the writes of this phase: every project that got
+        a record is re-assessed once (incremental, never a full scan); waits until none is due."""
+        caught_up = await self._warnings_current()
         assessments = await self._metric("projchain_warning_assessments") or 0.0
         seconds = await self._metric("projchain_warning_assessment_seconds") or 0.0
         done, spent = assessments - self._assessed[0], seconds - self._assessed[1]

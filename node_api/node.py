@@ -58,6 +58,7 @@ from node_api.ledger.officers import Officers
 from node_api.ledger.peers import Peers
 from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
+from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
@@ -71,6 +72,7 @@ from node_api.store.index import IndexTable
 from node_api.store.officers import OfficerTable
 from node_api.store.openings import Openings, OpeningVault
 from node_api.store.owners import OwnerIndex
+from node_api.store.search import SearchTable
 from node_api.store.subscriptions import SecretVault, SubscriptionTable
 from node_api.store.warnings import WarningTable
 
@@ -123,6 +125,7 @@ class Node:
     supervision: Supervision
     profiles: Profiles
     officers: Officers
+    search: ProjectSearch
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -344,6 +347,7 @@ def _compose(
         supervision=supervision,
         profiles=Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint),
         officers=officers,
+        search=ProjectSearch(SearchTable(db), access, reader),
     )
 
 

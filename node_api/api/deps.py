@@ -29,6 +29,7 @@ from node_api.ledger.officers import Officers
 from node_api.ledger.peers import Peers
 from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
+from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
 from node_api.ledger.writer import Writer
@@ -64,6 +65,7 @@ FilingsDep = Annotated[Filings, _service(lambda n: n.filings)]
 SupervisionDep = Annotated[Supervision, _service(lambda n: n.supervision)]
 ProfilesDep = Annotated[Profiles, _service(lambda n: n.profiles)]
 OfficersDep = Annotated[Officers, _service(lambda n: n.officers)]
+SearchDep = Annotated[ProjectSearch, _service(lambda n: n.search)]
 
 
 def client_address(request: Request) -> str:

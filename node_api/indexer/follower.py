@@ -35,6 +35,7 @@ from node_api.errors import ChainError
 from node_api.store.database import Database
 from node_api.store.index import IndexTable, IndexWriter, Where
 from node_api.store.outbox import OutboxTable
+from node_api.store.search_rows import SearchWriter
 
 log = logging.getLogger("projchain.indexer")
 
@@ -74,6 +75,9 @@ class Indexer:
         self.stats = {"records_confirmed": 0, "records_failed": 0}
         self.updated = asyncio.Event()
         self.sealer = Sealer(self.deployment.chain_id, self.deployment.ledger)
+        self._search_checked = False
+        self._touched: set[str] = set()  # projects whose search row this step re-derives
+        self._decoded: dict[str, dict[str, Any]] = {}  # registrations decoded in this step, by uid
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed, and its hash."""
@@ -105,6 +109,8 @@ class Indexer:
 
     async def step(self) -> bool:
         """Indexes one range of blocks; True if it made progress."""
+        if not self._search_checked:
+            self._check_search()
         head = await self.rpc.block_number()
         if head < self.head:
             # The chain went backwards. If the index is beyond the new head, the hash check
@@ -144,6 +150,14 @@ class Indexer:
         self.updated.set()
         self.updated.clear()
         return True
+
+    def _check_search(self) -> None:
+        """Rebuilds the search read model once if it was derived by other rules (or never)."""
+        with self.db.transaction() as conn:
+            if not SearchWriter.current(conn):
+                log.info("indexer: deriving the search tables from the ledger")
+                SearchWriter.rebuild(conn)
+        self._search_checked = True
 
     async def _carried(
         self, logs: list[dict[str, Any]]
@@ -210,6 +224,7 @@ class Indexer:
     ) -> list[str]:
         confirmed: list[str] = []
         now = time.time()
+        self._touched, self._decoded = set(), {}
         with self.db.transaction() as conn:
             for n, header in blocks.items():
                 IndexWriter.add_block(conn, n, header["hash"], int(header["timestamp"], 16), now)
@@ -238,6 +253,9 @@ class Indexer:
                     IndexWriter.add_status(
                         conn, _hex(args["uid"]), int(args["status"]), _hex(args["cause"]), where
                     )
+                    changed = SearchWriter.changed(conn, _hex(args["uid"]))
+                    if changed is not None:
+                        self._touched.add(changed)
                 elif name == "RecordRejected":
                     self._record_rejected(conn, args, where)
                 else:
@@ -245,6 +263,8 @@ class Indexer:
                         {k: _hex(v) if isinstance(v, bytes) else v for k, v in args.items()}
                     )
                     IndexWriter.add_member_event(conn, name, member_args, where)
+            for project in self._touched:
+                SearchWriter.refresh(conn, project, self._decoded)
             IndexWriter.set_checkpoint(conn, to, blocks[to]["hash"])
         return confirmed
 
@@ -289,6 +309,10 @@ class Indexer:
         IndexWriter.add_digests(conn, uid, where[1], digests)
         if record.kind == Kind.PROJECT and fields is not None:
             IndexWriter.add_project(conn, _hex(record.project), fields["code"])
+            self._touched.add(_hex(record.project))
+            self._decoded[uid] = fields
+        elif record.kind == Kind.APPROVAL and fields is not None:
+            SearchWriter.reach(conn, uid, _hex(record.project), fields)
         grant = grants.get(uid)
         if record.kind == Kind.GRANT and grant is not None:
             IndexWriter.add_grant(conn, uid, where[1], _hex(record.project), grant)
@@ -339,6 +363,7 @@ class Indexer:
         with self.db.transaction() as conn:
             IndexWriter.orphan_blocks_after(conn, base_number, now)
             OutboxTable.requeue_orphaned(conn)
+            SearchWriter.refresh_after(conn, base_number)
             if base_hash is None:
                 IndexWriter.clear_checkpoint(conn)
             else:

@@ -62,13 +62,31 @@ class Access:
                 return str(row["uid"])
         return None
 
+    @staticmethod
+    def role_basis(org: Organization) -> str | None:
+        """ "role:…" when ``org`` reads every project by a role, else None."""
+        return next((f"role:{role}" for role in ROLE_READERS if org.has(role)), None)
+
     def project_basis(self, org: Organization, project: str, need: str = "records") -> str | None:
         """Why ``org`` may read ``project`` ("role:…" or "grant:0x…"), or None."""
-        for role in ROLE_READERS:
-            if org.has(role):
-                return f"role:{role}"
+        role = self.role_basis(org)
+        if role is not None:
+            return role
         grant = self.live_grant(org, project, need)
         return None if grant is None else f"grant:{grant}"
+
+    def reading_bases(self, org: Organization, need: str = "fields") -> tuple[str | None, dict[str, str]]:
+        """Every project ``org`` may read for ``need``: (its role basis, which covers all projects, or None;
+        the projects it may read under a live grant, each with its "grant:0x…" basis)."""
+        role = self.role_basis(org)
+        if role is not None:
+            return role, {}
+        granted: dict[str, str] = {}
+        for project in self.index.granted_projects(org.id):
+            grant = self.live_grant(org, project, need)
+            if grant is not None:
+                granted[project] = f"grant:{grant}"
+        return None, granted
 
     def require_project(self, org: Organization, project: str, code: str, need: str = "records") -> str:
         """The basis for reading, or 403 that reveals nothing about the project's content."""
@@ -95,9 +113,9 @@ class Access:
         code = projects[0]["code"] if projects else None
         if uploaded:
             return "uploader", code
-        for role in ROLE_READERS:
-            if org.has(role):
-                return f"role:{role}", code
+        role = self.role_basis(org)
+        if role is not None:
+            return role, code
         for p in projects:
             grant = self.live_grant(org, p["project"], "documents")
             if grant is not None:

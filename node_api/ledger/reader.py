@@ -206,6 +206,15 @@ class Reader:
         held = self._held([row["uid"]]) if opened else {}
         return self._view(row, state, code_of, held), project
 
+    def opened_fields(self, uids: list[str]) -> dict[str, dict[str, Any]]:
+        """Fields, public and restricted, of those ``uids`` whose restricted content this node holds."""
+        out: dict[str, dict[str, Any]] = {}
+        for uid, opening in self._held(uids).items():
+            row = self.chain_row(uid)
+            if row is not None:
+                out[uid] = present_fields(int(row["kind"]), bytes(row["payload"]), opening)
+        return out
+
     def _held(self, uids: list[str]) -> dict[str, Opening]:
         """The openings of restricted content this node holds among ``uids`` (one query)."""
         return self.openings.get_many(uids) if self.openings is not None else {}

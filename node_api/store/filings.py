@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from node_api.store.database import Database
+from node_api.store.search_rows import SearchWriter
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class FilingTable:
                 (row.code, row.org_id, row.owner_name, row.registration, row.filing, json.dumps(row.checklist),
                  row.certificate, row.created_at or time.time()),
             )  # fmt: skip
+            SearchWriter.add_owner_name(conn, row.code, row.owner_name)  # searchable by those who may read it
 
     def get(self, code: str) -> FilingRow | None:
         """The filing of ``code`` made through this node, if any."""

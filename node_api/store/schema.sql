@@ -334,3 +334,33 @@ CREATE TABLE IF NOT EXISTS record_officers (
   action TEXT NOT NULL,
   at REAL NOT NULL
 );
+-- Project search (docs/search.md, node_api/store/search_rows.py and search.py): a read model DERIVED from the ledger
+-- (and this node's filings) by the indexer, one row per registered project, re-derived when its
+-- registration or approvals change; it may be dropped and rebuilt (meta 'search.version').
+CREATE TABLE IF NOT EXISTS search_projects (
+  id INTEGER PRIMARY KEY,           -- the row's search_text rowid; order of first derivation
+  project TEXT NOT NULL UNIQUE,
+  code TEXT NOT NULL,
+  name TEXT NOT NULL,
+  owner_uscc TEXT NOT NULL,
+  project_type TEXT NOT NULL,
+  region TEXT NOT NULL,             -- division code of the project code
+  industry TEXT NOT NULL,
+  stage INTEGER NOT NULL,           -- highest stage granted by an approval active on chain (0: none)
+  status TEXT NOT NULL,             -- active | revoked
+  registered_on TEXT NOT NULL,      -- Beijing date of the first registration's block
+  registration TEXT NOT NULL,       -- uid of the registration in force
+  registration_block INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_projects_uscc ON search_projects(owner_uscc, id);
+CREATE INDEX IF NOT EXISTS search_projects_region ON search_projects(region, id);
+CREATE INDEX IF NOT EXISTS search_projects_registered ON search_projects(registered_on, id);
+CREATE INDEX IF NOT EXISTS search_projects_code ON search_projects(code);
+-- Public text (trigram: any 3-character substring, Chinese without a segmenter), rowid = search_projects.id.
+CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(name, owner_uscc, code, tokenize = 'trigram');
+-- Restricted text: owner names of this node's filings (shown on the 备案证, read by role or grant).
+CREATE VIRTUAL TABLE IF NOT EXISTS search_owner_names USING fts5(code UNINDEXED, owner_name, tokenize = 'trigram');
+-- The approvals that grant a stage (approved, or on commitment), decoded once when indexed: a
+-- project's stage reached is the highest of those still canonical and active.
+CREATE TABLE IF NOT EXISTS search_stages (uid TEXT PRIMARY KEY, project TEXT NOT NULL, stage INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS search_stages_project ON search_stages(project);

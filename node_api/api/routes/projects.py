@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from node_api.api.deps import (
     AccessDep,
@@ -13,6 +13,7 @@ from node_api.api.deps import (
     OptionalOrg,
     PeersDep,
     ReaderDep,
+    SearchDep,
     WriterDep,
 )
 from node_api.api.params import ERRORS, WRITE_RESPONSES, CodePath, IdemKey, Wait, checked_code
@@ -27,8 +28,10 @@ from node_api.api.schemas import (
     EventIn,
     ProjectIn,
 )
+from node_api.domain.search import parse_query
 from node_api.errors import NotFoundError
 from node_api.ledger.membership import Organization
+from node_api.ledger.search import MAX_PAGE
 from node_api.ledger.writer import Writer
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -52,6 +55,33 @@ async def register_project(
     """Register a project and its code (approval authority)."""
     result = await _write(writer, org, body.code, body, idempotency_key)
     return await accepted(confirmations, result, wait)
+
+
+@router.get("", responses=ERRORS)
+async def search_projects(
+    org: CurrentOrg,
+    search: SearchDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="words of the name, owner USCC or code "
+            "(all must match; 1–2 characters: substring scan)",
+        ),
+    ] = None,
+    owner_uscc: Annotated[str | None, Query(max_length=32, description="the owner's USCC, exactly")] = None,
+    region: Annotated[str | None, Query(max_length=16, description="division code or its prefix")] = None,
+    stage: Annotated[int | None, Query(description="highest stage reached, 0 (none) to 4")] = None,
+    status: Annotated[str | None, Query(max_length=16, description="active | revoked")] = None,
+    registered_from: Annotated[str | None, Query(max_length=16, description="YYYY-MM-DD, Beijing")] = None,
+    registered_to: Annotated[str | None, Query(max_length=16, description="YYYY-MM-DD, inclusive")] = None,
+    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the page before")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> dict[str, Any]:
+    """Search projects (members; docs/search.md): public fields for every member, restricted ones (and
+    matches on them) by role or live grant. Newest registration first; no totals. Access-logged."""
+    query = parse_query(q, owner_uscc, region, stage, status, registered_from, registered_to)
+    return await search.search(org, query, cursor, limit)
 
 
 @router.get("/{code}", responses=ERRORS)
