@@ -1,4 +1,4 @@
-"""The ``projchain`` command: run a node, manage tokens and members, verify bundles."""
+"""The ``projchain`` command: run a node, manage tokens and members, verify bundles and certificates."""
 
 from __future__ import annotations
 
@@ -424,6 +424,20 @@ def main(argv: list[str] | None = None) -> int:
     vb.add_argument(
         "--consortium", help="with --ledger: also pin the Consortium address the ledger must trust"
     )
+    vc = sub.add_parser(
+        "verify-certificate",
+        help="check a verification certificate (its JSON, or the PDF carrying it) against the chain alone",
+        description="Exit status: 0 VALID (and current), 1 INVALID (forged, altered, or not what the chain holds), "
+        "2 unreadable file or pin, or chain unreachable, 3 STALE (valid as of its block, but the chain holds "
+        "records of the project after it: no longer current), 4 UNPINNED (neither --deployment nor --ledger).",
+    )
+    vc.add_argument("file", help="the certificate: its JSON, or its PDF (which carries certificate.json)")
+    vc.add_argument("--rpc", required=True)
+    vc.add_argument(
+        "--deployment", help="the consortium's deployment file (pins chain, Consortium, ProjectLedger)"
+    )
+    vc.add_argument("--ledger", help="pin the consortium's ProjectLedger address (instead of --deployment)")
+    vc.add_argument("--consortium", help="with --ledger: also pin the Consortium address")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.cmd == "run":
@@ -446,6 +460,10 @@ def main(argv: list[str] | None = None) -> int:
         return verify_bundle_cli(
             args.file, args.rpc, args.documents, args.deployment, args.ledger, args.consortium
         )
+    if args.cmd == "verify-certificate":
+        from node_api.verify.certificate_check import verify_certificate_cli
+
+        return verify_certificate_cli(args.file, args.rpc, args.deployment, args.ledger, args.consortium)
     parser.print_help()
     return 2
 

@@ -61,10 +61,12 @@ from node_api.ledger.reader import Reader
 from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
+from node_api.ledger.verification_certificates import VerificationCertificates, profile_grader
 from node_api.ledger.writer import SEAL_KEY_PREFIX, Writer
 from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
 from node_api.store.catalogue import CatalogueTable
+from node_api.store.certificates import CertificateTable
 from node_api.store.database import Database
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
@@ -123,6 +125,7 @@ class Node:
     notifications: Notifications
     filings: Filings
     supervision: Supervision
+    certificates: VerificationCertificates
     profiles: Profiles
     officers: Officers
     search: ProjectSearch
@@ -297,6 +300,12 @@ def _compose(
         OfficerTable(db), membership, guard, s.console_idle_seconds, s.console_session_seconds,
         s.console_lockout_failures, s.console_lockout_seconds,
     )  # fmt: skip
+    profiles = Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint)
+    font = CertificateFont(s.certificate_font, s.certificate_font_face)
+    certificates = VerificationCertificates(
+        reader, access, membership, index, CertificateTable(db), deployment, indexer.checkpoint,
+        writer.seal_key, s.base_url, font, profile_grader(profiles.grade),
+    )  # fmt: skip
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
     )
@@ -341,13 +350,14 @@ def _compose(
             deployment.chain_id,
             deployment.ledger,
             s.base_url,
-            CertificateFont(s.certificate_font, s.certificate_font_face),
+            font,
             scripted(s.filing_code_candidates),
         ),
         supervision=supervision,
-        profiles=Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint),
+        profiles=profiles,
         officers=officers,
         search=ProjectSearch(SearchTable(db), access, reader),
+        certificates=certificates,
     )
 
 

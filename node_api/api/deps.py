@@ -32,6 +32,7 @@ from node_api.ledger.reader import Reader
 from node_api.ledger.search import ProjectSearch
 from node_api.ledger.status import NodeStatus
 from node_api.ledger.supervision import Supervision
+from node_api.ledger.verification_certificates import VerificationCertificates
 from node_api.ledger.writer import Writer
 from node_api.node import Node
 from node_api.store.index import IndexTable
@@ -63,6 +64,7 @@ NotificationsDep = Annotated[Notifications, _service(lambda n: n.notifications)]
 CatalogueDep = Annotated[Catalogue, _service(lambda n: n.catalogue)]
 FilingsDep = Annotated[Filings, _service(lambda n: n.filings)]
 SupervisionDep = Annotated[Supervision, _service(lambda n: n.supervision)]
+CertificatesDep = Annotated[VerificationCertificates, _service(lambda n: n.certificates)]
 ProfilesDep = Annotated[Profiles, _service(lambda n: n.profiles)]
 OfficersDep = Annotated[Officers, _service(lambda n: n.officers)]
 SearchDep = Annotated[ProjectSearch, _service(lambda n: n.search)]

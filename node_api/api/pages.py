@@ -15,58 +15,17 @@ from string import Template
 from typing import Any
 
 from node_api.domain.divisions import division_name
+from node_api.domain.labels import (
+    COMMITMENT_TYPES,
+    DECISIONS,
+    PROJECT_TYPES,
+    SEVERITIES,
+    STAGE_NAMES_EN,
+    STATUSES,
+    Pair,
+)
 from node_api.ledger.status import ChainInfo
 
-Pair = tuple[str, str]  # (Chinese, English)
-
-DECISIONS: dict[str, Pair] = {
-    "approved": ("同意", "Approved"),
-    "approved_on_commitment": ("承诺制同意", "Approved on commitment"),
-    "accepted_with_deficiencies": ("容缺受理", "Accepted with deficiencies"),
-    "rejected": ("不予批准", "Rejected"),
-}
-SEVERITIES: dict[str, Pair] = {
-    "slight": ("轻微", "Slight"),
-    "general": ("一般", "General"),
-    "serious": ("严重", "Serious"),
-}
-PROJECT_TYPES: dict[str, Pair] = {
-    "approval": ("审批", "Approval"),
-    "ratification": ("核准", "Ratification"),
-    "filing": ("备案", "Filing"),
-}
-COMMITMENT_TYPES: dict[str, Pair] = {
-    "approval_substitute": ("审批替代型", "Approval substitute"),
-    "deficiency_acceptance": ("容缺受理型", "Deficiency acceptance"),
-    "self_discipline": ("行业自律型", "Self-discipline"),
-    "credit_repair": ("信用修复型", "Credit repair"),
-}
-STATUSES: dict[str, tuple[str, str, str]] = {  # (Chinese, English, tone)
-    "active": ("有效", "Active", "ok"),
-    "revoked": ("已撤销", "Revoked", "muted"),
-    "superseded": ("已变更", "Superseded", "muted"),
-    "open": ("待整改", "Open", "warn"),
-    "objected": ("异议处理中", "Under objection", "warn"),
-    "resolved": ("已整改", "Resolved", "ok"),
-    "repaired": ("已信用修复", "Credit repaired", "ok"),
-    "annulled": ("已撤销", "Annulled", "muted"),
-    "pending": ("履约中", "In progress", "warn"),
-    "overdue": ("已逾期", "Overdue", "bad"),
-    "fulfilled": ("已履约", "Fulfilled", "ok"),
-    "breached": ("未履约", "Breached", "bad"),
-    "not_started": ("未开始", "Not started", "muted"),
-    "in_progress": ("办理中", "In progress", "warn"),
-    "approved": ("已批准", "Approved", "ok"),
-    "rejected": ("不予批准", "Rejected", "bad"),
-    # An approval past its valid_until, and a stage whose approvals all are (derived when read).
-    "expired": ("已过期", "Expired", "bad"),
-}
-STAGE_NAMES_EN = {
-    "1": "Project approval, land use and planning permit",
-    "2": "Construction engineering permit",
-    "3": "Construction permit",
-    "4": "Completion acceptance",
-}
 _BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -184,7 +143,7 @@ def commitment_item(c: dict[str, Any]) -> str:
     return _record("commitment", title, str(c.get("status")), pairs(rows, "rec"), c)
 
 
-def _card(section_id: str, zh: str, en: str, body: str) -> str:
+def card(section_id: str, zh: str, en: str, body: str) -> str:
     return f'<section class="card" id="{section_id}"><h2>{bi(zh, en)}</h2>{body}</section>'
 
 
@@ -221,9 +180,9 @@ def project_sections(s: dict[str, Any]) -> str:
     commitments = [commitment_item(c) for c in s.get("commitments") or []]
     return "".join(
         [
-            _card("project", "项目基本信息", "Project", f'<div class="card-body">{facts}{registered}</div>'),
-            _card("stages", "审批事项", "Approvals by stage", stages),
-            _card(
+            card("project", "项目基本信息", "Project", f'<div class="card-body">{facts}{registered}</div>'),
+            card("stages", "审批事项", "Approvals by stage", stages),
+            card(
                 "events",
                 "建设异常信息（公示中）",
                 "Abnormal events under publication",
@@ -232,7 +191,7 @@ def project_sections(s: dict[str, Any]) -> str:
                 '<span class="en">Open events stay published; a resolved event until its publication end '
                 "date; credit repair ends publication.</span></p>",
             ),
-            _card(
+            card(
                 "commitments",
                 "信用承诺",
                 "Credit commitments",
@@ -296,7 +255,7 @@ def scanned_card(code: str, uscc: str | None) -> str:
         ("统一社会信用代码", "USCC", f'<span class="mono" id="scanned-uscc">{esc(uscc)}</span>'),
     ]
     body = f'<div class="card-body">{pairs(rows, "facts")}</div>'
-    return _card("scanned", "二维码所载信息", "What the QR code says", body)
+    return card("scanned", "二维码所载信息", "What the QR code says", body)
 
 
 def verify_page(
@@ -307,11 +266,34 @@ def verify_page(
     content = "" if verdict.verified else scanned_card(code, uscc)
     if summary:
         content += project_sections(summary)
-    return _template().substitute(
-        title=esc(f"扫码亮证 {code}{name}"),
-        verified="true" if verdict.verified else "false",
-        reason=html.escape(verdict.reason, quote=True),
+    return render_page(
+        title=f"扫码亮证 {code}{name}",
+        verified=verdict.verified,
+        reason=verdict.reason,
         verdict=verdict_banner(verdict, chain),
+        content=content,
+        chain=chain,
+    )
+
+
+def render_page(
+    *,
+    title: str,
+    verified: bool,
+    reason: str,
+    verdict: str,
+    content: str,
+    chain: ChainInfo,
+    heading: Pair = ("投资项目扫码亮证", "Investment project · scan to verify"),
+) -> str:
+    """The public page's frame (templates/verify.html) around a verdict banner and content (HTML)."""
+    return _template().substitute(
+        title=esc(title),
+        heading_zh=esc(heading[0]),
+        heading_en=esc(heading[1]),
+        verified="true" if verified else "false",
+        reason=html.escape(reason, quote=True),
+        verdict=verdict,
         content=content,
         footer=footer(chain),
     )

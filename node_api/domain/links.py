@@ -14,3 +14,8 @@ from urllib.parse import quote
 def verification_url(base_url: str, code: str, owner_uscc: str) -> str:
     """The URL a project's QR encodes."""
     return f"{base_url.rstrip('/')}/verify/{quote(code, safe='')}?uscc={quote(owner_uscc, safe='')}"
+
+
+def certificate_url(base_url: str, certificate_id: str) -> str:
+    """The URL a verification certificate's QR encodes: the public page that says whether it still holds."""
+    return f"{base_url.rstrip('/')}/verify?certificate={quote(certificate_id, safe='')}"

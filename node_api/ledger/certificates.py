@@ -15,6 +15,7 @@ filing date), so a certificate can be recomputed and compared byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -37,14 +38,14 @@ _BLUE = (11, 78, 162)
 _BLUE_DARK = (8, 59, 122)
 _RED = (200, 16, 46)
 _INK = (31, 41, 51)
-_MUTED = (95, 107, 122)
+MUTED = (95, 107, 122)
 _LINE = (221, 227, 234)
 _BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 # A4 portrait, in millimetres.
 _PAGE_W, _PAGE_H = 210.0, 297.0
-_LEFT, _RIGHT = 20.0, 190.0
-_BOTTOM = 279.0  # lowest line of content, inside the frame
+LEFT, RIGHT = 20.0, 190.0
+BOTTOM = 279.0  # lowest line of content, inside the frame
 _SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # tried in turn until everything fits on the page
 _PT = 25.4 / 72  # millimetres per point
 
@@ -143,13 +144,25 @@ def render_filing_certificate(data: FilingCertificate, font: CertificateFont | N
     Raises ConfigurationError when the font is missing, and ValidationError when the text
     cannot fit on one page even in the smallest type (only absurdly long names do).
     """
+    return render_one_page(lambda path, index, scale: _Certificate(data, path, index, scale), font, "备案证")
+
+
+def render_one_page(
+    layout: Callable[[Path, int, float], Sheet],
+    font: CertificateFont | None = None,
+    what: str = "certificate",
+) -> bytes:
+    """A one-page A4 PDF from ``layout`` (a Sheet at a type scale), the type shrinking until it fits.
+
+    Raises ConfigurationError when the font is missing, and ValidationError when it cannot fit.
+    """
     font = font or CertificateFont()
     index = font.face_index()
     for scale in _SCALES:
-        pdf = _Certificate(data, font.path, index, scale)
+        pdf = layout(font.path, index, scale)
         if pdf.draw():
             return bytes(pdf.output())
-    raise ValidationError("certificate", "the names are too long to fit the 备案证 on one A4 page")
+    raise ValidationError("certificate", f"the text is too long to fit the {what} on one A4 page")
 
 
 def yuan(fen: int) -> str:
@@ -190,26 +203,33 @@ def qr_runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
     return int(width), runs
 
 
-class _Certificate(FPDF):
-    """One attempt at laying the certificate out at a type scale."""
+class Sheet(FPDF):
+    """One attempt at laying out a one-page A4 certificate at a type scale: the frame, title, rows,
+    sections, chain references and QR that every certificate of the node shares (the 备案证 and
+    the verification certificate, ``ledger/verification_pdf.py``)."""
 
-    def __init__(self, data: FilingCertificate, font_path: Path, face_index: int, scale: float) -> None:
+    def __init__(
+        self, font_path: Path, face_index: int, scale: float, meta: tuple[str, str, str], created: dt.datetime
+    ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.data = data
         self.scale = scale
         self.set_auto_page_break(auto=False)
-        self.set_margins(_LEFT, 20, _PAGE_W - _RIGHT)
+        self.set_margins(LEFT, 20, _PAGE_W - RIGHT)
         try:
             self.add_font("cjk", fname=str(font_path), collection_font_number=face_index)
         except FileNotFoundError as e:
             raise _missing(font_path, "is missing") from e
-        filed = dt.datetime.combine(data.filed_on, dt.time(), tzinfo=_BEIJING)
-        self.set_creation_date(filed)
+        title, subject, author = meta
+        self.set_creation_date(created)
         self.set_lang("zh-CN")
-        self.set_title(f"企业投资项目备案证 {data.project_code}")
-        self.set_subject(f"Filing Certificate of Enterprise Investment Project {data.project_code}")
-        self.set_author(_plain(data.filing_authority))
+        self.set_title(title)
+        self.set_subject(subject)
+        self.set_author(_plain(author))
         self.set_creator("projchain")
+
+    def draw(self) -> bool:
+        """Lays the page out; False when it does not fit on one page at this scale."""
+        raise NotImplementedError
 
     def _type(self, size: float, colour: tuple[int, int, int] = _INK) -> float:
         """Sets the font size (in points at scale 1) and colour; returns a line height in mm for it."""
@@ -218,17 +238,6 @@ class _Certificate(FPDF):
         self.set_text_color(*colour)
         return pt * _PT * 1.45
 
-    def draw(self) -> bool:
-        """Lays the page out; False when it does not fit on one page at this scale."""
-        self.add_page()
-        self._frame()
-        y = self._title(24.0)
-        y = self._facts(y + 4 * self.scale)
-        y = self._section(y + 5 * self.scale, "链上记录", "On-chain records")
-        y = self._chain(y)
-        y = self._verification(y + 6 * self.scale)
-        return y <= _BOTTOM
-
     def _frame(self) -> None:
         self.set_draw_color(*_BLUE_DARK)
         self.set_line_width(0.8)
@@ -236,41 +245,33 @@ class _Certificate(FPDF):
         self.set_line_width(0.2)
         self.rect(12, 12, _PAGE_W - 24, _PAGE_H - 24)
 
-    def _title(self, y: float) -> float:
-        width = _RIGHT - _LEFT
+    def _title(self, y: float, title: tuple[str, str], label: tuple[str, str], value: str) -> float:
+        """The title (Chinese, then English), a red rule, and the big value under its label."""
+        width = RIGHT - LEFT
         h = self._type(26, _BLUE_DARK)
         self.set_draw_color(*_BLUE_DARK)
         self.set_line_width(0.25 * self.scale)
         self.text_mode = TextMode.FILL_STROKE  # one font file: stroke the outline for a bold title
         self.set_char_spacing(2 * self.scale)
-        self.set_xy(_LEFT, y)
-        self.cell(width, h, "企业投资项目备案证", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_xy(LEFT, y)
+        self.cell(width, h, title[0], align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_char_spacing(0)
         self.text_mode = TextMode.FILL
-        h = self._type(11.5, _MUTED)
-        self.cell(
-            width,
-            h,
-            "Filing Certificate of Enterprise Investment Project",
-            align=Align.C,
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        h = self._type(11.5, MUTED)
+        self.cell(width, h, title[1], align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         y = self.get_y() + 2.5 * self.scale
         self.set_draw_color(*_RED)
         self.set_line_width(0.9)
-        self.line(_LEFT, y, _RIGHT, y)
+        self.line(LEFT, y, RIGHT, y)
         y += 4 * self.scale
-        h = self._type(9, _MUTED)
-        self.set_xy(_LEFT, y)
-        self.cell(width, h, "项目代码  Project code", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        h = self._type(9, MUTED)
+        self.set_xy(LEFT, y)
+        self.cell(width, h, f"{label[0]}  {label[1]}", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         h = self._type(19, _BLUE_DARK)
         self.set_draw_color(*_BLUE_DARK)
         self.set_line_width(0.15 * self.scale)
         self.text_mode = TextMode.FILL_STROKE
-        self.cell(
-            width, h, _plain(self.data.project_code), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        self.cell(width, h, _plain(value), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.text_mode = TextMode.FILL
         return self.get_y()
 
@@ -286,16 +287,16 @@ class _Certificate(FPDF):
         """A thin separator across the page at y."""
         self.set_draw_color(*_LINE)
         self.set_line_width(0.2)
-        self.line(_LEFT, y, _RIGHT, y)
+        self.line(LEFT, y, RIGHT, y)
         return y
 
     def _label(self, y: float, zh: str, en: str) -> float:
         """A row's label, Chinese over English, from y; returns the y below it."""
         h = self._type(10)
-        self.set_xy(_LEFT, y)
+        self.set_xy(LEFT, y)
         self.multi_cell(self._label_w, h, zh, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        h = self._type(7.5, _MUTED)
-        self.set_x(_LEFT)
+        h = self._type(7.5, MUTED)
+        self.set_x(LEFT)
         self.multi_cell(self._label_w, h, en, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return self.get_y()
 
@@ -303,9 +304,9 @@ class _Certificate(FPDF):
         """A row of label and value (wrapped); returns the y of the separator below it."""
         bottom = self._label(y + self._pad, zh, en)
         h = self._type(size)
-        self.set_xy(_LEFT + self._label_w, y + self._pad)
+        self.set_xy(LEFT + self._label_w, y + self._pad)
         self.multi_cell(
-            _RIGHT - _LEFT - self._label_w,
+            RIGHT - LEFT - self._label_w,
             h,
             value,
             align=Align.L,
@@ -315,18 +316,8 @@ class _Certificate(FPDF):
         )
         return self._rule(max(bottom, self.get_y()) + self._pad)
 
-    def _facts(self, y: float) -> float:
-        d = self.data
-        place = division_name(d.region_code)
-        rows = [
-            ("项目名称", "Project name", _plain(d.project_name)),
-            ("项目单位", "Project owner", _plain(d.owner_name)),
-            ("统一社会信用代码", "Owner's unified social credit code", _plain(d.owner_uscc)),
-            ("建设地点", "Location", f"{place}（{d.region_code}）" if place else _plain(d.region_code)),
-            ("总投资", "Total investment", yuan(d.total_investment_fen)),
-            ("备案机关", "Filing authority", _plain(d.filing_authority)),
-            ("备案日期", "Filed on", chinese_date(d.filed_on)),
-        ]
+    def _rows(self, y: float, rows: list[tuple[str, str, str]]) -> float:
+        """Rows of (Chinese label, English label, value) under a rule at y; the y below the last."""
         self._rule(y)
         for zh, en, value in rows:
             y = self._row(y, zh, en, value)
@@ -335,10 +326,10 @@ class _Certificate(FPDF):
     def _section(self, y: float, zh: str, en: str) -> float:
         h = self._type(12, _BLUE_DARK)
         self.set_fill_color(*_BLUE)
-        self.rect(_LEFT, y + 0.6 * self.scale, 1.4, h - 1.2 * self.scale, style="F")
-        self.set_xy(_LEFT + 3.5, y)
+        self.rect(LEFT, y + 0.6 * self.scale, 1.4, h - 1.2 * self.scale, style="F")
+        self.set_xy(LEFT + 3.5, y)
         self.cell(None, h, zh)
-        self._type(9, _MUTED)
+        self._type(9, MUTED)
         self.cell(None, h, f"  {en}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return self.get_y() + 1.5 * self.scale
 
@@ -348,62 +339,54 @@ class _Certificate(FPDF):
         natural = self.get_string_width(text)
         return size if natural <= width else size * width / natural * 0.98
 
-    def _chain(self, y: float) -> float:
-        d = self.data
-        # Hashes stay on one line each (to be compared, copied, read back): the type shrinks to fit.
-        width = _RIGHT - _LEFT - self._label_w - self._sub_w
-        refs = [d.ledger_address, d.registration.uid, d.registration.tx_hash, d.filing.uid, d.filing.tx_hash]
-        size = min(self._fit(_plain(r), width, 8.6) for r in refs)
-        y = self._row(self._rule(y), "链 ID", "Chain ID", str(d.chain_id), size=10)
-        y = self._row(y, "台账合约", "Ledger contract", _plain(d.ledger_address), size=size)
-        y = self._record(y, "赋码登记记录", "Registration record", d.registration, size)
-        return self._record(y, "备案记录", "Filing approval record", d.filing, size)
-
     @property
     def _sub_w(self) -> float:
         return 24.0 * self.scale
 
-    def _record(self, y: float, zh: str, en: str, ref: ChainReference, size: float) -> float:
-        """A record's uid, transaction and block, each on its own line."""
+    @property
+    def _hash_w(self) -> float:
+        """The width a hash has on a record's line."""
+        return RIGHT - LEFT - self._label_w - self._sub_w
+
+    def _record(self, y: float, zh: str, en: str, lines: list[tuple[str, str]], size: float) -> float:
+        """A record's references (uid, transaction, block …), each on its own line under a sub-label."""
         bottom = self._label(y + self._pad, zh, en)
         y += self._pad
-        for sub, value in (
-            ("记录编号 Uid", _plain(ref.uid)),
-            ("交易 Tx", _plain(ref.tx_hash)),
-            ("区块 Block", str(ref.block_number)),
-        ):
+        for sub, value in lines:
             h = self._type(size) + 0.6 * self.scale
-            self._type(7.5, _MUTED)
-            self.set_xy(_LEFT + self._label_w, y)
+            self._type(7.5, MUTED)
+            self.set_xy(LEFT + self._label_w, y)
             self.cell(self._sub_w, h, sub)
             self._type(size)
-            self.cell(None, h, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(None, h, _plain(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             y = self.get_y()
         return self._rule(max(bottom, y) + self._pad)
 
-    def _qr(self, x: float, y: float, side: float) -> None:
-        modules, runs = qr_runs(self.data.verify_url)
+    def _qr(self, url: str, x: float, y: float, side: float) -> None:
+        modules, runs = qr_runs(url)
         module = side / modules
         self.set_fill_color(0, 0, 0)
         for row, col, length in runs:
             self.rect(x + col * module, y + row * module, length * module, module, style="F")
 
-    def _verification(self, y: float) -> float:
-        d = self.data
+    def _verification(
+        self, y: float, url: str, scan: tuple[str, str], note: tuple[str, str], caption: str
+    ) -> float:
+        """The QR of ``url`` with its caption, and beside it what scanning does, the URL and a note."""
         side = 48.0 * self.scale
-        self._qr(_LEFT - 2, y, side)  # the quiet zone is white; align the modules with the text
-        h = self._type(8, _MUTED)
-        self.set_xy(_LEFT - 2, y + side)
-        self.cell(side, h, "扫码亮证  Scan to verify", align=Align.C)
+        self._qr(url, LEFT - 2, y, side)  # the quiet zone is white; align the modules with the text
+        h = self._type(8, MUTED)
+        self.set_xy(LEFT - 2, y + side)
+        self.cell(side, h, caption, align=Align.C)
         qr_bottom = y + side + h
-        x = _LEFT + side + 3
-        width = _RIGHT - x
+        x = LEFT + side + 3
+        width = RIGHT - x
         paragraphs = [
-            (_SCAN_ZH, 9.5, _INK, 0.0, WrapMode.CHAR),
-            (_SCAN_EN, 8.0, _MUTED, 1.2, WrapMode.WORD),
-            (d.verify_url, 8.5, _BLUE_DARK, 2.0, WrapMode.CHAR),
-            (_NOTE_ZH, 9.5, _INK, 0.0, WrapMode.CHAR),
-            (_NOTE_EN, 8.0, _MUTED, 0.0, WrapMode.WORD),
+            (scan[0], 9.5, _INK, 0.0, WrapMode.CHAR),
+            (scan[1], 8.0, MUTED, 1.2, WrapMode.WORD),
+            (url, 8.5, _BLUE_DARK, 2.0, WrapMode.CHAR),
+            (note[0], 9.5, _INK, 0.0, WrapMode.CHAR),
+            (note[1], 8.0, MUTED, 0.0, WrapMode.WORD),
         ]
         self.set_xy(x, y + 2 * self.scale)
         for text, size, colour, gap, wrap in paragraphs:
@@ -412,3 +395,70 @@ class _Certificate(FPDF):
             self.multi_cell(width, h, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=wrap)
             self.set_y(self.get_y() + gap * self.scale)
         return max(qr_bottom, self.get_y())
+
+
+class _Certificate(Sheet):
+    """The 备案证 laid out at a type scale."""
+
+    def __init__(self, data: FilingCertificate, font_path: Path, face_index: int, scale: float) -> None:
+        filed = dt.datetime.combine(data.filed_on, dt.time(), tzinfo=_BEIJING)
+        meta = (
+            f"企业投资项目备案证 {data.project_code}",
+            f"Filing Certificate of Enterprise Investment Project {data.project_code}",
+            data.filing_authority,
+        )
+        super().__init__(font_path, face_index, scale, meta, filed)
+        self.data = data
+
+    def draw(self) -> bool:
+        """Lays the page out; False when it does not fit on one page at this scale."""
+        self.add_page()
+        self._frame()
+        y = self._title(
+            24.0,
+            ("企业投资项目备案证", "Filing Certificate of Enterprise Investment Project"),
+            ("项目代码", "Project code"),
+            self.data.project_code,
+        )
+        y = self._facts(y + 4 * self.scale)
+        y = self._section(y + 5 * self.scale, "链上记录", "On-chain records")
+        y = self._chain(y)
+        y = self._verification(
+            y + 6 * self.scale,
+            self.data.verify_url,
+            (_SCAN_ZH, _SCAN_EN),
+            (_NOTE_ZH, _NOTE_EN),
+            "扫码亮证  Scan to verify",
+        )
+        return y <= BOTTOM
+
+    def _facts(self, y: float) -> float:
+        d = self.data
+        place = division_name(d.region_code)
+        return self._rows(
+            y,
+            [
+                ("项目名称", "Project name", _plain(d.project_name)),
+                ("项目单位", "Project owner", _plain(d.owner_name)),
+                ("统一社会信用代码", "Owner's unified social credit code", _plain(d.owner_uscc)),
+                ("建设地点", "Location", f"{place}（{d.region_code}）" if place else _plain(d.region_code)),
+                ("总投资", "Total investment", yuan(d.total_investment_fen)),
+                ("备案机关", "Filing authority", _plain(d.filing_authority)),
+                ("备案日期", "Filed on", chinese_date(d.filed_on)),
+            ],
+        )
+
+    def _chain(self, y: float) -> float:
+        d = self.data
+        # Hashes stay on one line each (to be compared, copied, read back): the type shrinks to fit.
+        refs = [d.ledger_address, d.registration.uid, d.registration.tx_hash, d.filing.uid, d.filing.tx_hash]
+        size = min(self._fit(_plain(r), self._hash_w, 8.6) for r in refs)
+        y = self._row(self._rule(y), "链 ID", "Chain ID", str(d.chain_id), size=10)
+        y = self._row(y, "台账合约", "Ledger contract", _plain(d.ledger_address), size=size)
+        y = self._record(y, "赋码登记记录", "Registration record", reference_lines(d.registration), size)
+        return self._record(y, "备案记录", "Filing approval record", reference_lines(d.filing), size)
+
+
+def reference_lines(ref: ChainReference) -> list[tuple[str, str]]:
+    """A record's uid, transaction and block as sub-labelled lines."""
+    return [("记录编号 Uid", ref.uid), ("交易 Tx", ref.tx_hash), ("区块 Block", str(ref.block_number))]

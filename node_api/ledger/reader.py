@@ -37,6 +37,7 @@ from node_api.ledger.membership import Membership
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings
 from node_api.store.outbox import OutboxState, OutboxTable
+from node_api.verify.certificate import stage_status as approvals_stage_status
 
 _DECISION_NAMES = {0: "approved", 1: "approved_on_commitment", 2: "accepted_with_deficiencies", 3: "rejected"}
 _SEVERITY_NAMES = {1: "slight", 2: "general", 3: "serious"}
@@ -49,7 +50,6 @@ _COMMITMENT_NAMES = {
 }
 _SCOPE_NAMES = {1: "documents", 2: "restricted_fields", 3: "all"}
 _DATE_FIELDS = {"issued_at", "valid_until", "occurred_at", "publish_until", "due_at", "expires_at"}
-_GRANTED = {"approved", "approved_on_commitment"}
 _NO_RECORD = "0x" + ZERO32.hex()
 _BEIJING = dt.timezone(dt.timedelta(hours=8))
 
@@ -370,16 +370,7 @@ def _published(event: dict[str, Any]) -> bool:
 
 def stage_status(live: list[dict[str, Any]]) -> str:
     """A stage's status from its live approvals (status ``active`` or ``expired``, as the views show them)."""
-    if not live:
-        return "not_started"
-    decisions = {a["fields"]["decision"] for a in live}
-    if decisions <= {"rejected"}:
-        return "rejected"
-    if any(a["status"] == "active" and a["fields"]["decision"] in _GRANTED for a in live):
-        return "approved"
-    if any(a["status"] == "expired" and a["fields"]["decision"] in _GRANTED for a in live):
-        return "expired"
-    return "in_progress"
+    return approvals_stage_status((a["status"], a["fields"]["decision"]) for a in live)
 
 
 def _brief(r: dict[str, Any]) -> dict[str, Any]:

@@ -237,7 +237,7 @@ class Writer:
             self._check_ref(org, kind, ref, pid_hex, fields)
         if kind == Kind.GRANT:
             self._check_registrant(org, pid_hex, code)
-        seal_key = None if preseal is not None else await self._seal_key(org)
+        seal_key = None if preseal is not None else await self.seal_key(org)
         return _Prepared(record, self._seal(org, record, preseal, seal_key), opening)
 
     async def _accept(self, org: Organization, parts: list[_Prepared]) -> list[bool]:
@@ -346,7 +346,7 @@ class Writer:
         record = _catalogue_record(uid, new)
         if self._is_retry(org, record):
             return Accepted(uid="0x" + uid.hex(), created=False, record=record), version
-        seal = self.sealer.seal(record, await self._seal_key(org))
+        seal = self.sealer.seal(record, await self.seal_key(org))
         created = await self.outbox.accept(OutboxItem(record=record, seal=seal, org_id=org.id))
         return Accepted(uid="0x" + uid.hex(), created=created, record=record), version
 
@@ -467,7 +467,7 @@ class Writer:
         assert key is not None  # write() unlocks the organisation's key when no seal was sent
         return self.sealer.seal(record, key)
 
-    async def _seal_key(self, org: Organization) -> LocalAccount:
+    async def seal_key(self, org: Organization) -> LocalAccount:
         """The organisation's seal key held by this node (unlocked off the event loop the first time)."""
         name = seal_key_name(org.id)
         key = self.keystore.cached(name)

@@ -61,6 +61,7 @@ from node_api.verify.trust import (
     load_pin,
     pinned_contracts,
     stale_line,
+    verdict_of,
 )
 
 
@@ -461,7 +462,9 @@ async def _gather(chain: ChainReader, bundle: dict[str, Any], parsed: list[Bundl
             )
         ),
         histories=await _org_histories(chain, consortium, orgs, max((r.block for r in parsed), default=0)),
-        changes=await _status_changes(chain, ledger, [r.uid for r in parsed], int(bundle["as_of_block"])),
+        changes=await status_changes_until(
+            chain, ledger, [r.uid for r in parsed], int(bundle["as_of_block"])
+        ),
     )
 
 
@@ -590,9 +593,10 @@ def _status_problems(r: BundleRecord, entry: bytes | None, changes: list[int], n
     return problems
 
 
-async def _status_changes(
+async def status_changes_until(
     chain: ChainReader, ledger: str, uids: list[str], as_of: int
 ) -> dict[str, list[int]]:
+    """Each uid's StatusChanged values (lower-case uid → statuses in chain order) up to block ``as_of``."""
     out: dict[str, list[int]] = {}
     for i in range(0, len(uids), 100):
         logs = await chain.logs(ledger, [topic(STATUS_CHANGED), uids[i : i + 100]], 0, as_of)
@@ -641,11 +645,8 @@ class Verification:
     def verdict(self) -> str:
         """FAILED if anything failed; else UNPINNED if no deployment was pinned; else STALE if the
         chain holds records of the project after as_of_block; else VERIFIED."""
-        if not all(f.ok for f in self.findings):
-            return "FAILED"
-        if self.pin is None:
-            return "UNPINNED"
-        return "STALE" if self.later else "VERIFIED"
+        failed = not all(f.ok for f in self.findings)
+        return verdict_of(failed, self.pin, self.later, ("FAILED", "UNPINNED", "STALE", "VERIFIED"))
 
     @property
     def exit_code(self) -> int:

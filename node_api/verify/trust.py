@@ -156,6 +156,18 @@ class LaterRecord:
         return {"revocation": 1, "breach": 1, "objection_upheld": 3, "objection": 3}.get(self.kind, 5)
 
 
+def verdict_of(
+    failed: bool, pin: Pin | None, later: list[LaterRecord], names: tuple[str, str, str, str]
+) -> str:
+    """A check's verdict, ``names`` = (failed, unpinned, stale, good): failed if anything failed; else
+    unpinned without a pin; else stale when the chain holds later records of the project; else good."""
+    if failed:
+        return names[0]
+    if pin is None:
+        return names[1]
+    return names[2] if later else names[3]
+
+
 _ENTRY = "(uint8,uint8,uint8,uint32,uint32,uint40,uint32,uint40)"  # ProjectLedger.entry(uid)
 _NAMED = 10  # later records named in the one-line summary; all are listed below it
 
@@ -196,10 +208,10 @@ def _kind_and_level(entry: bytes | None) -> tuple[str, int]:
         return f"record of kind {kind}", int(level)
 
 
-def stale_line(later: list[LaterRecord], as_of: int) -> str:
+def stale_line(later: list[LaterRecord], as_of: int, what: str = "bundle") -> str:
     """``the bundle is stale: N records since block B, including <kind> <uid> (…), …``."""
     ranked = sorted(later, key=lambda r: (r.weight, r.block))
     named = ", ".join(r.describe() for r in ranked[:_NAMED])
     more = f" and {len(later) - _NAMED} more" if len(later) > _NAMED else ""
     noun = "record" if len(later) == 1 else "records"
-    return f"the bundle is stale: {len(later)} {noun} since block {as_of}, including {named}{more}"
+    return f"the {what} is stale: {len(later)} {noun} since block {as_of}, including {named}{more}"

@@ -1,4 +1,5 @@
-"""The browser the page tests drive: Debian's chromium through Playwright (no browser download)."""
+"""Fixtures of the browser tests: Debian's chromium (headless, driven by Playwright; nothing downloaded)
+and a page sized like a phone, as a scanned QR opens it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -17,6 +18,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+PHONE = {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "zh-CN"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -28,3 +31,11 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A fresh page sized like a phone, as a scan opens it."""
+    context = browser.new_context(**PHONE)
+    yield context.new_page()
+    context.close()

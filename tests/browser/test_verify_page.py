@@ -7,31 +7,20 @@ downloaded. Screenshots are kept in test-artifacts/ for a person to look at.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from demo import HEATING
 from localnode import NodeProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
 
-PHONE = {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN"}  # fmt: skip
 OTHER_USCC = "91620825MA74XK9R6N"
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    """A fresh page sized like a phone, as a scan opens it."""
-    context = browser.new_context(**PHONE)
-    yield context.new_page()
-    context.close()
 
 
 def scan(node: NodeProcess, code: str) -> str:
@@ -69,7 +58,7 @@ def test_scanned_qr_opens_a_verified_page(node: NodeProcess, phone: Page, artifa
     assert approvals.count() == 5
     assert "政府投资项目审批（可行性研究报告）" in approvals.first.inner_text()  # catalogue item ZL-S1-004
     assert "链上已验证" in approvals.first.locator(".onchain").inner_text()
-    assert phone.locator('#events li.record[data-kind="event"]').count() == 1
+    assert phone.locator('#open-events li.record[data-kind="event"]').count() == 1
     assert phone.locator('#commitments li.record[data-kind="commitment"]').count() == 1
     # Nothing wider than the phone: no sideways scrolling.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 412
