@@ -300,6 +300,7 @@ class Bench:
         finally:
             self.node, self.client, self.cpu, self.hot = main
         return out
+
     async def _search(self, projects: int, requests: int) -> dict[str, Any]:
         """Registers projects up to ``projects`` (named by town and kind), then times searches (bench/search.py)."""
         extra = max(0, projects - self.next_project)

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from node_api.api import pages
+from node_api.domain import labels
 from node_api.ledger.officers import Session
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {
@@ -65,8 +66,8 @@ def status_pill(status: object) -> Markup:
 def named(table: str, value: object) -> Markup:
     """A code shown by its Chinese and English names (decisions, severities, project types …)."""
     tables: dict[str, dict[str, tuple[str, str]]] = {
-        "decision": pages.DECISIONS, "severity": pages.SEVERITIES, "project_type": pages.PROJECT_TYPES,
-        "commitment_type": pages.COMMITMENT_TYPES, "role": ROLE_NAMES,
+        "decision": labels.DECISIONS, "severity": labels.SEVERITIES, "project_type": labels.PROJECT_TYPES,
+        "commitment_type": labels.COMMITMENT_TYPES, "role": ROLE_NAMES,
     }  # fmt: skip
     zh, en = tables[table].get(str(value), (str(value), ""))
     return bi(zh, en) if en else Markup(pages.esc(zh))
@@ -97,7 +98,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(bi=bi, named=named, status_pill=status_pill, stage_en=pages.STAGE_NAMES_EN)
+    env.globals.update(bi=bi, named=named, status_pill=status_pill, stage_en=labels.STAGE_NAMES_EN)
     env.filters.update(
         short=pages.short_hash, when=when,
         clock_pill=lambda v: _pill(v, CLOCK_STATES), severity_pill=lambda v: _pill(v, WARNING_SEVERITIES),
