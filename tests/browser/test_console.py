@@ -93,6 +93,16 @@ def act(page: Page, row: Locator, action: str, label: str, reason: str) -> None:
     assert page.locator("#done").get_attribute("data-state") == "confirmed"
 
 
+def add_officer(node: NodeProcess, org: str, username: str, name: str, password: str) -> None:
+    """A new officer of organisation ``org``, made by the operator's CLI (password from stdin)."""
+    added = subprocess.run(
+        [sys.executable, "-m", "node_api.cli", "officer", "add", "--org", str(node.org_ids[org]),
+         "--username", username, "--name", name],
+        input=password + "\n", env={**os.environ, **node.env()}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
 def register(node: NodeProcess) -> str:
     """A fresh project registered through the API (发改局's token), confirmed."""
     code = unique_code()
@@ -221,12 +231,7 @@ def test_a_file_other_than_the_one_whose_digest_was_shown_is_refused(
 def test_a_locked_out_officer_stays_out(browser: Browser, node: NodeProcess) -> None:
     username = f"lockout.{unique_code()[-6:]}"
     password = "correct horse battery"
-    added = subprocess.run(
-        [sys.executable, "-m", "node_api.cli", "officer", "add", "--org", str(node.org_ids["zrzyj"]),
-         "--username", username, "--name", "锁定测试"],
-        input=password + "\n", env={**os.environ, **node.env()}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    add_officer(node, "zrzyj", username, "锁定测试", password)
     context = browser.new_context(**OFFICE)
     page = context.new_page()
 

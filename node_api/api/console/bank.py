@@ -128,25 +128,19 @@ async def certificate(
     return render(request, "certificate.html", session, nav="search", c=doc, issued=bool(issued))
 
 
-@router.get("/certificates/{certificate_id}/json")
-async def certificate_json(
-    certificate_id: str, session: ConsoleSession, certificates: CertificatesDep
-) -> Response:
-    """The sealed JSON, byte for byte, as a download."""
-    cid = _certificate_id(certificate_id)
-    response = await certificates_route.get_certificate(cid, session.officer.org, certificates)
-    response.headers["Content-Disposition"] = f'attachment; filename="{cid}.json"'
-    return response
+DOWNLOADS = {"json": certificates_route.get_certificate, "pdf": certificates_route.get_certificate_pdf}
 
 
-@router.get("/certificates/{certificate_id}/pdf")
-async def certificate_pdf(
-    certificate_id: str, session: ConsoleSession, certificates: CertificatesDep
+@router.get("/certificates/{certificate_id}/{form}")
+async def certificate_file(
+    certificate_id: str, form: str, session: ConsoleSession, certificates: CertificatesDep
 ) -> Response:
-    """The PDF (the sealed JSON attached), as a download."""
+    """The sealed JSON (byte for byte) or the PDF (the JSON attached), as a download; a logged read."""
     cid = _certificate_id(certificate_id)
-    response = await certificates_route.get_certificate_pdf(cid, session.officer.org, certificates)
-    response.headers["Content-Disposition"] = f'attachment; filename="{cid}.pdf"'
+    if form not in DOWNLOADS:
+        raise NotFoundError("a certificate downloads as json or pdf")
+    response = await DOWNLOADS[form](cid, session.officer.org, certificates)
+    response.headers["Content-Disposition"] = f'attachment; filename="{cid}.{form}"'
     return response
 
 
