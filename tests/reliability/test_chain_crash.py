@@ -74,6 +74,12 @@ def test_chain_crash_loses_blocks_and_node_resubmits_exactly_the_accepted_set(
     health = wait_drained(node, timeout=120)
     assert health["status"] == "ok" and health["outbox"]["failed"] == 0, health
     assert_chain_holds_exactly(node, code, project_uid, o)
+    # The search row was re-derived after each rewind: its stage reached agrees with the summary's stages.
+    with node.client("scjgj") as c:
+        stages = c.get(f"/v1/projects/{code}").json()["stages"]
+        found = c.get("/v1/projects", params={"q": code}).json()["projects"]
+    granted = [int(n) for n, s in stages.items() if s["status"] in ("approved", "expired")]
+    assert [p["stage_reached"] for p in found] == [max(granted, default=0)], (found, stages)
     with sqlite3.connect(f"file:{node.data_dir / 'node.sqlite3'}?mode=ro", uri=True) as db:
         orphans = db.execute("SELECT count(*) FROM chain_orphans").fetchone()[0]
     assert orphans > 0, "the index recorded no orphaned block although the chain lost blocks"
