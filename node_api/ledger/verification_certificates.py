@@ -142,9 +142,9 @@ class VerificationCertificates:
             )
         document = seal(await self.statement(org, code, pid), key)
         text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-        pdf = await asyncio.to_thread(render_verification_certificate, document, text, self.font)
-        row = CertificateRow(document["id"], org.id, pid, code, document["as_of"]["block_number"], text, pdf,
-                             time.time())  # fmt: skip
+        row = CertificateRow(
+            document["id"], org.id, pid, code, document["as_of"]["block_number"], text, time.time()
+        )
         await self.access.log(org, "certificate.issue", row.id, code, basis)
         self.table.add(row)
         return row
@@ -245,6 +245,21 @@ class VerificationCertificates:
         basis = self.access.require_project(org, row.project, row.project_code)
         await self.access.log(org, "certificate.read", row.id, row.project_code, basis)
         return row
+
+    async def pdf(self, org: Organization, certificate_id: str) -> tuple[CertificateRow, bytes]:
+        """A stored certificate's PDF for ``org`` (as ``read``), rendered from its sealed JSON the first time.
+
+        Rendering is deterministic (the PDF's dates are the certificate's), so rendering on first
+        request gives the bytes rendering at issue would have.
+        """
+        row = await self.read(org, certificate_id)
+        pdf = self.table.pdf(row.id)
+        if pdf is None:
+            pdf = await asyncio.to_thread(
+                render_verification_certificate, json.loads(row.document), row.document, self.font
+            )
+            self.table.add_pdf(row.id, pdf)
+        return row, pdf
 
     def standing(self, certificate_id: str) -> Standing:
         """Whether a certificate this node issued still holds: its seal, its records still where it

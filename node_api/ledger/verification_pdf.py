@@ -93,6 +93,13 @@ class _Verification(Sheet):
         self.embed_file(bytes=attachment, basename=ATTACHMENT, modification_date=issued,
                         mime_type="application/json", desc="sealed certificate (projchain verify-certificate)")  # fmt: skip
 
+    def footer(self) -> None:
+        """Each page names the certificate and its page number (pages of a loan file get separated)."""
+        self._type(7, MUTED)
+        self.set_xy(LEFT, BOTTOM + 1.5)
+        self.cell(RIGHT - LEFT, 4, f"凭证编号 Certificate {self.doc['id']}  ·  第 {self.page_no()} / {{nb}} 页 Page",
+                  align=Align.C)  # fmt: skip
+
     def _room(self, y: float, needed: float) -> float:
         """y, or the top of a new page when ``needed`` mm do not fit below y."""
         if y + needed <= BOTTOM:

@@ -365,7 +365,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_owner_names USING fts5(code UNINDEXED,
 CREATE TABLE IF NOT EXISTS search_stages (uid TEXT PRIMARY KEY, project TEXT NOT NULL, stage INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS search_stages_project ON search_stages(project);
 -- Verification certificates (信用核查报告 / 项目核验凭证) issued by this node (docs/verification-certificate.md):
--- the sealed JSON exactly as issued and its PDF, by id, for the public page. Insert-only: a
+-- the sealed JSON exactly as issued (and its PDF once rendered), by id, for the public page. Insert-only: a
 -- certificate is never changed or withdrawn here; the chain says whether it still holds.
 CREATE TABLE IF NOT EXISTS certificates (
   id TEXT PRIMARY KEY,
@@ -374,9 +374,17 @@ CREATE TABLE IF NOT EXISTS certificates (
   project_code TEXT NOT NULL,
   as_of_block INTEGER NOT NULL,
   document BLOB NOT NULL,          -- the sealed certificate JSON, as issued
-  pdf BLOB NOT NULL,
   issued_at REAL NOT NULL
 );
+-- Its PDF, rendered from the sealed JSON on first request (the same JSON renders the same bytes).
+CREATE TABLE IF NOT EXISTS certificate_pdfs (
+  id TEXT PRIMARY KEY,
+  pdf BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS certificate_pdfs_no_update BEFORE UPDATE ON certificate_pdfs
+BEGIN SELECT RAISE(ABORT, 'certificates are insert-only'); END;
+CREATE TRIGGER IF NOT EXISTS certificate_pdfs_no_delete BEFORE DELETE ON certificate_pdfs
+BEGIN SELECT RAISE(ABORT, 'certificates are insert-only'); END;
 CREATE TRIGGER IF NOT EXISTS certificates_no_update BEFORE UPDATE ON certificates
 BEGIN SELECT RAISE(ABORT, 'certificates are insert-only'); END;
 CREATE TRIGGER IF NOT EXISTS certificates_no_delete BEFORE DELETE ON certificates

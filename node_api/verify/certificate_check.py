@@ -156,7 +156,7 @@ async def _check_chain(d: dict[str, Any], rpc_url: str, pin: Pin | None, result:
             return
         day = beijing_day(int(str(block["timestamp"]), 16))
         await _check_sealer(chain, d, contracts["consortium"], as_of, result)
-        await _check_records(chain, d, contracts["ledger"], as_of, day, result)
+        await _check_records(chain, d, contracts, as_of, day, result)
         await _check_grade(chain, d, contracts["ledger"], result)
         result.later = sorted(
             await later_records(chain, contracts["ledger"], d["project"]["project_id"], as_of, result.head),
@@ -201,8 +201,14 @@ async def _check_sealer(
 
 
 async def _check_records(
-    chain: ChainReader, d: dict[str, Any], ledger: str, as_of: int, day: Any, result: CertificateCheck
+    chain: ChainReader,
+    d: dict[str, Any],
+    contracts: dict[str, str],
+    as_of: int,
+    day: Any,
+    result: CertificateCheck,
 ) -> None:
+    ledger = contracts["ledger"]
     stated = entries(d)
     result.records = len(stated)
     pid = str(d["project"]["project_id"]).lower()
@@ -210,6 +216,7 @@ async def _check_records(
     hashes = sorted({str(e["tx_hash"]) for e in stated})
     txs = dict(zip(hashes, await chain.many("eth_getTransactionByHash", ([h] for h in hashes)), strict=True))
     changes = await status_changes_until(chain, ledger, [str(e["uid"]) for e in stated], as_of)
+    names = await _org_names(chain, contracts["consortium"], {int(e["issuer"]) for e in stated})
     for e, receipt in zip(stated, receipts, strict=True):
         where = f"record {e['uid']}"
         try:
@@ -228,6 +235,9 @@ async def _check_records(
             elif shown_status(kind, status, e["fields"], day) != e["status"]:
                 problems.append(f"its status on the day of block {as_of} reads {shown_status(kind, status, e['fields'], day)}, "
                                 f"the certificate says {e['status']}")  # fmt: skip
+        if e.get("issuer_name") != names.get(int(e["issuer"])):
+            problems.append(f"its issuer {e['issuer']} is {names.get(int(e['issuer']))!r} in the consortium, "
+                            f"not {e.get('issuer_name')!r}")  # fmt: skip
         result.problems += [f"{where}: {p}" for p in problems]
     for stage in d["stages"]:
         if any(a["fields"].get("stage") != stage.get("stage") for a in stage["approvals"]):
@@ -237,9 +247,26 @@ async def _check_records(
             result.problems.append(
                 f"stage {stage.get('stage')} is {computed} by its approvals, the certificate says {stage.get('status')}"
             )
+    registered = d["project"]["registration"]["fields"]
+    for name in ("code", "name", "owner_uscc", "project_type", "region_code", "industry_code"):
+        if d["project"].get(name) != registered.get(name):
+            result.problems.append(
+                f"project.{name} is {d['project'].get(name)!r}, its registration says {registered.get(name)!r}"
+            )
     if any(e["chain_status"] not in OPEN_EVENT for e in d["open_events"]):
         result.problems.append("open_events lists an event that was not open")
     await _check_complete(chain, d, ledger, as_of, result)
+
+
+async def _org_names(chain: ChainReader, consortium: str, orgs: set[int]) -> dict[int, str]:
+    """The consortium's name of each organisation."""
+    ids = sorted(orgs)
+    views = await chain.views(consortium, "organization(uint32)", [word(o) for o in ids])
+    return {
+        o: str(abi_decode(["(string,string,uint8,bool,uint64)"], v)[0][0])
+        for o, v in zip(ids, views, strict=True)
+        if v
+    }
 
 
 def _record_problems(

@@ -192,6 +192,29 @@ def test_a_changed_byte_of_the_pdfs_embedded_json_is_reported_altered(
     assert "FORGED OR ALTERED" in done.stdout
 
 
+def test_a_certificate_resealed_by_a_key_the_consortium_never_registered_is_forged(
+    node: NodeProcess, issued: dict[str, Any], tmp_path: Path
+) -> None:
+    # The attacker edits a statement (the project's name) and seals the
+    # result with a key of its own: the seal matches the content, but the key is not the bank's.
+    from eth_account import Account
+
+    from node_api.verify.certificate import seal
+
+    forged = json.loads(issued["raw"])
+    forged["project"]["name"] = "庄浪县另一个工程"
+    forged = seal(forged, Account.create())
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged, ensure_ascii=False), encoding="utf-8")
+    done = verify(node, path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"FORGED: seal key {forged['seal']['sealer']} is not registered for organisation" in done.stdout
+    assert "FORGED OR ALTERED" not in done.stdout  # the seal does cover this content: the key is the forgery
+    assert (
+        "project.name is '庄浪县另一个工程', its registration says" in done.stdout
+    )  # and the chain says otherwise
+
+
 def test_a_bank_without_a_grant_is_refused_and_nothing_is_issued(node: NodeProcess, code: str) -> None:
     register(node, code)
     with node.client("bank") as bank:
@@ -257,3 +280,35 @@ def test_the_public_page_of_an_unknown_or_malformed_id_says_not_found(node: Node
             assert 'data-reason="not_found"' in r.text and "<script>" not in r.text
         form = public.get("/verify")
     assert form.status_code == 200 and 'name="certificate"' in form.text
+
+
+def test_a_long_history_runs_over_pages_each_naming_the_certificate(tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from node_api.verify.certificate import seal
+    from tests.unit.test_verification_certificate import document, ref
+
+    d = document()
+    d["project"].update(owner_uscc="91620825MA72BT6H8M", project_type="approval", region_code="620825")
+    d["project"]["registration"]["status"] = "active"
+    approvals = [{**ref(200 + i), "issuer_name": "庄浪县发展和改革局",
+                  "fields": {"stage": 1, "decision": "approved", "item": "ZL-S1-001", "item_version": 1}}
+                 for i in range(40)]  # fmt: skip
+    d["stages"][0]["approvals"] = approvals
+    sealed = seal(d, Account.from_key("0x" + "42" * 32))
+    raw = json.dumps(sealed, ensure_ascii=False).encode()
+    path = tmp_path / "long.pdf"
+    path.write_bytes(render_verification_certificate(sealed, raw))
+    pages = int(
+        next(
+            line.split()[-1]
+            for line in poppler("pdfinfo", str(path)).splitlines()
+            if line.startswith("Pages:")
+        )
+    )
+    assert pages >= 3
+    text = poppler("pdftotext", "-layout", str(path), "-")
+    for n in range(1, pages + 1):
+        assert f"凭证编号 Certificate {d['id']} · 第 {n} / {pages} 页" in text
+    assert all(a["uid"] in text for a in approvals)
+    assert PdfReader(path).attachments[ATTACHMENT] == [raw]

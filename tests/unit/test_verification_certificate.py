@@ -147,14 +147,16 @@ def test_read_certificate_takes_json_and_refuses_a_pdf_without_one(tmp_path: Pat
 
 def test_stored_certificates_are_insert_only(tmp_path: Path) -> None:
     table = CertificateTable(Database(tmp_path / "node.sqlite3"))
-    row = CertificateRow(
-        "vc-" + "ab" * 16, 7, "0x" + "44" * 32, "2026-620825-48-01-000001", 120, b"{}", b"%PDF", 1.0
-    )
+    row = CertificateRow("vc-" + "ab" * 16, 7, "0x" + "44" * 32, "2026-620825-48-01-000001", 120, b"{}", 1.0)
     table.add(row)
-    assert table.get(row.id) == row and table.count(7) == 1
+    assert table.get(row.id) == row and table.count(7) == 1 and table.pdf(row.id) is None
+    table.add_pdf(row.id, b"%PDF-1")
+    table.add_pdf(row.id, b"%PDF-2")  # a second rendering is not kept: the first stays
+    assert table.pdf(row.id) == b"%PDF-1"
     with pytest.raises(sqlite3.IntegrityError):
         table.add(row)
-    for sql in ("UPDATE certificates SET as_of_block = 1", "DELETE FROM certificates"):
+    for sql in ("UPDATE certificates SET as_of_block = 1", "DELETE FROM certificates",
+                "UPDATE certificate_pdfs SET pdf = x'00'", "DELETE FROM certificate_pdfs"):  # fmt: skip
         with pytest.raises(sqlite3.DatabaseError, match="insert-only"), table.db.transaction() as conn:
             conn.execute(sql)
-    assert table.get(row.id) == row
+    assert table.get(row.id) == row and table.pdf(row.id) == b"%PDF-1"

@@ -21,6 +21,13 @@ _JSON: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     200: {"content": {"application/json": {}}, "description": "the sealed certificate"},
 }
+_ISSUED: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    201: {"content": {"application/json": {}}, "description": "the sealed certificate, just issued"},
+}
+_PAGE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no certificate of this id (the page says NOT FOUND)", "content": {"text/html": {}}},
+}
 _PDF: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     200: {"content": {"application/pdf": {}}, "description": "the certificate with its JSON attached"},
@@ -41,7 +48,7 @@ def _json(row: CertificateRow, status_code: int = 200) -> Response:
     )  # fmt: skip
 
 
-@router.post("/v1/projects/{code}/certificates", status_code=201, responses=_JSON)
+@router.post("/v1/projects/{code}/certificates", status_code=201, responses=_ISSUED)
 async def issue_certificate(code: CodePath, org: CurrentOrg, certificates: CertificatesDep) -> Response:
     """Issue a verification certificate on the project and its owner, sealed by the caller's organisation.
 
@@ -65,23 +72,21 @@ async def get_certificate_pdf(
     certificate_id: CertificateId, org: CurrentOrg, certificates: CertificatesDep
 ) -> Response:
     """The certificate's PDF (the sealed JSON attached as certificate.json; same grant; logged)."""
-    row = await certificates.read(org, certificate_id)
-    return Response(row.pdf, media_type="application/pdf",
+    row, pdf = await certificates.pdf(org, certificate_id)
+    return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{row.id}.pdf"'})  # fmt: skip
 
 
-@router.get("/verify", response_class=HTMLResponse, tags=["scan-to-verify"])
+@router.get("/verify", response_class=HTMLResponse, tags=["scan-to-verify"], responses=_PAGE)
 async def verify_certificate_page(
     certificates: CertificatesDep,
     status: StatusDep,
-    certificate: Annotated[
-        str | None, Query(description="certificate id from the QR", max_length=200)
-    ] = None,
+    certificate: Annotated[str | None, Query(description="certificate id from the QR")] = None,
 ) -> HTMLResponse:
     """Public page: does the certificate of this id still hold (current / no longer current / invalid)?"""
     if certificate is None or not certificate.strip():
         return HTMLResponse(lookup_page(status.chain_info()), headers=_FORM_HEADERS)
-    wanted = certificate.strip()
+    wanted = certificate.strip()[:200]
     try:
         standing = certificates.standing(wanted)
     except NotFoundError:
