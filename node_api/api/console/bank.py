@@ -55,15 +55,16 @@ async def search(
     chosen = {"q": q, "owner_uscc": owner_uscc, "region": region, "stage": stage, "status": status,
               "registered_from": registered_from, "registered_to": registered_to}  # fmt: skip
     chosen = {k: v.strip()[:200] for k, v in chosen.items()}
-    found = None
+    found: dict[str, Any] | None = None
     if any(chosen.values()):  # an empty form searches nothing (and logs nothing)
         given = {k: v or None for k, v in chosen.items()}
-        found = await projects_route.search_projects(
+        answer = await projects_route.search_projects(
             session.officer.org, search, q=given["q"], owner_uscc=given["owner_uscc"], region=given["region"],
             stage=_number("stage", chosen["stage"], 0, 4), status=given["status"],
             registered_from=given["registered_from"], registered_to=given["registered_to"],
             cursor=_number("cursor", cursor.strip(), 1, 2**62), limit=PAGE,
         )  # fmt: skip
+        found = json.loads(bytes(answer.body))
     more = None
     if found is not None and found["next_cursor"] is not None:
         more = {**{k: v for k, v in chosen.items() if v}, "cursor": found["next_cursor"]}
