@@ -58,7 +58,7 @@ def test_scanned_qr_opens_a_verified_page(node: NodeProcess, phone: Page, artifa
     assert approvals.count() == 5
     assert "政府投资项目审批（可行性研究报告）" in approvals.first.inner_text()  # catalogue item ZL-S1-004
     assert "链上已验证" in approvals.first.locator(".onchain").inner_text()
-    assert phone.locator('#open-events li.record[data-kind="event"]').count() == 1
+    assert phone.locator('#events li.record[data-kind="event"]').count() == 1
     assert phone.locator('#commitments li.record[data-kind="commitment"]').count() == 1
     # Nothing wider than the phone: no sideways scrolling.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 412
