@@ -35,6 +35,7 @@ from node_api.store.officers import OfficerTable
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 256  # characters (the sign-in form reads no more)
 GUARD_PREFIX = "officer:"  # AuthGuard selector of a sign-in attempt: officer:<username>
 _HASHER = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
 # Verified when the username is unknown, so a miss costs what a wrong password costs.
@@ -180,6 +181,34 @@ class Officers:
             return None
         self.table.touch(digest, now)
         return Session(token, str(row["csrf"]), officer)
+
+    def change_password(self, client: str, session: Session, current: str, new: str) -> None:
+        """The signed-in officer's new password, on its current one; the officer's other sessions end.
+
+        A wrong current password counts as a failed sign-in (a borrowed session cannot guess it
+        unchecked): 401, and the lock-out after ``lockout_failures`` in a row, which also ends
+        this session. The new password follows the rules of ``add``.
+        """
+        officer = session.officer
+        selector = GUARD_PREFIX + officer.username
+        self.guard.check(client, selector)
+        row = self.table.by_id(officer.id)
+        if row is None or not self._password_ok(row, current):
+            self.guard.fail(client, selector)
+            until = time.time() + self.lockout_seconds
+            if self.table.failed(officer.id, self.lockout_failures, until):
+                self.table.end_sessions(officer.id, keep=None)
+                raise RateLimitedError(_locked_detail(until))
+            raise AuthenticationError("the current password is wrong")
+        if len(new) < MIN_PASSWORD:
+            raise ValidationError("new_password", f"at least {MIN_PASSWORD} characters")
+        if len(new) > MAX_PASSWORD:
+            raise ValidationError("new_password", f"at most {MAX_PASSWORD} characters")
+        if hmac.compare_digest(new.encode(), current.encode()):
+            raise ValidationError("new_password", "the new password must differ from the current one")
+        self.table.succeeded(officer.id)
+        self.table.set_password(officer.id, _HASHER.hash(new))
+        self.table.end_sessions(officer.id, keep=_hash_token(session.token))
 
     def sign_out(self, token: str) -> None:
         """Ends the session of a cookie's secret."""

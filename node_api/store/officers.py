@@ -115,6 +115,14 @@ class OfficerTable:
             "UPDATE officer_sessions SET last_seen = ? WHERE token_hash = ?", (at, token_hash)
         )
 
+    def end_sessions(self, officer_id: int, keep: str | None) -> None:
+        """Ends an officer's sessions but the one of hash ``keep`` (a password change, a lock-out)."""
+        self.db.conn.execute(
+            "UPDATE officer_sessions SET ended_at = ? WHERE officer_id = ? AND ended_at IS NULL"
+            " AND token_hash IS NOT ?",
+            (time.time(), officer_id, keep),
+        )
+
     def end_session(self, token_hash: str) -> None:
         """Ends a session (sign-out, idle timeout)."""
         self.db.conn.execute(

@@ -338,7 +338,6 @@ CREATE TABLE IF NOT EXISTS record_officers (
   action TEXT NOT NULL,
   at REAL NOT NULL
 );
-
 -- Project search (docs/search.md, node_api/store/search_rows.py and search.py): a read model DERIVED from the ledger
 -- (and this node's filings) by the indexer, one row per registered project, re-derived when its
 -- registration or approvals change; it may be dropped and rebuilt (meta 'search.version').

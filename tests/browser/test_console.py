@@ -93,6 +93,16 @@ def act(page: Page, row: Locator, action: str, label: str, reason: str) -> None:
     assert page.locator("#done").get_attribute("data-state") == "confirmed"
 
 
+def add_officer(node: NodeProcess, org: str, username: str, name: str, password: str) -> None:
+    """A new officer of organisation ``org``, made by the operator's CLI (password from stdin)."""
+    added = subprocess.run(
+        [sys.executable, "-m", "node_api.cli", "officer", "add", "--org", str(node.org_ids[org]),
+         "--username", username, "--name", name],
+        input=password + "\n", env={**os.environ, **node.env()}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
 def register(node: NodeProcess) -> str:
     """A fresh project registered through the API (发改局's token), confirmed."""
     code = unique_code()
@@ -221,12 +231,7 @@ def test_a_file_other_than_the_one_whose_digest_was_shown_is_refused(
 def test_a_locked_out_officer_stays_out(browser: Browser, node: NodeProcess) -> None:
     username = f"lockout.{unique_code()[-6:]}"
     password = "correct horse battery"
-    added = subprocess.run(
-        [sys.executable, "-m", "node_api.cli", "officer", "add", "--org", str(node.org_ids["zrzyj"]),
-         "--username", username, "--name", "锁定测试"],
-        input=password + "\n", env={**os.environ, **node.env()}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    add_officer(node, "zrzyj", username, "锁定测试", password)
     context = browser.new_context(**OFFICE)
     page = context.new_page()
 
@@ -336,6 +341,8 @@ def test_auditor_sees_every_access_log_proof_verified_in_the_browser(
     assert download.value.suggested_filename == f"projchain-bundle-{HOSPITAL}.json"
     page.goto(f"{node.url}/console/audit/access-log")
     page.get_by_role("button", name="立即锚定上链").click()  # close the log before looking
+    # This project's entries (the log of a node other tests share runs past one page of 200).
+    page.goto(f"{node.url}/console/audit/access-log?project_code={HOSPITAL}")
     table = page.locator("#access-log")
     page.wait_for_function("document.getElementById('access-log').dataset.checked === 'true'")
     summary = page.locator("#proof-summary")

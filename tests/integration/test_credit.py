@@ -14,20 +14,12 @@ import httpx
 import pytest
 
 from localnode import NodeProcess
-from node_api.domain.uscc import org_code_check_character, uscc_check_character
 from tests.support.api import write_confirmed
-from tests.support.records import approval_body, grant_bank, project_body, unique_code
+from tests.support.records import approval_body, grant_bank, project_body, unique_code, unique_uscc
 
 pytestmark = pytest.mark.chain
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-
-def unique_uscc() -> str:
-    """A valid USCC of a 庄浪县 company not used before (both check characters computed)."""
-    org = f"MA7{random.randint(0, 99999):05d}"
-    first17 = "91620825" + org + org_code_check_character(org)
-    return first17 + uscc_check_character(first17)
 
 
 def digest(text: str) -> str:

@@ -9,7 +9,10 @@ CSRF check and into validation, the API's route functions and the writer.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -42,12 +45,12 @@ def form_of(names: tuple[str, ...]) -> st.SearchStrategy[dict[str, str]]:
 class Console:
     """An officer signed in over HTTP, with the session's form token."""
 
-    def __init__(self, node: NodeProcess, key: str) -> None:
+    def __init__(self, node: NodeProcess, key: str, credentials: dict[str, str] | None = None) -> None:
         self.client = httpx.Client(base_url=node.url, timeout=60, follow_redirects=False)
         page = self.client.get("/console/sign-in").text
         token = re.search(r'name="csrf" value="([^"]+)"', page)
         assert token is not None
-        officer = node.officers[key]
+        officer = credentials or node.officers[key]
         r = self.client.post("/console/sign-in", data={"csrf": token.group(1), **officer})
         assert r.status_code == 303, r.text
         home = self.client.get("/console").text
@@ -147,12 +150,14 @@ def test_record_action_forms(officer: Console, project: tuple[str, str], data: d
 
 @FUZZ
 @given(params=form_of(("region", "organisation", "severity", "rule", "state", "project_code", "from_index",
-                       "code", "record")))  # fmt: skip
+                       "code", "record", "q", "owner_uscc", "stage", "status", "registered_from",
+                       "registered_to", "cursor", "uscc", "as_of_block", "issued")))  # fmt: skip
 def test_pages_with_query_parameters(
     officer: Console, project: tuple[str, str], params: dict[str, str]
 ) -> None:
     for path in ("/console/warnings", "/console/audit/access-log", "/console/projects",
-                 f"/console/projects/{project[0]}", "/console/queue"):  # fmt: skip
+                 f"/console/projects/{project[0]}", "/console/queue", "/console/search", "/console/owners",
+                 "/console/owners/91620825MA72BT6H8M", "/console/watch", "/console/account"):  # fmt: skip
         no_server_error(officer.client.get(path, params=params))
 
 
@@ -161,5 +166,72 @@ def test_pages_with_query_parameters(
 def test_pages_with_any_path_segment(officer: Console, segment: str) -> None:
     part = quote(segment, safe="") or "x"
     for path in (f"/console/projects/{part}", f"/console/documents/{part}", f"/console/audit/projects/{part}",
-                 f"/console/audit/projects/{part}/bundle", f"/console/static/{part}", f"/docs/assets/{part}"):  # fmt: skip
+                 f"/console/audit/projects/{part}/bundle", f"/console/static/{part}", f"/docs/assets/{part}",
+                 f"/console/owners/{part}", f"/console/certificates/{part}", f"/console/certificates/{part}/pdf",
+                 f"/console/certificates/{part}/json", f"/console/watch/{part}"):  # fmt: skip
         no_server_error(officer.client.get(path))
+
+
+@FUZZ
+@given(code=ANY_TEXT, real=st.booleans(), data=form_of(("extra",)))
+def test_certificate_form(officer: Console, project: tuple[str, str], code: str, real: bool,
+                          data: dict[str, str]) -> None:  # fmt: skip
+    path = project[0] if real else quote(code, safe="") or "x"
+    no_server_error(officer.post(f"/console/projects/{path}/certificates", data))
+
+
+@FUZZ
+@given(data=form_of(("url", "event_record", "event_warning", "filters", "extra")), segment=ANY_TEXT)
+def test_watch_forms(officer: Console, data: dict[str, str], segment: str) -> None:
+    no_server_error(officer.post("/console/watch", data))
+    no_server_error(officer.post(f"/console/watch/{quote(segment, safe='') or 'x'}/deactivate", data))
+
+
+class PasswordOfficer:
+    """An officer of this module whose password the fuzz may change (and whose lock-out it lifts)."""
+
+    def __init__(self, node: NodeProcess) -> None:
+        self.node = node
+        self.username = f"fuzz.pw.{unique_code()[-6:]}"
+        self.password = "a first long passphrase"
+        self.cli("add", "--org", str(node.org_ids["bank"]), "--username", self.username, "--name", "口令测试",
+                 stdin=self.password + "\n")  # fmt: skip
+        self.console = Console(node, "", {"username": self.username, "password": self.password})
+
+    def cli(self, *args: str, stdin: str = "") -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "node_api.cli", "officer", *args], input=stdin, capture_output=True, text=True,
+            env={**os.environ, **self.node.env()}, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+    def again(self) -> None:
+        """Lifts a lock-out the fuzz caused and signs in afresh."""
+        self.console.client.close()
+        self.cli("unlock", "--username", self.username)
+        self.console = Console(self.node, "", {"username": self.username, "password": self.password})
+
+
+@pytest.fixture(scope="module")
+def password_officer(node: NodeProcess) -> Iterator[PasswordOfficer]:
+    officer = PasswordOfficer(node)
+    yield officer
+    officer.console.client.close()
+
+
+@FUZZ
+@given(data=form_of(("new_password", "new_password_again", "extra")), right=st.booleans(), wrong=ANY_TEXT,
+       same=st.booleans())  # fmt: skip
+def test_password_form(password_officer: PasswordOfficer, data: dict[str, str], right: bool, wrong: str,
+                       same: bool) -> None:  # fmt: skip
+    o = password_officer
+    if same and "new_password" in data:
+        data["new_password_again"] = data["new_password"]
+    r = o.console.post(
+        "/console/account/password", {**data, "current_password": o.password if right else wrong}
+    )
+    no_server_error(r)
+    if r.status_code == 200 and 'id="password-changed"' in r.text:
+        o.password = data["new_password"]
+    elif r.status_code in (303, 429):  # locked out (the session ended): lift it for the next example
+        o.again()

@@ -8,6 +8,7 @@ from typing import Any
 
 from demo.data import catalogue
 from localnode import NodeProcess
+from node_api.domain.uscc import org_code_check_character, uscc_check_character
 
 DIGEST = "0x" + hashlib.sha256(b"approval document").hexdigest()
 PLEDGE = "0x" + hashlib.sha256(b"commitment letter").hexdigest()
@@ -27,6 +28,17 @@ def unique_code(year: int = 2026, industry: str = "48", kind: str = "01") -> str
 
 
 _TYPES = {"01": "approval", "02": "ratification", "03": "filing"}
+
+
+def unique_uscc() -> str:
+    """A valid USCC of a 庄浪县 company not used before (both check characters computed)."""
+    while True:
+        org = f"MA7{random.randint(0, 99999):05d}"
+        first17 = "91620825" + org + org_code_check_character(org)
+        uscc = first17 + uscc_check_character(first17)
+        if uscc not in _used:
+            _used.add(uscc)
+            return uscc
 
 
 def project_body(project_code: str, **over: Any) -> dict[str, Any]:

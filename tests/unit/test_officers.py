@@ -160,3 +160,35 @@ def test_access_log_entries_of_api_tokens_hash_as_before_and_officers_are_in_the
     plain = json.loads(entry_json(*args, 3))
     assert "officer" not in plain and plain["token_id"] == 3
     assert json.loads(entry_json(*args, None, "7:zjj.li"))["officer"] == "7:zjj.li"
+
+
+def test_a_password_change_needs_the_current_one_and_ends_the_other_sessions(officers: Officers) -> None:
+    officers.add(ZJJ.id, "zjj.li", "李明", PASSWORD)
+    here = officers.sign_in("10.0.0.1", "zjj.li", PASSWORD)
+    elsewhere = officers.sign_in("10.0.0.2", "zjj.li", PASSWORD)
+    with pytest.raises(AuthenticationError, match="current password"):
+        officers.change_password("10.0.0.1", here, "not the password", "a new long passphrase")
+    for new, problem in (("short", "at least"), ("x" * 257, "at most"), (PASSWORD, "differ")):
+        with pytest.raises(ValidationError, match=problem):
+            officers.change_password("10.0.0.1", here, PASSWORD, new)
+    officers.change_password("10.0.0.1", here, PASSWORD, "a new long passphrase")
+    assert officers.session(here.token) is not None  # this session goes on
+    assert officers.session(elsewhere.token) is None  # every other one ended
+    with pytest.raises(AuthenticationError):
+        officers.sign_in("10.0.0.3", "zjj.li", PASSWORD)
+    assert officers.sign_in("10.0.0.3", "zjj.li", "a new long passphrase").officer.username == "zjj.li"
+
+
+def test_guessing_the_current_password_from_a_session_locks_the_account_and_ends_the_session(
+    officers: Officers,
+) -> None:
+    officers.add(ZJJ.id, "zjj.li", "李明", PASSWORD)
+    borrowed = officers.sign_in("10.0.0.1", "zjj.li", PASSWORD)
+    for i in range(4):
+        with pytest.raises(AuthenticationError):
+            officers.change_password("10.0.0.1", borrowed, f"guess {i}", "a new long passphrase")
+    with pytest.raises(RateLimitedError, match="locked"):
+        officers.change_password("10.0.0.1", borrowed, "guess 5", "a new long passphrase")
+    assert officers.session(borrowed.token) is None
+    with pytest.raises(RateLimitedError):
+        officers.sign_in("10.0.0.4", "zjj.li", PASSWORD)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from node_api.api.console import actions, assets, audit, consortium, projects, signin, work
+from node_api.api.console import account, actions, assets, audit, bank, consortium, projects, signin, work
 
 router = APIRouter()
-for _module in (assets, signin, work, audit, consortium, projects, actions):
+for _module in (assets, signin, work, audit, consortium, bank, account, projects, actions):
     router.include_router(_module.router)
