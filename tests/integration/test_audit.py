@@ -123,7 +123,10 @@ def test_bank_reads_under_grant_are_logged_with_proofs_against_roots_on_chain(
         r = auditor.get("/v1/audit/access-log", params={"project_code": code, "org_id": node.org_ids["bank"]})
     assert r.status_code == 200, r.text
     log = r.json()
-    entries = log["entries"]
+    # The bank's reads, in order. Webhook deliveries to the bank's subscriptions made by other tests on
+    # this shared node are logged like reads once the grant lets them through, possibly after the
+    # anchor: they are left out here.
+    entries = [e for e in log["entries"] if not json.loads(e["entry"])["action"].startswith("webhook.")]
     assert [json.loads(e["entry"])["action"] for e in entries] == ["project.history", "document.download"]
     anchors = {a["tree_size"]: a for a in log["anchors"]}
     for e in entries:

@@ -17,9 +17,11 @@ from node_api.domain.uscc import validate_uscc
 from node_api.errors import ValidationError
 from node_api.main import create_app
 
-# Orders with no content: anchor the access log now; queue a dead webhook delivery again.
+# Orders with no content: anchor the access log now; queue a dead webhook delivery again; issue a
+# verification certificate of a project (what it states is the chain's, as of the last indexed block).
 BODYLESS = {
     ("/v1/audit/access-log/anchor", "post"),
+    ("/v1/projects/{code}/certificates", "post"),
     ("/v1/subscriptions/{subscription_id}/redeliver/{delivery_id}", "post"),
 }
 
