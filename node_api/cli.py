@@ -196,16 +196,19 @@ def _officers(settings: Settings) -> Any:
     """The officer accounts of this node's database (membership read from its index; no chain needed)."""
     from node_api.ledger.auth import AuthGuard
     from node_api.ledger.membership import Membership
-    from node_api.ledger.officers import Officers
+    from node_api.ledger.officers import TOTP_PURPOSE, Officers
+    from node_api.store import keys
     from node_api.store.database import Database
     from node_api.store.index import IndexTable
     from node_api.store.officers import OfficerTable
+    from node_api.store.subscriptions import SecretVault
 
     db = Database(settings.database_path)
+    vault = SecretVault(keys.document_key(settings.documents_dir, settings.password, db), TOTP_PURPOSE)
     return Officers(
         OfficerTable(db), Membership(IndexTable(db)), AuthGuard(db, settings.auth_failures_per_minute),
         settings.console_idle_seconds, settings.console_session_seconds,
-        settings.console_lockout_failures, settings.console_lockout_seconds,
+        settings.console_lockout_failures, settings.console_lockout_seconds, vault,
     )  # fmt: skip
 
 

@@ -54,7 +54,7 @@ from node_api.ledger.evidence import Evidence
 from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
-from node_api.ledger.officers import Officers
+from node_api.ledger.officers import TOTP_PURPOSE, Officers
 from node_api.ledger.peers import Peers
 from node_api.ledger.profiles import Profiles
 from node_api.ledger.reader import Reader
@@ -305,7 +305,7 @@ def _compose(
     guard = AuthGuard(db, s.auth_failures_per_minute, s.trusted_proxies)
     officers = Officers(
         OfficerTable(db), membership, guard, s.console_idle_seconds, s.console_session_seconds,
-        s.console_lockout_failures, s.console_lockout_seconds,
+        s.console_lockout_failures, s.console_lockout_seconds, SecretVault(document_key, TOTP_PURPOSE),
     )  # fmt: skip
     status = NodeStatus(
         s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None

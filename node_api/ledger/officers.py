@@ -14,6 +14,7 @@ counted like known ones.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import hmac
@@ -32,9 +33,12 @@ from node_api.errors import AuthenticationError, ConflictError, RateLimitedError
 from node_api.ledger.auth import AuthGuard
 from node_api.ledger.membership import Membership, Organization
 from node_api.store.officers import OfficerTable
+from node_api.store.subscriptions import SecretCorrupt, SecretVault
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 MIN_PASSWORD = 10
+SEALED = "aesgcm:"  # a stored TOTP secret sealed under the node's data key (base64 of nonce ‖ ciphertext)
+TOTP_PURPOSE = b"projchain/totp-secrets/v1"
 MAX_PASSWORD = 256  # characters (the sign-in form reads no more)
 GUARD_PREFIX = "officer:"  # AuthGuard selector of a sign-in attempt: officer:<username>
 _HASHER = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
@@ -79,9 +83,10 @@ class Officers:
 
     def __init__(
         self, table: OfficerTable, membership: Membership, guard: AuthGuard, idle_seconds: float,
-        max_seconds: float, lockout_failures: int, lockout_seconds: float,
+        max_seconds: float, lockout_failures: int, lockout_seconds: float, vault: SecretVault,
     ) -> None:  # fmt: skip
         self.table = table
+        self.vault = vault  # TOTP secrets are stored sealed under the node's data key
         self.membership = membership
         self.guard = guard
         self.idle_seconds = idle_seconds
@@ -109,8 +114,11 @@ class Officers:
             if unknown:
                 raise ValidationError("roles", f"{org.name} does not hold {', '.join(unknown)}")
         secret = pyotp.random_base32() if totp else None
+        sealed = (
+            None if secret is None else SEALED + base64.b64encode(self.vault.seal(username, secret)).decode()
+        )
         officer_id = self.table.insert(
-            org_id, username, display_name.strip(), _HASHER.hash(password), secret,
+            org_id, username, display_name.strip(), _HASHER.hash(password), sealed,
             None if roles is None else json.dumps(roles),
         )  # fmt: skip
         if officer_id is None:
@@ -135,7 +143,7 @@ class Officers:
         row = self.table.by_username(username)
         if row is not None and float(row["locked_until"]) > time.time():
             raise RateLimitedError(_locked_detail(float(row["locked_until"])))
-        if not self._password_ok(row, password) or row is None or not _otp_ok(row, otp):
+        if not self._password_ok(row, password) or row is None or not _otp_ok(self.vault, row, otp):
             self.guard.fail(client, selector)
             if row is not None:
                 until = time.time() + self.lockout_seconds
@@ -224,11 +232,20 @@ class Officers:
         return {uid: str(row["officer"]) for uid, row in self.table.attributions(uids).items()}
 
 
-def _otp_ok(row: Any, otp: str) -> bool:
-    secret = row["totp_secret"]
-    if secret is None:
+def _otp_ok(vault: SecretVault, row: Any, otp: str) -> bool:
+    stored = row["totp_secret"]
+    if stored is None:
         return True
-    return bool(re.fullmatch(r"\d{6}", otp.strip())) and pyotp.TOTP(str(secret)).verify(
+    stored = str(stored)
+    try:
+        secret = (
+            vault.unseal(str(row["username"]), base64.b64decode(stored[len(SEALED) :]))
+            if stored.startswith(SEALED)
+            else stored  # an officer enrolled before secrets were sealed
+        )
+    except (SecretCorrupt, ValueError):  # another node's key, or a row moved to another officer
+        return False
+    return bool(re.fullmatch(r"\d{6}", otp.strip())) and pyotp.TOTP(secret).verify(
         otp.strip(), valid_window=1
     )
 

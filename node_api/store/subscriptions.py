@@ -53,10 +53,11 @@ class SecretCorrupt(ProjchainError):
 
 
 class SecretVault:
-    """Seals and unseals subscription secrets with the node's data key (pure; no storage)."""
+    """Seals and unseals secrets with a key derived from the node's data key for one ``purpose``
+    (webhook signing secrets; officers' TOTP secrets), each bound to its owner's id (pure; no storage)."""
 
-    def __init__(self, document_key: bytes) -> None:
-        key = hmac.new(document_key, b"projchain/webhook-secrets/v1", hashlib.sha256).digest()
+    def __init__(self, document_key: bytes, purpose: bytes = b"projchain/webhook-secrets/v1") -> None:
+        key = hmac.new(document_key, purpose, hashlib.sha256).digest()
         self._aead = AESGCM(key)
 
     def seal(self, subscription_id: str, secret: str) -> bytes:

@@ -15,11 +15,13 @@ from node_api.errors import AuthenticationError, ConflictError, RateLimitedError
 from node_api.ledger.access import entry_json
 from node_api.ledger.auth import AuthGuard
 from node_api.ledger.membership import Organization
-from node_api.ledger.officers import Officers
+from node_api.ledger.officers import TOTP_PURPOSE, Officers
 from node_api.store.database import Database
 from node_api.store.officers import OfficerTable
+from node_api.store.subscriptions import SecretVault
 
 PASSWORD = "correct horse battery"
+KEY = bytes(range(32))  # the node's data key in these tests
 ZJJ = Organization(4, "庄浪县住房和城乡建设局", "116208250139204719", ["approval_authority", "supervisor"])
 
 
@@ -40,7 +42,8 @@ def db(tmp_path: Path) -> Database:
 
 @pytest.fixture
 def officers(db: Database) -> Officers:
-    return Officers(OfficerTable(db), Members(), AuthGuard(db, 20), 1800, 43200, 5, 900)  # type: ignore[arg-type]
+    vault = SecretVault(KEY, TOTP_PURPOSE)
+    return Officers(OfficerTable(db), Members(), AuthGuard(db, 20), 1800, 43200, 5, 900, vault)  # type: ignore[arg-type]
 
 
 def test_passwords_are_stored_as_argon2id_hashes_only(officers: Officers, db: Database) -> None:
@@ -192,3 +195,26 @@ def test_guessing_the_current_password_from_a_session_locks_the_account_and_ends
     assert officers.session(borrowed.token) is None
     with pytest.raises(RateLimitedError):
         officers.sign_in("10.0.0.4", "zjj.li", PASSWORD)
+
+
+def test_a_totp_secret_is_stored_sealed_and_is_useless_under_another_nodes_key(
+    officers: Officers, db: Database
+) -> None:
+    _, secret = officers.add(ZJJ.id, "zjj.zhao", "赵敏", PASSWORD, totp=True)
+    assert secret is not None
+    stored = str(db.scalar("SELECT totp_secret FROM officers WHERE username = 'zjj.zhao'"))
+    assert stored.startswith("aesgcm:") and secret not in stored  # a copy of the database does not give it
+    assert officers.sign_in("10.0.0.1", "zjj.zhao", PASSWORD, pyotp.TOTP(secret).now()).officer.id > 0
+    # The same row under another node's data key, or moved to another officer, authenticates no code.
+    other = Officers(
+        OfficerTable(db),
+        Members(),
+        AuthGuard(db, 20),
+        1800,
+        43200,
+        5,
+        900,  # type: ignore[arg-type]
+        SecretVault(b"k" * 32, TOTP_PURPOSE),
+    )
+    with pytest.raises(AuthenticationError):
+        other.sign_in("10.0.0.2", "zjj.zhao", PASSWORD, pyotp.TOTP(secret).now())
