@@ -34,8 +34,13 @@ def _run(args: argparse.Namespace) -> int:
     async def main() -> None:
         node = await open_node(settings)
         await node.start()
-        server, serving = await _serve(create_app(settings, node=node), settings)
-        pool = WorkerPool(settings, settings.workers - 1)
+        # With workers, the gateway is theirs alone: the primary keeps its CPU for what only it
+        # does (submitter, indexer, confirmations, read models) and serves on a private loopback
+        # port, not the node's address (see node_api/workers.py).
+        server, serving = await _serve(
+            create_app(settings, node=node), settings, public=settings.workers == 1
+        )
+        pool = WorkerPool(settings, settings.workers if settings.workers > 1 else 0)
         if settings.workers > 1:
             try:
                 await pool.start()
@@ -99,17 +104,17 @@ def _shared_metrics_dir(settings: Settings) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
-async def _serve(app: Any, settings: Settings) -> tuple[Any, asyncio.Task[None]]:
-    """Starts uvicorn on the node's address (shared with the other workers when there are some)."""
+async def _serve(app: Any, settings: Settings, public: bool = True) -> tuple[Any, asyncio.Task[None]]:
+    """Starts uvicorn on the node's address (shared with the other workers when there are some), or,
+    not ``public``, on a free loopback port of its own."""
     import uvicorn
 
     from node_api.workers import listening_socket
 
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", log_config=None
-    )
+    host, port = (settings.host, settings.port) if public else ("127.0.0.1", 0)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", log_config=None)
     server = uvicorn.Server(config)
-    sockets = [listening_socket(settings.host, settings.port)] if settings.workers > 1 else None
+    sockets = [listening_socket(settings.host, settings.port)] if public and settings.workers > 1 else None
     serving = asyncio.create_task(server.serve(sockets=sockets))
     while not server.started:
         if serving.done():
@@ -129,7 +134,7 @@ def _loop_run(main: Any) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    """A gateway worker process (started by ``projchain run`` when PROJCHAIN_WORKERS > 1)."""
+    """A gateway worker process (``projchain run`` starts PROJCHAIN_WORKERS of them when it is > 1)."""
     import os
 
     from node_api import logs

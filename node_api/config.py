@@ -64,10 +64,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
-    # Processes serving the API (see node_api/workers.py): the primary plus N - 1 gateway
-    # workers on the same port. One Python process uses one core; more workers than cores
-    # left over by the chain only add contention. Default: 2 where there are 2 cores
-    # (measured best on the benchmark's 2-core machine, see docs/benchmark.md).
+    # Processes serving the API (see node_api/workers.py): 1, the primary itself; N > 1, N gateway
+    # workers on the same port while the primary keeps to the serial part of writes (submitter,
+    # indexer, confirmations). One Python process uses one core; more workers than cores left
+    # over by the chain and the primary only add contention (docs/benchmark.md, workers sweep).
     workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
     max_body_bytes: int = 1_000_000
     max_document_bytes: int = 20_000_000

@@ -1,8 +1,9 @@
 """Repository of supervision's tables: ``supervised_projects``, ``warnings``, ``warning_history``.
 
-A project is due for re-assessment when one of its records was indexed (``recheck_at`` 0) or
-its ``recheck_at`` passed; ``apply`` stores one assessment's transitions, the project's next
-``recheck_at`` and the supervision cursor over the index in one commit.
+A project is due for re-assessment when one of its records was indexed (``recheck_at`` a short
+settling delay after the first record not yet assessed) or its ``recheck_at`` passed;
+``apply_many`` stores several assessments' transitions and each project's next ``recheck_at`` in one
+commit (one fsync for a slice of projects, not one a project).
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ class StoredWarning:
 
 
 @dataclass(frozen=True)
+class Assessment:
+    """One project's assessment as ``apply_many`` stores it."""
+
+    project: str
+    opened: Sequence[StoredWarning] = ()
+    changed: Sequence[StoredWarning] = ()
+    closed: Sequence[tuple[str, str]] = ()  # (rule, subject) of the warnings that no longer hold
+    recheck_at: float | None = None  # the project's next look without a new record (None: none)
+
+
+@dataclass(frozen=True)
 class WarningFilter:
     """What ``GET /v1/warnings`` narrows by (None: any)."""
 
@@ -55,13 +67,15 @@ class WarningTable:
         """The newest index rowid whose project has been marked due (0 before the first look)."""
         return int(self.db.get_meta(_CURSOR_KEY) or 0)
 
-    def mark_due(self, projects: Iterable[str], cursor: int) -> None:
-        """The projects had records indexed: due now (``recheck_at`` 0); the cursor moves past them."""
+    def mark_due(self, projects: Iterable[str], cursor: int, at: float = 0.0) -> None:
+        """The projects had records indexed: due at ``at`` (or earlier if they already were); the
+        cursor moves past them."""
         with self.db.transaction() as conn:
             conn.executemany(
-                "INSERT INTO supervised_projects(project, recheck_at) VALUES(?, 0)"
-                " ON CONFLICT(project) DO UPDATE SET recheck_at = 0",
-                [(p,) for p in projects],
+                "INSERT INTO supervised_projects(project, recheck_at) VALUES(?, ?)"
+                " ON CONFLICT(project) DO UPDATE SET"
+                " recheck_at = min(coalesce(recheck_at, excluded.recheck_at), excluded.recheck_at)",
+                [(p, at) for p in projects],
             )
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -98,60 +112,12 @@ class WarningTable:
             "SELECT * FROM warnings WHERE project = ? AND closed_at IS NULL ORDER BY id", (project,)
         )
 
-    def apply(
-        self,
-        project: str,
-        opened: Iterable[StoredWarning],
-        changed: Iterable[StoredWarning],
-        closed: Iterable[tuple[str, str]],
-        recheck_at: float | None,
-        now: float,
-    ) -> list[tuple[int, str]]:
-        """Stores one assessment of ``project`` in one commit; the (warning id, transition) written.
-
-        ``closed`` names the warnings that no longer hold by (rule, subject). ``recheck_at`` is
-        the project's next look without a new record (None: none).
-        """
+    def apply_many(self, assessments: Sequence[Assessment], now: float) -> list[tuple[int, str]]:
+        """Stores the assessments in one commit; the (warning id, transition) written, in order."""
         out: list[tuple[int, str]] = []
         with self.db.transaction() as conn:
-            for w in opened:
-                cur = conn.execute(
-                    "INSERT INTO warnings(rule, rule_version, project, project_code, region, subject, severity,"
-                    " responsible, evidence, first_fired_at, detail, opened_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (w.rule, w.rule_version, project, w.project_code, w.region, w.subject, w.severity,
-                     w.responsible, json.dumps(list(w.evidence)), w.first_fired_at, w.detail, now),
-                )  # fmt: skip
-                out.append(_history(conn, int(cur.lastrowid or 0), "opened", w.severity, w.evidence, now))
-            for w in changed:
-                row = conn.execute(
-                    "SELECT id FROM warnings WHERE rule = ? AND project = ? AND subject = ? AND closed_at IS NULL",
-                    (w.rule, project, w.subject),
-                ).fetchone()
-                if row is None:
-                    continue
-                conn.execute(
-                    "UPDATE warnings SET rule_version = ?, severity = ?, responsible = ?, evidence = ?,"
-                    " first_fired_at = ?, detail = ?, changed_at = ? WHERE id = ?",
-                    (w.rule_version, w.severity, w.responsible, json.dumps(list(w.evidence)),
-                     w.first_fired_at, w.detail, now, row[0]),
-                )  # fmt: skip
-                out.append(_history(conn, int(row[0]), "changed", w.severity, w.evidence, now))
-            for rule, subject in closed:
-                row = conn.execute(
-                    "SELECT id, severity, evidence FROM warnings WHERE rule = ? AND project = ? AND subject = ?"
-                    " AND closed_at IS NULL",
-                    (rule, project, subject),
-                ).fetchone()
-                if row is None:
-                    continue
-                conn.execute("UPDATE warnings SET closed_at = ? WHERE id = ?", (now, row[0]))
-                out.append(_history(conn, int(row[0]), "closed", str(row[1]), json.loads(row[2]), now))
-            conn.execute(
-                "INSERT INTO supervised_projects(project, recheck_at, assessed_at) VALUES(?,?,?)"
-                " ON CONFLICT(project) DO UPDATE SET recheck_at = excluded.recheck_at,"
-                " assessed_at = excluded.assessed_at",
-                (project, recheck_at, now),
-            )
+            for a in assessments:
+                out += _apply(conn, a, now)
         return out
 
     def get(self, warning_id: int) -> sqlite3.Row | None:
@@ -229,3 +195,47 @@ def _history(
         (warning_id, transition, now, severity, json.dumps(list(evidence))),
     )
     return warning_id, transition
+
+
+def _apply(conn: sqlite3.Connection, a: Assessment, now: float) -> list[tuple[int, str]]:
+    """One assessment's rows, inside the caller's transaction."""
+    out: list[tuple[int, str]] = []
+    for w in a.opened:
+        cur = conn.execute(
+            "INSERT INTO warnings(rule, rule_version, project, project_code, region, subject, severity,"
+            " responsible, evidence, first_fired_at, detail, opened_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            (w.rule, w.rule_version, a.project, w.project_code, w.region, w.subject, w.severity,
+             w.responsible, json.dumps(list(w.evidence)), w.first_fired_at, w.detail, now),
+        )  # fmt: skip
+        out.append(_history(conn, int(cur.lastrowid or 0), "opened", w.severity, w.evidence, now))
+    for w in a.changed:
+        row = conn.execute(
+            "SELECT id FROM warnings WHERE rule = ? AND project = ? AND subject = ? AND closed_at IS NULL",
+            (w.rule, a.project, w.subject),
+        ).fetchone()
+        if row is None:
+            continue
+        conn.execute(
+            "UPDATE warnings SET rule_version = ?, severity = ?, responsible = ?, evidence = ?,"
+            " first_fired_at = ?, detail = ?, changed_at = ? WHERE id = ?",
+            (w.rule_version, w.severity, w.responsible, json.dumps(list(w.evidence)),
+             w.first_fired_at, w.detail, now, row[0]),
+        )  # fmt: skip
+        out.append(_history(conn, int(row[0]), "changed", w.severity, w.evidence, now))
+    for rule, subject in a.closed:
+        row = conn.execute(
+            "SELECT id, severity, evidence FROM warnings WHERE rule = ? AND project = ? AND subject = ?"
+            " AND closed_at IS NULL",
+            (rule, a.project, subject),
+        ).fetchone()
+        if row is None:
+            continue
+        conn.execute("UPDATE warnings SET closed_at = ? WHERE id = ?", (now, row[0]))
+        out.append(_history(conn, int(row[0]), "closed", str(row[1]), json.loads(row[2]), now))
+    conn.execute(
+        "INSERT INTO supervised_projects(project, recheck_at, assessed_at) VALUES(?,?,?)"
+        " ON CONFLICT(project) DO UPDATE SET recheck_at = excluded.recheck_at,"
+        " assessed_at = excluded.assessed_at",
+        (a.project, a.recheck_at, now),
+    )
+    return out

@@ -1,8 +1,9 @@
-"""A node with gateway workers (PROJCHAIN_WORKERS=3): one API on one port over three processes.
+"""A node with gateway workers (PROJCHAIN_WORKERS=3): one API on one port over three worker processes.
 
-Real processes, a real anvil: writes accepted by any process are sent by the primary
-and confirmed to the process that waits for them; reads agree everywhere; a dead
-worker is replaced; a dead primary takes its workers with it.
+Real processes, a real anvil: the primary serves none of the API (it keeps to the serial
+part of writes); writes accepted by any worker are sent by the primary and confirmed to
+the worker that waits for them; reads agree everywhere; a dead worker is replaced; a
+dead primary takes its workers with it.
 """
 
 from __future__ import annotations
@@ -56,7 +57,16 @@ def processes_in_log(node: NodeProcess, path: str) -> set[str]:
 def test_workers_start_with_the_node(pool: NodeProcess) -> None:
     # `start` returned after the demo was loaded, which the primary does once its workers serve.
     assert pool.process is not None
-    assert len(worker_pids(pool.process.pid)) == WORKERS - 1
+    assert len(worker_pids(pool.process.pid)) == WORKERS
+
+
+def test_the_primary_serves_none_of_the_api(pool: NodeProcess) -> None:
+    for _ in range(20):  # fresh connections, each to whichever process the kernel picks
+        with pool.client() as c:
+            assert c.get("/health").status_code == 200
+    served = processes_in_log(pool, "/health")
+    assert served and "primary" not in served, served
+    assert len(served) >= 2, served  # the workers share the port
 
 
 def test_writes_through_every_process_are_confirmed_and_read_everywhere(pool: NodeProcess) -> None:
@@ -109,9 +119,7 @@ def test_a_dead_worker_is_replaced(pool: NodeProcess) -> None:
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
     wait_until(
-        lambda: (
-            len(worker_pids(pool.process.pid)) == WORKERS - 1 and victim not in worker_pids(pool.process.pid)
-        ),  # type: ignore[union-attr]
+        lambda: len(worker_pids(pool.process.pid)) == WORKERS and victim not in worker_pids(pool.process.pid),  # type: ignore[union-attr]
         60,
         "the primary did not replace its dead worker",
     )
@@ -123,8 +131,7 @@ def test_workers_die_with_their_primary(tmp_path: Path) -> None:
     node = NodeProcess(tmp_path, env={"PROJCHAIN_WORKERS": "2"}).start(demo=False)
     assert node.process is not None
     primary = node.process.pid
-    # The primary serves (and answers /health) before its worker is up: wait for it.
-    wait_until(lambda: len(worker_pids(primary)) == 1, 60, "the worker did not start")
+    wait_until(lambda: len(worker_pids(primary)) == 2, 60, "the workers did not start")
     workers = set(worker_pids(primary))
     node.kill()  # SIGKILL: no clean shutdown
     wait_until(
