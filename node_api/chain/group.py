@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
+
+from node_api.domain.hashing import keccak256
 
 SEAL_BYTES = 65
 _FIXED = SEAL_BYTES + 20 + 4 + 4  # seal, relayer, count, index; then the path, 32 bytes a node
@@ -29,12 +31,12 @@ _FIXED = SEAL_BYTES + 20 + 4 + 4  # seal, relayer, count, index; then the path, 
 
 def leaf(struct_hash: bytes) -> bytes:
     """The leaf of a record: keccak256(0x00 ‖ its EIP-712 struct hash)."""
-    return keccak(b"\x00" + struct_hash)
+    return keccak256(b"\x00" + struct_hash)
 
 
 def node(left: bytes, right: bytes) -> bytes:
     """An inner node: keccak256(0x01 ‖ left ‖ right)."""
-    return keccak(b"\x01" + left + right)
+    return keccak256(b"\x01" + left + right)
 
 
 def levels(leaves: Sequence[bytes]) -> list[list[bytes]]:

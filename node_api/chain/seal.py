@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from node_api.chain.group import GroupProof
+from node_api.domain.hashing import keccak256
 from node_api.domain.records import Record
 
 DOMAIN_NAME = "projchain"
@@ -59,8 +60,8 @@ def struct_hash(record: Record) -> bytes:
 def struct_hash_of(fields: tuple[bytes, int, bytes, bytes, bytes, bytes]) -> bytes:
     """``struct_hash`` of a record as the ABI carries it (uid, kind, project, ref, digest, payload)."""
     uid, kind, project, ref, digest, payload = fields
-    return keccak(
-        RECORD_TYPEHASH + uid + int(kind).to_bytes(32, "big") + project + ref + digest + keccak(payload)
+    return keccak256(
+        RECORD_TYPEHASH + uid + int(kind).to_bytes(32, "big") + project + ref + digest + keccak256(payload)
     )
 
 
@@ -86,18 +87,18 @@ class Sealer:
 
     def digest(self, record: Record) -> bytes:
         """The EIP-712 digest a seal signs."""
-        return keccak(b"\x19\x01" + self.domain_separator + struct_hash(record))
+        return keccak256(b"\x19\x01" + self.domain_separator + struct_hash(record))
 
     def group_digest(self, root: bytes, count: int, relayer: str) -> bytes:
         """The EIP-712 digest a group seal signs: ``RecordGroup(root, count, relayer)``."""
-        body = keccak(
+        body = keccak256(
             GROUP_TYPEHASH
             + root
             + count.to_bytes(32, "big")
             + bytes(12)
             + bytes.fromhex(relayer.removeprefix("0x"))
         )
-        return keccak(b"\x19\x01" + self.domain_separator + body)
+        return keccak256(b"\x19\x01" + self.domain_separator + body)
 
     def seal(self, record: Record, key: LocalAccount) -> bytes:
         """A 65-byte seal (r, s, v) of ``record`` by ``key`` (low-s, v = 27/28, as eth-account)."""

@@ -7,6 +7,7 @@ gateway, decoding in the indexer and the evidence bundle's documentation.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +18,11 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from node_api.domain.hashing import keccak256
+
 ZERO32 = b"\x00" * 32
+# Decoded payloads kept per process (≈ 1 KB each): a county's hot projects' records.
+DECODED_PAYLOADS = 32_768
 
 
 class Kind(IntEnum):
@@ -238,7 +243,7 @@ class Opening:
     @property
     def commitment(self) -> bytes:
         """keccak256(salt ‖ content): the value of the payload's ``restricted`` field."""
-        return keccak(self.salt + self.content)
+        return keccak256(self.salt + self.content)
 
     def matches(self, payload_commitment: bytes) -> bool:
         """Whether this opening is the one the record committed to."""
@@ -293,8 +298,17 @@ def _named(schema: tuple[tuple[str, str], ...], data: bytes) -> dict[str, Any]:
 def decode_payload(kind: int, payload: bytes) -> dict[str, Any]:
     """Decodes an on-chain payload into named fields; bytes32 values become 0x-hex strings.
 
-    Raises ``PayloadError`` when the bytes are not a payload of that kind.
+    Raises ``PayloadError`` when the bytes are not a payload of that kind. The answer is a fresh
+    dict (lists copied too) that the caller may change.
     """
+    return {k: list(v) if isinstance(v, list) else v for k, v in _decoded(kind, bytes(payload)).items()}
+
+
+@functools.lru_cache(maxsize=DECODED_PAYLOADS)
+def _decoded(kind: int, payload: bytes) -> dict[str, Any]:
+    """``decode_payload``'s work, kept for the most recent payloads: a payload's fields are a pure
+    function of its bytes, and a record's bytes never change (the ledger is append-only), so the
+    index, supervision and reads decode each record once, not once per look at its project."""
     try:
         return _named(PAYLOAD_SCHEMAS[Kind(kind)], payload)
     except Exception as e:  # eth_abi raises several types (and ValueError for bad UTF-8)
@@ -324,7 +338,7 @@ def derive_uid(org_id: int, kind: Kind, key: bytes) -> bytes:
     are the organisation id: the contract refuses a uid outside its sealer's namespace,
     so no member can take (or front-run) another organisation's uid.
     """
-    digest = keccak(b"projchain/uid/v1" + org_id.to_bytes(4, "big") + bytes([int(kind)]) + key)
+    digest = keccak256(b"projchain/uid/v1" + org_id.to_bytes(4, "big") + bytes([int(kind)]) + key)
     return org_id.to_bytes(UID_ORG_BYTES, "big") + digest[UID_ORG_BYTES:]
 
 
