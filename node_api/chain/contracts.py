@@ -6,6 +6,8 @@ error hierarchy, so routes never see a web3 exception.
 
 from __future__ import annotations
 
+import functools
+
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -356,14 +358,38 @@ def _raw(value: Any) -> bytes:
     return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
 
 
+def _word(kind: str, word: bytes) -> Any:
+    """One static ABI word as eth_abi decodes it (None: not a type read here; padding is checked)."""
+    if kind == "bytes32":
+        return word
+    if kind == "address":
+        return _checksum("0x" + word[12:].hex()) if not any(word[:12]) else None
+    if kind.startswith("uint"):
+        bits = int(kind[4:] or 256)
+        value = int.from_bytes(word, "big")
+        return value if value >> bits == 0 else None
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _checksum(address: str) -> str:
+    """EIP-55 spelling of an address (a ledger's logs name few sealers: each is spelled once)."""
+    return str(to_checksum_address(address))
+
+
 def _fast_decode(layout: _EventLayout, topics: list[Any], data: Any) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key, t in zip(layout.indexed, topics[1:], strict=True):
         args[key] = _raw(t)
-    values = abi_decode(list(layout.types), _raw(data))
+    raw = _raw(data)
+    words = [_word(t, raw[32 * i : 32 * i + 32]) for i, t in enumerate(layout.types)]
+    if len(raw) == 32 * len(layout.types) and None not in words:
+        values: Any = words  # static words only: sliced, which is what abi_decode answers, ≈ 20× faster
+    else:
+        values = abi_decode(list(layout.types), raw)
     args.update(zip(layout.names, values, strict=True))
     if "sealer" in args:
-        args["sealer"] = to_checksum_address(args["sealer"])
+        args["sealer"] = _checksum(str(args["sealer"]).lower())
     return args
 
 

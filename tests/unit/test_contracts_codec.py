@@ -6,6 +6,7 @@ import os
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from eth_abi import encode
 from eth_account import Account
 from hypothesis import given, settings
@@ -91,6 +92,34 @@ def test_fast_record_added_decoding_equals_web3(issuer: int) -> None:
     slow = dict(CONTRACTS.ledger.events.RecordAdded().process_log(_as_web3_log(log))["args"])
     assert name == "RecordAdded"
     assert fast == slow
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=0, max_value=255), st.binary(min_size=32, max_size=32))
+def test_fast_status_changed_decoding_equals_web3(status: int, cause: bytes) -> None:
+    data = encode(["uint8"], [status])
+    log = {
+        "address": DEPLOYMENT.ledger,
+        "topics": [CONTRACTS.event_topic("StatusChanged"), "0x" + os.urandom(32).hex(), "0x" + cause.hex()],
+        "data": "0x" + data.hex(), "blockNumber": "0x10", "transactionHash": "0x" + "33" * 32,
+        "blockHash": "0x" + "44" * 32, "logIndex": "0x1",
+    }  # fmt: skip
+    name, fast = CONTRACTS.decode_log(log)
+    slow = dict(CONTRACTS.ledger.events.StatusChanged().process_log(_as_web3_log(log))["args"])
+    assert (name, fast) == ("StatusChanged", slow)
+
+
+def test_a_word_with_dirty_padding_is_refused_as_eth_abi_refuses_it() -> None:
+    data = encode(["uint32", "address", "bytes32"], [7, KEY.address, os.urandom(32)])
+    dirty = b"\x01" + data[1:]  # the uint32 word's high bytes must be zero
+    log = {
+        "address": DEPLOYMENT.ledger,
+        "topics": [CONTRACTS.event_topic("RecordAdded"), "0x" + "55" * 32, "0x" + "66" * 32],
+        "data": "0x" + dirty.hex(), "blockNumber": "0x10", "transactionHash": "0x" + "33" * 32,
+        "blockHash": "0x" + "44" * 32, "logIndex": "0x1",
+    }  # fmt: skip
+    with pytest.raises(Exception, match=r"(?i)padding|bytes|value"):
+        CONTRACTS.decode_log(log)
 
 
 def test_coincurve_seal_equals_eth_account_signature() -> None:
