@@ -7,7 +7,6 @@ error hierarchy, so routes never see a web3 exception.
 from __future__ import annotations
 
 import functools
-
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
