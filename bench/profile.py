@@ -5,7 +5,7 @@
 Starts a fresh node and chain (as ``make bench`` does), registers the projects the load writes to,
 then runs bulk writes (or, with ``--single``, single-record writes at 1,024 clients) for
 ``--seconds`` while ``py-spy record`` samples the primary (submitter, indexer, confirmations: the
-serial path of issue #15). Prints the phase's figures (records/s, serial µs per record) and the
+serial path of issue #15) or, with ``--process worker``, one gateway worker. Prints the phase's figures (records/s, serial µs per record) and the
 functions holding the primary's samples, by own time and by inclusive time, as µs per confirmed
 record; writes the raw collapsed stacks to ``bench/results/profile-*.txt`` for a flame graph.
 
@@ -30,6 +30,7 @@ from bench.runner import Bench, Options, _chain_pid, _stop_leftover
 from bench.sysstat import CpuMeter
 from localnode import NodeProcess
 from node_api.config import REPO_ROOT
+from node_api.workers import worker_pids
 
 RESULTS = REPO_ROOT / "bench" / "results"
 
@@ -51,7 +52,7 @@ def _short(frame: str) -> str:
     return f"{name} ({file})"
 
 
-def summary(path: Path, records: int, rate: int, top: int = 30) -> str:
+def summary(path: Path, records: int, rate: int, process: str = "primary", top: int = 30) -> str:
     """Own and inclusive µs per record of the busiest functions (samples at ``rate`` Hz)."""
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
@@ -86,14 +87,15 @@ async def _profile(args: argparse.Namespace) -> int:
         assert bench.node.process is not None
         primary = bench.node.process.pid
         bench.cpu = CpuMeter(primary, _chain_pid(bench.node.anvil_port))
+        target = primary if args.process == "primary" else min(worker_pids(primary))
         bench.client = HttpClient("127.0.0.1", bench.node.port)
         bench.hot = bench._new_codes(args.projects)
         await bench._register(bench.hot)
         await bench._drain()
-        out = RESULTS / f"profile-{'single' if args.single else 'bulk'}.txt"
+        out = RESULTS / f"profile-{'single' if args.single else 'bulk'}-{args.process}.txt"
         spy_bin = Path(sys.executable).with_name("py-spy")
         spy = subprocess.Popen(
-            [str(spy_bin), "record", "--pid", str(primary), "--rate", str(args.rate), "--format", "raw",
+            [str(spy_bin), "record", "--pid", str(target), "--rate", str(args.rate), "--format", "raw",
              "--output", str(out), "--duration", str(int(opts.warmup + opts.write_seconds + 2)), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -101,7 +103,7 @@ async def _profile(args: argparse.Namespace) -> int:
         await (bench._single(opts.concurrency, "single-record writes") if args.single else bench._bulk())
         await asyncio.to_thread(spy.wait, 120)
         confirmed = (await bench._health())["outbox"]["confirmed"] - before  # while py-spy sampled
-        print(summary(out, confirmed, args.rate))
+        print(summary(out, confirmed, args.rate, args.process))
         print(f"collapsed stacks: {out}")
         return 0
     finally:
@@ -123,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--projects", type=int, default=1000)
     p.add_argument("--rate", type=int, default=200)
     p.add_argument("--single", action="store_true", help="single-record writes instead of bulk")
+    p.add_argument(
+        "--process", choices=("primary", "worker"), default="primary",
+        help="the process sampled: the primary (the serial path) or the first gateway worker",
+    )  # fmt: skip
     p.add_argument("--node-env", action="append", default=[], metavar="KEY=VALUE")
     return asyncio.run(_profile(p.parse_args(argv)))
 
