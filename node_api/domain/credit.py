@@ -14,7 +14,7 @@ timestamp when a past block is asked for), in Beijing days. Nothing here reads a
 database: the same facts and ``as_of`` give the same grade on every node.
 
 Which facts count (docs/credit.md): an event counts while it is within its publicity window
-(公示截止期, through ``publish_until``) and neither repaired (信用修复 stops publication), annulled
+(公示截止期, through ``publish_until``; ``domain/publicity.py`` owns the rule) and neither repaired (信用修复 stops publication), annulled
 (an upheld objection) nor superseded; a commitment is ``breached`` (counting for
 ``breach_counts_days`` after the breach record), ``overdue`` (pending past its due day),
 ``pending``, ``fulfilled`` or ``superseded``. Which facts are public: commitments (their on-chain
@@ -30,15 +30,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from node_api.domain.publicity import PUBLISHABLE, in_window, window_end
 from node_api.domain.workdays import beijing_date
 
 GRADES = ("A", "B", "C", "D")  # best to worst
 EVENT_SEVERITIES = ("slight", "general", "serious")
-EVENT_STATES = ("open", "objected", "resolved")  # the states of an event that still counts
+EVENT_STATES = PUBLISHABLE  # the states of an event that still counts (within its window)
 COMMITMENT_OUTCOMES = ("breached", "overdue")
 BASES = ("full", "granted", "public")
-# A default publicity window when an event carries none (records.PUBLISH_WINDOW_DAYS by severity).
-DEFAULT_WINDOW_DAYS = {"slight": 91, "general": 365, "serious": 3 * 365}
 
 
 # ---- the rules file ---------------------------------------------------------------------
@@ -186,17 +185,16 @@ class EventFact:
         return _status_at("open", self.block, self.changes, as_of)
 
     def window_end(self) -> dt.date:
-        """The last day it is published."""
-        if self.publish_until is not None:
-            return self.publish_until
-        return self.occurred_on + dt.timedelta(days=DEFAULT_WINDOW_DAYS.get(self.severity, 365))
+        """The last day it is published (``publicity.window_end``)."""
+        return window_end(self.publish_until, self.occurred_on, self.severity)
 
     def in_window(self, as_of: AsOf) -> bool:
         return beijing_date(as_of.at) <= self.window_end()
 
     def counts(self, as_of: AsOf) -> bool:
-        """Recorded, within its publicity window, and neither repaired, annulled nor superseded."""
-        return self.status_at(as_of) in EVENT_STATES and self.in_window(as_of)
+        """Recorded, within its publicity window, and neither repaired, annulled nor superseded
+        (``publicity.in_window``)."""
+        return in_window(self.status_at(as_of), self.window_end(), beijing_date(as_of.at))
 
 
 @dataclass(frozen=True)
