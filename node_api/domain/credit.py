@@ -174,11 +174,18 @@ class EventFact:
     project: str  # project code
     category: str
     severity: str  # slight | general | serious
-    occurred_on: dt.date
+    occurred_on: dt.date | None  # None: the record names no day (``occurred_day``)
     publish_until: dt.date | None  # the last day of its publicity window (公示截止期)
     block: int
     at: dt.datetime  # its block time
     changes: tuple[Change, ...] = ()  # chain order
+    issuer: int = 0  # the supervisor that recorded it (consortium id)
+    evidence: tuple[str, ...] = ()  # evidence document digests
+
+    @property
+    def occurred_day(self) -> dt.date:
+        """The day it occurred, or its block's (UTC) day when the record names none."""
+        return self.occurred_on or self.at.date()
 
     def status_at(self, as_of: AsOf) -> str | None:
         """Its chain status at ``as_of`` (None: not recorded yet)."""
@@ -186,7 +193,7 @@ class EventFact:
 
     def window_end(self) -> dt.date:
         """The last day it is published (``publicity.window_end``)."""
-        return window_end(self.publish_until, self.occurred_on, self.severity)
+        return window_end(self.publish_until, self.occurred_day, self.severity)
 
     def in_window(self, as_of: AsOf) -> bool:
         return beijing_date(as_of.at) <= self.window_end()
@@ -208,6 +215,8 @@ class CommitmentFact:
     block: int
     at: dt.datetime
     changes: tuple[Change, ...] = ()
+    issuer: int = 0  # the approval authority that accepted it (consortium id)
+    approval: str | None = None  # the approval it is bound to (None: free-standing)
 
     def state_at(self, as_of: AsOf, rules: CreditRules | None = None) -> str | None:
         """pending | overdue | fulfilled | breached | superseded at ``as_of`` (None: not recorded yet).
