@@ -3,13 +3,10 @@ and code allocation across two nodes on one chain (docs/filings.md)."""
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import hashlib
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,14 +15,8 @@ from typing import Any
 import pytest
 
 from localnode import NodeProcess
-from node_api.chain.compiler import load_artifacts
-from node_api.chain.consortium import ConsortiumAdmin
-from node_api.chain.contracts import Contracts, Deployment
-from node_api.chain.keystore import KeyStore
-from node_api.chain.rpc import RpcClient
-from node_api.config import Settings
-from node_api.ledger.writer import seal_key_name
 from tests.integration.test_certificates import decode_qr, page_one_png, poppler
+from tests.support.member import own_node
 from tests.support.records import DIGEST
 
 pytestmark = pytest.mark.chain
@@ -167,19 +158,6 @@ def test_the_checklist_lists_the_items_and_an_approval_ticks_one_off(node: NodeP
 # -- two nodes of the filing authority on one chain ------------------------------------------------
 
 
-async def _admit(a: NodeProcess, org: int, seal: str, relayer: str) -> None:
-    sa = Settings(data_dir=a.data_dir, env="test")
-    admins = [KeyStore(sa.keystore_dir, sa.password).load(k) for k in ("admin-1", "admin-2")]
-    deployment = Deployment.load(sa.deployment_path)
-    rpc = RpcClient(a.rpc_url)
-    try:
-        admin = ConsortiumAdmin(rpc, Contracts(load_artifacts(), deployment), deployment.chain_id)
-        await admin.execute(admins, "addSealKey", org, seal)
-        await admin.execute(admins, "addRelayer", org, relayer)
-    finally:
-        await rpc.close()
-
-
 FORCED = "424242"  # both extra nodes draw this random part first
 
 
@@ -193,26 +171,10 @@ def fgj_nodes(
     out: list[tuple[NodeProcess, str]] = []
     try:
         for n in range(2):
-            data = tmp_path_factory.mktemp(f"fgj-node-{n}")
-            keys = KeyStore(
-                Settings(data_dir=data, env="test").keystore_dir, Settings(data_dir=data, env="test").password
+            env = {"PROJCHAIN_WORKERS": "1", "PROJCHAIN_FILING_CODE_CANDIDATES": json.dumps([FORCED])}
+            out.append(
+                own_node(node, org, tmp_path_factory.mktemp(f"fgj-node-{n}"), f"fgj-node-{n}", "备案员", env)
             )
-            relayer = keys.create("relayer")
-            seal = keys.create(seal_key_name(org))
-            asyncio.run(_admit(node, org, seal.address, relayer.address))
-            env = {
-                "PROJCHAIN_RPC_URL": node.rpc_url,
-                "PROJCHAIN_DEPLOYMENT_FILE": str(node.data_dir / "deployment.json"),
-                "PROJCHAIN_NODE_NAME": f"fgj-node-{n}",
-                "PROJCHAIN_WORKERS": "1",
-                "PROJCHAIN_FILING_CODE_CANDIDATES": json.dumps([FORCED]),
-            }
-            b = NodeProcess(data, env=env).start(demo=False)
-            token = subprocess.run(
-                [sys.executable, "-m", "node_api.cli", "token", "create", "--org", str(org), "--name", "备案员"],
-                env=b.env(), capture_output=True, text=True, check=True,
-            ).stdout.strip()  # fmt: skip
-            out.append((b, token))
         yield out
     finally:
         for b, _ in out:
