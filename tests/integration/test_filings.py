@@ -259,3 +259,45 @@ def test_a_filing_asked_again_under_its_idempotency_key_is_answered_not_filed_tw
     assert other.status_code == 409 and "different filing request" in other.json()["detail"]
     fresh = post(f"{key}-other", body)  # another key: another filing, another code
     assert fresh.status_code == 201 and fresh.json()["code"] != code
+
+
+def _move_filing_item(node: NodeProcess, org: str) -> None:
+    """The catalogue maintainer moves the filing item (ZL-S1-001) to ``org``'s department, as it is
+    otherwise: a new version of the item."""
+    with node.client() as c:
+        item = c.get("/v1/catalogue/ZL-S1-001").json()["current"]
+    body = {k: item[k] for k in ("code", "name", "stage", "list", "time_limit_days", "on_the_spot", "commitment",
+                                 "retired", "depends_on", "guide_digest")}  # fmt: skip
+    with node.client("zwfw") as c:
+        r = c.post("/v1/catalogue/items?wait=true", json={**body, "department": node.org_ids[org]})
+    assert r.status_code == 200, r.text
+
+
+def test_an_idempotency_key_is_each_organisations_own(node: NodeProcess) -> None:
+    """Organisation B filing under the key A used files its own project: B is neither refused (409)
+    nor answered with A's filing, and A's replay still answers A's."""
+    key = f"shared-{time.time_ns()}"
+
+    def post(org: str, body: dict[str, Any]) -> Any:
+        with node.client(org) as c:
+            return c.post("/v1/filings", json=body, headers={"Idempotency-Key": key})
+
+    first = post("fgj", filing_body(name="庄浪县发改局幂等键项目"))
+    assert first.status_code == 201, first.text
+    # Only the filing item's department files: 住建局 takes the item over for B's filing.
+    _move_filing_item(node, "zjj")
+    try:
+        other = post("zjj", filing_body(name="庄浪县住建局幂等键项目", owner_uscc="91620825MA72BT6H8M"))
+    finally:
+        _move_filing_item(node, "fgj")
+    assert other.status_code == 201, other.text
+    assert other.headers.get("idempotent-replayed") is None
+    assert other.json()["code"] != first.json()["code"]
+    with node.client("zjj") as c:
+        summary = c.get(f"/v1/projects/{other.json()['code']}").json()
+    assert (
+        summary["name"] == "庄浪县住建局幂等键项目" and summary["registered_by"]["id"] == node.org_ids["zjj"]
+    )
+    again = post("fgj", filing_body(name="庄浪县发改局幂等键项目"))
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
