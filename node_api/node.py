@@ -51,6 +51,7 @@ from node_api.ledger.certificates import CertificateFont
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
+from node_api.ledger.facts import Facts
 from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
@@ -293,10 +294,12 @@ def _compose(
         WarningTable(db),
         indexer.updated,
     )
+    owners = OwnerIndex(db)
+    facts = Facts(owners)  # a project's records and their status changes, for supervision and profiles
     supervision = Supervision(
-        WarningTable(db), index, catalogue, access, indexer.updated, filing_item=s.filing_item
+        WarningTable(db), index, facts, catalogue, access, indexer.updated, filing_item=s.filing_item
     )
-    profiles = Profiles(OwnerIndex(db), reader, access, supervision, rpc, indexer.checkpoint)
+    profiles = Profiles(owners, facts, reader, access, supervision, rpc, indexer.checkpoint)
     font = CertificateFont(s.certificate_font, s.certificate_font_face)
     certificates = VerificationCertificates(
         reader, access, membership, index, CertificateTable(db), deployment, indexer.checkpoint,

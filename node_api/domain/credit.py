@@ -14,7 +14,7 @@ timestamp when a past block is asked for), in Beijing days. Nothing here reads a
 database: the same facts and ``as_of`` give the same grade on every node.
 
 Which facts count (docs/credit.md): an event counts while it is within its publicity window
-(公示截止期, through ``publish_until``) and neither repaired (信用修复 stops publication), annulled
+(公示截止期, through ``publish_until``; ``domain/publicity.py`` owns the rule) and neither repaired (信用修复 stops publication), annulled
 (an upheld objection) nor superseded; a commitment is ``breached`` (counting for
 ``breach_counts_days`` after the breach record), ``overdue`` (pending past its due day),
 ``pending``, ``fulfilled`` or ``superseded``. Which facts are public: commitments (their on-chain
@@ -30,15 +30,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from node_api.domain.publicity import PUBLISHABLE, in_window, window_end
 from node_api.domain.workdays import beijing_date
 
 GRADES = ("A", "B", "C", "D")  # best to worst
 EVENT_SEVERITIES = ("slight", "general", "serious")
-EVENT_STATES = ("open", "objected", "resolved")  # the states of an event that still counts
+EVENT_STATES = PUBLISHABLE  # the states of an event that still counts (within its window)
 COMMITMENT_OUTCOMES = ("breached", "overdue")
 BASES = ("full", "granted", "public")
-# A default publicity window when an event carries none (records.PUBLISH_WINDOW_DAYS by severity).
-DEFAULT_WINDOW_DAYS = {"slight": 91, "general": 365, "serious": 3 * 365}
 
 
 # ---- the rules file ---------------------------------------------------------------------
@@ -175,28 +174,34 @@ class EventFact:
     project: str  # project code
     category: str
     severity: str  # slight | general | serious
-    occurred_on: dt.date
+    occurred_on: dt.date | None  # None: the record names no day (``occurred_day``)
     publish_until: dt.date | None  # the last day of its publicity window (公示截止期)
     block: int
     at: dt.datetime  # its block time
     changes: tuple[Change, ...] = ()  # chain order
+    issuer: int = 0  # the supervisor that recorded it (consortium id)
+    evidence: tuple[str, ...] = ()  # evidence document digests
+
+    @property
+    def occurred_day(self) -> dt.date:
+        """The day it occurred, or its block's (UTC) day when the record names none."""
+        return self.occurred_on or self.at.date()
 
     def status_at(self, as_of: AsOf) -> str | None:
         """Its chain status at ``as_of`` (None: not recorded yet)."""
         return _status_at("open", self.block, self.changes, as_of)
 
     def window_end(self) -> dt.date:
-        """The last day it is published."""
-        if self.publish_until is not None:
-            return self.publish_until
-        return self.occurred_on + dt.timedelta(days=DEFAULT_WINDOW_DAYS.get(self.severity, 365))
+        """The last day it is published (``publicity.window_end``)."""
+        return window_end(self.publish_until, self.occurred_day, self.severity)
 
     def in_window(self, as_of: AsOf) -> bool:
         return beijing_date(as_of.at) <= self.window_end()
 
     def counts(self, as_of: AsOf) -> bool:
-        """Recorded, within its publicity window, and neither repaired, annulled nor superseded."""
-        return self.status_at(as_of) in EVENT_STATES and self.in_window(as_of)
+        """Recorded, within its publicity window, and neither repaired, annulled nor superseded
+        (``publicity.in_window``)."""
+        return in_window(self.status_at(as_of), self.window_end(), beijing_date(as_of.at))
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,8 @@ class CommitmentFact:
     block: int
     at: dt.datetime
     changes: tuple[Change, ...] = ()
+    issuer: int = 0  # the approval authority that accepted it (consortium id)
+    approval: str | None = None  # the approval it is bound to (None: free-standing)
 
     def state_at(self, as_of: AsOf, rules: CreditRules | None = None) -> str | None:
         """pending | overdue | fulfilled | breached | superseded at ``as_of`` (None: not recorded yet).

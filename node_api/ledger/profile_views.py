@@ -62,7 +62,7 @@ def _event(p: Profile, e: EventFact) -> dict[str, Any]:
         "project_code": e.project,
         "category": e.category,
         "severity": e.severity,
-        "occurred_at": e.occurred_on.isoformat(),
+        "occurred_at": e.occurred_day.isoformat(),
         "publish_until": e.window_end().isoformat(),
         "status": e.status_at(p.as_of),
         "in_window": e.in_window(p.as_of),

@@ -27,7 +27,6 @@ from node_api.domain.credit import (
     PUBLIC,
     RULES,
     AsOf,
-    Change,
     CommitmentFact,
     EventFact,
     Grade,
@@ -38,23 +37,19 @@ from node_api.domain.credit import (
     visible,
 )
 from node_api.domain.credit_history import GradeChange, boundaries, history
-from node_api.domain.records import INITIAL_STATUS, STAGES, Kind, Status
+from node_api.domain.records import STAGES, Kind
 from node_api.domain.uscc import validate_uscc
 from node_api.domain.workdays import beijing_date
 from node_api.errors import NotFoundError, ValidationError
 from node_api.ledger.access import ROLE_READERS, Access
+from node_api.ledger.facts import Facts, ProjectRecords, utc
 from node_api.ledger.membership import Organization
-from node_api.ledger.reader import Reader, approval_expired, present_fields, stage_status
+from node_api.ledger.reader import Reader, approval_expired, stage_status
 from node_api.ledger.supervision import Supervision
 from node_api.store.owners import OwnerIndex
 from node_api.store.warnings import WarningFilter
 
 WARNINGS_LIMIT = 500  # open warnings listed in one profile
-_STATUS_NAMES = {s.value: s.name.lower() for s in Status}
-
-
-def _utc(ts: int | float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -85,30 +80,13 @@ class Profile:
     warnings: list[dict[str, Any]] | None = None  # None: not reproducible at a past block
 
 
-@dataclass
-class _Known:
-    """What the index holds for one project up to the block: rows by uid (first inclusion), changes."""
-
-    rows: dict[str, Any] = field(default_factory=dict)
-    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
-    changes: dict[str, list[Change]] = field(default_factory=dict)
-
-    def status(self, uid: str) -> str:
-        found = self.changes.get(uid)
-        if found:
-            return found[-1].status
-        return _STATUS_NAMES[INITIAL_STATUS.get(Kind(int(self.rows[uid]["kind"])), Status.RECORDED)]
-
-    def of(self, kind: Kind) -> list[str]:
-        return [u for u, r in self.rows.items() if int(r["kind"]) == kind]
-
-
 class Profiles:
     """Owner credit profiles and grade histories, as of a block, scoped to the viewer."""
 
     def __init__(
         self,
         owners: OwnerIndex,
+        facts: Facts,
         reader: Reader,
         access: Access,
         supervision: Supervision,
@@ -116,6 +94,7 @@ class Profiles:
         checkpoint: Callable[[], tuple[int, str | None]],
     ) -> None:
         self.owners = owners
+        self.facts = facts
         self.reader = reader
         self.access = access
         self.supervision = supervision
@@ -186,11 +165,11 @@ class Profiles:
             raise ValidationError("as_of_block", f"must be between 0 and the last indexed block, {head}")
         row = self.owners.block(number)
         if row is not None:
-            return AsOf(number, _utc(int(row["timestamp"]))), str(row["hash"])
+            return AsOf(number, utc(int(row["timestamp"]))), str(row["hash"])
         header = await self.rpc.block(number)  # a block without records: the index keeps no header of it
         if header is None:
             raise NotFoundError(f"block {number} is not on the chain")
-        return AsOf(number, _utc(int(header["timestamp"], 16))), str(header["hash"])
+        return AsOf(number, utc(int(header["timestamp"], 16))), str(header["hash"])
 
     def scope(
         self, viewer: Organization | None, projects: list[ProjectFacts]
@@ -219,16 +198,16 @@ class Profiles:
             str(r["project"]) for r in self.owners.registrations_naming(uscc, as_of.block)
         )
         for pid in candidates:
-            known = self._known(pid, as_of.block)
-            project = _project(pid, known, as_of)
+            known = self.facts.project(pid, as_of.block)
+            project = _project(known, as_of)
             if project is None or project.fields.get("owner_uscc") != uscc:
                 continue  # another owner's project naming this code elsewhere, or since re-registered
             projects.append(project)
-            for uid, row in known.rows.items():
-                records[uid] = {"block_number": int(row["block_number"]), "tx_hash": row["tx_hash"],
-                                "block_time": int(row["block_time"]), "issuer": self._issuer(int(row["issuer"]))}  # fmt: skip
-            events += _events(project.code, known)
-            commitments += _commitments(project.code, known)
+            for e in known.entries:
+                records[e.uid] = {"block_number": e.block, "tx_hash": e.tx_hash, "block_time": int(e.at.timestamp()),
+                                  "issuer": self._issuer(e.issuer)}  # fmt: skip
+            events += known.events(project.code)
+            commitments += known.commitments(project.code)
         if not projects:
             raise NotFoundError(f"no project of owner {uscc} is registered as of block {as_of.block}")
         return projects, OwnerFacts(uscc, tuple(events), tuple(commitments)), records
@@ -237,83 +216,36 @@ class Profiles:
         org = self.reader.membership.get(org_id)
         return None if org is None else org.name
 
-    def _known(self, pid: str, until: int) -> _Known:
-        known = _Known()
-        for row in self.owners.project_records_until(pid, until):
-            uid = str(row["uid"])
-            if uid in known.rows:
-                continue
-            f = present_fields(int(row["kind"]), bytes(row["payload"]))
-            if "unreadable" in f:
-                continue
-            known.rows[uid], known.fields[uid] = row, f
-        for r in self.owners.status_changes_until(list(known.rows), until):
-            change = Change(_STATUS_NAMES.get(int(r["status"]), ""), str(r["cause"]), int(r["block_number"]),
-                            _utc(int(r["block_time"])))  # fmt: skip
-            known.changes.setdefault(str(r["uid"]), []).append(change)
-        return known
-
 
 def block_times(profile: Profile) -> dict[int, dt.datetime]:
     """The timestamp of every block holding one of the owner's records or a status change of one."""
-    times = {int(r["block_number"]): _utc(int(r["block_time"])) for r in profile.records.values()}
+    times = {int(r["block_number"]): utc(int(r["block_time"])) for r in profile.records.values()}
     for f in profile.facts.all():
         for c in f.changes:
             times[c.block] = c.at
     return times
 
 
-def _project(pid: str, known: _Known, as_of: AsOf) -> ProjectFacts | None:
-    registrations = [u for u in known.of(Kind.PROJECT) if known.status(u) in ("active", "revoked")]
+def _project(known: ProjectRecords, as_of: AsOf) -> ProjectFacts | None:
+    registrations = [
+        e for e in known.of(Kind.PROJECT) if known.status(e.uid, e.kind) in ("active", "revoked")
+    ]
     if not registrations:
         return None
-    uid = registrations[-1]
-    f, row = known.fields[uid], known.rows[uid]
+    reg = registrations[-1]
     on = beijing_date(as_of.at)
     stages: dict[str, dict[str, str]] = {}
     for n, name in STAGES.items():
         live = []
         for a in known.of(Kind.APPROVAL):
-            af, status = known.fields[a], known.status(a)
-            if af["stage"] != n or status != "active":
+            if a.fields["stage"] != n or known.status(a.uid, a.kind) != "active":
                 continue
-            live.append({"fields": af, "status": "expired" if approval_expired(af, on) else "active"})
+            live.append(
+                {"fields": a.fields, "status": "expired" if approval_expired(a.fields, on) else "active"}
+            )
         stages[str(n)] = {"name": name, "status": stage_status(live)}
     return ProjectFacts(
-        project=pid, code=str(f["code"]), fields=f, status=known.status(uid),
-        registration={"uid": uid, "block_number": int(row["block_number"]), "tx_hash": row["tx_hash"]},
+        project=known.project, code=str(reg.fields["code"]), fields=reg.fields, status=known.status(reg.uid, reg.kind),
+        registration={"uid": reg.uid, "block_number": reg.block, "tx_hash": reg.tx_hash},
         stages=stages,
     )  # fmt: skip
-
-
-def _date(value: Any) -> dt.date | None:
-    return None if not value else dt.date.fromisoformat(str(value))
-
-
-def _events(code: str, known: _Known) -> list[EventFact]:
-    out = []
-    for uid in known.of(Kind.EVENT):
-        f, row = known.fields[uid], known.rows[uid]
-        out.append(
-            EventFact(
-                uid=uid, project=code, category=str(f["category"]), severity=str(f["severity"]),
-                occurred_on=_date(f["occurred_at"]) or _utc(int(row["block_time"])).date(),
-                publish_until=_date(f["publish_until"]), block=int(row["block_number"]),
-                at=_utc(int(row["block_time"])), changes=tuple(known.changes.get(uid, ())),
-            )
-        )  # fmt: skip
-    return out
-
-
-def _commitments(code: str, known: _Known) -> list[CommitmentFact]:
-    out = []
-    for uid in known.of(Kind.COMMITMENT):
-        f, row = known.fields[uid], known.rows[uid]
-        out.append(
-            CommitmentFact(
-                uid=uid, project=code, commitment_type=str(f["commitment_type"]), due=_date(f["due_at"]),
-                block=int(row["block_number"]), at=_utc(int(row["block_time"])),
-                changes=tuple(known.changes.get(uid, ())),
-            )
-        )  # fmt: skip
-    return out

@@ -1,7 +1,8 @@
 """Supervision wired to the chain: a project's confirmed records as a ``ProjectTimeline``, and the
 incremental evaluation of its warnings (docs/supervision.md, "What is wired").
 
-``build_timeline`` reads a project's canonical records through the index and the catalogue:
+``build_timeline`` builds it from a project's records and their status changes as ``facts.Facts``
+reads them (the one reader the credit profile uses too) and from the catalogue:
 
 - a 受理 (ACCEPTANCE) is a ``Handling`` of the item version it names (stage, department, limit,
   承诺制 type, prerequisites from the catalogue); its 暂停/恢复计时 records, in chain order, are its
@@ -12,8 +13,8 @@ incremental evaluation of its warnings (docs/supervision.md, "What is wired").
 - a date-only field (``issued_at``, ``occurred_at``) is its Beijing midnight; a decision is never
   before its acceptance (a same-day 批复 decided at the acceptance's instant);
 - the 施工许可 is a stage-3 approval of an item whose name (in the version it names) holds 施工许可;
-- an event's ``resolved_at`` is its RESOLUTION's (or upheld objection's) block time, a commitment's
-  ``settled_at`` its FULFILMENT's or BREACH's; superseded events and commitments are left out
+- an event's ``resolved_at`` is the block time of its change to resolved (or annulled: an upheld
+  objection), a commitment's ``settled_at`` that of its change to fulfilled or breached; superseded events and commitments are left out
   (their corrections stand for them).
 
 ``Supervision`` keeps per project the warnings of its last assessment and when to look again
@@ -32,21 +33,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES
 from node_api.domain.clock import ItemClock, Pause, ProjectClock, Span, item_clock, project_clock
+from node_api.domain.credit import CommitmentFact, EventFact
 from node_api.domain.project_code import project_facts
-from node_api.domain.records import (
-    COMMITMENT_TYPES,
-    DECISIONS,
-    SEVERITIES,
-    Kind,
-    PayloadError,
-    Status,
-    decode_payload,
-)
+from node_api.domain.records import COMMITMENT_TYPES, DECISIONS, SEVERITIES, Kind
 from node_api.domain.targets import (
     DecidedItem,
     Filing,
@@ -69,6 +62,8 @@ from node_api.domain.warnings import RiskWarning, assess, diff
 from node_api.domain.workdays import WorkCalendar, beijing_midnight
 from node_api.ledger.access import ROLE_READERS, Access
 from node_api.ledger.catalogue import Catalogue
+from node_api.ledger.facts import Facts, ProjectRecords
+from node_api.ledger.facts import day as day_of
 from node_api.ledger.membership import Organization
 from node_api.store.index import IndexTable
 from node_api.store.warnings import Assessment, StoredWarning, WarningFilter, WarningTable
@@ -85,143 +80,88 @@ POLL = 1.0  # seconds between looks when nothing wakes the loop
 SETTLE = 1.0
 PERMIT_NAME = "施工许可"  # the 施工许可 item: a stage-3 item whose name holds this
 
-_DECISION_NAMES = {v: k for k, v in DECISIONS.items()}
-_COMMITMENT_NAMES = {v: k for k, v in COMMITMENT_TYPES.items()}
-_SEVERITY_NAMES = {v: k for k, v in SEVERITIES.items()}
-_STATUS_NAMES = {s.value: s.name.lower() for s in Status}
-
 
 def _utc(ts: int | float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
-def _day(ts: int) -> dt.date | None:
-    """A payload date (unix seconds at 00:00 UTC, 0 for none) as the date it names."""
-    return None if ts == 0 else _utc(ts).date()
+def _midnight(day: str | None, otherwise: dt.datetime) -> dt.datetime:
+    """An API-form date field as the Beijing midnight its day begins; ``otherwise`` when it names none."""
+    found = day_of(day)
+    return beijing_midnight(found) if found else otherwise
 
 
-@dataclass
-class _Rows:
-    """A project's readable canonical records, decoded, with their block times."""
-
-    rows: list[tuple[Any, dict[str, Any], dt.datetime]] = field(default_factory=list)
-
-    def of(self, *kinds: Kind) -> list[tuple[Any, dict[str, Any], dt.datetime]]:
-        return [r for r in self.rows if int(r[0]["kind"]) in kinds]
-
-    def changes_of(self, uid: str) -> list[tuple[Any, dict[str, Any], dt.datetime]]:
-        return [r for r in self.rows if r[0]["ref"] == uid and int(r[0]["kind"]) >= Kind.REVOCATION]
-
-
-def build_timeline(index: IndexTable, catalogue: Catalogue, project: str) -> ProjectTimeline | None:
-    """The supervision timeline of ``project`` (its id, 0x…) from its confirmed records; None if unknown."""
-    code = index.project_code(project)
-    if code is None:
-        return None
-    seen: set[str] = set()
-    times: dict[str, dt.datetime] = {}
-    data = _Rows()
-    for row in index.project_rows(project):
-        if row["uid"] in seen or row["problem"] is not None:
-            continue
-        seen.add(row["uid"])
-        try:
-            fields = decode_payload(int(row["kind"]), bytes(row["payload"]))
-        except (PayloadError, ValueError):
-            continue
-        block = str(row["block_hash"])
-        if block not in times:
-            times[block] = _utc(index.block_timestamp(block) or 0)
-        data.rows.append((row, fields, times[block]))
+def build_timeline(
+    records: ProjectRecords, code: str, registrar: int, catalogue: Catalogue
+) -> ProjectTimeline:
+    """The supervision timeline of project ``code`` from its confirmed records (``facts.Facts.project``)."""
     declared: dict[str, Any] = {}
-    for _, f, _ in data.of(Kind.PROJECT):
-        declared = f
+    for e in records.of(Kind.PROJECT):
+        declared = e.fields
     region = str(project_facts(code, declared).get("region_code") or "")
-
-    def status(uid: str) -> str:
-        latest = index.latest_status(uid)
-        return _STATUS_NAMES.get(latest, "") if latest is not None else ""
-
     approvals: list[Approval] = []
-    for row, f, _at in data.of(Kind.APPROVAL):
+    for e in records.of(Kind.APPROVAL):
+        f = e.fields
         item = catalogue.version(str(f["item"]), int(f["item_version"]))
-        issued = _day(int(f["issued_at"]))
+        decision = str(f["decision"])
         approvals.append(
             Approval(
-                uid=str(row["uid"]),
+                uid=e.uid,
                 item=str(f["item"]),
                 stage=int(f["stage"]),
-                issuer=int(row["issuer"]),
-                issued_at=beijing_midnight(issued) if issued else _at,
-                decision=_DECISION_NAMES.get(int(f["decision"]), "rejected"),
-                status=status(str(row["uid"])) or "active",
-                valid_until=_day(int(f["valid_until"])),
+                issuer=e.issuer,
+                issued_at=_midnight(f["issued_at"], e.at),
+                decision=decision if decision in DECISIONS else "rejected",
+                status=records.status(e.uid, e.kind) or "active",
+                valid_until=day_of(f["valid_until"]),
                 construction_permit=int(f["stage"]) == 3 and item is not None and PERMIT_NAME in item.name,
-                recorded_at=_at,
+                recorded_at=e.at,
             )
         )
-    handlings = _handlings(data, catalogue, approvals)
-    commitments: list[Commitment] = []
-    for row, f, _ in data.of(Kind.COMMITMENT):
-        uid = str(row["uid"])
-        s = status(uid) or "pending"
-        if s == "superseded":
-            continue
-        settled = [
-            at for r, _, at in data.changes_of(uid) if int(r["kind"]) in (Kind.FULFILMENT, Kind.BREACH)
-        ]
-        approval = str(f["approval"])
-        commitments.append(
-            Commitment(
-                uid=uid,
-                commitment_type=_COMMITMENT_NAMES.get(int(f["commitment_type"]), ""),
-                issuer=int(row["issuer"]),
-                status=s,
-                due=_day(int(f["due_at"])),
-                approval=None if int(approval, 16) == 0 else approval,
-                settled_at=settled[0] if settled else None,
-            )
-        )
-    events = _events(data, status)
-    last = data.rows[-1] if data.rows else None
+    handlings = _handlings(records, catalogue, approvals)
+    # Superseded events and commitments are left out: their corrections stand for them.
+    commitments = [_commitment(c, records.status(c.uid, Kind.COMMITMENT)) for c in records.commitments(code)]
+    events = [_event(e) for e in records.events(code) if records.status(e.uid, Kind.EVENT) != "superseded"]
+    last = records.entries[-1] if records.entries else None
     return ProjectTimeline(
         project=code,
         region=region,
-        registrar=index.registrant(project) or 0,
+        registrar=registrar,
         handlings=tuple(handlings),
         approvals=tuple(approvals),
-        commitments=tuple(commitments),
+        commitments=tuple(c for c in commitments if c.status != "superseded"),
         events=tuple(events),
-        last_record_at=None if last is None else last[2],
-        last_record_uid=None if last is None else str(last[0]["uid"]),
+        last_record_at=None if last is None else last.at,
+        last_record_uid=None if last is None else last.uid,
     )
 
 
-def _handlings(data: _Rows, catalogue: Catalogue, approvals: list[Approval]) -> list[Handling]:
+def _handlings(records: ProjectRecords, catalogue: Catalogue, approvals: list[Approval]) -> list[Handling]:
     out: list[Handling] = []
     used: set[str] = set()
-    for row, f, _ in data.of(Kind.ACCEPTANCE):
-        uid = str(row["uid"])
-        item = catalogue.version(str(f["item"]), int(f["item_version"]))
+    order = {e.uid: i for i, e in enumerate(records.entries)}
+    for e in records.of(Kind.ACCEPTANCE):
+        uid = e.uid
+        item = catalogue.version(str(e.fields["item"]), int(e.fields["item_version"]))
         if item is None:
             continue
-        accepted_at = _utc(int(f["accepted_at"]))
+        accepted_at = dt.datetime.fromisoformat(str(e.fields["accepted_at"])).astimezone(dt.UTC)
         pauses: list[Pause] = []
-        for r, pf, pat in data.changes_of(uid):
-            if int(r["kind"]) == Kind.PAUSE:
+        for r in records.referring(uid):
+            if r.kind == Kind.PAUSE:
                 pauses.append(
-                    Pause(start=max(pat, accepted_at), end=None, reason=str(pf["reason"]), uid=str(r["uid"]))
+                    Pause(start=max(r.at, accepted_at), end=None, reason=str(r.fields["reason"]), uid=r.uid)
                 )
-            elif int(r["kind"]) == Kind.RESUME and pauses and pauses[-1].end is None:
+            elif r.kind == Kind.RESUME and pauses and pauses[-1].end is None:
                 p = pauses[-1]
-                pauses[-1] = Pause(p.start, max(pat, p.start), p.reason, p.uid, str(r["uid"]))
+                pauses[-1] = Pause(p.start, max(r.at, p.start), p.reason, p.uid, r.uid)
         decision = None
         for a in sorted(approvals, key=lambda a: a.issued_at):
             if (
                 a.item == item.code
                 and a.uid not in used
                 and a.status != "superseded"
-                and _recorded_after(data, a.uid, uid)
+                and order.get(a.uid, -1) > order.get(uid, 0)  # recorded after the acceptance
             ):
                 used.add(a.uid)
                 decision = Decision(a.uid, max(a.issued_at, accepted_at), a.decision)
@@ -247,11 +187,6 @@ def _handlings(data: _Rows, catalogue: Catalogue, approvals: list[Approval]) -> 
     return out
 
 
-def _recorded_after(data: _Rows, later: str, earlier: str) -> bool:
-    order = {str(r[0]["uid"]): i for i, r in enumerate(data.rows)}
-    return order.get(later, -1) > order.get(earlier, 0)
-
-
 def _dependency_codes(catalogue: Catalogue, keys: tuple[str, ...]) -> list[str]:
     codes = []
     for key in keys:
@@ -261,39 +196,44 @@ def _dependency_codes(catalogue: Catalogue, keys: tuple[str, ...]) -> list[str]:
     return codes
 
 
-def _events(data: _Rows, status: Callable[[str], str]) -> list[Event]:
-    out: list[Event] = []
-    for row, f, at in data.of(Kind.EVENT):
-        uid = str(row["uid"])
-        if status(uid) == "superseded":
-            continue
-        resolved_at, resolution = None, None
-        objections: list[Objection] = []
-        for r, _, cat in data.changes_of(uid):
-            kind = int(r["kind"])
-            if kind in (Kind.RESOLUTION, Kind.OBJECTION_UPHELD) and resolved_at is None:
-                resolved_at, resolution = cat, str(r["uid"])
-            if kind == Kind.OBJECTION:
-                objections.append(Objection(str(r["uid"]), cat))
-            elif kind in (Kind.OBJECTION_UPHELD, Kind.OBJECTION_REJECTED) and objections:
-                o = objections[-1]
-                objections[-1] = Objection(o.uid, o.lodged_at, cat, str(r["uid"]))
-        occurred = _day(int(f["occurred_at"]))
-        out.append(
-            Event(
-                uid=uid,
-                category=str(f["category"]),
-                severity=_SEVERITY_NAMES.get(int(f["severity"]), "slight"),
-                issuer=int(row["issuer"]),
-                occurred_at=beijing_midnight(occurred) if occurred else at,
-                recorded_at=at,
-                resolved_at=resolved_at,
-                resolution_uid=resolution,
-                evidence=tuple(str(e) for e in f["evidence"]),
-                objections=tuple(objections),
-            )
-        )
-    return out
+def _commitment(c: CommitmentFact, status: str) -> Commitment:
+    settled = [ch.at for ch in c.changes if ch.status in ("fulfilled", "breached")]
+    return Commitment(
+        uid=c.uid,
+        commitment_type=c.commitment_type if c.commitment_type in COMMITMENT_TYPES else "",
+        issuer=c.issuer,
+        status=status or "pending",
+        due=c.due,
+        approval=c.approval,
+        settled_at=settled[0] if settled else None,
+    )
+
+
+def _event(e: EventFact) -> Event:
+    """The timeline's event: resolved at its resolution (or the upheld objection that annulled it), with
+    each objection and when it was decided (upheld, or rejected: open again)."""
+    resolved_at, resolution = None, None
+    objections: list[Objection] = []
+    for c in e.changes:
+        if c.status in ("resolved", "annulled") and resolved_at is None:
+            resolved_at, resolution = c.at, c.uid
+        if c.status == "objected":
+            objections.append(Objection(c.uid, c.at))
+        elif c.status in ("annulled", "open") and objections:
+            o = objections[-1]
+            objections[-1] = Objection(o.uid, o.lodged_at, c.at, c.uid)
+    return Event(
+        uid=e.uid,
+        category=e.category,
+        severity=e.severity if e.severity in SEVERITIES else "slight",
+        issuer=e.issuer,
+        occurred_at=beijing_midnight(e.occurred_on) if e.occurred_on else e.at,
+        recorded_at=e.at,
+        resolved_at=resolved_at,
+        resolution_uid=resolution,
+        evidence=e.evidence,
+        objections=tuple(objections),
+    )
 
 
 # ---- clocks for the API ---------------------------------------------------------------------
@@ -326,6 +266,7 @@ class Supervision:
         self,
         table: WarningTable,
         index: IndexTable,
+        facts: Facts,
         catalogue: Catalogue,
         access: Access | None = None,
         index_updated: asyncio.Event | None = None,
@@ -337,6 +278,7 @@ class Supervision:
         self.table = table
         self.settle = settle
         self.index = index
+        self.facts = facts
         self.catalogue = catalogue
         self.access = access
         self.index_updated = index_updated
@@ -346,7 +288,12 @@ class Supervision:
         self.stats = {"assessments": 0, "seconds": 0.0}
 
     def timeline(self, project: str) -> ProjectTimeline | None:
-        return build_timeline(self.index, self.catalogue, project)
+        """The supervision timeline of ``project`` (its id, 0x…) from its confirmed records; None if unknown."""
+        code = self.index.project_code(project)
+        if code is None:
+            return None
+        registrar = self.index.registrant(project) or 0
+        return build_timeline(self.facts.project(project), code, registrar, self.catalogue)
 
     def scan(self) -> int:
         """Marks due every project that got a record since the cursor; how many rows were read."""

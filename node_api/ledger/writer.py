@@ -34,6 +34,7 @@ from node_api.domain.records import (
     ZERO32,
     Kind,
     Opening,
+    PayloadError,
     Record,
     Status,
     decode_payload,
@@ -161,6 +162,13 @@ class Writer:
                     f"record 0x{main.record.uid.hex()} was accepted before with different content"
                 )
             bound = {**attachment.fields, "approval": main.record.uid}
+            # A correction's commitment takes over the corrected approval's pending one (it supersedes
+            # it), so the owner's one obligation is not left pending, and falling overdue, twice.
+            # A commitment sealed on the owner's device names no ref: it stands beside the old one.
+            correction = "0x" + main.record.uid.hex()
+            follows = None
+            if ref is not None and attachment.preseal is None:
+                follows = self._followed(org, code, ref, correction)
             parts.append(
                 await self._prepare(
                     org,
@@ -168,7 +176,7 @@ class Writer:
                     code,
                     bound,
                     attachment.digest,
-                    None,
+                    follows,
                     idempotency_key,
                     attachment.preseal,
                 )
@@ -179,6 +187,32 @@ class Writer:
             for p, c in zip(parts, created, strict=True)
         ]
         return dataclasses.replace(out[0], attached=out[1]) if len(out) > 1 else out[0]
+
+    def _followed(self, org: Organization, code: str, approval: str, correction: str) -> str | None:
+        """The commitment of ``org`` bound to ``approval`` that the commitment of its ``correction`` takes
+        over: the one this correction's commitment took over already (a retry, once the chain has it),
+        else the one still pending on chain, if any."""
+        pid = "0x" + project_id(code).hex()
+        written = self._bound(pid, correction)
+        if written:  # a retry: what the chain holds decides, the old commitment is no longer pending
+            ref = str(written[0]["ref"])
+            return None if ref == "0x" + ZERO32.hex() else ref
+        for row in self._bound(pid, approval):
+            uid = str(row["uid"])
+            if int(row["issuer"]) == org.id and self.index.latest_status(uid) is None:
+                return uid  # never changed since recorded: pending
+        return None
+
+    def _bound(self, pid: str, approval: str) -> list[Any]:
+        """The project's commitments on chain bound to ``approval`` (a uid), oldest first."""
+        out = []
+        for row in self.index.commitments_naming(pid, approval):
+            try:
+                if decode_payload(Kind.COMMITMENT, bytes(row["payload"]))["approval"] == approval:
+                    out.append(row)
+            except PayloadError:
+                continue
+        return out
 
     async def _prepare(
         self,

@@ -117,6 +117,15 @@ class IndexTable:
         )
         return None if issuer is None else int(issuer)
 
+    def commitments_naming(self, project: str, approval: str) -> list[sqlite3.Row]:
+        """A project's readable canonical commitments whose payload holds the bytes of ``approval`` (a uid,
+        0x…), oldest first (uid, ref, issuer, payload); the caller decodes and compares the bound approval."""
+        return self.db.all(
+            f"SELECT uid, ref, issuer, payload FROM chain_records WHERE project = ? AND kind = ? AND problem IS NULL "
+            f"AND instr(payload, ?) > 0 AND {CANONICAL} ORDER BY block_number, log_index",
+            (project, int(Kind.COMMITMENT), bytes.fromhex(approval[2:])),
+        )
+
     # -- status --------------------------------------------------------------------------
     def latest_status(self, uid: str) -> int | None:
         """The status the chain set last for ``uid`` (None: never changed since recorded)."""

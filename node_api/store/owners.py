@@ -1,5 +1,5 @@
-"""Reads of the chain index by project owner (信用画像): an owner's projects, their records and
-status changes up to a block, and indexed blocks by number.
+"""Reads of the chain index by project and owner: an owner's projects (信用画像), a project's records
+and status changes up to a block (``ledger/facts.py``), and indexed blocks by number.
 
 Every query reads only canonical rows (``CANONICAL``) and, where asked, only what blocks up to
 a given number hold: the profile at a past block is computed from exactly what was on chain then.
@@ -17,7 +17,7 @@ _LIVE_BLOCK = "hash NOT IN (SELECT hash FROM chain_orphans)"
 
 
 class OwnerIndex:
-    """Repository of the index's tables as the owner's credit profile reads them."""
+    """Repository of the index's tables as a project's facts and an owner's credit profile read them."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -33,28 +33,31 @@ class OwnerIndex:
             (int(Kind.PROJECT), until_block, text.encode()),
         )
 
-    def project_records_until(self, project: str, until_block: int) -> list[sqlite3.Row]:
-        """A project's readable canonical records in blocks ≤ ``until_block``, in chain order, each with its
-        block's timestamp (``block_time``); a uid included twice appears twice (the first counts)."""
+    def project_records_until(self, project: str, until_block: int | None = None) -> list[sqlite3.Row]:
+        """A project's readable canonical records in blocks ≤ ``until_block`` (None: every block), in chain
+        order, each with its block's timestamp (``block_time``); a uid included twice appears twice (the
+        first counts)."""
+        until = "" if until_block is None else "AND r.block_number <= ? "
         return self.db.all(
             f"SELECT r.uid, r.kind, r.ref, r.issuer, r.payload, r.block_number, r.block_hash, r.tx_hash, "
             f"r.log_index, b.timestamp AS block_time FROM chain_records r JOIN chain_blocks b ON b.hash = r.block_hash "
-            f"WHERE r.project = ? AND r.problem IS NULL AND r.block_number <= ? AND r.{CANONICAL} "
+            f"WHERE r.project = ? AND r.problem IS NULL {until}AND r.{CANONICAL} "
             f"ORDER BY r.block_number, r.log_index",
-            (project, until_block),
+            (project,) if until_block is None else (project, until_block),
         )
 
-    def status_changes_until(self, uids: Sequence[str], until_block: int) -> list[sqlite3.Row]:
-        """Status changes of ``uids`` in blocks ≤ ``until_block``, in chain order
+    def status_changes_until(self, uids: Sequence[str], until_block: int | None = None) -> list[sqlite3.Row]:
+        """Status changes of ``uids`` in blocks ≤ ``until_block`` (None: every block), in chain order
         (uid, status, cause, block_number, block_time)."""
         if not uids:
             return []
         marks = ",".join("?" * len(uids))
+        until = "" if until_block is None else "AND s.block_number <= ? "
         return self.db.all(
             f"SELECT s.uid, s.status, s.cause, s.block_number, b.timestamp AS block_time FROM chain_status s "
-            f"JOIN chain_blocks b ON b.hash = s.block_hash WHERE s.uid IN ({marks}) AND s.block_number <= ? "
+            f"JOIN chain_blocks b ON b.hash = s.block_hash WHERE s.uid IN ({marks}) {until}"
             f"AND s.{CANONICAL} ORDER BY s.block_number, s.log_index",
-            (*uids, until_block),
+            (*uids,) if until_block is None else (*uids, until_block),
         )
 
     def block(self, number: int) -> sqlite3.Row | None:

@@ -84,13 +84,21 @@ def choose_file(page: Page, form: Locator, label: str, path: Path, shown: str) -
     return page.locator(f"#{shown}").inner_text()
 
 
+def submit(page: Page, form: Locator | Page, button: str | None = None) -> Locator:
+    """Presses the form's button (the one named ``button``) and sees the record confirmed on chain; the
+    page's ``#done`` notice."""
+    form.get_by_role("button", name=button).click()
+    done = page.locator("#done")
+    assert done.get_attribute("data-state") == "confirmed", done.inner_text()
+    return done
+
+
 def act(page: Page, row: Locator, action: str, label: str, reason: str) -> None:
     """Changes a record's status from its row on the project page, and sees the change confirmed."""
     row.locator("summary").click()
     form = row.locator(f'form[data-action="{action}"]')
     form.get_by_label(label).fill(reason)
-    form.get_by_role("button").click()
-    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    submit(page, form)
 
 
 def add_officer(node: NodeProcess, org: str, username: str, name: str, password: str) -> None:
@@ -139,8 +147,7 @@ def test_officer_records_a_pifu_with_an_uploaded_file_and_sees_it_confirmed(
         else:
             page.locator(f"#{field}").fill(str(value))
     shot(page, "register")
-    page.get_by_role("button", name="登记并签章").click()
-    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    submit(page, page, "登记并签章")
     assert page.locator("#project-code").inner_text() == code
     page.goto(f"{node.url}/console/queue")
     shot(page, "queue")
@@ -161,9 +168,7 @@ def test_officer_records_a_pifu_with_an_uploaded_file_and_sees_it_confirmed(
     # computed by Web Crypto, shown before sealing
     assert choose_file(page, form, "批复文件", document, "ap-digest-shown") == digest
     shot(page, "approval-form")
-    form.get_by_role("button", name="批复并签章").click()
-    done = page.locator("#done")
-    assert done.get_attribute("data-state") == "confirmed", done.inner_text()
+    done = submit(page, form, "批复并签章")
     assert "已上链确认" in done.inner_text()
     uid = done.get_attribute("data-uid")
     stage1 = page.locator('ol.timeline li[data-stage="1"]')
@@ -285,8 +290,7 @@ def test_supervisor_sees_warnings_reports_an_event_and_resolves_it(
     form.get_by_label("严重程度").select_option("general")
     form.get_by_label("发生日期").fill("2026-06-20")
     choose_file(page, form, "情况说明及证据", evidence, "ev-digest-shown")
-    form.get_by_role("button", name="报告并签章").click()
-    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    submit(page, form, "报告并签章")
     event = page.locator('#records tr[data-kind="event"]')
     assert "15 个工作日" in event.inner_text() and "90 天" in event.inner_text()  # the rule's waiting periods
     act(page, event, "resolve", "整改完成", "已整改并补充公示")
@@ -394,14 +398,12 @@ def test_a_bank_is_refused_until_the_department_grants_it(
     form.get_by_label("承诺类型").select_option("self_discipline")
     form.get_by_label("履约期限").fill("2027-06-30")
     choose_file(page, form, "承诺书", letter, "cm-digest-shown")
-    form.get_by_role("button", name="记录并签章").click()
-    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    submit(page, form, "记录并签章")
     grant = page.locator("#grant-form")
     grant.get_by_label("被授权机构").select_option(str(node.org_ids["bank"]))
     grant.get_by_label("有效期至").fill("2027-12-31")
     grant.get_by_label("业主授权书摘要").fill("0x" + hashlib.sha256(b"owner authorisation").hexdigest())
-    grant.get_by_role("button", name="授权并签章").click()
-    assert page.locator("#done").get_attribute("data-state") == "confirmed"
+    submit(page, grant, "授权并签章")
     # The commitment is fulfilled (its status change is a new record).
     commitment = page.locator('#records tr[data-kind="commitment"]')
     act(page, commitment, "fulfil", "已履约", "按期履约")

@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from localnode import NodeProcess
-from tests.browser.test_console import OFFICE, add_officer, shot, sign_in
+from tests.browser.test_console import OFFICE, add_officer, shot, sign_in, submit
 from tests.support.api import write_confirmed
 from tests.support.records import project_body, unique_code, unique_uscc
 
@@ -147,8 +147,7 @@ def test_a_bank_is_refused_until_granted_then_downloads_a_certificate_and_watche
     form.get_by_label("范围").select_option("all")
     form.get_by_label("有效期至").fill("2030-01-01")
     form.get_by_label("业主授权书摘要").fill(digest(f"authorisation {f['code']}"))
-    form.get_by_role("button", name="授权并签章").click()
-    assert dpage.locator("#done").get_attribute("data-state") == "confirmed"
+    submit(dpage, form, "授权并签章")
     dept.close()
 
     # Now the restricted part: the slight event, marked restricted, and the basis "granted".

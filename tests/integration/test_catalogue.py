@@ -265,6 +265,65 @@ def test_a_deficiency_approval_carries_its_commitment_and_reads_overdue_past_its
         assert c.get(f"/v1/records/{bound}").json()["status"] == "fulfilled"
 
 
+def test_correcting_a_deficiency_approval_hands_its_pending_commitment_to_the_correction(
+    node: NodeProcess, code: str
+) -> None:
+    """The owner made one promise: a correction of its 容缺受理 批复 that carries the commitment
+    supersedes the corrected approval's pending one instead of leaving it pending (and overdue)
+    beside the new one; a commitment already kept is not taken over."""
+    register(node, code)
+    body = approval_body(decision="accepted_with_deficiencies", issued_at="2025-03-01")
+    body["commitment"] = commitment_body("accepted_with_deficiencies", due_date="2025-04-01")
+    with node.client("fgj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json=body)
+        assert r.status_code == 200, r.text
+        old, old_commitment = r.json()["uid"], r.json()["commitment_uid"]
+        fix = {**body, "document_no": "庄发改发〔2026〕102号"}
+        r = c.post(f"/v1/records/{old}/supersede?wait=true", json={"reason": "更正文号", "replacement": fix})
+        assert r.status_code == 200, r.text
+        new, new_commitment = r.json()["uid"], r.json()["commitment_uid"]
+        again = c.post(
+            f"/v1/records/{old}/supersede?wait=true", json={"reason": "更正文号", "replacement": fix}
+        )
+        assert again.status_code == 200 and again.json() == {**r.json(), "duplicate": True}  # a retry
+        before, after = (
+            c.get(f"/v1/records/{old_commitment}").json(),
+            c.get(f"/v1/records/{new_commitment}").json(),
+        )
+        assert (
+            before["status"] == "superseded" and c.get(f"/v1/records/{old}").json()["status"] == "superseded"
+        )
+        assert after["ref"] == old_commitment and after["fields"]["approval"] == new
+        assert after["status"] == "overdue"  # the promise itself, still not kept
+        # Kept, then the approval corrected again: the kept commitment stays kept, the new one is new.
+        assert (
+            c.post(f"/v1/records/{new_commitment}/fulfil?wait=true", json={"reason": "已补齐"}).status_code
+            == 200
+        )
+        key = {"Idempotency-Key": f"correct-{code}"}
+        r = c.post(
+            f"/v1/records/{new}/supersede?wait=true",
+            json={"reason": "再次更正", "replacement": body},
+            headers=key,
+        )
+        assert r.status_code == 200, r.text
+        again = c.post(
+            f"/v1/records/{new}/supersede?wait=true",
+            json={"reason": "再次更正", "replacement": body},
+            headers=key,
+        )
+        assert again.status_code == 200 and again.json() == {**r.json(), "duplicate": True}
+        third = c.get(f"/v1/records/{r.json()['commitment_uid']}").json()
+        assert third["ref"] != new_commitment and third["status"] == "overdue"
+        assert c.get(f"/v1/records/{new_commitment}").json()["status"] == "fulfilled"
+    summary = node.client().get(f"/v1/projects/{code}").json()  # public
+    assert {x["uid"]: x["status"] for x in summary["commitments"]} == {
+        old_commitment: "superseded",
+        new_commitment: "fulfilled",
+        third["uid"]: "overdue",
+    }
+
+
 def test_a_commitment_before_its_due_date_reads_pending(node: NodeProcess, code: str) -> None:
     register(node, code)
     body = approval_body(decision="approved_on_commitment")  # 项目备案 (信用承诺制)

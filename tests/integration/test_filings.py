@@ -3,13 +3,10 @@ and code allocation across two nodes on one chain (docs/filings.md)."""
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import hashlib
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,14 +15,8 @@ from typing import Any
 import pytest
 
 from localnode import NodeProcess
-from node_api.chain.compiler import load_artifacts
-from node_api.chain.consortium import ConsortiumAdmin
-from node_api.chain.contracts import Contracts, Deployment
-from node_api.chain.keystore import KeyStore
-from node_api.chain.rpc import RpcClient
-from node_api.config import Settings
-from node_api.ledger.writer import seal_key_name
 from tests.integration.test_certificates import decode_qr, page_one_png, poppler
+from tests.support.member import own_node
 from tests.support.records import DIGEST
 
 pytestmark = pytest.mark.chain
@@ -167,19 +158,6 @@ def test_the_checklist_lists_the_items_and_an_approval_ticks_one_off(node: NodeP
 # -- two nodes of the filing authority on one chain ------------------------------------------------
 
 
-async def _admit(a: NodeProcess, org: int, seal: str, relayer: str) -> None:
-    sa = Settings(data_dir=a.data_dir, env="test")
-    admins = [KeyStore(sa.keystore_dir, sa.password).load(k) for k in ("admin-1", "admin-2")]
-    deployment = Deployment.load(sa.deployment_path)
-    rpc = RpcClient(a.rpc_url)
-    try:
-        admin = ConsortiumAdmin(rpc, Contracts(load_artifacts(), deployment), deployment.chain_id)
-        await admin.execute(admins, "addSealKey", org, seal)
-        await admin.execute(admins, "addRelayer", org, relayer)
-    finally:
-        await rpc.close()
-
-
 FORCED = "424242"  # both extra nodes draw this random part first
 
 
@@ -193,26 +171,10 @@ def fgj_nodes(
     out: list[tuple[NodeProcess, str]] = []
     try:
         for n in range(2):
-            data = tmp_path_factory.mktemp(f"fgj-node-{n}")
-            keys = KeyStore(
-                Settings(data_dir=data, env="test").keystore_dir, Settings(data_dir=data, env="test").password
+            env = {"PROJCHAIN_WORKERS": "1", "PROJCHAIN_FILING_CODE_CANDIDATES": json.dumps([FORCED])}
+            out.append(
+                own_node(node, org, tmp_path_factory.mktemp(f"fgj-node-{n}"), f"fgj-node-{n}", "备案员", env)
             )
-            relayer = keys.create("relayer")
-            seal = keys.create(seal_key_name(org))
-            asyncio.run(_admit(node, org, seal.address, relayer.address))
-            env = {
-                "PROJCHAIN_RPC_URL": node.rpc_url,
-                "PROJCHAIN_DEPLOYMENT_FILE": str(node.data_dir / "deployment.json"),
-                "PROJCHAIN_NODE_NAME": f"fgj-node-{n}",
-                "PROJCHAIN_WORKERS": "1",
-                "PROJCHAIN_FILING_CODE_CANDIDATES": json.dumps([FORCED]),
-            }
-            b = NodeProcess(data, env=env).start(demo=False)
-            token = subprocess.run(
-                [sys.executable, "-m", "node_api.cli", "token", "create", "--org", str(org), "--name", "备案员"],
-                env=b.env(), capture_output=True, text=True, check=True,
-            ).stdout.strip()  # fmt: skip
-            out.append((b, token))
         yield out
     finally:
         for b, _ in out:
@@ -297,3 +259,45 @@ def test_a_filing_asked_again_under_its_idempotency_key_is_answered_not_filed_tw
     assert other.status_code == 409 and "different filing request" in other.json()["detail"]
     fresh = post(f"{key}-other", body)  # another key: another filing, another code
     assert fresh.status_code == 201 and fresh.json()["code"] != code
+
+
+def _move_filing_item(node: NodeProcess, org: str) -> None:
+    """The catalogue maintainer moves the filing item (ZL-S1-001) to ``org``'s department, as it is
+    otherwise: a new version of the item."""
+    with node.client() as c:
+        item = c.get("/v1/catalogue/ZL-S1-001").json()["current"]
+    body = {k: item[k] for k in ("code", "name", "stage", "list", "time_limit_days", "on_the_spot", "commitment",
+                                 "retired", "depends_on", "guide_digest")}  # fmt: skip
+    with node.client("zwfw") as c:
+        r = c.post("/v1/catalogue/items?wait=true", json={**body, "department": node.org_ids[org]})
+    assert r.status_code == 200, r.text
+
+
+def test_an_idempotency_key_is_each_organisations_own(node: NodeProcess) -> None:
+    """Organisation B filing under the key A used files its own project: B is neither refused (409)
+    nor answered with A's filing, and A's replay still answers A's."""
+    key = f"shared-{time.time_ns()}"
+
+    def post(org: str, body: dict[str, Any]) -> Any:
+        with node.client(org) as c:
+            return c.post("/v1/filings", json=body, headers={"Idempotency-Key": key})
+
+    first = post("fgj", filing_body(name="庄浪县发改局幂等键项目"))
+    assert first.status_code == 201, first.text
+    # Only the filing item's department files: 住建局 takes the item over for B's filing.
+    _move_filing_item(node, "zjj")
+    try:
+        other = post("zjj", filing_body(name="庄浪县住建局幂等键项目", owner_uscc="91620825MA72BT6H8M"))
+    finally:
+        _move_filing_item(node, "fgj")
+    assert other.status_code == 201, other.text
+    assert other.headers.get("idempotent-replayed") is None
+    assert other.json()["code"] != first.json()["code"]
+    with node.client("zjj") as c:
+        summary = c.get(f"/v1/projects/{other.json()['code']}").json()
+    assert (
+        summary["name"] == "庄浪县住建局幂等键项目" and summary["registered_by"]["id"] == node.org_ids["zjj"]
+    )
+    again = post("fgj", filing_body(name="庄浪县发改局幂等键项目"))
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,14 +14,12 @@ import httpx
 import pytest
 
 from localnode import NodeProcess, free_port
-from node_api.chain.compiler import load_artifacts
-from node_api.chain.consortium import ConsortiumAdmin
-from node_api.chain.contracts import Contracts, Deployment
+from node_api.chain.contracts import Deployment
 from node_api.chain.keystore import KeyStore
-from node_api.chain.rpc import RpcClient
 from node_api.config import Settings
 from node_api.ledger.writer import seal_key_name
 from node_api.peer import DOCUMENT, OPENING, sign_request
+from tests.support.member import own_node
 from tests.support.polling import wait_until
 from tests.support.records import approval_body, register, unique_code
 
@@ -65,46 +60,17 @@ def nosy_peer() -> Iterator[NosyPeer]:
     peer.close()
 
 
-async def _admit_bank_node(a: NodeProcess, bank_id: int, seal: str, relayer: str) -> None:
-    sa = Settings(data_dir=a.data_dir, env="test")
-    admins = [KeyStore(sa.keystore_dir, sa.password).load(k) for k in ("admin-1", "admin-2")]
-    deployment = Deployment.load(sa.deployment_path)
-    rpc = RpcClient(a.rpc_url)
-    try:
-        admin = ConsortiumAdmin(rpc, Contracts(load_artifacts(), deployment), deployment.chain_id)
-        await admin.execute(admins, "addSealKey", bank_id, seal)
-        await admin.execute(admins, "addRelayer", bank_id, relayer)
-    finally:
-        await rpc.close()
-
-
 @pytest.fixture(scope="module")
 def bank_node(
     node: NodeProcess, nosy_peer: NosyPeer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[NodeProcess, str]]:
     """The bank's own node: own data dir, keys and database; node A's chain; a nosy peer, then A."""
-    data = tmp_path_factory.mktemp("bank-node")
-    sb = Settings(data_dir=data, env="test")
-    keys = KeyStore(sb.keystore_dir, sb.password)
-    bank_id = node.org_ids["bank"]
-    relayer = keys.create("relayer")
-    seal = keys.create(seal_key_name(bank_id))
-    asyncio.run(_admit_bank_node(node, bank_id, seal.address, relayer.address))
-    env = {
-        "PROJCHAIN_RPC_URL": node.rpc_url,
-        "PROJCHAIN_DEPLOYMENT_FILE": str(node.data_dir / "deployment.json"),
-        "PROJCHAIN_PEERS": json.dumps([nosy_peer.url, node.url]),
-        "PROJCHAIN_NODE_NAME": "bank-node",
-        # The session node runs a worker beside its primary (the default); the bank's
-        # node is a single process, so both shapes of a node are exercised.
-        "PROJCHAIN_WORKERS": "1",
-    }
-    b = NodeProcess(data, env=env).start(demo=False)
-    out = subprocess.run(
-        [sys.executable, "-m", "node_api.cli", "token", "create", "--org", str(bank_id), "--name", "bank officer"],
-        env=b.env(), capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    yield b, out.stdout.strip()
+    # The session node runs a worker beside its primary (the default); the bank's
+    # node is a single process, so both shapes of a node are exercised.
+    env = {"PROJCHAIN_PEERS": json.dumps([nosy_peer.url, node.url]), "PROJCHAIN_WORKERS": "1"}
+    b, token = own_node(node, node.org_ids["bank"], tmp_path_factory.mktemp("bank-node"), "bank-node",
+                        "bank officer", env)  # fmt: skip
+    yield b, token
     b.stop()
 
 

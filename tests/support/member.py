@@ -7,7 +7,11 @@ bypasses the gateway and calls the ledger with whatever records and seals it cho
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,13 +20,57 @@ from eth_account.signers.local import LocalAccount
 
 from localnode import NodeProcess
 from node_api.chain.compiler import load_artifacts
+from node_api.chain.consortium import ConsortiumAdmin
 from node_api.chain.contracts import Contracts, Deployment
 from node_api.chain.group import root_of
 from node_api.chain.keystore import KeyStore
+from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer, struct_hash
 from node_api.config import Settings
 from node_api.domain.records import Record
 from node_api.ledger.writer import seal_key_name
+
+
+async def admit_keys(node: NodeProcess, org: int, seal: str, relayer: str) -> None:
+    """The consortium's admins (``node``'s admin keys, their threshold) admit another seal key and
+    relayer of organisation ``org``: what a member does to run a node of its own."""
+    settings = Settings(data_dir=node.data_dir, env="test")
+    admins = [KeyStore(settings.keystore_dir, settings.password).load(k) for k in ("admin-1", "admin-2")]
+    deployment = Deployment.load(settings.deployment_path)
+    client = RpcClient(node.rpc_url)
+    try:
+        admin = ConsortiumAdmin(client, Contracts(load_artifacts(), deployment), deployment.chain_id)
+        await admin.execute(admins, "addSealKey", org, seal)
+        await admin.execute(admins, "addRelayer", org, relayer)
+    finally:
+        await client.close()
+
+
+def own_node(
+    node: NodeProcess, org: int, data: Path, name: str, officer: str, env: dict[str, str] | None = None
+) -> tuple[NodeProcess, str]:
+    """Another node of organisation ``org`` on ``node``'s chain, started without demo data: its own data
+    directory, seal key and relayer (admitted by the admins), and a token of an officer named ``officer``."""
+    settings = Settings(data_dir=data, env="test")
+    keys = KeyStore(settings.keystore_dir, settings.password)
+    relayer = keys.create("relayer")
+    seal = keys.create(seal_key_name(org))
+    asyncio.run(admit_keys(node, org, seal.address, relayer.address))
+    started = NodeProcess(data, env={
+        "PROJCHAIN_RPC_URL": node.rpc_url,
+        "PROJCHAIN_DEPLOYMENT_FILE": str(node.data_dir / "deployment.json"),
+        "PROJCHAIN_NODE_NAME": name,
+        **(env or {}),
+    }).start(demo=False)  # fmt: skip
+    try:
+        token = subprocess.run(
+            [sys.executable, "-m", "node_api.cli", "token", "create", "--org", str(org), "--name", officer],
+            env=started.env(), capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except BaseException:
+        started.stop()
+        raise
+    return started, token
 
 
 def rpc(url: str, method: str, *params: Any) -> Any:

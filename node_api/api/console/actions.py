@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Generic
 
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
@@ -32,35 +34,45 @@ from node_api.api.routes import grants as grants_route
 from node_api.api.routes import projects as projects_route
 from node_api.api.routes import records as records_route
 from node_api.api.schemas import AcceptanceIn, ActionIn, ApprovalIn, CommitmentIn, EventIn, GrantIn
+from node_api.config import Settings
 from node_api.domain.records import ACTION_KINDS
 from node_api.errors import PayloadTooLargeError, ValidationError
 from node_api.ledger.documents import Documents
-from node_api.ledger.officers import Session
+from node_api.ledger.officers import Officers, Session
 
 router = APIRouter(prefix="/console/projects/{code}", include_in_schema=False)
 
 
-def _back(code: str, uid: str) -> Response:
+async def _done(
+    code: str, officers: Officers, session: Session, action: str, call: Awaitable[Response]
+) -> Response:
+    """Sends the write through its API route and names the officer beside its record (``sealed``), then
+    back to the project page, at that record."""
+    uid = (await sealed(officers, session, action, call))["uid"]
     return RedirectResponse(f"/console/projects/{code}?record={uid}#done", status_code=303)
 
 
 @dataclass(frozen=True)
-class Upload:
-    """A form's document: the file field, the digest the browser computed and showed, where it is kept."""
+class DocumentForm(Generic[M]):
+    """A form that carries a document: its file field, the digest the browser computed and showed, and
+    the API model it stands for, whose ``digest_field`` (and list ``also``) is the uploaded file's
+    digest and whose other fields are the form's ``names``."""
 
     file: str
     declared: str
-    documents: Documents
-    limit: int
+    cls: type[M]
+    digest_field: str
+    names: tuple[str, ...]
+    also: str | None = None
 
-    async def store(self, form: FormData, session: Session) -> str:
+    async def store(self, form: FormData, session: Session, documents: Documents, limit: int) -> str:
         """Stores the uploaded file; its SHA-256 must be the digest shown before sealing (422 otherwise)."""
         file = upload(form, self.file)
         if file is None:
             raise ValidationError(self.file, "choose the document to upload")
-        data = await file.read(self.limit + 1)
-        if len(data) > self.limit:
-            raise PayloadTooLargeError(f"document exceeds {self.limit} bytes")
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLargeError(f"document exceeds {limit} bytes")
         if not data:
             raise ValidationError(self.file, "the file is empty")
         digest = "0x" + hashlib.sha256(data).hexdigest()
@@ -70,22 +82,31 @@ class Upload:
                 self.declared,
                 f"the file's SHA-256 is {digest}, not the digest shown before sealing ({declared or '—'})",
             )
-        return self.documents.upload(
-            session.officer.org, data, file.content_type or "application/octet-stream"
-        )
+        return documents.upload(session.officer.org, data, file.content_type or "application/octet-stream")
 
-    async def into(
-        self, cls: type[M], digest_field: str, form: FormData, names: tuple[str, ...], session: Session,
-        also: str | None = None,
-    ) -> M:  # fmt: skip
-        """The API model of a form whose ``digest_field`` (and list ``also``) is the uploaded file's digest.
+    async def body(self, form: FormData, session: Session, documents: Documents, settings: Settings) -> M:
+        """The API model of the form, the uploaded file's digest in it.
 
         The other fields are checked first, so a bad form stores no file.
         """
-        data = fields(form, names)
-        model(cls, {**data, digest_field: "0x" + "00" * 32})
-        digest = await self.store(form, session)
-        return model(cls, {**data, digest_field: digest, **({also: [digest]} if also else {})})
+        data = fields(form, self.names)
+        model(self.cls, {**data, self.digest_field: "0x" + "00" * 32})
+        digest = await self.store(form, session, documents, settings.max_document_bytes)
+        also = {self.also: [digest]} if self.also else {}
+        return model(self.cls, {**data, self.digest_field: digest, **also})
+
+
+APPROVAL_FORM = DocumentForm(
+    "document", "document_digest", ApprovalIn, "document_digest",
+    ("stage", "item", "decision", "document_no", "issued_at", "valid_until"),
+)  # fmt: skip
+EVENT_FORM = DocumentForm(
+    "evidence", "evidence_digest", EventIn, "description_digest", ("category", "severity", "occurred_at"),
+    also="evidence_digests",
+)  # fmt: skip
+COMMITMENT_FORM = DocumentForm(
+    "letter", "letter_digest", CommitmentIn, "content_digest", ("commitment_type", "due_date", "summary")
+)
 
 
 @router.post("/acceptances")
@@ -100,7 +121,7 @@ async def accept(
         data["accepted_at"] += ":00+08:00"
     body = model(AcceptanceIn, data)
     call = projects_route.add_acceptance(code, body, session.officer.org, writer, confirmations, wait=True)
-    return _back(code, (await sealed(officers, session, "acceptance", call))["uid"])
+    return await _done(code, officers, session, "acceptance", call)
 
 
 @router.post("/approvals")
@@ -110,11 +131,9 @@ async def approve(
 ) -> Response:  # fmt: skip
     """批复 of a catalogue item with its document, uploaded here and bound by the digest shown."""
     code = checked_code(code)
-    names = ("stage", "item", "decision", "document_no", "issued_at", "valid_until")
-    doc = Upload("document", "document_digest", documents, settings.max_document_bytes)
-    body = await doc.into(ApprovalIn, "document_digest", form, names, session)
+    body = await APPROVAL_FORM.body(form, session, documents, settings)
     call = projects_route.add_approval(code, body, session.officer.org, writer, confirmations, wait=True)
-    return _back(code, (await sealed(officers, session, "approval", call))["uid"])
+    return await _done(code, officers, session, "approval", call)
 
 
 @router.post("/events")
@@ -124,11 +143,9 @@ async def report_event(
 ) -> Response:  # fmt: skip
     """An abnormal construction event with its evidence (supervisor)."""
     code = checked_code(code)
-    doc = Upload("evidence", "evidence_digest", documents, settings.max_document_bytes)
-    names = ("category", "severity", "occurred_at")
-    body = await doc.into(EventIn, "description_digest", form, names, session, also="evidence_digests")
+    body = await EVENT_FORM.body(form, session, documents, settings)
     call = projects_route.add_event(code, body, session.officer.org, writer, confirmations, wait=True)
-    return _back(code, (await sealed(officers, session, "event", call))["uid"])
+    return await _done(code, officers, session, "event", call)
 
 
 @router.post("/commitments")
@@ -138,12 +155,9 @@ async def commit(
 ) -> Response:  # fmt: skip
     """A credit commitment (信用承诺) with the owner's 承诺书 uploaded (approval authority)."""
     code = checked_code(code)
-    doc = Upload("letter", "letter_digest", documents, settings.max_document_bytes)
-    body = await doc.into(
-        CommitmentIn, "content_digest", form, ("commitment_type", "due_date", "summary"), session
-    )
+    body = await COMMITMENT_FORM.body(form, session, documents, settings)
     call = projects_route.add_commitment(code, body, session.officer.org, writer, confirmations, wait=True)
-    return _back(code, (await sealed(officers, session, "commitment", call))["uid"])
+    return await _done(code, officers, session, "commitment", call)
 
 
 @router.post("/grants")
@@ -160,7 +174,7 @@ async def grant(
     call = grants_route.grant_access(
         code, body, session.officer.org, membership, writer, confirmations, wait=True
     )
-    return _back(code, (await sealed(officers, session, "grant", call))["uid"])
+    return await _done(code, officers, session, "grant", call)
 
 
 @router.post("/records/{uid}/{action}")
@@ -179,4 +193,4 @@ async def change_status(
     call = records_route.change_status(
         uid, action, body, session.officer.org, reader, index, writer, confirmations, wait=True
     )
-    return _back(code, (await sealed(officers, session, action, call))["uid"])
+    return await _done(code, officers, session, action, call)
