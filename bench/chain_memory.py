@@ -95,9 +95,9 @@ VARIANTS: dict[str, Variant] = {
     "nosave": Variant("the node's flags, mining on demand" + _NO_SAVES, keeper=None),
     "save60": Variant("the node's flags, mining on demand; the keeper looks every 60 s", keeper=60.0),
     "tbk": Variant(
-        "mining on demand, --transaction-block-keeper 64 (old blocks' transactions, receipts and "
+        "mining on demand, --transaction-block-keeper 8 (old blocks' transactions, receipts and "
         "logs dropped)" + _NO_SAVES,
-        flags=("--transaction-block-keeper", "64"),
+        flags=("--transaction-block-keeper", "8"),
         keeper=None,
     ),
     "jemalloc": Variant("the node, and jemalloc returning freed pages after 1 s", env=_JEMALLOC_RETURN),
@@ -327,6 +327,7 @@ class Filler:
         self.approvals = 0
         self.projects = 0
         self.pending: list[tuple[str, int]] = []  # (tx hash, records) sent, not yet checked
+        self.first: tuple[str, int, int] | None = None  # the fill's first transaction: hash, block, records
 
     def _record(self, kind: Kind, code: str, fields: dict[str, Any], digest: bytes) -> Record:
         payload, _ = seal_payload(kind, fields)  # restricted fields behind a fresh salt
@@ -427,7 +428,28 @@ class Filler:
                 raise RuntimeError(
                     f"transaction {tx_hash}: status {receipt['status']}, {added} of {n} records"
                 )
+            if self.first is None and self.written > n:  # not the catalogue's set-up transaction
+                self.first = (tx_hash, int(receipt["blockNumber"], 16), n)
             self.pending.pop(0)
+
+    def history(self) -> dict[str, Any]:
+        """Whether the fill's first transaction, its receipt and its logs can still be read back
+        (what the indexer needs to index the ledger again, and evidence bundles need)."""
+        if self.first is None:
+            return {}
+        tx_hash, block, n = self.first
+        logs = self.chain.rpc(
+            "eth_getLogs",
+            {"address": self.m.deployment.ledger, "fromBlock": hex(block), "toBlock": hex(block),
+             "topics": [RECORD_ADDED]},
+        )  # fmt: skip
+        return {
+            "first_block": block,
+            "transaction_found": self.chain.rpc("eth_getTransactionByHash", tx_hash) is not None,
+            "receipt_found": self.chain.rpc("eth_getTransactionReceipt", tx_hash) is not None,
+            "record_logs_found": sum(1 for lg in logs if lg["transactionHash"] == tx_hash),
+            "record_logs_expected": n,
+        }
 
 
 def dump_parts(chain: Chain) -> dict[str, Any]:
@@ -562,6 +584,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "state_file_mb_end": samples[-1].state_mb,
             **per_record_kb(samples, base),
         }
+        out["history"] = filler.history()
         if chain.keeper is not None:  # no more saves (or blocks) from here on: the rest is anvil alone
             chain.keeper.stop(final_save=False)
             chain.keeper = None
@@ -575,6 +598,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"[{args.variant}] idle {args.settle:.0f} s: RSS {settle[-1].rss_mb:.0f} MB", flush=True)
         if args.final_dump:
             out["dump"] = dump_parts(chain)
+            time.sleep(10)
+            out["dump"]["rss_mb_10s_after"] = round(proc_status(chain.process.pid)["VmRSS"], 1)
             print(f"[{args.variant}] one dump: {json.dumps(out['dump'])}", flush=True)
     finally:
         out["samples"] = [asdict(s) for s in samples]

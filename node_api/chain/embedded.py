@@ -237,8 +237,9 @@ class StateKeeper:
     loses at most the blocks since the last save; the outbox re-sends their records.
 
     With ``mine_every`` (anvil started with ``--no-mining``) it also mines: every
-    ``mine_every`` seconds, one block if transactions wait in the pool. Mining and dumping
-    hold one lock, so a dump is always taken between blocks.
+    ``mine_every`` seconds, one block if transactions wait in the pool. Mining and anvil's
+    dump hold one lock, so a dump is always taken between blocks (the checks and the write
+    of the file run while the miner goes on).
     """
 
     def __init__(
@@ -263,7 +264,8 @@ class StateKeeper:
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self._miner: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one save at a time
+        self._mining = threading.Lock()  # no block is mined on demand while anvil dumps
         self._http = httpx.Client(timeout=120)
         self._miner_http = httpx.Client(timeout=120)  # the miner's thread has a client of its own
 
@@ -321,7 +323,7 @@ class StateKeeper:
 
     def mine(self) -> bool:
         """Mines one block if transactions wait in anvil's pool; whether it did."""
-        with self._lock:
+        with self._mining:
             status = self._rpc("txpool_status", client=self._miner_http)
             if int(str(status.get("pending") or "0x0"), 16) == 0:
                 return False
@@ -365,14 +367,14 @@ class StateKeeper:
             started = time.monotonic()
             if self.mine_every is None:
                 # Dump right after a block: anvil mines only on its interval, so it is idle now.
-                # (Mining on demand, the lock keeps the miner out until the dump is taken.)
                 head = self._rpc("eth_blockNumber")
                 deadline = time.monotonic() + wait_for_block
                 while self._rpc("eth_blockNumber") == head and time.monotonic() < deadline:
                     time.sleep(0.01)
-            data = _without_spurious_genesis(
-                gzip.decompress(bytes.fromhex(str(self._rpc("anvil_dumpState"))[2:]))
-            )
+            with self._mining:  # mining on demand: the miner waits until anvil has dumped
+                dumped = str(self._rpc("anvil_dumpState"))
+            data = _without_spurious_genesis(gzip.decompress(bytes.fromhex(dumped[2:])))
+            del dumped
             best = _best_block(data)
             if not self._consistent(data, best):
                 self.skipped += 1
