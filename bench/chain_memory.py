@@ -100,6 +100,7 @@ VARIANTS: dict[str, Variant] = {
         flags=("--transaction-block-keeper", "8"),
         keeper=None,
     ),
+    "prune1": Variant("mining on demand, --prune-history 1" + _NO_SAVES, kept_states=1, keeper=None),
     "jemalloc": Variant("the node, and jemalloc returning freed pages after 1 s", env=_JEMALLOC_RETURN),
     # The node as it was: anvil mining every 0.5 s (empty blocks too), --prune-history 8.
     "interval": Variant(
