@@ -87,6 +87,12 @@ class Variant:
 _JEMALLOC_RETURN = {"_RJEM_MALLOC_CONF": "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"}
 _NO_SAVES = "; no state saves"
 
+
+def _interval(about: str, **changes: Any) -> Variant:
+    """anvil's own interval mining (the node before), no state saves."""
+    return Variant(about + _NO_SAVES, mining="interval", keeper=None, **changes)
+
+
 VARIANTS: dict[str, Variant] = {
     # The node as it is configured now: mining on demand, the keeper saving as the node does.
     "node": Variant(
@@ -106,36 +112,14 @@ VARIANTS: dict[str, Variant] = {
     "interval": Variant(
         "the node before: --block-time 0.5, --prune-history 8, the keeper saving every 2 s", mining="interval"
     ),
-    "interval-nosave": Variant(
-        "--block-time 0.5, --prune-history 8" + _NO_SAVES, mining="interval", keeper=None
+    "interval-nosave": _interval("--block-time 0.5, --prune-history 8"),
+    "interval-jemalloc-nosave": _interval(
+        "--block-time 0.5; jemalloc returns freed pages after 1 s", env=_JEMALLOC_RETURN
     ),
-    "interval-jemalloc-nosave": Variant(
-        "--block-time 0.5; jemalloc returns freed pages after 1 s" + _NO_SAVES,
-        mining="interval",
-        keeper=None,
-        env=_JEMALLOC_RETURN,
-    ),
-    "interval-prune1": Variant(
-        "--block-time 0.5, --prune-history 1" + _NO_SAVES, mining="interval", kept_states=1, keeper=None
-    ),
-    "interval-noprune": Variant(
-        "--block-time 0.5 without --prune-history" + _NO_SAVES,
-        mining="interval",
-        kept_states=None,
-        keeper=None,
-    ),
-    "interval-block3": Variant(
-        "--block-time 3 (over anvil's 2 s threshold)" + _NO_SAVES,
-        mining="interval",
-        block_time=3.0,
-        keeper=None,
-    ),
-    "interval-block01": Variant(
-        "--block-time 0.1 (anvil's state limit reached 5x sooner)" + _NO_SAVES,
-        mining="interval",
-        block_time=0.1,
-        keeper=None,
-    ),
+    "interval-prune1": _interval("--block-time 0.5, --prune-history 1", kept_states=1),
+    "interval-noprune": _interval("--block-time 0.5 without --prune-history", kept_states=None),
+    "interval-block3": _interval("--block-time 3 (over anvil's 2 s threshold)", block_time=3.0),
+    "interval-block01": _interval("--block-time 0.1 (anvil's state limit reached 5x sooner)", block_time=0.1),
     "automine": Variant(
         "one block per transaction (anvil's automine)" + _NO_SAVES, mining="automine", keeper=None
     ),
