@@ -312,11 +312,7 @@ class StateKeeper:
     def _mine_loop(self) -> None:
         assert self.mine_every is not None
         failures = 0
-        due = time.monotonic() + self.mine_every
-        # A fixed cadence, as anvil's interval miner: a block that takes a while to mine does not
-        # push the next one back (a late tick mines at once).
-        while not self._halt.wait(max(0.0, due - time.monotonic())):
-            due = max(due + self.mine_every, time.monotonic())
+        while not self._halt.wait(self.mine_every):
             try:
                 self.mine()
                 failures = 0
