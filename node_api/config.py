@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     chain_id: int = 620825  # 庄浪县's division code, so a dev chain is recognisable
     anvil_port: int = 18545
     block_time: float = 0.5  # seconds; latency vs. throughput, see README "Embedded chain"
+    # How the embedded anvil mines: "on_demand" (the node mines a block every block_time seconds
+    # when transactions wait, none while idle) or "interval" (anvil mines every block_time
+    # seconds, empty or not). On demand keeps anvil's memory bounded: at sub-2 s intervals anvil
+    # holds up to 1,500 full copies of the state, and empty blocks pile up (docs/chain-memory.md).
+    chain_mining: Literal["on_demand", "interval"] = "on_demand"
     block_gas_limit: int = 1_000_000_000
     # The node saves the embedded chain's state every N seconds (atomically, see StateKeeper):
     # a chain crash loses at most that much, which the pipeline re-sends. Larger = cheaper.

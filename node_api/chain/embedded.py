@@ -20,6 +20,14 @@ both seen under load in tests/reliability/test_chain_crash.py:
 ``StateKeeper`` asks anvil for its state right after a new block (the miner is idle
 then), drops a dump whose account nonces run ahead of its last block, and writes
 the file atomically (temp file, fsync, rename).
+
+By default (``chain_mining = "on_demand"``) anvil does not mine on its own (``--no-mining``):
+the keeper's process mines a block every ``block_time`` seconds when transactions wait in
+anvil's pool, and never while it dumps (one lock), so a dump cannot race a block at all. An
+idle chain mines nothing. Interval mining cost memory without bound: anvil 1.7 raises its
+limit of kept states to 1,500 for any block time under 2 s, whatever ``--prune-history``
+says (a full copy of the state per block, ≈ 100 bytes per record each), and keeps every
+empty block (docs/chain-memory.md).
 """
 
 from __future__ import annotations
@@ -80,11 +88,18 @@ def anvil_command(
     """The command line of a projchain anvil: the settings' chain id and block gas limit, zero gas
     price and base fee (a permissioned network), no prefunded accounts.
 
-    Blocks every ``settings.block_time`` seconds, or one per transaction with ``automine``;
-    ``state`` is a saved state to load (the chain never dumps its state itself, see
-    ``StateKeeper``); ``kept_states`` bounds the recent states anvil keeps (None: all).
+    One block per transaction with ``automine``; otherwise as ``settings.chain_mining`` says:
+    no mining of its own (the state keeper's process mines on demand, see ``StateKeeper``) or a
+    block every ``settings.block_time`` seconds. ``state`` is a saved state to load (the chain
+    never dumps its state itself, see ``StateKeeper``); ``kept_states`` bounds the recent states
+    anvil keeps (None: all).
     """
-    mining = [] if automine else ["--block-time", str(settings.block_time)]
+    if automine:
+        mining = []
+    elif settings.chain_mining == "on_demand":
+        mining = ["--no-mining"]
+    else:
+        mining = ["--block-time", str(settings.block_time)]
     load = ["--load-state", str(state)] if state is not None else []
     # anvil keeps a full copy of the state for up to ~1,500 recent blocks (one per 0.5 s
     # block, empty or not): ≈ 150 bytes per storage slot per block, which grew its memory
@@ -155,7 +170,8 @@ class EmbeddedChain:
         running), it is adopted instead: the chain outlived the node, as it would
         in production.
         """
-        self.keeper = KeeperProcess(self.url, self.state_file, self.settings.state_interval)
+        mine_every = self.settings.block_time if self.settings.chain_mining == "on_demand" else None
+        self.keeper = KeeperProcess(self.url, self.state_file, self.settings.state_interval, mine_every)
         if self._answers() == self.settings.chain_id:
             self.adopted = True
             self.keeper.start()
@@ -219,13 +235,27 @@ class StateKeeper:
     ``cost_factor`` times the save's duration, which keeps the keeper (and anvil's
     serialisation) under ``1 / cost_factor`` of the time at any ledger size. A crash
     loses at most the blocks since the last save; the outbox re-sends their records.
+
+    With ``mine_every`` (anvil started with ``--no-mining``) it also mines: every
+    ``mine_every`` seconds, one block if transactions wait in the pool. Mining and anvil's
+    dump hold one lock, so a dump is always taken between blocks (the checks and the write
+    of the file run while the miner goes on).
     """
 
-    def __init__(self, url: str, path: Path, interval: float, cost_factor: float = 20.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        path: Path,
+        interval: float,
+        cost_factor: float = 20.0,
+        mine_every: float | None = None,
+    ) -> None:
         self.url = url
         self.path = path
         self.interval = max(0.5, float(interval))
         self.cost_factor = cost_factor
+        self.mine_every = mine_every
+        self.mined = 0
         self.saves = 0
         self.skipped = 0
         self.last_duration = 0.0
@@ -233,20 +263,30 @@ class StateKeeper:
         self._dirty = True  # a state not saved since the keeper started counts as changed
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._miner: threading.Thread | None = None
+        self._lock = threading.Lock()  # one save at a time
+        self._mining = threading.Lock()  # no block is mined on demand while anvil dumps
         self._http = httpx.Client(timeout=120)
+        self._miner_http = httpx.Client(timeout=120)  # the miner's thread has a client of its own
 
     def start(self) -> None:
-        """Starts saving in a background thread."""
+        """Starts saving (and mining, with ``mine_every``) in background threads."""
         self._thread = threading.Thread(target=self._run, name="anvil-state", daemon=True)
         self._thread.start()
+        if self.mine_every is not None:
+            self._miner = threading.Thread(target=self._mine_loop, name="anvil-miner", daemon=True)
+            self._miner.start()
 
     def stop(self, final_save: bool) -> None:
-        """Stops the thread; with ``final_save`` saves the latest state first (clean shutdown)."""
+        """Stops the threads; with ``final_save`` mines what waits and saves the latest state (clean shutdown)."""
         self._halt.set()
-        if self._thread is not None:
-            self._thread.join(timeout=150)
+        for thread in (self._thread, self._miner):
+            if thread is not None:
+                thread.join(timeout=150)
         if final_save:
+            if self.mine_every is not None:
+                with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                    self.mine()  # what the node sent before it stopped goes into the final save
             for _ in range(5):
                 try:
                     if self.save(wait_for_block=2.0):
@@ -255,6 +295,7 @@ class StateKeeper:
                     log.warning("anvil state: final save failed: %s", e)
                     break
         self._http.close()
+        self._miner_http.close()
 
     def next_wait(self) -> float:
         """Seconds until the next look: the interval, stretched after an expensive save."""
@@ -267,6 +308,32 @@ class StateKeeper:
                     self.save()
             except (httpx.HTTPError, ValueError, OSError, KeyError) as e:
                 log.warning("anvil state: save failed (next try in %.0f s): %s", self.next_wait(), e)
+
+    def _mine_loop(self) -> None:
+        assert self.mine_every is not None
+        failures = 0
+        # mine_every after the previous block is mined, not on a fixed cadence: under load blocks
+        # come a little further apart and carry more, and anvil's cost per block (which grows with
+        # the state) is paid less often (docs/chain-memory.md: 161 blocks and 54 s of anvil CPU for
+        # 200,000 records, against 377 blocks and 136 s on a fixed 0.5 s cadence).
+        while not self._halt.wait(self.mine_every):
+            try:
+                self.mine()
+                failures = 0
+            except (httpx.HTTPError, ValueError, KeyError) as e:  # anvil restarting: try again
+                failures += 1
+                if failures == 10:
+                    log.warning("anvil miner: %s (retrying every %.1f s)", e, self.mine_every)
+
+    def mine(self) -> bool:
+        """Mines one block if transactions wait in anvil's pool; whether it did."""
+        with self._mining:
+            status = self._rpc("txpool_status", client=self._miner_http)
+            if int(str(status.get("pending") or "0x0"), 16) == 0:
+                return False
+            self._rpc("evm_mine", client=self._miner_http)
+            self.mined += 1
+            return True
 
     def changed(self) -> bool:
         """Whether a block mined since the last look holds a transaction (or nothing was saved yet)."""
@@ -289,8 +356,8 @@ class StateKeeper:
         self._checked = head
         return self._dirty
 
-    def _rpc(self, method: str, *params: Any) -> Any:
-        reply = self._http.post(
+    def _rpc(self, method: str, *params: Any, client: httpx.Client | None = None) -> Any:
+        reply = (client or self._http).post(
             self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
         )
         body = reply.json()
@@ -302,14 +369,16 @@ class StateKeeper:
         """Saves one consistent dump; False if the dump raced a block and was dropped."""
         with self._lock:
             started = time.monotonic()
-            # Dump right after a block: anvil mines only on its interval, so it is idle now.
-            head = self._rpc("eth_blockNumber")
-            deadline = time.monotonic() + wait_for_block
-            while self._rpc("eth_blockNumber") == head and time.monotonic() < deadline:
-                time.sleep(0.01)
-            data = _without_spurious_genesis(
-                gzip.decompress(bytes.fromhex(str(self._rpc("anvil_dumpState"))[2:]))
-            )
+            if self.mine_every is None:
+                # Dump right after a block: anvil mines only on its interval, so it is idle now.
+                head = self._rpc("eth_blockNumber")
+                deadline = time.monotonic() + wait_for_block
+                while self._rpc("eth_blockNumber") == head and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            with self._mining:  # mining on demand: the miner waits until anvil has dumped
+                dumped = str(self._rpc("anvil_dumpState"))
+            data = _without_spurious_genesis(gzip.decompress(bytes.fromhex(dumped[2:])))
+            del dumped
             best = _best_block(data)
             if not self._consistent(data, best):
                 self.skipped += 1
@@ -342,7 +411,7 @@ class StateKeeper:
 
 
 class KeeperProcess:
-    """Runs the ``StateKeeper`` in a process of its own.
+    """Runs the ``StateKeeper`` (and, with ``mine_every``, the chain's miner) in a process of its own.
 
     A save of a large chain moves hundreds of megabytes (hex decoding, decompression,
     checks, the write); in the node's process that would hold its interpreter lock for
@@ -350,14 +419,14 @@ class KeeperProcess:
     node stops it, with a final save, on a clean shutdown) and dies with the node.
     """
 
-    def __init__(self, url: str, path: Path, interval: float) -> None:
+    def __init__(self, url: str, path: Path, interval: float, mine_every: float | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         # A pipe, not multiprocessing.Event: setting an Event waits for its sleepers to wake, so
         # a keeper killed while waiting (OOM killer, an operator's pkill) would hang the node's
         # shutdown for ever; a send to a dead keeper fails at once instead.
         self._orders, orders = ctx.Pipe()
         self._process = ctx.Process(
-            target=_keep, args=(url, str(path), interval, os.getpid(), orders),
+            target=_keep, args=(url, str(path), interval, mine_every, os.getpid(), orders),
             name="anvil-state", daemon=True,
         )  # fmt: skip
 
@@ -377,13 +446,15 @@ class KeeperProcess:
             self._process.join()
 
 
-def _keep(url: str, path: str, interval: float, parent: int, orders: Connection) -> None:
-    """The keeper process: saves until told to stop (see ``KeeperProcess``)."""
+def _keep(
+    url: str, path: str, interval: float, mine_every: float | None, parent: int, orders: Connection
+) -> None:
+    """The keeper process: saves (and mines) until told to stop (see ``KeeperProcess``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the node decides
     die_with_parent(parent)
     logs.PROCESS = "state-keeper"
     logs.configure_stderr()
-    keeper = StateKeeper(url, Path(path), interval)
+    keeper = StateKeeper(url, Path(path), interval, mine_every=mine_every)
     keeper.start()
     try:
         final_save = bool(orders.recv())  # the node's order: stop, with or without a final save

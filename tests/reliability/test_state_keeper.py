@@ -1,7 +1,8 @@
-"""The embedded chain's state keeper saves a changed chain, skips an idle one, and bounds its cost.
+"""The embedded chain's state keeper saves a changed chain, skips an idle one, and bounds its cost;
+its process mines on demand (a block when transactions wait, none while the chain is idle).
 
-A real anvil (the node's binary and flags, 0.5 s blocks); a transaction is a plain
-value transfer from a key the test funds with ``anvil_setBalance``.
+A real anvil (the node's binary and flags: ``--no-mining``, the chain's own keeper mining every
+0.5 s); a transaction is a plain value transfer from a key the test funds with ``anvil_setBalance``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -32,9 +34,13 @@ def rpc(url: str, method: str, *params: object) -> object:
     return body["result"]
 
 
-def wait_blocks(url: str, n: int) -> None:
-    start = int(str(rpc(url, "eth_blockNumber")), 16)
-    wait_until(lambda: int(str(rpc(url, "eth_blockNumber")), 16) >= start + n, 10, f"anvil mines {n} blocks")
+def head(url: str) -> int:
+    return int(str(rpc(url, "eth_blockNumber")), 16)
+
+
+def wait_mined(url: str, before: int) -> None:
+    """Until a block after ``before`` (the head read before the transaction was sent) is mined."""
+    wait_until(lambda: head(url) > before, 10, f"a block after {before} is mined")
 
 
 @pytest.fixture
@@ -53,11 +59,13 @@ def test_saves_only_after_a_transaction(chain: EmbeddedChain, tmp_path: Path) ->
     try:
         assert keeper.changed(), "a chain never saved counts as changed"
         assert keeper.save()
-        wait_blocks(chain.url, 3)  # empty blocks only
-        assert not keeper.changed(), "an idle chain (empty blocks) must not be saved again"
+        idle = head(chain.url)
+        time.sleep(2)  # four block intervals with nothing to mine
+        assert head(chain.url) == idle, "an idle chain mines no (empty) blocks"
+        assert not keeper.changed(), "an idle chain must not be saved again"
 
         send_transfer(chain, 0)
-        wait_blocks(chain.url, 2)
+        wait_mined(chain.url, idle)  # the chain's own keeper mines the waiting transfer
         assert keeper.changed(), "a block with a transaction since the last save must be saved"
         assert keeper.save()
         assert not keeper.changed()
@@ -82,8 +90,9 @@ def test_keeper_process_saves_survives_ctrl_c_and_stops_cleanly(chain: EmbeddedC
         pid = keeper._process.pid
         assert pid is not None
         os.kill(pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the node's whole process group
+        before = head(chain.url)
         send_transfer(chain, 0)
-        wait_blocks(chain.url, 2)
+        wait_mined(chain.url, before)
         keeper.stop(final_save=True)
         assert keeper._process.exitcode == 0, "the keeper must survive Ctrl-C and stop when the node says so"
         saved = path.read_bytes()
@@ -136,3 +145,45 @@ def test_wait_after_an_expensive_save_is_stretched(tmp_path: Path) -> None:
         assert keeper.next_wait() == pytest.approx(30)
     finally:
         keeper.stop(final_save=False)
+
+
+def test_the_node_starts_anvil_without_mining_of_its_own(tmp_path: Path) -> None:
+    """On demand (the default) anvil mines nothing itself and keeps 8 states; interval mining is the
+    old command line."""
+    on_demand = EmbeddedChain(Settings(data_dir=tmp_path)).command()
+    assert "--no-mining" in on_demand and "--block-time" not in on_demand
+    assert on_demand[on_demand.index("--prune-history") + 1] == "8"
+    interval = EmbeddedChain(Settings(data_dir=tmp_path, chain_mining="interval", block_time=0.5)).command()
+    assert "--no-mining" not in interval and interval[interval.index("--block-time") + 1] == "0.5"
+
+
+def test_a_final_save_mines_what_waits_and_the_saved_state_reloads(tmp_path: Path) -> None:
+    """A clean stop leaves no sent transaction behind, and anvil restarted on the save carries on."""
+    settings = Settings(data_dir=tmp_path, anvil_port=free_port(), state_interval=3600)
+    first = EmbeddedChain(settings)
+    first.keeper = None
+    first.state_dir.mkdir(parents=True, exist_ok=True)
+    first.process = subprocess.Popen(first.command(), start_new_session=True)  # no keeper: nothing mines
+    keeper = StateKeeper(first.url, first.state_file, interval=3600, mine_every=0.5)
+    try:
+        wait_until(lambda: first._answers() is not None, 20, "anvil answers")
+        send_transfer(first, 0)
+        time.sleep(1)
+        assert head(first.url) == 0, "anvil must not mine on its own"
+        keeper.stop(final_save=True)  # mines the waiting transfer, then saves
+        assert keeper.mined == 1 and keeper.saves == 1
+        assert head(first.url) == 1
+    finally:
+        keeper.stop(final_save=False)
+        first.kill()
+    second = EmbeddedChain(settings)
+    assert "--load-state" in second.command()
+    second.start()
+    try:
+        assert head(second.url) == 1, "the saved block comes back"
+        assert int(str(rpc(second.url, "eth_getTransactionCount", SENDER.address, "latest")), 16) == 1
+        send_transfer(second, 1)
+        wait_mined(second.url, 1)  # the restarted chain's keeper mines on demand
+        assert int(str(rpc(second.url, "eth_getTransactionCount", SENDER.address, "latest")), 16) == 2
+    finally:
+        second.kill()
