@@ -53,6 +53,7 @@ class Request:
     digest: str
     expect: tuple[int, ...]
     headers: dict[str, str] = field(default_factory=dict)
+    answer_lost: bool = False  # an earlier attempt's answer was lost (the node died meanwhile)
 
 
 @dataclass
@@ -160,6 +161,7 @@ class Writers:
                     if lost:
                         with self.outcomes.lock:
                             self.outcomes.retried_after_loss += 1
+                    req.answer_lost = lost
                     return r
             except httpx.TransportError:
                 pass
@@ -181,6 +183,11 @@ class Writers:
                 req = self.request(rng, f"{index}/{i}", events)
                 target = req.headers.pop("X-Target", None)
                 r = self.post(client, req, time.monotonic() + 90)
+                if req.answer_lost and req.expect == (202,) and _confirmed_duplicate(r):
+                    # The first attempt was accepted before the node died and its record confirmed
+                    # by the time this retry got through: the retry's answer is 200 (confirmed),
+                    # with the same uid and duplicate=true, instead of the 202 a first answer gives.
+                    r = httpx.Response(202, json=r.json(), request=r.request)
                 if r.status_code not in req.expect:
                     with o.lock:
                         o.unexpected.append(f"{req.path} as {req.org}: {r.status_code} {r.text[:200]}")
@@ -222,6 +229,14 @@ class Writers:
             for uid in sample:
                 req = self.outcomes.answered[uid]
                 self._check_replay(req, uid, self.post(client, req, time.monotonic() + 60))
+
+
+def _confirmed_duplicate(r: httpx.Response) -> bool:
+    """A retry's answer for a record already on chain: 200, duplicate, confirmed."""
+    if r.status_code != 200:
+        return False
+    body = r.json()
+    return body.get("duplicate") is True and body.get("state") == "confirmed"
 
 
 def wait_drained(node: NodeProcess, timeout: float = 90.0) -> dict[str, Any]:
