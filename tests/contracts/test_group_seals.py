@@ -226,8 +226,9 @@ def test_a_record_naming_a_group_without_a_seal_reverts_the_input(h: Harness) ->
     h.expect_revert(
         h.relayer, h.groups_call(records, [0, 1], [h.group_seal(records[:1], "auth")]), "LedgerUnknownGroup"
     )
+    # One group byte for two packed records: the second is bytes after the last record.
     h.expect_revert(
-        h.relayer, h.groups_call(records, [0], [h.group_seal(records, "auth")]), "LedgerLengthMismatch"
+        h.relayer, h.groups_call(records, [0], [h.group_seal(records, "auth")]), "LedgerMalformedRecords"
     )
 
 
