@@ -367,14 +367,20 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     function _groupStarts(bytes calldata groupOf, uint256 groups) private pure returns (uint256[] memory start) {
         uint256 n = groupOf.length;
         start = new uint256[](groups);
-        for (uint256 i = 0; i < n; ) {
-            uint256 g = uint8(groupOf[i]);
-            if (g >= groups) revert LedgerUnknownGroup(i, g);
-            unchecked {
-                ++start[g];
-                ++i;
+        uint256 unknown = n; // the first record naming a group beyond `groups`, n when none does
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let g := byte(0, calldataload(add(groupOf.offset, i)))
+                if iszero(lt(g, groups)) {
+                    unknown := i
+                    break
+                }
+                let at := add(start, shl(5, add(g, 1)))
+                mstore(at, add(mload(at), 1))
             }
         }
+        if (unknown < n) revert LedgerUnknownGroup(unknown, uint8(groupOf[unknown]));
         uint256 counted = 0;
         for (uint256 g = 0; g < groups; ) {
             unchecked {
