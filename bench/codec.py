@@ -46,7 +46,9 @@ def records(n: int) -> tuple[list[Record], list[int]]:
         payload, _opening = seal_payload(Kind.APPROVAL, {"note": "", **fields})
         org = i % 3
         uid = (org + 1).to_bytes(4, "big") + os.urandom(28)
-        out.append(Record(uid, Kind.APPROVAL, project_id(f"2026-620825-84-01-{i:06d}"), ZERO32, digest, payload))
+        out.append(
+            Record(uid, Kind.APPROVAL, project_id(f"2026-620825-84-01-{i:06d}"), ZERO32, digest, payload)
+        )
         orgs.append(org)
     return out, orgs
 

@@ -244,7 +244,9 @@ RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
 SEAL_TUPLE = "(bytes32,bytes32)"  # EIP-2098 compact seal (r, vs)
 SUBMIT = f"submit({RECORD_TUPLE},{SEAL_TUPLE})"
 SUBMIT_BATCH = f"submitBatch({RECORD_TUPLE}[],{SEAL_TUPLE}[])"
-SUBMIT_GROUPS = f"submitGroups(bytes,bytes,{SEAL_TUPLE}[])"  # the records packed: see node_api/chain/packed.py
+SUBMIT_GROUPS = (
+    f"submitGroups(bytes,bytes,{SEAL_TUPLE}[])"  # the records packed: see node_api/chain/packed.py
+)
 RECORD_ADDED = "RecordAdded(bytes32,bytes32,uint32,address,bytes32)"
 _SUBMIT_SELECTOR = keccak(text=SUBMIT)[:4]
 _SUBMIT_BATCH_SELECTOR = keccak(text=SUBMIT_BATCH)[:4]

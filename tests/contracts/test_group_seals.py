@@ -297,7 +297,9 @@ def test_flags_that_lie_about_the_fields_change_the_record_so_its_seal_fails(h: 
     call = h.packed_call(bytes(packed), [0, 0], [seal])
     assert h.revert_of(h.relayer, call) is not None
     # A project left out although the record has one: another record (project 0), not the sealed one.
-    bare = Record(records[0].uid, records[0].kind, ZERO32, records[0].ref, records[0].digest, records[0].payload)
+    bare = Record(
+        records[0].uid, records[0].kind, ZERO32, records[0].ref, records[0].digest, records[0].payload
+    )
     receipt = h.transact(h.relayer, h.packed_call(pack([bare]), [0], [h.group_seal(records[:1], "auth")]))
     assert rejected(h, receipt) == {bare.uid: "LedgerInvalidSeal"}
     nothing_written(h, records)
@@ -311,7 +313,10 @@ def test_packed_records_read_back_as_the_ledger_applied_them(h: Harness) -> None
     anchor = h.record(Kind.ANCHOR, ZERO32, {"tree_size": 7})
     records = [approval, revocation, anchor]
     packed = pack(records)
-    assert [packed[0], len(packed)] == [Kind.APPROVAL | HAS_PROJECT, sum(67 + len(r.payload) for r in records) + 96]
+    assert [packed[0], len(packed)] == [
+        Kind.APPROVAL | HAS_PROJECT,
+        sum(67 + len(r.payload) for r in records) + 96,
+    ]
 
     receipt = h.transact(h.relayer, h.grouped(records, ["auth"] * 3))
 
