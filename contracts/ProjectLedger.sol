@@ -181,7 +181,11 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         for (uint256 i = 0; i < n; ) {
             (, uint256 at, uint256 length) = _read(starts[i], r);
             if (gasleft() < BATCH_GAS_RESERVE) revert LedgerBatchOutOfGas(r.uid);
-            uint256 g = uint8(groupOf[i]);
+            uint256 g;
+            // solhint-disable-next-line no-inline-assembly
+            assembly ("memory-safe") {
+                g := byte(0, calldataload(add(groupOf.offset, i))) // below `groups`: `_groupStarts` checked
+            }
             bytes memory refusal = refusals[g];
             if (refusal.length == 0) {
                 Entry storage slot = _entries[r.uid];

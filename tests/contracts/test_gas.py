@@ -35,10 +35,10 @@ target is reported (``meets_target``), not met.
 Then ``submitGroups`` took its records packed (``node_api/chain/packed.py``: no ABI padding,
 an absent project or ref left out; calldata 4,737 -> 4,076 gas a record in the mixed shape),
 the rules read a record's fixed fields from memory, the approval's canonical-payload check was
-unrolled (the loop over the shape's letters cost ≈ 1,400 gas more) and the group count was
-written in assembly: 34,507 (one project), 36,764 (100 projects) and 37,043 (three
+unrolled (the loop over the shape's letters cost ≈ 1,400 gas more) and the group bytes are
+read in assembly: 34,481 (one project), 36,738 (100 projects) and 37,016 (three
 organisations interleaved) under group seals; with a seal per record (``submitBatch``, whose
-records are ABI as before) 38,426 / 40,681 / 41,252. Asserted: 37,500 under group seals, 41,000
+records are ABI as before) 38,426 / 40,682 / 41,251. Asserted: 37,500 under group seals, 41,000
 (41,700 interleaved) with a seal per record. The 32,000 target is still reported, not met:
 what is left is in docs/benchmark.md ("Gas per record").
 """
