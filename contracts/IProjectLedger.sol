@@ -107,6 +107,9 @@ interface IProjectLedger {
     error LedgerCatalogueFields(bytes32 uid);
     /// @notice Record `index` of a `submitGroups` input names group `group`, which has no seal.
     error LedgerUnknownGroup(uint256 index, uint256 group);
+    /// @notice The packed records of a `submitGroups` input end inside record `index`, or hold
+    /// more than their `groupOf.length` records (`index` is then that length).
+    error LedgerMalformedRecords(uint256 index);
     // OpenZeppelin ECDSA's errors (same names, same selectors) for a seal that has a high `s`
     // or recovers no key: the ledger calls the ecrecover precompile itself and raises them, and
     // a refused record carries them like the ledger's own errors. (A compact seal has no
@@ -166,12 +169,19 @@ interface IProjectLedger {
     /// Records are applied in input order, under every rule `submitBatch` applies; a refused
     /// record (all of a group's records when its seal recovers no key) is reported by
     /// `RecordRejected`, like `submitBatch`.
-    /// Requirements: as `submitBatch`; `groupOf` has one byte per record, each below `seals.length`.
-    /// @param records the records, applied in order
+    /// `records` holds the records packed one after another, without ABI padding: a byte with
+    /// the kind in its low 6 bits, bit 6 set when a project follows and bit 7 when a ref
+    /// follows (an absent one is zero); the uid (32 bytes); the project (32, if flagged); the
+    /// ref (32, if flagged); the digest (32); the payload's length (2 bytes, big-endian); the
+    /// payload (the kind's canonical ABI encoding, as in `Record`).
+    /// Requirements: as `submitBatch`; `groupOf` has one byte per record, each below
+    /// `seals.length`; `records` holds exactly `groupOf.length` records and nothing after them
+    /// (else the call reverts with `LedgerMalformedRecords`).
+    /// @param records the records, packed, applied in order
     /// @param groupOf the group of each record (one byte each)
     /// @param seals one seal per group
     /// @return accepted the number of records accepted
-    function submitGroups(Record[] calldata records, bytes calldata groupOf, Seal[] calldata seals)
+    function submitGroups(bytes calldata records, bytes calldata groupOf, Seal[] calldata seals)
         external
         returns (uint256 accepted);
 

@@ -19,6 +19,7 @@ from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, ke
 from web3 import Web3
 
 from node_api.chain.group import proofs
+from node_api.chain.packed import groups_arguments, groups_calldata, pack, unpack
 from node_api.chain.seal import struct_hash_of
 from node_api.domain.records import Kind, Record
 from node_api.errors import (
@@ -164,12 +165,10 @@ class Contracts:
         return "0x" + (_SUBMIT_BATCH_SELECTOR + body).hex()
 
     def submit_groups_data(self, records: list[Record], group_of: list[int], seals: list[bytes]) -> str:
-        """Calldata of ``submitGroups``: records, the group of each (one byte), one seal per group."""
-        body = abi_encode(
-            [RECORD_TUPLE + "[]", "bytes", SEAL_TUPLE + "[]"],
-            [[r.as_tuple() for r in records], bytes(group_of), [compact_seal(s) for s in seals]],
-        )
-        return "0x" + (_SUBMIT_GROUPS_SELECTOR + body).hex()
+        """Calldata of ``submitGroups``: the records packed (``packed.pack``), the group of each (one
+        byte), one seal per group; written by hand (bytes joins), as the indexer reads it back."""
+        compact = [b"".join(compact_seal(s)) for s in seals]
+        return "0x" + groups_calldata(_SUBMIT_GROUPS_SELECTOR, pack(records), bytes(group_of), compact).hex()
 
     def submit_data(self, record: Record, seal: bytes) -> str:
         """Calldata of ``submit`` (one record, reverts on refusal); ``seal`` as for ``submit_batch_data``."""
@@ -245,7 +244,9 @@ RECORD_TUPLE = "(bytes32,uint8,bytes32,bytes32,bytes32,bytes)"
 SEAL_TUPLE = "(bytes32,bytes32)"  # EIP-2098 compact seal (r, vs)
 SUBMIT = f"submit({RECORD_TUPLE},{SEAL_TUPLE})"
 SUBMIT_BATCH = f"submitBatch({RECORD_TUPLE}[],{SEAL_TUPLE}[])"
-SUBMIT_GROUPS = f"submitGroups({RECORD_TUPLE}[],bytes,{SEAL_TUPLE}[])"
+SUBMIT_GROUPS = (
+    f"submitGroups(bytes,bytes,{SEAL_TUPLE}[])"  # the records packed: see node_api/chain/packed.py
+)
 RECORD_ADDED = "RecordAdded(bytes32,bytes32,uint32,address,bytes32)"
 _SUBMIT_SELECTOR = keccak(text=SUBMIT)[:4]
 _SUBMIT_BATCH_SELECTOR = keccak(text=SUBMIT_BATCH)[:4]
@@ -272,10 +273,7 @@ def carried_copies(data: bytes | str, sender: str | None = None) -> list[tuple[R
             record, seal = abi_decode([RECORD_TUPLE, SEAL_TUPLE], body)
             records, seals = [record], [seal]
         elif selector == _SUBMIT_GROUPS_SELECTOR and sender is not None:
-            records, group_of, group_seals = abi_decode(
-                [RECORD_TUPLE + "[]", "bytes", SEAL_TUPLE + "[]"], body
-            )
-            return _group_copies(records, bytes(group_of), group_seals, sender)
+            return _group_copies(body, sender)
         else:
             return None
     except Exception:  # not an input the ledger would have accepted either
@@ -287,12 +285,17 @@ def carried_copies(data: bytes | str, sender: str | None = None) -> list[tuple[R
     ]
 
 
-def _group_copies(
-    records: list[Any], group_of: bytes, seals: list[tuple[bytes, bytes]], sender: str
-) -> list[tuple[Record, bytes]] | None:
-    """The records of a ``submitGroups`` input, each with its ``GroupProof`` (encoded)."""
-    if len(group_of) != len(records) or any(g >= len(seals) for g in group_of):
-        return None  # the ledger reverts such an input
+def _group_copies(body: bytes, sender: str) -> list[tuple[Record, bytes]] | None:
+    """The records of a ``submitGroups`` input (after its selector), each with its ``GroupProof``
+    (encoded); None for an input the ledger reverts (packed records that do not fill their bytes
+    exactly, a group without a seal)."""
+    arguments = groups_arguments(body)
+    if arguments is None:
+        return None
+    packed, group_of, seals = arguments
+    records = unpack(packed, len(group_of))
+    if records is None or any(g >= len(seals) for g in group_of):
+        return None
     members: dict[int, list[int]] = {}
     for i, g in enumerate(group_of):
         members.setdefault(g, []).append(i)

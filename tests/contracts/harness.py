@@ -29,6 +29,7 @@ from node_api.chain.consortium import ConsortiumAdmin, deploy
 from node_api.chain.contracts import Contracts, DecodedRevert, compact_seal
 from node_api.chain.embedded import anvil_command
 from node_api.chain.group import root_of
+from node_api.chain.packed import pack
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer, struct_hash
 from node_api.config import Settings
@@ -290,10 +291,13 @@ class Harness:
         return self.sealer.seal_group(root, len(records), (relayer or self.relayer).address, key)
 
     def groups_call(self, records: list[Record], group_of: list[int], seals: list[bytes]) -> ContractFunction:
-        """The ``submitGroups`` call (65-byte group seals, sent compact)."""
-        return self.ledger.functions.submitGroups(
-            [r.as_tuple() for r in records], bytes(group_of), [compact_seal(s) for s in seals]
-        )
+        """The ``submitGroups`` call (records packed as the node packs them, 65-byte group seals
+        sent compact)."""
+        return self.packed_call(pack(records), group_of, seals)
+
+    def packed_call(self, packed: bytes, group_of: list[int], seals: list[bytes]) -> ContractFunction:
+        """The ``submitGroups`` call with ``packed`` as its records, whatever those bytes hold."""
+        return self.ledger.functions.submitGroups(packed, bytes(group_of), [compact_seal(s) for s in seals])
 
     def grouped(self, records: list[Record], orgs: list[str]) -> ContractFunction:
         """``submitGroups`` of ``records``, record i sealed by ``orgs[i]``'s group (one group per

@@ -31,6 +31,16 @@ group seal), new approvals on the same projects: 36,409 (one project), 38,667 (1
 and 38,947 (three organisations interleaved), from 40,055 / 42,311 / 42,882 with a seal per
 record; asserted: at least 2,500 less than ``submitBatch`` and at most 39,000. The 32,000
 target is reported (``meets_target``), not met.
+
+Then ``submitGroups`` took its records packed (``node_api/chain/packed.py``: no ABI padding,
+an absent project or ref left out; calldata 4,737 -> 4,076 gas a record in the mixed shape),
+the rules read a record's fixed fields from memory, the approval's canonical-payload check was
+unrolled (the loop over the shape's letters cost ≈ 1,400 gas more) and the group bytes are
+read in assembly: 34,481 (one project), 36,738 (100 projects) and 37,016 (three
+organisations interleaved) under group seals; with a seal per record (``submitBatch``, whose
+records are ABI as before) 38,426 / 40,682 / 41,251. Asserted: 37,500 under group seals, 41,000
+(41,700 interleaved) with a seal per record. The 32,000 target is still reported, not met:
+what is left is in docs/benchmark.md ("Gas per record").
 """
 
 from __future__ import annotations
@@ -52,13 +62,14 @@ from tests.contracts.payloads import approval_fields, catalogue_record, project_
 BATCH = 100
 TARGET_PER_RECORD = 32_000  # the project's target since issue #15 (was 40,000), reported in gas.json
 # What is asserted meanwhile (see the module docstring); 42,300 until submitGroups joined the
-# ledger's functions (the dispatcher and `_accept`'s call of `_apply` cost ≈ 21 gas a record more).
-BOUND_PER_RECORD = 42_400
+# ledger's functions, 42,400 until the approval's canonical check was unrolled.
+BOUND_PER_RECORD = 41_000
 # A batch formed from single writes interleaves three organisations' seal keys: 44,096 a record
-# before the ledger kept each key's consortium answer for the transaction, 42,783 after.
-BOUND_PER_RECORD_MIXED = 43_000
-# Records under one seal per organisation and batch (submitGroups): see the module docstring.
-BOUND_PER_RECORD_GROUPS = 39_000
+# before the ledger kept each key's consortium answer for the transaction, 42,783 after, 41,252
+# with the unrolled check.
+BOUND_PER_RECORD_MIXED = 41_700
+# Records under one seal per organisation and batch (submitGroups, packed): see the module docstring.
+BOUND_PER_RECORD_GROUPS = 37_500
 BENCH_RUN = 7  # any run id: it only shapes codes and digests as the benchmark's
 
 
@@ -226,7 +237,12 @@ def test_gas_per_record_of_a_batch_formed_from_single_writes_of_three_organisati
     mixed_grouped = figures(
         h, h.transact(h.relayer, h.grouped(records, [issuer(h, r) for r in records])), BATCH
     )
-    report = {"submit_batch": mixed, "submit_groups": mixed_grouped, "target_per_record": TARGET_PER_RECORD}
+    report = {
+        "submit_batch": mixed,
+        "submit_groups": mixed_grouped,
+        "target_per_record": TARGET_PER_RECORD,
+        "meets_target": mixed_grouped["per_record"] <= TARGET_PER_RECORD,
+    }
     (artifacts_dir / "gas-mixed.json").write_text(json.dumps(report, indent=2) + "\n")
     print("\ngas (three organisations interleaved):", json.dumps(report, indent=2))
     assert 22_100 < mixed["per_record"] <= BOUND_PER_RECORD_MIXED, (

@@ -4,8 +4,10 @@ The ledger recomputes each group's root from the records in the input and recove
 group seal over it, so a record under a group seal is sealed exactly as one with its own
 seal. The attacks are a member's relayer sending crafted inputs: a root that does not
 match its records, a root sealed by another organisation's key, a record moved between
-groups, a group seal replayed in another batch, for another relayer or another chain, and
-leaf/node confusion. Every one is refused and nothing of it is written.
+groups, a group seal replayed in another batch, for another relayer or another chain,
+leaf/node confusion, and packed records that do not fill their bytes exactly (truncated, a
+length pointing past the end, a record smuggled between groups). Every one is refused and
+nothing of it is written.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from node_api.chain.group import GroupProof, leaf, root_of
+from node_api.chain.packed import HAS_PROJECT, HAS_REF, pack, unpack
 from node_api.chain.seal import Sealer, struct_hash
-from node_api.domain.records import Kind, Record, Status
+from node_api.domain.records import ZERO32, Kind, Record, Status
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness, account
 from tests.contracts.payloads import approval_fields, event_fields, reason
@@ -226,8 +229,9 @@ def test_a_record_naming_a_group_without_a_seal_reverts_the_input(h: Harness) ->
     h.expect_revert(
         h.relayer, h.groups_call(records, [0, 1], [h.group_seal(records[:1], "auth")]), "LedgerUnknownGroup"
     )
+    # One group byte for two packed records: the second is bytes after the last record.
     h.expect_revert(
-        h.relayer, h.groups_call(records, [0], [h.group_seal(records, "auth")]), "LedgerLengthMismatch"
+        h.relayer, h.groups_call(records, [0], [h.group_seal(records, "auth")]), "LedgerMalformedRecords"
     )
 
 
@@ -235,3 +239,92 @@ def test_only_a_relayer_sends_groups(h: Harness) -> None:
     records = approvals(h, 1)
     outsider = account("outsider")
     h.expect_revert(outsider, h.grouped(records, ["auth"]), "LedgerUnauthorizedRelayer")
+
+
+# The packed records (``node_api.chain.packed``): crafted bytes ------------------------------------
+
+
+def test_a_truncated_packed_record_reverts_the_input(h: Harness) -> None:
+    records = approvals(h, 2)
+    seal = h.group_seal(records, "auth")
+    packed = pack(records)
+    for cut in (1, 40, len(records[1].payload) + 3):  # inside the payload, the digest, the flags byte
+        call = h.packed_call(packed[:-cut], [0, 0], [seal])
+        assert h.expect_revert(h.relayer, call, "LedgerMalformedRecords") == (1,)
+    nothing_written(h, records)
+    assert unpack(packed[:-1], 2) is None  # the indexer reads no records from such an input either
+
+
+def test_a_payload_length_pointing_past_the_end_reverts_the_input(h: Harness) -> None:
+    (record,) = approvals(h, 1)
+    packed = bytearray(pack([record]))
+    at = 1 + 32 + 32 + 32  # flags, uid, project, digest: then the payload's length
+    assert int.from_bytes(packed[at : at + 2], "big") == len(record.payload)
+    packed[at : at + 2] = (len(record.payload) + 1).to_bytes(2, "big")
+    call = h.packed_call(bytes(packed), [0], [h.group_seal([record], "auth")])
+    assert h.expect_revert(h.relayer, call, "LedgerMalformedRecords") == (0,)
+    packed[at : at + 2] = b"\xff\xff"
+    call = h.packed_call(bytes(packed), [0], [h.group_seal([record], "auth")])
+    assert h.expect_revert(h.relayer, call, "LedgerMalformedRecords") == (0,)
+    nothing_written(h, [record])
+    assert unpack(bytes(packed), 1) is None
+
+
+def test_a_record_smuggled_between_groups_or_after_the_last_reverts_the_input(h: Harness) -> None:
+    ours = approvals(h, 2)
+    theirs = h.record(Kind.EVENT, P, event_fields(1))
+    smuggled = approvals(h, 1)[0]
+    seals = [h.group_seal(ours, "auth"), h.group_seal([theirs], "sup")]
+    # Between the groups: the input names three records, but four lie in the bytes.
+    between = pack([ours[0], ours[1]]) + pack([smuggled]) + pack([theirs])
+    call = h.packed_call(between, [0, 0, 1], seals)
+    assert h.expect_revert(h.relayer, call, "LedgerMalformedRecords") == (3,)
+    # After the last record: a whole record, or a few bytes.
+    for tail in (pack([smuggled]), b"\x00"):
+        call = h.packed_call(pack([*ours, theirs]) + tail, [0, 0, 1], seals)
+        assert h.expect_revert(h.relayer, call, "LedgerMalformedRecords") == (3,)
+    nothing_written(h, [*ours, theirs, smuggled])
+    assert unpack(between, 3) is None
+
+
+def test_flags_that_lie_about_the_fields_change_the_record_so_its_seal_fails(h: Harness) -> None:
+    records = approvals(h, 2)
+    seal = h.group_seal(records, "auth")
+    packed = bytearray(pack(records))
+    # The first record says a ref follows: its digest is read as the ref, and every later byte
+    # shifts; what is left no longer fills the bytes as two records.
+    packed[0] |= HAS_REF
+    call = h.packed_call(bytes(packed), [0, 0], [seal])
+    assert h.revert_of(h.relayer, call) is not None
+    # A project left out although the record has one: another record (project 0), not the sealed one.
+    bare = Record(
+        records[0].uid, records[0].kind, ZERO32, records[0].ref, records[0].digest, records[0].payload
+    )
+    receipt = h.transact(h.relayer, h.packed_call(pack([bare]), [0], [h.group_seal(records[:1], "auth")]))
+    assert rejected(h, receipt) == {bare.uid: "LedgerInvalidSeal"}
+    nothing_written(h, records)
+
+
+def test_packed_records_read_back_as_the_ledger_applied_them(h: Harness) -> None:
+    """Every kind of field: a project and no ref, a ref, neither (an anchor); the indexer's reading
+    of the input gives back exactly the records the ledger accepted."""
+    approval = h.record(Kind.APPROVAL, P, approval_fields())
+    revocation = h.record(Kind.REVOCATION, P, reason(), ref=approval.uid)
+    anchor = h.record(Kind.ANCHOR, ZERO32, {"tree_size": 7})
+    records = [approval, revocation, anchor]
+    packed = pack(records)
+    assert [packed[0], len(packed)] == [
+        Kind.APPROVAL | HAS_PROJECT,
+        sum(67 + len(r.payload) for r in records) + 96,
+    ]
+
+    receipt = h.transact(h.relayer, h.grouped(records, ["auth"] * 3))
+
+    assert not h.events(receipt, "RecordRejected")
+    added = h.events(receipt, "RecordAdded")
+    carried = h.carried(receipt)
+    for record, event in zip(records, added, strict=True):
+        ((copy, _proof),) = carried[record.uid]
+        assert copy == record
+        assert event["recordHash"] == h.sealer.digest(copy)
+    assert h.entry(approval.uid)["status"] == Status.REVOKED
