@@ -77,7 +77,7 @@ POLL = 1.0  # seconds between looks when nothing wakes the loop
 # A project that got a record is re-assessed this long after its first record not yet assessed:
 # a burst of records on one project (a bulk batch, an officer's morning) costs one assessment, and
 # a warning is at most this much later than the record that changed it.
-SETTLE = 1.0
+SETTLE = 5.0
 PERMIT_NAME = "施工许可"  # the 施工许可 item: a stage-3 item whose name holds this
 
 
