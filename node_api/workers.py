@@ -3,13 +3,16 @@
 One Python process runs on one core (the GIL); at saturation the gateway's HTTP
 handling, validation and sealing are what a node spends its CPU on. With
 ``PROJCHAIN_WORKERS=N`` (N > 1) the primary process (``projchain run``: chain,
-submitter, indexer, confirmations, anchoring, read models) starts ``N`` worker
-processes (``projchain worker``) that serve the API; every worker listens on the
+submitter, indexer, confirmations, anchoring, read models) starts worker processes
+(``projchain worker``) that serve the API; every serving process listens on the
 node's address with ``SO_REUSEPORT``, so the kernel spreads connections over them.
-The primary serves none of the gateway then (only a private loopback port of its
-own): what it does is the serial part of every write, which no added process shares,
-and request handling in the same process would delay it (issue #15). With
-``PROJCHAIN_WORKERS=1`` the primary serves the API itself.
+With ``PROJCHAIN_PRIMARY_SERVES=false`` (the default above 2 cores) there are N
+workers and the primary serves none of the gateway (only a private loopback port of
+its own): what it does is the serial part of every write, which no added process
+shares, and request handling in the same process would delay it (issue #15). With
+``true`` (the default on 2 cores or fewer, where a third busy process only adds
+switching) the primary serves beside N - 1 workers. With ``PROJCHAIN_WORKERS=1`` the
+primary serves the API itself.
 
 What the processes share is the database (SQLite in WAL mode: readers never block,
 writers take turns; each process group-commits its own writes) and the keystore.

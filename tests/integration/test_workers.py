@@ -1,7 +1,7 @@
 """A node with gateway workers (PROJCHAIN_WORKERS=3): one API on one port over three worker processes.
 
-Real processes, a real anvil: the primary serves none of the API (it keeps to the serial
-part of writes); writes accepted by any worker are sent by the primary and confirmed to
+Real processes, a real anvil: the primary serves none of the API (PROJCHAIN_PRIMARY_SERVES=false,
+the default above 2 cores: it keeps to the serial part of writes); writes accepted by any worker are sent by the primary and confirmed to
 the worker that waits for them; reads agree everywhere; a dead worker is replaced; a
 dead primary takes its workers with it.
 """
@@ -31,7 +31,10 @@ WORKERS = 3
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
-    proc = NodeProcess(tmp_path_factory.mktemp("workers"), env={"PROJCHAIN_WORKERS": str(WORKERS)})
+    proc = NodeProcess(
+        tmp_path_factory.mktemp("workers"),
+        env={"PROJCHAIN_WORKERS": str(WORKERS), "PROJCHAIN_PRIMARY_SERVES": "false"},
+    )
     proc.start()
     yield proc
     proc.stop()
@@ -61,6 +64,7 @@ def test_workers_start_with_the_node(pool: NodeProcess) -> None:
 
 
 def test_the_primary_serves_none_of_the_api(pool: NodeProcess) -> None:
+    # PROJCHAIN_PRIMARY_SERVES=false: the primary's log names no request on the node's port.
     for _ in range(20):  # fresh connections, each to whichever process the kernel picks
         with pool.client() as c:
             assert c.get("/health").status_code == 200
@@ -128,7 +132,8 @@ def test_a_dead_worker_is_replaced(pool: NodeProcess) -> None:
 
 
 def test_workers_die_with_their_primary(tmp_path: Path) -> None:
-    node = NodeProcess(tmp_path, env={"PROJCHAIN_WORKERS": "2"}).start(demo=False)
+    env = {"PROJCHAIN_WORKERS": "2", "PROJCHAIN_PRIMARY_SERVES": "false"}
+    node = NodeProcess(tmp_path, env=env).start(demo=False)
     assert node.process is not None
     primary = node.process.pid
     wait_until(lambda: len(worker_pids(primary)) == 2, 60, "the workers did not start")
@@ -140,7 +145,7 @@ def test_workers_die_with_their_primary(tmp_path: Path) -> None:
     with pytest.raises(httpx.ConnectError):
         httpx.get(node.url + "/health", timeout=2)
     # The chain (not a child of the node) outlives it, as after any node crash: stop it.
-    restarted = NodeProcess(tmp_path, anvil_port=node.anvil_port, env={"PROJCHAIN_WORKERS": "2"})
+    restarted = NodeProcess(tmp_path, anvil_port=node.anvil_port, env=env)
     restarted.port = node.port
     restarted.start(demo=False)
     restarted.stop()
