@@ -34,13 +34,12 @@ def _run(args: argparse.Namespace) -> int:
     async def main() -> None:
         node = await open_node(settings)
         await node.start()
-        # With workers, the gateway is theirs alone: the primary keeps its CPU for what only it
-        # does (submitter, indexer, confirmations, read models) and serves on a private loopback
-        # port, not the node's address (see node_api/workers.py).
-        server, serving = await _serve(
-            create_app(settings, node=node), settings, public=settings.workers == 1
-        )
-        pool = WorkerPool(settings, settings.workers if settings.workers > 1 else 0)
+        # With workers and PROJCHAIN_PRIMARY_SERVES=false, the gateway is theirs alone: the primary
+        # keeps its CPU for what only it does (submitter, indexer, confirmations, read models) and
+        # serves on a private loopback port, not the node's address (see node_api/workers.py).
+        public = settings.workers == 1 or settings.primary_serves
+        server, serving = await _serve(create_app(settings, node=node), settings, public=public)
+        pool = WorkerPool(settings, settings.workers - 1 if public else settings.workers)
         if settings.workers > 1:
             try:
                 await pool.start()

@@ -76,10 +76,9 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
     # With workers (N > 1): whether the primary serves the API beside N - 1 workers instead of
     # leaving it to N workers and keeping its core for the serial path (node_api/workers.py).
-    # Default: it serves on a machine of 2 cores or fewer, where a third busy process only adds
-    # switching (measured on 2 cores: reads +10-20 %, bulk writes +25 % with the primary serving;
-    # docs/benchmark.md, "Issue #15"), and not on larger machines.
-    primary_serves: bool = Field(default_factory=lambda: (os.cpu_count() or 1) <= 2)
+    # Measured on 2 cores, the two layouts' throughput differs by less than run-to-run noise
+    # (docs/benchmark.md, "Issue #15"); apart, the primary's CPU is the serial path alone.
+    primary_serves: bool = False
     max_body_bytes: int = 1_000_000
     max_document_bytes: int = 20_000_000
     # Files sent to the public POST /v1/verify/document (anyone may call it): larger files are

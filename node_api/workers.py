@@ -6,12 +6,12 @@ handling, validation and sealing are what a node spends its CPU on. With
 submitter, indexer, confirmations, anchoring, read models) starts worker processes
 (``projchain worker``) that serve the API; every serving process listens on the
 node's address with ``SO_REUSEPORT``, so the kernel spreads connections over them.
-With ``PROJCHAIN_PRIMARY_SERVES=false`` (the default above 2 cores) there are N
-workers and the primary serves none of the gateway (only a private loopback port of
-its own): what it does is the serial part of every write, which no added process
-shares, and request handling in the same process would delay it (issue #15). With
-``true`` (the default on 2 cores or fewer, where a third busy process only adds
-switching) the primary serves beside N - 1 workers. With ``PROJCHAIN_WORKERS=1`` the
+With ``PROJCHAIN_PRIMARY_SERVES=false`` (the default) there are N workers and the
+primary serves none of the gateway (only a private loopback port of its own): what it
+does is the serial part of every write, which no added process shares, and request
+handling in the same process would delay it (issue #15). With ``true`` the primary
+serves beside N - 1 workers (the layout before; on 2 cores the two measured the same
+within noise). With ``PROJCHAIN_WORKERS=1`` the
 primary serves the API itself.
 
 What the processes share is the database (SQLite in WAL mode: readers never block,

@@ -1,7 +1,7 @@
 """A node with gateway workers (PROJCHAIN_WORKERS=3): one API on one port over three worker processes.
 
 Real processes, a real anvil: the primary serves none of the API (PROJCHAIN_PRIMARY_SERVES=false,
-the default above 2 cores: it keeps to the serial part of writes); writes accepted by any worker are sent by the primary and confirmed to
+the default: it keeps to the serial part of writes); writes accepted by any worker are sent by the primary and confirmed to
 the worker that waits for them; reads agree everywhere; a dead worker is replaced; a
 dead primary takes its workers with it.
 """
@@ -149,3 +149,21 @@ def test_workers_die_with_their_primary(tmp_path: Path) -> None:
     restarted.port = node.port
     restarted.start(demo=False)
     restarted.stop()
+
+
+def test_with_primary_serves_the_primary_answers_beside_one_worker(tmp_path: Path) -> None:
+    env = {"PROJCHAIN_WORKERS": "2", "PROJCHAIN_PRIMARY_SERVES": "true"}
+    node = NodeProcess(tmp_path, env=env).start(demo=False)
+    try:
+        assert node.process is not None
+        wait_until(lambda: len(worker_pids(node.process.pid)) == 1, 60, "the worker did not start")  # type: ignore[union-attr]
+        wait_until(
+            lambda: (
+                (httpx.get(node.url + "/health", timeout=5).status_code == 200)
+                and "primary" in processes_in_log(node, "/health")
+            ),
+            60,
+            "no request reached the primary",
+        )
+    finally:
+        node.stop()
