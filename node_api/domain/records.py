@@ -18,6 +18,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from node_api.domain import canonical
 from node_api.domain.hashing import keccak256
 
 ZERO32 = b"\x00" * 32
@@ -283,7 +284,12 @@ def seal_payload(
 
 
 def _named(schema: tuple[tuple[str, str], ...], data: bytes) -> dict[str, Any]:
-    values = abi_decode([t for _, t in schema], data)
+    types = tuple(t for _, t in schema)
+    # Payloads on chain are canonical (the ledger refuses any other): read at fixed places; any
+    # other bytes (a client's presealed payload, restricted content) take eth_abi's answer.
+    values = canonical.read(types, data)
+    if values is None:
+        values = abi_decode(list(types), data)
     out: dict[str, Any] = {}
     for (name, _), value in zip(schema, values, strict=True):
         if isinstance(value, bytes):

@@ -1,0 +1,98 @@
+"""The canonical reader gives eth_abi's values for canonical payloads and declines every other byte string."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_abi import decode, encode
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from node_api.domain import canonical
+from node_api.domain.records import PAYLOAD_SCHEMAS, RESTRICTED_SCHEMAS, Kind, decode_payload
+
+SCHEMAS = [tuple(t for _, t in s) for s in (*PAYLOAD_SCHEMAS.values(), *RESTRICTED_SCHEMAS.values())]
+TYPES = sorted({t for s in SCHEMAS for t in s})
+
+
+def _value(kind: str) -> st.SearchStrategy[Any]:
+    if kind.startswith("uint"):
+        return st.integers(0, 2 ** int(kind[4:]) - 1)
+    if kind == "bytes32":
+        return st.binary(min_size=32, max_size=32)
+    if kind == "string":
+        return st.text(max_size=80)
+    if kind == "bytes32[]":
+        return st.lists(st.binary(min_size=32, max_size=32), max_size=5)
+    assert kind == "string[]"
+    return st.lists(st.text(max_size=40), max_size=4)
+
+
+@st.composite
+def _encoded(draw: st.DrawFn) -> tuple[tuple[str, ...], bytes]:
+    types = draw(st.sampled_from(SCHEMAS))
+    return types, encode(list(types), [draw(_value(t)) for t in types])
+
+
+def test_every_schema_type_is_read() -> None:
+    assert all(canonical.supported(s) for s in SCHEMAS), TYPES
+
+
+@settings(max_examples=300, deadline=None)
+@given(_encoded())
+def test_canonical_bytes_read_as_eth_abi_decodes_them(case: tuple[tuple[str, ...], bytes]) -> None:
+    types, data = case
+    assert canonical.read(types, data) == decode(list(types), data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_encoded(), st.data())
+def test_changed_bytes_are_read_only_when_eth_abi_reads_them_alike(
+    case: tuple[tuple[str, ...], bytes], data: st.DataObject
+) -> None:
+    types, encoded = case
+    changed = bytearray(encoded)
+    how = data.draw(st.sampled_from(["flip", "cut", "append"]))
+    if how == "flip" and changed:
+        at = data.draw(st.integers(0, len(changed) - 1))
+        changed[at] ^= data.draw(st.integers(1, 255))
+    elif how == "cut":
+        del changed[data.draw(st.integers(0, len(changed))) :]
+    else:
+        changed += data.draw(st.binary(min_size=1, max_size=64))
+    got = canonical.read(types, bytes(changed))
+    if got is not None:
+        # Whatever the reader accepts is a canonical encoding, so eth_abi reads the same values
+        # and re-encoding them gives the bytes back.
+        assert got == decode(list(types), bytes(changed))
+        assert encode(list(types), list(got)) == bytes(changed)
+
+
+@pytest.mark.parametrize(
+    ("types", "data"),
+    [
+        # a uint8 word with a bit above its 8
+        (("uint8",), (256).to_bytes(32, "big")),
+        # a string whose offset is not where the canonical encoder puts it
+        (("string",), (64).to_bytes(32, "big") + bytes(32) + (1).to_bytes(32, "big") + b"a".ljust(32, b"\0")),
+        # a string's pad not zero
+        (("string",), (32).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"ab".ljust(32, b"\0")),
+        # an array longer than the bytes
+        (("bytes32[]",), (32).to_bytes(32, "big") + (2**31).to_bytes(32, "big")),
+        (("string[]",), (32).to_bytes(32, "big") + (2**31).to_bytes(32, "big")),
+        # bytes after the last value
+        (("uint8",), bytes(33)),
+        # invalid UTF-8
+        (("string",), (32).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\xff".ljust(32, b"\0")),
+    ],
+)
+def test_not_canonical_is_declined(types: tuple[str, ...], data: bytes) -> None:
+    assert canonical.read(types, data) is None
+
+
+def test_decode_payload_still_refuses_what_eth_abi_refuses() -> None:
+    # Declined by the reader, refused by eth_abi: the payload error the index records.
+    bad = (32).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\xff".ljust(32, b"\0")
+    with pytest.raises(ValueError, match="not a valid payload"):
+        decode_payload(Kind.ACCEPTANCE, bad + bytes(64))
