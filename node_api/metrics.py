@@ -94,6 +94,15 @@ class NodeCollector(Collector):
         yield _counter("projchain_transactions_sent", "Transactions sent by the relayer.", p["txs_sent"])
         yield _counter("projchain_submitter_resyncs", "Resyncs with the chain.", p["resyncs"])
         yield _counter("projchain_indexer_rewinds", "Times the chain went backwards.", p["rewinds"])
+        if "txs_indexed_own" in p:  # a worker's snapshot from a primary of before them lacks them
+            read = CounterMetricFamily(
+                "projchain_indexer_transactions",
+                "Transactions whose records the indexer read: own (the input this node signed) or fetched.",
+                labels=["source"],
+            )
+            read.add_metric(["own"], p["txs_indexed_own"])
+            read.add_metric(["fetched"], p["txs_indexed_fetched"])
+            yield read
         yield _gauge("projchain_transactions_inflight", "Transactions awaiting a receipt.", p["inflight"])
         yield _gauge("projchain_indexer_lag_blocks", "Blocks the index is behind.", p["lag"])
         yield _gauge("projchain_chain_height", "Latest block number seen.", p["head"])

@@ -186,6 +186,8 @@ class Node:
             "txs_sent": stats["txs_sent"],
             "resyncs": stats["resyncs"],
             "rewinds": indexer.rewinds,
+            "txs_indexed_own": istats["txs_own"],
+            "txs_indexed_fetched": istats["txs_fetched"],
             "inflight": len(self.submitter.inflight),
             "lag": indexer.lag,
             "head": indexer.head,
@@ -271,6 +273,7 @@ def _compose(
     indexer = Indexer(
         db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,
+        sent_input=submitter.sent_input,
     )  # fmt: skip
     writer = Writer(
         index, reader, membership, sealer, keystore, outbox, openings.vault, catalogue, ChainMemoryGuard(s)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from node_api.chain.contracts import Contracts, compact_seal
 from node_api.chain.group import root_of
 from node_api.chain.rpc import RpcClient, RpcError
 from node_api.chain.seal import Sealer, struct_hash
+from node_api.chain.signer import TransactionSigner
 from node_api.config import Settings
 from node_api.domain.records import Record
 from node_api.errors import ChainError, ConflictError
@@ -47,6 +49,7 @@ log = logging.getLogger("projchain.pipeline")
 GAS_PER_RECORD = 120_000
 GAS_PER_TX = 100_000
 MAX_GROUPS = 256  # groups per submitGroups transaction (a record names its group in one byte)
+SENT_INPUTS = 64  # inputs of the latest transactions kept for the indexer (≈ 1 MB each at most)
 
 
 @dataclass(frozen=True)
@@ -162,11 +165,21 @@ class Submitter:
         self.outbox = outbox
         self.table = outbox.table
         self.chain_id = contracts.deployment.chain_id if contracts.deployment else settings.chain_id
+        self.signer = TransactionSigner(relayer.key, self.chain_id)
         self.nonce: int | None = None
         self.inflight: dict[str, float] = {}  # tx hash -> sent at
+        # The input of each transaction this submitter signed lately, by its hash: the indexer
+        # reads its own records from here instead of fetching the transaction back (the hash
+        # commits to the input, so a log naming this hash names this input).
+        self.sent_inputs: OrderedDict[str, str] = OrderedDict()
         self._resync = True
         self._swept_at = 0.0
         self.stats = {"txs_sent": 0, "records_sent": 0, "records_failed": 0, "resyncs": 0}
+
+    def sent_input(self, tx_hash: str) -> tuple[str, str] | None:
+        """The input (0x-hex) and sender of a transaction this submitter signed lately; None for any other."""
+        data = self.sent_inputs.get(tx_hash)
+        return None if data is None else (data, self.relayer.address)
 
     def request_resync(self) -> None:
         """Asks the submitter to re-read the chain (after a reorg or a chain restart)."""
@@ -324,22 +337,18 @@ class Submitter:
         else:
             data = self._groups_data(records, [int(r["org_id"]) for r in rows], keys, self.grouping.sealer)
         gas = min(GAS_PER_TX + GAS_PER_RECORD * len(rows), self.settings.block_gas_limit // 2)
-        tx: dict[str, Any] = {
-            "to": self.contracts.ledger.address,
-            "data": data,
-            "value": 0,
-            "gas": gas,
-            "gasPrice": 0,
-            "nonce": self.nonce,
-            "chainId": self.chain_id,
-        }
-        signed = self.relayer.sign_transaction(tx)
+        signed = self.signer.sign(
+            self.nonce, 0, gas, self.contracts.ledger.address, 0, bytes.fromhex(data[2:])
+        )
         tx_hash = "0x" + signed.hash.hex()
+        self.sent_inputs[tx_hash] = data
+        while len(self.sent_inputs) > SENT_INPUTS:
+            self.sent_inputs.popitem(last=False)
         # Mark first, then send: a crash between the two leaves rows 'submitted'
         # with a tx the chain never saw, which resync returns to the queue.
         self.table.mark_submitted(tx_hash, self.nonce, time.time(), [r["seq"] for r in rows])
         try:
-            await self.rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())
+            await self.rpc.call("eth_sendRawTransaction", "0x" + signed.raw.hex())
         except RpcError as e:
             log.warning("submitter: transaction refused (%s); resync", e.message)
             self._resync = True

@@ -62,6 +62,7 @@ class Indexer:
         poll: float = 0.1,
         on_confirmed: Callable[[list[str]], None] | None = None,
         on_rewind: Callable[[], None] | None = None,
+        sent_input: Callable[[str], tuple[str, str] | None] | None = None,
     ) -> None:
         assert contracts.deployment is not None
         self.db = db  # for its transactions; the statements are IndexWriter's
@@ -72,14 +73,18 @@ class Indexer:
         self.poll = poll
         self.on_confirmed = on_confirmed or (lambda uids: None)
         self.on_rewind = on_rewind or (lambda: None)
+        # The input and sender of a transaction this node's submitter signed (None: fetch it).
+        self.sent_input = sent_input or (lambda tx_hash: None)
         self.head = 0
         self.rewinds = 0
-        self.stats = {"records_confirmed": 0, "records_failed": 0}
+        # Transactions whose records were read: from this node's submitter (own) or fetched back.
+        self.stats = {"records_confirmed": 0, "records_failed": 0, "txs_own": 0, "txs_fetched": 0}
         self.updated = asyncio.Event()
         self.sealer = Sealer(self.deployment.chain_id, self.deployment.ledger)
         self._search_checked = False
         self._touched: set[str] = set()  # projects whose search row this step re-derives
         self._decoded: dict[str, dict[str, Any]] = {}  # registrations decoded in this step, by uid
+        self._landed: list[tuple[str, Record | None]] = []  # outbox rows to settle, in chain order
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed, and its hash."""
@@ -173,8 +178,19 @@ class Indexer:
         out: dict[str, dict[bytes, list[tuple[Record, bytes]]]] = {}
         where = {lg["transactionHash"]: str(lg["blockHash"]).lower() for lg in logs}
         ledger = self.deployment.ledger.lower()
-        for i in range(0, len(hashes), TX_BATCH):
-            chunk = hashes[i : i + TX_BATCH]
+        fetch: list[str] = []
+        for tx_hash in hashes:
+            # The node's own transactions: the input it signed (a transaction hash commits to its
+            # input; the log's block was checked against the headers above).
+            sent = self.sent_input(tx_hash)
+            if sent is None:
+                fetch.append(tx_hash)
+            else:
+                out[tx_hash] = self.contracts.carried_records(*sent)
+                self.stats["txs_own"] += 1
+        self.stats["txs_fetched"] += len(fetch)
+        for i in range(0, len(fetch), TX_BATCH):
+            chunk = fetch[i : i + TX_BATCH]
             replies = await self.rpc.batch([("eth_getTransactionByHash", [h]) for h in chunk])
             for tx_hash, tx in zip(chunk, replies, strict=True):
                 if not isinstance(tx, dict) or str(tx.get("blockHash")).lower() != where[tx_hash]:
@@ -226,7 +242,7 @@ class Indexer:
     ) -> list[str]:
         confirmed: list[str] = []
         now = time.time()
-        self._touched, self._decoded = set(), {}
+        self._touched, self._decoded, self._landed = set(), {}, []
         with self.db.transaction() as conn:
             for n, header in blocks.items():
                 IndexWriter.add_block(conn, n, header["hash"], int(header["timestamp"], 16), now)
@@ -250,8 +266,11 @@ class Indexer:
                         self.sealer.digest,
                         self.sealer.signer,
                     )
-                    confirmed += self._record_added(conn, args, content, where, grants)
-                elif name == "StatusChanged":
+                    self._record_added(conn, args, content, where, grants)
+                    continue
+                # Every other log may read what the records before it settled: settle them first.
+                confirmed += self._settle_landed(conn)
+                if name == "StatusChanged":
                     IndexWriter.add_status(
                         conn, _hex(args["uid"]), int(args["status"]), _hex(args["cause"]), where
                     )
@@ -265,6 +284,7 @@ class Indexer:
                         {k: _hex(v) if isinstance(v, bytes) else v for k, v in args.items()}
                     )
                     IndexWriter.add_member_event(conn, name, member_args, where)
+            confirmed += self._settle_landed(conn)
             for project in self._touched:
                 SearchWriter.refresh(conn, project, self._decoded)
             IndexWriter.set_checkpoint(conn, to, blocks[to]["hash"])
@@ -277,8 +297,8 @@ class Indexer:
         content: tuple[Record, bytes] | None,
         where: Where,
         grants: dict[str, tuple[int, int, int]],
-    ) -> list[str]:
-        """Indexes one accepted record; the outbox uids it confirms (none or its own)."""
+    ) -> None:
+        """Indexes one accepted record; its outbox row (if any) settles with the step's others."""
         uid, record_hash = _hex(args["uid"]), _hex(args["recordHash"])
         if content is None:
             # Accepted on chain, content not in its transaction's input (only possible through
@@ -289,8 +309,8 @@ class Indexer:
                 (0, _hex(args["project"]), zero, int(args["issuer"]), str(args["sealer"]), zero, b"", b""),
                 where, record_hash, "the record's content is not in its transaction's input",
             )  # fmt: skip
-            self._settle_outbox(conn, uid)
-            return []
+            self._landed.append((uid, None))
+            return
         record, seal = content
         digest = _hex(record.digest)
         fields: dict[str, Any] | None
@@ -318,7 +338,17 @@ class Indexer:
         grant = grants.get(uid)
         if record.kind == Kind.GRANT and grant is not None:
             IndexWriter.add_grant(conn, uid, where[1], _hex(record.project), grant)
-        return self._settle_outbox(conn, uid, record)
+        self._landed.append((uid, record))
+
+    def _settle_landed(self, conn: Any) -> list[str]:
+        """Settles the outbox rows of the records indexed since the last call; the uids that settled."""
+        if not self._landed:
+            return []
+        settled, confirmed, failed = OutboxTable.settle_many(conn, self._landed)
+        self._landed = []
+        self.stats["records_confirmed"] += confirmed
+        self.stats["records_failed"] += failed
+        return settled
 
     def _settle_outbox(self, conn: Any, uid: str, record: Record | None = None) -> list[str]:
         confirmed, failed = OutboxTable.settle(conn, uid, record)

@@ -253,6 +253,45 @@ class OutboxTable:
         return 0, cur.rowcount
 
     @staticmethod
+    def settle_many(
+        conn: sqlite3.Connection, landed: list[tuple[str, Record | None]]
+    ) -> tuple[list[str], int, int]:
+        """``settle`` for each (uid, record) in order, with one read and two statements for all:
+        (uids of rows that settled, rows confirmed, rows failed). Uids without a row (records of
+        other nodes) settle nothing."""
+        rows: dict[str, list[object]] = {}
+        uids = list(dict.fromkeys(uid for uid, _ in landed))
+        for i in range(0, len(uids), _CHUNK):
+            chunk = uids[i : i + _CHUNK]
+            for r in conn.execute(
+                f"SELECT uid, state, kind, project, ref, digest, payload FROM outbox "
+                f"WHERE uid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                rows[str(r[0])] = list(r[1:])
+        confirm: list[str] = []
+        fail: list[str] = []
+        for uid, record in landed:
+            row = rows.get(uid)
+            if row is None:
+                continue
+            state = OutboxState(str(row[0]))
+            if record is not None and state != OutboxState.CONFIRMED and tuple(row[1:]) == _content(record):
+                confirm.append(uid)
+                row[0] = OutboxState.CONFIRMED
+            elif state in (OutboxState.ACCEPTED, OutboxState.SUBMITTED):
+                fail.append(uid)
+                row[0] = OutboxState.FAILED
+        conn.executemany(
+            f"UPDATE outbox SET state = {C}, error = NULL WHERE uid = ?", [(u,) for u in confirm]
+        )
+        conn.executemany(
+            f"UPDATE outbox SET state = {F}, error = ? WHERE uid = ?",
+            [("the chain holds another record under this uid; this one was not recorded", u) for u in fail],
+        )
+        return confirm + fail, len(confirm), len(fail)
+
+    @staticmethod
     def submitted_in(conn: sqlite3.Connection, uid: str, tx_hash: str) -> bool:
         """Whether the row of ``uid`` is submitted in transaction ``tx_hash``."""
         row = conn.execute(

@@ -10,19 +10,29 @@ record given another record's place in the group, fails and is named.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
 from localnode import NodeProcess
+from node_api.chain.compiler import load_artifacts
+from node_api.chain.contracts import Contracts, Deployment
+from node_api.chain.rpc import RpcClient
+from node_api.indexer.follower import Indexer
+from node_api.store.database import Database
+from node_api.store.index import IndexTable
 from tests.integration.test_batch import approval_item, project_item
 from tests.support.records import unique_code
 
@@ -140,3 +150,47 @@ def test_a_changed_path_or_a_record_put_in_anothers_place_fails(
     done = _verify(node, swapped, tmp_path / "swapped.json")
     assert done.returncode == 1
     assert first["uid"] in _failures(done)
+
+
+def _own_and_fetched(node: NodeProcess) -> tuple[float, float]:
+    text = httpx.get(node.url + "/metrics", headers=node.operator_headers, timeout=10).text
+    found = dict(re.findall(r'^projchain_indexer_transactions_total\{source="(\w+)"\} (\S+)$', text, re.M))
+    return float(found["own"]), float(found["fetched"])
+
+
+def test_the_index_of_the_nodes_own_input_is_the_index_read_back_from_the_chain(
+    node: NodeProcess, grouped_bundle: Path, tmp_path: Path
+) -> None:
+    # The node's indexer reads the records of its own transactions from the input its submitter
+    # signed (issue #15); an indexer that knows no input fetches every transaction back. Both must
+    # store the very same rows.
+    own, _ = _own_and_fetched(node)
+    assert own > 0
+    db = Database(tmp_path / "fresh.sqlite3")
+    contracts = Contracts(load_artifacts(), Deployment.load(node.data_dir / "deployment.json"))
+
+    async def catch_up() -> dict[str, int]:
+        rpc = RpcClient(node.rpc_url)
+        try:
+            indexer = Indexer(db, IndexTable(db), rpc, contracts)
+            while await indexer.step():
+                pass
+            return indexer.stats
+        finally:
+            await rpc.close()
+
+    stats = asyncio.run(catch_up())
+    assert stats["txs_own"] == 0 and stats["txs_fetched"] >= own
+    checkpoint = IndexTable(db).checkpoint()
+    assert checkpoint is not None
+    columns = (
+        "uid, kind, project, ref, issuer, sealer, digest, payload, seal, block_number, block_hash, tx_hash,"
+        " log_index, record_hash, problem"
+    )
+    canonical = "block_hash NOT IN (SELECT hash FROM chain_orphans)"
+    query = f"SELECT {columns} FROM chain_records WHERE block_number <= ? AND {canonical} ORDER BY block_number, log_index"
+    fresh = [tuple(r) for r in db.all(query, (checkpoint[0],))]
+    with sqlite3.connect(f"file:{node.data_dir / 'node.sqlite3'}?mode=ro", uri=True) as theirs:
+        nodes = [tuple(r) for r in theirs.execute(query, (checkpoint[0],))]
+    assert len(fresh) >= APPROVALS + 1
+    assert fresh == nodes

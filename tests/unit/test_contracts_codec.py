@@ -11,6 +11,7 @@ from eth_abi import encode
 from eth_account import Account
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from web3 import Web3
 
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.contracts import (
@@ -23,6 +24,7 @@ from node_api.chain.contracts import (
 )
 from node_api.chain.pipeline import GroupSealing, Submitter
 from node_api.chain.seal import Sealer
+from node_api.chain.signer import TransactionSigner
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record
 
@@ -173,3 +175,28 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
     assert all(
         sealer.signer(r, other[r.uid][0][1]) not in {k.address for k in keys.values()} for r in records
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 10**12),
+    st.integers(21_000, 2**63),
+    st.binary(min_size=20, max_size=20),
+    st.integers(0, 10**18),
+    st.binary(max_size=2_000),
+    st.integers(1, 2**32),
+)
+def test_the_transaction_signer_signs_what_eth_account_signs(
+    nonce: int, gas_price: int, gas: int, to: bytes, value: int, data: bytes, chain_id: int
+) -> None:
+    address = "0x" + to.hex()
+    signed = TransactionSigner(KEY.key, chain_id).sign(nonce, gas_price, gas, address, value, data)
+    tx = {
+        "to": Web3.to_checksum_address(address), "data": data, "value": value, "gas": gas,
+        "gasPrice": gas_price, "nonce": nonce, "chainId": chain_id,
+    }  # fmt: skip
+    expected = KEY.sign_transaction(tx)
+    assert signed.raw == bytes(expected.raw_transaction)
+    assert signed.hash == bytes(expected.hash)
+    assert Account.recover_transaction(signed.raw) == KEY.address

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,45 @@ def test_a_record_of_another_node_touches_no_row(db: Database) -> None:
     foreign = _approval(derive_uid(5, Kind.APPROVAL, b"k:4"), "项目审批")
     with db.transaction() as conn:
         assert OutboxTable.settle(conn, "0x" + foreign.uid.hex(), foreign) == (0, 0)
+
+
+STATES = ("accepted", "submitted", "confirmed", "failed")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_settling_many_ends_where_settling_each_in_turn_ends(tmp_path: Path, seed: int) -> None:
+    # Rows in every state, landed as their own content, as another's, as unreadable, or not at all,
+    # plus records of another node: one batch and one settle per record leave the same table.
+    rnd = random.Random(seed)
+    dbs = [Database(tmp_path / "each.sqlite3"), Database(tmp_path / "many.sqlite3")]
+    landed: list[tuple[str, Record | None]] = []
+    for i in range(40):
+        ours = _approval(derive_uid(2, Kind.APPROVAL, f"m:{seed}:{i}".encode()), "项目审批")
+        state = rnd.choice(STATES)
+        (uid,) = {_queue(d, ours, state) for d in dbs}  # the same row in both tables
+        how = rnd.choice(["own", "other", "none", "absent"])
+        if how == "own":
+            landed.append((uid, ours))
+        elif how == "other":
+            landed.append((uid, _approval(ours.uid, "另一事项")))
+        elif how == "none":
+            landed.append((uid, None))
+    for i in range(5):
+        foreign = _approval(derive_uid(5, Kind.APPROVAL, f"f:{seed}:{i}".encode()), "项目审批")
+        landed.insert(rnd.randrange(len(landed) + 1), ("0x" + foreign.uid.hex(), foreign))
+    each, many = dbs
+    expected: list[str] = []
+    totals = [0, 0]
+    with each.transaction() as conn:
+        for uid, record in landed:
+            confirmed, failed = OutboxTable.settle(conn, uid, record)
+            totals[0] += confirmed
+            totals[1] += failed
+            if confirmed or failed:
+                expected.append(uid)
+    with many.transaction() as conn:
+        settled, confirmed, failed = OutboxTable.settle_many(conn, landed)
+    assert (sorted(settled), confirmed, failed) == (sorted(expected), totals[0], totals[1])
+    rows = [d.all("SELECT uid, state, error FROM outbox ORDER BY uid") for d in dbs]
+    assert [tuple(r) for r in rows[0]] == [tuple(r) for r in rows[1]]
+    assert totals[0] > 0 and totals[1] > 0
