@@ -1,4 +1,4 @@
-"""A reader of canonical ABI encodings: the payloads the ledger accepts, decoded without eth_abi.
+"""Canonical ABI encodings written and read without eth_abi: the payloads the ledger accepts.
 
 The ledger refuses any payload that is not its kind's *canonical* ABI encoding (every
 offset where the standard encoder puts it, every pad zero, no byte left over:
@@ -11,7 +11,10 @@ for every record (issue #15).
 the canonical encoding, so the caller falls back to eth_abi and whatever eth_abi decides (a
 value or an error) stays the answer for those bytes. For canonical bytes the values are the
 ones eth_abi returns (a property test compares the two on generated payloads and on mutated
-ones).
+ones). ``write`` is the other direction, for the gateway, which encodes every payload and its
+restricted content (eth_abi: ≈ 120 µs a record's two encodings): it writes plain values
+(ints in range, 32-byte ``bytes``, ``str``, lists of those) and answers ``None`` for anything
+else, so eth_abi's encoding or error stands for those.
 """
 
 from __future__ import annotations
@@ -40,6 +43,55 @@ def read(types: tuple[str, ...], data: bytes) -> tuple[Any, ...] | None:
     except (_NotCanonical, UnicodeDecodeError):
         return None
     return values if end == len(data) else None
+
+
+def write(types: tuple[str, ...], values: tuple[Any, ...] | list[Any]) -> bytes | None:
+    """The canonical encoding of ``values`` as ``types`` (what eth_abi's ``encode`` gives), or None
+    when a value is not plainly of its type (an int out of range, a bytes32 not of 32 bytes, …):
+    the caller then asks eth_abi, whose answer (an encoding or an error) stands."""
+    if len(types) != len(values):
+        return None
+    try:
+        return b"".join(_encode_tuple(types, values))
+    except _NotCanonical:
+        return None
+
+
+def _encode_tuple(types: tuple[str, ...], values: tuple[Any, ...] | list[Any]) -> list[bytes]:
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    tail_at = WORD * len(types)
+    for kind, value in zip(types, values, strict=True):
+        if kind == "bytes32":
+            if type(value) is not bytes or len(value) != WORD:
+                raise _NotCanonical
+            heads.append(value)
+        elif kind in _UINT_BITS:
+            if type(value) is not int or value < 0 or value >> _UINT_BITS[kind]:
+                raise _NotCanonical
+            heads.append(value.to_bytes(WORD, "big"))
+        else:
+            encoded = _encode_dynamic(kind, value)
+            heads.append(tail_at.to_bytes(WORD, "big"))
+            tails.append(encoded)
+            tail_at += len(encoded)
+    return heads + tails
+
+
+def _encode_dynamic(kind: str, value: Any) -> bytes:
+    if kind == "string":
+        if type(value) is not str:
+            raise _NotCanonical
+        raw = value.encode("utf-8")
+        return len(raw).to_bytes(WORD, "big") + raw + bytes(-len(raw) % WORD)
+    if type(value) not in (list, tuple):
+        raise _NotCanonical
+    length = len(value).to_bytes(WORD, "big")
+    if kind == "bytes32[]":
+        if any(type(v) is not bytes or len(v) != WORD for v in value):
+            raise _NotCanonical
+        return length + b"".join(value)
+    return length + b"".join(_encode_tuple(("string",) * len(value), value))  # string[]
 
 
 def _word(data: bytes, at: int) -> bytes:

@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak
-
+from node_api.domain.hashing import keccak256
 from node_api.domain.records import CATALOGUE_LISTS, COMMITMENT_TYPES, DECISIONS, ITEM_COMMITMENTS
 
 MAX_CODE_BYTES = 64  # the contract's MAX_ITEM_CODE_BYTES
@@ -36,7 +35,7 @@ BOUND_COMMITMENT_TYPE = {
 
 def item_key(code: str) -> bytes:
     """The ledger's key of an item: keccak256 of its code (also what ``depends_on`` holds)."""
-    return keccak(text=code)
+    return keccak256(code.encode())
 
 
 def valid_code(code: str) -> bool:

@@ -16,7 +16,6 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import keccak
 
 from node_api.domain import canonical
 from node_api.domain.hashing import keccak256
@@ -253,11 +252,15 @@ class Opening:
 
 def project_id(code: str) -> bytes:
     """On-chain id of a project: keccak256 of its code."""
-    return keccak(text=code)
+    return keccak256(code.encode())
 
 
 def _encode(schema: tuple[tuple[str, str], ...], fields: dict[str, Any]) -> bytes:
-    return abi_encode([t for _, t in schema], [fields[name] for name, _ in schema])
+    types = tuple(t for _, t in schema)
+    values = [fields[name] for name, _ in schema]
+    # Plain values are written at their canonical places; anything else takes eth_abi's answer.
+    encoded = canonical.write(types, values)
+    return encoded if encoded is not None else abi_encode(list(types), values)
 
 
 def encode_payload(kind: Kind, fields: dict[str, Any]) -> bytes:

@@ -96,3 +96,30 @@ def test_decode_payload_still_refuses_what_eth_abi_refuses() -> None:
     bad = (32).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\xff".ljust(32, b"\0")
     with pytest.raises(ValueError, match="not a valid payload"):
         decode_payload(Kind.ACCEPTANCE, bad + bytes(64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_plain_values_are_written_as_eth_abi_encodes_them(data: st.DataObject) -> None:
+    types = data.draw(st.sampled_from(SCHEMAS))
+    values = [data.draw(_value(t)) for t in types]
+    assert canonical.write(types, values) == encode(list(types), values)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("uint8", 256),
+        ("uint8", -1),
+        ("uint64", True),
+        ("uint32", "7"),
+        ("bytes32", b"short"),
+        ("bytes32", "0x" + "00" * 32),
+        ("string", b"bytes"),
+        ("bytes32[]", [b"x"]),
+        ("string[]", ["a", 1]),
+        ("string[]", "not a list"),
+    ],
+)
+def test_values_not_plainly_of_their_type_are_left_to_eth_abi(kind: str, value: Any) -> None:
+    assert canonical.write((kind,), [value]) is None
