@@ -214,7 +214,11 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         docs,
         console,
     ):
-        app.include_router(module.router)
+        # The routes themselves, in order, not the routers: FastAPI 0.163 matches an included
+        # router's routes through a per-request context of its own, which made a request's
+        # routing ≈ 1 ms on this machine (a miss, over all routes) against ≈ 0.35 ms flat. The
+        # routers set only a path prefix and tags, which their routes already carry.
+        app.router.routes.extend(module.router.routes)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,
