@@ -65,7 +65,7 @@ def summary(path: Path, records: int, rate: int, process: str = "primary", top: 
             inclusive[name] += count
     per = 1e6 / rate / max(records, 1)
     lines = [
-        f"primary: {total} samples at {rate} Hz = {total / rate:.1f} CPU s, {total * per:,.0f} µs/record"
+        f"{process}: {total} samples at {rate} Hz = {total / rate:.1f} CPU s, {total * per:,.0f} µs/record"
     ]
     for title, counter in (("own time", own), ("inclusive time", inclusive)):
         lines.append(f"-- by {title} (µs per confirmed record) --")
