@@ -5,7 +5,7 @@
 Starts a fresh node and chain (as ``make bench`` does), registers the projects the load writes to,
 then runs bulk writes (or, with ``--single``, single-record writes at 1,024 clients) for
 ``--seconds`` while ``py-spy record`` samples the primary (submitter, indexer, confirmations: the
-serial path of issue #15) or, with ``--process worker``, one gateway worker. Prints the phase's figures (records/s, serial µs per record) and the
+serial path of issue #15) or, with ``--process worker``, gateway worker 1 (which also assesses the warnings). Prints the phase's figures (records/s, serial µs per record) and the
 functions holding the primary's samples, by own time and by inclusive time, as µs per confirmed
 record; writes the raw collapsed stacks to ``bench/results/profile-*.txt`` for a flame graph.
 
@@ -30,7 +30,7 @@ from bench.runner import Bench, Options, _chain_pid, _stop_leftover
 from bench.sysstat import CpuMeter
 from localnode import NodeProcess
 from node_api.config import REPO_ROOT
-from node_api.workers import worker_pids
+from node_api.workers import worker_index, worker_pids
 
 RESULTS = REPO_ROOT / "bench" / "results"
 
@@ -65,7 +65,7 @@ def summary(path: Path, records: int, rate: int, process: str = "primary", top: 
             inclusive[name] += count
     per = 1e6 / rate / max(records, 1)
     lines = [
-        f"primary: {total} samples at {rate} Hz = {total / rate:.1f} CPU s, {total * per:,.0f} µs/record"
+        f"{process}: {total} samples at {rate} Hz = {total / rate:.1f} CPU s, {total * per:,.0f} µs/record"
     ]
     for title, counter in (("own time", own), ("inclusive time", inclusive)):
         lines.append(f"-- by {title} (µs per confirmed record) --")
@@ -87,7 +87,7 @@ async def _profile(args: argparse.Namespace) -> int:
         assert bench.node.process is not None
         primary = bench.node.process.pid
         bench.cpu = CpuMeter(primary, _chain_pid(bench.node.anvil_port))
-        target = primary if args.process == "primary" else min(worker_pids(primary))
+        target = primary if args.process == "primary" else _worker_one(primary)
         bench.client = HttpClient("127.0.0.1", bench.node.port)
         bench.hot = bench._new_codes(args.projects)
         await bench._register(bench.hot)
@@ -116,6 +116,11 @@ async def _profile(args: argparse.Namespace) -> int:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _worker_one(primary: int) -> int:
+    """Gateway worker 1's pid (the worker that also assesses the warnings)."""
+    return next(pid for pid in worker_pids(primary) if worker_index(pid) == 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=20.0)
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--single", action="store_true", help="single-record writes instead of bulk")
     p.add_argument(
         "--process", choices=("primary", "worker"), default="primary",
-        help="the process sampled: the primary (the serial path) or the first gateway worker",
+        help="the process sampled: the primary (the serial path) or gateway worker 1 (it assesses the warnings)",
     )  # fmt: skip
     p.add_argument("--node-env", action="append", default=[], metavar="KEY=VALUE")
     return asyncio.run(_profile(p.parse_args(argv)))

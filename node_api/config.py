@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Measured on 2 cores, the two layouts' throughput differs by less than run-to-run noise
     # (docs/benchmark.md, "Issue #15"); apart, the primary's CPU is the serial path alone.
     primary_serves: bool = False
+    # Set by the primary for each gateway worker it starts (1..N; 0: the primary itself). Worker 1
+    # also assesses the warnings (node_api/node.py, ``runs_supervision``).
+    worker_index: int = Field(default=0, ge=0)
     max_body_bytes: int = 1_000_000
     max_document_bytes: int = 20_000_000
     # Files sent to the public POST /v1/verify/document (anyone may call it): larger files are

@@ -81,33 +81,11 @@ class NodeCollector(Collector):
             depth.add_metric([state], counts.get(state, 0))
         yield depth
         # The primary's own counters; a gateway worker reads the snapshot the primary publishes.
+        # Supervision's figures come from wherever it runs (Supervision.figures).
         p: dict[str, float] = node.pipeline_stats()
-        if not p:
-            return
-        yield _counter("projchain_records_submitted", "Records sent in transactions.", p["records_sent"])
-        yield _counter(
-            "projchain_records_confirmed", "Outbox records confirmed on chain.", p["records_confirmed"]
-        )
-        yield _counter(
-            "projchain_records_failed", "Outbox records the chain refused for good.", p["records_failed"]
-        )
-        yield _counter("projchain_transactions_sent", "Transactions sent by the relayer.", p["txs_sent"])
-        yield _counter("projchain_submitter_resyncs", "Resyncs with the chain.", p["resyncs"])
-        yield _counter("projchain_indexer_rewinds", "Times the chain went backwards.", p["rewinds"])
-        if "txs_indexed_own" in p:  # a worker's snapshot from a primary of before them lacks them
-            read = CounterMetricFamily(
-                "projchain_indexer_transactions",
-                "Transactions whose records the indexer read: own (the input this node signed) or fetched.",
-                labels=["source"],
-            )
-            read.add_metric(["own"], p["txs_indexed_own"])
-            read.add_metric(["fetched"], p["txs_indexed_fetched"])
-            yield read
-        yield _gauge("projchain_transactions_inflight", "Transactions awaiting a receipt.", p["inflight"])
-        yield _gauge("projchain_indexer_lag_blocks", "Blocks the index is behind.", p["lag"])
-        yield _gauge("projchain_chain_height", "Latest block number seen.", p["head"])
-        yield _gauge("projchain_indexed_block", "Last block fully indexed.", p["indexed"])
-        if "warning_assessments" in p:  # a worker's snapshot from a primary of before them lacks them
+        if "records_sent" in p:  # a worker before the primary's first snapshot has none yet
+            yield from _pipeline(p)
+        if "warning_assessments" in p:
             yield _counter(
                 "projchain_warning_assessments",
                 "Projects whose warnings were re-assessed.",
@@ -121,6 +99,33 @@ class NodeCollector(Collector):
                 "projchain_warning_projects_due", "Projects due for re-assessment.", p["warning_projects_due"]
             )
             yield _gauge("projchain_warnings_open", "Open risk warnings.", p["warnings_open"])
+
+
+def _pipeline(p: dict[str, float]) -> Iterator[Metric]:
+    """The submitter's and the indexer's counters."""
+    yield _counter("projchain_records_submitted", "Records sent in transactions.", p["records_sent"])
+    yield _counter(
+        "projchain_records_confirmed", "Outbox records confirmed on chain.", p["records_confirmed"]
+    )
+    yield _counter(
+        "projchain_records_failed", "Outbox records the chain refused for good.", p["records_failed"]
+    )
+    yield _counter("projchain_transactions_sent", "Transactions sent by the relayer.", p["txs_sent"])
+    yield _counter("projchain_submitter_resyncs", "Resyncs with the chain.", p["resyncs"])
+    yield _counter("projchain_indexer_rewinds", "Times the chain went backwards.", p["rewinds"])
+    if "txs_indexed_own" in p:  # a worker's snapshot from a primary of before them lacks them
+        read = CounterMetricFamily(
+            "projchain_indexer_transactions",
+            "Transactions whose records the indexer read: own (the input this node signed) or fetched.",
+            labels=["source"],
+        )
+        read.add_metric(["own"], p["txs_indexed_own"])
+        read.add_metric(["fetched"], p["txs_indexed_fetched"])
+        yield read
+    yield _gauge("projchain_transactions_inflight", "Transactions awaiting a receipt.", p["inflight"])
+    yield _gauge("projchain_indexer_lag_blocks", "Blocks the index is behind.", p["lag"])
+    yield _gauge("projchain_chain_height", "Latest block number seen.", p["head"])
+    yield _gauge("projchain_indexed_block", "Last block fully indexed.", p["indexed"])
 
 
 def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:

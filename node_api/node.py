@@ -14,6 +14,9 @@ nonce), the indexer, the access-log anchoring and the webhook deliveries. A work
 serves the same API over the same database: it seals and accepts records into the
 shared outbox (the primary's submitter picks them up), answers reads from the shared
 read model, and learns of confirmations by following the index the primary writes.
+Exactly one process assesses the warnings (``runs_supervision``): gateway worker 1 when
+there are workers, which keeps that work off the primary's serial path (issue #15), else
+the primary.
 """
 
 from __future__ import annotations
@@ -89,6 +92,20 @@ Role = Literal["primary", "worker"]
 STATS_KEY = "node.pipeline_stats"  # the primary's pipeline counters, for its workers' /metrics
 
 
+def runs_supervision(settings: Settings, role: Role) -> bool:
+    """Whether this process assesses the warnings (``Supervision.run``); exactly one of a node's does.
+
+    Without workers (PROJCHAIN_WORKERS=1) the primary; with workers, gateway worker 1 (there is one
+    in either gateway layout, and the primary starts it again when it dies), so that the primary's
+    CPU stays on the serial path of writes (issue #15). Supervision only reads the index the
+    primary writes and writes its own tables, so it may run in any process over the database; a
+    worker polls (``supervision.POLL``) where the primary is woken by its indexer.
+    """
+    if settings.workers == 1:
+        return role == "primary"
+    return role == "worker" and settings.worker_index == 1
+
+
 @dataclass
 class Node:
     """One projchain service node (its primary process, or one of its gateway workers): every service."""
@@ -143,6 +160,11 @@ class Node:
         if not background:
             return
         self._spawn(self.outbox.run(), "outbox")
+        if runs_supervision(self.settings, self.role):
+            coverage = self.supervision.calendar.coverage_warning(dt.datetime.now(dt.UTC))
+            if coverage is not None:
+                log.warning("%s", coverage)
+            self._spawn(self.supervision.run(), "supervision")
         if self.role == "worker":
             self._spawn(self.confirmations.follow(), "confirmations")
             return
@@ -150,10 +172,6 @@ class Node:
         self._spawn(self.indexer.run(), "indexer")
         self._spawn(self.anchorer.run(), "anchorer")
         self._spawn(self.notifications.run(), "notifications")
-        coverage = self.supervision.calendar.coverage_warning(dt.datetime.now(dt.UTC))
-        if coverage is not None:
-            log.warning("%s", coverage)
-        self._spawn(self.supervision.run(), "supervision")
         if self.settings.workers > 1:
             self._spawn(self._publish_stats(), "stats")
 
@@ -174,7 +192,13 @@ class Node:
 
     # -- figures for /metrics --------------------------------------------------------
     def pipeline_stats(self) -> dict[str, float]:
-        """Submitter and indexer counters: the primary's own; in a worker, the primary's last snapshot."""
+        """Submitter and indexer counters (``pipeline_counters``) and supervision's figures, which every
+        process reads where supervision runs (``Supervision.figures``)."""
+        return {**self.pipeline_counters(), **self.supervision.figures()}
+
+    def pipeline_counters(self) -> dict[str, float]:
+        """Submitter and indexer counters: the primary's own; in a worker, the primary's last snapshot
+        (empty before the first)."""
         if self.role == "worker":
             published = self.db.get_meta(STATS_KEY)
             return dict(json.loads(published)) if published else {}
@@ -192,14 +216,13 @@ class Node:
             "lag": indexer.lag,
             "head": indexer.head,
             "indexed": indexer.checkpoint()[0],
-            **self.supervision.figures(),
         }
 
     async def _publish_stats(self) -> None:
-        """Primary with workers: a snapshot of ``pipeline_stats`` for the workers' /metrics, every second."""
+        """Primary with workers: a snapshot of ``pipeline_counters`` for the workers' /metrics, every second."""
         while True:
             await asyncio.sleep(1.0)
-            self.db.set_meta(STATS_KEY, json.dumps(self.pipeline_stats()))
+            self.db.set_meta(STATS_KEY, json.dumps(self.pipeline_counters()))
 
     # -- helpers for admin flows -------------------------------------------------
     def admin_keys(self) -> list[LocalAccount]:

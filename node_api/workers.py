@@ -6,6 +6,8 @@ handling, validation and sealing are what a node spends its CPU on. With
 submitter, indexer, confirmations, anchoring, read models) starts worker processes
 (``projchain worker``) that serve the API; every serving process listens on the
 node's address with ``SO_REUSEPORT``, so the kernel spreads connections over them.
+Worker 1 also assesses the warnings (``node_api.node.runs_supervision``): supervision
+follows the index from the database, so it needs no place on the primary's serial path.
 With ``PROJCHAIN_PRIMARY_SERVES=false`` (the default) there are N workers and the
 primary serves none of the gateway (only a private loopback port of its own): what it
 does is the serial part of every write, which no added process shares, and request
@@ -19,7 +21,7 @@ writers take turns; each process group-commits its own writes) and the keystore.
 A worker never talks to the chain except to read (peer requests); see ``Node``.
 
 Lifecycle: the primary starts its workers once the node is up, restarts one that
-dies, and stops them (SIGTERM, clean) before it stops itself. A worker dies with its
+dies (as the same worker index: a new worker 1 takes supervision over), and stops them (SIGTERM, clean) before it stops itself. A worker dies with its
 primary (Linux ``PR_SET_PDEATHSIG``), so a crashed primary leaves no process serving
 on its port.
 """
@@ -32,6 +34,7 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 
 from node_api.config import Settings
 from node_api.processes import children
@@ -44,6 +47,19 @@ READY = b"projchain-worker-ready"
 def worker_pids(primary: int) -> list[int]:
     """The gateway workers a primary process started, for monitoring and tests."""
     return [pid for pid, argv in children(primary) if argv[-2:] == ["node_api.cli", "worker"]]
+
+
+def worker_index(pid: int) -> int | None:
+    """The index (``PROJCHAIN_WORKER_INDEX``) a gateway worker was started with; None if it is gone."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    for entry in environ.split(b"\0"):
+        name, _, value = entry.partition(b"=")
+        if name == b"PROJCHAIN_WORKER_INDEX":
+            return int(value)
+    return None
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

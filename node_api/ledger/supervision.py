@@ -20,7 +20,9 @@ reads them (the one reader the credit profile uses too) and from the catalogue:
 ``Supervision`` keeps per project the warnings of its last assessment and when to look again
 (``recheck_at``, an indexed column): it follows the index by rowid like the notifications, marks
 every project that got a record due, and re-assesses only due projects (a new record, or
-``recheck_at`` passed), storing ``diff``'s transitions as history. The primary runs it.
+``recheck_at`` passed), storing ``diff``'s transitions as history. One process of the node runs it
+(``node_api.node.runs_supervision``): gateway worker 1 when there are workers, else the primary; it
+publishes its counters so that every process's /metrics shows them (``figures``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -286,6 +289,7 @@ class Supervision:
         self.now = clock
         self.filing_item = filing_item  # the catalogue item of 秒批秒办 filings (settings.filing_item)
         self.stats = {"assessments": 0, "seconds": 0.0}
+        self.running = False  # this process runs ``run`` (the node's one assessing process)
 
     def timeline(self, project: str) -> ProjectTimeline | None:
         """The supervision timeline of ``project`` (its id, 0x…) from its confirmed records; None if unknown."""
@@ -401,10 +405,12 @@ class Supervision:
         }
 
     def figures(self) -> dict[str, float]:
-        """Counters for /metrics: assessments made, seconds spent on them, projects due now, warnings open."""
+        """Counters for /metrics: assessments made, seconds spent on them (this process's own where it
+        runs ``run``, else what the running process published last), projects due now, warnings open."""
+        counters = self.stats if self.running else self.table.published_figures()
         return {
-            "warning_assessments": self.stats["assessments"],
-            "warning_assessment_seconds": self.stats["seconds"],
+            "warning_assessments": counters.get("assessments", 0.0),
+            "warning_assessment_seconds": counters.get("seconds", 0.0),
             "warning_projects_due": self.table.count_due(self.now()),
             "warnings_open": self.table.count_open(),
         }
@@ -432,7 +438,12 @@ class Supervision:
         return target_report(items, filings, figures, self.calendar.label, now)
 
     async def run(self) -> None:
-        """Primary: follows the index and re-assesses due projects, forever; errors only delay it."""
+        """The node's one assessing process (``node_api.node.runs_supervision``): follows the index and
+        re-assesses due projects, forever, publishing its counters when they move; errors only delay it.
+        """
+        self.running = True
+        log.info("supervision: this process assesses the warnings", extra={"pid": os.getpid()})
+        published: dict[str, float] | None = None
         while True:
             try:
                 # On the event loop, like every other user of the node's one database connection,
@@ -440,6 +451,9 @@ class Supervision:
                 self.scan()
                 while self.evaluate_due(SLICE) == SLICE:
                     await asyncio.sleep(0)
+                if self.stats != published:  # for the /metrics of the node's other processes
+                    self.table.publish_figures(self.stats)
+                    published = dict(self.stats)
             except Exception:
                 log.exception("supervision: assessing warnings failed; retrying")
             waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(asyncio.sleep(POLL))]

@@ -4,18 +4,25 @@ A project is due for re-assessment when one of its records was indexed (``rechec
 settling delay after the first record not yet assessed) or its ``recheck_at`` passed;
 ``apply_many`` stores several assessments' transitions and each project's next ``recheck_at`` in one
 commit (one fsync for a slice of projects, not one a project).
+
+One process of a node assesses (``node_api.node.runs_supervision``), but ``apply_many`` is written so
+that two overlapping for a moment (a worker being replaced) store no transition twice: a warning
+another assessment already opened is not opened again (the unique index on open warnings), and a
+change already stored writes no second history row. The assessing process publishes its counters
+(``publish_figures``) for the /metrics of the node's other processes.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from node_api.store.database import Database
 
 _CURSOR_KEY = "supervision.rowid"
+_FIGURES_KEY = "supervision.figures"  # the assessing process's counters, for the others' /metrics
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,16 @@ class WarningTable:
         """The earliest ``recheck_at`` of any project (None: none is waiting for time)."""
         value = self.db.scalar("SELECT min(recheck_at) FROM supervised_projects WHERE recheck_at IS NOT NULL")
         return None if value is None else float(value)
+
+    # -- the assessing process's counters ----------------------------------------------------
+    def publish_figures(self, figures: Mapping[str, float]) -> None:
+        """Stores the assessing process's counters for the node's other processes."""
+        self.db.set_meta(_FIGURES_KEY, json.dumps(dict(figures)))
+
+    def published_figures(self) -> dict[str, float]:
+        """The counters the assessing process published last (empty before it did)."""
+        value = self.db.get_meta(_FIGURES_KEY)
+        return {str(k): float(v) for k, v in json.loads(value).items()} if value else {}
 
     # -- the warnings --------------------------------------------------------------------
     def open_of(self, project: str) -> list[sqlite3.Row]:
@@ -200,21 +217,33 @@ def _history(
 def _apply(conn: sqlite3.Connection, a: Assessment, now: float) -> list[tuple[int, str]]:
     """One assessment's rows, inside the caller's transaction."""
     out: list[tuple[int, str]] = []
+    changed = list(a.changed)
     for w in a.opened:
         cur = conn.execute(
             "INSERT INTO warnings(rule, rule_version, project, project_code, region, subject, severity,"
-            " responsible, evidence, first_fired_at, detail, opened_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            " responsible, evidence, first_fired_at, detail, opened_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(rule, project, subject) WHERE closed_at IS NULL DO NOTHING",
             (w.rule, w.rule_version, a.project, w.project_code, w.region, w.subject, w.severity,
              w.responsible, json.dumps(list(w.evidence)), w.first_fired_at, w.detail, now),
         )  # fmt: skip
-        out.append(_history(conn, int(cur.lastrowid or 0), "opened", w.severity, w.evidence, now))
-    for w in a.changed:
+        if cur.rowcount == 1:
+            out.append(_history(conn, int(cur.lastrowid or 0), "opened", w.severity, w.evidence, now))
+        else:  # already open (an overlapping assessment opened it): at most a change
+            changed.append(w)
+    for w in changed:
         row = conn.execute(
-            "SELECT id FROM warnings WHERE rule = ? AND project = ? AND subject = ? AND closed_at IS NULL",
+            "SELECT id, rule_version, severity, responsible, evidence, first_fired_at FROM warnings"
+            " WHERE rule = ? AND project = ? AND subject = ? AND closed_at IS NULL",
             (w.rule, a.project, w.subject),
         ).fetchone()
-        if row is None:
-            continue
+        if row is None or tuple(row[1:]) == (
+            w.rule_version,
+            w.severity,
+            w.responsible,
+            json.dumps(list(w.evidence)),
+            w.first_fired_at,
+        ):
+            continue  # closed meanwhile, or the change is stored already
         conn.execute(
             "UPDATE warnings SET rule_version = ?, severity = ?, responsible = ?, evidence = ?,"
             " first_fired_at = ?, detail = ?, changed_at = ? WHERE id = ?",

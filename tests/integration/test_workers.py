@@ -3,7 +3,8 @@
 Real processes, a real anvil: the primary serves none of the API (PROJCHAIN_PRIMARY_SERVES=false,
 the default: it keeps to the serial part of writes); writes accepted by any worker are sent by the primary and confirmed to
 the worker that waits for them; reads agree everywhere; a dead worker is replaced; a
-dead primary takes its workers with it.
+dead primary takes its workers with it. Worker 1, not the primary, assesses the warnings, and a
+worker 1 started again takes that over.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from localnode import NodeProcess
-from node_api.workers import worker_pids
+from node_api.workers import worker_index, worker_pids
+from tests.integration.test_supervision import accept, fresh_item, wait_for
 from tests.support.polling import wait_until
-from tests.support.records import unique_code
+from tests.support.records import register, unique_code
 
 pytestmark = pytest.mark.chain
 
@@ -115,6 +118,65 @@ def test_batch_waits_across_processes(pool: NodeProcess) -> None:
             r = c.post("/v1/records:batch?wait=true", json={"records": items})
         assert r.status_code == 200, r.text
         assert {x["state"] for x in r.json()["results"]} == {"confirmed"}
+
+
+def supervising(node: NodeProcess) -> list[tuple[str, int]]:
+    """(process, pid) of each start of the warnings' assessment the node's log names, in order."""
+    lines = (node.data_dir / "node.log").read_text(encoding="utf-8").splitlines()
+    return [
+        (entry["process"], int(entry["pid"]))
+        for entry in map(json.loads, lines)
+        if entry.get("logger") == "projchain.supervision" and "assesses the warnings" in entry["msg"]
+    ]
+
+
+def overdue_warning(node: NodeProcess) -> dict[str, Any]:
+    """A project with an item accepted 30 days ago (its limit is 1 day): its open warning, once assessed."""
+    code = unique_code()
+    register(node, code)
+    item = fresh_item(node)
+    with node.client("fgj") as c:
+        uid = accept(c, code, item, days_ago=30)
+        found = wait_for(c, code, lambda ws: any(w["subject"] == uid for w in ws), state="open")
+    (warning,) = [w for w in found if w["subject"] == uid]
+    assert warning["rule"] == "item.overdue"
+    return warning
+
+
+def assessments(node: NodeProcess) -> float:
+    """projchain_warning_assessments of the /metrics of whichever worker answers (a fresh connection)."""
+    with node.client() as c:
+        text = c.get("/metrics", headers=node.operator_headers).text
+    (value,) = [
+        ln.split()[-1] for ln in text.splitlines() if ln.startswith("projchain_warning_assessments_total ")
+    ]
+    return float(value)
+
+
+def test_worker_1_assesses_the_warnings_and_the_primary_does_not(pool: NodeProcess) -> None:
+    warning = overdue_warning(pool)
+    assert [h["transition"] for h in warning["history"]] == ["opened"]
+    starts = supervising(pool)
+    assert starts and {process for process, _ in starts} == {"worker-1"}, starts
+    assert pool.process is not None
+    assert starts[-1][1] in worker_pids(pool.process.pid) and worker_index(starts[-1][1]) == 1
+    # Every process's /metrics shows worker 1's counters (the others read what it publishes).
+    for _ in range(10):
+        assert assessments(pool) >= 1
+
+
+def test_a_restarted_worker_1_takes_the_assessment_over(pool: NodeProcess) -> None:
+    assert pool.process is not None
+    primary = pool.process.pid
+    (first,) = [pid for pid in worker_pids(primary) if worker_index(pid) == 1]
+    started = len(supervising(pool))
+    os.kill(first, signal.SIGKILL)
+    wait_until(lambda: len(supervising(pool)) > started, 60, "no process took the assessment over")
+    process, pid = supervising(pool)[-1]
+    assert process == "worker-1" and pid != first and worker_index(pid) == 1
+    warning = overdue_warning(pool)  # assessed by the new worker 1, once
+    assert [h["transition"] for h in warning["history"]] == ["opened"]
+    assert {p for p, _ in supervising(pool)} == {"worker-1"}
 
 
 def test_a_dead_worker_is_replaced(pool: NodeProcess) -> None:
