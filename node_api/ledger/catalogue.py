@@ -48,10 +48,18 @@ class Catalogue:
         self.outbox = outbox
         self.membership = membership
         self._seen: tuple[int, int] | None = None
+        self._stamp: tuple[int, int] | None = None  # the database's change stamp when last looked
         self._versions: dict[str, list[Recorded]] = {}
         self._codes: dict[str, str] = {}  # 0x-hex item key -> code
 
     def _refresh(self) -> None:
+        # Taken first: a change after it makes the next look read the version again.
+        changes = self.table.stamp()
+        if changes != self._stamp:  # else nothing in the database changed since the last look
+            self._reload()
+            self._stamp = changes  # only once reloaded: a failed reload is tried again
+
+    def _reload(self) -> None:
         stamp = self.table.version()
         if stamp == self._seen:
             return

@@ -37,9 +37,17 @@ class Membership:
         self._seen = -1
         self._orgs: dict[int, Organization] = {}
         self._keys: dict[str, int] = {}
+        self._stamp: tuple[int, int] | None = None  # the database's change stamp when last looked
 
     def _refresh(self) -> None:
-        # One query per look (this runs on every authenticated request): both tables are small.
+        # This runs on every authenticated request: nothing read when the database did not change
+        # since the last look, else one query (both tables are small).
+        changes = self.index.stamp()
+        if changes != self._stamp:
+            self._reload()
+            self._stamp = changes  # only once reloaded: a failed reload is tried again
+
+    def _reload(self) -> None:
         count, orphans = self.index.member_events_version()
         if count + orphans * 1_000_003 == self._seen:
             return

@@ -171,8 +171,7 @@ class Reader:
 
     def project_closed(self, project: str) -> bool:
         """Whether the project's registration was revoked (no new approvals, commitments, grants; grants dead)."""
-        uids = self.index.uids_of_kind(project, Kind.PROJECT)
-        return any(self.status(uid, Kind.PROJECT) == Status.REVOKED for uid in uids)
+        return self.index.revoked_registration(project)
 
     def status_changes(self, uid: str) -> list[dict[str, Any]]:
         """The records that changed this record's status, oldest first."""

@@ -21,6 +21,10 @@ class CatalogueTable:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def stamp(self) -> tuple[int, int]:
+        """The database's change stamp (``Database.stamp``): equal, nothing changed."""
+        return self.db.stamp()
+
     def version(self) -> tuple[int, int]:
         """Changes whenever the canonical catalogue may have: (catalogue rows, orphaned blocks), one query."""
         row = self.db.one(

@@ -55,6 +55,13 @@ class Database:
             raise
         self.conn.execute("COMMIT")
 
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever the database may have: another connection's commits (SQLite's
+        ``data_version``) and this connection's own changes (``total_changes``). Equal stamps: no
+        table changed in between, so a read model derived in between is still current."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        return int(version), self.conn.total_changes
+
     def one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """First row of a query."""
         row: sqlite3.Row | None = self.conn.execute(sql, tuple(params)).fetchone()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from node_api.domain.records import ZERO32, Kind
+from node_api.domain.records import ZERO32, Kind, Status
 from node_api.store.database import CANONICAL, Database
 
 # chain_blocks names its hash column "hash", not "block_hash" like the other chain_* tables.
@@ -126,6 +126,22 @@ class IndexTable:
             (project, int(Kind.COMMITMENT), bytes.fromhex(approval[2:])),
         )
 
+    def revoked_registration(self, project: str) -> bool:
+        """Whether a canonical project record (registration or correction) of ``project`` has the
+        status ``revoked`` as its latest status change, in one query."""
+        latest = (
+            f"SELECT s.status FROM chain_status s WHERE s.uid = r.uid AND s.{CANONICAL} "
+            f"ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1"
+        )
+        return (
+            self.db.scalar(
+                f"SELECT 1 FROM chain_records r WHERE r.project = ? AND r.kind = ? AND r.{CANONICAL} "
+                f"AND ({latest}) = ? LIMIT 1",
+                (project, int(Kind.PROJECT), int(Status.REVOKED)),
+            )
+            is not None
+        )
+
     # -- status --------------------------------------------------------------------------
     def latest_status(self, uid: str) -> int | None:
         """The status the chain set last for ``uid`` (None: never changed since recorded)."""
@@ -210,6 +226,10 @@ class IndexTable:
         return None if ts is None else int(ts)
 
     # -- membership events ---------------------------------------------------------------
+    def stamp(self) -> tuple[int, int]:
+        """The database's change stamp (``Database.stamp``): equal, nothing changed."""
+        return self.db.stamp()
+
     def member_events_version(self) -> tuple[int, int]:
         """Changes whenever the canonical membership events may have: (events, orphaned blocks), one query."""
         row = self.db.one(
