@@ -85,6 +85,8 @@ class Indexer:
         self._touched: set[str] = set()  # projects whose search row this step re-derives
         self._decoded: dict[str, dict[str, Any]] = {}  # registrations decoded in this step, by uid
         self._landed: list[tuple[str, Record | None]] = []  # outbox rows to settle, in chain order
+        self._rows: list[Any] = []  # chain_records rows not yet written, in chain order
+        self._digests: list[tuple[str, str, str, str]] = []  # their chain_record_digests rows
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed, and its hash."""
@@ -242,7 +244,7 @@ class Indexer:
     ) -> list[str]:
         confirmed: list[str] = []
         now = time.time()
-        self._touched, self._decoded, self._landed = set(), {}, []
+        self._touched, self._decoded, self._landed, self._rows, self._digests = set(), {}, [], [], []
         with self.db.transaction() as conn:
             for n, header in blocks.items():
                 IndexWriter.add_block(conn, n, header["hash"], int(header["timestamp"], 16), now)
@@ -268,8 +270,8 @@ class Indexer:
                     )
                     self._record_added(conn, args, content, where, grants)
                     continue
-                # Every other log may read what the records before it settled: settle them first.
-                confirmed += self._settle_landed(conn)
+                # Every other log may read the records before it: write and settle them first.
+                confirmed += self._flush(conn)
                 if name == "StatusChanged":
                     IndexWriter.add_status(
                         conn, _hex(args["uid"]), int(args["status"]), _hex(args["cause"]), where
@@ -284,7 +286,7 @@ class Indexer:
                         {k: _hex(v) if isinstance(v, bytes) else v for k, v in args.items()}
                     )
                     IndexWriter.add_member_event(conn, name, member_args, where)
-            confirmed += self._settle_landed(conn)
+            confirmed += self._flush(conn)
             for project in self._touched:
                 SearchWriter.refresh(conn, project, self._decoded)
             IndexWriter.set_checkpoint(conn, to, blocks[to]["hash"])
@@ -304,10 +306,9 @@ class Indexer:
             # Accepted on chain, content not in its transaction's input (only possible through
             # a call this indexer cannot read): kept as unreadable, never guessed.
             zero = _hex(b"\0" * 32)
-            IndexWriter.add_record(
-                conn, uid,
-                (0, _hex(args["project"]), zero, int(args["issuer"]), str(args["sealer"]), zero, b"", b""),
-                where, record_hash, "the record's content is not in its transaction's input",
+            self._rows.append(
+                (uid, 0, _hex(args["project"]), zero, int(args["issuer"]), str(args["sealer"]), zero, b"", b"",
+                 *where, record_hash, "the record's content is not in its transaction's input")
             )  # fmt: skip
             self._landed.append((uid, None))
             return
@@ -319,16 +320,14 @@ class Indexer:
             problem = None
         except PayloadError as e:
             fields, problem = None, str(e)
-        IndexWriter.add_record(
-            conn, uid,
-            (int(record.kind), _hex(record.project), _hex(record.ref), int(args["issuer"]), str(args["sealer"]),
-             digest, record.payload, seal),
-            where, record_hash, problem,
+        self._rows.append(
+            (uid, int(record.kind), _hex(record.project), _hex(record.ref), int(args["issuer"]),
+             str(args["sealer"]), digest, record.payload, seal, *where, record_hash, problem)
         )  # fmt: skip
-        digests = [(digest, "digest")] if any(record.digest) else []
+        if any(record.digest):
+            self._digests.append((digest, uid, where[1], "digest"))
         if record.kind == Kind.EVENT and fields is not None:
-            digests += [(d, "evidence") for d in fields["evidence"]]
-        IndexWriter.add_digests(conn, uid, where[1], digests)
+            self._digests += [(d, uid, where[1], "evidence") for d in fields["evidence"]]
         if record.kind == Kind.PROJECT and fields is not None:
             IndexWriter.add_project(conn, _hex(record.project), fields["code"])
             self._touched.add(_hex(record.project))
@@ -340,10 +339,14 @@ class Indexer:
             IndexWriter.add_grant(conn, uid, where[1], _hex(record.project), grant)
         self._landed.append((uid, record))
 
-    def _settle_landed(self, conn: Any) -> list[str]:
-        """Settles the outbox rows of the records indexed since the last call; the uids that settled."""
+    def _flush(self, conn: Any) -> list[str]:
+        """Writes the rows of the records indexed since the last call (one statement per table) and
+        settles their outbox rows; the uids that settled."""
         if not self._landed:
             return []
+        IndexWriter.add_records(conn, self._rows)
+        IndexWriter.add_digests(conn, self._digests)
+        self._rows, self._digests = [], []
         settled, confirmed, failed = OutboxTable.settle_many(conn, self._landed)
         self._landed = []
         self.stats["records_confirmed"] += confirmed

@@ -269,31 +269,27 @@ class IndexWriter:
         )
 
     @staticmethod
-    def add_record(
+    def add_records(
         conn: sqlite3.Connection,
-        uid: str,
-        content: tuple[int, str, str, int, str, str, bytes, bytes],
-        where: Where,
-        record_hash: str,
-        problem: str | None,
+        rows: list[
+            tuple[str, int, str, str, int, str, str, bytes, bytes, int, str, str, int, str, str | None]
+        ],
     ) -> None:
-        """A record accepted on chain: ``content`` is (kind, project, ref, issuer, sealer, digest,
-        payload, seal); ``problem`` says why the content is unreadable (None: it reads)."""
-        conn.execute(
+        """Records accepted on chain, one statement for all: each row is (uid, kind, project, ref,
+        issuer, sealer, digest, payload, seal, block number, block hash, tx hash, log index, record
+        hash, problem); ``problem`` says why the content is unreadable (None: it reads)."""
+        conn.executemany(
             "INSERT OR IGNORE INTO chain_records(uid, kind, project, ref, issuer, sealer, digest, payload,"
             " seal, block_number, block_hash, tx_hash, log_index, record_hash, problem)"
             " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (uid, *content, *where, record_hash, problem),
+            rows,
         )
 
     @staticmethod
-    def add_digests(
-        conn: sqlite3.Connection, uid: str, block_hash: str, digests: list[tuple[str, str]]
-    ) -> None:
-        """The document digests a record binds, as (digest, role) pairs (one statement for all)."""
+    def add_digests(conn: sqlite3.Connection, rows: list[tuple[str, str, str, str]]) -> None:
+        """The document digests records bind, as (digest, uid, block hash, role) rows (one statement)."""
         conn.executemany(
-            "INSERT OR IGNORE INTO chain_record_digests(digest, uid, block_hash, role) VALUES(?,?,?,?)",
-            [(d, uid, block_hash, role) for d, role in digests],
+            "INSERT OR IGNORE INTO chain_record_digests(digest, uid, block_hash, role) VALUES(?,?,?,?)", rows
         )
 
     @staticmethod

@@ -146,10 +146,8 @@ class Ledger:
         project = "0x" + project_id(code).hex()
         with self.db.transaction() as conn:
             IndexWriter.add_block(conn, number, block_hash, T0 + number * 3600, 0.0)
-            content = (int(kind), project, ref, 2, "0xsealer", ZERO, payload, b"")
-            IndexWriter.add_record(
-                conn, uid, content, (number, block_hash, f"0xtx{number}", 0), "0xhash", None
-            )
+            row = (uid, int(kind), project, ref, 2, "0xsealer", ZERO, payload, b"")
+            IndexWriter.add_records(conn, [(*row, number, block_hash, f"0xtx{number}", 0, "0xhash", None)])
             if kind == Kind.PROJECT:
                 IndexWriter.add_project(conn, project, code)
                 SearchWriter.refresh(conn, project)
