@@ -1,7 +1,7 @@
 """Bulk writes: ``POST /v1/records:batch`` — up to 1,000 records in one request.
 
 Semantics are **per item**, not all-or-nothing: every item is validated with the
-same model as its single-record endpoint and checked by the same ``Writer.write``;
+same model as its single-record endpoint and checked as ``Writer.write`` checks it (``Writer.write_many``);
 an invalid or refused item gets an error entry (by index) and nothing is written
 for it, while the valid items are accepted (durably, in the outbox) and go to the
 chain. This suits a county system syncing a day's approvals: one bad row does not
@@ -17,7 +17,6 @@ outbox commit (one fsync) per phase, which is what makes bulk writes cheap.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -33,7 +32,7 @@ from node_api.api.schemas import ApprovalIn, CommitmentIn, EventIn, ProjectIn, S
 from node_api.domain.records import Kind
 from node_api.errors import ConflictError, ProjchainError, ValidationError
 from node_api.ledger.membership import Organization
-from node_api.ledger.writer import Accepted, Attachment, PreSeal, Writer
+from node_api.ledger.writer import Accepted, Attachment, PreSeal, Write, Writer
 
 router = APIRouter(tags=["records"])
 
@@ -143,24 +142,18 @@ def _parse(index: int, raw: Any, checked: dict[str, str]) -> _Item:
                  preseal(seal), attachment(body))  # fmt: skip
 
 
-async def _write(writer: Writer, org: Organization, item: _Item) -> Accepted:
-    return await writer.write(
-        org, item.kind, item.code, item.fields, digest=item.digest,
-        idempotency_key=item.idempotency_key, preseal=item.preseal, attachment=item.attachment,
-    )  # fmt: skip
-
-
 async def _write_all(
     writer: Writer, org: Organization, items: list[_Item], results: list[dict[str, Any] | None]
 ) -> list[tuple[int, Accepted]]:
-    """Writes items concurrently so they share one outbox commit; errors go to ``results``."""
-    outcomes = await asyncio.gather(*(_write(writer, org, it) for it in items), return_exceptions=True)
+    """Writes items in one outbox commit; errors go to ``results``."""
+    writes = [
+        Write(it.kind, it.code, it.fields, it.digest, None, it.idempotency_key, it.preseal, it.attachment)
+        for it in items
+    ]
     done: list[tuple[int, Accepted]] = []
-    for item, outcome in zip(items, outcomes, strict=True):
+    for item, outcome in zip(items, await writer.write_many(org, writes), strict=True):
         if isinstance(outcome, ProjchainError):
             results[item.index] = _error(item.index, outcome.code, outcome.detail)
-        elif isinstance(outcome, BaseException):
-            raise outcome
         else:
             done.append((item.index, outcome))
     return done
