@@ -8,6 +8,7 @@ EIP-712 library can recover the signer from an evidence bundle.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from coincurve import PrivateKey
@@ -57,8 +58,15 @@ def struct_hash(record: Record) -> bytes:
     return struct_hash_of(record.as_tuple())
 
 
+# Struct hashes kept per process (≈ 0.7 KB each): the primary hashes each of its records when it
+# seals their group, and again when the indexer reads them back and checks the event's hash.
+STRUCT_HASHES = 8192
+
+
+@functools.lru_cache(maxsize=STRUCT_HASHES)
 def struct_hash_of(fields: tuple[bytes, int, bytes, bytes, bytes, bytes]) -> bytes:
-    """``struct_hash`` of a record as the ABI carries it (uid, kind, project, ref, digest, payload)."""
+    """``struct_hash`` of a record as the ABI carries it (uid, kind, project, ref, digest, payload);
+    a pure function of the fields, kept for the latest ones."""
     uid, kind, project, ref, digest, payload = fields
     return keccak256(
         RECORD_TYPEHASH + uid + int(kind).to_bytes(32, "big") + project + ref + digest + keccak256(payload)
