@@ -35,7 +35,7 @@ from node_api.chain.seal import Sealer, struct_hash
 from node_api.chain.signer import TransactionSigner
 from node_api.config import Settings
 from node_api.domain.records import Record
-from node_api.errors import ChainError, ConflictError
+from node_api.errors import ChainError, ConflictError, ProjchainError
 from node_api.store.database import Database
 from node_api.store.index import IndexTable
 from node_api.store.openings import Openings
@@ -89,8 +89,10 @@ class Outbox:
         self._wake.set()
         return await future
 
-    async def accept_all(self, items: list[OutboxItem]) -> list[bool]:
-        """Stores the items durably in one commit, in order; for each, True if new."""
+    async def accept_each(self, items: list[OutboxItem]) -> list[bool | ProjchainError]:
+        """Stores the items durably in one commit, in order; for each, True if new, False if this very
+        record was accepted before, or the ``ConflictError`` of a uid holding other content. A failed
+        commit raises (nothing was stored)."""
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[bool]] = []
         for item in items:  # queued together, so one flush takes them all
@@ -98,7 +100,11 @@ class Outbox:
             self._pending.append((item, future))
             futures.append(future)
         self._wake.set()
-        return list(await asyncio.gather(*futures))
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, ProjchainError):
+                raise outcome
+        return [o for o in outcomes if isinstance(o, bool | ProjchainError)]
 
     async def run(self) -> None:
         """Flush loop: commits whatever accumulated, then resolves the waiters."""

@@ -180,13 +180,18 @@ class Writer:
                 prepared.append(await self._parts(org, w))
             except ProjchainError as e:
                 prepared.append(e)
-        created = iter(
-            await self._accept(org, [p for parts in prepared if isinstance(parts, list) for p in parts])
+        outcomes = iter(
+            await self._accept_each(org, [p for ps in prepared if isinstance(ps, list) for p in ps])
         )
-        return [
-            parts if isinstance(parts, ProjchainError) else _accepted(parts, [next(created) for _ in parts])
-            for parts in prepared
-        ]
+        answers: list[Accepted | ProjchainError] = []
+        for parts in prepared:
+            if isinstance(parts, ProjchainError):
+                answers.append(parts)
+                continue
+            mine = [next(outcomes) for _ in parts]
+            refused = next((o for o in mine if isinstance(o, ProjchainError)), None)
+            answers.append(refused if refused is not None else _accepted(parts, [bool(o) for o in mine]))
+        return answers
 
     async def _parts(self, org: Organization, w: Write) -> list[_Prepared]:
         """The checked, sealed records of one write: the record, and an approval's commitment."""
@@ -317,7 +322,17 @@ class Writer:
         )
 
     async def _accept(self, org: Organization, parts: list[_Prepared]) -> list[bool]:
-        """Puts the sealed parts in the outbox, in one commit; whether each is new there."""
+        """Puts the sealed parts in the outbox, in one commit; whether each is new there (a part whose
+        uid holds other content raises its conflict)."""
+        outcomes = await self._accept_each(org, parts)
+        for outcome in outcomes:
+            if isinstance(outcome, ProjchainError):
+                raise outcome
+        return [bool(o) for o in outcomes]
+
+    async def _accept_each(self, org: Organization, parts: list[_Prepared]) -> list[bool | ProjchainError]:
+        """Puts the sealed parts in the outbox, in one commit; for each, whether it is new there, or
+        the conflict of a uid holding other content."""
         items = [
             OutboxItem(
                 record=p.record,
@@ -329,8 +344,8 @@ class Writer:
             for p in parts
             if p.seal is not None
         ]
-        created = iter(await self.outbox.accept_all(items) if items else [])
-        return [p.seal is not None and next(created) for p in parts]
+        created = iter(await self.outbox.accept_each(items) if items else [])
+        return [next(created) if p.seal is not None else False for p in parts]
 
     def _check_item(self, org: Organization, fields: dict[str, Any]) -> dict[str, Any]:
         """An approval's fields with the item's version in force filled in, once the catalogue allows it.

@@ -269,27 +269,36 @@ class OutboxTable:
                 chunk,
             ):
                 rows[str(r[0])] = list(r[1:])
-        confirm: list[str] = []
-        fail: list[str] = []
+        settled: list[str] = []
+        counts = {OutboxState.CONFIRMED: 0, OutboxState.FAILED: 0}
+        final: dict[str, OutboxState] = {}  # each row's state after the whole list, in turn
         for uid, record in landed:
             row = rows.get(uid)
             if row is None:
                 continue
             state = OutboxState(str(row[0]))
             if record is not None and state != OutboxState.CONFIRMED and tuple(row[1:]) == _content(record):
-                confirm.append(uid)
-                row[0] = OutboxState.CONFIRMED
+                state = OutboxState.CONFIRMED
             elif state in (OutboxState.ACCEPTED, OutboxState.SUBMITTED):
-                fail.append(uid)
-                row[0] = OutboxState.FAILED
+                state = OutboxState.FAILED
+            else:
+                continue
+            row[0] = final[uid] = state
+            counts[state] += 1
+            settled.append(uid)
         conn.executemany(
-            f"UPDATE outbox SET state = {C}, error = NULL WHERE uid = ?", [(u,) for u in confirm]
+            f"UPDATE outbox SET state = {C}, error = NULL WHERE uid = ?",
+            [(u,) for u, s in final.items() if s == OutboxState.CONFIRMED],
         )
         conn.executemany(
             f"UPDATE outbox SET state = {F}, error = ? WHERE uid = ?",
-            [("the chain holds another record under this uid; this one was not recorded", u) for u in fail],
+            [
+                ("the chain holds another record under this uid; this one was not recorded", u)
+                for u, s in final.items()
+                if s == OutboxState.FAILED
+            ],
         )
-        return confirm + fail, len(confirm), len(fail)
+        return settled, counts[OutboxState.CONFIRMED], counts[OutboxState.FAILED]
 
     @staticmethod
     def submitted_in(conn: sqlite3.Connection, uid: str, tx_hash: str) -> bool:

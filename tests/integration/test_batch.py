@@ -155,3 +155,23 @@ def test_batch_approval_on_commitment_carries_its_commitment(node: NodeProcess) 
     assert bound["state"] == "confirmed" and bound["status"] == "pending"
     assert bound["fields"]["approval"] == result["uid"]
     assert bound["fields"]["commitment_type"] == "approval_substitute"
+
+
+def test_an_item_whose_key_another_item_of_the_batch_used_is_refused_alone(node: NodeProcess) -> None:
+    # Two items under one idempotency key with other content derive one uid: the second is a
+    # conflict of its own (by index), and the batch's other items are answered and written as usual.
+    code = unique_code()
+    with node.client("fgj") as c:
+        assert c.post("/v1/records:batch?wait=true", json={"records": [project_item(code)]}).status_code == 200
+        items = [
+            approval_item(code, 0, idempotency_key="one-key"),
+            approval_item(code, 2, idempotency_key="one-key"),  # the same key, other content
+            approval_item(code, 4),
+        ]
+        r = c.post("/v1/records:batch?wait=true", json={"records": items})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["accepted"] == 2 and body["rejected"] == 1, body
+        results = {x["index"]: x for x in body["results"]}
+        assert results[1]["error"] == "conflict" and "different content" in results[1]["detail"], results
+        assert results[0]["state"] == results[2]["state"] == "confirmed", results

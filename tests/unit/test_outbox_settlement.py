@@ -83,7 +83,7 @@ def test_a_record_of_another_node_touches_no_row(db: Database) -> None:
 STATES = ("accepted", "submitted", "confirmed", "failed")
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(16))
 def test_settling_many_ends_where_settling_each_in_turn_ends(tmp_path: Path, seed: int) -> None:
     # Rows in every state, landed as their own content, as another's, as unreadable, or not at all,
     # plus records of another node: one batch and one settle per record leave the same table.
@@ -94,13 +94,15 @@ def test_settling_many_ends_where_settling_each_in_turn_ends(tmp_path: Path, see
         ours = _approval(derive_uid(2, Kind.APPROVAL, f"m:{seed}:{i}".encode()), "项目审批")
         state = rnd.choice(STATES)
         (uid,) = {_queue(d, ours, state) for d in dbs}  # the same row in both tables
-        how = rnd.choice(["own", "other", "none", "absent"])
-        if how == "own":
-            landed.append((uid, ours))
-        elif how == "other":
-            landed.append((uid, _approval(ours.uid, "另一事项")))
-        elif how == "none":
-            landed.append((uid, None))
+        for _ in range(rnd.choice([1, 1, 2])):  # a uid landing twice in one list, too
+            how = rnd.choice(["own", "other", "none", "absent"])
+            if how == "own":
+                landed.append((uid, ours))
+            elif how == "other":
+                landed.append((uid, _approval(ours.uid, "另一事项")))
+            elif how == "none":
+                landed.append((uid, None))
+    rnd.shuffle(landed)
     for i in range(5):
         foreign = _approval(derive_uid(5, Kind.APPROVAL, f"f:{seed}:{i}".encode()), "项目审批")
         landed.insert(rnd.randrange(len(landed) + 1), ("0x" + foreign.uid.hex(), foreign))
@@ -117,6 +119,8 @@ def test_settling_many_ends_where_settling_each_in_turn_ends(tmp_path: Path, see
     with many.transaction() as conn:
         settled, confirmed, failed = OutboxTable.settle_many(conn, landed)
     assert (sorted(settled), confirmed, failed) == (sorted(expected), totals[0], totals[1])
+    uids = [u for u, _ in landed]
+    assert len(uids) > len(set(uids))  # the case in question was drawn
     rows = [d.all("SELECT uid, state, error FROM outbox ORDER BY uid") for d in dbs]
     assert [tuple(r) for r in rows[0]] == [tuple(r) for r in rows[1]]
     assert totals[0] > 0 and totals[1] > 0
