@@ -162,7 +162,9 @@ def test_an_item_whose_key_another_item_of_the_batch_used_is_refused_alone(node:
     # conflict of its own (by index), and the batch's other items are answered and written as usual.
     code = unique_code()
     with node.client("fgj") as c:
-        assert c.post("/v1/records:batch?wait=true", json={"records": [project_item(code)]}).status_code == 200
+        assert (
+            c.post("/v1/records:batch?wait=true", json={"records": [project_item(code)]}).status_code == 200
+        )
         items = [
             approval_item(code, 0, idempotency_key="one-key"),
             approval_item(code, 2, idempotency_key="one-key"),  # the same key, other content
