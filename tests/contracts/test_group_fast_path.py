@@ -46,7 +46,10 @@ def both_ways(h: Harness, records: list[Record], orgs: list[str]) -> tuple[Any, 
     timestamp = h.now() + 100
     grouped = outcome(h, h.grouped(records, orgs), records, timestamp)
     alone = outcome(
-        h, h.batch_call(records, [h.seal(r, o) for r, o in zip(records, orgs, strict=True)]), records, timestamp
+        h,
+        h.batch_call(records, [h.seal(r, o) for r, o in zip(records, orgs, strict=True)]),
+        records,
+        timestamp,
     )
     return grouped, alone
 
@@ -69,7 +72,9 @@ def test_every_refusal_of_an_approval_under_a_group_seal_is_the_general_paths(h:
     h.submit(existing, "auth")
     registration = project_record(h, CLOSED_CODE)
     h.submit(registration, "auth")
-    h.submit(h.record(Kind.REVOCATION, project_id(CLOSED_CODE), reason("项目取消"), ref=registration.uid), "auth")
+    h.submit(
+        h.record(Kind.REVOCATION, project_id(CLOSED_CODE), reason("项目取消"), ref=registration.uid), "auth"
+    )
     h.submit(catalogue_record(h, "T-S2", version=2, stage=2, retired=1), "cat")
 
     good = approval(h)
@@ -108,7 +113,7 @@ def test_every_refusal_of_an_approval_under_a_group_seal_is_the_general_paths(h:
         (h.record(Kind.EVENT, Q, event_fields(1)), "sup"),  # another kind between the approvals
         (approval(h, project=Q), "auth"),
     ]
-    for case, (kind, make) in MALFORMED.items():
+    for kind, make in MALFORMED.values():
         if kind == Kind.APPROVAL:
             cases.append((with_payload(h, make()), "auth"))
     for document_no in ("x" * 1024, "x" * 1025, "", "x" * 31, "x" * 33):  # the longest allowed, one more
@@ -153,7 +158,9 @@ def test_a_grouped_input_that_runs_out_of_gas_reverts_naming_a_record(h: Harness
             st.integers(min_value=0, max_value=2**16),
             st.one_of(
                 st.integers(min_value=0, max_value=255),
-                st.sampled_from([0, 1, 2, 3, 4, 5, 31, 32, 64, 224, 256, 1024, 1025, 2**32, 2**64, 2**256 - 1]),
+                st.sampled_from(
+                    [0, 1, 2, 3, 4, 5, 31, 32, 64, 224, 256, 1024, 1025, 2**32, 2**64, 2**256 - 1]
+                ),
                 st.integers(min_value=0, max_value=2**256 - 1),
             ),
             st.integers(min_value=0, max_value=5),
