@@ -49,6 +49,11 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// transaction all the same (never a partial batch).
     uint256 private constant BATCH_GAS_RESERVE = 150_000;
 
+    /// @dev `RecordAdded`'s topic and `LedgerBatchOutOfGas`' selector (left-aligned) as literals, for
+    /// `_applyApprovals`' assembly, which reads only literal constants; the constructor checks both.
+    bytes32 private constant RECORD_ADDED_TOPIC = 0x9235ff266a4a062a65380079d4f1df188cca36a487ba5d1a404bcd8bbdab81e4;
+    uint256 private constant BATCH_OUT_OF_GAS = 0x0f34047000000000000000000000000000000000000000000000000000000000;
+
     /// @dev Seal keys whose consortium answer a transaction keeps (see `Scratch`).
     uint256 private constant KEY_CACHE = 8;
 
@@ -130,6 +135,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @notice A ledger that trusts the membership contract `consortium_`.
     /// @param consortium_ the consortium whose organisations, seal keys and relayers it accepts
     constructor(IConsortium consortium_) EIP712("projchain", "1") {
+        assert(
+            RECORD_ADDED_TOPIC == RecordAdded.selector
+                && bytes4(bytes32(BATCH_OUT_OF_GAS)) == LedgerBatchOutOfGas.selector
+        );
         _CONSORTIUM = consortium_;
     }
 
@@ -245,8 +254,6 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256[] memory keys,
         bytes32[] memory hashes
     ) private returns (uint256 halt, uint256 next, uint256 added) {
-        bytes32 topic = RecordAdded.selector;
-        bytes4 outOfGas = LedgerBatchOutOfGas.selector;
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // `_canonicalApproval`'s rules for the `size` bytes of payload at calldata `base`: nonzero when broken
@@ -272,7 +279,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             // head's end, hashed in free memory; a code longer than MAX_STRING_BYTES, refused by
             // `malformed`, is cut so that the copy stays bounded).
             function itemRefused(base, org, stage, decision) -> bad {
-                let m := add(mload(0x40), 0x20) // past the selector kept at the free memory pointer
+                let m := mload(0x40)
                 let codeLength := and(calldataload(add(base, 0x100)), 0x7ff)
                 calldatacopy(m, add(base, 0x120), codeLength)
                 mstore(0x00, keccak256(m, codeLength))
@@ -284,19 +291,21 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 bad := or(bad, and(eq(decision, DECISION_ON_COMMITMENT), iszero(eq(commitment, ITEM_COMMITMENT_CREDIT))))
                 bad := or(bad, and(eq(decision, DECISION_WITH_DEFICIENCIES), iszero(eq(commitment, ITEM_COMMITMENT_DEFICIENCY))))
             }
-            // Scratch beyond the free memory pointer: LedgerBatchOutOfGas's selector, kept there for
-            // the rare revert, then the item's code or the event's data.
-            mstore(mload(0x40), outOfGas)
-            halt := i
             next := at
-            for { } lt(halt, groupOf.length) { halt := add(halt, 1) } {
+            // the group byte and the EIP-712 hash of the record at hand
+            let group := add(groupOf.offset, i)
+            let hash := add(hashes, shl(5, add(i, 1)))
+            for { let last := add(groupOf.offset, groupOf.length) } lt(group, last) {
+                group := add(group, 1)
+                hash := add(hash, 0x20)
+            } {
                 if lt(gas(), BATCH_GAS_RESERVE) {
-                    mstore(0x00, mload(mload(0x40)))
+                    mstore(0x00, BATCH_OUT_OF_GAS)
                     mstore(0x04, calldataload(add(next, 1)))
                     revert(0x00, 0x24)
                 }
                 // The group's key: its consortium answer (`_sealer`) and address, see `_groupSigners`.
-                let key := mload(add(keys, shl(5, add(byte(0, calldataload(add(groupOf.offset, halt))), 1))))
+                let key := mload(add(keys, shl(5, add(byte(0, calldataload(group)), 1))))
                 // The packed flags: this kind, a project (bit 6), no ref (bit 7); the key active (bit
                 // 40), an approval authority's, of the organisation whose namespace the uid is in.
                 let need := or(shl(40, 1), shl(32, ROLE_APPROVAL_AUTHORITY))
@@ -333,14 +342,15 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                     or(or(KIND_APPROVAL, shl(8, STATUS_ACTIVE)), or(shl(16, stage), shl(24, org))),
                     or(or(shl(56, projectNo), shl(88, and(timestamp(), 0xffffffffff))), shl(128, add(decision, 1)))
                 ))
-                let m := add(mload(0x40), 0x20)
+                let m := mload(0x40)
                 mstore(m, org)
                 mstore(add(m, 0x20), shr(96, key))
-                mstore(add(m, 0x40), mload(add(hashes, shl(5, add(halt, 1)))))
-                log3(m, 0x60, topic, calldataload(add(next, 1)), calldataload(add(next, 33)))
+                mstore(add(m, 0x40), mload(hash))
+                log3(m, 0x60, RECORD_ADDED_TOPIC, calldataload(add(next, 1)), calldataload(add(next, 33)))
                 added := add(added, 1)
                 next := add(base, size)
             }
+            halt := sub(group, groupOf.offset)
         }
     }
 
