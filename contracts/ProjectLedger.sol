@@ -412,8 +412,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// group (a counting sort on `groupOf`) in one array at memory `base`, group `g` ending before
     /// leaf `end[g]`, and every record's EIP-712 hash into `hashes`. Reverts with
     /// LedgerMalformedRecords unless exactly `groupOf.length` records fill `records` to its last
-    /// byte. One pass in assembly: a record's fields go into a `Head` (`_read`), hashed as
-    /// `_hashHead` does.
+    /// byte. One pass in assembly: a record's fields go into a `Head` as `_read` reads them (the
+    /// same code, inlined: a call of `_read` per record costs more, and a Solidity loop around it
+    /// runs out of stack), hashed as `_hashHead` does.
+    // solhint-disable-next-line function-max-lines
     function _leaves(bytes calldata records, bytes calldata groupOf, uint256 groups, bytes32[] memory hashes)
         private
         view
@@ -486,6 +488,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// and a ref (bit 7) follow the uid (an absent one is zero); then the digest, the payload's
     /// length (2 bytes) and the payload. Returns where the payload lies and where the next record
     /// begins; reads only (beyond the input a read gives zeros: the caller checks `next`).
+    /// `_leaves` inlines the same reading in its loop.
     function _read(uint256 at, Head memory r) private pure returns (uint256 next, uint256 payload, uint256 length) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
