@@ -49,6 +49,11 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// transaction all the same (never a partial batch).
     uint256 private constant BATCH_GAS_RESERVE = 150_000;
 
+    /// @dev `RecordAdded`'s topic and `LedgerBatchOutOfGas`' selector (left-aligned) as literals, for
+    /// `_applyApprovals`' assembly, which reads only literal constants; the constructor checks both.
+    bytes32 private constant RECORD_ADDED_TOPIC = 0x9235ff266a4a062a65380079d4f1df188cca36a487ba5d1a404bcd8bbdab81e4;
+    uint256 private constant BATCH_OUT_OF_GAS = 0x0f34047000000000000000000000000000000000000000000000000000000000;
+
     /// @dev Seal keys whose consortium answer a transaction keeps (see `Scratch`).
     uint256 private constant KEY_CACHE = 8;
 
@@ -130,6 +135,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @notice A ledger that trusts the membership contract `consortium_`.
     /// @param consortium_ the consortium whose organisations, seal keys and relayers it accepts
     constructor(IConsortium consortium_) EIP712("projchain", "1") {
+        assert(
+            RECORD_ADDED_TOPIC == RecordAdded.selector
+                && bytes4(bytes32(BATCH_OUT_OF_GAS)) == LedgerBatchOutOfGas.selector
+        );
         _CONSORTIUM = consortium_;
     }
 
@@ -172,34 +181,176 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     {
         uint256 n = groupOf.length;
         Scratch memory scratch;
-        Head memory r = scratch.head;
-        uint256[] memory starts = new uint256[](n);
         bytes32[] memory hashes = new bytes32[](n);
-        (address[] memory signers, uint256[] memory answers, bytes[] memory refusals) =
-            _groupSigners(records, groupOf, seals, starts, hashes, scratch);
+        (uint256[] memory keys, bytes[] memory refusals) = _groupSigners(records, groupOf, seals, hashes, scratch);
         uint256 freeMemory = _freeMemory();
-        for (uint256 i = 0; i < n; ) {
-            (, uint256 at, uint256 length) = _read(starts[i], r);
-            if (gasleft() < BATCH_GAS_RESERVE) revert LedgerBatchOutOfGas(r.uid);
-            uint256 g;
-            // solhint-disable-next-line no-inline-assembly
-            assembly ("memory-safe") {
-                g := byte(0, calldataload(add(groupOf.offset, i))) // below `groups`: `_groupStarts` checked
-            }
-            bytes memory refusal = refusals[g];
-            if (refusal.length == 0) {
-                Entry storage slot = _entries[r.uid];
-                refusal = slot.kind != 0
-                    ? abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid)
-                    : _apply(r, _calldata(at, length), slot, hashes[i], signers[g], answers[g], scratch);
-            }
-            if (refusal.length != 0) emit RecordRejected(r.uid, refusal);
+        uint256 next;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            next := records.offset
+        }
+        uint256 i = 0;
+        while (true) {
+            uint256 added;
+            (i, next, added) = _applyApprovals(groupOf, i, next, keys, hashes);
+            accepted += added;
+            if (i == n) return accepted;
+            // Record i, whose gas `_applyApprovals` checked but which it left: the general path.
+            uint256 g = uint8(groupOf[i]);
+            bool ok;
+            (ok, next) = _applyPacked(next, refusals[g], hashes[i], keys[g], scratch);
             _setFreeMemory(freeMemory);
             unchecked {
                 // Both count at most n.
-                if (refusal.length == 0) ++accepted;
+                if (ok) ++accepted;
                 ++i;
             }
+        }
+    }
+
+    /// @dev Applies the packed record at calldata offset `at` under every rule (`_apply`), or
+    /// reports its refusal with `RecordRejected` (`groupRefusal`, when its group's seal recovered
+    /// no key); `key` is its group's (see `_groupSigners`). Returns whether it was accepted and
+    /// where the next record begins.
+    function _applyPacked(
+        uint256 at,
+        bytes memory groupRefusal,
+        bytes32 recordHash,
+        uint256 key,
+        Scratch memory scratch
+    ) private returns (bool added, uint256 next) {
+        Head memory r = scratch.head;
+        uint256 payload;
+        uint256 length;
+        (next, payload, length) = _read(at, r);
+        bytes memory refusal = groupRefusal;
+        if (refusal.length == 0) {
+            Entry storage slot = _entries[r.uid];
+            refusal = slot.kind != 0
+                ? abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid)
+                : _apply(r, _calldata(payload, length), slot, recordHash, address(uint160(key >> 96)), uint96(key), scratch);
+        }
+        if (refusal.length != 0) emit RecordRejected(r.uid, refusal);
+        added = refusal.length == 0;
+    }
+
+    /// @dev Applies records `i`, `i + 1`, … of a grouped input (record `i` begins at calldata
+    /// offset `at`) while each is the commonest kind, an approval of a project that refers to no
+    /// earlier record, that every rule `_apply` and `_check` hold it to accepts: its group's key
+    /// active and an approval authority's, the uid in that organisation's namespace, the payload
+    /// canonical (`_canonicalApproval`, the same code), stage 1-4 and decision 0-3, the catalogue
+    /// item's version in force, department, stage and 承诺制 type (`_itemAllows`), the project
+    /// registered and open, no entry yet. Each is written as `_commit` writes it (one `_store` of
+    /// the entry `_check` decides) with the same `RecordAdded`, without the general path's calls
+    /// and allocations. Stops at the first record it does not accept (nothing of it written: the
+    /// general path, `_applyPacked`, then decides it and names its refusal) or at the end; returns
+    /// that record's index and offset, and the number written. Checks each record's gas reserve,
+    /// the one it stops at included. tests/contracts/test_group_fast_path.py holds the two paths equal.
+    // solhint-disable-next-line function-max-lines
+    function _applyApprovals(
+        bytes calldata groupOf,
+        uint256 i,
+        uint256 at,
+        uint256[] memory keys,
+        bytes32[] memory hashes
+    ) private returns (uint256 halt, uint256 next, uint256 added) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // `_canonicalApproval`'s rules for the `size` bytes of payload at calldata `base`: nonzero when broken
+            function malformed(base, size) -> bad {
+                bad := gt(0x100, size)
+                bad := or(bad, shr(8, or(calldataload(base), calldataload(add(base, 0x20)))))
+                bad := or(bad, shr(32, calldataload(add(base, 0x60))))
+                bad := or(bad, shr(64, or(calldataload(add(base, 0xa0)), calldataload(add(base, 0xc0)))))
+                bad := or(bad, xor(calldataload(add(base, 0x40)), 0x100))
+                let codeLength := calldataload(add(base, 0x100))
+                bad := or(bad, gt(codeLength, MAX_STRING_BYTES))
+                bad := or(bad, shr(sub(256, shl(3, and(sub(0, codeLength), 31))), calldataload(add(base, add(0x120, codeLength)))))
+                let end := add(0x120, and(add(codeLength, 31), not(31)))
+                bad := or(bad, xor(calldataload(add(base, 0x80)), end))
+                let length := calldataload(add(base, end))
+                bad := or(bad, gt(length, MAX_STRING_BYTES))
+                bad := or(bad, shr(sub(256, shl(3, and(sub(0, length), 31))), calldataload(add(base, add(add(end, 0x20), length)))))
+                end := add(end, add(0x20, and(add(length, 31), not(31))))
+                bad := or(bad, xor(end, size))
+            }
+            // `_itemAllows` for an approval of `org` with this stage and decision, payload at calldata
+            // `base`: nonzero when refused. The item's slot by keccak256 of its code (the string at the
+            // head's end, hashed in free memory; a code longer than MAX_STRING_BYTES, refused by
+            // `malformed`, is cut so that the copy stays bounded).
+            function itemRefused(base, org, stage, decision) -> bad {
+                let m := mload(0x40)
+                let codeLength := and(calldataload(add(base, 0x100)), 0x7ff)
+                calldatacopy(m, add(base, 0x120), codeLength)
+                mstore(0x00, keccak256(m, codeLength))
+                mstore(0x20, _items.slot)
+                let item := sload(keccak256(0x00, 0x40))
+                bad := xor(and(item, ITEM_MATCH_MASK), or(calldataload(add(base, 0x60)), or(shl(32, org), shl(96, stage))))
+                bad := or(bad, and(shr(120, item), ITEM_RETIRED))
+                let commitment := and(shr(112, item), 0xff)
+                bad := or(bad, and(eq(decision, DECISION_ON_COMMITMENT), iszero(eq(commitment, ITEM_COMMITMENT_CREDIT))))
+                bad := or(bad, and(eq(decision, DECISION_WITH_DEFICIENCIES), iszero(eq(commitment, ITEM_COMMITMENT_DEFICIENCY))))
+            }
+            next := at
+            // the group byte and the EIP-712 hash of the record at hand
+            let group := add(groupOf.offset, i)
+            let hash := add(hashes, shl(5, add(i, 1)))
+            for { let last := add(groupOf.offset, groupOf.length) } lt(group, last) {
+                group := add(group, 1)
+                hash := add(hash, 0x20)
+            } {
+                if lt(gas(), BATCH_GAS_RESERVE) {
+                    mstore(0x00, BATCH_OUT_OF_GAS)
+                    mstore(0x04, calldataload(add(next, 1)))
+                    revert(0x00, 0x24)
+                }
+                // The group's key: its consortium answer (`_sealer`) and address, see `_groupSigners`.
+                let key := mload(add(keys, shl(5, add(byte(0, calldataload(group)), 1))))
+                // The packed flags: this kind, a project (bit 6), no ref (bit 7); the key active (bit
+                // 40), an approval authority's, of the organisation whose namespace the uid is in.
+                let need := or(shl(40, 1), shl(32, ROLE_APPROVAL_AUTHORITY))
+                if iszero(and(
+                    eq(byte(0, calldataload(next)), or(KIND_APPROVAL, 0x40)),
+                    eq(and(key, or(need, 0xffffffff)), or(need, shr(224, calldataload(add(next, 1)))))
+                )) { break }
+                // Every other rule sets bits of `bad`; the record is written only when none is set.
+                // Flags, uid, project, digest, then the payload's length (2 bytes) and the payload.
+                let base := add(next, 99)
+                let size := shr(240, calldataload(add(next, 97)))
+                let bad := malformed(base, size)
+                let stage := calldataload(base)
+                let decision := calldataload(add(base, 0x20))
+                bad := or(bad, or(gt(sub(stage, 1), 3), gt(decision, 3))) // `_small`
+                let org := and(key, 0xffffffff)
+                bad := or(bad, itemRefused(base, org, stage, decision))
+                // the project registered and open (`ProjectInfo`: number, registrant, closed from the low end)
+                mstore(0x00, calldataload(add(next, 33)))
+                mstore(0x20, _projects.slot)
+                let info := sload(keccak256(0x00, 0x40))
+                let projectNo := and(info, 0xffffffff)
+                bad := or(bad, or(iszero(projectNo), and(shr(64, info), 0xff)))
+                // no entry yet
+                mstore(0x00, calldataload(add(next, 1)))
+                mstore(0x20, _entries.slot)
+                let slot := keccak256(0x00, 0x40)
+                bad := or(bad, and(sload(slot), 0xff))
+                if bad { break }
+
+                // `_store` of the entry `_check` decides: kind, active, stage, issuer, project
+                // number, now, decision + 1
+                sstore(slot, or(
+                    or(or(KIND_APPROVAL, shl(8, STATUS_ACTIVE)), or(shl(16, stage), shl(24, org))),
+                    or(or(shl(56, projectNo), shl(88, and(timestamp(), 0xffffffffff))), shl(128, add(decision, 1)))
+                ))
+                let m := mload(0x40)
+                mstore(m, org)
+                mstore(add(m, 0x20), shr(96, key))
+                mstore(add(m, 0x40), mload(hash))
+                log3(m, 0x60, RECORD_ADDED_TOPIC, calldataload(add(next, 1)), calldataload(add(next, 33)))
+                added := add(added, 1)
+                next := add(base, size)
+            }
+            halt := sub(group, groupOf.offset)
         }
     }
 
@@ -226,22 +377,20 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(GROUP_TYPEHASH, root, count, relayer)));
     }
 
-    /// @dev Per group: the seal key its seal recovers over the Merkle root of its records (in
-    /// input order), the consortium's answer for that key, and the refusal of all its records
-    /// when the seal recovers no key. Fills `starts` with where each record begins in `records`
-    /// and `hashes` with every record's EIP-712 hash.
+    /// @dev Per group: its key, the seal key its seal recovers over the Merkle root of its records
+    /// (in input order) with the consortium's answer for it (`_sealer`) — `answer | key << 96` —,
+    /// and the refusal of all its records when the seal recovers no key (the key 0 then). Fills
+    /// `hashes` with every record's EIP-712 hash.
     function _groupSigners(
         bytes calldata records,
         bytes calldata groupOf,
         Seal[] calldata seals,
-        uint256[] memory starts,
         bytes32[] memory hashes,
         Scratch memory scratch
-    ) private view returns (address[] memory signers, uint256[] memory answers, bytes[] memory refusals) {
+    ) private view returns (uint256[] memory keys, bytes[] memory refusals) {
         uint256 groups = seals.length;
-        (uint256[] memory end, uint256 base) = _leaves(records, groupOf, groups, starts, hashes, scratch.head);
-        signers = new address[](groups);
-        answers = new uint256[](groups);
+        (uint256[] memory end, uint256 base) = _leaves(records, groupOf, groups, hashes);
+        keys = new uint256[](groups);
         refusals = new bytes[](groups);
         uint256 begin = 0;
         for (uint256 g = 0; g < groups; ) {
@@ -249,8 +398,8 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             if (count != 0) {
                 bytes32 root = _root(base + (begin << 5), count);
                 (address signer, bytes memory refusal) = _recover(hashGroup(root, count, msg.sender), seals[g]);
-                (signers[g], refusals[g]) = (signer, refusal);
-                if (refusal.length == 0) answers[g] = _sealer(signer, scratch);
+                refusals[g] = refusal;
+                if (refusal.length == 0) keys[g] = _sealer(signer, scratch) | (uint256(uint160(signer)) << 96);
             }
             begin = end[g];
             unchecked {
@@ -259,57 +408,79 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         }
     }
 
-    /// @dev Reads the packed records (see `submitGroups`): where each begins into `starts`, every
-    /// record's leaf, laid out group by group (a counting sort on `groupOf`) in one array at
-    /// memory `base`, group `g` ending before leaf `end[g]`, and every record's EIP-712 hash into
-    /// `hashes`. Reverts with LedgerMalformedRecords unless exactly `groupOf.length` records fill
-    /// `records` to its last byte.
-    function _leaves(
-        bytes calldata records,
-        bytes calldata groupOf,
-        uint256 groups,
-        uint256[] memory starts,
-        bytes32[] memory hashes,
-        Head memory r
-    ) private view returns (uint256[] memory end, uint256 base) {
+    /// @dev Reads the packed records (see `submitGroups`): every record's leaf, laid out group by
+    /// group (a counting sort on `groupOf`) in one array at memory `base`, group `g` ending before
+    /// leaf `end[g]`, and every record's EIP-712 hash into `hashes`. Reverts with
+    /// LedgerMalformedRecords unless exactly `groupOf.length` records fill `records` to its last
+    /// byte. One pass in assembly: a record's fields go into a `Head` as `_read` reads them (the
+    /// same code, inlined: a call of `_read` per record costs more, and a Solidity loop around it
+    /// runs out of stack), hashed as `_hashHead` does.
+    // solhint-disable-next-line function-max-lines
+    function _leaves(bytes calldata records, bytes calldata groupOf, uint256 groups, bytes32[] memory hashes)
+        private
+        view
+        returns (uint256[] memory end, uint256 base)
+    {
         uint256 n = groupOf.length;
         end = _groupStarts(groupOf, groups); // each moves to its group's end as its leaves arrive
         bytes32[] memory leaves = new bytes32[](n);
         bytes32 domain = _domainSeparatorV4();
-        uint256 next;
-        uint256 last;
+        bytes32 typeHash = RECORD_TYPEHASH;
+        uint256 malformed = n + 1; // the record that runs past the end, n for bytes after the last
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             base := add(leaves, 0x20)
-            next := records.offset
-            last := add(records.offset, records.length)
-        }
-        for (uint256 i = 0; i < n; ) {
-            uint256 at;
-            uint256 length;
-            starts[i] = next;
-            (next, at, length) = _read(next, r);
-            if (next > last) revert LedgerMalformedRecords(i);
-            bytes32 structHash = _hashHead(r, _calldata(at, length));
-            // solhint-disable-next-line no-inline-assembly
-            assembly ("memory-safe") {
-                let m := mload(0x40) // scratch: everything above is allocated
-                mstore(m, hex"1901")
-                mstore(add(m, 0x02), domain)
-                mstore(add(m, 0x22), structHash)
-                mstore(add(hashes, shl(5, add(i, 1))), keccak256(m, 0x42))
-                mstore8(m, 0)
-                mstore(add(m, 1), structHash)
+            // Scratch above everything allocated: the `Head` (7 words), 0x1901 ‖ domain ‖ struct
+            // hash (what the EIP-712 hash hashes), 0x00 ‖ struct hash (the leaf's), the payload.
+            let head := mload(0x40)
+            let digest := add(head, 0xe0)
+            let leaf := add(head, 0x140)
+            let copy := add(head, 0x180)
+            mstore(head, typeHash)
+            mstore(digest, hex"1901")
+            mstore(add(digest, 0x02), domain)
+            mstore8(leaf, 0)
+            let next := records.offset
+            let last := add(next, records.length)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let flags := byte(0, calldataload(next))
+                mstore(add(head, 0x20), calldataload(add(next, 1))) // uid
+                mstore(add(head, 0x40), and(flags, 0x3f)) // kind
+                let p := add(next, 33)
+                let word := 0
+                if and(flags, 0x40) {
+                    word := calldataload(p)
+                    p := add(p, 0x20)
+                }
+                mstore(add(head, 0x60), word) // project
+                word := 0
+                if and(flags, 0x80) {
+                    word := calldataload(p)
+                    p := add(p, 0x20)
+                }
+                mstore(add(head, 0x80), word) // ref
+                mstore(add(head, 0xa0), calldataload(p)) // digest
+                let length := shr(240, calldataload(add(p, 0x20)))
+                let payload := add(p, 0x22)
+                next := add(payload, length)
+                if gt(next, last) {
+                    malformed := i
+                    break
+                }
+                calldatacopy(copy, payload, length)
+                mstore(add(head, 0xc0), keccak256(copy, length))
+                let structHash := keccak256(head, 0xe0)
+                mstore(add(digest, 0x22), structHash)
+                mstore(add(hashes, shl(5, add(i, 1))), keccak256(digest, 0x42))
+                mstore(add(leaf, 1), structHash)
                 let place := add(end, shl(5, add(byte(0, calldataload(add(groupOf.offset, i))), 1)))
-                let leaf := mload(place)
-                mstore(add(base, shl(5, leaf)), keccak256(m, 0x21))
-                mstore(place, add(leaf, 1))
+                let at := mload(place)
+                mstore(add(base, shl(5, at)), keccak256(leaf, 0x21))
+                mstore(place, add(at, 1))
             }
-            unchecked {
-                ++i;
-            }
+            if and(gt(malformed, n), iszero(eq(next, last))) { malformed := n }
         }
-        if (next != last) revert LedgerMalformedRecords(n);
+        if (malformed <= n) revert LedgerMalformedRecords(malformed);
     }
 
     /// @dev Reads the packed record that begins at calldata offset `at` into `r` (all but the
@@ -317,6 +488,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// and a ref (bit 7) follow the uid (an absent one is zero); then the digest, the payload's
     /// length (2 bytes) and the payload. Returns where the payload lies and where the next record
     /// begins; reads only (beyond the input a read gives zeros: the caller checks `next`).
+    /// `_leaves` inlines the same reading in its loop.
     function _read(uint256 at, Head memory r) private pure returns (uint256 next, uint256 payload, uint256 length) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
@@ -1110,21 +1282,20 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             bad := or(bad, shr(8, or(calldataload(base), calldataload(add(base, 0x20)))))
             bad := or(bad, shr(32, calldataload(add(base, 0x60))))
             bad := or(bad, shr(64, or(calldataload(add(base, 0xa0)), calldataload(add(base, 0xc0)))))
-            // item: its offset the head's end, its bytes zero-padded to a whole word
+            // item: its offset the head's end, its bytes zero-padded to a whole word (the
+            // (-length mod 32) bytes after them zero)
             bad := or(bad, xor(calldataload(add(base, 0x40)), 0x100))
-            let length := calldataload(add(base, 0x100))
-            bad := or(bad, gt(length, MAX_STRING_BYTES))
-            let end := add(0x120, and(add(length, 31), not(31)))
-            let tail := and(length, 31)
-            if tail { bad := or(bad, shl(shl(3, tail), calldataload(add(base, sub(end, 0x20))))) }
+            let codeLength := calldataload(add(base, 0x100))
+            bad := or(bad, gt(codeLength, MAX_STRING_BYTES))
+            bad := or(bad, shr(sub(256, shl(3, and(sub(0, codeLength), 31))), calldataload(add(base, add(0x120, codeLength)))))
+            let end := add(0x120, and(add(codeLength, 31), not(31)))
             // document_no: its offset where the item's data ends, likewise
             bad := or(bad, xor(calldataload(add(base, 0x80)), end))
-            length := calldataload(add(base, end))
+            let length := calldataload(add(base, end))
             bad := or(bad, gt(length, MAX_STRING_BYTES))
+            bad := or(bad, shr(sub(256, shl(3, and(sub(0, length), 31))), calldataload(add(base, add(add(end, 0x20), length)))))
             end := add(end, add(0x20, and(add(length, 31), not(31))))
-            tail := and(length, 31)
-            if tail { bad := or(bad, shl(shl(3, tail), calldataload(add(base, sub(end, 0x20))))) }
-            ok := and(iszero(bad), eq(end, size))
+            ok := iszero(or(bad, xor(end, size)))
         }
     }
 

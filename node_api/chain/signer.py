@@ -1,21 +1,32 @@
-"""The relayer's transaction signer: legacy EIP-155 transactions, RLP-encoded and signed with coincurve.
+"""The relayer's transaction signer: RLP-encoded transactions signed with coincurve.
 
 The submitter signs one transaction per batch of up to thousands of records (≈ 0.5 MB of
 input); eth-account's ``sign_transaction`` validates and converts the whole dict and input on
-every call (≈ 14 ms for a 1,000-record batch here). This signs the same bytes — RLP of
-``[nonce, gasPrice, gas, to, value, data, chainId, 0, 0]``, keccak256, a recoverable
-secp256k1 signature (RFC 6979, as eth-account's) with ``v = recid + 35 + 2·chainId`` — in
-about a third of that. A unit test holds it byte-equal to eth-account's.
+every call (≈ 14 ms for a 1,000-record batch here). This signs the same bytes in about a third
+of that, in two forms, each held byte-equal to eth-account's by a unit test:
+
+* legacy (EIP-155): RLP of ``[nonce, gasPrice, gas, to, value, data, chainId, 0, 0]``, keccak256,
+  a recoverable secp256k1 signature (RFC 6979, as eth-account's) with ``v = recid + 35 +
+  2·chainId``;
+* with an access list (EIP-2930, type 1): ``0x01 ‖ RLP([chainId, nonce, gasPrice, gas, to,
+  value, data, accessList])`` signed the same way, sent as ``0x01 ‖ RLP([..., accessList,
+  yParity, r, s])``. The submitter names the ledger's storage slots its records read
+  (``node_api.chain.ledger_layout``): each is then warm from the start, 100 gas less each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import rlp
 from coincurve import PrivateKey
 
 from node_api.domain.hashing import keccak256
+
+ACCESS_LIST_TYPE = b"\x01"
+# An EIP-2930 access list: (20-byte address, its 32-byte storage keys) pairs.
+AccessList = Sequence[tuple[bytes, Sequence[bytes]]]
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class SignedTransaction:
 
 
 class TransactionSigner:
-    """Signs legacy (EIP-155) transactions with one key."""
+    """Signs legacy (EIP-155) and access-list (EIP-2930) transactions with one key."""
 
     def __init__(self, key: bytes, chain_id: int) -> None:
         self._key = PrivateKey(bytes(key))
@@ -36,11 +47,26 @@ class TransactionSigner:
     def sign(
         self, nonce: int, gas_price: int, gas: int, to: str, value: int, data: bytes
     ) -> SignedTransaction:
-        """The signed transaction calling ``to`` (0x-hex address) with ``data``."""
-        address = bytes.fromhex(to.removeprefix("0x"))
-        fields = [nonce, gas_price, gas, address, value, data]
-        unsigned = rlp.encode([*fields, self.chain_id, 0, 0])
-        signature = self._key.sign_recoverable(keccak256(unsigned), hasher=None)
-        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
-        raw = rlp.encode([*fields, signature[64] + 35 + 2 * self.chain_id, r, s])
+        """The signed legacy transaction calling ``to`` (0x-hex address) with ``data``."""
+        fields = [nonce, gas_price, gas, _address(to), value, data]
+        r, s, recid = self._signature(rlp.encode([*fields, self.chain_id, 0, 0]))
+        raw = rlp.encode([*fields, recid + 35 + 2 * self.chain_id, r, s])
         return SignedTransaction(raw, keccak256(raw))
+
+    def sign_with_access_list(
+        self, nonce: int, gas_price: int, gas: int, to: str, value: int, data: bytes, access_list: AccessList
+    ) -> SignedTransaction:
+        """The signed EIP-2930 transaction calling ``to`` with ``data`` and ``access_list``."""
+        listed = [[address, list(keys)] for address, keys in access_list]
+        fields = [self.chain_id, nonce, gas_price, gas, _address(to), value, data, listed]
+        r, s, recid = self._signature(ACCESS_LIST_TYPE + rlp.encode(fields))
+        raw = ACCESS_LIST_TYPE + rlp.encode([*fields, recid, r, s])
+        return SignedTransaction(raw, keccak256(raw))
+
+    def _signature(self, unsigned: bytes) -> tuple[int, int, int]:
+        signature = self._key.sign_recoverable(keccak256(unsigned), hasher=None)
+        return int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"), signature[64]
+
+
+def _address(to: str) -> bytes:
+    return bytes.fromhex(to.removeprefix("0x"))

@@ -32,6 +32,7 @@ from node_api.chain.group import root_of
 from node_api.chain.packed import pack
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer, struct_hash
+from node_api.chain.signer import AccessList, TransactionSigner
 from node_api.config import Settings
 from node_api.domain.records import UID_ORG_BYTES, ZERO32, Kind, Record, encode_payload
 
@@ -181,17 +182,34 @@ class Harness:
             )
         )
 
-    def send(self, sender: LocalAccount, call: ContractFunction, gas: int = TX_GAS) -> TxReceipt:
-        """Signs and sends ``call``; returns the receipt, reverted or not."""
-        signed = sender.sign_transaction(self._tx(sender, call, gas))
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+    def send(
+        self,
+        sender: LocalAccount,
+        call: ContractFunction,
+        gas: int = TX_GAS,
+        access: AccessList | None = None,
+    ) -> TxReceipt:
+        """Signs and sends ``call``; returns the receipt, reverted or not. With ``access``, the
+        transaction carries that EIP-2930 access list, signed as the node's submitter signs it."""
+        tx = self._tx(sender, call, gas)
+        if access is None:
+            raw = bytes(sender.sign_transaction(tx).raw_transaction)
+        else:
+            signer = TransactionSigner(sender.key, self.chain_id)
+            raw = signer.sign_with_access_list(
+                tx["nonce"], 0, gas, tx["to"], 0, bytes.fromhex(tx["data"][2:]), access
+            ).raw
+        tx_hash = self.w3.eth.send_raw_transaction(raw)
         return self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.01)
 
-    def transact(self, sender: LocalAccount, call: ContractFunction) -> TxReceipt:
-        """Sends ``call`` and fails the test, naming the custom error, if it reverts."""
+    def transact(
+        self, sender: LocalAccount, call: ContractFunction, access: AccessList | None = None
+    ) -> TxReceipt:
+        """Sends ``call`` (with ``access``, see ``send``) and fails the test, naming the custom error,
+        if it reverts."""
         refused = self.revert_of(sender, call)
         assert refused is None, f"unexpected revert: {refused.describe()}"
-        receipt = self.send(sender, call)
+        receipt = self.send(sender, call, access=access)
         assert receipt["status"] == 1
         return receipt
 

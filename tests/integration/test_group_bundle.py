@@ -29,16 +29,19 @@ from eth_utils.crypto import keccak
 from localnode import NodeProcess
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.contracts import Contracts, Deployment
+from node_api.chain.ledger_layout import entry_slot
 from node_api.chain.rpc import RpcClient
 from node_api.indexer.follower import Indexer
 from node_api.store.database import Database
 from node_api.store.index import IndexTable
 from tests.integration.test_batch import approval_item, project_item
+from tests.support.chaos import rpc
 from tests.support.records import unique_code
 
 pytestmark = pytest.mark.chain
 
-APPROVALS = 6
+# Enough records in one transaction for the submitter's EIP-2930 access list (more than 24 slots).
+APPROVALS = 30
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +94,26 @@ def test_a_batch_is_sealed_once_and_each_record_verifies_by_its_path(
     done = _verify(node, bundle, tmp_path / "bundle.json")
     assert done.returncode == 0, done.stdout + done.stderr
     assert sum(1 for line in done.stdout.splitlines() if line.startswith("OK 0x")) == len(records)
+
+
+def test_the_batch_travelled_with_an_access_list_of_its_ledger_slots(
+    node: NodeProcess, grouped_bundle: Path
+) -> None:
+    """The submitter names each record's entry slot and the project's slot (``ledger_layout``); the
+    verifier above read the records back from that access-list (type 1) transaction."""
+    records = json.loads(grouped_bundle.read_text())["records"]
+    (tx_hash,) = {r["tx_hash"] for r in records if "group" in r}
+    tx = rpc(node.rpc_url, "eth_getTransactionByHash", tx_hash)
+    assert int(tx["type"], 16) == 1
+    ((listed),) = tx["accessList"]
+    assert (
+        listed["address"].lower()
+        == json.loads((node.data_dir / "deployment.json").read_text())["ledger"].lower()
+    )
+    uids = [r["uid"] for r in records if r["tx_hash"] == tx_hash]
+    slots = {bytes.fromhex(k[2:]) for k in listed["storageKeys"]}
+    assert {entry_slot(bytes.fromhex(u[2:])) for u in uids} <= slots
+    assert len(slots) == len(uids) + 1  # and the project's
 
 
 def test_the_proof_checks_with_plain_keccak_and_eth_account(grouped_bundle: Path) -> None:

@@ -22,6 +22,7 @@ from node_api.chain.contracts import (
     compact_seal,
     expand_seal,
 )
+from node_api.chain.ledger_layout import access_list, entry_slot, project_slot
 from node_api.chain.pipeline import GroupSealing, Submitter
 from node_api.chain.seal import Sealer
 from node_api.chain.signer import TransactionSigner
@@ -177,7 +178,7 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     st.integers(0, 2**64 - 1),
     st.integers(0, 10**12),
@@ -186,17 +187,61 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
     st.integers(0, 10**18),
     st.binary(max_size=2_000),
     st.integers(1, 2**32),
+    st.none()
+    | st.lists(
+        st.tuples(
+            st.binary(min_size=20, max_size=20), st.lists(st.binary(min_size=32, max_size=32), max_size=6)
+        ),
+        max_size=3,
+    ),
 )
 def test_the_transaction_signer_signs_what_eth_account_signs(
-    nonce: int, gas_price: int, gas: int, to: bytes, value: int, data: bytes, chain_id: int
+    nonce: int,
+    gas_price: int,
+    gas: int,
+    to: bytes,
+    value: int,
+    data: bytes,
+    chain_id: int,
+    access: list[tuple[bytes, list[bytes]]] | None,
 ) -> None:
+    """Legacy (EIP-155) transactions, and with an access list (EIP-2930, type 1)."""
     address = "0x" + to.hex()
-    signed = TransactionSigner(KEY.key, chain_id).sign(nonce, gas_price, gas, address, value, data)
-    tx = {
+    signer = TransactionSigner(KEY.key, chain_id)
+    tx: dict[str, Any] = {
         "to": Web3.to_checksum_address(address), "data": data, "value": value, "gas": gas,
         "gasPrice": gas_price, "nonce": nonce, "chainId": chain_id,
     }  # fmt: skip
+    if access is None:
+        signed = signer.sign(nonce, gas_price, gas, address, value, data)
+    else:
+        signed = signer.sign_with_access_list(nonce, gas_price, gas, address, value, data, access)
+        tx["type"] = 1
+        tx["accessList"] = [
+            {"address": Web3.to_checksum_address(a), "storageKeys": ["0x" + k.hex() for k in keys]}
+            for a, keys in access
+        ]
     expected = KEY.sign_transaction(tx)
     assert signed.raw == bytes(expected.raw_transaction)
     assert signed.hash == bytes(expected.hash)
     assert Account.recover_transaction(signed.raw) == KEY.address
+
+
+def test_the_ledger_access_list_names_each_slot_once_and_only_when_it_pays() -> None:
+    project = os.urandom(32)
+    records = [
+        Record(os.urandom(32), Kind.APPROVAL, project, b"\0" * 32, os.urandom(32), b"") for _ in range(30)
+    ]
+    ((address, slots),) = access_list(DEPLOYMENT.ledger, records) or [(b"", [])]
+    assert address == bytes.fromhex(DEPLOYMENT.ledger[2:])
+    assert slots == [entry_slot(r.uid) for r in records[:1]] + [project_slot(project)] + [
+        entry_slot(r.uid) for r in records[1:]
+    ]
+    assert len(set(slots)) == len(slots)
+    # 24 slots save 2,400, what the address costs: no list.
+    assert access_list(DEPLOYMENT.ledger, records[:23]) is None
+    assert access_list(DEPLOYMENT.ledger, records[:24]) is not None
+    # A ref is read too; an absent project is not.
+    revocation = Record(os.urandom(32), Kind.REVOCATION, b"\0" * 32, records[0].uid, os.urandom(32), b"")
+    ((_, more),) = access_list(DEPLOYMENT.ledger, [*records, revocation]) or [(b"", [])]
+    assert more == [*slots, entry_slot(revocation.uid)]
