@@ -39,8 +39,8 @@ def fill(db: Database, n: int) -> float:
             payload, _ = seal_payload(Kind.PROJECT, fields)
             block, project = f"0x{i + 1:064x}", "0x" + project_id(code).hex()
             IndexWriter.add_block(conn, i + 1, block, 1_780_000_000 + i, 0.0)
-            content = (int(Kind.PROJECT), project, ZERO, 2, "0x", ZERO, payload, b"")
-            IndexWriter.add_record(conn, block, content, (i + 1, block, "0x", 0), "0x", None)
+            row = (block, int(Kind.PROJECT), project, ZERO, 2, "0x", ZERO, payload, b"")
+            IndexWriter.add_records(conn, [(*row, i + 1, block, "0x", 0, "0x", None)])
             IndexWriter.add_project(conn, project, code)
             SearchWriter.refresh(conn, project)
     return time.perf_counter() - t0
