@@ -546,14 +546,32 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256 unknown = n; // the first record naming a group beyond `groups`, n when none does
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                let g := byte(0, calldataload(add(groupOf.offset, i)))
-                if iszero(lt(g, groups)) {
-                    unknown := i
-                    break
+            switch groups
+            case 1 {
+                // One group (a bulk batch): every byte 0, read a word at a time. A nonzero byte past
+                // the end (what follows `groupOf` in the input) is found at an index >= n: no record's.
+                for { let i := 0 } lt(i, n) { i := add(i, 32) } {
+                    let w := calldataload(add(groupOf.offset, i))
+                    if w {
+                        unknown := i
+                        for { let j := 0 } iszero(byte(j, w)) { j := add(j, 1) } {
+                            unknown := add(unknown, 1)
+                        }
+                        break
+                    }
                 }
-                let at := add(start, shl(5, add(g, 1)))
-                mstore(at, add(mload(at), 1))
+                mstore(add(start, 0x20), n)
+            }
+            default {
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    let g := byte(0, calldataload(add(groupOf.offset, i)))
+                    if iszero(lt(g, groups)) {
+                        unknown := i
+                        break
+                    }
+                    let at := add(start, shl(5, add(g, 1)))
+                    mstore(at, add(mload(at), 1))
+                }
             }
         }
         if (unknown < n) revert LedgerUnknownGroup(unknown, uint8(groupOf[unknown]));

@@ -12,12 +12,14 @@ nothing of it is written.
 
 from __future__ import annotations
 
+import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from node_api.chain.group import GroupProof, leaf, root_of
 from node_api.chain.packed import HAS_PROJECT, HAS_REF, pack, unpack
 from node_api.chain.seal import Sealer, struct_hash
+from node_api.chain.signer import TransactionSigner
 from node_api.domain.records import ZERO32, Kind, Record, Status
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness, account
@@ -235,6 +237,26 @@ def test_a_record_naming_a_group_without_a_seal_reverts_the_input(h: Harness) ->
     )
 
 
+@pytest.mark.parametrize("n, at", [(1, 0), (31, 30), (32, 31), (33, 32), (40, 35), (64, 63), (70, 69)])
+def test_one_group_naming_another_group_anywhere_reverts_naming_the_first_such_record(
+    h: Harness, n: int, at: int
+) -> None:
+    # With one seal the ledger reads the group bytes a word at a time: the first byte that is not
+    # 0 is found wherever it lies in its word, and bytes past the last are not read as records'.
+    records = approvals(h, n)
+    group_of = [0] * n
+    group_of[at] = 7
+    if at + 1 < n:
+        group_of[-1] = 1  # a later one too: the first is named
+    seal = h.group_seal(records, "auth")
+    assert h.expect_revert(h.relayer, h.groups_call(records, group_of, [seal]), "LedgerUnknownGroup") == (
+        at,
+        7,
+    )
+    receipt = h.transact(h.relayer, h.groups_call(records, [0] * n, [seal]))
+    assert len(h.events(receipt, "RecordAdded")) == n
+
+
 def test_only_a_relayer_sends_groups(h: Harness) -> None:
     records = approvals(h, 1)
     outsider = account("outsider")
@@ -328,3 +350,19 @@ def test_packed_records_read_back_as_the_ledger_applied_them(h: Harness) -> None
         assert copy == record
         assert event["recordHash"] == h.sealer.digest(copy)
     assert h.entry(approval.uid)["status"] == Status.REVOKED
+
+
+def test_bytes_after_the_group_bytes_are_not_read_as_groups(h: Harness) -> None:
+    # A crafted input whose ABI padding after `groupOf` is not zero: only `groupOf.length` bytes count.
+    records = approvals(h, 33)
+    call = h.groups_call(records, [0] * 33, [h.group_seal(records, "auth")])
+    data = bytearray(bytes.fromhex(call._encode_transaction_data()[2:]))
+    at = 4 + int.from_bytes(data[4 + 32 : 4 + 64], "big")  # groupOf: its length word, then its bytes
+    assert int.from_bytes(data[at : at + 32], "big") == 33
+    data[at + 32 + 33 : at + 32 + 64] = b"\xff" * 31
+    signer = TransactionSigner(h.relayer.key, h.chain_id)
+    nonce = h.w3.eth.get_transaction_count(h.relayer.address)
+    raw = signer.sign(nonce, 0, 15_000_000, h.ledger.address, 0, bytes(data)).raw
+    receipt = h.w3.eth.wait_for_transaction_receipt(h.w3.eth.send_raw_transaction(raw))
+    assert receipt["status"] == 1
+    assert len(h.events(receipt, "RecordAdded")) == 33
