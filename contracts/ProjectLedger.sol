@@ -46,7 +46,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @dev Gas a batch keeps in hand before each record: more than the dearest record
     /// (a project registration, ≈ 90k). Below it the batch stops with LedgerBatchOutOfGas,
     /// so the sender retries with more gas; a record that still runs out reverts the whole
-    /// transaction all the same (never a partial batch).
+    /// transaction all the same (never a partial batch). In `submitGroups` the reserve is checked
+    /// when `_applyApprovals` looks at a record, before the reads it makes of it (up to three cold
+    /// slots, a hash and a copy: ≈ 10k) when it then hands the record to the general path, which
+    /// checks no reserve of its own: the reserve must cover the dearest record plus that.
     uint256 private constant BATCH_GAS_RESERVE = 150_000;
 
     /// @dev `RecordAdded`'s topic and `LedgerBatchOutOfGas`' selector (left-aligned) as literals, for
