@@ -353,6 +353,11 @@ class Anvil:
         """Current block number."""
         return int(rpc(self.node.rpc_url, "eth_blockNumber"), 16)
 
+    def block_hash(self, number: int) -> str | None:
+        """The hash of block ``number`` on the chain now (None: the chain has no such block)."""
+        block = rpc(self.node.rpc_url, "eth_getBlockByNumber", hex(number), False)
+        return None if block is None else str(block["hash"])
+
     def kill(self) -> None:
         """SIGKILLs anvil: the state since the last save is lost."""
         pids = self.pids()
