@@ -39,6 +39,9 @@ PHONE = {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2, "i
 def shot(page: Page, name: str, full: bool = True) -> None:
     """A screenshot of a main screen, kept in docs/console/."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    # After a form's POST the page may still be navigating to its answer; Chromium cannot capture
+    # a page between two documents ("Unable to capture screenshot").
+    page.wait_for_load_state()
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
 

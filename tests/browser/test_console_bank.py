@@ -225,7 +225,11 @@ def test_an_officer_changes_their_password(browser: Browser, node: NodeProcess) 
         page.get_by_label("当前密码").fill(current)
         page.locator("#pw-new").fill(first)
         page.get_by_label("再次输入新密码").fill(second)
-        with page.expect_response(lambda r: r.url.endswith("/account/password")) as r:
+        # The form's answer is a new document: wait until it is shown, not only received.
+        with (
+            page.expect_navigation(),
+            page.expect_response(lambda r: r.url.endswith("/account/password")) as r,
+        ):
             page.get_by_role("button", name="更改密码").click()
         return r.value.status
 
