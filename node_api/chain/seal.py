@@ -73,6 +73,17 @@ def struct_hash_of(fields: tuple[bytes, int, bytes, bytes, bytes, bytes]) -> byt
     )
 
 
+# Group-seal recoveries kept per process: every record of a group names the same key, which the
+# indexer and the verifier recover once per group, not once per record.
+GROUP_SIGNERS = 1024
+
+
+@functools.lru_cache(maxsize=GROUP_SIGNERS)
+def _recover(digest: bytes, seal: bytes) -> str:
+    """The checksummed address whose key made the 65-byte ``seal`` of ``digest``."""
+    return str(Account._recover_hash(digest, signature=seal))
+
+
 class Sealer:
     """Seals and checks records under one ledger's EIP-712 domain."""
 
@@ -134,9 +145,7 @@ class Sealer:
         root = proof.root(struct_hash(record))
         if root is None:
             return "0x" + "00" * 20
-        return str(
-            Account._recover_hash(self.group_digest(root, proof.count, proof.relayer), signature=proof.seal)
-        )
+        return _recover(self.group_digest(root, proof.count, proof.relayer), proof.seal)
 
     def group_typed_data(self, root: bytes, count: int, relayer: str) -> dict[str, Any]:
         """A group seal's message as standard EIP-712 typed data (JSON-ready)."""
