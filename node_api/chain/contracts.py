@@ -17,7 +17,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
-from node_api.chain.group import proofs
+from node_api.chain.group import proofs, remember_roots
 from node_api.chain.packed import groups_arguments, groups_calldata, pack, unpack
 from node_api.chain.seal import struct_hash_of
 from node_api.domain.records import Kind, Record
@@ -318,8 +318,11 @@ def _group_copies(body: bytes, sender: str) -> list[tuple[bytes, Copy | None]] |
     proof_of: dict[int, bytes] = {}
     for g, at in members.items():
         # The leaves are the records as carried, of kinds the node does not know too.
-        _, group = proofs([struct_hash_of(records[i]) for i in at], expand_seal(*seals[g]), sender)
-        proof_of.update((i, p.encode()) for i, p in zip(at, group, strict=True))
+        hashes = [struct_hash_of(records[i]) for i in at]
+        root, group = proofs(hashes, expand_seal(*seals[g]), sender)
+        encoded = [p.encode() for p in group]
+        remember_roots(hashes, encoded, root)  # the sealer is then recovered without folding paths
+        proof_of.update(zip(at, encoded, strict=True))
     return [
         (
             uid,

@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from node_api.chain.group import GroupProof
+from node_api.chain.group import SEAL_BYTES, GroupProof, known_root
 from node_api.domain.hashing import keccak256
 from node_api.domain.records import Record
 
@@ -76,11 +76,19 @@ def struct_hash_of(fields: tuple[bytes, int, bytes, bytes, bytes, bytes]) -> byt
 # Group-seal recoveries kept per process: every record of a group names the same key, which the
 # indexer and the verifier recover once per group, not once per record.
 GROUP_SIGNERS = 1024
+GROUP_HEADER = SEAL_BYTES + 20 + 4  # an encoded GroupProof begins with its seal, relayer and count
+
+
+def _group_digest(domain_separator: bytes, root: bytes, count: int, relayer: bytes) -> bytes:
+    body = keccak256(GROUP_TYPEHASH + root + count.to_bytes(32, "big") + bytes(12) + relayer)
+    return keccak256(b"\x19\x01" + domain_separator + body)
 
 
 @functools.lru_cache(maxsize=GROUP_SIGNERS)
-def _recover(digest: bytes, seal: bytes) -> str:
-    """The checksummed address whose key made the 65-byte ``seal`` of ``digest``."""
+def _group_signer(domain_separator: bytes, root: bytes, header: bytes) -> str:
+    """The checksummed key whose group seal (``header``: seal, relayer, count) signed ``root``."""
+    seal, relayer = header[:SEAL_BYTES], header[SEAL_BYTES : SEAL_BYTES + 20]
+    digest = _group_digest(domain_separator, root, int.from_bytes(header[SEAL_BYTES + 20 :], "big"), relayer)
     return str(Account._recover_hash(digest, signature=seal))
 
 
@@ -110,14 +118,7 @@ class Sealer:
 
     def group_digest(self, root: bytes, count: int, relayer: str) -> bytes:
         """The EIP-712 digest a group seal signs: ``RecordGroup(root, count, relayer)``."""
-        body = keccak256(
-            GROUP_TYPEHASH
-            + root
-            + count.to_bytes(32, "big")
-            + bytes(12)
-            + bytes.fromhex(relayer.removeprefix("0x"))
-        )
-        return keccak256(b"\x19\x01" + self.domain_separator + body)
+        return _group_digest(self.domain_separator, root, count, bytes.fromhex(relayer.removeprefix("0x")))
 
     def seal(self, record: Record, key: LocalAccount) -> bytes:
         """A 65-byte seal (r, s, v) of ``record`` by ``key`` (low-s, v = 27/28, as eth-account)."""
@@ -139,13 +140,18 @@ class Sealer:
         """The address that sealed ``record``: with its own 65-byte seal, or its group's (a
         ``GroupProof``: the key that sealed the root its path leads to). Checksummed; the zero
         address for a proof whose path does not fit."""
-        proof = GroupProof.decode(seal) if len(seal) != 65 else None
-        if proof is None:
+        if len(seal) == 65:
             return str(Account._recover_hash(self.digest(record), signature=seal))
-        root = proof.root(struct_hash(record))
+        hashed = struct_hash(record)
+        root = known_root(hashed, seal)
         if root is None:
-            return "0x" + "00" * 20
-        return _recover(self.group_digest(root, proof.count, proof.relayer), proof.seal)
+            proof = GroupProof.decode(seal)
+            if proof is None:
+                return str(Account._recover_hash(self.digest(record), signature=seal))
+            root = proof.root(hashed)
+            if root is None:
+                return "0x" + "00" * 20
+        return _group_signer(self.domain_separator, root, seal[:GROUP_HEADER])
 
     def group_typed_data(self, root: bytes, count: int, relayer: str) -> dict[str, Any]:
         """A group seal's message as standard EIP-712 typed data (JSON-ready)."""

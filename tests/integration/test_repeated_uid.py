@@ -12,7 +12,6 @@ ones built on the refused copy fail.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import subprocess
@@ -44,6 +43,22 @@ def event(
               "publish_until": 1_877_472_000, "evidence": [], "note": "现场检查"}  # fmt: skip
     payload, _opening = seal_payload(Kind.EVENT, fields, b"\x5a" * 32)
     return Record(uid, Kind.EVENT, project_id(code), ZERO32, os.urandom(32), payload)
+
+
+def sent_twice(
+    node: NodeProcess, code: str, first: tuple[int, str], second: tuple[int, str], answers: list[str]
+) -> tuple[DishonestMember, Record, Record, dict[str, Any]]:
+    """A registered project ``code`` and the supervisor's crafted ``submitBatch`` of two events under
+    one uid, (severity, category) ``first`` then ``second``, each validly sealed, which the ledger
+    ``answers`` with these logs: (the supervisor, the first copy, the second, the receipt)."""
+    register(node, code)
+    supervisor = DishonestMember(node, "scjgj")
+    uid = supervisor.uid(os.urandom(8))
+    copies = [event(supervisor, code, uid, *first), event(supervisor, code, uid, *second)]
+    receipt = supervisor.send_batch(copies, [supervisor.seal(c) for c in copies])
+    assert int(receipt["status"], 16) == 1
+    assert logged(receipt, supervisor) == answers
+    return supervisor, copies[0], copies[1], receipt
 
 
 def second_key(node: NodeProcess, member: DishonestMember) -> LocalAccount:
@@ -136,17 +151,11 @@ def test_same_content_sealed_by_two_keys_is_indexed_with_the_key_of_the_accepted
 def test_a_refused_first_copy_leaves_the_second_indexed_and_the_bundle_on_the_first_fails(
     node: NodeProcess, code: str, tmp_path: Path
 ) -> None:
-    register(node, code)
-    supervisor = DishonestMember(node, "scjgj")
-    uid = supervisor.uid(os.urandom(8))
-    refused, accepted = event(supervisor, code, uid, 4), event(supervisor, code, uid, 2)
-    receipt = supervisor.send_batch(
-        [refused, accepted], [supervisor.seal(refused), supervisor.seal(accepted)]
+    # The first copy's severity is out of range: refused; the second accepted.
+    supervisor, refused, accepted, _ = sent_twice(
+        node, code, (4, "质量安全"), (2, "质量安全"), ["RecordRejected", "RecordAdded"]
     )
-    assert int(receipt["status"], 16) == 1
-    assert logged(receipt, supervisor) == ["RecordRejected", "RecordAdded"]
-
-    view = supervisor.wait_confirmed(uid)
+    view = supervisor.wait_confirmed(uid := accepted.uid)
     assert view["digest"] == "0x" + accepted.digest.hex()
     assert view["fields"]["severity"] in (2, "general")
     assert view["sealer"] == supervisor.seal_key.address
@@ -170,16 +179,10 @@ def test_a_refused_first_copy_leaves_the_second_indexed_and_the_bundle_on_the_fi
 def test_a_certificate_stating_the_refused_copy_of_an_event_fails(
     node: NodeProcess, code: str, tmp_path: Path
 ) -> None:
-    register(node, code)
-    supervisor = DishonestMember(node, "scjgj")
-    uid = supervisor.uid(os.urandom(8))
-    accepted = event(supervisor, code, uid, 2, "信息公示")
-    duplicate = dataclasses.replace(event(supervisor, code, uid, 3), digest=accepted.digest)
-    receipt = supervisor.send_batch(
-        [accepted, duplicate], [supervisor.seal(accepted), supervisor.seal(duplicate)]
+    supervisor, accepted, duplicate, receipt = sent_twice(
+        node, code, (2, "信息公示"), (3, "质量安全"), ["RecordAdded", "RecordRejected"]
     )
-    assert logged(receipt, supervisor) == ["RecordAdded", "RecordRejected"]
-    supervisor.wait_confirmed(uid)
+    supervisor.wait_confirmed(uid := accepted.uid)
     grant_bank(node, code)
     with node.client("bank") as bank:
         r = bank.post(f"/v1/projects/{code}/certificates")

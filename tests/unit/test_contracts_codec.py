@@ -24,9 +24,10 @@ from node_api.chain.contracts import (
     compact_seal,
     expand_seal,
 )
+from node_api.chain.group import known_root
 from node_api.chain.ledger_layout import access_list, entry_slot, project_slot
 from node_api.chain.pipeline import GroupSealing, Submitter
-from node_api.chain.seal import Sealer
+from node_api.chain.seal import Sealer, struct_hash
 from node_api.chain.signer import TransactionSigner
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record
@@ -196,7 +197,13 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
     for record, org in zip(records, orgs, strict=True):
         ((carried, proof),) = copies[record.uid]
         assert carried == record and len(proof) != 65
+        assert known_root(struct_hash(record), proof) is not None  # kept when read: no fold
         assert sealer.signer(record, proof) == keys[org].address
+        # A proof read elsewhere (a bundle's) is folded: the same key; a changed record, another.
+        assert Sealer(DEPLOYMENT.chain_id, DEPLOYMENT.ledger).signer(record, proof) == keys[org].address
+        changed = Record(record.uid, record.kind, record.project, record.ref, record.digest, b"changed")
+        assert known_root(struct_hash(changed), proof) is None
+        assert sealer.signer(changed, proof) != keys[org].address
     # Read as sent by another relayer, no proof recovers the organisations' keys.
     other = CONTRACTS.carried_records(data, Account.create().address)
     assert all(
