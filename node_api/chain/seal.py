@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from coincurve import PrivateKey
+from coincurve import PrivateKey, PublicKey
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -89,7 +89,23 @@ def _group_signer(domain_separator: bytes, root: bytes, header: bytes) -> str:
     """The checksummed key whose group seal (``header``: seal, relayer, count) signed ``root``."""
     seal, relayer = header[:SEAL_BYTES], header[SEAL_BYTES : SEAL_BYTES + 20]
     digest = _group_digest(domain_separator, root, int.from_bytes(header[SEAL_BYTES + 20 :], "big"), relayer)
-    return str(Account._recover_hash(digest, signature=seal))
+    return recover(digest, seal)
+
+
+@functools.lru_cache(maxsize=GROUP_SIGNERS)
+def _address(public_key: bytes) -> str:
+    return str(to_checksum_address(keccak(public_key)[-20:]))
+
+
+def recover(digest: bytes, seal: bytes) -> str:
+    """The checksummed address whose key made the 65-byte ``seal`` (r ‖ s ‖ v) of ``digest``, as
+    eth-account's ``_recover_hash`` answers (coincurve directly: ≈ 2.5× faster); raises on a seal
+    that recovers no key."""
+    v = (seal[64] - 27 if seal[64] >= 27 else seal[64]) if len(seal) == 65 else -1
+    if v not in (0, 1):
+        return str(Account._recover_hash(digest, signature=seal))  # its error for a malformed seal
+    public = PublicKey.from_signature_and_message(seal[:64] + bytes([v]), digest, hasher=None)
+    return _address(public.format(compressed=False)[1:])
 
 
 class Sealer:
@@ -141,13 +157,13 @@ class Sealer:
         ``GroupProof``: the key that sealed the root its path leads to). Checksummed; the zero
         address for a proof whose path does not fit."""
         if len(seal) == 65:
-            return str(Account._recover_hash(self.digest(record), signature=seal))
+            return recover(self.digest(record), seal)
         hashed = struct_hash(record)
         root = known_root(hashed, seal)
         if root is None:
             proof = GroupProof.decode(seal)
             if proof is None:
-                return str(Account._recover_hash(self.digest(record), signature=seal))
+                return recover(self.digest(record), seal)
             root = proof.root(hashed)
             if root is None:
                 return "0x" + "00" * 20

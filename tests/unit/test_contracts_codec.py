@@ -27,7 +27,7 @@ from node_api.chain.contracts import (
 from node_api.chain.group import known_root
 from node_api.chain.ledger_layout import access_list, entry_slot, project_slot
 from node_api.chain.pipeline import GroupSealing, Submitter
-from node_api.chain.seal import Sealer, struct_hash
+from node_api.chain.seal import Sealer, recover, struct_hash
 from node_api.chain.signer import TransactionSigner
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record
@@ -133,6 +133,8 @@ def test_coincurve_seal_equals_eth_account_signature() -> None:
         expected = bytes(KEY.unsafe_sign_hash(sealer.digest(r)).signature)
         assert sealer.seal(r, KEY) == expected
         assert sealer.signer(r, expected) == KEY.address
+        other = os.urandom(32)  # the same seal over another digest: another key, as eth-account says
+        assert recover(other, expected) == Account._recover_hash(other, signature=expected)
 
 
 def test_every_copy_of_a_repeated_uid_is_kept_and_the_kth_log_picks_the_kth() -> None:
