@@ -150,7 +150,10 @@ interface IProjectLedger {
     event RecordRejected(bytes32 indexed uid, bytes reason);
 
     /// @notice Adds one record; reverts with the reason if it is refused.
-    /// Requirements: the sender is a relayer of an active organisation.
+    /// Requirements: the sender is a relayer of an active organisation, calling the ledger as its
+    /// transaction's `to` (an account without code that signed the transaction; a contract, or an
+    /// account's delegated EIP-7702 code, is refused with `LedgerUnauthorizedRelayer`), as in
+    /// `submitBatch` and `submitGroups`.
     /// @param record the record
     /// @param seal its seal
     function submit(Record calldata record, Seal calldata seal) external;

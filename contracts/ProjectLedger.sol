@@ -130,8 +130,16 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     mapping(bytes32 itemKey => Item) private _items;
     uint32 private _projectCount;
 
+    /// @dev A registered relayer calling the ledger itself, as its transaction's `to`: an account
+    /// without code that sent the transaction. Not a contract, nor an account whose delegated code
+    /// (EIP-7702) makes the call: the indexer and the verifiers read a record, its seal and so its
+    /// sealer from the input of the transaction that carried it (`RecordAdded` names neither), which
+    /// is the ledger's input only when the ledger is the transaction's `to`.
     modifier onlyRelayer() {
-        if (!_CONSORTIUM.isRelayer(msg.sender)) revert LedgerUnauthorizedRelayer(msg.sender);
+        // solhint-disable-next-line avoid-tx-origin
+        if (msg.sender != tx.origin || msg.sender.code.length != 0 || !_CONSORTIUM.isRelayer(msg.sender)) {
+            revert LedgerUnauthorizedRelayer(msg.sender);
+        }
         _;
     }
 

@@ -17,6 +17,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
+from node_api.chain.calldata import batch_records, submit_record
 from node_api.chain.group import proofs, remember_roots
 from node_api.chain.packed import groups_arguments, groups_calldata, pack, unpack
 from node_api.chain.seal import struct_hash_of
@@ -256,9 +257,10 @@ def carried_copies(data: bytes | str, sender: str | None = None) -> list[Copy] |
     A record sealed on its own comes with its 65-byte seal; one of a ``submitGroups`` group
     with the encoded ``GroupProof`` (its group's seal and its path to the root the ledger
     computed), which needs the transaction's ``sender`` (the relayer the group seal names;
-    without it such an input reads as None). The whole input is decoded at once (eth_abi;
-    web3 is ~10x slower). None for any other input (or one that does not decode); records of
-    kinds the ledger does not know (it refuses them) are left out.
+    without it such an input reads as None). The input is read as the ledger's decoder reads it
+    (``calldata``: offsets wherever they point, padding ignored), not as eth_abi would. None for
+    any other input (or one the ledger reverts on); records of kinds the ledger does not know (it
+    refuses them), or whose fields it could not have read, are left out.
     """
     carried = _carried(data, sender)
     return None if carried is None else [copy for _, copy in carried if copy is not None]
@@ -279,25 +281,26 @@ def copies_by_uid(data: bytes | str, sender: str | None = None) -> dict[bytes, l
 
 def _carried(data: bytes | str, sender: str | None) -> list[tuple[bytes, Copy | None]] | None:
     """``carried_copies``, each with its uid, a record of an unknown kind as None."""
-    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
-    selector, body = raw[:4], raw[4:]
     try:
-        if selector == _SUBMIT_BATCH_SELECTOR:
-            records, seals = abi_decode([RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"], body)
-        elif selector == _SUBMIT_SELECTOR:
-            record, seal = abi_decode([RECORD_TUPLE, SEAL_TUPLE], body)
-            records, seals = [record], [seal]
-        elif selector == _SUBMIT_GROUPS_SELECTOR and sender is not None:
-            return _group_copies(body, sender)
-        else:
-            return None
-    except Exception:  # not an input the ledger would have accepted either
+        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+    except ValueError:
+        return None
+    selector = raw[:4]
+    if selector == _SUBMIT_BATCH_SELECTOR:
+        carried = batch_records(raw)
+    elif selector == _SUBMIT_SELECTOR:
+        carried = submit_record(raw)
+    elif selector == _SUBMIT_GROUPS_SELECTOR and sender is not None:
+        return _group_copies(raw[4:], sender)
+    else:
+        return None
+    if carried is None:  # an input the ledger reverts on: it left no log
         return None
     return [
-        (uid, (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs)))
-        if kind in _KINDS
+        (uid, (Record(uid, Kind(fields[1]), *fields[2:]), expand_seal(r, vs)))
+        if fields is not None and fields[1] in _KINDS
         else (uid, None)
-        for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False)
+        for uid, fields, (r, vs) in carried
     ]
 
 

@@ -202,6 +202,13 @@ class Harness:
         tx_hash = self.w3.eth.send_raw_transaction(raw)
         return self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.01)
 
+    def send_input(self, sender: LocalAccount, data: bytes) -> TxReceipt:
+        """Signs and sends a call of the ledger with ``data`` as its whole input, whatever it holds."""
+        tx = {"to": self.ledger.address, "data": "0x" + data.hex(), "gas": TX_GAS, "gasPrice": 0,
+              "nonce": self.w3.eth.get_transaction_count(sender.address), "chainId": self.chain_id}  # fmt: skip
+        tx_hash = self.w3.eth.send_raw_transaction(bytes(sender.sign_transaction(tx).raw_transaction))
+        return self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.01)
+
     def transact(
         self, sender: LocalAccount, call: ContractFunction, access: AccessList | None = None
     ) -> TxReceipt:

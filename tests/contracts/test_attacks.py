@@ -565,3 +565,79 @@ def test_grant_is_not_held_once_its_project_is_closed(h: Harness) -> None:
 
     assert h.ledger.functions.hasGrant(grant.uid, project_id(CODE), h.orgs["bank"].id).call() is False
     assert h.entry(grant.uid)["status"] == Status.ACTIVE  # the grant itself was not revoked
+
+
+# 1b. An input the ledger reads that eth_abi would not ----------------------------------------
+# Solidity follows a tail offset wherever it points (a negative one too), never reads ABI padding
+# and reads a field only when it uses it; the consumers read an input the same way
+# (``node_api.chain.calldata``), so a relayer cannot have records accepted that no reader finds.
+
+
+def _batch_input(tuples: list[bytes], seals: list[bytes], before: int = 0) -> bytes:
+    """``submitBatch`` of Record tuples given as bytes and 65-byte seals: the first ``before`` tuples
+    laid out ahead of the array that names them (negative offsets, in two's complement), the others
+    after its offsets, as the standard encoding lays them all."""
+    from node_api.chain.contracts import SUBMIT_BATCH, compact_seal
+
+    ahead = b"".join(tuples[:before])
+    items = 0x40 + len(ahead) + WORD  # where the array's offsets begin (they count from there)
+    offsets, at = [], 0x40
+    for t in tuples[:before]:
+        offsets.append(at - items)
+        at += len(t)
+    at = WORD * len(tuples)
+    for t in tuples[before:]:
+        offsets.append(at)
+        at += len(t)
+    array = word(len(tuples)) + b"".join(word(o % 2**256) for o in offsets) + b"".join(tuples[before:])
+    seals_part = word(len(seals)) + b"".join(b"".join(compact_seal(s)) for s in seals)
+    head = word(0x40 + len(ahead)) + word(0x40 + len(ahead) + len(array))
+    return keccak(text=SUBMIT_BATCH)[:4] + head + ahead + array + seals_part
+
+
+def _tuple(record: Record, kind_word: int | None = None, payload_offset: int = 0xC0) -> bytes:
+    """A Record tuple: the standard encoding, or with another kind word or payload offset."""
+    kind = word(int(record.kind) if kind_word is None else kind_word)
+    tail = word(len(record.payload)) + record.payload + bytes(-len(record.payload) % WORD)
+    return (
+        record.uid + kind + record.project + record.ref + record.digest + word(payload_offset % 2**256) + tail
+    )
+
+
+@pytest.mark.parametrize("broken", ["kind word beyond uint8", "payload offset beyond the input"])
+def test_a_refused_copy_the_ledger_never_read_leaves_the_accepted_copy_readable(
+    h: Harness, broken: str
+) -> None:
+    # The second copy, a duplicate, carries a field no decoder can read: the ledger refuses it by
+    # its uid alone, without reading the rest (eth_abi refuses the whole input for it).
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    seal = h.seal(record, "auth")
+    if broken.startswith("kind"):
+        duplicate = _tuple(record, kind_word=0x100 + int(Kind.APPROVAL))
+    else:
+        duplicate = _tuple(record, payload_offset=2**64)
+    data = _batch_input([_tuple(record), duplicate], [seal, seal])
+
+    receipt = h.send_input(h.relayer, data)
+
+    assert receipt["status"] == 1
+    assert names(h, receipt) == ["RecordAdded", "RecordRejected"]
+    assert h.carried(receipt)[record.uid] == [(record, seal), None]
+    (event,) = added(h, receipt)
+    assert event["copy"] == (record, seal)
+    assert event["sealer"] == h.orgs["auth"].seal.address
+
+
+def test_a_record_tuple_named_by_a_negative_offset_is_read_where_the_ledger_read_it(h: Harness) -> None:
+    # The first record's tuple lies ahead of the array that names it: its offset is negative, which
+    # Solidity follows (eth_abi refuses the input: no record of it would be found).
+    first, second = (h.record(Kind.APPROVAL, P, approval_fields(stage=s)) for s in (1, 2))
+    seals = [h.seal(first, "auth"), h.seal(second, "auth")]
+
+    receipt = h.send_input(h.relayer, _batch_input([_tuple(first), _tuple(second)], seals, before=1))
+
+    assert receipt["status"] == 1
+    assert names(h, receipt) == ["RecordAdded", "RecordAdded"]
+    events = added(h, receipt)
+    assert [e["copy"] for e in events] == [(first, seals[0]), (second, seals[1])]
+    assert [e["sealer"] for e in events] == [h.orgs["auth"].seal.address] * 2

@@ -7,15 +7,19 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from eth_abi import decode as abi_decode
 from eth_abi import encode
 from eth_account import Account
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
+from node_api.chain.calldata import batch_records
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.contracts import (
     RECORD_REJECTED_TOPIC,
+    RECORD_TUPLE,
+    SEAL_TUPLE,
     Contracts,
     CopyCounter,
     Deployment,
@@ -280,3 +284,25 @@ def test_the_ledger_access_list_names_each_slot_once_and_only_when_it_pays() -> 
     revocation = Record(os.urandom(32), Kind.REVOCATION, b"\0" * 32, records[0].uid, os.urandom(32), b"")
     ((_, more),) = access_list(DEPLOYMENT.ledger, [*records, revocation]) or [(b"", [])]
     assert more == [*slots, entry_slot(revocation.uid)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=70), min_size=1, max_size=3), st.data())
+def test_the_ledgers_reading_of_an_input_is_eth_abis_wherever_eth_abi_reads_it(
+    payloads: list[bytes], data: st.DataObject
+) -> None:
+    # ``calldata`` reads an input as Solidity does, which reads more inputs than eth_abi; where
+    # eth_abi reads one (bytes of a standard encoding changed at random), both read the same.
+    records = [_record(p) for p in payloads]
+    raw = bytearray.fromhex(CONTRACTS.submit_batch_data(records, [_seal() for _ in records])[2:])
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw[data.draw(st.integers(4, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        tuples, seals = abi_decode([RECORD_TUPLE + "[]", SEAL_TUPLE + "[]"], bytes(raw[4:]))
+    except Exception:
+        return
+    carried = batch_records(bytes(raw))
+    if len(tuples) != len(seals):  # the ledger reverts: LedgerLengthMismatch
+        assert carried is None
+        return
+    assert carried == [(t[0], t, s) for t, s in zip(tuples, seals, strict=True)]
