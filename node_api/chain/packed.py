@@ -4,42 +4,141 @@
 without ABI padding, one after another (the ledger reads them the same way, see
 ``IProjectLedger.submitGroups``):
 
-* one byte: the kind in its low 6 bits, bit 6 set when a project follows, bit 7 when a ref
-  follows (an absent project or ref is zero);
+* one byte: the kind in its low 5 bits, bit 5 set when the payload is compact, bit 6 when a
+  project follows, bit 7 when a ref follows (an absent project or ref is zero);
 * the uid (32 bytes), the project (32, if flagged), the ref (32, if flagged), the digest (32);
-* the payload's length (2 bytes, big-endian) and the payload (the kind's canonical ABI encoding).
+* the payload's length (2 bytes, big-endian) and the payload: the kind's canonical ABI encoding,
+  or its compact form (approvals only, ``compact_approval``), which the ledger expands back into
+  the canonical encoding before it hashes or checks it. A record's seal, hash and index entry are
+  over the canonical payload whichever form carried it.
+
+The compact form of an approval's payload ``abi.encode(stage, decision, item, item_version,
+document_no, issued_at, valid_until, restricted)``: stage (1 byte), decision (1), item_version
+(4), issued_at (8), valid_until (8), restricted (32), the item's length (2), the item's bytes,
+then document_no's bytes (the rest); numbers big-endian in their types' widths. No ABI padding,
+no offsets: 92 bytes for the benchmark's approval instead of 384.
 
 Both directions run in the node's primary process for every record it sends and indexes, so
 they are plain bytes joins and slices (no eth_abi). ``unpack`` refuses exactly what the ledger
-refuses (``LedgerMalformedRecords``): a record that runs past the end, or bytes left after the
-last record.
+refuses (``LedgerMalformedRecords``): a record that runs past the end, bytes left after the
+last record, a compact payload of another kind than an approval or too short for its fixed
+fields and its item. (A compact string longer than MAX_STRING_BYTES expands, and the ledger
+refuses that record alone, ``LedgerMalformedPayload``, as it refuses the canonical payload.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from node_api.domain.records import ZERO32, Record
+from node_api.domain.records import ZERO32, Kind, Record
 
+COMPACT = 0x20
 HAS_PROJECT = 0x40
 HAS_REF = 0x80
-KIND_BITS = 0x3F
+KIND_BITS = 0x1F
 MAX_PAYLOAD = 0xFFFF
 _MIN_RECORD = 1 + 32 + 32 + 2  # flags, uid, digest, payload length
+# the compact approval's fixed part: stage, decision, item_version, issued_at, valid_until,
+# restricted, the item's length
+_FIXED = 1 + 1 + 4 + 8 + 8 + 32 + 2
+_ITEM_AT = 0x100  # the canonical approval's head: eight words
 
 # (uid, kind, project, ref, digest, payload), as the ABI's Record tuple
 Fields = tuple[bytes, int, bytes, bytes, bytes, bytes]
 
 
-def pack(records: Sequence[Record]) -> bytes:
-    """The records in the packed form; ValueError for a kind or payload the form cannot hold."""
+def _padded(n: int) -> int:
+    return n + (-n % 32)
+
+
+def expand_approval(data: bytes) -> bytes | None:
+    """The canonical ABI payload of a compact approval payload (the ledger's ``_expandApproval``);
+    None when it cannot be expanded (shorter than its fixed fields and its item)."""
+    if len(data) < _FIXED:
+        return None
+    code_length = int.from_bytes(data[_FIXED - 2 : _FIXED], "big")
+    document_at = _FIXED + code_length
+    if document_at > len(data):
+        return None
+    document = data[document_at:]
+    word = _word
+    return b"".join(
+        (
+            word(data[0]),  # stage
+            word(data[1]),  # decision
+            word(_ITEM_AT),
+            bytes(28),
+            data[2:6],  # item_version
+            word(_ITEM_AT + 32 + _padded(code_length)),  # document_no's offset
+            bytes(24),
+            data[6:14],  # issued_at
+            bytes(24),
+            data[14:22],  # valid_until
+            data[22:54],  # restricted
+            word(code_length),
+            data[_FIXED:document_at],
+            bytes(-code_length % 32),
+            word(len(document)),
+            document,
+            bytes(-len(document) % 32),
+        )
+    )
+
+
+def compact_approval(payload: bytes) -> bytes | None:
+    """The compact form of an approval's canonical payload (it expands back to exactly ``payload``);
+    None when ``payload`` is not in the canonical shape (it then travels as it is)."""
+    size = len(payload)
+    if size < _ITEM_AT + 64 or payload[0x40:0x60] != _word(_ITEM_AT):
+        return None
+    words = [int.from_bytes(payload[at : at + 32], "big") for at in range(0, _ITEM_AT, 32)]
+    stage, decision, version, issued_at, valid_until = words[0], words[1], words[3], words[5], words[6]
+    code_length = int.from_bytes(payload[_ITEM_AT : _ITEM_AT + 32], "big")
+    if (
+        stage > 0xFF
+        or decision > 0xFF
+        or version >> 32
+        or issued_at >> 64
+        or valid_until >> 64
+        or code_length > 0xFFFF
+    ):
+        return None
+    document_at = words[4]
+    if document_at + 32 > size:
+        return None
+    document_length = int.from_bytes(payload[document_at : document_at + 32], "big")
+    compact = b"".join(
+        (
+            bytes((stage, decision)),
+            version.to_bytes(4, "big"),
+            issued_at.to_bytes(8, "big"),
+            valid_until.to_bytes(8, "big"),
+            payload[0xE0:_ITEM_AT],
+            code_length.to_bytes(2, "big"),
+            payload[_ITEM_AT + 32 : _ITEM_AT + 32 + code_length],
+            payload[document_at + 32 : document_at + 32 + document_length],
+        )
+    )
+    if len(compact) > MAX_PAYLOAD or expand_approval(compact) != payload:
+        return None
+    return compact
+
+
+def pack(records: Sequence[Record], compact: bool = True) -> bytes:
+    """The records in the packed form, an approval's payload in its compact form where it has one
+    (unless ``compact`` is false); ValueError for a kind or payload the form cannot hold."""
     parts: list[bytes] = []
     add = parts.append
     for r in records:
         kind = int(r.kind)
-        if not 0 < kind <= KIND_BITS or len(r.payload) > MAX_PAYLOAD:
-            raise ValueError(f"record 0x{r.uid.hex()} cannot be packed (kind {kind}, {len(r.payload)} bytes)")
+        payload = r.payload
         flags = kind
+        if compact and kind == Kind.APPROVAL:
+            short = compact_approval(payload)
+            if short is not None:
+                payload, flags = short, kind | COMPACT
+        if not 0 < kind <= KIND_BITS or len(payload) > MAX_PAYLOAD:
+            raise ValueError(f"record 0x{r.uid.hex()} cannot be packed (kind {kind}, {len(payload)} bytes)")
         if r.project != ZERO32:
             flags |= HAS_PROJECT
         if r.ref != ZERO32:
@@ -51,8 +150,8 @@ def pack(records: Sequence[Record]) -> bytes:
         if flags & HAS_REF:
             add(r.ref)
         add(r.digest)
-        add(len(r.payload).to_bytes(2, "big"))
-        add(r.payload)
+        add(len(payload).to_bytes(2, "big"))
+        add(payload)
     return b"".join(parts)
 
 
@@ -80,7 +179,14 @@ def unpack(data: bytes, count: int) -> list[Fields] | None:
         at = p + length
         if at > end:
             return None
-        add((uid, flags & KIND_BITS, project, ref, digest, data[p:at]))
+        kind = flags & KIND_BITS
+        payload = data[p:at]
+        if flags & COMPACT:
+            expanded = expand_approval(payload) if kind == Kind.APPROVAL else None
+            if expanded is None:
+                return None
+            payload = expanded
+        add((uid, kind, project, ref, digest, payload))
     return out if at == end else None
 
 
