@@ -484,7 +484,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 mstore(wide, shr(248, w)) // stage
                 mstore(add(wide, 0x20), byte(1, w)) // decision
                 mstore(add(wide, 0x60), shr(224, shl(16, w))) // item_version
-                mstore(add(wide, 0xa0), shr(192, calldataload(add(payload, 6)))) // issued_at
+                mstore(add(wide, 0xa0), shr(192, shl(48, w))) // issued_at
                 calldatacopy(add(wide, 0xd8), add(payload, 14), 40) // valid_until ‖ restricted
                 let document := add(0x120, and(add(codeLength, 31), not(31)))
                 mstore(add(wide, 0x80), document) // document_no's offset
