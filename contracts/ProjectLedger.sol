@@ -95,7 +95,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Item item;
     }
 
-    /// @dev The fixed fields of a record being applied, in memory (its payload stays in calldata),
+    /// @dev The fixed fields of a record being applied, in memory (its payload is in memory too, see `_check`),
     /// laid out as EIP-712 encodes a `Record`: the memory of this struct, word by word, is
     /// abi.encode(RECORD_TYPEHASH, uid, kind, project, ref, digest, keccak256(payload)), whose
     /// keccak256 is the record's struct hash (`_hashHead`).
@@ -254,7 +254,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// offset `at`) while each is the commonest kind, an approval of a project that refers to no
     /// earlier record, that every rule `_apply` and `_check` hold it to accepts: its group's key
     /// active and an approval authority's, the uid in that organisation's namespace, the payload
-    /// canonical (`_canonicalApproval`, the same code), stage 1-4 and decision 0-3, the catalogue
+    /// canonical (`_canonicalApproval`, the same code; a compact payload, which `_leaves` found
+    /// expandable, is canonical once expanded unless a string is longer than MAX_STRING_BYTES:
+    /// `_expandApproval`'s test, read in place), stage 1-4 and decision 0-3, the catalogue
     /// item's version in force, department, stage and 承诺制 type (`_itemAllows`), the project
     /// registered and open, no entry yet. Each is written as `_commit` writes it (one `_store` of
     /// the entry `_check` decides) with the same `RecordAdded`, without the general path's calls
@@ -453,9 +455,11 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// group (a counting sort on `groupOf`) in one array at memory `base`, group `g` ending before
     /// leaf `end[g]`, and every record's EIP-712 hash into `hashes`. Reverts with
     /// LedgerMalformedRecords unless exactly `groupOf.length` records fill `records` to its last
-    /// byte. One pass in assembly: a record's fields go into a `Head` as `_read` reads them (the
-    /// same code, inlined: a call of `_read` per record costs more, and a Solidity loop around it
-    /// runs out of stack), hashed as `_hashHead` does.
+    /// byte and every compact payload can be expanded. One pass in assembly: a record's fields go
+    /// into a `Head` as `_read` reads them (the same code, inlined: a call of `_read` per record
+    /// costs more, and a Solidity loop around it runs out of stack), hashed as `_hashHead` does,
+    /// a compact payload's hash that of its expansion (`_expandApproval`'s bytes, written by
+    /// `expand` below into a region whose zero bytes stay zero between records).
     // solhint-disable-next-line function-max-lines
     function _leaves(bytes calldata records, bytes calldata groupOf, uint256 groups, bytes32[] memory hashes)
         private
