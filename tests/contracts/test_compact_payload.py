@@ -32,6 +32,7 @@ from node_api.domain.records import Kind, Record, encode_payload
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness
 from tests.contracts.payloads import approval_fields, event_fields
+from tests.contracts.test_group_seals import nothing_written, rejected
 
 HEAD = 1 + 32 + 32 + 32  # an approval's packed flags, uid, project and digest: then the payload's length
 FIXED = 56  # the compact approval's stage ... restricted and the item's length
@@ -57,20 +58,6 @@ def compact(record: Record) -> bytes:
     short = compact_approval(record.payload)
     assert short is not None
     return short
-
-
-def rejected(h: Harness, receipt: object) -> dict[bytes, str]:
-    out = {}
-    for event in h.events(receipt, "RecordRejected"):  # type: ignore[arg-type]
-        decoded = h.contracts.decode_revert(event["reason"])
-        assert decoded is not None
-        out[bytes(event["uid"])] = decoded.name
-    return out
-
-
-def nothing_written(h: Harness, records: list[Record]) -> None:
-    for r in records:
-        assert h.entry(r.uid)["kind"] == 0, f"record {r.uid.hex()} was written"
 
 
 def test_a_record_compact_or_canonical_is_the_same_record(h: Harness) -> None:
