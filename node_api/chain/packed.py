@@ -47,8 +47,8 @@ _ITEM_AT = 0x100  # the canonical approval's head: eight words
 Fields = tuple[bytes, int, bytes, bytes, bytes, bytes]
 
 
-def _padded(n: int) -> int:
-    return n + (-n % 32)
+_Z24, _Z28, _Z30, _Z31 = bytes(24), bytes(28), bytes(30), bytes(31)
+_ITEM_OFFSET = _ITEM_AT.to_bytes(32, "big")
 
 
 def expand_approval(data: bytes) -> bytes | None:
@@ -61,24 +61,27 @@ def expand_approval(data: bytes) -> bytes | None:
     if document_at > len(data):
         return None
     document = data[document_at:]
-    word = _word
+    code_pad = -code_length % 32
     return b"".join(
         (
-            word(data[0]),  # stage
-            word(data[1]),  # decision
-            word(_ITEM_AT),
-            bytes(28),
+            _Z31,
+            data[0:1],  # stage
+            _Z31,
+            data[1:2],  # decision
+            _ITEM_OFFSET,
+            _Z28,
             data[2:6],  # item_version
-            word(_ITEM_AT + 32 + _padded(code_length)),  # document_no's offset
-            bytes(24),
+            (_ITEM_AT + 32 + code_length + code_pad).to_bytes(32, "big"),  # document_no's offset
+            _Z24,
             data[6:14],  # issued_at
-            bytes(24),
+            _Z24,
             data[14:22],  # valid_until
             data[22:54],  # restricted
-            word(code_length),
+            _Z30,
+            data[54:_FIXED],  # the item's length
             data[_FIXED:document_at],
-            bytes(-code_length % 32),
-            word(len(document)),
+            bytes(code_pad),
+            len(document).to_bytes(32, "big"),
             document,
             bytes(-len(document) % 32),
         )
@@ -87,41 +90,45 @@ def expand_approval(data: bytes) -> bytes | None:
 
 def compact_approval(payload: bytes) -> bytes | None:
     """The compact form of an approval's canonical payload (it expands back to exactly ``payload``);
-    None when ``payload`` is not in the canonical shape (it then travels as it is)."""
+    None when ``payload`` is not in the canonical layout (it then travels as it is). Every word and
+    padding the compact form leaves out is checked to be what the expansion writes there."""
     size = len(payload)
-    if size < _ITEM_AT + 64 or payload[0x40:0x60] != _word(_ITEM_AT):
-        return None
-    words = [int.from_bytes(payload[at : at + 32], "big") for at in range(0, _ITEM_AT, 32)]
-    stage, decision, version, issued_at, valid_until = words[0], words[1], words[3], words[5], words[6]
-    code_length = int.from_bytes(payload[_ITEM_AT : _ITEM_AT + 32], "big")
     if (
-        stage > 0xFF
-        or decision > 0xFF
-        or version >> 32
-        or issued_at >> 64
-        or valid_until >> 64
-        or code_length > 0xFFFF
+        size < _ITEM_AT + 64
+        or payload[0:31] != _Z31
+        or payload[32:63] != _Z31
+        or payload[64:96] != _ITEM_OFFSET
+        or payload[96:124] != _Z28
+        or payload[160:184] != _Z24
+        or payload[192:216] != _Z24
+        or payload[_ITEM_AT : _ITEM_AT + 30] != _Z30
     ):
         return None
-    document_at = words[4]
-    if document_at + 32 > size:
+    code_length = int.from_bytes(payload[_ITEM_AT + 30 : _ITEM_AT + 32], "big")
+    code_end = _ITEM_AT + 32 + code_length
+    document_at = code_end + (-code_length % 32)
+    if int.from_bytes(payload[128:160], "big") != document_at or document_at + 32 > size:
         return None
     document_length = int.from_bytes(payload[document_at : document_at + 32], "big")
-    compact = b"".join(
+    document_end = document_at + 32 + document_length
+    if (
+        document_end + (-document_length % 32) != size
+        or payload[code_end:document_at].count(0) != document_at - code_end
+        or payload[document_end:].count(0) != size - document_end
+        or _FIXED + code_length + document_length > MAX_PAYLOAD
+    ):
+        return None
+    return b"".join(
         (
-            bytes((stage, decision)),
-            version.to_bytes(4, "big"),
-            issued_at.to_bytes(8, "big"),
-            valid_until.to_bytes(8, "big"),
-            payload[0xE0:_ITEM_AT],
-            code_length.to_bytes(2, "big"),
-            payload[_ITEM_AT + 32 : _ITEM_AT + 32 + code_length],
-            payload[document_at + 32 : document_at + 32 + document_length],
+            payload[31:32],
+            payload[63:64],
+            payload[124:128],
+            payload[184:192],
+            payload[216:_ITEM_AT],  # valid_until, restricted
+            payload[_ITEM_AT + 30 : code_end],  # the item's length, the item
+            payload[document_at + 32 : document_end],
         )
     )
-    if len(compact) > MAX_PAYLOAD or expand_approval(compact) != payload:
-        return None
-    return compact
 
 
 def pack(records: Sequence[Record], compact: bool = True) -> bytes:

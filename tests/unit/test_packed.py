@@ -166,6 +166,31 @@ def test_a_compact_form_expands_to_exactly_the_payload_it_stands_for(
         assert short is None
 
 
+def test_every_byte_changed_in_a_canonical_payload_leaves_no_compact_form_or_its_own() -> None:
+    payload = encode_payload(
+        Kind.APPROVAL,
+        {
+            "stage": 2,
+            "decision": 1,
+            "item": "T-S2-CREDIT",
+            "item_version": 3,
+            "document_no": "庄发改发〔2026〕23号",
+            "issued_at": 1_772_409_600,
+            "valid_until": 0,
+            "restricted": bytes(range(32)),
+        },
+    )
+    kept = 0
+    for at in range(len(payload)):
+        for flip in (0x01, 0x80):
+            changed = payload[:at] + bytes((payload[at] ^ flip,)) + payload[at + 1 :]
+            short = compact_approval(changed)
+            assert short is None or expand_approval(short) == changed, at
+            kept += short is not None
+    # Only the bytes the compact form carries keep one: the numbers' own bytes, restricted, the strings.
+    assert kept == 2 * (1 + 1 + 4 + 8 + 8 + 32 + len("T-S2-CREDIT") + len("庄发改发〔2026〕23号".encode()))
+
+
 def test_a_compact_payload_that_cannot_be_expanded_reads_as_no_records() -> None:
     payload = encode_payload(
         Kind.APPROVAL,
