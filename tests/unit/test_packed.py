@@ -117,9 +117,10 @@ def test_every_canonical_approval_payload_has_a_compact_form_that_expands_back(
     item, document = (str(fields[f]).encode() for f in ("item", "document_no"))
     assert len(short) == 56 + len(item) + len(document) < len(payload)
     assert expand_approval(short) == payload
-    assert short[:6] == bytes((fields["stage"], fields["decision"])) + int(fields["item_version"]).to_bytes(
-        4, "big"
-    )  # type: ignore[call-overload]
+    numbers = [fields[f] for f in ("stage", "decision", "item_version")]
+    assert all(isinstance(n, int) for n in numbers)
+    stage, decision, version = (int(str(n)) for n in numbers)
+    assert short[:6] == bytes((stage, decision)) + version.to_bytes(4, "big")
 
 
 @settings(max_examples=40, deadline=None)
@@ -166,20 +167,29 @@ def test_a_compact_form_expands_to_exactly_the_payload_it_stands_for(
         assert short is None
 
 
-def test_every_byte_changed_in_a_canonical_payload_leaves_no_compact_form_or_its_own() -> None:
-    payload = encode_payload(
+DOCUMENT_NO = "庄发改发〔2026〕23号"
+
+
+def approval_payload(**fields: object) -> bytes:
+    """An approval's canonical payload: ``fields`` over the demo's."""
+    return encode_payload(
         Kind.APPROVAL,
         {
-            "stage": 2,
-            "decision": 1,
-            "item": "T-S2-CREDIT",
-            "item_version": 3,
-            "document_no": "庄发改发〔2026〕23号",
+            "stage": 1,
+            "decision": 0,
+            "item": "T-S1",
+            "item_version": 1,
+            "document_no": DOCUMENT_NO,
             "issued_at": 1_772_409_600,
             "valid_until": 0,
             "restricted": bytes(range(32)),
+            **fields,
         },
     )
+
+
+def test_every_byte_changed_in_a_canonical_payload_leaves_no_compact_form_or_its_own() -> None:
+    payload = approval_payload(stage=2, decision=1, item="T-S2-CREDIT", item_version=3)
     kept = 0
     for at in range(len(payload)):
         for flip in (0x01, 0x80):
@@ -188,23 +198,11 @@ def test_every_byte_changed_in_a_canonical_payload_leaves_no_compact_form_or_its
             assert short is None or expand_approval(short) == changed, at
             kept += short is not None
     # Only the bytes the compact form carries keep one: the numbers' own bytes, restricted, the strings.
-    assert kept == 2 * (1 + 1 + 4 + 8 + 8 + 32 + len("T-S2-CREDIT") + len("庄发改发〔2026〕23号".encode()))
+    assert kept == 2 * (1 + 1 + 4 + 8 + 8 + 32 + len("T-S2-CREDIT") + len(DOCUMENT_NO.encode()))
 
 
 def test_a_compact_payload_that_cannot_be_expanded_reads_as_no_records() -> None:
-    payload = encode_payload(
-        Kind.APPROVAL,
-        {
-            "stage": 1,
-            "decision": 0,
-            "item": "T-S1",
-            "item_version": 1,
-            "document_no": "庄发改发〔2026〕23号",
-            "issued_at": 1,
-            "valid_until": 0,
-            "restricted": bytes(32),
-        },
-    )
+    payload = approval_payload()
     short = compact_approval(payload)
     assert short is not None and expand_approval(short) == payload
     assert expand_approval(short[:55]) is None  # shorter than the fixed fields
