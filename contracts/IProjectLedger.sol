@@ -177,8 +177,8 @@ interface IProjectLedger {
     /// project (32, if flagged); the ref (32, if flagged); the digest (32); the payload's length
     /// (2 bytes, big-endian); the payload: the kind's canonical ABI encoding, as in `Record`, or
     /// (an approval only) its compact form — stage (1 byte) ‖ decision (1) ‖ item_version (4) ‖
-    /// issued_at (8) ‖ valid_until (8) ‖ restricted (32) ‖ the item's length (2) ‖ the item ‖
-    /// document_no (the rest), numbers big-endian in their types' widths —, which the ledger
+    /// issued_at (5) ‖ valid_until (5) ‖ restricted (32) ‖ the item's length (2) ‖ the item ‖
+    /// document_no (the rest), numbers big-endian —, which the ledger
     /// expands into the canonical encoding: a record is hashed, sealed and decided as that one.
     /// A string of a compact payload longer than the limit is refused with that record
     /// (`LedgerMalformedPayload`), as the canonical payload is.

@@ -359,9 +359,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                     stage := byte(0, w)
                     decision := byte(1, w)
                     version := shr(224, shl(16, w))
-                    codeLength := shr(240, calldataload(add(base, 54)))
-                    code := add(base, 56)
-                    bad := or(gt(codeLength, MAX_STRING_BYTES), gt(sub(size, add(56, codeLength)), MAX_STRING_BYTES))
+                    codeLength := shr(240, calldataload(add(base, 48)))
+                    code := add(base, 50)
+                    bad := or(gt(codeLength, MAX_STRING_BYTES), gt(sub(size, add(50, codeLength)), MAX_STRING_BYTES))
                 }
                 bad := or(bad, or(gt(sub(stage, 1), 3), gt(decision, 3))) // `_small`
                 let org := and(key, 0xffffffff)
@@ -482,22 +482,22 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             // length ‖ the item lie in the same order in both forms, so each pair is one copy. (A
             // function with `leave` is not inlined: the loop's stack stays small.)
             function expand(payload, length, kind, wide) -> hash, ok {
-                let codeLength := shr(240, calldataload(add(payload, 54)))
-                if or(xor(kind, KIND_APPROVAL), gt(add(56, codeLength), length)) { leave }
+                let codeLength := shr(240, calldataload(add(payload, 48)))
+                if or(xor(kind, KIND_APPROVAL), gt(add(50, codeLength), length)) { leave }
                 let w := calldataload(payload)
                 mstore(wide, shr(248, w)) // stage
                 mstore(add(wide, 0x20), byte(1, w)) // decision
                 mstore(add(wide, 0x60), shr(224, shl(16, w))) // item_version
-                mstore(add(wide, 0xa0), shr(192, shl(48, w))) // issued_at
-                calldatacopy(add(wide, 0xd8), add(payload, 14), 40) // valid_until ‖ restricted
+                mstore(add(wide, 0xa0), shr(216, shl(48, w))) // issued_at
+                calldatacopy(add(wide, 0xdb), add(payload, 11), 37) // valid_until ‖ restricted
                 let document := add(0x120, and(add(codeLength, 31), not(31)))
                 mstore(add(wide, 0x80), document) // document_no's offset
                 mstore(add(wide, sub(document, 0x20)), 0) // the item's padding (or its zero length)
-                calldatacopy(add(wide, 0x11e), add(payload, 54), add(codeLength, 2)) // item's length ‖ item
-                let documentLength := sub(length, add(56, codeLength))
+                calldatacopy(add(wide, 0x11e), add(payload, 48), add(codeLength, 2)) // item's length ‖ item
+                let documentLength := sub(length, add(50, codeLength))
                 let q := add(wide, document)
                 mstore(q, documentLength)
-                calldatacopy(add(q, 0x20), add(payload, add(56, codeLength)), documentLength)
+                calldatacopy(add(q, 0x20), add(payload, add(50, codeLength)), documentLength)
                 q := add(add(q, 0x20), documentLength)
                 mstore(q, 0) // the document's padding
                 hash := keccak256(wide, and(sub(add(q, 31), wide), not(31)))
@@ -643,10 +643,11 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// `at`, in memory, and whether it is canonical. The compact form of
     /// abi.encode(stage, decision, item, item_version, document_no, issued_at, valid_until,
     /// restricted) (`SHAPE_APPROVAL`) is stage (1 byte) ‖ decision (1) ‖ item_version (4) ‖
-    /// issued_at (8) ‖ valid_until (8) ‖ restricted (32) ‖ the item's length (2) ‖ the item ‖
-    /// document_no (the rest), each number big-endian in its type's width: the expansion is
-    /// canonical unless a string is longer than MAX_STRING_BYTES (refused as the canonical payload
-    /// is, `LedgerMalformedPayload`). `_leaves` refuses the whole input when the item's length
+    /// issued_at (5) ‖ valid_until (5) ‖ restricted (32) ‖ the item's length (2) ‖ the item ‖
+    /// document_no (the rest), numbers big-endian (the two times in 5 bytes: a payload with a time
+    /// after 2^40 - 1, the year 36812, has no compact form): the expansion is canonical unless a
+    /// string is longer than MAX_STRING_BYTES (refused as the canonical payload is,
+    /// `LedgerMalformedPayload`). `_leaves` refuses the whole input when the item's length
     /// runs past the payload (and expands the same way, inlined, to hash the payload).
     function _expandApproval(uint256 at, uint256 size)
         private
@@ -657,7 +658,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         assembly ("memory-safe") {
             payload := mload(0x40)
             let copy := add(payload, 0x20)
-            let codeLength := shr(240, calldataload(add(at, 54)))
+            let codeLength := shr(240, calldataload(add(at, 48)))
             let w := calldataload(at)
             mstore(copy, byte(0, w)) // stage
             mstore(add(copy, 0x20), byte(1, w)) // decision
@@ -665,15 +666,15 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             mstore(add(copy, 0x60), shr(224, shl(16, w))) // item_version
             let document := add(0x120, and(add(codeLength, 31), not(31)))
             mstore(add(copy, 0x80), document) // document_no's offset
-            mstore(add(copy, 0xa0), shr(192, calldataload(add(at, 6)))) // issued_at
-            mstore(add(copy, 0xc0), shr(192, calldataload(add(at, 14)))) // valid_until
-            mstore(add(copy, 0xe0), calldataload(add(at, 22))) // restricted
+            mstore(add(copy, 0xa0), shr(216, calldataload(add(at, 6)))) // issued_at
+            mstore(add(copy, 0xc0), shr(216, calldataload(add(at, 11)))) // valid_until
+            mstore(add(copy, 0xe0), calldataload(add(at, 16))) // restricted
             mstore(add(copy, 0x100), codeLength)
-            calldatacopy(add(copy, 0x120), add(at, 56), codeLength)
+            calldatacopy(add(copy, 0x120), add(at, 50), codeLength)
             mstore(add(copy, add(0x120, codeLength)), 0) // the padding
-            let documentLength := sub(size, add(56, codeLength))
+            let documentLength := sub(size, add(50, codeLength))
             mstore(add(copy, document), documentLength)
-            calldatacopy(add(copy, add(document, 0x20)), add(at, add(56, codeLength)), documentLength)
+            calldatacopy(add(copy, add(document, 0x20)), add(at, add(50, codeLength)), documentLength)
             mstore(add(copy, add(add(document, 0x20), documentLength)), 0)
             let length := add(document, add(0x20, and(add(documentLength, 31), not(31))))
             mstore(payload, length)

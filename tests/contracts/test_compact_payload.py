@@ -1,8 +1,8 @@
 """Compact approval payloads in a grouped input, crafted by a member with its own relayer key.
 
 ``submitGroups`` carries an approval's payload in its compact form (flag bit 5 of the packed
-record, ``packed.compact_approval``: the numbers in their types' widths, the two strings as the
-item's length, the item, then the document number; no ABI padding, no offsets). The ledger expands
+record, ``packed.compact_approval``: the numbers big-endian, the two strings as the item's length,
+the item, then the document number; no ABI padding, no offsets). The ledger expands
 it into the canonical ABI payload in memory and hashes and checks that, so a record's seal, hash and
 entry are the same whichever form carried it. What the ledger refuses:
 
@@ -35,7 +35,7 @@ from tests.contracts.payloads import approval_fields, event_fields
 from tests.contracts.test_group_seals import nothing_written, rejected
 
 HEAD = 1 + 32 + 32 + 32  # an approval's packed flags, uid, project and digest: then the payload's length
-FIXED = 56  # the compact approval's stage ... restricted and the item's length
+FIXED = 50  # the compact approval's stage ... restricted and the item's length
 
 
 def approvals(h: Harness, n: int, **fields: object) -> list[Record]:

@@ -135,17 +135,21 @@ def test_every_refusal_of_an_approval_under_a_group_seal_is_the_general_paths(h:
     for item in ("T-S1" + "x" * 1021, "", "T-S1" + "x" * 28, "T-S1" + "\u5ba1" * 11):
         payload = encode_payload(Kind.APPROVAL, {**approval_fields(), "item": item})
         cases.append((with_payload(h, payload), "auth"))
+    # Times at the compact form's edge (5 bytes) and past it (the payload travels canonical).
+    for times in ({"valid_until": 2**40 - 1}, {"issued_at": 2**40}, {"valid_until": 2**64 - 1}):
+        payload = encode_payload(Kind.APPROVAL, {**approval_fields(), **times})
+        cases.append((with_payload(h, payload), "auth"))
     records, orgs = [r for r, _ in cases], [o for _, o in cases]
     compact = [r for r in records if r.kind == Kind.APPROVAL and compact_approval(r.payload) is not None]
-    assert len(compact) > len(records) - len(MALFORMED) - 2, "the node's packing makes most of them compact"
+    assert len(compact) > len(records) - len(MALFORMED) - 4, "the node's packing makes most of them compact"
 
     grouped, alone = both_ways(h, records, orgs)
 
     assert grouped == alone
     logs, entries = grouped
     accepted = sum(1 for name, _ in logs if name == "RecordAdded")
-    # the five good ones, the correction, auth2's, the event, Q's, four document numbers
-    assert accepted == 13
+    # the five good ones, the correction, auth2's, the event, Q's, four document numbers, three times
+    assert accepted == 16
     assert entries[0]["kind"] == Kind.APPROVAL
 
 

@@ -99,8 +99,10 @@ approval_strategy = st.fixed_dictionaries(
         "item": st.text(max_size=70) | st.text(min_size=1020, max_size=2048, alphabet="x审"),
         "item_version": st.integers(min_value=0, max_value=2**32 - 1),
         "document_no": st.text(max_size=70) | st.text(min_size=1020, max_size=2048, alphabet="x审"),
-        "issued_at": st.integers(min_value=0, max_value=2**64 - 1),
-        "valid_until": st.integers(min_value=0, max_value=2**64 - 1),
+        "issued_at": st.integers(min_value=0, max_value=2**40 - 1)
+        | st.integers(min_value=0, max_value=2**64 - 1),
+        "valid_until": st.integers(min_value=0, max_value=2**40 - 1)
+        | st.integers(min_value=0, max_value=2**64 - 1),
         "restricted": st.binary(min_size=32, max_size=32),
     }
 )
@@ -108,14 +110,17 @@ approval_strategy = st.fixed_dictionaries(
 
 @settings(max_examples=150, deadline=None)
 @given(approval_strategy)
-def test_every_canonical_approval_payload_has_a_compact_form_that_expands_back(
+def test_every_canonical_approval_payload_with_times_in_40_bits_has_a_compact_form_that_expands_back(
     fields: dict[str, object],
 ) -> None:
     payload = encode_payload(Kind.APPROVAL, fields)
     short = compact_approval(payload)
+    if any(int(str(fields[f])) >> 40 for f in ("issued_at", "valid_until")):
+        assert short is None  # a time after 2^40 - 1 has no compact form: the payload travels as it is
+        return
     assert short is not None
     item, document = (str(fields[f]).encode() for f in ("item", "document_no"))
-    assert len(short) == 56 + len(item) + len(document) < len(payload)
+    assert len(short) == 50 + len(item) + len(document) < len(payload)
     assert expand_approval(short) == payload
     numbers = [fields[f] for f in ("stage", "decision", "item_version")]
     assert all(isinstance(n, int) for n in numbers)
@@ -198,20 +203,24 @@ def test_every_byte_changed_in_a_canonical_payload_leaves_no_compact_form_or_its
             assert short is None or expand_approval(short) == changed, at
             kept += short is not None
     # Only the bytes the compact form carries keep one: the numbers' own bytes, restricted, the strings.
-    assert kept == 2 * (1 + 1 + 4 + 8 + 8 + 32 + len("T-S2-CREDIT") + len(DOCUMENT_NO.encode()))
+    # (the times' three high bytes are not carried: a time there has no compact form)
+    assert kept == 2 * (1 + 1 + 4 + 5 + 5 + 32 + len("T-S2-CREDIT") + len(DOCUMENT_NO.encode()))
 
 
 def test_a_compact_payload_that_cannot_be_expanded_reads_as_no_records() -> None:
     payload = approval_payload()
     short = compact_approval(payload)
     assert short is not None and expand_approval(short) == payload
-    assert expand_approval(short[:55]) is None  # shorter than the fixed fields
-    assert (
-        expand_approval(short[:54] + (len(short) - 55).to_bytes(2, "big") + short[56:]) is None
-    )  # item past the end
-    assert (
-        expand_approval(short[:54] + (len(short) - 56).to_bytes(2, "big") + short[56:]) is not None
-    )  # no document
+    fixed = 50  # the numbers, restricted and the item's length
+    assert expand_approval(short[: fixed - 1]) is None  # shorter than the fixed fields
+    item_past_the_end = (len(short) - fixed + 1).to_bytes(2, "big")
+    assert expand_approval(short[: fixed - 2] + item_past_the_end + short[fixed:]) is None
+    no_document = (len(short) - fixed).to_bytes(2, "big")
+    assert expand_approval(short[: fixed - 2] + no_document + short[fixed:]) is not None
+    # A time after 2^40 - 1 has no compact form: the approval travels canonical.
+    late = approval_payload(valid_until=2**40)
+    assert compact_approval(late) is None and compact_approval(approval_payload(valid_until=2**40 - 1))
+    assert unpack(pack(_records([(Kind.APPROVAL, True, False, late)])), 1) is not None
     record = _records([(Kind.APPROVAL, True, False, payload)])[0]
     packed = bytearray(pack([record]))
     assert packed[0] == Kind.APPROVAL | COMPACT | HAS_PROJECT
