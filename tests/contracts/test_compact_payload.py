@@ -191,6 +191,8 @@ def test_unpack_reads_no_records_exactly_when_the_ledger_reverts_the_input(
     starts = [0, len(pack(records[:1])), len(pack(records[:2]))]
     for how, which, value in changes:
         at = starts[which]
+        if at + HEAD + 2 + FIXED > len(packed) and how in ("flags", "payload_length", "item_length"):
+            continue  # cut off by an earlier change
         if how == "flags":
             packed[at] = value & 0xFF
         elif how == "payload_length":
