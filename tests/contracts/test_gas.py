@@ -55,16 +55,17 @@ list) 38,300 / 40,557 / 41,126. Asserted: 34,200 under group seals, and that the
 in both shapes. The 32,000 target is still reported, not met.
 
 Then (branch ``compact``) an approval's payload travels in ``submitGroups``' packed input in a
-compact form (``packed.compact_approval``: 92 bytes of the benchmark's 384, numbers in their types'
-widths, the two strings as the item's length, the item and the document number), which the ledger
-expands into the canonical ABI payload in memory to hash it (``_leaves``) and reads in place in the
-fast path; the general path reads every payload from memory. Calldata 4,047 -> 2,819 gas a record
-in the bulk shape, the expansion ≈ +460, the fast path's check of a compact payload ≈ -250: with the
-list 30,303 (one project), 32,480 (100 projects) and 32,878 (three organisations interleaved), from
-31,350 / 33,507 / 33,905; the same inputs with every payload canonical cost what they did before.
-``submitBatch``, whose rules now read the payload from memory, 38,414 / 40,672 / 41,243 (+115).
-Asserted: 33,000 under group seals, and at least 1,000 a record less than the same input with
-canonical payloads, from the same state. The 32,000 target is still reported, not met.
+compact form (``packed.compact_approval``: 86 bytes of the benchmark's 384, the numbers big-endian,
+the two strings as the item's length, the item and the document number), which the ledger expands
+into the canonical ABI payload in memory to hash it (``_leaves``) and reads in place in the fast
+path; the general path reads every payload from memory. Calldata 4,047 -> 2,796 gas a record in the
+bulk shape, the expansion ≈ +460, the fast path's check of a compact payload ≈ -250: with the list
+30,276 (one project), 32,455 (100 projects) and 32,852 (three organisations interleaved), from
+31,350 / 33,507 / 33,905; the same inputs with every payload canonical cost ≈ 130 more than before
+(31,482 / 33,640 / 34,037). ``submitBatch``, whose rules now read the payload from memory, 38,414 /
+40,670 / 41,241 (+115). Asserted: 33,000 under group seals, and at least 1,000 a record less than
+the same input with canonical payloads, from the same state. The 32,000 target is still reported,
+not met.
 """
 
 from __future__ import annotations
