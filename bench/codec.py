@@ -90,7 +90,7 @@ def main() -> None:
     data = contracts.submit_groups_data(batch, group_of, seals)
     carried = contracts.carried_records(data, RELAYER.address)
     assert sum(len(c) for c in carried.values()) == len(batch), "the input does not decode to its records"
-    assert all(carried[r.uid][0][0] == r for r in batch)
+    assert all((c := carried[r.uid][0]) is not None and c[0] == r for r in batch)
     n = len(batch)
     encode = best(lambda: contracts.submit_groups_data(batch, group_of, seals), args.repeat)
     full = best(sealed_and_encoded, args.repeat)

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from eth_utils import keccak
 
-RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint32,address,bytes32)").hex()
+RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32)").hex()
 
 
 def _rpc_batch(url: str, calls: list[tuple[str, list[Any]]]) -> list[Any]:

@@ -119,20 +119,26 @@ interface IProjectLedger {
     error ECDSAInvalidSignature();
     error ECDSAInvalidSignatureS(bytes32 s);
 
-    /// @notice A record was accepted. The record itself (kind, ref, digest, payload) and its
-    /// seal are in the transaction's input, the `submit` / `submitBatch` call that carried it,
-    /// where the uid and `recordHash` find them: copying them here would cost a third of the
-    /// record's gas. `recordHash` is `hashRecord(record)`, the EIP-712 digest the seal signs:
-    /// of several copies of a uid in one input (a batch may repeat a uid with other content;
-    /// the later copies are refused as duplicates), the accepted one is the one with this hash.
-    /// The event says what the input cannot: that the ledger accepted the record (a batch
-    /// may refuse some), which seal key it recovered and which organisation that key belongs to.
+    /// @notice A record was accepted: the ledger wrote the entry `uid`. Everything else about
+    /// the record is in the transaction's input (the `submit` / `submitBatch` / `submitGroups`
+    /// call that carried it) and follows from it, so the event repeats none of it (each data word
+    /// would cost every record 256 gas):
+    /// - the record (kind, ref, digest, payload) and its seal: the copy of `uid` in the input;
+    /// - its issuer: the organisation whose number is the uid's first four bytes (the ledger
+    ///   accepts a record only in its seal key's organisation's namespace);
+    /// - its sealer: the key its seal (`submit`, `submitBatch`) or its group's seal over the
+    ///   group's Merkle root (`submitGroups`) recovers — the ledger recovered the same key from
+    ///   the same input;
+    /// - its record hash: `hashRecord` of that copy.
+    /// Which copy, when an input carries a uid more than once (a crafted input; the same content
+    /// sealed by two keys of one organisation): every record of an input yields, in input
+    /// order, exactly one `RecordAdded` or one `RecordRejected` naming its uid (or the whole
+    /// transaction reverts, leaving no log), so the k-th of the ledger's `RecordAdded` /
+    /// `RecordRejected` logs naming a uid in the transaction is the k-th copy of that uid in the
+    /// input. (`StatusChanged` names uids too, and is not counted.)
     /// @param uid the record's uid
     /// @param project its project id (0 for an anchor)
-    /// @param issuer the organisation whose seal key sealed it
-    /// @param sealer the seal key the ledger recovered from the seal
-    /// @param recordHash `hashRecord(record)`, the digest the seal signs
-    event RecordAdded(bytes32 indexed uid, bytes32 indexed project, uint32 issuer, address sealer, bytes32 recordHash);
+    event RecordAdded(bytes32 indexed uid, bytes32 indexed project);
 
     /// @notice The record `uid` moved to `status` because of record `cause`.
     /// @param uid the record whose status changed

@@ -54,7 +54,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev `RecordAdded`'s topic and `LedgerBatchOutOfGas`' selector (left-aligned) as literals, for
     /// `_applyApprovals`' assembly, which reads only literal constants; the constructor checks both.
-    bytes32 private constant RECORD_ADDED_TOPIC = 0x9235ff266a4a062a65380079d4f1df188cca36a487ba5d1a404bcd8bbdab81e4;
+    bytes32 private constant RECORD_ADDED_TOPIC = 0x46d4065cc454718b152db04aab7d30d1d3c2854da4792a61d1eb601caf715891;
     uint256 private constant BATCH_OUT_OF_GAS = 0x0f34047000000000000000000000000000000000000000000000000000000000;
 
     /// @dev The bit of a packed record's first byte (see `submitGroups`) that marks its payload compact
@@ -188,8 +188,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     {
         uint256 n = groupOf.length;
         Scratch memory scratch;
-        bytes32[] memory hashes = new bytes32[](n);
-        (uint256[] memory keys, bytes[] memory refusals) = _groupSigners(records, groupOf, seals, hashes, scratch);
+        (uint256[] memory keys, bytes[] memory refusals) = _groupSigners(records, groupOf, seals, scratch);
         uint256 freeMemory = _freeMemory();
         uint256 next;
         // solhint-disable-next-line no-inline-assembly
@@ -199,13 +198,13 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256 i = 0;
         while (true) {
             uint256 added;
-            (i, next, added) = _applyApprovals(groupOf, i, next, keys, hashes);
+            (i, next, added) = _applyApprovals(groupOf, i, next, keys);
             accepted += added;
             if (i == n) return accepted;
             // Record i, whose gas `_applyApprovals` checked but which it left: the general path.
             uint256 g = uint8(groupOf[i]);
             bool ok;
-            (ok, next) = _applyPacked(next, refusals[g], hashes[i], keys[g], scratch);
+            (ok, next) = _applyPacked(next, refusals[g], keys[g], scratch);
             _setFreeMemory(freeMemory);
             unchecked {
                 // Both count at most n.
@@ -222,7 +221,6 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     function _applyPacked(
         uint256 at,
         bytes memory groupRefusal,
-        bytes32 recordHash,
         uint256 key,
         Scratch memory scratch
     ) private returns (bool added, uint256 next) {
@@ -242,7 +240,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                     ? _expandApproval(payload, length)
                     : _payload(r.kind, _calldata(payload, length));
                 refusal = _apply(
-                    r, canonical, wellFormed, slot, recordHash, address(uint160(key >> 96)), uint96(key), scratch
+                    r, canonical, wellFormed, slot, address(uint160(key >> 96)), uint96(key), scratch
                 );
             }
         }
@@ -269,8 +267,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bytes calldata groupOf,
         uint256 i,
         uint256 at,
-        uint256[] memory keys,
-        bytes32[] memory hashes
+        uint256[] memory keys
     ) private returns (uint256 halt, uint256 next, uint256 added) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
@@ -310,13 +307,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 bad := or(bad, and(eq(decision, DECISION_WITH_DEFICIENCIES), iszero(eq(commitment, ITEM_COMMITMENT_DEFICIENCY))))
             }
             next := at
-            // the group byte and the EIP-712 hash of the record at hand
+            // the group byte of the record at hand
             let group := add(groupOf.offset, i)
-            let hash := add(hashes, shl(5, add(i, 1)))
-            for { let last := add(groupOf.offset, groupOf.length) } lt(group, last) {
-                group := add(group, 1)
-                hash := add(hash, 0x20)
-            } {
+            for { let last := add(groupOf.offset, groupOf.length) } lt(group, last) { group := add(group, 1) } {
                 if lt(gas(), BATCH_GAS_RESERVE) {
                     mstore(0x00, BATCH_OUT_OF_GAS)
                     mstore(0x04, calldataload(add(next, 1)))
@@ -385,11 +378,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                     or(or(KIND_APPROVAL, shl(8, STATUS_ACTIVE)), or(shl(16, stage), shl(24, org))),
                     or(or(shl(56, projectNo), shl(88, and(timestamp(), 0xffffffffff))), shl(128, add(decision, 1)))
                 ))
-                let m := mload(0x40)
-                mstore(m, org)
-                mstore(add(m, 0x20), shr(96, key))
-                mstore(add(m, 0x40), mload(hash))
-                log3(m, 0x60, RECORD_ADDED_TOPIC, calldataload(add(next, 1)), calldataload(add(next, 33)))
+                log3(0, 0, RECORD_ADDED_TOPIC, calldataload(add(next, 1)), calldataload(add(next, 33)))
                 added := add(added, 1)
                 next := add(base, size)
             }
@@ -422,17 +411,15 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev Per group: its key, the seal key its seal recovers over the Merkle root of its records
     /// (in input order) with the consortium's answer for it (`_sealer`) — `answer | key << 96` —,
-    /// and the refusal of all its records when the seal recovers no key (the key 0 then). Fills
-    /// `hashes` with every record's EIP-712 hash.
+    /// and the refusal of all its records when the seal recovers no key (the key 0 then).
     function _groupSigners(
         bytes calldata records,
         bytes calldata groupOf,
         Seal[] calldata seals,
-        bytes32[] memory hashes,
         Scratch memory scratch
     ) private view returns (uint256[] memory keys, bytes[] memory refusals) {
         uint256 groups = seals.length;
-        (uint256[] memory end, uint256 base) = _leaves(records, groupOf, groups, hashes);
+        (uint256[] memory end, uint256 base) = _leaves(records, groupOf, groups);
         keys = new uint256[](groups);
         refusals = new bytes[](groups);
         uint256 begin = 0;
@@ -453,7 +440,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev Reads the packed records (see `submitGroups`): every record's leaf, laid out group by
     /// group (a counting sort on `groupOf`) in one array at memory `base`, group `g` ending before
-    /// leaf `end[g]`, and every record's EIP-712 hash into `hashes`. Reverts with
+    /// leaf `end[g]`. Reverts with
     /// LedgerMalformedRecords unless exactly `groupOf.length` records fill `records` to its last
     /// byte and every compact payload can be expanded. One pass in assembly: a record's fields go
     /// into a `Head` as `_read` reads them (the same code, inlined: a call of `_read` per record
@@ -461,7 +448,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// a compact payload's hash that of its expansion (`_expandApproval`'s bytes, written by
     /// `expand` below into a region whose zero bytes stay zero between records).
     // solhint-disable-next-line function-max-lines
-    function _leaves(bytes calldata records, bytes calldata groupOf, uint256 groups, bytes32[] memory hashes)
+    function _leaves(bytes calldata records, bytes calldata groupOf, uint256 groups)
         private
         view
         returns (uint256[] memory end, uint256 base)
@@ -469,7 +456,6 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256 n = groupOf.length;
         end = _groupStarts(groupOf, groups); // each moves to its group's end as its leaves arrive
         bytes32[] memory leaves = new bytes32[](n);
-        bytes32 domain = _domainSeparatorV4();
         bytes32 typeHash = RECORD_TYPEHASH;
         uint256 malformed = n + 1; // the record that runs past the end, n for bytes after the last
         // solhint-disable-next-line no-inline-assembly
@@ -504,18 +490,14 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 ok := 1
             }
             base := add(leaves, 0x20)
-            // Scratch above everything allocated: the `Head` (7 words), 0x1901 ‖ domain ‖ struct
-            // hash (what the EIP-712 hash hashes), 0x00 ‖ struct hash (the leaf's), a compact
-            // payload's expansion, whose first nine words hold zeros and the item's offset between
-            // records, and, after them, a canonical payload (copied).
+            // Scratch above everything allocated: the `Head` (7 words), 0x00 ‖ struct hash (the
+            // leaf's), a compact payload's expansion, whose first nine words hold zeros and the
+            // item's offset between records, and, after them, a canonical payload (copied).
             let head := mload(0x40)
-            let digest := add(head, 0xe0)
-            let leaf := add(head, 0x140)
-            let wide := add(head, 0x180)
+            let leaf := add(head, 0xe0)
+            let wide := add(head, 0x140)
             let copy := add(wide, 0x120)
             mstore(head, typeHash)
-            mstore(digest, hex"1901")
-            mstore(add(digest, 0x02), domain)
             mstore8(leaf, 0)
             mstore(add(wide, 0x40), 0x100) // the item's offset
             mstore(add(wide, 0xc0), 0)
@@ -561,8 +543,6 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                     mstore(add(head, 0xc0), hash)
                 }
                 let structHash := keccak256(head, 0xe0)
-                mstore(add(digest, 0x22), structHash)
-                mstore(add(hashes, shl(5, add(i, 1))), keccak256(digest, 0x42))
                 mstore(add(leaf, 1), structHash)
                 let place := add(end, shl(5, add(byte(0, calldataload(add(groupOf.offset, i))), 1)))
                 let at := mload(place)
@@ -847,7 +827,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bytes32 recordHash = _hashTypedDataV4(_hashHead(r, payload));
         (address signer, bytes memory sealRefusal) = _recover(recordHash, seal);
         if (sealRefusal.length != 0) return sealRefusal;
-        return _apply(r, payload, canonical, slot, recordHash, signer, _sealer(signer, scratch), scratch);
+        return _apply(r, payload, canonical, slot, signer, _sealer(signer, scratch), scratch);
     }
 
     /// @dev Applies one record whose seal key `signer` (with the consortium's `answer` for it)
@@ -858,7 +838,6 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         bytes memory payload,
         bool canonical,
         Entry storage slot,
-        bytes32 recordHash,
         address signer,
         uint256 answer,
         Scratch memory scratch
@@ -874,7 +853,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         refusal = _check(r, payload, canonical, org, uint8(answer >> 32), c);
         if (refusal.length != 0) return refusal;
         _commit(r, slot, c);
-        emit RecordAdded(r.uid, r.project, org, signer, recordHash);
+        emit RecordAdded(r.uid, r.project);
         // accepted: `refusal` is the empty result of `_check`
     }
 

@@ -112,6 +112,12 @@ def _pipeline(p: dict[str, float]) -> Iterator[Metric]:
     )
     yield _counter("projchain_transactions_sent", "Transactions sent by the relayer.", p["txs_sent"])
     yield _counter("projchain_submitter_resyncs", "Resyncs with the chain.", p["resyncs"])
+    if "receipts" in p:  # a worker's snapshot from a primary of before it lacks it
+        yield _counter(
+            "projchain_submitter_receipts",
+            "Receipts the submitter fetched (a transaction the indexer read first needs none).",
+            p["receipts"],
+        )
     yield _counter("projchain_indexer_rewinds", "Times the chain went backwards.", p["rewinds"])
     if "txs_indexed_own" in p:  # a worker's snapshot from a primary of before them lacks them
         read = CounterMetricFamily(

@@ -209,6 +209,7 @@ class Node:
             "records_failed": istats["records_failed"] + stats["records_failed"],
             "txs_sent": stats["txs_sent"],
             "resyncs": stats["resyncs"],
+            "receipts": stats["receipts"],
             "rewinds": indexer.rewinds,
             "txs_indexed_own": istats["txs_own"],
             "txs_indexed_fetched": istats["txs_fetched"],
@@ -296,7 +297,7 @@ def _compose(
     indexer = Indexer(
         db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,
-        sent_input=submitter.sent_input,
+        sent_input=submitter.landed_input,
     )  # fmt: skip
     writer = Writer(
         index, reader, membership, sealer, keystore, outbox, openings.vault, catalogue, ChainMemoryGuard(s)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
-from node_api.chain.group import proofs
+from node_api.chain.group import proofs, remember_roots
 from node_api.chain.packed import groups_arguments, groups_calldata, pack, unpack
 from node_api.chain.seal import struct_hash_of
 from node_api.domain.records import Kind, Record
@@ -175,19 +174,9 @@ class Contracts:
         body = abi_encode([RECORD_TUPLE, SEAL_TUPLE], [record.as_tuple(), compact_seal(seal)])
         return "0x" + (_SUBMIT_SELECTOR + body).hex()
 
-    def carried_records(
-        self, data: bytes | str, sender: str | None = None
-    ) -> dict[bytes, list[tuple[Record, bytes]]]:
-        """``carried_copies`` by uid: every copy of each uid, in input order (none for another input).
-
-        ``RecordAdded`` names an accepted record; its content is in the transaction that
-        carried it. A crafted batch may carry several records under one uid (the ledger accepts
-        at most one of them): the event's record hash tells which (``accepted_copy``).
-        """
-        out: dict[bytes, list[tuple[Record, bytes]]] = {}
-        for copy in carried_copies(data, sender) or []:
-            out.setdefault(copy[0].uid, []).append(copy)
-        return out
+    def carried_records(self, data: bytes | str, sender: str | None = None) -> dict[bytes, list[Copy | None]]:
+        """``copies_by_uid``: every copy of each uid, in input order (none for another input)."""
+        return copies_by_uid(data, sender) or {}
 
     def decode_entry(self, data: str) -> dict[str, int]:
         """The ``Entry`` an ``entry(uid)`` call returned, by field name (kind 0: no such record)."""
@@ -247,14 +236,21 @@ SUBMIT_BATCH = f"submitBatch({RECORD_TUPLE}[],{SEAL_TUPLE}[])"
 SUBMIT_GROUPS = (
     f"submitGroups(bytes,bytes,{SEAL_TUPLE}[])"  # the records packed: see node_api/chain/packed.py
 )
-RECORD_ADDED = "RecordAdded(bytes32,bytes32,uint32,address,bytes32)"
+RECORD_ADDED = "RecordAdded(bytes32,bytes32)"
+RECORD_REJECTED = "RecordRejected(bytes32,bytes)"
+RECORD_ADDED_TOPIC = "0x" + keccak(text=RECORD_ADDED).hex()
+RECORD_REJECTED_TOPIC = "0x" + keccak(text=RECORD_REJECTED).hex()
 _SUBMIT_SELECTOR = keccak(text=SUBMIT)[:4]
 _SUBMIT_BATCH_SELECTOR = keccak(text=SUBMIT_BATCH)[:4]
 _SUBMIT_GROUPS_SELECTOR = keccak(text=SUBMIT_GROUPS)[:4]
 _KINDS = frozenset(int(k) for k in Kind)
 
 
-def carried_copies(data: bytes | str, sender: str | None = None) -> list[tuple[Record, bytes]] | None:
+Copy = tuple[Record, bytes]
+"""A record as an input carries it, with its 65-byte seal or its encoded ``GroupProof``."""
+
+
+def carried_copies(data: bytes | str, sender: str | None = None) -> list[Copy] | None:
     """Every (record, seal) a ``submit`` / ``submitBatch`` / ``submitGroups`` input carries, in input order.
 
     A record sealed on its own comes with its 65-byte seal; one of a ``submitGroups`` group
@@ -264,6 +260,25 @@ def carried_copies(data: bytes | str, sender: str | None = None) -> list[tuple[R
     web3 is ~10x slower). None for any other input (or one that does not decode); records of
     kinds the ledger does not know (it refuses them) are left out.
     """
+    carried = _carried(data, sender)
+    return None if carried is None else [copy for _, copy in carried if copy is not None]
+
+
+def copies_by_uid(data: bytes | str, sender: str | None = None) -> dict[bytes, list[Copy | None]] | None:
+    """Every copy of each uid an input carries, in input order; None in place of a copy of a kind
+    the node does not know (the ledger refused it), so that the k-th copy of a uid stays its k-th
+    (``accepted_copy``). None for another input (as ``carried_copies``)."""
+    carried = _carried(data, sender)
+    if carried is None:
+        return None
+    out: dict[bytes, list[Copy | None]] = {}
+    for uid, copy in carried:
+        out.setdefault(uid, []).append(copy)
+    return out
+
+
+def _carried(data: bytes | str, sender: str | None) -> list[tuple[bytes, Copy | None]] | None:
+    """``carried_copies``, each with its uid, a record of an unknown kind as None."""
     raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
     selector, body = raw[:4], raw[4:]
     try:
@@ -279,13 +294,14 @@ def carried_copies(data: bytes | str, sender: str | None = None) -> list[tuple[R
     except Exception:  # not an input the ledger would have accepted either
         return None
     return [
-        (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs))
-        for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False)
+        (uid, (Record(uid, Kind(kind), project, ref, digest, payload), expand_seal(r, vs)))
         if kind in _KINDS
+        else (uid, None)
+        for (uid, kind, project, ref, digest, payload), (r, vs) in zip(records, seals, strict=False)
     ]
 
 
-def _group_copies(body: bytes, sender: str) -> list[tuple[Record, bytes]] | None:
+def _group_copies(body: bytes, sender: str) -> list[tuple[bytes, Copy | None]] | None:
     """The records of a ``submitGroups`` input (after its selector), each with its ``GroupProof``
     (encoded); None for an input the ledger reverts (packed records that do not fill their bytes
     exactly, a group without a seal)."""
@@ -302,12 +318,17 @@ def _group_copies(body: bytes, sender: str) -> list[tuple[Record, bytes]] | None
     proof_of: dict[int, bytes] = {}
     for g, at in members.items():
         # The leaves are the records as carried, of kinds the node does not know too.
-        _, group = proofs([struct_hash_of(records[i]) for i in at], expand_seal(*seals[g]), sender)
-        proof_of.update((i, p.encode()) for i, p in zip(at, group, strict=True))
+        hashes = [struct_hash_of(records[i]) for i in at]
+        root, group = proofs(hashes, expand_seal(*seals[g]), sender)
+        encoded = [p.encode() for p in group]
+        remember_roots(hashes, encoded, root)  # the sealer is then recovered without folding paths
+        proof_of.update(zip(at, encoded, strict=True))
     return [
-        (Record(uid, Kind(kind), project, ref, digest, payload), proof_of[i])
+        (
+            uid,
+            (Record(uid, Kind(kind), project, ref, digest, payload), proof_of[i]) if kind in _KINDS else None,
+        )
         for i, (uid, kind, project, ref, digest, payload) in enumerate(records)
-        if kind in _KINDS
     ]
 
 
@@ -395,23 +416,52 @@ def _fast_decode(layout: _EventLayout, topics: list[Any], data: Any) -> dict[str
     return args
 
 
-def accepted_copy(
-    copies: list[tuple[Record, bytes]],
-    record_hash: bytes,
-    sealer: str,
-    digest: Callable[[Record], bytes],
-    signer: Callable[[Record, bytes], str],
-) -> tuple[Record, bytes] | None:
-    """The copy of a record the ledger accepted: the one whose EIP-712 hash ``RecordAdded`` names.
+class CopyCounter:
+    """Which copy of its uid each ``RecordAdded`` / ``RecordRejected`` of the ledger names.
 
-    Copies with the same hash are the same record; when several carry different seals, the
-    one whose seal recovers the event's seal key is kept. None when no copy matches: the
-    index then never takes content the contract did not accept.
+    The ledger answers every record of an input, in input order, with exactly one
+    ``RecordAdded`` or one ``RecordRejected`` naming its uid (a transaction that reverts
+    leaves no log at all), so the k-th of these logs naming a uid in a transaction is about
+    the k-th copy of that uid in the transaction's input (``accepted_copy``). Fed a
+    transaction's logs in order (the logs of several transactions may be interleaved by
+    transaction, as a block's are), ``copy_of`` answers that k. Logs of other contracts (a
+    look-alike's included) and of other events (``StatusChanged`` names uids too) do not count.
     """
-    same = [c for c in copies if digest(c[0]) == record_hash]
-    if len(same) <= 1:
-        return same[0] if same else None
-    return next((c for c in same if signer(c[0], c[1]) == sealer), None)
+
+    def __init__(self, ledger: str) -> None:
+        self._ledger = ledger.lower()
+        self._seen: dict[tuple[str, str], int] = {}
+
+    def copy_of(self, log: dict[str, Any]) -> int | None:
+        """The index of the copy (among its uid's copies in the input) that ``log`` names; None
+        for a log that is no ledger ``RecordAdded`` / ``RecordRejected``."""
+        topics = [_hex(t) for t in log.get("topics") or []]
+        if (
+            len(topics) < 2
+            or topics[0] not in (RECORD_ADDED_TOPIC, RECORD_REJECTED_TOPIC)
+            or _hex(log.get("address", "")) != self._ledger
+        ):
+            return None
+        key = (_hex(log.get("transactionHash", "")), topics[1])
+        k = self._seen.get(key, 0)
+        self._seen[key] = k + 1
+        return k
+
+
+def _hex(value: Any) -> str:
+    """A JSON-RPC hex string (lower case) or bytes (web3's) as lower-case 0x-hex."""
+    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def accepted_copy(copies: list[Copy | None], k: int | None, project: bytes) -> Copy | None:
+    """The copy of a uid the ledger accepted: the ``k``-th of the uid's ``copies`` in the input
+    (``CopyCounter``), which must be of the ``project`` its ``RecordAdded`` names. None when there is
+    no such copy (an input this node cannot read): the index then never takes content the contract
+    did not accept."""
+    if k is None or k >= len(copies):
+        return None
+    copy = copies[k]
+    return copy if copy is not None and copy[0].project == project else None
 
 
 def _as_web3_log(log: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ record sealed on its own keeps its 65-byte seal: a proof's encoding is never 65 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -80,6 +81,12 @@ def fold(leaf_hash: bytes, index: int, count: int, path: Sequence[bytes]) -> byt
     return h if used == len(path) else None
 
 
+@functools.lru_cache(maxsize=256)
+def _checksum(address: bytes) -> str:
+    """EIP-55 spelling of a relayer's address (a chain has few relayers: each is spelled once)."""
+    return str(to_checksum_address(address))
+
+
 @dataclass(frozen=True)
 class GroupProof:
     """What proves one record of a group: the group's seal and the record's path to its root."""
@@ -108,7 +115,7 @@ class GroupProof:
         rest = blob[_FIXED:]
         return cls(
             seal=blob[:SEAL_BYTES],
-            relayer=to_checksum_address(blob[SEAL_BYTES : SEAL_BYTES + 20]),
+            relayer=_checksum(blob[SEAL_BYTES : SEAL_BYTES + 20]),
             count=int.from_bytes(blob[SEAL_BYTES + 20 : SEAL_BYTES + 24], "big"),
             index=int.from_bytes(blob[SEAL_BYTES + 24 : _FIXED], "big"),
             path=tuple(rest[i : i + 32] for i in range(0, len(rest), 32)),
@@ -128,6 +135,26 @@ class GroupProof:
             "path": ["0x" + p.hex() for p in self.path],
             "root": None if root is None else "0x" + root.hex(),
         }
+
+
+# The roots of proofs this process built (``remember_roots``), by (struct hash, encoded proof): a
+# proof's root is a pure function of the two, so reading a group back (the indexer recovering
+# each record's sealer) folds no path it built itself. Bounded: the oldest are dropped first.
+KNOWN_ROOTS = 16384
+_roots: dict[tuple[bytes, bytes], bytes] = {}
+
+
+def remember_roots(struct_hashes: Sequence[bytes], encoded: Sequence[bytes], root: bytes) -> None:
+    """Keeps ``root`` as the root of each record's encoded proof (built by ``proofs``, so exact)."""
+    for key in zip(struct_hashes, encoded, strict=True):
+        _roots[key] = root
+    while len(_roots) > KNOWN_ROOTS:
+        del _roots[next(iter(_roots))]
+
+
+def known_root(struct_hash: bytes, encoded: bytes) -> bytes | None:
+    """The root ``remember_roots`` kept for this record and encoded proof; None if it kept none."""
+    return _roots.get((struct_hash, encoded))
 
 
 def proofs(struct_hashes: Sequence[bytes], seal: bytes, relayer: str) -> tuple[bytes, list[GroupProof]]:

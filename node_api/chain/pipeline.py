@@ -181,12 +181,20 @@ class Submitter:
         self.sent_inputs: OrderedDict[str, str] = OrderedDict()
         self._resync = True
         self._swept_at = 0.0
-        self.stats = {"txs_sent": 0, "records_sent": 0, "records_failed": 0, "resyncs": 0}
+        self.stats = {"txs_sent": 0, "records_sent": 0, "records_failed": 0, "resyncs": 0, "receipts": 0}
 
-    def sent_input(self, tx_hash: str) -> tuple[str, str] | None:
-        """The input (0x-hex) and sender of a transaction this submitter signed lately; None for any other."""
+    def landed_input(self, tx_hash: str) -> tuple[str, str] | None:
+        """The input (0x-hex) and sender of a transaction this submitter signed lately; None for any other.
+
+        The indexer asks when it reads the transaction's ``RecordAdded`` logs. A transaction with
+        logs did not revert, so the receipt tracker forgets it here instead of fetching its
+        receipt (a 1,000-record transaction's receipt holds its 1,000 logs again).
+        """
         data = self.sent_inputs.get(tx_hash)
-        return None if data is None else (data, self.relayer.address)
+        if data is None:
+            return None
+        self.inflight.pop(tx_hash, None)
+        return data, self.relayer.address
 
     def request_resync(self) -> None:
         """Asks the submitter to re-read the chain (after a reorg or a chain restart)."""
@@ -417,7 +425,13 @@ class Submitter:
             await self._sweep()
         if not self.inflight:
             return
-        hashes = list(self.inflight)
+        # A young transaction is left to the indexer (``landed_input``): only one it has not
+        # read after two blocks' time (reverted, still waiting, or lost) costs a receipt.
+        young = time.monotonic() - 2 * self.settings.block_time
+        hashes = [h for h, sent_at in self.inflight.items() if sent_at <= young]
+        if not hashes:
+            return
+        self.stats["receipts"] += len(hashes)
         try:
             receipts = await self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
         except ChainError:

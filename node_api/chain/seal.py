@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from coincurve import PrivateKey
+from coincurve import PrivateKey, PublicKey
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from node_api.chain.group import GroupProof
+from node_api.chain.group import SEAL_BYTES, GroupProof, known_root
 from node_api.domain.hashing import keccak256
 from node_api.domain.records import Record
 
@@ -73,6 +73,41 @@ def struct_hash_of(fields: tuple[bytes, int, bytes, bytes, bytes, bytes]) -> byt
     )
 
 
+# Group-seal recoveries kept per process: every record of a group names the same key, which the
+# indexer and the verifier recover once per group, not once per record.
+GROUP_SIGNERS = 1024
+GROUP_HEADER = SEAL_BYTES + 20 + 4  # an encoded GroupProof begins with its seal, relayer and count
+
+
+def _group_digest(domain_separator: bytes, root: bytes, count: int, relayer: bytes) -> bytes:
+    body = keccak256(GROUP_TYPEHASH + root + count.to_bytes(32, "big") + bytes(12) + relayer)
+    return keccak256(b"\x19\x01" + domain_separator + body)
+
+
+@functools.lru_cache(maxsize=GROUP_SIGNERS)
+def _group_signer(domain_separator: bytes, root: bytes, header: bytes) -> str:
+    """The checksummed key whose group seal (``header``: seal, relayer, count) signed ``root``."""
+    seal, relayer = header[:SEAL_BYTES], header[SEAL_BYTES : SEAL_BYTES + 20]
+    digest = _group_digest(domain_separator, root, int.from_bytes(header[SEAL_BYTES + 20 :], "big"), relayer)
+    return recover(digest, seal)
+
+
+@functools.lru_cache(maxsize=GROUP_SIGNERS)
+def _address(public_key: bytes) -> str:
+    return str(to_checksum_address(keccak(public_key)[-20:]))
+
+
+def recover(digest: bytes, seal: bytes) -> str:
+    """The checksummed address whose key made the 65-byte ``seal`` (r ‖ s ‖ v) of ``digest``, as
+    eth-account's ``_recover_hash`` answers (coincurve directly: ≈ 2.5× faster); raises on a seal
+    that recovers no key."""
+    v = (seal[64] - 27 if seal[64] >= 27 else seal[64]) if len(seal) == 65 else -1
+    if v not in (0, 1):
+        return str(Account._recover_hash(digest, signature=seal))  # its error for a malformed seal
+    public = PublicKey.from_signature_and_message(seal[:64] + bytes([v]), digest, hasher=None)
+    return _address(public.format(compressed=False)[1:])
+
+
 class Sealer:
     """Seals and checks records under one ledger's EIP-712 domain."""
 
@@ -99,14 +134,7 @@ class Sealer:
 
     def group_digest(self, root: bytes, count: int, relayer: str) -> bytes:
         """The EIP-712 digest a group seal signs: ``RecordGroup(root, count, relayer)``."""
-        body = keccak256(
-            GROUP_TYPEHASH
-            + root
-            + count.to_bytes(32, "big")
-            + bytes(12)
-            + bytes.fromhex(relayer.removeprefix("0x"))
-        )
-        return keccak256(b"\x19\x01" + self.domain_separator + body)
+        return _group_digest(self.domain_separator, root, count, bytes.fromhex(relayer.removeprefix("0x")))
 
     def seal(self, record: Record, key: LocalAccount) -> bytes:
         """A 65-byte seal (r, s, v) of ``record`` by ``key`` (low-s, v = 27/28, as eth-account)."""
@@ -128,15 +156,18 @@ class Sealer:
         """The address that sealed ``record``: with its own 65-byte seal, or its group's (a
         ``GroupProof``: the key that sealed the root its path leads to). Checksummed; the zero
         address for a proof whose path does not fit."""
-        proof = GroupProof.decode(seal) if len(seal) != 65 else None
-        if proof is None:
-            return str(Account._recover_hash(self.digest(record), signature=seal))
-        root = proof.root(struct_hash(record))
+        if len(seal) == 65:
+            return recover(self.digest(record), seal)
+        hashed = struct_hash(record)
+        root = known_root(hashed, seal)
         if root is None:
-            return "0x" + "00" * 20
-        return str(
-            Account._recover_hash(self.group_digest(root, proof.count, proof.relayer), signature=proof.seal)
-        )
+            proof = GroupProof.decode(seal)
+            if proof is None:
+                return recover(self.digest(record), seal)
+            root = proof.root(hashed)
+            if root is None:
+                return "0x" + "00" * 20
+        return _group_signer(self.domain_separator, root, seal[:GROUP_HEADER])
 
     def group_typed_data(self, root: bytes, count: int, relayer: str) -> dict[str, Any]:
         """A group seal's message as standard EIP-712 typed data (JSON-ready)."""

@@ -1,15 +1,20 @@
 """The indexer: follows contract events from a checkpoint (block number + hash).
 
-``RecordAdded`` names an accepted record (uid, project, issuer, sealer, record hash); the
-record's content and seal are read from the transaction that carried it (for a record of a
-``submitGroups`` group, its seal is its group's and its path to the group's root, recomputed
-from the input as the ledger did: ``node_api.chain.group``) — one batched
-``eth_getTransactionByHash`` per step for the distinct transactions, each input decoded
-once — so records sent by any node are indexed alike. The index holds exactly what the
-contract accepted (ARCHITECTURE principle 8): of the copies a crafted input may carry under
-one uid, only the one whose EIP-712 hash the event names is taken (that hash binds uid,
-kind, project, ref, digest and payload); a record whose content is missing or does not
-decode is kept as unreadable, never fatal. Grants are indexed from the contract's own
+``RecordAdded`` names an accepted record (uid, project); the record's content and seal are
+read from the transaction that carried it (for a record of a ``submitGroups`` group, its seal
+is its group's and its path to the group's root, recomputed from the input as the ledger did:
+``node_api.chain.group``) — the node's own transactions from the input it signed
+(``sent_input``), others by one batched ``eth_getTransactionByHash`` per step for the distinct
+transactions, each input decoded once — so records sent by any node are indexed alike. The
+rest follows from that copy: the issuer is the uid's first four bytes (the ledger accepts no
+other), the sealer the key its seal or its group's seal recovers (as the ledger did; a group's
+recovered once, ``node_api.chain.seal``), the record hash its EIP-712 hash. The index holds
+exactly what the contract accepted (ARCHITECTURE principle 8): of the copies a crafted input
+may carry under one uid, only the k-th is taken when the ``RecordAdded`` is the k-th of the
+ledger's ``RecordAdded`` / ``RecordRejected`` logs naming that uid in the transaction
+(``CopyCounter``: the ledger answers every record of an input in order, with exactly one of
+them), and only if it is of the project the log names; a record whose content is missing or
+does not decode is kept as unreadable, never fatal. Grants are indexed from the contract's own
 ``entry(uid)``, and an outbox row is confirmed only when the chain holds that row's
 content from that issuer.
 
@@ -29,7 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from node_api.chain.contracts import Contracts, accepted_copy
+from node_api.chain.contracts import Contracts, Copy, CopyCounter, accepted_copy
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
 from node_api.domain.records import Kind, PayloadError, Record, decode_payload
@@ -168,16 +173,15 @@ class Indexer:
                 SearchWriter.rebuild(conn)
         self._search_checked = True
 
-    async def _carried(
-        self, logs: list[dict[str, Any]]
-    ) -> dict[str, dict[bytes, list[tuple[Record, bytes]]]] | None:
-        """The records (with seals) of each transaction holding a RecordAdded log, by tx hash then uid.
+    async def _carried(self, logs: list[dict[str, Any]]) -> dict[str, dict[bytes, list[Copy | None]]] | None:
+        """The records (with seals) of each transaction holding a RecordAdded log, by tx hash then uid
+        (every copy of a uid, in input order: ``copies_by_uid``).
 
         None when a transaction is gone or sits in another block than its log says.
         """
         topic = self.contracts.event_topic("RecordAdded")
         hashes = sorted({lg["transactionHash"] for lg in logs if lg["topics"] and lg["topics"][0] == topic})
-        out: dict[str, dict[bytes, list[tuple[Record, bytes]]]] = {}
+        out: dict[str, dict[bytes, list[Copy | None]]] = {}
         where = {lg["transactionHash"]: str(lg["blockHash"]).lower() for lg in logs}
         ledger = self.deployment.ledger.lower()
         fetch: list[str] = []
@@ -203,7 +207,7 @@ class Indexer:
         return out
 
     async def _grant_entries(
-        self, carried: dict[str, dict[bytes, list[tuple[Record, bytes]]]], to: int
+        self, carried: dict[str, dict[bytes, list[Copy | None]]], to: int
     ) -> dict[str, tuple[int, int, int]] | None:
         """The contract's own entry (grantee, scope, expiry) of every accepted grant among ``carried``.
 
@@ -214,7 +218,7 @@ class Indexer:
         """
         uids = sorted(
             {_hex(uid) for by_uid in carried.values() for uid, copies in by_uid.items()
-             if any(record.kind == Kind.GRANT for record, _ in copies)}
+             if any(copy is not None and copy[0].kind == Kind.GRANT for copy in copies)}
         )  # fmt: skip
         if not uids:
             return {}
@@ -239,7 +243,7 @@ class Indexer:
         logs: list[dict[str, Any]],
         blocks: dict[int, dict[str, Any]],
         to: int,
-        carried: dict[str, dict[bytes, list[tuple[Record, bytes]]]],
+        carried: dict[str, dict[bytes, list[Copy | None]]],
         grants: dict[str, tuple[int, int, int]],
     ) -> list[str]:
         confirmed: list[str] = []
@@ -248,7 +252,9 @@ class Indexer:
         with self.db.transaction() as conn:
             for n, header in blocks.items():
                 IndexWriter.add_block(conn, n, header["hash"], int(header["timestamp"], 16), now)
+            copies_named = CopyCounter(self.deployment.ledger)
             for lg in logs:
+                copy = copies_named.copy_of(lg)
                 decoded = self.contracts.decode_log(lg)
                 if decoded is None:
                     continue
@@ -261,13 +267,7 @@ class Indexer:
                 )
                 if name == "RecordAdded":
                     copies = carried[where[2]].get(bytes(args["uid"]), [])
-                    content = accepted_copy(
-                        copies,
-                        bytes(args["recordHash"]),
-                        str(args["sealer"]),
-                        self.sealer.digest,
-                        self.sealer.signer,
-                    )
+                    content = accepted_copy(copies, copy, bytes(args["project"]))
                     self._record_added(conn, args, content, where, grants)
                     continue
                 # Every other log may read the records before it: write and settle them first.
@@ -300,19 +300,23 @@ class Indexer:
         where: Where,
         grants: dict[str, tuple[int, int, int]],
     ) -> None:
-        """Indexes one accepted record; its outbox row (if any) settles with the step's others."""
-        uid, record_hash = _hex(args["uid"]), _hex(args["recordHash"])
+        """Indexes one accepted record; its outbox row (if any) settles with the step's others.
+
+        Its issuer is the uid's namespace (the ledger checked that it is the sealer's organisation);
+        its sealer and record hash come from the accepted copy (its seal, or its group's)."""
+        uid, issuer = _hex(args["uid"]), int.from_bytes(bytes(args["uid"])[:4], "big")
         if content is None:
             # Accepted on chain, content not in its transaction's input (only possible through
-            # a call this indexer cannot read): kept as unreadable, never guessed.
+            # a call this indexer cannot read): kept as unreadable, never guessed; so is its sealer.
             zero = _hex(b"\0" * 32)
             self._rows.append(
-                (uid, 0, _hex(args["project"]), zero, int(args["issuer"]), str(args["sealer"]), zero, b"", b"",
-                 *where, record_hash, "the record's content is not in its transaction's input")
+                (uid, 0, _hex(args["project"]), zero, issuer, "0x" + "00" * 20, zero, b"", b"",
+                 *where, zero, "the record's content is not in its transaction's input")
             )  # fmt: skip
             self._landed.append((uid, None))
             return
         record, seal = content
+        record_hash = _hex(self.sealer.digest(record))
         digest = _hex(record.digest)
         fields: dict[str, Any] | None
         try:
@@ -321,8 +325,8 @@ class Indexer:
         except PayloadError as e:
             fields, problem = None, str(e)
         self._rows.append(
-            (uid, int(record.kind), _hex(record.project), _hex(record.ref), int(args["issuer"]),
-             str(args["sealer"]), digest, record.payload, seal, *where, record_hash, problem)
+            (uid, int(record.kind), _hex(record.project), _hex(record.ref), issuer,
+             self.sealer.signer(record, seal), digest, record.payload, seal, *where, record_hash, problem)
         )  # fmt: skip
         if any(record.digest):
             self._digests.append((digest, uid, where[1], "digest"))

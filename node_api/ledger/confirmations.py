@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import defaultdict
 
 from node_api.store.index import IndexTable
@@ -27,6 +26,8 @@ class Confirmations:
         self.index = index
         self.wait_timeout = wait_timeout  # how long a ``?wait=true`` request waits
         self._waiters: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
+        self._single: dict[str, list[asyncio.Future[None]]] = defaultdict(list)  # ``wait_for``'s own
+        self._watcher: asyncio.Task[None] | None = None
 
     def confirmed(self, uids: list[str]) -> None:
         """Wakes the waiters of records just stored in the index (confirmed or failed)."""
@@ -55,31 +56,69 @@ class Confirmations:
         return self.outbox.final_states(uids)
 
     async def wait_for(self, uid: str, timeout: float) -> str:
-        """Waits until a record is confirmed or failed; returns its state ("unknown" if never seen)."""
-        deadline = time.monotonic() + timeout
+        """Waits until a record is confirmed or failed; returns its state ("unknown" if never seen).
+
+        One future in the waiter table, woken when the index stores the record (``follow``) or
+        when the process's failure watcher finds it failed: the request is resumed once, not
+        every ``FAILED_POLL``, and reads its state once more then.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         while True:
-            state = self.outbox.state(uid)
-            if state is not None and state.final:
-                return str(state)
-            if state is None and self.index.holds(uid):
-                return str(OutboxState.CONFIRMED)  # another node's record, in the index
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return str(state or "unknown")
-            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            future: asyncio.Future[None] = loop.create_future()
             self._waiters[uid].append(future)
-            # asyncio.timeout, not wait_for: no extra task per waiting request.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(remaining, FAILED_POLL)):
-                    await future
-            self._forget(uid, future)
+            self._single[uid].append(future)
+            try:
+                # Registered (and the watcher's failed count read) before the state is: a record
+                # confirmed or failed after this look wakes the future.
+                self._watch_failures()
+                state = self.outbox.state(uid)
+                if state is not None and state.final:
+                    self._forget(uid, future)
+                    return str(state)
+                if state is None and self.index.holds(uid):
+                    self._forget(uid, future)
+                    return str(OutboxState.CONFIRMED)  # another node's record, in the index
+                remaining = deadline - loop.time()
+                if remaining > 0:
+                    # asyncio.timeout, not wait_for: no extra task per waiting request.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(remaining):
+                            await future
+            finally:
+                self._forget(uid, future)
+            if remaining <= 0 or not future.done():  # the deadline passed
+                state = self.outbox.state(uid)
+                return str(state) if state is not None else "unknown"
+
+    def _watch_failures(self) -> None:
+        """Starts the failure watcher unless it runs: refusals fire no callback (they are not in
+        the index), so one task per process watches the failed count for every ``wait_for``."""
+        if self._watcher is None or self._watcher.done():
+            seen = self.outbox.failed_count()  # read now, before the caller's look at its state
+            self._watcher = asyncio.get_running_loop().create_task(self._failures(seen))
+
+    async def _failures(self, seen: int) -> None:
+        """Every ``FAILED_POLL`` while ``wait_for`` calls wait: when the failed count moved, wakes
+        those whose record failed (one count query per period, however many wait)."""
+        while self._single:
+            await asyncio.sleep(FAILED_POLL)
+            now = self.outbox.failed_count()
+            if now != seen:
+                seen = now
+                for uid, state in self.outbox.final_states(list(self._single)).items():
+                    if state == OutboxState.FAILED:
+                        for f in self._single.get(uid, []):
+                            if not f.done():
+                                f.set_result(None)
 
     def _forget(self, uid: str, future: asyncio.Future[None]) -> None:
-        waiting = self._waiters.get(uid)
-        if waiting is not None and future in waiting:
-            waiting.remove(future)
-            if not waiting:
-                del self._waiters[uid]
+        for table in (self._waiters, self._single):
+            waiting = table.get(uid)
+            if waiting is not None and future in waiting:
+                waiting.remove(future)
+                if not waiting:
+                    del table[uid]
 
     async def wait_for_many(self, uids: list[str], timeout: float) -> dict[str, str]:
         """Waits until every record is confirmed or failed (or the timeout); returns their states.

@@ -22,9 +22,11 @@ FORMAT = "projchain-evidence-bundle"
 VERSION = 1
 
 # Event and function signatures, spelled out so the verifier needs no compiled artifacts.
-# RecordAdded(uid, project, issuer, sealer, recordHash) names an accepted record; the record
-# and its seal are in the input of the transaction that carried it, a call of SUBMIT or
-# SUBMIT_BATCH (node_api.chain.contracts decodes both, for the indexer and the verifier alike).
+# RecordAdded(uid, project) names an accepted record; the record and its seal are in the input
+# of the transaction that carried it, a call of SUBMIT, SUBMIT_BATCH or SUBMIT_GROUPS
+# (node_api.chain.contracts decodes them, for the indexer and the verifier alike), and its issuer
+# and sealer follow from it (node_api.verify.record_added). The bundle's format is unchanged:
+# its records' sealer and issuer were always the record's, checked against the seal and the uid.
 STATUS_CHANGED = "StatusChanged(bytes32,uint8,bytes32)"
 ORG_EVENTS = (
     "OrganizationAdmitted(uint32,string,string,uint8)",

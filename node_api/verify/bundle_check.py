@@ -28,6 +28,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
 from node_api.chain.consortium import ROLE_BITS
+from node_api.chain.contracts import Copy, copies_by_uid
 from node_api.chain.contracts import carried_copies as chain_carried_copies
 from node_api.chain.group import GroupProof
 from node_api.chain.rpc import RpcClient
@@ -305,7 +306,9 @@ def document_findings(r: BundleRecord, documents_dir: Path | None) -> tuple[list
 
 
 def event_problems(r: BundleRecord, receipt: Any, ledger: str) -> list[str]:
-    """The record against its transaction receipt: block, log position, emitter, the RecordAdded fields."""
+    """The record against its transaction receipt: block, log position, emitter, the RecordAdded
+    fields (uid, project) and the issuer (the uid's namespace; the sealer is the seal's, which
+    ``input_problems`` finds in the input and ``seal_problems`` recovers)."""
     if not isinstance(receipt, dict):
         return [f"transaction {r.raw.get('tx_hash')} is not on the chain"]
     problems: list[str] = []
@@ -327,10 +330,9 @@ def event_problems(r: BundleRecord, receipt: Any, ledger: str) -> list[str]:
         p for name, chain, ours in (("uid", added.uid, r.record.uid), ("project", added.project, r.record.project))
         if (p := _differs(name, chain, ours))
     ]  # fmt: skip
-    if added.sealer.lower() != r.sealer.lower():
-        problems.append(f"the chain says sealer {added.sealer}, bundle says {r.sealer}")
-    if added.issuer != r.issuer:
-        problems.append(f"the chain says issuer organisation {added.issuer}, bundle says {r.issuer}")
+    namespace = int.from_bytes(added.uid[:4], "big")
+    if namespace != r.issuer:
+        problems.append(f"the uid is in organisation {namespace}'s namespace, bundle says issuer {r.issuer}")
     return problems
 
 
@@ -344,7 +346,7 @@ def receipt_log(receipt: Any, log_index: int) -> dict[str, Any] | None:
 def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
     """The records a transaction's input carries, by uid, with 65-byte seals (None: not a ledger call).
 
-    A uid carried twice keeps its first copy; ``carried_copies`` keeps every copy, and
+    A uid carried twice keeps its first copy; ``carried_by_uid`` keeps every copy, and
     ``record_added.accepted_copy`` picks the one a log names.
     """
     copies = carried_copies(tx)
@@ -356,26 +358,31 @@ def carried_records(tx: Any) -> dict[bytes, tuple[Record, bytes]] | None:
     return out
 
 
-def carried_copies(tx: Any) -> list[tuple[Record, bytes]] | None:
+def carried_copies(tx: Any) -> list[Copy] | None:
     """Every (record, seal) a transaction's ``submit`` / ``submitBatch`` / ``submitGroups`` input
     carries: a 65-byte seal, or a group member's proof (its group's seal and its path)."""
     sender = tx.get("from")
     return chain_carried_copies(str(tx.get("input", "0x")), str(sender) if sender else None)
 
 
+def carried_by_uid(tx: Any) -> dict[bytes, list[Copy | None]] | None:
+    """``carried_copies`` by uid, every copy in input order (``copies_by_uid``; None: not a ledger call)."""
+    sender = tx.get("from")
+    return copies_by_uid(str(tx.get("input", "0x")), str(sender) if sender else None)
+
+
 def input_problems(
     r: BundleRecord,
     tx: Any,
-    carried: list[tuple[Record, bytes]] | None,
+    carried: dict[bytes, list[Copy | None]] | None,
     ledger: str,
     logged: record_added.RecordAdded | None = None,
-    chain_id: int = 0,
 ) -> list[str]:
     """The record against the input of the transaction that carried it: every field and the seal.
 
-    The copy compared is the one the ledger accepted: the one whose hash the RecordAdded
-    log ``logged`` names, when the ledger logs one (``chain_id`` and ``ledger`` make that
-    hash); otherwise the transaction's only copy of the uid.
+    The copy compared is the one the ledger accepted: the one the RecordAdded log ``logged``
+    names (``record_added.in_receipt``: the k-th copy of the uid), when the ledger logs one;
+    otherwise the transaction's only copy of the uid.
     """
     if not isinstance(tx, dict):
         return [f"transaction {r.raw.get('tx_hash')} is not on the chain"]
@@ -383,7 +390,7 @@ def input_problems(
         return [f"transaction {r.raw.get('tx_hash')} is not a call of the ledger {ledger}"]
     if carried is None:
         return [f"transaction {r.raw.get('tx_hash')} is not a submit / submitBatch call"]
-    found, why = record_added.accepted_copy(carried, r.record.uid, logged, chain_id, ledger)
+    found, why = record_added.accepted_copy(carried, r.record.uid, logged)
     if found is None:
         return [f"transaction {r.raw.get('tx_hash')} {why}"]
     chain, seal = found
@@ -469,7 +476,7 @@ class ChainFacts:
 
     receipts: list[Any]
     transactions: dict[str, Any]
-    carried: dict[str, list[tuple[Record, bytes]] | None]
+    carried: dict[str, dict[bytes, list[Copy | None]] | None]
     blocks: list[Any]
     entries: list[bytes | None]
     key_views: dict[str, bytes | None]
@@ -490,7 +497,7 @@ async def _gather(chain: ChainReader, bundle: dict[str, Any], parsed: list[Bundl
     return ChainFacts(
         receipts=await chain.many("eth_getTransactionReceipt", ([r.raw.get("tx_hash")] for r in parsed)),
         transactions=transactions,
-        carried={h: carried_copies(tx) if isinstance(tx, dict) else None for h, tx in transactions.items()},
+        carried={h: carried_by_uid(tx) if isinstance(tx, dict) else None for h, tx in transactions.items()},
         blocks=await chain.many("eth_getBlockByNumber", ([hex(r.block), False] for r in parsed)),
         entries=await chain.views(ledger, "entry(bytes32)", [r.uid for r in parsed]),
         key_views=dict(
@@ -575,17 +582,9 @@ def _record_chain_problems(
     as_of = int(bundle["as_of_block"])
     ledger = bundle["contracts"]["ledger"]
     p = event_problems(r, facts.receipts[i], ledger)
-    log = receipt_log(facts.receipts[i], r.log_index)
-    logged = record_added.decode(log) if log and str(log["address"]).lower() == ledger.lower() else None
+    logged = record_added.in_receipt(facts.receipts[i], r.log_index, ledger)
     tx_hash = str(r.raw.get("tx_hash"))
-    p += input_problems(
-        r,
-        facts.transactions.get(tx_hash),
-        facts.carried.get(tx_hash),
-        ledger,
-        logged,
-        int(bundle["chain_id"]),
-    )
+    p += input_problems(r, facts.transactions.get(tx_hash), facts.carried.get(tx_hash), ledger, logged)
     block = facts.blocks[i]
     if (
         not isinstance(block, dict)

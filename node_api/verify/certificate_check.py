@@ -5,7 +5,8 @@ The seal first: the certificate's content, as it is now, must be what its sealer
 organisation, valid at the certificate's block. Anything changed in the file after sealing —
 or a certificate made up by someone without the key — fails here: INVALID. Then every statement
 against the chain: the block and its hash; each record by its RecordAdded log (uid, project,
-issuer, record hash, block) and its content in the transaction's input; its status at the block
+block; the issuer is the uid's namespace) and its content in the transaction's input (the copy
+the log names, ``record_added``, whose EIP-712 hash is the record hash); its status at the block
 from the ledger's StatusChanged logs; each stage's status; and completeness (no approval,
 commitment or then-open event of the project up to the block left out). Finally what changed
 since: records of the project after the block make it STALE (it held then; it is no longer
@@ -15,6 +16,7 @@ current), not INVALID. It never asks a projchain node anything.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import sys
@@ -27,10 +29,11 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 from node_api.chain.rpc import RpcClient
+from node_api.chain.seal import Sealer
 from node_api.domain.records import Kind, PayloadError
 from node_api.errors import ChainError, ValidationError
 from node_api.verify import record_added
-from node_api.verify.bundle_check import carried_copies, receipt_log, status_changes_until
+from node_api.verify.bundle_check import carried_by_uid, receipt_log, status_changes_until
 from node_api.verify.certificate import (
     ATTACHMENT,
     OPEN_EVENT,
@@ -276,14 +279,13 @@ def _record_problems(
     log = receipt_log(receipt, int(e["log_index"]))
     if log is None or str(log.get("address", "")).lower() != ledger.lower():
         return [f"transaction {e['tx_hash']} has no log {e['log_index']} of the ledger {ledger}"]
-    added = record_added.decode(log)
+    added = record_added.in_receipt(receipt, int(e["log_index"]), ledger)
     if added is None or "0x" + added.uid.hex() != str(e["uid"]).lower():
         return [f"log {e['log_index']} of transaction {e['tx_hash']} is no RecordAdded of this record"]
     problems = []
     checks = [
         ("project", "0x" + added.project.hex(), pid),
-        ("issuer", str(added.issuer), str(e["issuer"])),
-        ("record hash", "0x" + added.record_hash.hex(), str(e["record_hash"]).lower()),
+        ("issuer", str(int.from_bytes(added.uid[:4], "big")), str(e["issuer"])),  # the uid's namespace
         ("block", str(int(log["blockNumber"], 16)), str(e["block_number"])),
         ("block hash", str(log.get("blockHash", "")).lower(), str(e["block_hash"]).lower()),
     ]
@@ -291,12 +293,15 @@ def _record_problems(
                  if chain != stated]  # fmt: skip
     if int(e["block_number"]) > as_of:
         problems.append(f"block {e['block_number']} is after the certificate's block {as_of}")
-    copies = carried_copies(tx) if isinstance(tx, dict) else None
+    copies = carried_by_uid(tx) if isinstance(tx, dict) else None
     found, why = (None, "is not a submit call") if copies is None else record_added.accepted_copy(
-        copies, added.uid, added, chain_id, ledger)  # fmt: skip
+        copies, added.uid, added)  # fmt: skip
     if found is None:
         return [*problems, f"transaction {e['tx_hash']} {why}"]
     record = found[0]
+    record_hash = "0x" + _sealer(chain_id, ledger).digest(record).hex()
+    if record_hash != str(e["record_hash"]).lower():
+        problems.append(f"its record hash on chain is {record_hash}, the certificate says {e['record_hash']}")
     if record.kind.name.lower() != e["kind"]:
         problems.append(f"it is a {record.kind.name.lower()} on chain, the certificate says {e['kind']}")
         return problems
@@ -308,6 +313,12 @@ def _record_problems(
             + ", ".join(f"{k} is {fields.get(k)!r} on chain, not {e['fields'].get(k)!r}" for k in differ)
         )
     return problems
+
+
+@functools.cache
+def _sealer(chain_id: int, ledger: str) -> Sealer:
+    """The EIP-712 hashing of one ledger's records (the record hash a certificate states)."""
+    return Sealer(chain_id, ledger)
 
 
 async def _check_complete(

@@ -26,7 +26,7 @@ from web3.types import TxReceipt
 from localnode import free_port
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.consortium import ConsortiumAdmin, deploy
-from node_api.chain.contracts import Contracts, DecodedRevert, compact_seal
+from node_api.chain.contracts import Contracts, CopyCounter, DecodedRevert, accepted_copy, compact_seal
 from node_api.chain.embedded import anvil_command
 from node_api.chain.group import root_of
 from node_api.chain.packed import pack
@@ -250,10 +250,34 @@ class Harness:
                 out.append(decoded[1])
         return out
 
-    def carried(self, receipt: TxReceipt) -> dict[bytes, list[tuple[Record, bytes]]]:
+    def carried(self, receipt: TxReceipt) -> dict[bytes, list[tuple[Record, bytes] | None]]:
         """The records (with 65-byte seals) the transaction's input carries, by uid, every copy."""
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])
         return self.contracts.carried_records(bytes(tx["input"]), tx["from"])
+
+    def added(self, receipt: TxReceipt) -> list[dict[str, Any]]:
+        """Every RecordAdded of the receipt with what the node's consumers derive from the input,
+        as they do (``CopyCounter``, ``accepted_copy``): the ``copy`` it names (record, seal), its
+        ``issuer`` (the uid's namespace), ``sealer`` (what the copy's seal recovers) and
+        ``recordHash``; ``copy`` None (and no sealer) when the input holds no such copy."""
+        carried = self.carried(receipt)
+        counter = CopyCounter(self.ledger.address)
+        out = []
+        for log in receipt["logs"]:
+            k = counter.copy_of(dict(log))
+            decoded = self.contracts.decode_log(dict(log))
+            if decoded is None or decoded[0] != "RecordAdded" or log["address"] != self.ledger.address:
+                continue
+            args = decoded[1]
+            copy = accepted_copy(carried.get(args["uid"], []), k, args["project"])
+            out.append({
+                **args,
+                "copy": copy,
+                "issuer": int.from_bytes(args["uid"][:4], "big"),
+                "sealer": None if copy is None else self.sealer.signer(*copy),
+                "recordHash": None if copy is None else self.sealer.digest(copy[0]),
+            })  # fmt: skip
+        return out
 
     # Time ---------------------------------------------------------------------------
 

@@ -17,9 +17,10 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node_api.chain.packed import pack
 from node_api.domain.records import ZERO32, Kind, Record, Status, encode_payload, project_id
 from tests.contracts.conftest import P
-from tests.contracts.harness import DAY, Harness
+from tests.contracts.harness import DAY, Harness, account
 from tests.contracts.payloads import (
     approval_fields,
     event_fields,
@@ -45,23 +46,41 @@ def word(value: int) -> bytes:
 
 
 def added(h: Harness, receipt: object) -> list[dict[str, object]]:
-    """The RecordAdded events of a receipt."""
-    return h.events(receipt, "RecordAdded")  # type: ignore[arg-type]
+    """The RecordAdded events of a receipt, with the copy each names and what follows from it."""
+    return h.added(receipt)  # type: ignore[arg-type]
 
 
-# 1. RecordAdded names the EIP-712 hash of the copy it accepted -----------------------------
+def names(h: Harness, receipt: object) -> list[str]:
+    """The names of the ledger's RecordAdded / RecordRejected logs of a receipt, in order."""
+    out = []
+    for log in receipt["logs"]:  # type: ignore[index]
+        decoded = h.contracts.decode_log(dict(log))
+        if decoded is not None and decoded[0] in ("RecordAdded", "RecordRejected"):
+            out.append(decoded[0])
+    return out
 
 
-def test_record_added_names_the_hash_the_seal_signs(h: Harness) -> None:
+# 1. RecordAdded names uid and project; the input holds the rest ------------------------------
+# The consumers (indexer, verify-bundle, the certificate check: ``h.added`` does as they do) take
+# the k-th copy of a uid in the input for the k-th RecordAdded / RecordRejected naming it.
+
+
+def test_record_added_is_uid_and_project_and_its_copy_hashes_as_the_seal_signs(h: Harness) -> None:
     record = h.record(Kind.APPROVAL, P, approval_fields())
 
-    (event,) = added(h, h.submit(record, "auth"))
+    receipt = h.submit(record, "auth")
 
+    (log,) = [lg for lg in receipt["logs"] if h.contracts.decode_log(dict(lg))[0] == "RecordAdded"]  # type: ignore[index]
+    assert [bytes(t) for t in log["topics"][1:]] == [record.uid, P]
+    assert bytes(log["data"]) == b"", "RecordAdded carries no data"
+    (event,) = added(h, receipt)
+    assert event["copy"][0] == record  # type: ignore[index]
     assert event["recordHash"] == h.sealer.digest(record)
     assert event["recordHash"] == h.ledger.functions.hashRecord(record.as_tuple()).call()
+    assert (event["issuer"], event["sealer"]) == (h.orgs["auth"].id, h.orgs["auth"].seal.address)
 
 
-def test_batch_repeating_a_uid_names_the_first_copys_hash_and_refuses_the_second(h: Harness) -> None:
+def test_batch_repeating_a_uid_names_the_first_copy_and_refuses_the_second(h: Harness) -> None:
     first = h.record(Kind.APPROVAL, P, approval_fields(stage=1))
     # Same uid, other content, validly sealed: the copy an indexer must never take.
     second = dataclasses.replace(first, payload=encode_payload(Kind.APPROVAL, approval_fields(stage=4)))
@@ -70,13 +89,78 @@ def test_batch_repeating_a_uid_names_the_first_copys_hash_and_refuses_the_second
         h.relayer, h.batch_call([first, second], [h.seal(first, "auth"), h.seal(second, "auth")])
     )
 
+    assert names(h, receipt) == ["RecordAdded", "RecordRejected"]
     (event,) = added(h, receipt)
     assert event["uid"] == first.uid
+    assert event["copy"][0] == first  # type: ignore[index]
     assert event["recordHash"] == h.sealer.digest(first) != h.sealer.digest(second)
     (rejected,) = h.events(receipt, "RecordRejected")
     decoded = h.contracts.decode_revert(rejected["reason"])
     assert decoded is not None and decoded.name == "LedgerDuplicateRecord"
     assert h.entry(first.uid)["level"] == 1
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["sealed one by one", "grouped"])
+def test_a_refused_first_copy_makes_the_second_the_one_named(h: Harness, grouped: bool) -> None:
+    # The first copy is refused by a rule (an item version not in force), the second, other
+    # content, accepted: the RecordAdded is the uid's second log, and names the second copy.
+    good = h.record(Kind.APPROVAL, P, approval_fields(stage=2))
+    bad = dataclasses.replace(
+        good, payload=encode_payload(Kind.APPROVAL, approval_fields(stage=2, item_version=7))
+    )
+    if grouped:
+        call = h.groups_call([bad, good], [0, 1], [h.group_seal([bad], "auth"), h.group_seal([good], "auth")])
+    else:
+        call = h.batch_call([bad, good], [h.seal(bad, "auth"), h.seal(good, "auth")])
+
+    receipt = h.transact(h.relayer, call)
+
+    assert names(h, receipt) == ["RecordRejected", "RecordAdded"]
+    (event,) = added(h, receipt)
+    assert event["copy"][0] == good  # type: ignore[index]
+    assert event["recordHash"] == h.sealer.digest(good)
+    assert event["sealer"] == h.orgs["auth"].seal.address
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["sealed one by one", "grouped"])
+@pytest.mark.parametrize("second_first", [False, True], ids=["first key first", "second key first"])
+def test_same_content_sealed_by_two_keys_of_one_organisation(
+    h: Harness, grouped: bool, second_first: bool
+) -> None:
+    # Two copies with the same hash, sealed by two live keys of one organisation: the ledger
+    # accepts the first and names its key nowhere; the consumers recover it from the first copy.
+    other = account("auth-seal-second")
+    h.admin_execute("addSealKey", h.orgs["auth"].id, other.address)
+    record = h.record(Kind.APPROVAL, P, approval_fields())
+    keys = [other, h.orgs["auth"].seal] if second_first else [h.orgs["auth"].seal, other]
+    if grouped:
+        call = h.groups_call([record, record], [0, 1], [h.group_seal([record], k) for k in keys])
+    else:
+        call = h.batch_call([record, record], [h.seal(record, k) for k in keys])
+
+    receipt = h.transact(h.relayer, call)
+
+    assert names(h, receipt) == ["RecordAdded", "RecordRejected"]
+    (event,) = added(h, receipt)
+    assert event["sealer"] == keys[0].address != keys[1].address
+    assert event["issuer"] == h.orgs["auth"].id
+
+
+def test_a_copy_of_a_kind_the_node_does_not_know_keeps_its_place(h: Harness) -> None:
+    # A first copy of an unknown kind (the ledger refuses it; the node cannot even read it) must
+    # still count, or the second copy would be looked for at the first's place.
+    good = h.record(Kind.APPROVAL, P, approval_fields())
+    unknown = dataclasses.replace(good, kind=63)  # type: ignore[arg-type]
+    call = h.packed_call(
+        pack([unknown, good]), [0, 1], [h.group_seal([unknown], "auth"), h.group_seal([good], "auth")]
+    )
+
+    receipt = h.transact(h.relayer, call)
+
+    assert names(h, receipt) == ["RecordRejected", "RecordAdded"]
+    assert h.carried(receipt)[good.uid][0] is None
+    (event,) = added(h, receipt)
+    assert event["copy"][0] == good  # type: ignore[index]
 
 
 # 2. A uid lies in its issuer's namespace ----------------------------------------------------

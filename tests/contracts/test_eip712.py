@@ -76,6 +76,6 @@ def test_standard_eip712_library_recovers_sealer_of_accepted_record(h: Harness) 
         encode_typed_data(full_message=h.sealer.typed_data(record)), signature=seal
     )
 
-    (added,) = h.events(receipt, "RecordAdded")
+    (added,) = h.added(receipt)
     assert recovered == added["sealer"] == h.orgs["auth"].seal.address
     assert h.carried(receipt)[record.uid] == [(record, seal)]

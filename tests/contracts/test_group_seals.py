@@ -56,7 +56,7 @@ def test_one_seal_per_organisation_accepts_interleaved_records_in_input_order(h:
 
     receipt = h.transact(h.relayer, h.grouped(records, orgs))
 
-    added = h.events(receipt, "RecordAdded")
+    added = h.added(receipt)
     assert [bytes(e["uid"]) for e in added] == [r.uid for r in records]  # input order
     for e, record, org in zip(added, records, orgs, strict=True):
         assert e["sealer"] == h.orgs[org].seal.address
@@ -356,10 +356,10 @@ def test_packed_records_read_back_as_the_ledger_applied_them(h: Harness) -> None
     receipt = h.transact(h.relayer, h.grouped(records, ["auth"] * 3))
 
     assert not h.events(receipt, "RecordRejected")
-    added = h.events(receipt, "RecordAdded")
+    added = h.added(receipt)
     carried = h.carried(receipt)
     for record, event in zip(records, added, strict=True):
-        ((copy, _proof),) = carried[record.uid]
+        ((copy, _proof),) = carried[record.uid]  # type: ignore[misc]
         assert copy == record
         assert event["recordHash"] == h.sealer.digest(copy)
     assert h.entry(approval.uid)["status"] == Status.REVOKED

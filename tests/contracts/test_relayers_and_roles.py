@@ -46,7 +46,7 @@ def test_registered_relayer_submits_approval_sealed_by_authority(h: Harness) -> 
 
     receipt = h.submit(record, "auth")
 
-    (added,) = h.events(receipt, "RecordAdded")
+    (added,) = h.added(receipt)
     assert (added["uid"], added["project"]) == (record.uid, P)
     assert added["issuer"] == h.orgs["auth"].id
     assert added["sealer"] == h.orgs["auth"].seal.address

@@ -44,7 +44,7 @@ def test_after_rotation_old_key_is_refused_and_new_key_seals(h: Harness) -> None
     receipt = h.transact(h.relayer, h.submit_call(sealed_by_new, h.seal(sealed_by_new, new)))
 
     assert args == (sealed_by_old.uid, old.address)
-    (added,) = h.events(receipt, "RecordAdded")
+    (added,) = h.added(receipt)
     assert (added["sealer"], added["issuer"]) == (new.address, h.orgs["auth"].id)
     assert h.entry(sealed_by_new.uid)["status"] == Status.ACTIVE
 

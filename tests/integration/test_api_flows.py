@@ -276,3 +276,20 @@ def test_revoked_project_takes_no_new_approvals(node: NodeProcess, code: str) ->
         r = c.post(f"/v1/projects/{code}/approvals", json=approval_body())
     assert r.status_code == 409
     assert "revoked" in r.json()["detail"]
+
+
+def test_a_waiting_request_learns_that_the_chain_refused_its_record(node: NodeProcess, code: str) -> None:
+    """The approval is accepted while the project's revocation is still on its way (the node's
+    index does not know it yet); the ledger applies the revocation first and refuses the
+    approval. The waiting request is woken by the failure watcher, not left to its timeout."""
+    registration = register(node, code)
+    with node.client("fgj") as c:
+        assert c.post(f"/v1/records/{registration}/revoke", json={"reason": "项目取消"}).status_code == 202
+        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body())
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["state"] == "failed", body  # refused on chain, not by the node's own check
+    assert "LedgerProjectClosed" in body["error"], body
+    # The node waits up to 30 s (Settings.wait_timeout); a refusal missed by the watcher would
+    # only be answered then.
+    assert r.elapsed.total_seconds() < 15, "answered at the refusal, not at the timeout"

@@ -113,3 +113,27 @@ def test_formatter_masks_tokens_and_adds_the_request_id() -> None:
     assert token not in json.dumps(out) and "xyz.123" not in out["msg"]
     assert out["msg"].count("[redacted]") == 3
     assert out["request_id"] == "abc123" and out["level"] == "warning" and out["logger"] == "projchain.x"
+
+
+def _counters(node: NodeProcess) -> dict[str, float]:
+    r = httpx.get(node.url + "/metrics", headers=node.operator_headers, timeout=10)
+    return {
+        s.name: s.value
+        for f in text_string_to_metric_families(r.text)
+        for s in f.samples
+        if s.name in ("projchain_transactions_sent_total", "projchain_submitter_receipts_total")
+    }
+
+
+def test_transactions_the_indexer_read_cost_no_receipt(node: NodeProcess) -> None:
+    """The indexer reads the logs of the node's own transactions a few ms after their block;
+    the receipt tracker then drops them instead of fetching their receipts (issue #15). Without
+    the hand-over every transaction would cost one receipt, two blocks' time after it was sent."""
+    before = _counters(node)
+    for _ in range(4):  # one waited write at a time: a transaction each
+        register(node, unique_code())
+    time.sleep(1.5)  # past the tracker's two blocks' grace for the last transaction
+    after = _counters(node)
+    sent = after["projchain_transactions_sent_total"] - before["projchain_transactions_sent_total"]
+    receipts = after["projchain_submitter_receipts_total"] - before["projchain_submitter_receipts_total"]
+    assert sent >= 4 and receipts < sent, (sent, receipts)

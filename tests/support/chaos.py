@@ -35,7 +35,7 @@ from node_api.config import Settings
 from node_api.verify.bundle_check import carried_records
 from tests.support.polling import wait_until
 
-RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32,uint32,address,bytes32)").hex()
+RECORD_ADDED = "0x" + keccak(text="RecordAdded(bytes32,bytes32)").hex()
 
 
 def digest_of(text: str) -> str:

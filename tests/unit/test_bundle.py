@@ -16,6 +16,7 @@ from eth_utils.address import to_checksum_address
 
 from node_api.chain.contracts import (
     RECORD_ADDED,
+    RECORD_REJECTED,
     RECORD_TUPLE,
     SEAL_TUPLE,
     SUBMIT_BATCH,
@@ -49,7 +50,7 @@ from node_api.verify.bundle_check import (
     Verification,
     _check_offline,
     authority_problems,
-    carried_copies,
+    carried_by_uid,
     carried_records,
     check_shape,
     document_findings,
@@ -83,7 +84,14 @@ def approval_payload(item: str = "ZL-S1-004") -> bytes:
 
 
 def approval_record() -> Record:
-    return Record(b"\x42" * 32, Kind.APPROVAL, project_id(CODE), ZERO32, DIGEST, approval_payload())
+    return Record(
+        ISSUER.to_bytes(4, "big") + b"\x42" * 28,
+        Kind.APPROVAL,
+        project_id(CODE),
+        ZERO32,
+        DIGEST,
+        approval_payload(),
+    )
 
 
 def bundle_record(record: Record | None = None, key: Any = KEY) -> dict[str, Any]:
@@ -107,17 +115,30 @@ def bundle_record(record: Record | None = None, key: Any = KEY) -> dict[str, Any
     }
 
 
-def receipt_for(raw: dict[str, Any], record_hash: bytes | None = None, **over: Any) -> dict[str, Any]:
-    """The receipt the chain would give for ``raw``'s transaction (its log names ``record_hash``,
-    by default the hash of ``raw``'s record)."""
-    if record_hash is None:
-        record_hash = Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record)
-    data = abi_encode(["uint32", "address", "bytes32"], [ISSUER, KEY.address, record_hash])
-    log = {"logIndex": hex(LOG_INDEX), "address": LEDGER.lower(), "data": "0x" + data.hex(),
+def receipt_for(
+    raw: dict[str, Any], before: list[dict[str, Any]] | None = None, **over: Any
+) -> dict[str, Any]:
+    """The receipt the chain would give for ``raw``'s transaction: its RecordAdded at LOG_INDEX,
+    after the logs ``before`` (given their indexes from LOG_INDEX - len(before))."""
+    log = {"logIndex": hex(LOG_INDEX), "address": LEDGER.lower(), "data": "0x",
            "topics": [topic(RECORD_ADDED), raw["uid"], PROJECT]}  # fmt: skip
-    receipt = {"status": "0x1", "blockNumber": hex(BLOCK), "blockHash": raw["block_hash"], "logs": [log]}
+    earlier = [
+        {**lg, "logIndex": hex(LOG_INDEX - len(before or []) + i)} for i, lg in enumerate(before or [])
+    ]
+    receipt = {
+        "status": "0x1",
+        "blockNumber": hex(BLOCK),
+        "blockHash": raw["block_hash"],
+        "logs": [*earlier, log],
+    }
     receipt.update(over)
     return receipt
+
+
+def rejected(raw: dict[str, Any], address: str = LEDGER) -> dict[str, Any]:
+    """A RecordRejected log naming ``raw``'s uid (a LedgerDuplicateRecord-shaped reason), from ``address``."""
+    return {"address": address.lower(), "data": "0x" + abi_encode(["bytes"], [b"\x01\x02\x03\x04"]).hex(),
+            "topics": [topic(RECORD_REJECTED), raw["uid"]]}  # fmt: skip
 
 
 def transaction_for(*raws: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +154,7 @@ def transaction_for(*raws: dict[str, Any]) -> dict[str, Any]:
 def input_check(
     r: BundleRecord, tx: dict[str, Any], logged: record_added.RecordAdded | None = None
 ) -> list[str]:
-    return input_problems(r, tx, carried_copies(tx), LEDGER, logged, CHAIN_ID)
+    return input_problems(r, tx, carried_by_uid(tx), LEDGER, logged)
 
 
 def parsed(raw: dict[str, Any] | None = None) -> BundleRecord:
@@ -275,15 +296,12 @@ def test_a_transaction_that_does_not_carry_the_record_is_named() -> None:
     ]
 
 
-def test_a_log_naming_another_sealer_or_issuer_is_named() -> None:
+def test_an_issuer_other_than_the_uids_namespace_is_named() -> None:
     raw = bundle_record()
-    receipt = receipt_for(raw)
-    record_hash = Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record)
-    receipt["logs"][0]["data"] = (
-        "0x" + abi_encode(["uint32", "address", "bytes32"], [ISSUER + 1, "0x" + "55" * 20, record_hash]).hex()
-    )
-    problems = event_problems(parsed(raw), receipt, LEDGER)
-    assert any("sealer" in p for p in problems) and any("issuer organisation" in p for p in problems)
+    raw["issuer_org"]["id"] = ISSUER + 1
+    assert event_problems(parsed(raw), receipt_for(raw), LEDGER) == [
+        f"the uid is in organisation {ISSUER}'s namespace, bundle says issuer {ISSUER + 1}"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -390,64 +408,79 @@ def test_finding_lines() -> None:
     assert Finding("0xab", problems=["one", "two"]).line() == "FAIL 0xab: one; two"
 
 
-# -- RecordAdded of either ledger, and the copy it accepted --------------------------------
-def _logged(raw: dict[str, Any], record_hash: bytes | None) -> record_added.RecordAdded | None:
-    receipt = receipt_for(raw, record_hash)
-    return record_added.decode(receipt["logs"][0])
-
-
-def test_a_record_added_log_decodes_with_its_record_hash_and_no_other_shape_does() -> None:
+# -- RecordAdded, and the copy it names --------------------------------------------------
+def test_a_record_added_log_decodes_and_no_other_shape_does() -> None:
     raw = bundle_record()
-    hashed = Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record)
-    logged = _logged(raw, hashed)
-    assert logged is not None
-    assert (logged.uid, logged.project, logged.issuer, logged.sealer.lower(), logged.record_hash) == (
-        bytes.fromhex(raw["uid"][2:]),
-        project_id(CODE),
-        ISSUER,
-        KEY.address.lower(),
-        hashed,
-    )
+    logged = record_added.decode(receipt_for(raw)["logs"][0])
+    assert logged == record_added.RecordAdded(bytes.fromhex(raw["uid"][2:]), project_id(CODE))
     assert record_added.decode({"topics": [topic("Other(bytes32)"), raw["uid"]], "data": "0x"}) is None
-    # The hash-less form of an earlier ledger says nothing about which copy was accepted: not read.
-    legacy = abi_encode(["uint32", "address"], [ISSUER, KEY.address])
-    log = {"topics": [topic("RecordAdded(bytes32,bytes32,uint32,address)"), raw["uid"], PROJECT],
-           "data": "0x" + legacy.hex()}  # fmt: skip
+    # The earlier ledger's form (issuer, sealer and hash as data) is another event: not read.
+    earlier = abi_encode(["uint32", "address", "bytes32"], [ISSUER, KEY.address, b"\x00" * 32])
+    log = {"topics": [topic("RecordAdded(bytes32,bytes32,uint32,address,bytes32)"), raw["uid"], PROJECT],
+           "data": "0x" + earlier.hex()}  # fmt: skip
     assert record_added.decode(log) is None
+    # This event's topic with data appended is no RecordAdded of this ledger either.
+    assert record_added.decode({**receipt_for(raw)["logs"][0], "data": "0x" + "00" * 32}) is None
 
 
-def test_a_newer_ledgers_receipt_has_no_problems() -> None:
+def test_the_kth_log_naming_a_uid_names_its_kth_copy() -> None:
     raw = bundle_record()
-    receipt = receipt_for(raw, Sealer(CHAIN_ID, LEDGER).digest(parsed(raw).record))
-    assert event_problems(parsed(raw), receipt, LEDGER) == []
+    assert record_added.in_receipt(receipt_for(raw), LOG_INDEX, LEDGER) == record_added.RecordAdded(
+        parsed(raw).record.uid, project_id(CODE), 0
+    )
+    after_a_refusal = receipt_for(raw, [rejected(raw)])
+    assert record_added.in_receipt(after_a_refusal, LOG_INDEX, LEDGER).copy == 1  # type: ignore[union-attr]
+    # Logs of another contract (a look-alike ledger) and of other events do not count, nor name a copy.
+    look_alike = "0x" + "44" * 20
+    other_event = {"address": LEDGER.lower(), "data": "0x",
+                   "topics": [topic("StatusChanged(bytes32,uint8,bytes32)"), raw["uid"], raw["uid"]]}  # fmt: skip
+    noise = receipt_for(raw, [rejected(raw, look_alike), other_event])
+    assert record_added.in_receipt(noise, LOG_INDEX, LEDGER).copy == 0  # type: ignore[union-attr]
+    assert record_added.in_receipt(receipt_for(raw), LOG_INDEX, look_alike) is None
+    assert record_added.in_receipt(receipt_for(raw), LOG_INDEX - 1, LEDGER) is None
 
 
-def test_the_logged_record_hash_picks_the_copy_the_ledger_accepted() -> None:
-    """A batch carries one uid twice; the bundle shows the copy the ledger refused as a duplicate."""
-    accepted = bundle_record()
-    refused = bundle_record(dataclasses.replace(approval_record(), payload=approval_payload("另一事项")))
-    tx = transaction_for(accepted, refused)
-    hashed = Sealer(CHAIN_ID, LEDGER).digest(parsed(accepted).record)
-    assert input_check(parsed(accepted), tx, _logged(accepted, hashed)) == []
-    # The bundle showing the refused copy is compared with the accepted one, and differs.
-    problems = input_check(parsed(refused), tx, _logged(refused, hashed))
+def test_the_copy_the_log_names_is_the_one_compared() -> None:
+    """A batch carries one uid twice; a bundle may show either copy: only the accepted one verifies."""
+    first = bundle_record()
+    second = bundle_record(dataclasses.replace(approval_record(), payload=approval_payload("另一事项")))
+    tx = transaction_for(first, second)
+    # The ledger accepted the first (and refused the second as a duplicate): its log is the uid's first.
+    accepted_first = record_added.in_receipt(receipt_for(first), LOG_INDEX, LEDGER)
+    assert input_check(parsed(first), tx, accepted_first) == []
+    problems = input_check(parsed(second), tx, accepted_first)
     assert [p.split(" differs")[0] for p in problems] == ["payload", "seal"]
-    unknown = b"\x77" * 32
-    assert input_check(parsed(accepted), tx, _logged(accepted, unknown)) == [
-        f"transaction {accepted['tx_hash']} carries no copy of the record with the hash "
-        f"0x{unknown.hex()} its log names"
+    # The ledger refused the first (say, its item version) and accepted the second: the uid's second log.
+    accepted_second = record_added.in_receipt(receipt_for(second, [rejected(second)]), LOG_INDEX, LEDGER)
+    assert input_check(parsed(second), tx, accepted_second) == []
+    assert [p.split(" differs")[0] for p in input_check(parsed(first), tx, accepted_second)] == [
+        "payload",
+        "seal",
+    ]
+    # A log counting more copies than the input carries names none.
+    third = record_added.in_receipt(receipt_for(first, [rejected(first), rejected(first)]), LOG_INDEX, LEDGER)
+    assert input_check(parsed(first), tx, third) == [
+        f"transaction {first['tx_hash']} carries no readable copy 3 of the record (of project {PROJECT}), "
+        "the one its log names"
     ]
     # Without a log naming the accepted copy the two cannot be told apart: neither verifies.
-    for raw in (accepted, refused):
-        assert any("2 different records with this uid" in p for p in input_check(parsed(raw), tx, None))
-    # carried_records (by uid) keeps the first copy, the one a ledger accepts first.
+    for raw in (first, second):
+        assert any("2 copies of this uid" in p for p in input_check(parsed(raw), tx, None))
+    # carried_records (by uid) keeps the first copy.
     carried = carried_records(tx)
-    assert carried is not None and carried[parsed(accepted).record.uid][0] == parsed(accepted).record
+    assert carried is not None and carried[parsed(first).record.uid][0] == parsed(first).record
 
 
-def test_the_same_copy_twice_is_no_ambiguity() -> None:
+def test_the_same_copy_twice_needs_the_log_to_say_which() -> None:
     raw = bundle_record()
-    assert input_check(parsed(raw), transaction_for(raw, raw)) == []
+    assert (
+        input_check(
+            parsed(raw),
+            transaction_for(raw, raw),
+            record_added.in_receipt(receipt_for(raw), LOG_INDEX, LEDGER),
+        )
+        == []
+    )
 
 
 # -- the pin ------------------------------------------------------------------------------

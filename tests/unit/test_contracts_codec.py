@@ -15,16 +15,19 @@ from web3 import Web3
 
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.contracts import (
+    RECORD_REJECTED_TOPIC,
     Contracts,
+    CopyCounter,
     Deployment,
     _as_web3_log,
     accepted_copy,
     compact_seal,
     expand_seal,
 )
+from node_api.chain.group import known_root
 from node_api.chain.ledger_layout import access_list, entry_slot, project_slot
 from node_api.chain.pipeline import GroupSealing, Submitter
-from node_api.chain.seal import Sealer
+from node_api.chain.seal import Sealer, recover, struct_hash
 from node_api.chain.signer import TransactionSigner
 from node_api.config import Settings
 from node_api.domain.records import Kind, Record
@@ -81,20 +84,18 @@ def test_seal_round_trips_through_its_compact_form() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(min_value=0, max_value=2**32 - 1))
-def test_fast_record_added_decoding_equals_web3(issuer: int) -> None:
-    r = _record(b"")
-    data = encode(["uint32", "address", "bytes32"], [issuer, KEY.address, os.urandom(32)])
+@given(st.binary(min_size=64, max_size=64))
+def test_fast_record_added_decoding_equals_web3(words: bytes) -> None:
     log = {
         "address": DEPLOYMENT.ledger,
-        "topics": [CONTRACTS.event_topic("RecordAdded"), "0x" + r.uid.hex(), "0x" + r.project.hex()],
-        "data": "0x" + data.hex(), "blockNumber": "0x10", "transactionHash": "0x" + "33" * 32,
+        "topics": [CONTRACTS.event_topic("RecordAdded"), "0x" + words[:32].hex(), "0x" + words[32:].hex()],
+        "data": "0x", "blockNumber": "0x10", "transactionHash": "0x" + "33" * 32,
         "blockHash": "0x" + "44" * 32, "logIndex": "0x1",
     }  # fmt: skip
     name, fast = CONTRACTS.decode_log(log)
     slow = dict(CONTRACTS.ledger.events.RecordAdded().process_log(_as_web3_log(log))["args"])
     assert name == "RecordAdded"
-    assert fast == slow
+    assert fast == slow == {"uid": words[:32], "project": words[32:]}
 
 
 @settings(max_examples=30, deadline=None)
@@ -113,11 +114,11 @@ def test_fast_status_changed_decoding_equals_web3(status: int, cause: bytes) -> 
 
 
 def test_a_word_with_dirty_padding_is_refused_as_eth_abi_refuses_it() -> None:
-    data = encode(["uint32", "address", "bytes32"], [7, KEY.address, os.urandom(32)])
-    dirty = b"\x01" + data[1:]  # the uint32 word's high bytes must be zero
+    data = encode(["uint8"], [7])
+    dirty = b"\x01" + data[1:]  # the uint8 word's high bytes must be zero
     log = {
         "address": DEPLOYMENT.ledger,
-        "topics": [CONTRACTS.event_topic("RecordAdded"), "0x" + "55" * 32, "0x" + "66" * 32],
+        "topics": [CONTRACTS.event_topic("StatusChanged"), "0x" + "55" * 32, "0x" + "66" * 32],
         "data": "0x" + dirty.hex(), "blockNumber": "0x10", "transactionHash": "0x" + "33" * 32,
         "blockHash": "0x" + "44" * 32, "logIndex": "0x1",
     }  # fmt: skip
@@ -132,18 +133,46 @@ def test_coincurve_seal_equals_eth_account_signature() -> None:
         expected = bytes(KEY.unsafe_sign_hash(sealer.digest(r)).signature)
         assert sealer.seal(r, KEY) == expected
         assert sealer.signer(r, expected) == KEY.address
+        other = os.urandom(32)  # the same seal over another digest: another key, as eth-account says
+        assert recover(other, expected) == Account._recover_hash(other, signature=expected)
 
 
-def test_every_copy_of_a_repeated_uid_is_kept_and_the_hash_picks_the_accepted_one() -> None:
+def test_every_copy_of_a_repeated_uid_is_kept_and_the_kth_log_picks_the_kth() -> None:
     first = _record(b"first")
     second = Record(first.uid, first.kind, first.project, first.ref, first.digest, b"second")
     seals = [_seal(), _seal()]
     copies = CONTRACTS.carried_records(CONTRACTS.submit_batch_data([first, second], seals))[first.uid]
-    assert [c[0] for c in copies] == [first, second]
-    sealer = Sealer(1, "0x" + "11" * 20)
-    picked = accepted_copy(copies, sealer.digest(first), "0x" + "00" * 20, sealer.digest, sealer.signer)
-    assert picked == (first, seals[0])
-    assert accepted_copy(copies, b"\x00" * 32, "0x" + "00" * 20, sealer.digest, sealer.signer) is None
+    assert copies == [(first, seals[0]), (second, seals[1])]
+    assert accepted_copy(copies, 0, first.project) == (first, seals[0])
+    assert accepted_copy(copies, 1, first.project) == (second, seals[1])
+    assert accepted_copy(copies, 2, first.project) is None  # more logs than copies: none
+    assert accepted_copy(copies, None, first.project) is None  # no log counted
+    assert accepted_copy(copies, 0, b"\x99" * 32) is None  # a log of another project: not this copy
+    assert accepted_copy([None, *copies], 0, first.project) is None  # a copy the node cannot read
+
+
+def test_the_copy_counter_counts_the_ledgers_added_and_rejected_logs_per_transaction_and_uid() -> None:
+    added, status = CONTRACTS.event_topic("RecordAdded"), CONTRACTS.event_topic("StatusChanged")
+    uid, other = "0x" + "55" * 32, "0x" + "66" * 32
+
+    def log(
+        topic0: str, name: str, tx: str = "0x" + "01" * 32, address: str = DEPLOYMENT.ledger
+    ) -> dict[str, Any]:
+        return {"address": address, "topics": [topic0, name, "0x" + "77" * 32], "transactionHash": tx}
+
+    counter = CopyCounter(DEPLOYMENT.ledger.lower())
+    answers = [
+        counter.copy_of(lg)
+        for lg in [
+            log(RECORD_REJECTED_TOPIC, uid),  # copy 0 of uid, refused
+            log(status, uid),  # StatusChanged names uids too: not counted
+            log(added, uid, address="0x" + "44" * 20),  # a look-alike contract's log: not counted
+            log(added, other),  # copy 0 of another uid
+            log(added, uid),  # copy 1 of uid
+            log(added, uid, tx="0x" + "02" * 32),  # another transaction counts from 0
+        ]
+    ]
+    assert answers == [0, None, None, 0, 1, 0]
 
 
 def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
@@ -170,7 +199,13 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
     for record, org in zip(records, orgs, strict=True):
         ((carried, proof),) = copies[record.uid]
         assert carried == record and len(proof) != 65
+        assert known_root(struct_hash(record), proof) is not None  # kept when read: no fold
         assert sealer.signer(record, proof) == keys[org].address
+        # A proof read elsewhere (a bundle's) is folded: the same key; a changed record, another.
+        assert Sealer(DEPLOYMENT.chain_id, DEPLOYMENT.ledger).signer(record, proof) == keys[org].address
+        changed = Record(record.uid, record.kind, record.project, record.ref, record.digest, b"changed")
+        assert known_root(struct_hash(changed), proof) is None
+        assert sealer.signer(changed, proof) != keys[org].address
     # Read as sent by another relayer, no proof recovers the organisations' keys.
     other = CONTRACTS.carried_records(data, Account.create().address)
     assert all(
