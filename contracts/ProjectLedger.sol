@@ -450,7 +450,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     // solhint-disable-next-line function-max-lines
     function _leaves(bytes calldata records, bytes calldata groupOf, uint256 groups)
         private
-        view
+        pure
         returns (uint256[] memory end, uint256 base)
     {
         uint256 n = groupOf.length;
