@@ -108,7 +108,9 @@ interface IProjectLedger {
     /// @notice Record `index` of a `submitGroups` input names group `group`, which has no seal.
     error LedgerUnknownGroup(uint256 index, uint256 group);
     /// @notice The packed records of a `submitGroups` input end inside record `index`, or hold
-    /// more than their `groupOf.length` records (`index` is then that length).
+    /// more than their `groupOf.length` records (`index` is then that length), or record `index`
+    /// has a compact payload that cannot be expanded (another kind than an approval, or too short
+    /// for its fixed fields and its item).
     error LedgerMalformedRecords(uint256 index);
     // OpenZeppelin ECDSA's errors (same names, same selectors) for a seal that has a high `s`
     // or recovers no key: the ledger calls the ecrecover precompile itself and raises them, and
@@ -179,10 +181,16 @@ interface IProjectLedger {
     /// record (all of a group's records when its seal recovers no key) is reported by
     /// `RecordRejected`, like `submitBatch`.
     /// `records` holds the records packed one after another, without ABI padding: a byte with
-    /// the kind in its low 6 bits, bit 6 set when a project follows and bit 7 when a ref
-    /// follows (an absent one is zero); the uid (32 bytes); the project (32, if flagged); the
-    /// ref (32, if flagged); the digest (32); the payload's length (2 bytes, big-endian); the
-    /// payload (the kind's canonical ABI encoding, as in `Record`).
+    /// the kind in its low 5 bits, bit 5 set when the payload is compact, bit 6 when a project
+    /// follows and bit 7 when a ref follows (an absent one is zero); the uid (32 bytes); the
+    /// project (32, if flagged); the ref (32, if flagged); the digest (32); the payload's length
+    /// (2 bytes, big-endian); the payload: the kind's canonical ABI encoding, as in `Record`, or
+    /// (an approval only) its compact form — stage (1 byte) ‖ decision (1) ‖ item_version (4) ‖
+    /// issued_at (5) ‖ valid_until (5) ‖ restricted (32) ‖ the item's length (2) ‖ the item ‖
+    /// document_no (the rest), numbers big-endian —, which the ledger
+    /// expands into the canonical encoding: a record is hashed, sealed and decided as that one.
+    /// A string of a compact payload longer than the limit is refused with that record
+    /// (`LedgerMalformedPayload`), as the canonical payload is.
     /// Requirements: as `submitBatch`; `groupOf` has one byte per record, each below
     /// `seals.length`; `records` holds exactly `groupOf.length` records and nothing after them
     /// (else the call reverts with `LedgerMalformedRecords`).

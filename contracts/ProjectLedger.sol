@@ -57,6 +57,10 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     bytes32 private constant RECORD_ADDED_TOPIC = 0x46d4065cc454718b152db04aab7d30d1d3c2854da4792a61d1eb601caf715891;
     uint256 private constant BATCH_OUT_OF_GAS = 0x0f34047000000000000000000000000000000000000000000000000000000000;
 
+    /// @dev The bit of a packed record's first byte (see `submitGroups`) that marks its payload compact
+    /// (`_expandApproval`); the kind is in the byte's low 5 bits.
+    uint256 private constant COMPACT = 0x20;
+
     /// @dev Seal keys whose consortium answer a transaction keeps (see `Scratch`).
     uint256 private constant KEY_CACHE = 8;
 
@@ -91,7 +95,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Item item;
     }
 
-    /// @dev The fixed fields of a record being applied, in memory (its payload stays in calldata),
+    /// @dev The fixed fields of a record being applied, in memory (its payload is in memory too, see `_check`),
     /// laid out as EIP-712 encodes a `Record`: the memory of this struct, word by word, is
     /// abi.encode(RECORD_TYPEHASH, uid, kind, project, ref, digest, keccak256(payload)), whose
     /// keccak256 is the record's struct hash (`_hashHead`).
@@ -231,13 +235,22 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Head memory r = scratch.head;
         uint256 payload;
         uint256 length;
-        (next, payload, length) = _read(at, r);
+        bool compact;
+        (next, payload, length, compact) = _read(at, r);
         bytes memory refusal = groupRefusal;
         if (refusal.length == 0) {
             Entry storage slot = _entries[r.uid];
-            refusal = slot.kind != 0
-                ? abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid)
-                : _apply(r, _calldata(payload, length), slot, address(uint160(key >> 96)), uint96(key), scratch);
+            if (slot.kind != 0) {
+                refusal = abi.encodeWithSelector(LedgerDuplicateRecord.selector, r.uid);
+            } else {
+                // The payload in memory, canonical: the compact form expanded, the canonical form copied.
+                (bytes memory canonical, bool wellFormed) = compact
+                    ? _expandApproval(payload, length)
+                    : _payload(r.kind, _calldata(payload, length));
+                refusal = _apply(
+                    r, canonical, wellFormed, slot, address(uint160(key >> 96)), uint96(key), scratch
+                );
+            }
         }
         if (refusal.length != 0) emit RecordRejected(r.uid, refusal);
         added = refusal.length == 0;
@@ -247,7 +260,9 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// offset `at`) while each is the commonest kind, an approval of a project that refers to no
     /// earlier record, that every rule `_apply` and `_check` hold it to accepts: its group's key
     /// active and an approval authority's, the uid in that organisation's namespace, the payload
-    /// canonical (`_canonicalApproval`, the same code), stage 1-4 and decision 0-3, the catalogue
+    /// canonical (`_canonicalApproval`, the same code; a compact payload, which `_leaves` found
+    /// expandable, is canonical once expanded unless a string is longer than MAX_STRING_BYTES:
+    /// `_expandApproval`'s test, read in place), stage 1-4 and decision 0-3, the catalogue
     /// item's version in force, department, stage and 承诺制 type (`_itemAllows`), the project
     /// registered and open, no entry yet. Each is written as `_commit` writes it (one `_store` of
     /// the entry `_check` decides) with the same `RecordAdded`, without the general path's calls
@@ -282,18 +297,18 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 end := add(end, add(0x20, and(add(length, 31), not(31))))
                 bad := or(bad, xor(end, size))
             }
-            // `_itemAllows` for an approval of `org` with this stage and decision, payload at calldata
-            // `base`: nonzero when refused. The item's slot by keccak256 of its code (the string at the
-            // head's end, hashed in free memory; a code longer than MAX_STRING_BYTES, refused by
-            // `malformed`, is cut so that the copy stays bounded).
-            function itemRefused(base, org, stage, decision) -> bad {
+            // `_itemAllows` for an approval of `org` with this stage, decision and item version, its item's
+            // code the `codeLength` bytes at calldata `code`: nonzero when refused. The item's slot by
+            // keccak256 of the code (hashed in free memory; a code longer than MAX_STRING_BYTES, refused
+            // as malformed, is cut so that the copy stays bounded).
+            function itemRefused(code, codeLength, version, org, stage, decision) -> bad {
                 let m := mload(0x40)
-                let codeLength := and(calldataload(add(base, 0x100)), 0x7ff)
-                calldatacopy(m, add(base, 0x120), codeLength)
+                codeLength := and(codeLength, 0x7ff)
+                calldatacopy(m, code, codeLength)
                 mstore(0x00, keccak256(m, codeLength))
                 mstore(0x20, _items.slot)
                 let item := sload(keccak256(0x00, 0x40))
-                bad := xor(and(item, ITEM_MATCH_MASK), or(calldataload(add(base, 0x60)), or(shl(32, org), shl(96, stage))))
+                bad := xor(and(item, ITEM_MATCH_MASK), or(version, or(shl(32, org), shl(96, stage))))
                 bad := or(bad, and(shr(120, item), ITEM_RETIRED))
                 let commitment := and(shr(112, item), 0xff)
                 bad := or(bad, and(eq(decision, DECISION_ON_COMMITMENT), iszero(eq(commitment, ITEM_COMMITMENT_CREDIT))))
@@ -310,23 +325,48 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                 }
                 // The group's key: its consortium answer (`_sealer`) and address, see `_groupSigners`.
                 let key := mload(add(keys, shl(5, add(byte(0, calldataload(group)), 1))))
-                // The packed flags: this kind, a project (bit 6), no ref (bit 7); the key active (bit
-                // 40), an approval authority's, of the organisation whose namespace the uid is in.
+                // The packed flags: this kind, its payload canonical or compact (bit 5), a project (bit
+                // 6), no ref (bit 7); the key active (bit 40), an approval authority's, of the
+                // organisation whose namespace the uid is in.
+                let flags := byte(0, calldataload(next))
                 let need := or(shl(40, 1), shl(32, ROLE_APPROVAL_AUTHORITY))
                 if iszero(and(
-                    eq(byte(0, calldataload(next)), or(KIND_APPROVAL, 0x40)),
+                    eq(and(flags, not(COMPACT)), or(KIND_APPROVAL, 0x40)),
                     eq(and(key, or(need, 0xffffffff)), or(need, shr(224, calldataload(add(next, 1)))))
                 )) { break }
                 // Every other rule sets bits of `bad`; the record is written only when none is set.
                 // Flags, uid, project, digest, then the payload's length (2 bytes) and the payload.
                 let base := add(next, 99)
                 let size := shr(240, calldataload(add(next, 97)))
-                let bad := malformed(base, size)
-                let stage := calldataload(base)
-                let decision := calldataload(add(base, 0x20))
+                let bad := 0
+                let stage := 0
+                let decision := 0
+                let version := 0
+                let code := 0
+                let codeLength := 0
+                switch and(flags, COMPACT)
+                case 0 {
+                    bad := malformed(base, size)
+                    stage := calldataload(base)
+                    decision := calldataload(add(base, 0x20))
+                    version := calldataload(add(base, 0x60))
+                    code := add(base, 0x120)
+                    codeLength := calldataload(add(base, 0x100))
+                }
+                default {
+                    // The compact form (`_expandApproval`; `_leaves` checked that it expands): the
+                    // expansion is canonical but for a string longer than MAX_STRING_BYTES.
+                    let w := calldataload(base)
+                    stage := byte(0, w)
+                    decision := byte(1, w)
+                    version := shr(224, shl(16, w))
+                    codeLength := shr(240, calldataload(add(base, 48)))
+                    code := add(base, 50)
+                    bad := or(gt(codeLength, MAX_STRING_BYTES), gt(sub(size, add(50, codeLength)), MAX_STRING_BYTES))
+                }
                 bad := or(bad, or(gt(sub(stage, 1), 3), gt(decision, 3))) // `_small`
                 let org := and(key, 0xffffffff)
-                bad := or(bad, itemRefused(base, org, stage, decision))
+                bad := or(bad, itemRefused(code, codeLength, version, org, stage, decision))
                 // the project registered and open (`ProjectInfo`: number, registrant, closed from the low end)
                 mstore(0x00, calldataload(add(next, 33)))
                 mstore(0x20, _projects.slot)
@@ -410,13 +450,15 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// group (a counting sort on `groupOf`) in one array at memory `base`, group `g` ending before
     /// leaf `end[g]`. Reverts with
     /// LedgerMalformedRecords unless exactly `groupOf.length` records fill `records` to its last
-    /// byte. One pass in assembly: a record's fields go into a `Head` as `_read` reads them (the
-    /// same code, inlined: a call of `_read` per record costs more, and a Solidity loop around it
-    /// runs out of stack), hashed as `_hashHead` does.
+    /// byte and every compact payload can be expanded. One pass in assembly: a record's fields go
+    /// into a `Head` as `_read` reads them (the same code, inlined: a call of `_read` per record
+    /// costs more, and a Solidity loop around it runs out of stack), hashed as `_hashHead` does,
+    /// a compact payload's hash that of its expansion (`_expandApproval`'s bytes, written by
+    /// `expand` below into a region whose zero bytes stay zero between records).
     // solhint-disable-next-line function-max-lines
     function _leaves(bytes calldata records, bytes calldata groupOf, uint256 groups)
         private
-        view
+        pure
         returns (uint256[] memory end, uint256 base)
     {
         uint256 n = groupOf.length;
@@ -426,20 +468,54 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint256 malformed = n + 1; // the record that runs past the end, n for bytes after the last
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
+            // The keccak256 of the compact payload at calldata `payload` (`length` bytes) of a record
+            // of kind `kind`, expanded as `_expandApproval` expands it, at memory `wide`; `ok` 0 when it
+            // cannot be: another kind than an approval, or too short for its fixed fields and its item.
+            // Only the nonzero bytes of the expansion's first nine words are written: their zero bytes
+            // were zeroed once (`wide` serves only this), and valid_until ‖ restricted and the item's
+            // length ‖ the item lie in the same order in both forms, so each pair is one copy. (A
+            // function with `leave` is not inlined: the loop's stack stays small.)
+            function expand(payload, length, kind, wide) -> hash, ok {
+                let codeLength := shr(240, calldataload(add(payload, 48)))
+                if or(xor(kind, KIND_APPROVAL), gt(add(50, codeLength), length)) { leave }
+                let w := calldataload(payload)
+                mstore(wide, shr(248, w)) // stage
+                mstore(add(wide, 0x20), byte(1, w)) // decision
+                mstore(add(wide, 0x60), shr(224, shl(16, w))) // item_version
+                mstore(add(wide, 0xa0), shr(216, shl(48, w))) // issued_at
+                calldatacopy(add(wide, 0xdb), add(payload, 11), 37) // valid_until ‖ restricted
+                let document := add(0x120, and(add(codeLength, 31), not(31)))
+                mstore(add(wide, 0x80), document) // document_no's offset
+                mstore(add(wide, sub(document, 0x20)), 0) // the item's padding (or its zero length)
+                calldatacopy(add(wide, 0x11e), add(payload, 48), add(codeLength, 2)) // item's length ‖ item
+                let documentLength := sub(length, add(50, codeLength))
+                let q := add(wide, document)
+                mstore(q, documentLength)
+                calldatacopy(add(q, 0x20), add(payload, add(50, codeLength)), documentLength)
+                q := add(add(q, 0x20), documentLength)
+                mstore(q, 0) // the document's padding
+                hash := keccak256(wide, and(sub(add(q, 31), wide), not(31)))
+                ok := 1
+            }
             base := add(leaves, 0x20)
             // Scratch above everything allocated: the `Head` (7 words), 0x00 ‖ struct hash (the
-            // leaf's), the payload.
+            // leaf's), a compact payload's expansion, whose first nine words hold zeros and the
+            // item's offset between records, and, after them, a canonical payload (copied).
             let head := mload(0x40)
             let leaf := add(head, 0xe0)
-            let copy := add(head, 0x140)
+            let wide := add(head, 0x140)
+            let copy := add(wide, 0x120)
             mstore(head, typeHash)
             mstore8(leaf, 0)
+            mstore(add(wide, 0x40), 0x100) // the item's offset
+            mstore(add(wide, 0xc0), 0)
+            mstore(add(wide, 0x100), 0)
             let next := records.offset
             let last := add(next, records.length)
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
                 let flags := byte(0, calldataload(next))
                 mstore(add(head, 0x20), calldataload(add(next, 1))) // uid
-                mstore(add(head, 0x40), and(flags, 0x3f)) // kind
+                mstore(add(head, 0x40), and(flags, 0x1f)) // kind
                 let p := add(next, 33)
                 let word := 0
                 if and(flags, 0x40) {
@@ -461,8 +537,19 @@ contract ProjectLedger is IProjectLedger, EIP712 {
                     malformed := i
                     break
                 }
-                calldatacopy(copy, payload, length)
-                mstore(add(head, 0xc0), keccak256(copy, length))
+                switch and(flags, COMPACT)
+                case 0 {
+                    calldatacopy(copy, payload, length)
+                    mstore(add(head, 0xc0), keccak256(copy, length))
+                }
+                default {
+                    let hash, ok := expand(payload, length, and(flags, 0x1f), wide)
+                    if iszero(ok) {
+                        malformed := i
+                        break
+                    }
+                    mstore(add(head, 0xc0), hash)
+                }
                 let structHash := keccak256(head, 0xe0)
                 mstore(add(leaf, 1), structHash)
                 let place := add(end, shl(5, add(byte(0, calldataload(add(groupOf.offset, i))), 1)))
@@ -476,17 +563,23 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     }
 
     /// @dev Reads the packed record that begins at calldata offset `at` into `r` (all but the
-    /// payload's hash): its first byte holds the kind (low 6 bits) and whether a project (bit 6)
-    /// and a ref (bit 7) follow the uid (an absent one is zero); then the digest, the payload's
-    /// length (2 bytes) and the payload. Returns where the payload lies and where the next record
-    /// begins; reads only (beyond the input a read gives zeros: the caller checks `next`).
+    /// payload's hash): its first byte holds the kind (low 5 bits), whether the payload is
+    /// compact (bit 5, see `_expandApproval`) and whether a project (bit 6) and a ref (bit 7)
+    /// follow the uid (an absent one is zero); then the digest, the payload's length (2 bytes)
+    /// and the payload. Returns where the payload lies, whether it is compact and where the next
+    /// record begins; reads only (beyond the input a read gives zeros: the caller checks `next`).
     /// `_leaves` inlines the same reading in its loop.
-    function _read(uint256 at, Head memory r) private pure returns (uint256 next, uint256 payload, uint256 length) {
+    function _read(uint256 at, Head memory r)
+        private
+        pure
+        returns (uint256 next, uint256 payload, uint256 length, bool compact)
+    {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let flags := byte(0, calldataload(at))
+            compact := iszero(iszero(and(flags, COMPACT)))
             mstore(add(r, 0x20), calldataload(add(at, 1))) // uid
-            mstore(add(r, 0x40), and(flags, 0x3f)) // kind
+            mstore(add(r, 0x40), and(flags, 0x1f)) // kind
             let p := add(at, 33)
             let word := 0
             if and(flags, 0x40) {
@@ -509,15 +602,72 @@ contract ProjectLedger is IProjectLedger, EIP712 {
 
     /// @dev The struct hash of the record `r` with `payload`: keccak256 of `r` itself (see `Head`),
     /// once its type hash and the payload's hash are in.
-    function _hashHead(Head memory r, bytes calldata payload) private pure returns (bytes32 structHash) {
+    function _hashHead(Head memory r, bytes memory payload) private pure returns (bytes32 structHash) {
         bytes32 typeHash = RECORD_TYPEHASH;
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            let m := mload(0x40) // scratch: everything above is allocated
-            calldatacopy(m, payload.offset, payload.length)
             mstore(r, typeHash)
-            mstore(add(r, 0xc0), keccak256(m, payload.length))
+            mstore(add(r, 0xc0), keccak256(add(payload, 0x20), mload(payload)))
             structHash := keccak256(r, 0xe0)
+        }
+    }
+
+    /// @dev A canonical-form payload in memory (the rules read it there, as they read an expanded
+    /// compact one) and whether it is in its kind's canonical shape (`_canonical`, checked in
+    /// calldata: a crafted offset may point anywhere).
+    function _payload(uint8 kind, bytes calldata data) private pure returns (bytes memory payload, bool canonical) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // `payload = data`, without the compiler's checks and padding (the memory is freed after the record)
+            payload := mload(0x40)
+            mstore(payload, data.length)
+            calldatacopy(add(payload, 0x20), data.offset, data.length)
+            mstore(0x40, add(add(payload, 0x20), and(add(data.length, 31), not(31))))
+        }
+        canonical = kind == KIND_APPROVAL ? _canonicalApproval(data) : _canonical(data, _shape(kind));
+    }
+
+    /// @dev The canonical payload of the compact approval payload of `size` bytes at calldata
+    /// `at`, in memory, and whether it is canonical. The compact form of
+    /// abi.encode(stage, decision, item, item_version, document_no, issued_at, valid_until,
+    /// restricted) (`SHAPE_APPROVAL`) is stage (1 byte) ‖ decision (1) ‖ item_version (4) ‖
+    /// issued_at (5) ‖ valid_until (5) ‖ restricted (32) ‖ the item's length (2) ‖ the item ‖
+    /// document_no (the rest), numbers big-endian (the two times in 5 bytes: a payload with a time
+    /// after 2^40 - 1, the year 36812, has no compact form): the expansion is canonical unless a
+    /// string is longer than MAX_STRING_BYTES (refused as the canonical payload is,
+    /// `LedgerMalformedPayload`). `_leaves` refuses the whole input when the item's length
+    /// runs past the payload (and expands the same way, inlined, to hash the payload).
+    function _expandApproval(uint256 at, uint256 size)
+        private
+        pure
+        returns (bytes memory payload, bool canonical)
+    {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            payload := mload(0x40)
+            let copy := add(payload, 0x20)
+            let codeLength := shr(240, calldataload(add(at, 48)))
+            let w := calldataload(at)
+            mstore(copy, byte(0, w)) // stage
+            mstore(add(copy, 0x20), byte(1, w)) // decision
+            mstore(add(copy, 0x40), 0x100) // item's offset
+            mstore(add(copy, 0x60), shr(224, shl(16, w))) // item_version
+            let document := add(0x120, and(add(codeLength, 31), not(31)))
+            mstore(add(copy, 0x80), document) // document_no's offset
+            mstore(add(copy, 0xa0), shr(216, calldataload(add(at, 6)))) // issued_at
+            mstore(add(copy, 0xc0), shr(216, calldataload(add(at, 11)))) // valid_until
+            mstore(add(copy, 0xe0), calldataload(add(at, 16))) // restricted
+            mstore(add(copy, 0x100), codeLength)
+            calldatacopy(add(copy, 0x120), add(at, 50), codeLength)
+            mstore(add(copy, add(0x120, codeLength)), 0) // the padding
+            let documentLength := sub(size, add(50, codeLength))
+            mstore(add(copy, document), documentLength)
+            calldatacopy(add(copy, add(document, 0x20)), add(at, add(50, codeLength)), documentLength)
+            mstore(add(copy, add(add(document, 0x20), documentLength)), 0)
+            let length := add(document, add(0x20, and(add(documentLength, 31), not(31))))
+            mstore(payload, length)
+            mstore(0x40, add(copy, length))
+            canonical := iszero(or(gt(codeLength, MAX_STRING_BYTES), gt(documentLength, MAX_STRING_BYTES)))
         }
     }
 
@@ -681,18 +831,20 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         Head memory r = scratch.head;
         (r.uid, r.kind, r.project, r.ref, r.digest) =
             (record.uid, record.kind, record.project, record.ref, record.digest);
-        bytes calldata payload = record.payload;
+        (bytes memory payload, bool canonical) = _payload(r.kind, record.payload);
         bytes32 recordHash = _hashTypedDataV4(_hashHead(r, payload));
         (address signer, bytes memory sealRefusal) = _recover(recordHash, seal);
         if (sealRefusal.length != 0) return sealRefusal;
-        return _apply(r, payload, slot, signer, _sealer(signer, scratch), scratch);
+        return _apply(r, payload, canonical, slot, signer, _sealer(signer, scratch), scratch);
     }
 
     /// @dev Applies one record whose seal key `signer` (with the consortium's `answer` for it)
     /// is established, by its own seal or by its group's; returns the refusal, empty if accepted.
+    /// `canonical`: whether `payload` is in its kind's canonical shape (see `_check`).
     function _apply(
         Head memory r,
-        bytes calldata payload,
+        bytes memory payload,
+        bool canonical,
         Entry storage slot,
         address signer,
         uint256 answer,
@@ -706,7 +858,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
             return abi.encodeWithSelector(LedgerUidNotIssuers.selector, r.uid, org);
         }
         Change memory c = scratch.change;
-        refusal = _check(r, payload, org, uint8(answer >> 32), c);
+        refusal = _check(r, payload, canonical, org, uint8(answer >> 32), c);
         if (refusal.length != 0) return refusal;
         _commit(r, slot, c);
         emit RecordAdded(r.uid, r.project);
@@ -753,8 +905,17 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     }
 
     /// @dev Checks a record against the rules (reads only) and fills `c`; returns the refusal, empty if accepted.
+    /// `payload` is in memory; `canonical` says whether it is in its kind's canonical shape (the caller
+    /// checks it, `_payload` or `_expandApproval`): the rules read it only when it is.
     // solhint-disable-next-line function-max-lines
-    function _check(Head memory r, bytes calldata payload, uint32 org, uint8 roles, Change memory c)
+    function _check(
+        Head memory r,
+        bytes memory payload,
+        bool canonical,
+        uint32 org,
+        uint8 roles,
+        Change memory c
+    )
         private
         view
         returns (bytes memory)
@@ -768,7 +929,6 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         uint8 kind = r.kind;
         bytes32 shape = _shape(kind);
         if (shape == 0) return abi.encodeWithSelector(LedgerUnknownKind.selector, kind);
-        bool canonical = kind == KIND_APPROVAL ? _canonicalApproval(payload) : _canonical(payload, shape);
         if (!canonical) return abi.encodeWithSelector(LedgerMalformedPayload.selector, r.uid);
         if (kind == KIND_ANCHOR) {
             // Any member anchors its own access-log root: no project, nothing it refers to.
@@ -843,7 +1003,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         return _checkSupersede(r, org, e.status, c);
     }
 
-    function _checkRegistration(Head memory r, bytes calldata payload, uint32 org, Change memory c)
+    function _checkRegistration(Head memory r, bytes memory payload, uint32 org, Change memory c)
         private
         view
         returns (bytes memory)
@@ -875,13 +1035,13 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @dev A catalogue item's next version (append-only: the current version + 1), issued by the
     /// catalogue role: no project, no ref; every enumeration in range; the department an
     /// admitted organisation. The entry keeps the stage (`level`) and the version (`subject`).
-    function _checkCatalogue(Head memory r, bytes calldata payload, Change memory c)
+    function _checkCatalogue(Head memory r, bytes memory payload, Change memory c)
         private
         view
         returns (bytes memory refusal)
     {
         if (r.project != 0 || r.ref != 0) return abi.encodeWithSelector(LedgerCatalogueFields.selector, r.uid);
-        uint256 codeLength = _string(payload, 0).length;
+        uint256 codeLength = _stringLength(payload, 0);
         if (codeLength == 0 || codeLength > MAX_ITEM_CODE_BYTES) {
             return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 0, codeLength);
         }
@@ -891,7 +1051,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         if (version != uint256(current) + 1) {
             return abi.encodeWithSelector(LedgerCatalogueVersion.selector, key, uint32(version), current);
         }
-        if (_string(payload, 2).length == 0) return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 2, 0);
+        if (_stringLength(payload, 2) == 0) return abi.encodeWithSelector(LedgerInvalidValue.selector, r.uid, 2, 0);
         Item memory it = c.item;
         (it.stage, refusal) = _small(r.uid, payload, 3, 1, 4);
         if (refusal.length == 0) (it.list, refusal) = _small(r.uid, payload, 4, 1, 3);
@@ -918,7 +1078,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// decision its 承诺制 type allows (approved_on_commitment: 信用承诺制; accepted_with_deficiencies:
     /// 容缺受理). The item's slot is read once, raw, and version, department and stage are compared
     /// at once; `_itemRefusal` says which rule a refused approval broke.
-    function _itemAllows(bytes calldata payload, uint32 org, uint8 stage, uint8 decision)
+    function _itemAllows(bytes memory payload, uint32 org, uint8 stage, uint8 decision)
         private
         view
         returns (bool)
@@ -933,7 +1093,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     }
 
     /// @dev The refusal of an approval `_itemAllows` refused, in the order the rules are listed there.
-    function _itemRefusal(bytes calldata payload, uint32 org, uint8 stage, uint8 decision)
+    function _itemRefusal(bytes memory payload, uint32 org, uint8 stage, uint8 decision)
         private
         view
         returns (bytes memory)
@@ -955,7 +1115,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @dev A part of a project's checklist (一张清单): part in [1, parts], at least one item, one version
     /// per item, and each item in the catalogue, not retired, named at its version in force. The entry
     /// keeps the part (`level`) and the number of items (`subject`).
-    function _checkChecklist(bytes32 uid, bytes calldata payload, Entry memory e)
+    function _checkChecklist(bytes32 uid, bytes memory payload, Entry memory e)
         private
         view
         returns (bytes memory refusal)
@@ -989,7 +1149,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @dev A 受理 of a catalogue item: the item is in the catalogue, not retired, the acceptance names its
     /// version in force and is issued by its department (an approval's checks, less stage and decision).
     /// The entry keeps the item's stage (`level`) and version (`subject`); it runs (STATUS_OPEN).
-    function _checkAcceptance(bytes calldata payload, uint32 org, Entry memory e) private view returns (bytes memory) {
+    function _checkAcceptance(bytes memory payload, uint32 org, Entry memory e) private view returns (bytes memory) {
         bytes32 key = _stringHash(payload, 0);
         uint256 item = _item(key);
         uint32 version = uint32(item);
@@ -1019,7 +1179,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     /// @dev A commitment that names an approval (payload field 1, 0 for none) is bound to it: an
     /// active approval of the same project by the same organisation, whose decision calls for a
     /// commitment of this type (approved_on_commitment: 审批替代型; accepted_with_deficiencies: 容缺受理型).
-    function _checkBoundApproval(bytes calldata payload, uint32 org, uint32 projectNo, uint8 commitmentType)
+    function _checkBoundApproval(bytes memory payload, uint32 org, uint32 projectNo, uint8 commitmentType)
         private
         view
         returns (bytes memory)
@@ -1043,7 +1203,7 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         return "";
     }
 
-    function _checkGrant(Head memory r, bytes calldata payload, Entry memory e)
+    function _checkGrant(Head memory r, bytes memory payload, Entry memory e)
         private
         view
         returns (bytes memory refusal)
@@ -1309,15 +1469,15 @@ contract ProjectLedger is IProjectLedger, EIP712 {
     }
 
     /// @dev The payload's `index`-th 32-byte word, a static field of a payload `_canonical` passed.
-    function _word(bytes calldata payload, uint256 index) private pure returns (uint256 value) {
+    function _word(bytes memory payload, uint256 index) private pure returns (uint256 value) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            value := calldataload(add(payload.offset, shl(5, index)))
+            value := mload(add(payload, shl(5, add(index, 1))))
         }
     }
 
     /// @dev A small enumeration field, which must lie in [min, max].
-    function _small(bytes32 uid, bytes calldata payload, uint256 index, uint256 min, uint256 max)
+    function _small(bytes32 uid, bytes memory payload, uint256 index, uint256 min, uint256 max)
         private
         pure
         returns (uint8 value, bytes memory refusal)
@@ -1327,25 +1487,22 @@ contract ProjectLedger is IProjectLedger, EIP712 {
         value = uint8(v);
     }
 
-    /// @dev keccak256 of the string field `index` of a payload `_canonical` passed, hashed in free
-    /// memory without allocating it (what `keccak256(_string(payload, index))` computes).
-    function _stringHash(bytes calldata payload, uint256 index) private pure returns (bytes32 hash) {
+    /// @dev keccak256 of the string field `index` of a payload `_canonical` passed.
+    function _stringHash(bytes memory payload, uint256 index) private pure returns (bytes32 hash) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            let at := add(payload.offset, calldataload(add(payload.offset, shl(5, index))))
-            let length := calldataload(at)
-            let m := mload(0x40)
-            calldatacopy(m, add(at, 0x20), length)
-            hash := keccak256(m, length)
+            let at := add(add(payload, 0x20), mload(add(payload, shl(5, add(index, 1)))))
+            hash := keccak256(add(at, 0x20), mload(at))
         }
     }
 
-    /// @dev The bytes of the string field `index` of a payload `_canonical` passed: the head word
-    /// is its offset, there a length word, then the bytes (no copy, no abi.decode).
-    function _string(bytes calldata payload, uint256 index) private pure returns (bytes calldata) {
-        uint256 at = _word(payload, index);
-        uint256 length = uint256(bytes32(payload[at:at + 32]));
-        return payload[at + 32:at + 32 + length];
+    /// @dev The length of the string field `index` of a payload `_canonical` passed: the head word
+    /// is its offset, there a length word.
+    function _stringLength(bytes memory payload, uint256 index) private pure returns (uint256 length) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            length := mload(add(add(payload, 0x20), mload(add(payload, shl(5, add(index, 1))))))
+        }
     }
 
     /// @dev The free memory pointer, to hand back to `_setFreeMemory`.

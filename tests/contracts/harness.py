@@ -339,25 +339,28 @@ class Harness:
         root = root_of([struct_hash(r) for r in records])
         return self.sealer.seal_group(root, len(records), (relayer or self.relayer).address, key)
 
-    def groups_call(self, records: list[Record], group_of: list[int], seals: list[bytes]) -> ContractFunction:
-        """The ``submitGroups`` call (records packed as the node packs them, 65-byte group seals
-        sent compact)."""
-        return self.packed_call(pack(records), group_of, seals)
+    def groups_call(
+        self, records: list[Record], group_of: list[int], seals: list[bytes], compact: bool = True
+    ) -> ContractFunction:
+        """The ``submitGroups`` call (records packed as the node packs them, approvals' payloads
+        compact, or all canonical unless ``compact``; 65-byte group seals sent compact)."""
+        return self.packed_call(pack(records, compact=compact), group_of, seals)
 
     def packed_call(self, packed: bytes, group_of: list[int], seals: list[bytes]) -> ContractFunction:
         """The ``submitGroups`` call with ``packed`` as its records, whatever those bytes hold."""
         return self.ledger.functions.submitGroups(packed, bytes(group_of), [compact_seal(s) for s in seals])
 
-    def grouped(self, records: list[Record], orgs: list[str]) -> ContractFunction:
+    def grouped(self, records: list[Record], orgs: list[str], compact: bool = True) -> ContractFunction:
         """``submitGroups`` of ``records``, record i sealed by ``orgs[i]``'s group (one group per
-        organisation, numbered in order of first appearance), through the tests' relayer."""
+        organisation, numbered in order of first appearance), through the tests' relayer; the
+        approvals' payloads compact unless ``compact`` is false (see ``groups_call``)."""
         number = {org: g for g, org in enumerate(dict.fromkeys(orgs))}
         group_of = [number[o] for o in orgs]
         seals = [
             self.group_seal([r for r, o in zip(records, orgs, strict=True) if o == org], org)
             for org in number
         ]
-        return self.groups_call(records, group_of, seals)
+        return self.groups_call(records, group_of, seals, compact)
 
     @property
     def relayer(self) -> LocalAccount:

@@ -9,6 +9,12 @@ state at the same block time, must give the same logs (``RecordAdded``, ``Record
 the same reason bytes, ``StatusChanged``) in the same order and the same entries. The crafted
 records break one rule each; the property test mutates an approval's payload, stage, decision,
 item and version at random.
+
+Every grouped input is sent twice: as the node packs it, each approval's payload in its compact
+form where it has one (``packed.compact_approval``: every payload in the canonical ABI layout,
+strings over MAX_STRING_BYTES included), which the ledger expands in memory (``_leaves`` to hash
+it, the fast path reading it in place, ``_expandApproval`` for the general path); and with every
+payload canonical. Both must decide exactly as ``submitBatch`` does.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node_api.chain.packed import compact_approval
 from node_api.domain.records import ZERO32, Kind, Record, encode_payload, project_id
 from tests.contracts.conftest import P, Q
 from tests.contracts.harness import Harness
@@ -42,9 +49,13 @@ def outcome(h: Harness, call: Any, records: list[Record], timestamp: int) -> tup
 
 
 def both_ways(h: Harness, records: list[Record], orgs: list[str]) -> tuple[Any, Any]:
-    """The outcome of ``records`` (record i sealed by ``orgs[i]``) under group seals and with a seal each."""
+    """The outcome of ``records`` (record i sealed by ``orgs[i]``) under group seals and with a seal each.
+    Under group seals the input is sent with the approvals' payloads compact and with all canonical,
+    which must give the same outcome (asserted here)."""
     timestamp = h.now() + 100
     grouped = outcome(h, h.grouped(records, orgs), records, timestamp)
+    canonical = outcome(h, h.grouped(records, orgs, compact=False), records, timestamp)
+    assert grouped == canonical, "the compact form decided otherwise than the canonical"
     alone = outcome(
         h,
         h.batch_call(records, [h.seal(r, o) for r, o in zip(records, orgs, strict=True)]),
@@ -119,15 +130,26 @@ def test_every_refusal_of_an_approval_under_a_group_seal_is_the_general_paths(h:
     for document_no in ("x" * 1024, "x" * 1025, "", "x" * 31, "x" * 33):  # the longest allowed, one more
         payload = encode_payload(Kind.APPROVAL, {**approval_fields(), "document_no": document_no})
         cases.append((with_payload(h, payload), "auth"))
+    # Strings the compact form carries at its edges: an item over MAX_STRING_BYTES (refused, the
+    # general path), an empty item, an item of a whole word, multi-byte characters.
+    for item in ("T-S1" + "x" * 1021, "", "T-S1" + "x" * 28, "T-S1" + "\u5ba1" * 11):
+        payload = encode_payload(Kind.APPROVAL, {**approval_fields(), "item": item})
+        cases.append((with_payload(h, payload), "auth"))
+    # Times at the compact form's edge (5 bytes) and past it (the payload travels canonical).
+    for times in ({"valid_until": 2**40 - 1}, {"issued_at": 2**40}, {"valid_until": 2**64 - 1}):
+        payload = encode_payload(Kind.APPROVAL, {**approval_fields(), **times})
+        cases.append((with_payload(h, payload), "auth"))
     records, orgs = [r for r, _ in cases], [o for _, o in cases]
+    compact = [r for r in records if r.kind == Kind.APPROVAL and compact_approval(r.payload) is not None]
+    assert len(compact) > len(records) - len(MALFORMED) - 4, "the node's packing makes most of them compact"
 
     grouped, alone = both_ways(h, records, orgs)
 
     assert grouped == alone
     logs, entries = grouped
     accepted = sum(1 for name, _ in logs if name == "RecordAdded")
-    # the five good ones, the correction, auth2's, the event, Q's, four document numbers
-    assert accepted == 13
+    # the five good ones, the correction, auth2's, the event, Q's, four document numbers, three times
+    assert accepted == 16
     assert entries[0]["kind"] == Kind.APPROVAL
 
 

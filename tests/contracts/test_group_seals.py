@@ -17,7 +17,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from node_api.chain.group import GroupProof, leaf, root_of
-from node_api.chain.packed import HAS_PROJECT, HAS_REF, pack, unpack
+from node_api.chain.packed import COMPACT, HAS_PROJECT, HAS_REF, compact_approval, pack, unpack
 from node_api.chain.seal import Sealer, struct_hash
 from node_api.chain.signer import TransactionSigner
 from node_api.domain.records import ZERO32, Kind, Record, Status
@@ -266,23 +266,34 @@ def test_only_a_relayer_sends_groups(h: Harness) -> None:
 # The packed records (``node_api.chain.packed``): crafted bytes ------------------------------------
 
 
-def test_a_truncated_packed_record_reverts_the_input(h: Harness) -> None:
+def packed_payload(record: Record, compact: bool) -> int:
+    """The length of an approval's payload as packed (compact or canonical): the packed record less
+    its flags, uid, project, digest and the payload's length."""
+    return len(pack([record], compact=compact)) - (1 + 32 + 32 + 32 + 2)
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_a_truncated_packed_record_reverts_the_input(h: Harness, compact: bool) -> None:
     records = approvals(h, 2)
     seal = h.group_seal(records, "auth")
-    packed = pack(records)
-    for cut in (1, 40, len(records[1].payload) + 3):  # inside the payload, the digest, the flags byte
+    packed = pack(records, compact=compact)
+    # inside the payload, the digest, the flags byte
+    for cut in (1, 40, packed_payload(records[1], compact) + 3):
         call = h.packed_call(packed[:-cut], [0, 0], [seal])
         assert h.expect_revert(h.relayer, call, "LedgerMalformedRecords") == (1,)
     nothing_written(h, records)
     assert unpack(packed[:-1], 2) is None  # the indexer reads no records from such an input either
 
 
-def test_a_payload_length_pointing_past_the_end_reverts_the_input(h: Harness) -> None:
+@pytest.mark.parametrize("compact", [True, False])
+def test_a_payload_length_pointing_past_the_end_reverts_the_input(h: Harness, compact: bool) -> None:
     (record,) = approvals(h, 1)
-    packed = bytearray(pack([record]))
+    packed = bytearray(pack([record], compact=compact))
     at = 1 + 32 + 32 + 32  # flags, uid, project, digest: then the payload's length
-    assert int.from_bytes(packed[at : at + 2], "big") == len(record.payload)
-    packed[at : at + 2] = (len(record.payload) + 1).to_bytes(2, "big")
+    length = packed_payload(record, compact)
+    assert int.from_bytes(packed[at : at + 2], "big") == length
+    assert (length < len(record.payload)) == compact
+    packed[at : at + 2] = (length + 1).to_bytes(2, "big")
     call = h.packed_call(bytes(packed), [0], [h.group_seal([record], "auth")])
     assert h.expect_revert(h.relayer, call, "LedgerMalformedRecords") == (0,)
     packed[at : at + 2] = b"\xff\xff"
@@ -335,9 +346,11 @@ def test_packed_records_read_back_as_the_ledger_applied_them(h: Harness) -> None
     anchor = h.record(Kind.ANCHOR, ZERO32, {"tree_size": 7})
     records = [approval, revocation, anchor]
     packed = pack(records)
+    short = compact_approval(approval.payload)
+    assert short is not None and len(short) < len(approval.payload)
     assert [packed[0], len(packed)] == [
-        Kind.APPROVAL | HAS_PROJECT,
-        sum(67 + len(r.payload) for r in records) + 96,
+        Kind.APPROVAL | COMPACT | HAS_PROJECT,
+        sum(67 + len(r.payload) for r in records) + 96 - len(approval.payload) + len(short),
     ]
 
     receipt = h.transact(h.relayer, h.grouped(records, ["auth"] * 3))

@@ -1,0 +1,217 @@
+"""Compact approval payloads in a grouped input, crafted by a member with its own relayer key.
+
+``submitGroups`` carries an approval's payload in its compact form (flag bit 5 of the packed
+record, ``packed.compact_approval``: the numbers big-endian, the two strings as the item's length,
+the item, then the document number; no ABI padding, no offsets). The ledger expands
+it into the canonical ABI payload in memory and hashes and checks that, so a record's seal, hash and
+entry are the same whichever form carried it. What the ledger refuses:
+
+* a compact payload it cannot expand (another kind than an approval, an item that runs past the
+  payload, a payload shorter than the fixed fields) reverts the whole input with
+  ``LedgerMalformedRecords(index)``, as a packed record that runs past the end does, and the
+  indexer's ``unpack`` reads no records from it either;
+* a string longer than MAX_STRING_BYTES expands, and that record alone is refused with
+  ``LedgerMalformedPayload``, as its canonical payload is;
+* bytes added to or changed in a compact payload after sealing change its expansion, so the group's
+  seal no longer recovers the organisation's key: every record of the group is refused.
+
+Nothing of a refused record or a reverted input is written. The last test holds ``unpack`` to the
+ledger on mutated inputs: it reads no records exactly when the ledger reverts the input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from node_api.chain.packed import COMPACT, HAS_PROJECT, compact_approval, pack, unpack
+from node_api.domain.records import Kind, Record, encode_payload
+from tests.contracts.conftest import P
+from tests.contracts.harness import Harness
+from tests.contracts.payloads import approval_fields, event_fields
+from tests.contracts.test_group_seals import nothing_written, rejected
+
+HEAD = 1 + 32 + 32 + 32  # an approval's packed flags, uid, project and digest: then the payload's length
+FIXED = 50  # the compact approval's stage ... restricted and the item's length
+
+
+def approvals(h: Harness, n: int, **fields: object) -> list[Record]:
+    return [h.record(Kind.APPROVAL, P, approval_fields(**fields)) for _ in range(n)]  # type: ignore[arg-type]
+
+
+def packed_record(flags: int, record: Record, payload: bytes) -> bytes:
+    """One packed record with a project and no ref, ``payload`` as it is."""
+    return (
+        bytes((flags,))
+        + record.uid
+        + record.project
+        + record.digest
+        + len(payload).to_bytes(2, "big")
+        + payload
+    )
+
+
+def compact(record: Record) -> bytes:
+    short = compact_approval(record.payload)
+    assert short is not None
+    return short
+
+
+def test_a_record_compact_or_canonical_is_the_same_record(h: Harness) -> None:
+    records = approvals(h, 3)
+    compact_call = h.grouped(records, ["auth"] * 3)
+    snapshot = h.snapshot()
+    receipt = h.transact(h.relayer, compact_call)
+    # What the node's consumers derive from each RecordAdded and the input: the copy it names, its
+    # record hash and sealer (`h.added`: the indexer's and the verifier's reading).
+    via_compact = (
+        [(e["uid"], e["recordHash"], e["sealer"]) for e in h.added(receipt)],
+        [h.entry(r.uid) for r in records],
+    )
+    copies = [e["copy"][0] for e in h.added(receipt)]
+    h.revert_to(snapshot)
+    receipt = h.transact(h.relayer, h.grouped(records, ["auth"] * 3, compact=False))
+    via_canonical = (
+        [(e["uid"], e["recordHash"], e["sealer"]) for e in h.added(receipt)],
+        [h.entry(r.uid) for r in records],
+    )
+
+    assert via_compact == via_canonical
+    assert [hash_ for _, hash_, _ in via_compact[0]] == [h.sealer.digest(r) for r in records]
+    assert {sealer for _, _, sealer in via_compact[0]} == {h.orgs["auth"].seal.address}
+    # The indexer reads the canonical payload back from the compact input.
+    assert copies == records
+    assert len(pack(records)) < len(pack(records, compact=False)) - 3 * 200
+
+
+@pytest.mark.parametrize(
+    "craft",
+    [
+        "event_marked_compact",
+        "item_past_the_payload",
+        "shorter_than_the_fixed_fields",
+        "empty",
+    ],
+)
+def test_a_compact_payload_that_cannot_be_expanded_reverts_the_input(h: Harness, craft: str) -> None:
+    first, second = approvals(h, 2)
+    good = packed_record(Kind.APPROVAL | COMPACT | HAS_PROJECT, first, compact(first))
+    short = compact(second)
+    if craft == "event_marked_compact":
+        second = h.record(Kind.EVENT, P, event_fields(1))
+        bad = packed_record(Kind.EVENT | COMPACT | HAS_PROJECT, second, second.payload)
+    elif craft == "item_past_the_payload":
+        length = len(short) - FIXED + 1  # the item would take the document and one byte more
+        bad = packed_record(
+            Kind.APPROVAL | COMPACT | HAS_PROJECT,
+            second,
+            short[: FIXED - 2] + length.to_bytes(2, "big") + short[FIXED:],
+        )
+    elif craft == "shorter_than_the_fixed_fields":
+        bad = packed_record(Kind.APPROVAL | COMPACT | HAS_PROJECT, second, short[: FIXED - 1])
+    else:
+        bad = packed_record(Kind.APPROVAL | COMPACT | HAS_PROJECT, second, b"")
+    packed = good + bad
+    # The member seals the group over whatever it likes: the input is refused before any seal counts.
+    seal = h.group_seal([first, second], "auth")
+
+    assert h.expect_revert(h.relayer, h.packed_call(packed, [0, 0], [seal]), "LedgerMalformedRecords") == (1,)
+    nothing_written(h, [first, second])
+    assert unpack(packed, 2) is None
+
+
+@pytest.mark.parametrize("change", ["trailing_byte", "stage", "item_length", "restricted"])
+def test_a_compact_payload_changed_after_sealing_is_refused_with_its_group(h: Harness, change: str) -> None:
+    records = approvals(h, 3)
+    seal = h.group_seal(records, "auth")
+    parts = [packed_record(Kind.APPROVAL | COMPACT | HAS_PROJECT, r, compact(r)) for r in records]
+    short = bytearray(compact(records[1]))
+    if change == "trailing_byte":
+        short += b"\x00"  # read as the document number's last byte
+    elif change == "stage":
+        short[0] ^= 3
+    elif change == "item_length":
+        length = int.from_bytes(short[FIXED - 2 : FIXED], "big")
+        short[FIXED - 2 : FIXED] = (length - 1).to_bytes(
+            2, "big"
+        )  # the item's last byte becomes the document's
+    else:
+        short[30] ^= 1
+    parts[1] = packed_record(Kind.APPROVAL | COMPACT | HAS_PROJECT, records[1], bytes(short))
+    packed = b"".join(parts)
+    carried = unpack(packed, 3)
+    assert carried is not None and carried[1][5] != records[1].payload  # it expands, to another payload
+
+    receipt = h.transact(h.relayer, h.packed_call(packed, [0, 0, 0], [seal]))
+
+    assert rejected(h, receipt) == {r.uid: "LedgerInvalidSeal" for r in records}
+    assert not h.events(receipt, "RecordAdded")
+    nothing_written(h, records)
+
+
+@pytest.mark.parametrize("field", ["item", "document_no"])
+def test_a_compact_string_over_the_limit_is_refused_alone_as_its_canonical_payload_is(
+    h: Harness, field: str
+) -> None:
+    good = approvals(h, 2)
+    payload = encode_payload(Kind.APPROVAL, {**approval_fields(), field: "x" * 1025})
+    long = dataclasses.replace(good[0], uid=h.uid(), payload=payload)
+    records = [good[0], long, good[1]]
+    packed = pack(records)
+    assert packed[len(pack(records[:1]))] & COMPACT  # the long one travels compact
+
+    receipt = h.transact(h.relayer, h.grouped(records, ["auth"] * 3))
+
+    assert rejected(h, receipt) == {long.uid: "LedgerMalformedPayload"}
+    assert [bytes(e["uid"]) for e in h.events(receipt, "RecordAdded")] == [good[0].uid, good[1].uid]
+    nothing_written(h, [long])
+    single = h.revert_of(h.relayer, h.submit_call(long, h.seal(long, "auth")))
+    assert single is not None and single.name == "LedgerMalformedPayload"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(["flags", "payload_length", "item_length", "byte", "cut", "append"]),
+            st.integers(min_value=0, max_value=2),  # which record
+            st.integers(min_value=0, max_value=2**16 - 1),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_unpack_reads_no_records_exactly_when_the_ledger_reverts_the_input(
+    world: Harness, changes: list[tuple[str, int, int]]
+) -> None:
+    h = world
+    records = [h.record(Kind.APPROVAL, P, approval_fields(stage=1 + i % 4)) for i in range(3)]
+    seal = h.group_seal(records, "auth")
+    packed = bytearray(pack(records))
+    starts = [0, len(pack(records[:1])), len(pack(records[:2]))]
+    for how, which, value in changes:
+        at = starts[which]
+        if at + HEAD + 2 + FIXED > len(packed) and how in ("flags", "payload_length", "item_length"):
+            continue  # cut off by an earlier change
+        if how == "flags":
+            packed[at] = value & 0xFF
+        elif how == "payload_length":
+            packed[at + HEAD : at + HEAD + 2] = (value % 400).to_bytes(2, "big")
+        elif how == "item_length":
+            packed[at + HEAD + 2 + FIXED - 2 : at + HEAD + 2 + FIXED] = (value % 120).to_bytes(2, "big")
+        elif how == "byte" and packed:
+            packed[value % len(packed)] = value >> 8
+        elif how == "cut":
+            del packed[value % (len(packed) + 1) :]
+        else:
+            packed += bytes(value % 40)
+
+    refused = h.revert_of(h.relayer, h.packed_call(bytes(packed), [0, 0, 0], [seal]))
+
+    if unpack(bytes(packed), 3) is None:
+        assert refused is not None and refused.name == "LedgerMalformedRecords", bytes(packed).hex()
+    else:
+        assert refused is None, refused.describe()
