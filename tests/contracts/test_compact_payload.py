@@ -27,11 +27,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node_api.chain.packed import COMPACT, HAS_PROJECT, compact_approval, pack, unpack
-from node_api.domain.records import Kind, Record, encode_payload
+from eth_utils import keccak
+
+from node_api.chain.packed import COMPACT, HAS_PROJECT, HAS_REF, compact_approval, pack, unpack
+from node_api.domain.records import ZERO32, Kind, Record, encode_payload
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness
-from tests.contracts.payloads import approval_fields, event_fields
+from tests.contracts.payloads import approval_fields, event_fields, item_code
+from tests.contracts.test_group_fast_path import outcome
 from tests.contracts.test_group_seals import nothing_written, rejected
 
 HEAD = 1 + 32 + 32 + 32  # an approval's packed flags, uid, project and digest: then the payload's length
@@ -215,3 +218,77 @@ def test_unpack_reads_no_records_exactly_when_the_ledger_reverts_the_input(
         assert refused is not None and refused.name == "LedgerMalformedRecords", bytes(packed).hex()
     else:
         assert refused is None, refused.describe()
+
+
+# Lengths around the word and the limits, for the strings a crafted compact payload carries.
+_EDGE_LENGTHS = [0, 1, 31, 32, 33, 63, 64, 65, 1023, 1024, 1025]
+
+
+@st.composite
+def crafted_compact(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A compact approval payload written byte by byte as a member may craft it (not through
+    ``compact_approval``), and whether its record carries a ref (which sends it down the general
+    path): any stage, decision, version and times, an item of the world's catalogue or any bytes,
+    a document number of any bytes, their lengths around the word and the limits."""
+    stage = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 255]))
+    decision = draw(st.sampled_from([0, 1, 2, 3, 4, 255]))
+    if draw(st.booleans()):
+        item = item_code(min(max(stage, 1), 4), decision if decision <= 3 else 0).encode()
+        version = draw(st.sampled_from([1, 2, 0xFFFFFFFF]))
+    else:
+        item = draw(st.binary(max_size=3)) + bytes([0xA5]) * draw(st.sampled_from(_EDGE_LENGTHS))
+        version = draw(st.integers(min_value=0, max_value=2**32 - 1))
+    document = bytes([0x5A]) * draw(st.sampled_from(_EDGE_LENGTHS)) + draw(st.binary(max_size=3))
+    times = draw(st.sampled_from([0, 1, 2**40 - 1])).to_bytes(5, "big") + draw(
+        st.integers(min_value=0, max_value=2**40 - 1)
+    ).to_bytes(5, "big")
+    short = (
+        bytes((stage, decision))
+        + version.to_bytes(4, "big")
+        + times
+        + draw(st.binary(min_size=32, max_size=32))
+        + len(item).to_bytes(2, "big")
+        + item
+        + document
+    )
+    return short, draw(st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(crafted=st.lists(crafted_compact(), min_size=1, max_size=4))
+def test_crafted_compact_payloads_are_the_records_unpack_reads_and_submit_batch_decides(
+    world: Harness, crafted: list[tuple[bytes, bool]]
+) -> None:
+    """A member seals records over the canonical payloads ``unpack`` reads from its own compact
+    bytes and sends those bytes: the ledger's expansion (in ``_leaves`` for the seal, in place on
+    the fast path, ``_expandApproval`` on the general path, one record after another in the same
+    memory) is that payload, so no record is refused for its seal, and every record is decided as
+    ``submitBatch`` decides its canonical payload, and as the same records packed canonical are."""
+    h = world
+    records, parts = [], []
+    for short, with_ref in crafted:
+        uid = h.uid("auth")
+        ref = keccak(b"no such record" + uid) if with_ref else ZERO32
+        flags = Kind.APPROVAL | COMPACT | HAS_PROJECT | (HAS_REF if with_ref else 0)
+        head = bytes((flags,)) + uid + P + (ref if with_ref else b"") + keccak(b"document" + uid)
+        parts.append(head + len(short).to_bytes(2, "big") + short)
+        records.append(Record(uid, Kind.APPROVAL, P, ref, keccak(b"document" + uid), b""))
+    packed = b"".join(parts)
+    read = unpack(packed, len(records))
+    assert read is not None
+    records = [dataclasses.replace(r, payload=fields[5]) for r, fields in zip(records, read, strict=True)]
+    assert [compact_approval(r.payload) for r in records] == [short for short, _ in crafted]
+    seal = h.group_seal(records, "auth")
+    timestamp = h.now() + 100
+
+    sent = outcome(h, h.packed_call(packed, [0] * len(records), [seal]), records, timestamp)
+    canonical = outcome(h, h.grouped(records, ["auth"] * len(records), compact=False), records, timestamp)
+    alone = outcome(h, h.batch_call(records, [h.seal(r, "auth") for r in records]), records, timestamp)
+
+    refusals = [
+        h.contracts.decode_revert(log[1]["reason"])
+        for log in sent[0]
+        if log is not None and log[0] == "RecordRejected"
+    ]
+    assert all(r is not None and r.name != "LedgerInvalidSeal" for r in refusals), refusals
+    assert sent == canonical == alone
