@@ -24,10 +24,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from eth_utils import keccak
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from node_api.chain.packed import COMPACT, HAS_PROJECT, HAS_REF, compact_approval, pack, unpack
 from node_api.domain.records import ZERO32, Kind, Record, encode_payload
@@ -292,3 +291,101 @@ def test_crafted_compact_payloads_are_the_records_unpack_reads_and_submit_batch_
     ]
     assert all(r is not None and r.name != "LedgerInvalidSeal" for r in refusals), refusals
     assert sent == canonical == alone
+
+
+def record_starts(packed: bytes | bytearray) -> list[int]:
+    """Where each packed record begins, read as the ledger reads them (as far as they go)."""
+    starts, at = [], 0
+    while at + 1 <= len(packed):
+        starts.append(at)
+        flags = packed[at]
+        p = at + 33 + 32 * (bool(flags & HAS_PROJECT) + bool(flags & HAS_REF)) + 32
+        at = p + 2 + int.from_bytes(packed[p : p + 2], "big")
+    return starts
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    documents=st.lists(st.sampled_from(_EDGE_LENGTHS[:8]), min_size=3, max_size=3),
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(["flags", "payload_length", "item_length", "byte", "grow", "shrink"]),
+            st.integers(min_value=0, max_value=2),  # which record
+            st.integers(min_value=0, max_value=2**16 - 1),
+        ),
+        min_size=0,
+        max_size=3,
+    ),
+)
+def test_what_the_indexer_reads_of_a_mutated_input_is_what_the_ledger_decided(
+    world: Harness, documents: list[int], changes: list[tuple[str, int, int]]
+) -> None:
+    """A member mutates a sealed compact input (flags, lengths, any byte of a record, bytes added
+    to or cut from a payload with its length made to match) and sends it. Unless the ledger
+    reverts it (and then ``unpack`` reads nothing), each copy the input carries has exactly one
+    log, and every copy the ledger accepts is one that was sealed, read by the indexer
+    (``h.added``: ``unpack``, ``CopyCounter``) as that record, sealed by auth: the indexer never
+    shows content the chain's hash does not commit to."""
+    h = world
+    records = [
+        h.record(
+            Kind.APPROVAL,
+            P,
+            {**approval_fields(stage=1 + i % 4), "document_no": "号" * (n // 3) + "x" * (n % 3)},
+        )
+        for i, n in enumerate(documents)
+    ]
+    seal = h.group_seal(records, "auth")
+    packed = bytearray(pack(records))
+    for how, which, value in changes:
+        starts = record_starts(packed)
+        if which >= len(starts):
+            continue
+        at = starts[which]
+        end = starts[which + 1] if which + 1 < len(starts) else len(packed)
+        length_at = at + HEAD  # with a project and no ref, as packed
+        if how == "flags":
+            packed[at] = value & 0xFF
+        elif how == "byte":
+            packed[at + value % (end - at)] = value >> 8
+        elif length_at + 2 > len(packed):
+            continue
+        elif how == "payload_length":
+            packed[length_at : length_at + 2] = (value % 400).to_bytes(2, "big")
+        elif how == "item_length" and length_at + 2 + FIXED <= len(packed):
+            packed[length_at + FIXED : length_at + 2 + FIXED] = (value % 120).to_bytes(2, "big")
+        elif how in ("grow", "shrink"):
+            size = int.from_bytes(packed[length_at : length_at + 2], "big")
+            spot = length_at + 2 + value % (size + 1)
+            count = 1 + (value >> 8) % 40
+            if how == "grow":
+                packed[spot:spot] = bytes([value & 0xFF]) * count
+                size += count
+            else:
+                count = min(count, length_at + 2 + size - spot)
+                del packed[spot : spot + count]
+                size -= count
+            packed[length_at : length_at + 2] = size.to_bytes(2, "big")
+    call = h.packed_call(bytes(packed), [0, 0, 0], [seal])
+
+    refused = h.revert_of(h.relayer, call)
+    if refused is not None:
+        assert refused.name == "LedgerMalformedRecords", refused.describe()
+        assert unpack(bytes(packed), 3) is None
+        event("reverted")
+        return
+    snapshot = h.snapshot()
+    try:
+        receipt = h.transact(h.relayer, call)
+        read = unpack(bytes(packed), 3)
+        assert read is not None
+        logs = h.events(receipt, "RecordAdded") + h.events(receipt, "RecordRejected")
+        assert sorted(bytes(e["uid"]) for e in logs) == sorted(uid for uid, *_ in read)
+        accepted = h.added(receipt)
+        event(f"{len(accepted)} accepted")
+        for added in accepted:
+            assert added["copy"] is not None
+            assert added["copy"][0] in records
+            assert added["sealer"] == h.orgs["auth"].seal.address
+    finally:
+        h.revert_to(snapshot)
