@@ -389,3 +389,41 @@ def test_what_the_indexer_reads_of_a_mutated_input_is_what_the_ledger_decided(
             assert added["sealer"] == h.orgs["auth"].seal.address
     finally:
         h.revert_to(snapshot)
+
+
+def test_compact_payloads_at_the_packed_forms_limits_are_decided_as_submit_batch_decides(h: Harness) -> None:
+    """The largest compact payloads (65,535 bytes: an item or a document number of 65,485 bytes,
+    whose canonical payloads do not fit the packed form) and the smallest (50 bytes, both strings
+    empty), between ordinary approvals: each decided alone, as ``submitBatch`` decides its
+    canonical payload, the approvals around them accepted."""
+    good = approvals(h, 3)
+    limit = 2**16 - 1 - FIXED
+
+    def odd(**fields: object) -> Record:
+        payload = encode_payload(Kind.APPROVAL, {**approval_fields(), **fields})
+        return dataclasses.replace(good[0], uid=h.uid(), payload=payload)
+
+    records = [
+        good[0],
+        odd(item="i" * limit, document_no=""),
+        good[1],
+        odd(item="", document_no="d" * limit),
+        odd(item="", document_no=""),
+        good[2],
+    ]
+    packed = pack(records)
+    assert all(flags & COMPACT for flags in (packed[at] for at in record_starts(packed)))
+    assert len(packed) == 6 * (HEAD + 2) + 3 * len(compact(good[0])) + 2 * (2**16 - 1) + FIXED
+    timestamp = h.now() + 100
+
+    grouped = outcome(h, h.grouped(records, ["auth"] * 6), records, timestamp)
+    alone = outcome(h, h.batch_call(records, [h.seal(r, "auth") for r in records]), records, timestamp)
+
+    assert grouped == alone
+    receipt = h.transact(h.relayer, h.grouped(records, ["auth"] * 6))
+    assert rejected(h, receipt) == {
+        records[1].uid: "LedgerMalformedPayload",
+        records[3].uid: "LedgerMalformedPayload",
+        records[4].uid: "LedgerUnknownItem",
+    }
+    assert [bytes(e["uid"]) for e in h.events(receipt, "RecordAdded")] == [r.uid for r in good]
