@@ -427,3 +427,18 @@ def test_compact_payloads_at_the_packed_forms_limits_are_decided_as_submit_batch
         records[4].uid: "LedgerUnknownItem",
     }
     assert [bytes(e["uid"]) for e in h.events(receipt, "RecordAdded")] == [r.uid for r in good]
+
+
+def test_the_compact_bit_on_any_other_kind_reverts_the_input_and_reads_as_no_records(h: Harness) -> None:
+    """Kinds 0 and 2-31 (the known ones and those the low 5 bits can name beyond them) marked
+    compact, carrying an approval's compact payload, which the ledger would expand: every such
+    input reverts with LedgerMalformedRecords naming that record, and ``unpack`` reads nothing."""
+    first, second = approvals(h, 2)
+    good = packed_record(Kind.APPROVAL | COMPACT | HAS_PROJECT, first, compact(first))
+    seal = h.group_seal([first, second], "auth")
+    for kind in [k for k in range(32) if k != Kind.APPROVAL]:
+        packed = good + packed_record(kind | COMPACT | HAS_PROJECT, second, compact(second))
+        refused = h.expect_revert(h.relayer, h.packed_call(packed, [0, 0], [seal]), "LedgerMalformedRecords")
+        assert refused == (1,), kind
+        assert unpack(packed, 2) is None, kind
+    nothing_written(h, [first, second])
