@@ -174,18 +174,21 @@ def test_a_compact_string_over_the_limit_is_refused_alone_as_its_canonical_paylo
     assert single is not None and single.name == "LedgerMalformedPayload"
 
 
-@settings(max_examples=80, deadline=None)
-@given(
-    changes=st.lists(
+def mutations(hows: list[str], min_size: int) -> st.SearchStrategy[list[tuple[str, int, int]]]:
+    """Up to three changes to a packed input of three records: (how, which record, a value)."""
+    return st.lists(
         st.tuples(
-            st.sampled_from(["flags", "payload_length", "item_length", "byte", "cut", "append"]),
+            st.sampled_from(hows),
             st.integers(min_value=0, max_value=2),  # which record
             st.integers(min_value=0, max_value=2**16 - 1),
         ),
-        min_size=1,
+        min_size=min_size,
         max_size=3,
     )
-)
+
+
+@settings(max_examples=80, deadline=None)
+@given(changes=mutations(["flags", "payload_length", "item_length", "byte", "cut", "append"], min_size=1))
 def test_unpack_reads_no_records_exactly_when_the_ledger_reverts_the_input(
     world: Harness, changes: list[tuple[str, int, int]]
 ) -> None:
@@ -307,15 +310,7 @@ def record_starts(packed: bytes | bytearray) -> list[int]:
 @settings(max_examples=80, deadline=None)
 @given(
     documents=st.lists(st.sampled_from(_EDGE_LENGTHS[:8]), min_size=3, max_size=3),
-    changes=st.lists(
-        st.tuples(
-            st.sampled_from(["flags", "payload_length", "item_length", "byte", "grow", "shrink"]),
-            st.integers(min_value=0, max_value=2),  # which record
-            st.integers(min_value=0, max_value=2**16 - 1),
-        ),
-        min_size=0,
-        max_size=3,
-    ),
+    changes=mutations(["flags", "payload_length", "item_length", "byte", "grow", "shrink"], min_size=0),
 )
 def test_what_the_indexer_reads_of_a_mutated_input_is_what_the_ledger_decided(
     world: Harness, documents: list[int], changes: list[tuple[str, int, int]]
