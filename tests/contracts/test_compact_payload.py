@@ -32,7 +32,7 @@ from node_api.chain.packed import COMPACT, HAS_PROJECT, HAS_REF, compact_approva
 from node_api.domain.records import ZERO32, Kind, Record, encode_payload
 from tests.contracts.conftest import P
 from tests.contracts.harness import Harness
-from tests.contracts.payloads import approval_fields, event_fields, item_code
+from tests.contracts.payloads import approval_fields, catalogue_record, event_fields, item_code
 from tests.contracts.test_group_fast_path import outcome
 from tests.contracts.test_group_seals import nothing_written, rejected
 
@@ -437,3 +437,36 @@ def test_the_compact_bit_on_any_other_kind_reverts_the_input_and_reads_as_no_rec
         assert refused == (1,), kind
         assert unpack(packed, 2) is None, kind
     nothing_written(h, [first, second])
+
+
+def test_approvals_of_items_whose_codes_end_at_and_around_a_word_are_decided_as_submit_batch_decides(
+    h: Harness,
+) -> None:
+    """Catalogue items whose codes are 1, 31, 32, 33 and 64 bytes long (the limit), each named by a
+    compact approval the fast path hashes the code of in place, one after another, with documents
+    of 0-65 bytes and a wrong version among them: accepted and refused as ``submitBatch`` decides."""
+    codes = ["Z", "Z" * 30 + "1", "Z" * 31 + "2", "Z" * 32 + "3", "Z" * 63 + "4"]
+    for code in codes:
+        h.submit(catalogue_record(h, code), "cat")
+    records = [
+        h.record(
+            Kind.APPROVAL,
+            P,
+            {
+                **approval_fields(item=code, item_version=1 + (i == 3)),
+                "document_no": "x" * [0, 31, 32, 33, 65][i % 5],
+            },
+        )
+        for i, code in enumerate(codes + codes[::-1])
+        if i < 5 or code != codes[0]
+    ]
+    assert len(records) == 9
+    timestamp = h.now() + 100
+
+    grouped = outcome(h, h.grouped(records, ["auth"] * len(records)), records, timestamp)
+    canonical = outcome(h, h.grouped(records, ["auth"] * len(records), compact=False), records, timestamp)
+    alone = outcome(h, h.batch_call(records, [h.seal(r, "auth") for r in records]), records, timestamp)
+
+    assert grouped == canonical == alone
+    added = [log for log in grouped[0] if log is not None and log[0] == "RecordAdded"]
+    assert len(added) == len(records) - 1  # all but the wrong version
