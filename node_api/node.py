@@ -337,8 +337,9 @@ def _compose(
         OfficerTable(db), membership, guard, s.console_idle_seconds, s.console_session_seconds,
         s.console_lockout_failures, s.console_lockout_seconds, SecretVault(document_key, TOTP_PURPOSE),
     )  # fmt: skip
+    # Embedded: this node's primary runs the chain (no rpc_url), whichever process answers.
     status = NodeStatus(
-        s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, chain is not None
+        s.node_name, deployment, rpc, indexer, outbox.table, relayer.address, s.rpc_url is None
     )
     return Node(
         settings=s,

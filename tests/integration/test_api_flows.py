@@ -257,6 +257,8 @@ def test_oversized_body_gets_413(node: NodeProcess) -> None:
 def test_health_reports_chain_contracts_and_lag(node: NodeProcess) -> None:
     h = node.client().get("/health").json()
     assert h["chain"]["chain_id"] == 620825
+    # The test node runs its chain itself; a gateway worker (which answers here) must say so too.
+    assert h["chain"]["embedded"] is True, h["chain"]
     assert h["chain"]["latest_block"] >= h["chain"]["indexed_block"] > 0
     assert h["contracts"]["ledger"].startswith("0x")
 
