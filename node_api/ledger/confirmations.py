@@ -74,10 +74,8 @@ class Confirmations:
                 self._watch_failures()
                 state = self.outbox.state(uid)
                 if state is not None and state.final:
-                    self._forget(uid, future)
                     return str(state)
                 if state is None and self.index.holds(uid):
-                    self._forget(uid, future)
                     return str(OutboxState.CONFIRMED)  # another node's record, in the index
                 remaining = deadline - loop.time()
                 if remaining > 0:
@@ -85,7 +83,7 @@ class Confirmations:
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(remaining):
                             await future
-            finally:
+            finally:  # every way out of the look and the wait leaves the tables clean
                 self._forget(uid, future)
             if remaining <= 0 or not future.done():  # the deadline passed
                 state = self.outbox.state(uid)
