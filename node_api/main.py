@@ -16,6 +16,7 @@ from node_api import metrics
 from node_api.api import console
 from node_api.api.console.errors import error_page, is_console, sign_in_redirect
 from node_api.api.console.session import SignInRequired
+from node_api.api.direct import direct_routes
 from node_api.api.routes import (
     audit,
     batch,
@@ -219,6 +220,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         # routing ≈ 1 ms on this machine (a miss, over all routes) against ≈ 0.35 ms flat. The
         # routers set only a path prefix and tags, which their routes already carry.
         app.router.routes.extend(module.router.routes)
+    if settings.direct_writes:  # ahead of the FastAPI routes they answer for (node_api/api/direct.py)
+        app.router.routes[0:0] = direct_routes(app.router.routes, projects.DIRECT)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,

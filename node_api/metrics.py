@@ -48,6 +48,13 @@ class RequestMetrics:
             buckets=_BUCKETS,
             registry=registry,
         )
+        direct = Counter(
+            "projchain_http_direct_requests",
+            "Single-record writes answered by their direct route (answered) or handed to FastAPI's (handed_on).",
+            ("outcome",),
+            registry=registry,
+        )
+        self.direct = {outcome: direct.labels(outcome) for outcome in ("answered", "handed_on")}
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -231,4 +238,5 @@ def install(app: FastAPI) -> None:
         ProcessCollector(registry=registry)
     registry.register(NodeCollector(app))
     app.state.metrics = registry
+    app.state.request_metrics = request_metrics
     app.add_middleware(RequestObserver, metrics=request_metrics)

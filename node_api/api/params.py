@@ -17,7 +17,8 @@ CodePath = Annotated[
     ),
 ]
 Wait = Annotated[bool, Query(description="answer once the record is confirmed on chain")]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IDEMPOTENCY_KEY_MAX = 200
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": ErrorOut} for c in (400, 401, 403, 404, 409, 413, 422, 429)
 }

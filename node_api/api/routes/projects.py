@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from node_api.api.deps import (
     AccessDep,
@@ -17,6 +18,7 @@ from node_api.api.deps import (
     SearchDep,
     WriterDep,
 )
+from node_api.api.direct import Handler
 from node_api.api.params import ERRORS, WRITE_RESPONSES, CodePath, IdemKey, Wait, checked_code
 from node_api.api.payloads import RecordBody, acceptance_payload, attachment, preseal, record_payload
 from node_api.api.responses import accepted, approval_extra
@@ -31,6 +33,7 @@ from node_api.api.schemas import (
 )
 from node_api.domain.search import parse_query
 from node_api.errors import NotFoundError
+from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.membership import Organization
 from node_api.ledger.search import MAX_PAGE
 from node_api.ledger.writer import Writer
@@ -46,6 +49,15 @@ async def _write(
         org, kind, code, fields, digest=digest, idempotency_key=idempotency_key, preseal=preseal(body.seal),
         attachment=attachment(body),
     )  # fmt: skip
+
+
+async def record_answer(
+    writer: Writer, confirmations: Confirmations, org: Organization, code: str, body: RecordBody, wait: bool,
+    idempotency_key: str | None,
+) -> Response:  # fmt: skip
+    """A record filed under project ``code``: written, then answered (an approval with its item version)."""
+    result = await _write(writer, org, checked_code(code), body, idempotency_key)
+    return await accepted(confirmations, result, wait, approval_extra(result))
 
 
 @router.post("", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
@@ -134,8 +146,7 @@ async def add_approval(
     approved_on_commitment and accepted_with_deficiencies carry the owner's ``commitment``,
     recorded with the approval and bound to it (``commitment_uid``).
     """
-    result = await _write(writer, org, checked_code(code), body, idempotency_key)
-    return await accepted(confirmations, result, wait, approval_extra(result))
+    return await record_answer(writer, confirmations, org, code, body, wait, idempotency_key)
 
 
 @router.post("/{code}/events", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
@@ -144,8 +155,7 @@ async def add_event(
     wait: Wait = False, idempotency_key: IdemKey = None,
 ) -> Response:  # fmt: skip
     """Report an abnormal construction event with evidence digests (supervisor)."""
-    result = await _write(writer, org, checked_code(code), body, idempotency_key)
-    return await accepted(confirmations, result, wait)
+    return await record_answer(writer, confirmations, org, code, body, wait, idempotency_key)
 
 
 @router.post("/{code}/commitments", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
@@ -154,8 +164,7 @@ async def add_commitment(
     wait: Wait = False, idempotency_key: IdemKey = None,
 ) -> Response:  # fmt: skip
     """Record a credit commitment (信用承诺) made by the owner (approval authority)."""
-    result = await _write(writer, org, checked_code(code), body, idempotency_key)
-    return await accepted(confirmations, result, wait)
+    return await record_answer(writer, confirmations, org, code, body, wait, idempotency_key)
 
 
 @router.post("/{code}/acceptances", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
@@ -175,3 +184,11 @@ async def add_acceptance(
         preseal=preseal(body.seal),
     )  # fmt: skip
     return await accepted(confirmations, result, wait)
+
+
+# The routes answered by node_api.api.direct ahead of FastAPI: the body's model and the handler.
+DIRECT: dict[str, tuple[type[BaseModel], Handler]] = {
+    "/v1/projects/{code}/approvals": (ApprovalIn, record_answer),
+    "/v1/projects/{code}/events": (EventIn, record_answer),
+    "/v1/projects/{code}/commitments": (CommitmentIn, record_answer),
+}

@@ -1,0 +1,137 @@
+"""Direct routes: the single-record writes of a project answered without FastAPI's per-request work.
+
+FastAPI solves a route's dependencies and validates its parameters through generic machinery on
+every request; for the API's hot write path (``POST /v1/projects/{code}/approvals``, ``/events``,
+``/commitments``) that was the larger part of a gateway worker's CPU per request
+(``python -m bench.profile --single --process worker``: dependency solving, parameter models and
+FastAPI's request wrapper ≈ 15 % of the worker, beside ≈ 24 % in the route's own code; docs/benchmark.md).
+
+A ``DirectWrite`` is a plain ASGI endpoint placed ahead of the FastAPI route of the same path and
+method. It answers the ordinary request itself with the same parts the FastAPI route uses: the
+caller from ``deps.optional_org`` / ``deps.require_org``, the body validated by the same model, the
+``wait`` query read by the same boolean rule, and the same handler (``projects.record_answer``).
+Anything out of the ordinary — a body that is not a JSON object sent as JSON, a query other than one
+``wait``, an ``Idempotency-Key`` FastAPI would refuse, a body the model refuses — is handed to the
+FastAPI route unchanged (its body replayed), so every such answer is FastAPI's own. Errors the
+handler raises reach the app's exception handlers as from any route. The FastAPI routes stay the
+documented ones (the OpenAPI document is built from them alone). ``PROJCHAIN_DIRECT_WRITES=false``
+turns the direct routes off; a test holds both answers equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Message, Receive, Scope, Send
+
+from node_api.api.deps import optional_org, require_org
+from node_api.api.params import IDEMPOTENCY_KEY_MAX
+from node_api.ledger.confirmations import Confirmations
+from node_api.ledger.membership import Organization
+from node_api.ledger.writer import Writer
+from node_api.node import Node
+
+_BOOL = TypeAdapter(bool)
+# A route's own handler: (writer, confirmations, caller, project code, body, wait, idempotency key).
+Handler = Callable[[Writer, Confirmations, Organization, str, Any, bool, str | None], Awaitable[Response]]
+
+
+class DirectWrite:
+    """The ordinary request to one write route, answered without FastAPI's dependency solving."""
+
+    def __init__(self, route: APIRoute, model: type[BaseModel], handler: Handler) -> None:
+        self.route = route
+        self.model = model
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self.route  # the same route label in metrics and logs
+        request = Request(scope, receive)
+        body = await request.body()
+        parsed = _json_object(request, body)
+        if parsed is None:
+            await self._hand_on(scope, body, send)
+            return
+        # Dependencies before parameters, as FastAPI solves them: 401/403 before a 422.
+        org = await require_org(await optional_org(request, scope["app"].state.node.credentials))
+        read = self._parameters(request, parsed)
+        if read is None:
+            await self._hand_on(scope, body, send)
+            return
+        model, wait, key = read
+        _count(scope, "answered")
+        node: Node = scope["app"].state.node
+        code = scope["path_params"]["code"]
+        response = await self.handler(node.writer, node.confirmations, org, code, model, wait, key)
+        await response(scope, receive, send)
+
+    def _parameters(
+        self, request: Request, parsed: dict[str, Any]
+    ) -> tuple[BaseModel, bool, str | None] | None:
+        """The body, ``wait`` and the idempotency key as the FastAPI route reads them; None where that
+        route would refuse them or read them otherwise (it then answers)."""
+        query = request.query_params
+        if any(name != "wait" for name in query) or len(query.getlist("wait")) > 1:
+            return None
+        keys = request.headers.getlist("idempotency-key")
+        if len(keys) > 1 or (keys and len(keys[0]) > IDEMPOTENCY_KEY_MAX):
+            return None
+        try:
+            wait = _BOOL.validate_python(query["wait"]) if "wait" in query else False
+            model = self.model.model_validate(parsed)
+        except ValidationError:
+            return None
+        return model, wait, keys[0] if keys else None
+
+    async def _hand_on(self, scope: Scope, body: bytes, send: Send) -> None:
+        """The FastAPI route answers, reading the body already received."""
+        _count(scope, "handed_on")
+        replayed = False
+
+        async def receive() -> Message:
+            nonlocal replayed
+            if replayed:
+                return {"type": "http.disconnect"}
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        scope["endpoint"] = self.route.endpoint
+        await self.route.handle(scope, receive, send)
+
+
+def _count(scope: Scope, outcome: str) -> None:
+    """``projchain_http_direct_requests_total{outcome}`` (node_api/metrics.py), where the app has metrics."""
+    metrics = getattr(scope["app"].state, "request_metrics", None)  # a metrics.RequestMetrics
+    if metrics is not None:
+        metrics.direct[outcome].inc()
+
+
+def _json_object(request: Request, body: bytes) -> dict[str, Any] | None:
+    """The body when it is a JSON object sent as ``application/json``; None otherwise."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json" or not body:
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def direct_routes(
+    routes: list[BaseRoute], handlers: dict[str, tuple[type[BaseModel], Handler]]
+) -> list[Route]:
+    """A direct route for each FastAPI POST route of ``routes`` whose path ``handlers`` names."""
+    out = []
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path in handlers and "POST" in (route.methods or ()):
+            model, handler = handlers[route.path]
+            out.append(Route(route.path, DirectWrite(route, model, handler), methods=["POST"]))
+    return out

@@ -1,0 +1,127 @@
+"""The direct write routes (node_api/api/direct.py) answer exactly as the FastAPI routes they stand before.
+
+Two real nodes, each with its own anvil chain: the session's node (direct routes on, the default)
+and one started with ``PROJCHAIN_DIRECT_WRITES=false`` (FastAPI alone). The same requests, the
+ordinary ones and every kind of refusal, go to both; the answers must be equal but for the new
+records' uids. The direct node's metrics must show that it answered the ordinary requests itself
+and handed the others on, so the comparison is not between FastAPI and itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from localnode import NodeProcess
+from tests.support.records import approval_body, register, unique_code
+
+pytestmark = pytest.mark.chain
+
+_EVENT = {"category": "质量安全", "severity": "slight", "occurred_at": "2026-06-01",
+          "description_digest": "0x" + "cd" * 32, "evidence_digests": ["0x" + "ef" * 32]}  # fmt: skip
+_UID = re.compile(r"0x[0-9a-f]{64}")
+
+
+@pytest.fixture(scope="module")
+def fastapi_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    """A node whose project writes are answered by FastAPI alone."""
+    proc = NodeProcess(tmp_path_factory.mktemp("fastapi-only"), env={"PROJCHAIN_DIRECT_WRITES": "false"})
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def _direct_counts(node: NodeProcess) -> dict[str, float]:
+    text = httpx.get(f"{node.url}/metrics", headers=node.operator_headers).text
+    found = re.findall(r'^projchain_http_direct_requests_total\{outcome="(\w+)"\} ([0-9.e+]+)$', text, re.M)
+    return {outcome: float(value) for outcome, value in found}
+
+
+def _exchange(node: NodeProcess, code: str, org: str | None, request: dict[str, Any]) -> tuple[int, Any, str]:
+    """One request to ``node``: the status, the body with uids replaced, the Location header's shape."""
+    headers = dict(request.get("headers", {}))
+    if org == "forged":
+        headers["Authorization"] = "Bearer pc_forged_token_of_no_one"
+    elif org is not None:
+        headers["Authorization"] = f"Bearer {node.tokens[org]}"
+    with httpx.Client(base_url=node.url, timeout=60) as c:
+        r = c.post(request["path"].format(code=code), headers=headers, json=request.get("json"),
+                   content=request.get("content"))  # fmt: skip
+    try:
+        body: Any = r.json()
+    except ValueError:
+        body = r.text
+    text = _UID.sub("<uid>", r.headers.get("location", ""))
+    return r.status_code, _UID.sub("<uid>", str(body)), text
+
+
+_APPROVALS = "/v1/projects/{code}/approvals"
+_JSON = {"content-type": "application/json"}
+# (who, request): the ordinary writes and the refusals of each part the direct route reads.
+_REQUESTS: list[tuple[str | None, dict[str, Any]]] = [
+    ("fgj", {"path": _APPROVALS + "?wait=true", "json": approval_body("fgj")}),
+    (
+        "fgj",
+        {
+            "path": _APPROVALS + "?wait=true",
+            "json": approval_body("fgj", document_no="庄发改发〔2026〕6号"),
+            "headers": {"Idempotency-Key": "k-1"},
+        },
+    ),
+    (
+        "fgj",
+        {
+            "path": _APPROVALS,
+            "json": approval_body("fgj", document_no="庄发改发〔2026〕6号"),
+            "headers": {"Idempotency-Key": "k-1"},
+        },
+    ),  # the retry: a duplicate, already confirmed
+    (
+        "fgj",
+        {"path": _APPROVALS + "?wait=1", "json": approval_body("fgj", document_no="庄发改发〔2026〕7号")},
+    ),
+    (
+        "fgj",
+        {"path": _APPROVALS + "?other=1", "json": approval_body("fgj", document_no="庄发改发〔2026〕8号")},
+    ),
+    ("scjgj", {"path": "/v1/projects/{code}/events?wait=true", "json": _EVENT}),
+    (None, {"path": _APPROVALS, "json": approval_body("fgj")}),
+    ("forged", {"path": _APPROVALS, "json": approval_body("fgj")}),
+    ("forged", {"path": _APPROVALS, "content": b"{not json", "headers": _JSON}),
+    ("fgj", {"path": _APPROVALS, "content": b"{not json", "headers": _JSON}),
+    ("fgj", {"path": _APPROVALS, "content": b"", "headers": _JSON}),
+    ("fgj", {"path": _APPROVALS, "content": b"[1, 2]", "headers": _JSON}),
+    ("fgj", {"path": _APPROVALS, "content": b'{"stage": 1}', "headers": {"content-type": "text/plain"}}),
+    ("fgj", {"path": _APPROVALS, "json": {**approval_body("fgj"), "surplus": 1}}),
+    ("fgj", {"path": _APPROVALS, "json": {k: v for k, v in approval_body("fgj").items() if k != "item"}}),
+    ("fgj", {"path": _APPROVALS, "json": {**approval_body("fgj"), "stage": 9}}),
+    ("fgj", {"path": _APPROVALS + "?wait=maybe", "json": approval_body("fgj")}),
+    ("fgj", {"path": _APPROVALS + "?wait=true&wait=false", "json": approval_body("fgj")}),
+    ("fgj", {"path": _APPROVALS, "json": approval_body("fgj"), "headers": {"Idempotency-Key": "k" * 201}}),
+    ("fgj", {"path": "/v1/projects/not-a-code/approvals", "json": approval_body("fgj")}),
+    ("fgj", {"path": "/v1/projects/2026-620825-44-01-999999/approvals", "json": approval_body("fgj")}),
+    ("fgj", {"path": _APPROVALS, "json": approval_body("zrzyj")}),  # not the item's department
+    ("fgj", {"path": "/v1/projects/{code}/events", "json": _EVENT}),  # not a supervisor
+    ("bank", {"path": _APPROVALS, "json": approval_body("fgj")}),  # a bank
+]
+
+
+def test_direct_routes_answer_as_fastapi_does(node: NodeProcess, fastapi_node: NodeProcess) -> None:
+    before = _direct_counts(node)
+    code = unique_code()
+    register(node, code)
+    register(fastapi_node, code)
+    for org, request in _REQUESTS:
+        direct = _exchange(node, code, org, request)
+        plain = _exchange(fastapi_node, code, org, request)
+        assert direct == plain, (org, request["path"])
+    after = _direct_counts(node)
+    assert set(_direct_counts(fastapi_node).values()) == {0.0}  # no direct route there
+    # answered: the five ordinary writes and the refusals the handler raises (403, 404, 409, 422 on the code)
+    assert after["answered"] - before.get("answered", 0) >= 9
+    # handed on: bad JSON (×2), empty, array, text/plain, surplus, missing, stage 9, wait ×2, long key
+    assert after["handed_on"] - before.get("handed_on", 0) >= 11
