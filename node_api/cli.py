@@ -111,7 +111,14 @@ async def _serve(app: Any, settings: Settings, public: bool = True) -> tuple[Any
     from node_api.workers import listening_socket
 
     host, port = (settings.host, settings.port) if public else ("127.0.0.1", 0)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", log_config=None)
+    # Forwarded headers (X-Forwarded-For, -Proto) are believed from PROJCHAIN_TRUSTED_PROXIES alone, the
+    # same proxies the auth guard believes (ledger/auth.py); uvicorn's default trusts 127.0.0.1, which
+    # let a client behind a local forwarder name any address and dodge the lockout.
+    trusted = settings.trusted_proxies
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", log_config=None,
+        proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+    )  # fmt: skip
     server = uvicorn.Server(config)
     sockets = [listening_socket(settings.host, settings.port)] if public and settings.workers > 1 else None
     serving = asyncio.create_task(server.serve(sockets=sockets))

@@ -197,6 +197,23 @@ def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_on_its_own(node
     assert attempt(node, "pc_guess-y", "127.0.0.5", "203.0.113.1, 198.51.100.7") == 429
 
 
+def test_a_guesser_on_the_loopback_cannot_name_itself_by_x_forwarded_for(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # The attack: a guesser whose connections reach the node from 127.0.0.1 — a local TCP forwarder
+    # (ssh tunnel, socat, stunnel) in front of the node, which sets no X-Forwarded-For of its own —
+    # names a new address in X-Forwarded-For with every guess. Nothing in PROJCHAIN_TRUSTED_PROXIES
+    # names 127.0.0.1, so that header must count for nothing; uvicorn's own proxy-header handling
+    # (on by default, trusting 127.0.0.1) believed it and counted each guess against another address.
+    # Its own node: the loopback address of every other test's client ends up locked out.
+    node = NodeProcess(tmp_path_factory.mktemp("loopback-guesser")).start(demo=False)
+    try:
+        statuses = [attempt(node, f"pc_guess{i}", "127.0.0.1", f"198.51.100.{i}") for i in range(25)]
+    finally:
+        node.stop()
+    assert statuses[-1] == 429, statuses
+
+
 def test_tokens_are_stored_only_as_hashes(node: NodeProcess) -> None:
     db = node.data_dir / "node.sqlite3"
     raw = b"".join(p.read_bytes() for p in db.parent.glob("node.sqlite3*"))
