@@ -50,7 +50,9 @@ def approval(member: DishonestMember, code: str, document_no: bytes) -> Record:
               "document_no": document_no, "issued_at": 1_780_272_000, "valid_until": 0,
               "restricted": keccak(os.urandom(32))}  # fmt: skip
     uid = member.uid(os.urandom(8))
-    return Record(uid, Kind.APPROVAL, project_id(code), ZERO32, os.urandom(32), crafted(Kind.APPROVAL, fields))
+    return Record(
+        uid, Kind.APPROVAL, project_id(code), ZERO32, os.urandom(32), crafted(Kind.APPROVAL, fields)
+    )
 
 
 def serious_event(member: DishonestMember, code: str, category: bytes) -> Record:
@@ -69,7 +71,12 @@ def register_for(node: NodeProcess, owner: str) -> str:
 
 @pytest.mark.parametrize(
     ("call", "bad"),
-    [("submitBatch", TRUNCATED), ("submitGroups", STRAY), ("submitGroups", OVERLONG), ("submitBatch", SURROGATE)],
+    [
+        ("submitBatch", TRUNCATED),
+        ("submitGroups", STRAY),
+        ("submitGroups", OVERLONG),
+        ("submitBatch", SURROGATE),
+    ],
     ids=["truncated-batch", "stray-compact-group", "overlong-compact-group", "surrogate-batch"],
 )
 def test_an_approval_with_an_invalid_document_no_is_accepted_and_indexed_readable_with_the_marker(
