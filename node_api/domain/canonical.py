@@ -14,7 +14,9 @@ ones eth_abi returns (a property test compares the two on generated payloads and
 ones) — with one difference: the ledger checks a string's length, offset and padding but not
 that its bytes are UTF-8, so a canonical string that is not UTF-8 (which eth_abi refuses) is
 read with U+FFFD for each invalid sequence, and ``read_marked`` names the fields so read
-(docs/integrity.md, "Strings that are not UTF-8"). ``write`` is the other direction, for the gateway, which encodes every payload and its
+(docs/records.md, "Strings that are not UTF-8").
+
+``write`` is the other direction, for the gateway, which encodes every payload and its
 restricted content (eth_abi: ≈ 120 µs a record's two encodings): it writes plain values
 (ints in range, 32-byte ``bytes``, ``str``, lists of those) and answers ``None`` for anything
 else, so eth_abi's encoding or error stands for those.

@@ -381,6 +381,6 @@ def _brief(r: dict[str, Any]) -> dict[str, Any]:
     f = r["fields"]
     keep = {k: f[k] for k in ("item", "item_version", "item_name", "decision", "issued_at", "valid_until", "severity",
                                "category", "occurred_at", "publish_until", "commitment_type", "approval", "due_at",
-                               "document_no") if k in f}  # fmt: skip
+                               "document_no", INVALID_UTF8) if k in f}  # fmt: skip
     return {"uid": r["uid"], "status": r["status"], "issuer": r["issuer"].get("name"),
             "block_number": r.get("block_number"), "tx_hash": r.get("tx_hash"), **keep}  # fmt: skip

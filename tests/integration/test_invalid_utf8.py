@@ -1,7 +1,7 @@
 """A record whose string fields are not valid UTF-8, accepted by the ledger, is shown and counted.
 
-The ledger checks every string's length, offset and padding but not that its bytes are UTF-8
-(a check per non-ASCII byte would cost several hundred gas a record, docs/integrity.md). A member
+The ledger checks every string's length, offset and padding but not that its bytes are UTF-8 (a
+check on chain would cost ≈ 3,100 gas for one Chinese document number, docs/records.md). A member
 with its own relayer key can therefore get an approval or an abnormal event accepted on chain
 whose ``document_no`` or ``category`` holds an invalid byte sequence. Such a record must read as
 the chain holds it: its strings with U+FFFD for each invalid sequence and the marker
@@ -18,6 +18,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
@@ -82,7 +83,8 @@ def register_for(node: NodeProcess, owner: str) -> str:
 def test_an_approval_with_an_invalid_document_no_is_accepted_and_indexed_readable_with_the_marker(
     node: NodeProcess, tmp_path: Path, call: str, bad: bytes
 ) -> None:
-    code = register_for(node, unique_uscc())
+    owner = unique_uscc()
+    code = register_for(node, owner)
     authority = DishonestMember(node, "fgj")
     raw = "庄发改发〔2026〕".encode() + bad + "号".encode()
     record = approval(authority, code, raw)
@@ -106,6 +108,10 @@ def test_an_approval_with_an_invalid_document_no_is_accepted_and_indexed_readabl
     (stated,) = summary["stages"]["1"]["approvals"]
     assert stated["uid"] == "0x" + record.uid.hex()
     assert summary["stages"]["1"]["status"] == "approved"
+    # The public page (扫码核验) shows the replaced text with its note, Chinese first.
+    page = httpx.get(f"{node.url}/verify/{code}", params={"uscc": owner}, timeout=30).text
+    assert raw.decode("utf-8", errors="replace") in page
+    assert 'data-invalid-utf8="document_no"' in page and "含无效字符" in page
 
     bundle = bundle_of(node, code)
     assert bundled(bundle, record.uid)["fields"]["invalid_utf8"] == ["document_no"]
@@ -128,6 +134,8 @@ def test_a_serious_event_with_an_invalid_category_counts_as_its_valid_twin(
     view = supervisor.wait_confirmed(bad.uid)
 
     uids = {"0x" + twin.uid.hex(), "0x" + bad.uid.hex()}
+    page = httpx.get(f"{node.url}/verify/{code}", params={"uscc": owner}, timeout=30).text
+    assert page.count('data-kind="event"') == 2 and 'data-invalid-utf8="category"' in page
     # The owner's credit profile (信用画像): both serious events are facts of the grade.
     with node.client("scjgj") as c:
         p = profile(c, owner)
