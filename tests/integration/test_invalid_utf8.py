@@ -27,6 +27,7 @@ from localnode import NodeProcess
 from node_api.domain.records import PAYLOAD_SCHEMAS, ZERO32, Kind, Record, project_id
 from tests.integration.test_credit import listed, profile
 from tests.integration.test_repeated_uid import bundle_of, bundled, logged, verify_bundle, verify_certificate
+from tests.reliability.test_console_fuzz import Console
 from tests.support.api import write_confirmed
 from tests.support.member import DishonestMember
 from tests.support.records import catalogue_item, grant_bank, project_body, unique_code, unique_uscc
@@ -136,6 +137,8 @@ def test_a_serious_event_with_an_invalid_category_counts_as_its_valid_twin(
     uids = {"0x" + twin.uid.hex(), "0x" + bad.uid.hex()}
     page = httpx.get(f"{node.url}/verify/{code}", params={"uscc": owner}, timeout=30).text
     assert page.count('data-kind="event"') == 2 and 'data-invalid-utf8="category"' in page
+    console = Console(node, "scjgj").client.get(f"/console/projects/{code}").text  # the supervisor's officer
+    assert console.count("data-invalid-utf8") == 1 and "含无效字符（category）" in console
     # The owner's credit profile (信用画像): both serious events are facts of the grade.
     with node.client("scjgj") as c:
         p = profile(c, owner)
