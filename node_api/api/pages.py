@@ -24,6 +24,7 @@ from node_api.domain.labels import (
     STATUSES,
     Pair,
 )
+from node_api.domain.records import INVALID_UTF8
 from node_api.ledger.status import ChainInfo
 
 _BEIJING = dt.timezone(dt.timedelta(hours=8))
@@ -53,6 +54,15 @@ def pill(status: str | None) -> str:
     """A coloured status badge."""
     zh, en, tone = STATUSES.get(str(status), (str(status), str(status), "muted"))
     return f'<span class="pill {tone}" data-status="{esc(status)}">{bi(zh, en)}</span>'
+
+
+def text(r: dict[str, Any], name: str) -> str:
+    """A record's string field, escaped, with a visible note when its bytes on chain are not
+    UTF-8 (the API's ``invalid_utf8`` marker: shown with U+FFFD in place of the invalid bytes)."""
+    if name not in (r.get(INVALID_UTF8) or ()):
+        return esc(r.get(name))
+    note = bi("含无效字符", "contains invalid UTF-8")
+    return f'{esc(r.get(name))} <span class="hint" data-invalid-utf8="{esc(name)}">（{note}）</span>'
 
 
 def _named(table: dict[str, Pair], value: object) -> str:
@@ -99,7 +109,7 @@ def approval_item(a: dict[str, Any]) -> str:
     rows = [
         ("事项编码", "Catalogue item", f'<span class="mono">{item}</span>'),
         ("审批结果", "Decision", _named(DECISIONS, a.get("decision"))),
-        ("批准文号", "Document no.", esc(a.get("document_no"))),
+        ("批准文号", "Document no.", text(a, "document_no")),
         ("审批部门", "Issued by", esc(a.get("issuer"))),
         ("签发日期", "Issued on", esc(a.get("issued_at"))),
     ]
@@ -133,7 +143,7 @@ def event_item(e: dict[str, Any]) -> str:
         ("公示截止", "Published until", esc(e.get("publish_until"))),
         ("报告单位", "Reported by", esc(e.get("issuer"))),
     ]
-    return _record("event", esc(e.get("category")), str(e.get("status")), pairs(rows, "rec"), e)
+    return _record("event", text(e, "category"), str(e.get("status")), pairs(rows, "rec"), e)
 
 
 def commitment_item(c: dict[str, Any]) -> str:

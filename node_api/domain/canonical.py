@@ -11,7 +11,12 @@ for every record (issue #15).
 the canonical encoding, so the caller falls back to eth_abi and whatever eth_abi decides (a
 value or an error) stays the answer for those bytes. For canonical bytes the values are the
 ones eth_abi returns (a property test compares the two on generated payloads and on mutated
-ones). ``write`` is the other direction, for the gateway, which encodes every payload and its
+ones) — with one difference: the ledger checks a string's length, offset and padding but not
+that its bytes are UTF-8, so a canonical string that is not UTF-8 (which eth_abi refuses) is
+read with U+FFFD for each invalid sequence, and ``read_marked`` names the fields so read
+(docs/records.md, "Strings that are not UTF-8").
+
+``write`` is the other direction, for the gateway, which encodes every payload and its
 restricted content (eth_abi: ≈ 120 µs a record's two encodings): it writes plain values
 (ints in range, 32-byte ``bytes``, ``str``, lists of those) and answers ``None`` for anything
 else, so eth_abi's encoding or error stands for those.
@@ -37,12 +42,20 @@ def supported(types: tuple[str, ...]) -> bool:
 
 def read(types: tuple[str, ...], data: bytes) -> tuple[Any, ...] | None:
     """The values of ``data`` as eth_abi decodes them (``bytes`` for bytes32, tuples for arrays),
-    when ``data`` is exactly the canonical encoding of ``types``; None otherwise."""
+    when ``data`` is exactly the canonical encoding of ``types``; None otherwise. A string that is
+    not UTF-8 reads with U+FFFD in place of each invalid sequence (``read_marked`` says which)."""
+    marked = read_marked(types, data)
+    return None if marked is None else marked[0]
+
+
+def read_marked(types: tuple[str, ...], data: bytes) -> tuple[tuple[Any, ...], tuple[int, ...]] | None:
+    """``read``'s values and the positions (in ``types``) of the fields holding a string that is
+    not UTF-8 (a ``string[]`` counts once, whichever of its strings); None when not canonical."""
     try:
-        values, end = _tuple(types, data, 0)
-    except (_NotCanonical, UnicodeDecodeError):
+        values, end, invalid = _tuple(types, data, 0)
+    except _NotCanonical:
         return None
-    return values if end == len(data) else None
+    return (values, invalid) if end == len(data) else None
 
 
 def write(types: tuple[str, ...], values: tuple[Any, ...] | list[Any]) -> bytes | None:
@@ -108,10 +121,12 @@ def _uint(data: bytes, at: int, bits: int) -> int:
     return value
 
 
-def _tuple(types: tuple[str, ...], data: bytes, base: int) -> tuple[tuple[Any, ...], int]:
-    """Values of a tuple encoded at ``base``, and where its encoding ends (its last tail's end)."""
+def _tuple(types: tuple[str, ...], data: bytes, base: int) -> tuple[tuple[Any, ...], int, tuple[int, ...]]:
+    """Values of a tuple encoded at ``base``, where its encoding ends (its last tail's end), and
+    the positions of its values that hold a string that is not UTF-8."""
     tail = base + WORD * len(types)  # where the next dynamic value must start
     values: list[Any] = []
+    invalid: list[int] = []
     for i, kind in enumerate(types):
         head = base + WORD * i
         if kind == "bytes32":
@@ -121,12 +136,15 @@ def _tuple(types: tuple[str, ...], data: bytes, base: int) -> tuple[tuple[Any, .
         else:
             if _uint(data, head, 64) != tail - base:
                 raise _NotCanonical
-            value, tail = _dynamic(kind, data, tail)
+            value, tail, utf8 = _dynamic(kind, data, tail)
             values.append(value)
-    return tuple(values), tail
+            if not utf8:
+                invalid.append(i)
+    return tuple(values), tail, tuple(invalid)
 
 
-def _dynamic(kind: str, data: bytes, at: int) -> tuple[Any, int]:
+def _dynamic(kind: str, data: bytes, at: int) -> tuple[Any, int, bool]:
+    """A dynamic value at ``at``, where it ends, and whether its strings (if any) are all UTF-8."""
     length = _uint(data, at, 32)
     body = at + WORD
     if kind == "string":
@@ -134,14 +152,17 @@ def _dynamic(kind: str, data: bytes, at: int) -> tuple[Any, int]:
         raw = data[body : body + padded]
         if len(raw) != padded or any(raw[length:]):
             raise _NotCanonical
-        return raw[:length].decode("utf-8"), body + padded
+        try:
+            return raw[:length].decode("utf-8"), body + padded, True
+        except UnicodeDecodeError:  # the ledger accepted these bytes: read them, marked
+            return raw[:length].decode("utf-8", errors="replace"), body + padded, False
     if kind == "bytes32[]":
         end = body + WORD * length
         if end > len(data):
             raise _NotCanonical
-        return tuple(data[i : i + WORD] for i in range(body, end, WORD)), end
+        return tuple(data[i : i + WORD] for i in range(body, end, WORD)), end, True
     # string[]: a tuple of `length` strings, offsets relative to ``body``
     if body + WORD * length > len(data):
         raise _NotCanonical
-    values, end = _tuple(("string",) * length, data, body)
-    return values, end
+    values, end, invalid = _tuple(("string",) * length, data, body)
+    return values, end, not invalid

@@ -21,6 +21,9 @@ from node_api.domain import canonical
 from node_api.domain.hashing import keccak256
 
 ZERO32 = b"\x00" * 32
+# The decoded fields' marker: the names of the string fields whose bytes on chain are not UTF-8
+# (read with U+FFFD in place of each invalid sequence); absent when every string is UTF-8.
+INVALID_UTF8 = "invalid_utf8"
 # Decoded payloads kept per process (≈ 1 KB each): a county's hot projects' records.
 DECODED_PAYLOADS = 32_768
 
@@ -286,13 +289,20 @@ def seal_payload(
     return encode_payload(kind, {**fields, "restricted": opening.commitment}), opening
 
 
+def invalid_utf8(fields: Mapping[str, Any], name: str) -> bool:
+    """Whether decoded ``fields`` read ``name`` with U+FFFD for bytes that are not UTF-8: its text
+    is not the value on chain, so it is shown, never used as a key (a code, a document number)."""
+    return name in fields.get(INVALID_UTF8, ())
+
+
 def _named(schema: tuple[tuple[str, str], ...], data: bytes) -> dict[str, Any]:
     types = tuple(t for _, t in schema)
     # Payloads on chain are canonical (the ledger refuses any other): read at fixed places; any
     # other bytes (a client's presealed payload, restricted content) take eth_abi's answer.
-    values = canonical.read(types, data)
-    if values is None:
-        values = abi_decode(list(types), data)
+    # The ledger does not check that strings are UTF-8: a canonical one that is not reads with
+    # U+FFFD, and the fields say which (``INVALID_UTF8``); eth_abi refuses such bytes.
+    marked = canonical.read_marked(types, data)
+    values, invalid = (abi_decode(list(types), data), ()) if marked is None else marked
     out: dict[str, Any] = {}
     for (name, _), value in zip(schema, values, strict=True):
         if isinstance(value, bytes):
@@ -301,14 +311,18 @@ def _named(schema: tuple[tuple[str, str], ...], data: bytes) -> dict[str, Any]:
             out[name] = ["0x" + v.hex() if isinstance(v, bytes) else v for v in value]
         else:
             out[name] = value
+    if invalid:
+        out[INVALID_UTF8] = [schema[i][0] for i in invalid]
     return out
 
 
 def decode_payload(kind: int, payload: bytes) -> dict[str, Any]:
     """Decodes an on-chain payload into named fields; bytes32 values become 0x-hex strings.
 
-    Raises ``PayloadError`` when the bytes are not a payload of that kind. The answer is a fresh
-    dict (lists copied too) that the caller may change.
+    Raises ``PayloadError`` when the bytes are not a payload of that kind. A canonical payload
+    (what the ledger accepts) whose strings are not all UTF-8 decodes, those strings read with
+    U+FFFD and named in ``fields[INVALID_UTF8]``. The answer is a fresh dict (lists copied too)
+    that the caller may change.
     """
     return {k: list(v) if isinstance(v, list) else v for k, v in _decoded(kind, bytes(payload)).items()}
 

@@ -23,6 +23,7 @@ from node_api.domain.project_code import project_facts
 from node_api.domain.publicity import published
 from node_api.domain.records import (
     INITIAL_STATUS,
+    INVALID_UTF8,
     STAGES,
     ZERO32,
     Kind,
@@ -31,6 +32,7 @@ from node_api.domain.records import (
     Status,
     decode_payload,
     decode_restricted,
+    invalid_utf8,
 )
 from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.membership import Membership
@@ -79,7 +81,8 @@ def present_fields(kind: int, payload: bytes, opening: Opening | None = None) ->
     """Decoded payload with enums and dates in their API form.
 
     The restricted fields join the public ones when ``opening`` opens the payload's
-    commitment; a payload that does not decode gives ``{"unreadable": why}``.
+    commitment; a payload that does not decode gives ``{"unreadable": why}``. Strings whose
+    bytes are not UTF-8 read with U+FFFD, named in ``invalid_utf8`` (public and opened alike).
     """
     return _present(kind, payload, opening)[0]
 
@@ -93,7 +96,9 @@ def _present(kind: int, payload: bytes, opening: Opening | None) -> tuple[dict[s
     commitment = f.pop("restricted", None)
     if commitment is not None and opening is not None and opening.matches(bytes.fromhex(commitment[2:])):
         try:
-            f.update(decode_restricted(kind, opening.content))
+            opened = decode_restricted(kind, opening.content)
+            replaced = f.get(INVALID_UTF8, []) + opened.pop(INVALID_UTF8, [])
+            f.update(opened, **({INVALID_UTF8: replaced} if replaced else {}))
         except PayloadError as e:
             f["restricted_unreadable"] = str(e)
     for name in _DATE_FIELDS & f.keys():
@@ -233,8 +238,8 @@ class Reader:
         problem = row["problem"] if "problem" in keys else None
         if problem is None and "unreadable" in fields:
             problem = fields["unreadable"]
-        if code is None and kind == Kind.PROJECT and problem is None:
-            code = fields["code"]
+        if code is None and kind == Kind.PROJECT and problem is None and not invalid_utf8(fields, "code"):
+            code = fields["code"]  # a code read with U+FFFD is not the code on chain: none is shown
         if kind == Kind.APPROVAL and problem is None and self.catalogue is not None:
             # the item's name in the version the approval names (None: not in the catalogue)
             fields["item_name"] = self.catalogue.name(str(fields["item"]), int(fields["item_version"]))
@@ -376,6 +381,6 @@ def _brief(r: dict[str, Any]) -> dict[str, Any]:
     f = r["fields"]
     keep = {k: f[k] for k in ("item", "item_version", "item_name", "decision", "issued_at", "valid_until", "severity",
                                "category", "occurred_at", "publish_until", "commitment_type", "approval", "due_at",
-                               "document_no") if k in f}  # fmt: skip
+                               "document_no", INVALID_UTF8) if k in f}  # fmt: skip
     return {"uid": r["uid"], "status": r["status"], "issuer": r["issuer"].get("name"),
             "block_number": r.get("block_number"), "tx_hash": r.get("tx_hash"), **keep}  # fmt: skip

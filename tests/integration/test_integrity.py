@@ -67,7 +67,7 @@ def test_a_uid_in_two_groups_is_indexed_from_the_group_whose_seal_the_contract_a
         assert auditor.get(f"/v1/records/0x{bystander.hex()}").status_code == 404
 
 
-def test_a_payload_that_does_not_decode_is_shown_as_unreadable_and_breaks_nothing(
+def test_a_payload_whose_text_is_not_utf8_is_shown_marked_and_breaks_nothing(
     node: NodeProcess, code: str
 ) -> None:
     register(node, code)
@@ -82,13 +82,16 @@ def test_a_payload_that_does_not_decode_is_shown_as_unreadable_and_breaks_nothin
     receipt = supervisor.send_batch([event], [supervisor.seal(event)])
     assert int(receipt["status"], 16) == 1
     view = supervisor.wait_confirmed(uid)
-    assert view["readable"] is False and "payload" in view["problem"]
+    # What the ledger accepted is shown (tests/integration/test_invalid_utf8.py): U+FFFD, marked.
+    assert view["readable"] is True and view["fields"]["category"] == "\ufffd" * 3
+    assert view["fields"]["invalid_utf8"] == ["category"]
     with node.client("sjj") as c:
         for path in (f"/v1/projects/{code}", f"/v1/projects/{code}/history", f"/v1/projects/{code}/qr",
                      f"/verify/{code}", f"/v1/audit/projects/{code}/bundle"):  # fmt: skip
             assert c.get(path).status_code == 200, path
         history = c.get(f"/v1/projects/{code}/history").json()["records"]
-        assert [r["readable"] for r in history if r["uid"] == "0x" + uid.hex()] == [False]
+        (shown,) = [r for r in history if r["uid"] == "0x" + uid.hex()]
+        assert shown["readable"] is True and shown["fields"]["invalid_utf8"] == ["category"]
     # The indexer went on: a later record is confirmed as usual.
     with node.client("zrzyj") as c:
         r = c.post(
