@@ -9,6 +9,7 @@ and handed the others on, so the comparison is not between FastAPI and itself.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -63,6 +64,13 @@ def _exchange(node: NodeProcess, code: str, org: str | None, request: dict[str, 
 
 _APPROVALS = "/v1/projects/{code}/approvals"
 _JSON = {"content-type": "application/json"}
+
+
+def _raw(number: int, **over: Any) -> bytes:
+    """An approval's JSON text, its own document number (so no request is another's duplicate)."""
+    return json.dumps(approval_body("fgj", document_no=f"庄发改发〔2026〕{number}号", **over)).encode()
+
+
 # 1.1 MB sent as chunks (a list, so httpx streams it chunked and both nodes get the same chunks)
 _OVERSIZE = [b'{"document_no": "'] + [b"x" * 100_000] * 11 + [b'"}']
 # (who, request): the ordinary writes and the refusals of each part the direct route reads.
@@ -123,6 +131,31 @@ _REQUESTS: list[tuple[str | None, dict[str, Any]]] = [
     ),
     # a chunked body (no content-length) over the limit: BodyLimit refuses it as it is read
     ("fgj", {"path": _APPROVALS, "content": _OVERSIZE, "headers": _JSON}),
+    # the JSON text and media type read as FastAPI reads them: a BOM, UTF-16, case and charset,
+    # lax (python-mode) values, NaN, a duplicate key (the last one counts)
+    ("fgj", {"path": _APPROVALS, "content": b"\xef\xbb\xbf" + _raw(21), "headers": _JSON}),
+    ("fgj", {"path": _APPROVALS, "content": _raw(22).decode().encode("utf-16"), "headers": _JSON}),
+    (
+        "fgj",
+        {
+            "path": _APPROVALS,
+            "content": _raw(23),
+            "headers": {"content-type": "APPLICATION/JSON; charset=latin-1"},
+        },
+    ),
+    (
+        "fgj",
+        {"path": _APPROVALS, "content": _raw(24).replace(b'"stage": 1', b'"stage": "1"'), "headers": _JSON},
+    ),
+    (
+        "fgj",
+        {"path": _APPROVALS, "content": _raw(25).replace(b'"stage": 1', b'"stage": true'), "headers": _JSON},
+    ),
+    (
+        "fgj",
+        {"path": _APPROVALS, "content": _raw(26).replace(b'"stage": 1', b'"stage": NaN'), "headers": _JSON},
+    ),
+    ("fgj", {"path": _APPROVALS, "content": _raw(27)[:-1] + b', "stage": 2}', "headers": _JSON}),
 ]
 
 
