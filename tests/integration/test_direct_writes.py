@@ -26,6 +26,11 @@ pytestmark = pytest.mark.chain
 
 _EVENT = {"category": "质量安全", "severity": "slight", "occurred_at": "2026-06-01",
           "description_digest": "0x" + "cd" * 32, "evidence_digests": ["0x" + "ef" * 32]}  # fmt: skip
+_COMMITMENT = {
+    "commitment_type": "self_discipline",
+    "content_digest": "0x" + "ab" * 32,
+    "due_date": "2026-12-31",
+}
 _UID = re.compile(r"0x[0-9a-f]{64}")
 
 
@@ -101,6 +106,9 @@ _REQUESTS: list[tuple[str | None, dict[str, Any]]] = [
         {"path": _APPROVALS + "?other=1", "json": approval_body("fgj", document_no="庄发改发〔2026〕8号")},
     ),
     ("scjgj", {"path": "/v1/projects/{code}/events?wait=true", "json": _EVENT}),
+    ("fgj", {"path": "/v1/projects/{code}/commitments?wait=true", "json": _COMMITMENT}),
+    ("bank", {"path": "/v1/projects/{code}/commitments", "json": {**_COMMITMENT, "summary": "a bank's"}}),
+    ("fgj", {"path": "/v1/projects/{code}/commitments", "json": {**_COMMITMENT, "commitment_type": "other"}}),
     (None, {"path": _APPROVALS, "json": approval_body("fgj")}),
     ("forged", {"path": _APPROVALS, "json": approval_body("fgj")}),
     ("forged", {"path": _APPROVALS, "content": b"{not json", "headers": _JSON}),
