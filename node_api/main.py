@@ -89,7 +89,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise ProjchainErrorTooLarge(limit)
+                    raise ProjchainErrorTooLarge(limit, detail)
             return message
 
         try:
@@ -98,10 +98,15 @@ class BodyLimit:
             await _send_json(send, 413, {"error": "payload_too_large", "detail": detail})
 
 
-class ProjchainErrorTooLarge(Exception):
-    """Raised inside BodyLimit's receive wrapper."""
+class ProjchainErrorTooLarge(StarletteHTTPException):
+    """Raised inside BodyLimit's receive wrapper: a 413 the app's handler answers.
 
-    def __init__(self, limit: int) -> None:
+    An HTTP exception, because FastAPI's body reading passes those on but turns any other exception
+    into its own 400 "There was an error parsing the body" (a chunked JSON body over the limit).
+    """
+
+    def __init__(self, limit: int, detail: str) -> None:
+        super().__init__(413, detail)
         self.limit = limit
 
 

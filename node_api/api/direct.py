@@ -12,7 +12,8 @@ caller from ``deps.optional_org`` / ``deps.require_org``, the body validated by 
 ``wait`` query read by the same boolean rule, and the same handler (``projects.record_answer``).
 Anything out of the ordinary — a body that is not a JSON object sent as JSON, a query other than one
 ``wait``, an ``Idempotency-Key`` FastAPI would refuse, a body the model refuses — is handed to the
-FastAPI route unchanged (its body replayed), so every such answer is FastAPI's own. Errors the
+FastAPI route unchanged (its body replayed; a body that could not be read, a client gone or a
+body over ``BodyLimit``'s limit, fails there again), so every such answer is FastAPI's own. Errors the
 handler raises reach the app's exception handlers as from any route. The FastAPI routes stay the
 documented ones (the OpenAPI document is built from them alone). ``PROJCHAIN_DIRECT_WRITES=false``
 turns the direct routes off; a test holds both answers equal.
@@ -54,16 +55,20 @@ class DirectWrite:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self.route  # the same route label in metrics and logs
         request = Request(scope, receive)
-        body = await request.body()
+        try:
+            body = await request.body()
+        except Exception as failure:  # the client gone, a body over BodyLimit's: FastAPI's answer
+            await self._hand_on(scope, _failing(failure), send)
+            return
         parsed = _json_object(request, body)
         if parsed is None:
-            await self._hand_on(scope, body, send)
+            await self._hand_on(scope, _replaying(body), send)
             return
         # Dependencies before parameters, as FastAPI solves them: 401/403 before a 422.
         org = await require_org(await optional_org(request, scope["app"].state.node.credentials))
         read = self._parameters(request, parsed)
         if read is None:
-            await self._hand_on(scope, body, send)
+            await self._hand_on(scope, _replaying(body), send)
             return
         model, wait, key = read
         _count(scope, "answered")
@@ -90,20 +95,34 @@ class DirectWrite:
             return None
         return model, wait, keys[0] if keys else None
 
-    async def _hand_on(self, scope: Scope, body: bytes, send: Send) -> None:
-        """The FastAPI route answers, reading the body already received."""
+    async def _hand_on(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The FastAPI route answers, reading the body through ``receive`` (``_replaying`` or ``_failing``)."""
         _count(scope, "handed_on")
-        replayed = False
-
-        async def receive() -> Message:
-            nonlocal replayed
-            if replayed:
-                return {"type": "http.disconnect"}
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
         scope["endpoint"] = self.route.endpoint
         await self.route.handle(scope, receive, send)
+
+
+def _replaying(body: bytes) -> Receive:
+    """The body already received, as one message (then a disconnect)."""
+    replayed = False
+
+    async def receive() -> Message:
+        nonlocal replayed
+        if replayed:
+            return {"type": "http.disconnect"}
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _failing(failure: Exception) -> Receive:
+    """Reading the body fails as it failed in the direct route, so the FastAPI route answers the failure."""
+
+    async def receive() -> Message:
+        raise failure
+
+    return receive
 
 
 def _count(scope: Scope, outcome: str) -> None:
@@ -120,7 +139,7 @@ def _json_object(request: Request, body: bytes) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json.loads recurses
         return None
     return value if isinstance(value, dict) else None
 

@@ -9,7 +9,10 @@ and handed the others on, so the comparison is not between FastAPI and itself.
 
 from __future__ import annotations
 
+import json
 import re
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +26,11 @@ pytestmark = pytest.mark.chain
 
 _EVENT = {"category": "质量安全", "severity": "slight", "occurred_at": "2026-06-01",
           "description_digest": "0x" + "cd" * 32, "evidence_digests": ["0x" + "ef" * 32]}  # fmt: skip
+_COMMITMENT = {
+    "commitment_type": "self_discipline",
+    "content_digest": "0x" + "ab" * 32,
+    "due_date": "2026-12-31",
+}
 _UID = re.compile(r"0x[0-9a-f]{64}")
 
 
@@ -61,6 +69,15 @@ def _exchange(node: NodeProcess, code: str, org: str | None, request: dict[str, 
 
 _APPROVALS = "/v1/projects/{code}/approvals"
 _JSON = {"content-type": "application/json"}
+
+
+def _raw(number: int, **over: Any) -> bytes:
+    """An approval's JSON text, its own document number (so no request is another's duplicate)."""
+    return json.dumps(approval_body("fgj", document_no=f"庄发改发〔2026〕{number}号", **over)).encode()
+
+
+# 1.1 MB sent as chunks (a list, so httpx streams it chunked and both nodes get the same chunks)
+_OVERSIZE = [b'{"document_no": "'] + [b"x" * 100_000] * 11 + [b'"}']
 # (who, request): the ordinary writes and the refusals of each part the direct route reads.
 _REQUESTS: list[tuple[str | None, dict[str, Any]]] = [
     ("fgj", {"path": _APPROVALS + "?wait=true", "json": approval_body("fgj")}),
@@ -89,6 +106,9 @@ _REQUESTS: list[tuple[str | None, dict[str, Any]]] = [
         {"path": _APPROVALS + "?other=1", "json": approval_body("fgj", document_no="庄发改发〔2026〕8号")},
     ),
     ("scjgj", {"path": "/v1/projects/{code}/events?wait=true", "json": _EVENT}),
+    ("fgj", {"path": "/v1/projects/{code}/commitments?wait=true", "json": _COMMITMENT}),
+    ("bank", {"path": "/v1/projects/{code}/commitments", "json": {**_COMMITMENT, "summary": "a bank's"}}),
+    ("fgj", {"path": "/v1/projects/{code}/commitments", "json": {**_COMMITMENT, "commitment_type": "other"}}),
     (None, {"path": _APPROVALS, "json": approval_body("fgj")}),
     ("forged", {"path": _APPROVALS, "json": approval_body("fgj")}),
     ("forged", {"path": _APPROVALS, "content": b"{not json", "headers": _JSON}),
@@ -107,6 +127,43 @@ _REQUESTS: list[tuple[str | None, dict[str, Any]]] = [
     ("fgj", {"path": _APPROVALS, "json": approval_body("zrzyj")}),  # not the item's department
     ("fgj", {"path": "/v1/projects/{code}/events", "json": _EVENT}),  # not a supervisor
     ("bank", {"path": _APPROVALS, "json": approval_body("fgj")}),  # a bank
+    # JSON nested deeper than json.loads recurses: FastAPI's 400, not a 500 (anyone may send it)
+    ("fgj", {"path": _APPROVALS, "content": b"[" * 100_000 + b"]" * 100_000, "headers": _JSON}),
+    (
+        "fgj",
+        {
+            "path": _APPROVALS,
+            "content": b'{"stage": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "headers": _JSON,
+        },
+    ),
+    # a chunked body (no content-length) over the limit: BodyLimit refuses it as it is read
+    ("fgj", {"path": _APPROVALS, "content": _OVERSIZE, "headers": _JSON}),
+    # the JSON text and media type read as FastAPI reads them: a BOM, UTF-16, case and charset,
+    # lax (python-mode) values, NaN, a duplicate key (the last one counts)
+    ("fgj", {"path": _APPROVALS, "content": b"\xef\xbb\xbf" + _raw(21), "headers": _JSON}),
+    ("fgj", {"path": _APPROVALS, "content": _raw(22).decode().encode("utf-16"), "headers": _JSON}),
+    (
+        "fgj",
+        {
+            "path": _APPROVALS,
+            "content": _raw(23),
+            "headers": {"content-type": "APPLICATION/JSON; charset=latin-1"},
+        },
+    ),
+    (
+        "fgj",
+        {"path": _APPROVALS, "content": _raw(24).replace(b'"stage": 1', b'"stage": "1"'), "headers": _JSON},
+    ),
+    (
+        "fgj",
+        {"path": _APPROVALS, "content": _raw(25).replace(b'"stage": 1', b'"stage": true'), "headers": _JSON},
+    ),
+    (
+        "fgj",
+        {"path": _APPROVALS, "content": _raw(26).replace(b'"stage": 1', b'"stage": NaN'), "headers": _JSON},
+    ),
+    ("fgj", {"path": _APPROVALS, "content": _raw(27)[:-1] + b', "stage": 2}', "headers": _JSON}),
 ]
 
 
@@ -123,5 +180,39 @@ def test_direct_routes_answer_as_fastapi_does(node: NodeProcess, fastapi_node: N
     assert set(_direct_counts(fastapi_node).values()) == {0.0}  # no direct route there
     # answered: the five ordinary writes and the refusals the handler raises (403, 404, 409, 422 on the code)
     assert after["answered"] - before.get("answered", 0) >= 9
-    # handed on: bad JSON (×2), empty, array, text/plain, surplus, missing, stage 9, wait ×2, long key
-    assert after["handed_on"] - before.get("handed_on", 0) >= 11
+    # handed on: bad JSON (×2), empty, array, text/plain, surplus, missing, stage 9, wait ×2, long key,
+    # too deep (×2), too large
+    assert after["handed_on"] - before.get("handed_on", 0) >= 14
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_413(
+    node: NodeProcess, fastapi_node: NodeProcess
+) -> None:
+    for proc in (node, fastapi_node):
+        with httpx.Client(base_url=proc.url, timeout=60) as c:
+            r = c.post(_APPROVALS.format(code=unique_code()), content=_OVERSIZE,
+                       headers={**_JSON, "Authorization": f"Bearer {proc.tokens['fgj']}"})  # fmt: skip
+        assert (r.status_code, r.json()["error"]) == (413, "payload_too_large"), (proc.url, r.text)
+
+
+def _route_counts(node: NodeProcess, path: str) -> dict[str, float]:
+    text = httpx.get(f"{node.url}/metrics", headers=node.operator_headers).text
+    pattern = r'^projchain_http_requests_total\{method="POST",route="%s",status="(\d+)"\} ([0-9.e+]+)$'
+    return {status: float(v) for status, v in re.findall(pattern % re.escape(path), text, re.M)}
+
+
+def test_a_client_gone_mid_body_is_not_a_server_error(node: NodeProcess, fastapi_node: NodeProcess) -> None:
+    """A client that closes before its body is complete: FastAPI's 400 in the metrics, not a 500."""
+    for proc in (node, fastapi_node):
+        before = _route_counts(proc, _APPROVALS)
+        host, port = proc.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(
+                f"POST {_APPROVALS.format(code=unique_code())} HTTP/1.1\r\nHost: {host}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"stage\": ".encode()
+            )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while (after := _route_counts(proc, _APPROVALS)) == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        grown = {s: n - before.get(s, 0) for s, n in after.items() if n != before.get(s, 0)}
+        assert grown == {"400": 1.0}, (proc.url, grown)
