@@ -56,7 +56,10 @@ def _exchange(node: NodeProcess, code: str, org: str | None, request: dict[str, 
         headers["Authorization"] = "Bearer pc_forged_token_of_no_one"
     elif org is not None:
         headers["Authorization"] = f"Bearer {node.tokens[org]}"
-    with httpx.Client(base_url=node.url, timeout=60) as c:
+    # From an address of this test's own: the session node counts other tests' failed logins from
+    # 127.0.0.1 (its lockout would answer the forged token 429 there, 401 on the fresh node).
+    transport = httpx.HTTPTransport(local_address=_SOURCE)
+    with httpx.Client(base_url=node.url, timeout=60, transport=transport) as c:
         r = c.post(request["path"].format(code=code), headers=headers, json=request.get("json"),
                    content=request.get("content"))  # fmt: skip
     try:
@@ -68,6 +71,7 @@ def _exchange(node: NodeProcess, code: str, org: str | None, request: dict[str, 
 
 
 _APPROVALS = "/v1/projects/{code}/approvals"
+_SOURCE = "127.0.0.77"
 _JSON = {"content-type": "application/json"}
 
 
