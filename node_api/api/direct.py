@@ -62,13 +62,13 @@ class DirectWrite:
             return
         parsed = _json_object(request, body)
         if parsed is None:
-            await self._hand_on(scope, _replaying(body), send)
+            await self._hand_on(scope, _replaying(body, receive), send)
             return
         # Dependencies before parameters, as FastAPI solves them: 401/403 before a 422.
         org = await require_org(await optional_org(request, scope["app"].state.node.credentials))
         read = self._parameters(request, parsed)
         if read is None:
-            await self._hand_on(scope, _replaying(body), send)
+            await self._hand_on(scope, _replaying(body, receive), send)
             return
         model, wait, key = read
         _count(scope, "answered")
@@ -102,14 +102,14 @@ class DirectWrite:
         await self.route.handle(scope, receive, send)
 
 
-def _replaying(body: bytes) -> Receive:
-    """The body already received, as one message (then a disconnect)."""
+def _replaying(body: bytes, rest: Receive) -> Receive:
+    """The body already received, as one message; then what the connection says (a disconnect)."""
     replayed = False
 
     async def receive() -> Message:
         nonlocal replayed
         if replayed:
-            return {"type": "http.disconnect"}
+            return await rest()
         replayed = True
         return {"type": "http.request", "body": body, "more_body": False}
 
