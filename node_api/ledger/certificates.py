@@ -203,6 +203,10 @@ def qr_runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
     return int(width), runs
 
 
+REPLACEMENT = "\ufffd"
+SHOWN_REPLACEMENT = "□"  # U+25A1, in the font: a character that cannot be shown (缺字)
+
+
 class Sheet(FPDF):
     """One attempt at laying out a one-page A4 certificate at a type scale: the frame, title, rows,
     sections, chain references and QR that every certificate of the node shares (the 备案证 and
@@ -230,6 +234,11 @@ class Sheet(FPDF):
     def draw(self) -> bool:
         """Lays the page out; False when it does not fit on one page at this scale."""
         raise NotImplementedError
+
+    def normalize_text(self, text: str) -> str:
+        """Text as set: the font has no glyph for U+FFFD, which fpdf2 would drop without a trace, so text
+        read from bytes that are not UTF-8 would print as its valid twin's; it is set as □ instead."""
+        return super().normalize_text(text).replace(REPLACEMENT, SHOWN_REPLACEMENT)
 
     def _type(self, size: float, colour: tuple[int, int, int] = _INK) -> float:
         """Sets the font size (in points at scale 1) and colour; returns a line height in mm for it."""

@@ -26,6 +26,7 @@ from node_api.domain.labels import (
     STATUSES,
     Pair,
 )
+from node_api.domain.records import INVALID_UTF8
 from node_api.ledger.certificates import (
     BOTTOM,
     LEFT,
@@ -134,6 +135,11 @@ class _Verification(Sheet):
             ("项目名称", "Project name", str(p.get("name"))),
             ("项目单位统一社会信用代码", "Owner's USCC", str(p.get("owner_uscc"))),
             ("项目代码", "Project code", str(p.get("code"))),
+            *(
+                [("含无效字符", "Invalid UTF-8", _invalid_note(p).lstrip(" ·"))]
+                if p.get(INVALID_UTF8)
+                else []
+            ),
             ("项目类型", "Project type", _pair(PROJECT_TYPES, p.get("project_type"))),
             (
                 "建设地点",
@@ -170,6 +176,7 @@ class _Verification(Sheet):
     def _entry(self, y: float, title: str, e: dict[str, Any]) -> float:
         """One record: what it says, then its chain reference on two small lines."""
         y = self._room(y, 14 * self.scale)
+        title += _invalid_note(e["fields"])
         y = self._line(y + 0.8 * self.scale, title, 9.5)
         refs = [f"    记录 uid {e['uid']}   区块 block {e['block_number']}", f"    交易 tx {e['tx_hash']}"]
         size = min(self._fit(r, RIGHT - LEFT, 7.4) for r in refs)
@@ -228,3 +235,13 @@ class _Verification(Sheet):
         y = self._record(self._rule(y), "电子签章（EIP-712）", "Seal of the issuer", lines, size)
         signature = str(d["seal"]["signature"])
         return self._line(y + 1.0 * self.scale, f"签章 Signature {signature}", 6.6, MUTED)
+
+
+def _invalid_note(fields: dict[str, Any]) -> str:
+    """The note a record whose text on chain is not UTF-8 carries (docs/records.md): the sheet shows each
+    invalid sequence as □ (``Sheet.normalize_text``), so the text never reads as its valid twin's."""
+    names = fields.get(INVALID_UTF8)
+    if not names:
+        return ""
+    listed = "、".join(str(n) for n in names)
+    return f" · 含无效字符（{listed}，以 □ 示）contains invalid UTF-8 ({', '.join(str(n) for n in names)}, shown as □)"
