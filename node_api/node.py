@@ -292,7 +292,11 @@ def _compose(
     reader = Reader(index, outbox.table, membership, openings, catalogue)
     sealer = Sealer(deployment.chain_id, deployment.ledger)
     confirmations = Confirmations(outbox.table, index, s.wait_timeout)
-    grouping = GroupSealing(sealer, lambda org: keystore.cached(seal_key_name(org)))
+    grouping = GroupSealing(
+        sealer,
+        lambda org: keystore.cached(seal_key_name(org)),
+        lambda org: keystore.load(seal_key_name(org)) if keystore.exists(seal_key_name(org)) else None,
+    )
     submitter = Submitter(rpc, contracts, relayer, s, outbox, index, grouping)
     indexer = Indexer(
         db, index, rpc, contracts, s.indexer_poll,
@@ -300,7 +304,16 @@ def _compose(
         sent_input=submitter.landed_input,
     )  # fmt: skip
     writer = Writer(
-        index, reader, membership, sealer, keystore, outbox, openings.vault, catalogue, ChainMemoryGuard(s)
+        index,
+        reader,
+        membership,
+        sealer,
+        keystore,
+        outbox,
+        openings.vault,
+        catalogue,
+        ChainMemoryGuard(s),
+        defer_seals=s.group_seals,
     )
     files = DocumentStore(s.documents_dir, document_key)
     document_table = DocumentTable(db)

@@ -53,18 +53,25 @@ MAX_GROUPS = 256  # groups per submitGroups transaction (a record names its grou
 SENT_INPUTS = 64  # inputs of the latest transactions kept for the indexer (≈ 1 MB each at most)
 
 
+DEFERRED_SEAL = b""  # an outbox row's seal that the submitter makes when it sends the record
+
+
 @dataclass(frozen=True)
 class GroupSealing:
-    """What the submitter needs to seal groups: the ledger's EIP-712 domain, and the seal key
-    this node holds for an organisation (None when it holds none, or has not unlocked it)."""
+    """What the submitter needs to seal groups, and records whose seal was deferred to it: the
+    ledger's EIP-712 domain, the seal key this node holds for an organisation if unlocked in this
+    process (``key``; None when it holds none, or has not unlocked it), and the key unlocked now
+    (``load``, blocking: scrypt; None when this node holds no key of the organisation)."""
 
     sealer: Sealer
     key: Callable[[int], LocalAccount | None]
+    load: Callable[[int], LocalAccount | None]
 
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """An accepted, sealed record waiting for the chain."""
+    """An accepted record waiting for the chain, sealed, or with ``DEFERRED_SEAL`` (``node_sealed``
+    only): the submitter seals it with this node's key of the organisation when it sends it."""
 
     record: Record
     seal: bytes
@@ -163,6 +170,7 @@ class Submitter:
         index: IndexTable,
         grouping: GroupSealing | None = None,
     ) -> None:
+        self.sealing = grouping  # seals records whose seal was deferred (DEFERRED_SEAL)
         self.grouping = grouping if settings.group_seals else None
         self.index = index  # the indexer's checkpoint, checked against the chain after a resync
         self.rpc = rpc
@@ -310,7 +318,7 @@ class Submitter:
         return self.table.next_accepted(self.settings.batch_size)
 
     async def _send(self, rows: list[Any]) -> None:
-        rows = self._without_uncompactable_seals(rows)
+        rows = await self._with_deferred_keys(self._without_uncompactable_seals(rows))
         for run, keys in self._runs(rows):
             if self._resync:
                 return  # a transaction before this one was refused: its rows stay accepted
@@ -348,7 +356,8 @@ class Submitter:
         records = [Record.from_row(r) for r in rows]
         # One record alone travels with its own seal: a group of one would only add the tree.
         if keys is None or self.grouping is None or len(rows) == 1:
-            data = self.contracts.submit_batch_data(records, [bytes(r["seal"]) for r in rows])
+            seals = [self._own_seal(r, record) for r, record in zip(rows, records, strict=True)]
+            data = self.contracts.submit_batch_data(records, seals)
         else:
             data = self._groups_data(records, [int(r["org_id"]) for r in rows], keys, self.grouping.sealer)
         gas = min(GAS_PER_TX + GAS_PER_RECORD * len(rows), self.settings.block_gas_limit // 2)
@@ -393,6 +402,50 @@ class Submitter:
         ]
         return self.contracts.submit_groups_data(records, group_of, seals)
 
+    def _own_seal(self, row: Any, record: Record) -> bytes:
+        """A row's seal: the one it was accepted with, or, deferred, this node's seal made now (its
+        key unlocked by ``_with_deferred_keys``; RFC 6979, so a resend carries the same seal)."""
+        seal = bytes(row["seal"])
+        if seal != DEFERRED_SEAL:
+            return seal
+        assert self.sealing is not None  # a deferred row is failed when there is none
+        key = self.sealing.key(int(row["org_id"]))
+        assert key is not None  # unlocked by _with_deferred_keys, or the row was failed
+        return self.sealing.sealer.seal(record, key)
+
+    async def _with_deferred_keys(self, rows: list[Any]) -> list[Any]:
+        """The rows, each deferred seal's key unlocked in this process (the writer that accepted the
+        row may have run in a worker); fails a deferred row whose organisation's key this node does
+        not hold (any more) instead of letting it stall every batch."""
+        missing = {
+            int(r["org_id"]) for r in rows
+            if bytes(r["seal"]) == DEFERRED_SEAL and (self.sealing is None or self.sealing.key(int(r["org_id"])) is None)
+        }  # fmt: skip
+        if not missing:
+            return rows
+        held = set()
+        for org in missing:
+            if self.sealing is not None and await asyncio.to_thread(self.sealing.load, org) is not None:
+                held.add(org)
+        bad = [
+            (
+                f"seal refused: this node holds no seal key of organisation {int(r['org_id'])} to seal it",
+                r["seq"],
+            )
+            for r in rows
+            if bytes(r["seal"]) == DEFERRED_SEAL and int(r["org_id"]) in missing - held
+        ]
+        return self._fail(rows, bad)
+
+    def _fail(self, rows: list[Any], bad: list[tuple[str, int]]) -> list[Any]:
+        """``rows`` less those of ``bad`` (reason, seq), which fail for good."""
+        if not bad:
+            return rows
+        self.table.fail_accepted(bad)
+        self.stats["records_failed"] += len(bad)
+        failed = {seq for _, seq in bad}
+        return [r for r in rows if r["seq"] not in failed]
+
     def _without_uncompactable_seals(self, rows: list[Any]) -> list[Any]:
         """Fails rows whose seal has no compact (EIP-2098) form instead of letting them stall every batch.
 
@@ -400,16 +453,13 @@ class Submitter:
         """
         bad: list[tuple[str, int]] = []
         for r in rows:
+            if bytes(r["seal"]) == DEFERRED_SEAL:
+                continue  # sealed when sent
             try:
                 compact_seal(bytes(r["seal"]))
             except ValueError as e:
                 bad.append((f"seal refused: {e}", r["seq"]))
-        if not bad:
-            return rows
-        self.table.fail_accepted(bad)
-        self.stats["records_failed"] += len(bad)
-        failed = {seq for _, seq in bad}
-        return [r for r in rows if r["seq"] not in failed]
+        return self._fail(rows, bad)
 
     async def _track_receipts(self) -> None:
         while True:

@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 
 from node_api.chain.capacity import ChainMemoryGuard
 from node_api.chain.keystore import KeyStore
-from node_api.chain.pipeline import Outbox, OutboxItem
+from node_api.chain.pipeline import DEFERRED_SEAL, Outbox, OutboxItem
 from node_api.chain.seal import Sealer
 from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, ItemVersion, decision_allowed
 from node_api.domain.records import (
@@ -133,7 +133,12 @@ class Writer:
         vault: OpeningVault,
         catalogue: Catalogue,
         capacity: ChainMemoryGuard | None = None,
+        defer_seals: bool = False,
     ) -> None:
+        # Records sealed with this node's key are put in the outbox unsealed (DEFERRED_SEAL) and sealed
+        # by the submitter when sent: under group seals (one per organisation and transaction) a
+        # record's own seal is used only when it travels alone, so most were never sent (issue #15).
+        self.defer_seals = defer_seals
         self.capacity = capacity  # refuses writes while the embedded chain is over its memory limit
         self.index = index
         self.reader = reader
@@ -559,7 +564,7 @@ class Writer:
                 )
             return preseal.seal
         assert key is not None  # write() unlocks the organisation's key when no seal was sent
-        return self.sealer.seal(record, key)
+        return DEFERRED_SEAL if self.defer_seals else self.sealer.seal(record, key)
 
     async def seal_key(self, org: Organization) -> LocalAccount:
         """The organisation's seal key held by this node (unlocked off the event loop the first time)."""

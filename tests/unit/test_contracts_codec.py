@@ -193,7 +193,7 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
         Settings(),
         outbox,
         cast(Any, None),
-        GroupSealing(sealer, keys.get),
+        GroupSealing(sealer, keys.get, keys.get),
     )
     orgs = [7, 9, 7, 3, 9, 7, 7, 3]
     records = [_record(os.urandom(64)) for _ in orgs]
