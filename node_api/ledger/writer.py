@@ -114,6 +114,18 @@ class _Prepared:
 SEAL_KEY_PREFIX = "seal-org-"
 
 
+class _Lookups:
+    """The index's answers a batch's checks ask again and again (its records name a few projects and
+    catalogue items many times), asked once per ``write_many``. Nothing of the batch is accepted
+    before every check of it ran, so the batch is checked as of its first look, as one ``write``
+    each at that moment would be; the contract checks everything again."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, bool] = {}
+        self.closed: dict[str, bool] = {}
+        self.items: dict[str, ItemVersion | None] = {}
+
+
 def seal_key_name(org_id: int) -> str:
     """Keystore name of an organisation's seal key on this node."""
     return f"{SEAL_KEY_PREFIX}{org_id}"
@@ -180,9 +192,10 @@ class Writer:
         a task and a wait per record.
         """
         prepared: list[list[_Prepared] | ProjchainError] = []
+        looks = _Lookups()
         for w in writes:
             try:
-                prepared.append(await self._parts(org, w))
+                prepared.append(await self._parts(org, w, looks))
             except ProjchainError as e:
                 prepared.append(e)
         outcomes = iter(
@@ -198,12 +211,14 @@ class Writer:
             answers.append(refused if refused is not None else _accepted(parts, [bool(o) for o in mine]))
         return answers
 
-    async def _parts(self, org: Organization, w: Write) -> list[_Prepared]:
+    async def _parts(self, org: Organization, w: Write, looks: _Lookups | None = None) -> list[_Prepared]:
         """The checked, sealed records of one write: the record, and an approval's commitment."""
         if self.capacity is not None:
             self.capacity.check()
         kind, code = w.kind, w.code
-        main = await self._prepare(org, kind, code, w.fields, w.digest, w.ref, w.idempotency_key, w.preseal)
+        main = await self._prepare(
+            org, kind, code, w.fields, w.digest, w.ref, w.idempotency_key, w.preseal, looks or _Lookups()
+        )
         parts = [main]
         attachment = w.attachment
         if attachment is not None:
@@ -233,6 +248,7 @@ class Writer:
                     follows,
                     w.idempotency_key,
                     attachment.preseal,
+                    looks or _Lookups(),
                 )
             )
         return parts
@@ -273,6 +289,7 @@ class Writer:
         ref: str | None,
         idempotency_key: str | None,
         preseal: PreSeal | None,
+        looks: _Lookups,
     ) -> _Prepared:
         """Checks one record and seals it (unless this very record is in the outbox already)."""
         self._check_role(org, kind)
@@ -293,7 +310,7 @@ class Writer:
             uid = derive_uid(org.id, kind, (b"k:" if idempotency_key else b"c:") + key)
             salt = self.vault.salt(uid)  # deterministic: a retry seals the very same record
         if kind in (Kind.APPROVAL, Kind.ACCEPTANCE):
-            fields = self._check_item(org, fields)
+            fields = self._check_item(org, fields, looks)
         try:
             payload, opening = seal_payload(kind, fields, salt)
         except (ValueError, OverflowError, TypeError) as e:  # a value the on-chain type cannot hold
@@ -306,14 +323,11 @@ class Writer:
         if kind == Kind.PROJECT and ref is None:
             if self.reader.project_id(code) is not None or self.outbox.table.registration_live(pid_hex):
                 raise ConflictError(f"project {code} is already registered")
-        elif not self._project_known(code, pid_hex):
+        elif not self._project_known(code, pid_hex, looks):
             raise NotFoundError(f"project {code} is not registered")
-        elif kind in (
-            Kind.APPROVAL,
-            Kind.COMMITMENT,
-            Kind.GRANT,
-            Kind.ACCEPTANCE,
-        ) and self.reader.project_closed(pid_hex):
+        elif kind in (Kind.APPROVAL, Kind.COMMITMENT, Kind.GRANT, Kind.ACCEPTANCE) and self._project_closed(
+            pid_hex, looks
+        ):
             raise ConflictError(
                 f"project {code} was revoked; it takes no new approvals, commitments or grants"
             )
@@ -352,7 +366,7 @@ class Writer:
         created = iter(await self.outbox.accept_each(items) if items else [])
         return [next(created) if p.seal is not None else False for p in parts]
 
-    def _check_item(self, org: Organization, fields: dict[str, Any]) -> dict[str, Any]:
+    def _check_item(self, org: Organization, fields: dict[str, Any], looks: _Lookups) -> dict[str, Any]:
         """An approval's fields with the item's version in force filled in, once the catalogue allows it.
 
         What the contract refuses (unknown or retired item, another version than the one in
@@ -360,7 +374,9 @@ class Writer:
         item's 承诺制 type does not allow) is refused here first, with what to do instead.
         """
         code = str(fields["item"])
-        item = self.catalogue.current(code)
+        if code not in looks.items:
+            looks.items[code] = self.catalogue.current(code)
+        item = looks.items[code]
         if item is None:
             if self.catalogue.pending_versions(code):
                 raise ConflictError(f"catalogue item {code} is not confirmed on chain yet; retry once it is")
@@ -463,8 +479,18 @@ class Writer:
                 f"needs role {' or '.join(sorted(needed))}"
             )
 
-    def _project_known(self, code: str, pid_hex: str) -> bool:
-        return self.reader.project_id(code) is not None or self.outbox.table.registration_live(pid_hex)
+    def _project_known(self, code: str, pid_hex: str, looks: _Lookups) -> bool:
+        known = looks.known.get(code)
+        if known is None:
+            known = self.reader.project_id(code) is not None or self.outbox.table.registration_live(pid_hex)
+            looks.known[code] = known
+        return known
+
+    def _project_closed(self, pid_hex: str, looks: _Lookups) -> bool:
+        closed = looks.closed.get(pid_hex)
+        if closed is None:
+            closed = looks.closed[pid_hex] = self.reader.project_closed(pid_hex)
+        return closed
 
     def _check_registrant(self, org: Organization, pid_hex: str, code: str) -> None:
         issuer = self.index.registrant(pid_hex)
