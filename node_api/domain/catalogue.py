@@ -9,11 +9,18 @@ gateway's checks before sealing (docs/catalogue.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from node_api.domain.hashing import keccak256
-from node_api.domain.records import CATALOGUE_LISTS, COMMITMENT_TYPES, DECISIONS, ITEM_COMMITMENTS
+from node_api.domain.records import (
+    CATALOGUE_LISTS,
+    COMMITMENT_TYPES,
+    DECISIONS,
+    ITEM_COMMITMENTS,
+    invalid_utf8,
+)
 
 MAX_CODE_BYTES = 64  # the contract's MAX_ITEM_CODE_BYTES
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -36,6 +43,20 @@ BOUND_COMMITMENT_TYPE = {
 def item_key(code: str) -> bytes:
     """The ledger's key of an item: keccak256 of its code (also what ``depends_on`` holds)."""
     return keccak256(code.encode())
+
+
+def item_code(fields: Mapping[str, Any]) -> str | None:
+    """The code of the item a decoded approval or acceptance names, None when its ``item`` read with
+    U+FFFD: those bytes on chain are not the text shown, and a valid code holding a real U+FFFD is
+    another item (docs/records.md, "A replaced text is shown, never used as a key")."""
+    return None if invalid_utf8(fields, "item") else str(fields["item"])
+
+
+def item_ref(fields: Mapping[str, Any]) -> str | None:
+    """The 0x-hex ledger key (``item_key``) of the item a decoded approval or acceptance names, None
+    when its code is not a text (``item_code``)."""
+    code = item_code(fields)
+    return None if code is None else "0x" + item_key(code).hex()
 
 
 def valid_code(code: str) -> bool:

@@ -70,7 +70,7 @@ class Approval:
     """A 批复 record (with or without a recorded 受理 before it)."""
 
     uid: str
-    item: str
+    item: str | None  # the item's code; None when it is not a text on chain (catalogue.item_code)
     stage: int
     issuer: int
     issued_at: dt.datetime

@@ -401,12 +401,11 @@ def _commitments(run: _Run) -> None:
 def _latest_live_approvals(t: ProjectTimeline, now: dt.datetime) -> list[Approval]:
     latest: dict[str, Approval] = {}
     for a in t.approvals:
-        if (
-            a.live
-            and a.issued_at <= now
-            and (a.item not in latest or a.issued_at >= latest[a.item].issued_at)
-        ):
-            latest[a.item] = a
+        # An item whose code is not a text is known by no other approval: its approval stands alone
+        # (a uid, 66 characters, is longer than any item code, 64 bytes at most).
+        item = a.uid if a.item is None else a.item
+        if a.live and a.issued_at <= now and (item not in latest or a.issued_at >= latest[item].issued_at):
+            latest[item] = a
     return list(latest.values())
 
 
@@ -428,7 +427,7 @@ def _approvals(run: _Run) -> None:
                 a.issuer,
                 [a.uid, *(h.uid for h in relying)],
                 since,
-                f"{a.item} valid until {a.valid_until.isoformat()}, relied on by "
+                f"{a.item or 'an item whose code is not UTF-8'} valid until {a.valid_until.isoformat()}, relied on by "
                 + ", ".join(sorted(h.item for h in relying)),
             )
         else:

@@ -8,10 +8,11 @@ named version 1 still shows which item version it was decided under after versio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES, ItemVersion, item_key
+from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES, ItemVersion, item_code, item_key
 from node_api.domain.records import STAGES, ZERO32, Kind, PayloadError, decode_payload, invalid_utf8
 from node_api.ledger.membership import Membership
 from node_api.store.catalogue import CatalogueTable
@@ -103,10 +104,12 @@ class Catalogue:
         self._refresh()
         return next((r.item for r in self._versions.get(code, []) if r.item.version == version), None)
 
-    def name(self, code: str, version: int) -> str | None:
-        """The name version ``version`` of an item gave it (for views of the approvals that name it)."""
-        item = self.version(code, version)
-        return None if item is None else item.name
+    def item_of(self, fields: Mapping[str, Any]) -> ItemVersion | None:
+        """The item version a decoded approval or acceptance was decided under (its ``item`` at
+        ``item_version``); None when the catalogue lacks it, or when its code on chain is not a text
+        (``item_code``: read with U+FFFD, it would name another item, whose code holds a real U+FFFD)."""
+        code = item_code(fields)
+        return None if code is None else self.version(code, int(fields["item_version"]))
 
     def in_force(self) -> list[ItemVersion]:
         """The version in force of every item (retired ones too), by code."""

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, ItemVersion, item_key
+from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, ItemVersion, item_key, item_ref
 from node_api.domain.filing import (
     DEFAULT_TYPE_CODE,
     RandomDigits,
@@ -301,8 +301,8 @@ class Filings:
             fields = decode_payload(kind, bytes(r["payload"]))
             if kind == Kind.CHECKLIST:
                 lists.append((uid, fields))
-            elif int(fields["decision"]) in _GRANTED:
-                ticks.setdefault("0x" + item_key(str(fields["item"])).hex(), uid)
+            elif int(fields["decision"]) in _GRANTED and (key := item_ref(fields)) is not None:
+                ticks.setdefault(key, uid)  # an item whose code is not a text ticks nothing it would read as
         items = []
         for uid, fields in lists:
             for key, version in zip(fields["items"], fields["versions"], strict=True):

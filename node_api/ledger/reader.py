@@ -242,7 +242,8 @@ class Reader:
             code = fields["code"]  # a code read with U+FFFD is not the code on chain: none is shown
         if kind == Kind.APPROVAL and problem is None and self.catalogue is not None:
             # the item's name in the version the approval names (None: not in the catalogue)
-            fields["item_name"] = self.catalogue.name(str(fields["item"]), int(fields["item_version"]))
+            item = self.catalogue.item_of(fields)
+            fields["item_name"] = None if item is None else item.name
         view: dict[str, Any] = {
             "uid": row["uid"],
             "kind": kind_name(kind),

@@ -54,8 +54,7 @@ def _commitment_eligible(reader: Reader, approval: dict[str, Any]) -> bool:
     """Whether an approval is of an approval-list item not on the negative list (in the version it names)."""
     if reader.catalogue is None:
         return False
-    f = approval["fields"]
-    item = reader.catalogue.version(str(f["item"]), int(f["item_version"]))
+    item = reader.catalogue.item_of(approval["fields"])
     return (
         item is not None
         and item.list == CATALOGUE_LISTS["approval"]

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES
+from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, item_code
 from node_api.domain.clock import ItemClock, Pause, ProjectClock, Span, item_clock, project_clock
 from node_api.domain.credit import CommitmentFact, EventFact
 from node_api.domain.project_code import project_facts
@@ -105,12 +105,12 @@ def build_timeline(
     approvals: list[Approval] = []
     for e in records.of(Kind.APPROVAL):
         f = e.fields
-        item = catalogue.version(str(f["item"]), int(f["item_version"]))
+        item = catalogue.item_of(f)
         decision = str(f["decision"])
         approvals.append(
             Approval(
                 uid=e.uid,
-                item=str(f["item"]),
+                item=item_code(f),
                 stage=int(f["stage"]),
                 issuer=e.issuer,
                 issued_at=_midnight(f["issued_at"], e.at),
@@ -145,7 +145,7 @@ def _handlings(records: ProjectRecords, catalogue: Catalogue, approvals: list[Ap
     order = {e.uid: i for i, e in enumerate(records.entries)}
     for e in records.of(Kind.ACCEPTANCE):
         uid = e.uid
-        item = catalogue.version(str(e.fields["item"]), int(e.fields["item_version"]))
+        item = catalogue.item_of(e.fields)
         if item is None:
             continue
         accepted_at = dt.datetime.fromisoformat(str(e.fields["accepted_at"])).astimezone(dt.UTC)

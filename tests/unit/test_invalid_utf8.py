@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 
 from eth_abi import encode
+from eth_utils import keccak
 
 from node_api.api.pages import approval_item, event_item
+from node_api.domain.catalogue import item_code, item_ref
 from node_api.domain.records import Kind, Opening
 from node_api.ledger.reader import present_fields
 
@@ -46,3 +48,17 @@ def test_pages_note_a_replaced_text_and_only_it() -> None:
     assert "含无效字符" not in event_item(marked)  # its category is not the marked field
     assert "含无效字符" not in approval_item({**marked, "invalid_utf8": None})
     assert 'data-invalid-utf8="category"' in event_item({**marked, "invalid_utf8": ["category"]})
+
+
+def _acceptance(item: bytes) -> bytes:
+    return encode(["bytes", "uint32", "uint64", "bytes32"], [item, 1, 1_782_864_000, bytes(32)])
+
+
+def test_an_item_read_with_u_fffd_names_no_item_and_no_ledger_key() -> None:
+    """``X ‖ ff`` and ``X ‖ ef bf bd`` (a real U+FFFD) both read ``X\ufffd``: only the second is that
+    item's code, and its key is keccak256 of those bytes."""
+    marked = present_fields(Kind.ACCEPTANCE, _acceptance(b"ZL-X\xff"))
+    valid = present_fields(Kind.ACCEPTANCE, _acceptance("ZL-X\ufffd".encode()))
+    assert marked["item"] == valid["item"] == "ZL-X\ufffd" and marked["invalid_utf8"] == ["item"]
+    assert (item_code(marked), item_ref(marked)) == (None, None)
+    assert item_code(valid) == "ZL-X\ufffd" and item_ref(valid) == "0x" + keccak("ZL-X\ufffd".encode()).hex()

@@ -214,6 +214,23 @@ def test_expired_approval_relied_on_as_a_prerequisite_or_renewed() -> None:
     assert run(timeline(approvals=(LAND, renewed), handlings=(same_stage,)), bj(2030, 4, 8)) == []
 
 
+def test_approvals_of_items_whose_code_is_not_a_text_neither_renew_nor_hide_each_other() -> None:
+    """An approval whose item read with U+FFFD has no item code (``item_code``: None). Two such
+    approvals may be of different items on chain, so a later one does not stand for the earlier:
+    each expired one relied on by a later stage is a warning, and neither is taken for item "None"."""
+    later = handling("0xs2", limit=500, accepted=bj(2030, 3, 15, 9), stage=2, depends_on=("YDYS",))
+    lapsed = dataclasses.replace(LAND, uid="0xmarked1", item=None)
+    fresh = dataclasses.replace(LAND, uid="0xmarked2", item=None, issued_at=bj(2030, 3, 25),
+                                valid_until=dt.date(2031, 3, 31))  # fmt: skip
+    [w] = run(
+        timeline(approvals=(lapsed, fresh), handlings=(later,)), bj(2030, 4, 8), "approval.expired_relied_on"
+    )
+    assert w.subject == "0xmarked1" and "not UTF-8" in w.detail
+    # the control: approvals of one item code, the later renews the earlier
+    renewed = dataclasses.replace(fresh, uid="0xland2", item="YDYS")
+    assert run(timeline(approvals=(LAND, renewed), handlings=(later,)), bj(2030, 4, 8)) == []
+
+
 # ---- event.unresolved / objection.late / repair.late ------------------------------------
 
 
