@@ -51,6 +51,7 @@ class Catalogue:
         self._seen: tuple[int, int] | None = None
         self._stamp: tuple[int, int] | None = None  # the database's change stamp when last looked
         self._versions: dict[str, list[Recorded]] = {}
+        self._by_version: dict[tuple[str, int], ItemVersion] = {}  # supervision asks it per approval
         self._codes: dict[str, str] = {}  # 0x-hex item key -> code
 
     def _refresh(self) -> None:
@@ -79,6 +80,10 @@ class Catalogue:
                 )
             )
         self._versions = versions
+        self._by_version = {}
+        for code, recorded in versions.items():
+            for r in recorded:
+                self._by_version.setdefault((code, r.item.version), r.item)  # the first, as before
         self._codes = {"0x" + item_key(code).hex(): code for code in versions}
         self._seen = stamp
 
@@ -102,7 +107,7 @@ class Catalogue:
     def version(self, code: str, version: int) -> ItemVersion | None:
         """Version ``version`` of an item (what an approval naming it was decided under)."""
         self._refresh()
-        return next((r.item for r in self._versions.get(code, []) if r.item.version == version), None)
+        return self._by_version.get((code, version))
 
     def item_of(self, fields: Mapping[str, Any]) -> ItemVersion | None:
         """The item version a decoded approval or acceptance was decided under (its ``item`` at
