@@ -16,6 +16,7 @@ department records it fulfilled or breached; ``status_changes`` shows the chain'
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES
@@ -73,6 +74,9 @@ def commitment_overdue(fields: dict[str, Any], on: dt.date) -> bool:
     return bool(due) and dt.date.fromisoformat(str(due)) < on
 
 
+PRESENTED_PAYLOADS = 16_384
+
+
 def _date(ts: int) -> str | None:
     return None if ts == 0 else dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
 
@@ -83,8 +87,18 @@ def present_fields(kind: int, payload: bytes, opening: Opening | None = None) ->
     The restricted fields join the public ones when ``opening`` opens the payload's
     commitment; a payload that does not decode gives ``{"unreadable": why}``. Strings whose
     bytes are not UTF-8 read with U+FFFD, named in ``invalid_utf8`` (public and opened alike).
+    The answer is a fresh dict (lists copied too) that the caller may change.
     """
-    return _present(kind, payload, opening)[0]
+    if opening is not None:
+        return _present(kind, payload, opening)[0]
+    return {k: list(v) if isinstance(v, list) else v for k, v in _public(kind, bytes(payload)).items()}
+
+
+@functools.lru_cache(maxsize=PRESENTED_PAYLOADS)
+def _public(kind: int, payload: bytes) -> dict[str, Any]:
+    """``present_fields`` without an opening, kept for the most recent payloads: a pure function of the
+    bytes, asked again for every record of a project each time supervision assesses it."""
+    return _present(kind, payload, None)[0]
 
 
 def _present(kind: int, payload: bytes, opening: Opening | None) -> tuple[dict[str, Any], str | None]:
