@@ -56,7 +56,9 @@ async def _revoke(node: NodeProcess, key: str) -> None:
 
 def _indexed_revocations(node: NodeProcess) -> int:
     with sqlite3.connect(Settings(data_dir=node.data_dir, env="test").database_path) as db:
-        return int(db.execute("SELECT count(*) FROM chain_member_events WHERE name = 'SealKeyRevoked'").fetchone()[0])
+        return int(
+            db.execute("SELECT count(*) FROM chain_member_events WHERE name = 'SealKeyRevoked'").fetchone()[0]
+        )
 
 
 def _outbox_rows(node: NodeProcess) -> int:
@@ -75,7 +77,9 @@ def _fate(c: httpx.Client, uid: str, timeout: float = 60) -> object:
 
 
 @pytest.mark.timeout(300)
-def test_a_record_the_node_would_seal_with_a_revoked_key_is_refused_not_accepted(own_node: NodeProcess) -> None:
+def test_a_record_the_node_would_seal_with_a_revoked_key_is_refused_not_accepted(
+    own_node: NodeProcess,
+) -> None:
     node = own_node
     code = unique_code()
     register(node, code)
