@@ -20,13 +20,10 @@ import httpx
 import pytest
 
 from localnode import NodeProcess
-from node_api.chain.compiler import load_artifacts
-from node_api.chain.consortium import ConsortiumAdmin
-from node_api.chain.contracts import Contracts, Deployment
 from node_api.chain.keystore import KeyStore
-from node_api.chain.rpc import RpcClient
 from node_api.config import Settings
 from node_api.ledger.writer import seal_key_name
+from tests.support.member import admins_execute
 from tests.support.records import approval_body, register, unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
@@ -40,18 +37,6 @@ def own_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
         yield node.start()
     finally:
         node.stop()
-
-
-async def _revoke(node: NodeProcess, key: str) -> None:
-    settings = Settings(data_dir=node.data_dir, env="test")
-    admins = [KeyStore(settings.keystore_dir, settings.password).load(k) for k in ("admin-1", "admin-2")]
-    deployment = Deployment.load(settings.deployment_path)
-    client = RpcClient(node.rpc_url)
-    try:
-        admin = ConsortiumAdmin(client, Contracts(load_artifacts(), deployment), deployment.chain_id)
-        await admin.execute(admins, "revokeSealKey", key)
-    finally:
-        await client.close()
 
 
 def _indexed_revocations(node: NodeProcess) -> int:
@@ -86,7 +71,7 @@ def test_a_record_the_node_would_seal_with_a_revoked_key_is_refused_not_accepted
     settings = Settings(data_dir=node.data_dir, env="test")
     key = KeyStore(settings.keystore_dir, settings.password).address(seal_key_name(node.org_ids["zrzyj"]))
     before = _indexed_revocations(node)
-    asyncio.run(_revoke(node, key))
+    asyncio.run(admins_execute(node, ("revokeSealKey", key)))
     deadline = time.monotonic() + 60
     while _indexed_revocations(node) == before:
         assert time.monotonic() < deadline, "the node never indexed the key's revocation"
