@@ -596,11 +596,18 @@ class Writer:
         """The organisation's seal key held by this node (unlocked off the event loop the first time)."""
         name = seal_key_name(org.id)
         key = self.keystore.cached(name)
-        if key is not None:
-            return key
-        if not self.keystore.exists(name):
-            raise ForbiddenError(f"this node holds no seal key for {org.name}; send a pre-signed seal")
-        return await asyncio.to_thread(self.keystore.load, name)
+        if key is None:
+            if not self.keystore.exists(name):
+                raise ForbiddenError(f"this node holds no seal key for {org.name}; send a pre-signed seal")
+            key = await asyncio.to_thread(self.keystore.load, name)
+        # The ledger refuses every record sealed with a revoked key (at once or deferred): refused
+        # here, as a pre-sealed record of such a key is, instead of a 202 for a record that cannot land.
+        if not self.membership.active_seal_key(org.id, key.address):
+            raise ForbiddenError(
+                f"the seal key {key.address} this node holds for {org.name} is not an active seal key"
+                f" of {org.name}; send a pre-signed seal"
+            )
+        return key
 
 
 def _catalogue_record(uid: bytes, item: ItemVersion) -> Record:

@@ -31,19 +31,25 @@ from node_api.domain.records import Record
 from node_api.ledger.writer import seal_key_name
 
 
-async def admit_keys(node: NodeProcess, org: int, seal: str, relayer: str) -> None:
-    """The consortium's admins (``node``'s admin keys, their threshold) admit another seal key and
-    relayer of organisation ``org``: what a member does to run a node of its own."""
+async def admins_execute(node: NodeProcess, *calls: tuple[Any, ...]) -> None:
+    """The consortium's admins (``node``'s admin keys, their threshold) execute each of ``calls``
+    (a Consortium function's name, then its arguments), in order."""
     settings = Settings(data_dir=node.data_dir, env="test")
     admins = [KeyStore(settings.keystore_dir, settings.password).load(k) for k in ("admin-1", "admin-2")]
     deployment = Deployment.load(settings.deployment_path)
     client = RpcClient(node.rpc_url)
     try:
         admin = ConsortiumAdmin(client, Contracts(load_artifacts(), deployment), deployment.chain_id)
-        await admin.execute(admins, "addSealKey", org, seal)
-        await admin.execute(admins, "addRelayer", org, relayer)
+        for function, *args in calls:
+            await admin.execute(admins, function, *args)
     finally:
         await client.close()
+
+
+async def admit_keys(node: NodeProcess, org: int, seal: str, relayer: str) -> None:
+    """The consortium's admins admit another seal key and relayer of organisation ``org``: what a
+    member does to run a node of its own."""
+    await admins_execute(node, ("addSealKey", org, seal), ("addRelayer", org, relayer))
 
 
 def own_node(
