@@ -423,17 +423,18 @@ class Submitter:
         }  # fmt: skip
         if not missing:
             return rows
-        held = set()
+        why: dict[int, str] = {}
         for org in missing:
-            if self.sealing is not None and await asyncio.to_thread(self.sealing.load, org) is not None:
-                held.add(org)
+            try:
+                if self.sealing is not None and await asyncio.to_thread(self.sealing.load, org) is not None:
+                    continue
+                why[org] = f"this node holds no seal key of organisation {org} to seal it"
+            except ProjchainError as e:  # a key file that cannot be unlocked: no retry mends it
+                why[org] = f"the seal key of organisation {org} cannot be unlocked: {e.detail}"
         bad = [
-            (
-                f"seal refused: this node holds no seal key of organisation {int(r['org_id'])} to seal it",
-                r["seq"],
-            )
+            (f"seal refused: {why[int(r['org_id'])]}", r["seq"])
             for r in rows
-            if bytes(r["seal"]) == DEFERRED_SEAL and int(r["org_id"]) in missing - held
+            if bytes(r["seal"]) == DEFERRED_SEAL and int(r["org_id"]) in why
         ]
         return self._fail(rows, bad)
 
