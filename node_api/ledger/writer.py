@@ -124,6 +124,7 @@ class _Lookups:
         self.known: dict[str, bool] = {}
         self.closed: dict[str, bool] = {}
         self.items: dict[str, ItemVersion | None] = {}
+        self.seal_key: LocalAccount | None = None  # the batch's organisation's, checked active on chain
 
 
 def seal_key_name(org_id: int) -> str:
@@ -335,7 +336,8 @@ class Writer:
             self._check_ref(org, kind, ref, pid_hex, fields)
         if kind == Kind.GRANT:
             self._check_registrant(org, pid_hex, code)
-        seal_key = None if preseal is not None else await self.seal_key(org)
+        seal_key = None if preseal is not None else looks.seal_key or await self.seal_key(org)
+        looks.seal_key = seal_key or looks.seal_key  # one organisation's batch: its key checked once
         return _Prepared(
             record, self._seal(org, record, preseal, seal_key), opening, node_sealed=preseal is None
         )
