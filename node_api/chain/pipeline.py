@@ -405,9 +405,8 @@ class Submitter:
     def _own_seal(self, row: Any, record: Record) -> bytes:
         """A row's seal: the one it was accepted with, or, deferred, this node's seal made now (its
         key unlocked by ``_with_deferred_keys``; RFC 6979, so a resend carries the same seal)."""
-        seal = bytes(row["seal"])
-        if seal != DEFERRED_SEAL:
-            return seal
+        if not _deferred(row):
+            return bytes(row["seal"])
         assert self.sealing is not None  # a deferred row is failed when there is none
         key = self.sealing.key(int(row["org_id"]))
         assert key is not None  # unlocked by _with_deferred_keys, or the row was failed
@@ -417,10 +416,9 @@ class Submitter:
         """The rows, each deferred seal's key unlocked in this process (the writer that accepted the
         row may have run in a worker); fails a deferred row whose organisation's key this node does
         not hold (any more) instead of letting it stall every batch."""
-        missing = {
-            int(r["org_id"]) for r in rows
-            if bytes(r["seal"]) == DEFERRED_SEAL and (self.sealing is None or self.sealing.key(int(r["org_id"])) is None)
-        }  # fmt: skip
+        deferred = [r for r in rows if _deferred(r)]
+        keys = self.sealing.key if self.sealing is not None else lambda org: None
+        missing = {int(r["org_id"]) for r in deferred if keys(int(r["org_id"])) is None}
         if not missing:
             return rows
         why: dict[int, str] = {}
@@ -432,9 +430,7 @@ class Submitter:
             except ProjchainError as e:  # a key file that cannot be unlocked: no retry mends it
                 why[org] = f"the seal key of organisation {org} cannot be unlocked: {e.detail}"
         bad = [
-            (f"seal refused: {why[int(r['org_id'])]}", r["seq"])
-            for r in rows
-            if bytes(r["seal"]) == DEFERRED_SEAL and int(r["org_id"]) in why
+            (f"seal refused: {why[int(r['org_id'])]}", r["seq"]) for r in deferred if int(r["org_id"]) in why
         ]
         return self._fail(rows, bad)
 
@@ -454,7 +450,7 @@ class Submitter:
         """
         bad: list[tuple[str, int]] = []
         for r in rows:
-            if bytes(r["seal"]) == DEFERRED_SEAL:
+            if _deferred(r):
                 continue  # sealed when sent
             try:
                 compact_seal(bytes(r["seal"]))
@@ -525,3 +521,8 @@ class Submitter:
         # A whole-transaction revert (e.g. relayer suspended) fails records after 3 tries.
         self.stats["records_failed"] += self.table.requeue_reverted(tx_hash)
         self.outbox.accepted.set()
+
+
+def _deferred(row: Any) -> bool:
+    """Whether an outbox row's seal is left to the submitter (``DEFERRED_SEAL``)."""
+    return bytes(row["seal"]) == DEFERRED_SEAL

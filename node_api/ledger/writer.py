@@ -217,8 +217,9 @@ class Writer:
         if self.capacity is not None:
             self.capacity.check()
         kind, code = w.kind, w.code
+        looks = looks or _Lookups()  # the record and its commitment share them too
         main = await self._prepare(
-            org, kind, code, w.fields, w.digest, w.ref, w.idempotency_key, w.preseal, looks or _Lookups()
+            org, kind, code, w.fields, w.digest, w.ref, w.idempotency_key, w.preseal, looks
         )
         parts = [main]
         attachment = w.attachment
@@ -249,7 +250,7 @@ class Writer:
                     follows,
                     w.idempotency_key,
                     attachment.preseal,
-                    looks or _Lookups(),
+                    looks,
                 )
             )
         return parts
