@@ -38,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
         " (default 1, 2, then doubling up to the cores; 'none' skips it)",
     )
     p.add_argument(
+        "--sweep-single",
+        action="store_true",
+        help="the sweep also measures single-record writes (saturation clients) on each node",
+    )
+    p.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="the baseline and the workers sweep only (bulk and single writes), for a many-core machine",
+    )
+    p.add_argument(
         "--node-env",
         action="append",
         default=[],
@@ -83,6 +93,10 @@ def options(args: argparse.Namespace) -> Options:
         o.workers_sweep = (
             [] if args.workers_sweep == "none" else [int(v) for v in args.workers_sweep.split(",")]
         )
+    o.sweep_only = args.sweep_only
+    o.sweep_single = args.sweep_single or args.sweep_only
+    if o.sweep_only and not o.workers_sweep:
+        raise SystemExit("--sweep-only needs a workers sweep (--workers-sweep 1,2,…)")
     if not 1 <= o.batch_size <= 1000:
         raise SystemExit("--batch-size must be 1..1000 (the endpoint's limit)")
     return o
@@ -104,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     json_path = args.out / f"{args.name}.json"
     png_path = args.out / f"{args.name}.png"
     report.write_json(result, json_path)
+    if opts.sweep_only:  # no chart: its panels are the main suite's phases
+        print()
+        print(report.sweep_markdown(result))
+        print()
+        print(f"wrote {json_path}")
+        return 0
     report.chart(result, png_path)
     print()
     print(report.markdown(result))

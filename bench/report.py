@@ -335,25 +335,55 @@ def _serial_lines(result: dict[str, Any]) -> list[str]:
             f"| {_fmt(grown.get('serial_us_per_record'), 'us')} "
             f"| {cores.get('primary', 0):.2f} + {cores.get('chain', 0):.2f} |"
         )
+    return lines + _sweep_lines(result)
+
+
+def _sweep_lines(result: dict[str, Any]) -> list[str]:
+    """The workers sweep: per ``PROJCHAIN_WORKERS``, bulk (and single-record, if measured) writes."""
     sweep = result.get("workers_sweep") or []
-    if sweep:
-        lines += [
-            "",
-            f"Workers sweep (a fresh node per value, bulk writes only; this machine has "
-            f"{_get(result, 'meta', 'cores')} cores):",
-            "",
-            "| PROJCHAIN_WORKERS | bulk confirmed/s | serial µs/record | node CPU ms/record "
-            "| cores: primary / all node / anvil / others |",
-            "|---:|---:|---:|---:|---|",
-        ]
-        for row in sweep:
-            c = row.get("cpu_cores") or {}
-            lines.append(
-                f"| {row['workers']} | {_fmt(row.get('per_s'), '/s')} | {_fmt(row.get('serial_us_per_record'), 'us')} "
-                f"| {row.get('node_cpu_ms_per_record') or 0:.3f} | {c.get('primary', 0):.2f} / {c.get('node', 0):.2f}"
-                f" / {c.get('chain', 0):.2f} / {c.get('others', 0):.2f} |"
+    if not sweep:
+        return []
+    single = any("single" in row for row in sweep)
+    lines = [
+        "",
+        f"Workers sweep (a fresh node per value, bulk writes{' then single-record writes' if single else ' only'}; "
+        f"this machine has {_get(result, 'meta', 'cores')} cores):",
+        "",
+        "| PROJCHAIN_WORKERS | bulk confirmed/s | serial µs/record | node CPU ms/record "
+        "| cores: primary / all node / anvil / others |"
+        + (" single/s (p99) | single serial µs |" if single else ""),
+        "|---:|---:|---:|---:|---|" + ("---:|---:|" if single else ""),
+    ]
+    for row in sweep:
+        c = row.get("cpu_cores") or {}
+        line = (
+            f"| {row['workers']} | {_fmt(row.get('per_s'), '/s')} | {_fmt(row.get('serial_us_per_record'), 'us')} "
+            f"| {row.get('node_cpu_ms_per_record') or 0:.3f} | {c.get('primary', 0):.2f} / {c.get('node', 0):.2f}"
+            f" / {c.get('chain', 0):.2f} / {c.get('others', 0):.2f} |"
+        )
+        if single:
+            one = row.get("single") or {}
+            p99 = _get(one, "latency_s", "p99")
+            line += (
+                f" {_fmt(one.get('per_s'), '/s')} ({_fmt(p99, 's')}) "
+                f"| {_fmt(one.get('serial_us_per_record'), 'us')} |"
             )
+        lines.append(line)
     return lines
+
+
+def sweep_markdown(result: dict[str, Any]) -> str:
+    """``--sweep-only``: the run's header, the same-run baseline and the sweep table."""
+    m = result.get("meta", {})
+    b = result.get("baseline", {})
+    lines = [
+        f"Run {m.get('date', '')} on {m.get('cores')} cores ({m.get('cpu', '')}), "
+        f"commit {m.get('git_commit', '')}{' (dirty)' if m.get('git_dirty') else ''}; sweep only.",
+        "",
+        f"Baseline (same run; naive web3.py loop on a second anvil, automine): "
+        f"{_fmt(b.get('per_s'), '/s')}, gas {_fmt(b.get('gas_per_record'), 'gas')} per record.",
+    ]
+    return "\n".join(lines + _sweep_lines(result))
 
 
 def console(result: dict[str, Any]) -> str:

@@ -87,6 +87,8 @@ class Options:
     # Default 1, 2, then doubling up to the machine's cores.
     workers_sweep: list[int] = field(default_factory=lambda: _sweep_default(os.cpu_count() or 1))
     sweep_projects: int = 200  # projects each sweep node registers for its bulk writes
+    sweep_single: bool = False  # the sweep also measures single-record writes at ``concurrency`` clients
+    sweep_only: bool = False  # baseline and sweep only: the many-core machine's run (docs/benchmark.md)
     data_dir: Path | None = None
     label: str = "default"
 
@@ -205,6 +207,15 @@ class Bench:
         started = time.time()
         base = o.data_dir or Path(tempfile.mkdtemp(prefix="projchain-bench-"))
         self._scratch = [] if o.data_dir else [base]  # removed after the run (the chain state is large)
+        if o.sweep_only:
+            try:
+                result = await self._sweep_run()
+                result["workers_sweep"] = await self._workers_sweep(o.workers_sweep)
+                result["meta"]["duration_s"] = round(time.time() - started, 1)
+                return result
+            finally:
+                for path in self._scratch:
+                    shutil.rmtree(path, ignore_errors=True)
         self.log(f"starting a fresh node and chain in {base} …")
         t0 = time.perf_counter()
         self.node = NodeProcess(base / "node", env=o.node_env)
@@ -268,18 +279,37 @@ class Bench:
         self.result["meta"]["duration_s"] = round(time.time() - started, 1)
         return self.result
 
+    async def _sweep_run(self) -> dict[str, Any]:
+        """``--sweep-only``: the same-run baseline; ``run`` adds the workers sweep, and nothing else runs.
+
+        For a machine of many cores and little time: the main suite's phases take ≈ 8 minutes.
+        """
+        self.cpu = CpuMeter(None, None)  # the baseline's loop runs in this process
+        self.result = {"meta": self._meta(0.0), "phases": {}}
+        self.log("sweep only: the baseline, then a fresh node per PROJCHAIN_WORKERS value")
+        self.result["baseline"] = await self._naive_best_case()
+        return self.result
+
     async def _workers_sweep(self, counts: list[int]) -> list[dict[str, Any]]:
         """Bulk writes on a fresh node per ``PROJCHAIN_WORKERS`` value: throughput and serial cost.
 
         The serial cost (CPU of the primary plus anvil per record) is what more processes cannot
-        share; the sweep shows whether throughput follows the processes or that cost.
+        share; the sweep shows whether throughput follows the processes or that cost. Bulk clients
+        are at least four per process, so that every process has requests to serve; with
+        ``sweep_single`` the same node then takes single-record writes at ``concurrency`` clients.
         """
         o = self.opts
-        main = (self.node, self.client, self.cpu, self.hot)
+        main = (
+            getattr(self, "node", None),
+            getattr(self, "client", None),
+            self.cpu,
+            self.hot,
+        )  # none: --sweep-only
         out: list[dict[str, Any]] = []
         try:
             for workers in counts:
-                self.log(f"== workers sweep: PROJCHAIN_WORKERS={workers} (fresh node, bulk writes only) ==")
+                what = "bulk then single-record writes" if o.sweep_single else "bulk writes only"
+                self.log(f"== workers sweep: PROJCHAIN_WORKERS={workers} (fresh node, {what}) ==")
                 base = Path(tempfile.mkdtemp(prefix=f"projchain-sweep-{workers}-"))
                 self._scratch.append(base)
                 self.node = NodeProcess(base / "node", env={**o.node_env, "PROJCHAIN_WORKERS": str(workers)})
@@ -290,15 +320,21 @@ class Bench:
                     self.client = HttpClient("127.0.0.1", self.node.port)
                     self.hot = self._new_codes(o.sweep_projects)
                     await self._register(self.hot)
-                    bulk = await self._bulk()
-                    out.append({"workers": workers, **bulk})
+                    bulk = await self._bulk(max(o.bulk_clients, 4 * workers))
+                    row: dict[str, Any] = {"workers": workers, **bulk}
+                    if o.sweep_single:
+                        await self._drain()
+                        row["single"] = await self._single(o.concurrency, "single-record writes, saturation")
+                    out.append(row)
                 finally:
                     chain_pid = _chain_pid(self.node.anvil_port)
                     await asyncio.to_thread(self.node.stop)
                     if chain_pid is not None:
                         await asyncio.to_thread(_stop_leftover, chain_pid, self.node.anvil_port)
         finally:
-            self.node, self.client, self.cpu, self.hot = main
+            if main[0] is not None and main[1] is not None:
+                self.node, self.client = main[0], main[1]
+            self.cpu, self.hot = main[2], main[3]
         return out
 
     async def _search(self, projects: int, requests: int) -> dict[str, Any]:
@@ -616,22 +652,21 @@ class Bench:
 
         return raw, check
 
-    async def _bulk(self) -> dict[str, Any]:
+    async def _bulk(self, clients: int | None = None) -> dict[str, Any]:
         o = self.opts
+        clients = clients or o.bulk_clients
         written: list[tuple[str, str]] = []
         meter = self.cpu.start()
         run = await closed_loop(
             self.client,
             lambda i: self._batch_request(o.batch_size, i, True, written, self.hot),
-            o.bulk_clients,
+            clients,
             o.warmup,
             o.write_seconds,
         )
         for uid, digest in written:
             self.sample.add(uid, digest)
-        d = self._phase(
-            run, o.write_seconds, meter, f"bulk writes ({o.batch_size} per request)", o.bulk_clients
-        )
+        d = self._phase(run, o.write_seconds, meter, f"bulk writes ({o.batch_size} per request)", clients)
         d["batch_size"] = o.batch_size
         return d
 
@@ -742,6 +777,8 @@ class Bench:
                 if ln.startswith("model name")
             )
         env = {k: v for k, v in os.environ.items() if k.startswith("PROJCHAIN_")} | self.opts.node_env
+        node: NodeProcess | None = getattr(self, "node", None)  # none yet in a --sweep-only run
+        process = node.process if node else None
         return {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "git_commit": run("git", "rev-parse", "--short", "HEAD"),
@@ -752,8 +789,8 @@ class Bench:
             "cores": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "node_startup_s": round(startup, 1),
-            "node_processes": len(node_pids(self.node.process.pid if self.node.process else None)),
-            "node_api_processes": 1 + len(worker_pids(self.node.process.pid)) if self.node.process else 1,
+            "node_processes": len(node_pids(process.pid if process else None)),
+            "node_api_processes": 1 + len(worker_pids(process.pid)) if process else 1,
             "node_env_overrides": env,
             "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.opts).items()},
             "run_id": self.run_id,
