@@ -19,7 +19,7 @@ from node_api.domain.records import (
     COMMITMENT_TYPES,
     DECISIONS,
     ITEM_COMMITMENTS,
-    invalid_utf8,
+    key_text,
 )
 
 MAX_CODE_BYTES = 64  # the contract's MAX_ITEM_CODE_BYTES
@@ -49,7 +49,7 @@ def item_code(fields: Mapping[str, Any]) -> str | None:
     """The code of the item a decoded approval or acceptance names, None when its ``item`` read with
     U+FFFD: those bytes on chain are not the text shown, and a valid code holding a real U+FFFD is
     another item (docs/records.md, "A replaced text is shown, never used as a key")."""
-    return None if invalid_utf8(fields, "item") else str(fields["item"])
+    return key_text(fields, "item")
 
 
 def item_ref(fields: Mapping[str, Any]) -> str | None:

@@ -295,6 +295,13 @@ def invalid_utf8(fields: Mapping[str, Any], name: str) -> bool:
     return name in fields.get(INVALID_UTF8, ())
 
 
+def key_text(fields: Mapping[str, Any], name: str) -> str | None:
+    """The text of ``name`` as a key (a project code, an item code): None when it read with U+FFFD
+    (``invalid_utf8``). The one place that rule is applied; a valid text that holds a real U+FFFD
+    is another value (docs/records.md, "A replaced text is shown, never used as a key")."""
+    return None if invalid_utf8(fields, name) else str(fields[name])
+
+
 def _named(schema: tuple[tuple[str, str], ...], data: bytes) -> dict[str, Any]:
     types = tuple(t for _, t in schema)
     # Payloads on chain are canonical (the ledger refuses any other): read at fixed places; any

@@ -37,7 +37,7 @@ from typing import Any
 from node_api.chain.contracts import Contracts, Copy, CopyCounter, accepted_copy
 from node_api.chain.rpc import RpcClient
 from node_api.chain.seal import Sealer
-from node_api.domain.records import Kind, PayloadError, Record, decode_payload, invalid_utf8
+from node_api.domain.records import Kind, PayloadError, Record, decode_payload, key_text
 from node_api.errors import ChainError
 from node_api.store.database import Database
 from node_api.store.index import IndexTable, IndexWriter, Where
@@ -333,8 +333,9 @@ class Indexer:
         if record.kind == Kind.EVENT and fields is not None:
             self._digests += [(d, uid, where[1], "evidence") for d in fields["evidence"]]
         if record.kind == Kind.PROJECT and fields is not None:
-            if not invalid_utf8(fields, "code"):  # a code read with U+FFFD is not the key on chain
-                IndexWriter.add_project(conn, _hex(record.project), fields["code"])
+            code = key_text(fields, "code")  # a code read with U+FFFD is not the key on chain
+            if code is not None:
+                IndexWriter.add_project(conn, _hex(record.project), code)
             self._touched.add(_hex(record.project))
             self._decoded[uid] = fields
         elif record.kind == Kind.APPROVAL and fields is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES, ItemVersion, item_code, item_key
-from node_api.domain.records import STAGES, ZERO32, Kind, PayloadError, decode_payload, invalid_utf8
+from node_api.domain.records import STAGES, ZERO32, Kind, PayloadError, decode_payload, key_text
 from node_api.ledger.membership import Membership
 from node_api.store.catalogue import CatalogueTable
 from node_api.store.outbox import OutboxTable
@@ -72,7 +72,7 @@ class Catalogue:
                 item = ItemVersion.from_fields(fields)
             except (PayloadError, ValueError):  # the contract accepts only canonical payloads
                 continue
-            if invalid_utf8(fields, "code"):  # read with U+FFFD: not the code its ledger key hashes
+            if key_text(fields, "code") is None:  # read with U+FFFD: not the code its ledger key hashes
                 continue
             versions.setdefault(item.code, []).append(
                 Recorded(

@@ -37,7 +37,7 @@ from node_api.domain.credit import (
     visible,
 )
 from node_api.domain.credit_history import GradeChange, boundaries, history
-from node_api.domain.records import STAGES, Kind, invalid_utf8
+from node_api.domain.records import STAGES, Kind, key_text
 from node_api.domain.uscc import validate_uscc
 from node_api.domain.workdays import beijing_date
 from node_api.errors import NotFoundError, ValidationError
@@ -233,7 +233,7 @@ def _project(known: ProjectRecords, as_of: AsOf) -> ProjectFacts | None:
     if not registrations:
         return None
     reg = registrations[-1]
-    if invalid_utf8(reg.fields, "code"):
+    if key_text(reg.fields, "code") is None:
         # Its code on chain is not UTF-8: read with U+FFFD it is not the project's code, and two such
         # projects may read alike, so nothing here may name, key or scope a project by it (a grant on
         # one would open the other). The project stays out of the profile, as when it was unreadable.

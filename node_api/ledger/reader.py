@@ -33,7 +33,7 @@ from node_api.domain.records import (
     Status,
     decode_payload,
     decode_restricted,
-    invalid_utf8,
+    key_text,
 )
 from node_api.ledger.catalogue import Catalogue
 from node_api.ledger.membership import Membership
@@ -252,8 +252,8 @@ class Reader:
         problem = row["problem"] if "problem" in keys else None
         if problem is None and "unreadable" in fields:
             problem = fields["unreadable"]
-        if code is None and kind == Kind.PROJECT and problem is None and not invalid_utf8(fields, "code"):
-            code = fields["code"]  # a code read with U+FFFD is not the code on chain: none is shown
+        if code is None and kind == Kind.PROJECT and problem is None:
+            code = key_text(fields, "code")  # a code read with U+FFFD is not the code on chain: none is shown
         if kind == Kind.APPROVAL and problem is None and self.catalogue is not None:
             # the item's name in the version the approval names (None: not in the catalogue)
             item = self.catalogue.item_of(fields)
