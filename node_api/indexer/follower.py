@@ -92,6 +92,7 @@ class Indexer:
         self._landed: list[tuple[str, Record | None]] = []  # outbox rows to settle, in chain order
         self._rows: list[Any] = []  # chain_records rows not yet written, in chain order
         self._digests: list[tuple[str, str, str, str]] = []  # their chain_record_digests rows
+        self._approvals: list[tuple[str, str, dict[str, Any]]] = []  # their approvals, for the search rows
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block fully indexed, and its hash."""
@@ -249,6 +250,7 @@ class Indexer:
         confirmed: list[str] = []
         now = time.time()
         self._touched, self._decoded, self._landed, self._rows, self._digests = set(), {}, [], [], []
+        self._approvals = []
         with self.db.transaction() as conn:
             for n, header in blocks.items():
                 IndexWriter.add_block(conn, n, header["hash"], int(header["timestamp"], 16), now)
@@ -339,7 +341,7 @@ class Indexer:
             self._touched.add(_hex(record.project))
             self._decoded[uid] = fields
         elif record.kind == Kind.APPROVAL and fields is not None:
-            SearchWriter.reach(conn, uid, _hex(record.project), fields)
+            self._approvals.append((uid, _hex(record.project), fields))
         grant = grants.get(uid)
         if record.kind == Kind.GRANT and grant is not None:
             IndexWriter.add_grant(conn, uid, where[1], _hex(record.project), grant)
@@ -352,7 +354,8 @@ class Indexer:
             return []
         IndexWriter.add_records(conn, self._rows)
         IndexWriter.add_digests(conn, self._digests)
-        self._rows, self._digests = [], []
+        SearchWriter.reach(conn, self._approvals)
+        self._rows, self._digests, self._approvals = [], [], []
         settled, confirmed, failed = OutboxTable.settle_many(conn, self._landed)
         self._landed = []
         self.stats["records_confirmed"] += confirmed

@@ -74,12 +74,16 @@ CREATE TABLE IF NOT EXISTS chain_records (
   problem TEXT,
   PRIMARY KEY (uid, block_hash)
 );
+-- Each index is a B-tree written for every record the ledger accepts (issue #15: ≈ 15-25 µs of the
+-- primary's CPU a record for one of random keys). A project's records by kind use the project
+-- index (a project has tens of records); a record by its digest goes through
+-- chain_record_digests. The two indexes that duplicated those are dropped from older databases.
 CREATE INDEX IF NOT EXISTS chain_records_project ON chain_records(project, block_number, log_index);
 CREATE INDEX IF NOT EXISTS chain_records_ref ON chain_records(ref);
-CREATE INDEX IF NOT EXISTS chain_records_project_kind ON chain_records(project, kind);
 -- An owner's projects (credit profile): only the project records are scanned for its USCC.
 CREATE INDEX IF NOT EXISTS chain_records_kind ON chain_records(kind, block_number);
-CREATE INDEX IF NOT EXISTS chain_records_digest ON chain_records(digest);
+DROP INDEX IF EXISTS chain_records_project_kind;
+DROP INDEX IF EXISTS chain_records_digest;
 
 -- Grants as the CONTRACT stored them (its `entry(uid)`: grantee, project, expiry, scope),
 -- read from the chain when the grant is indexed; status changes come from chain_status.
@@ -144,7 +148,7 @@ CREATE TABLE IF NOT EXISTS chain_record_digests (
   block_hash TEXT NOT NULL,
   role TEXT NOT NULL,
   PRIMARY KEY (digest, uid, block_hash)
-);
+) WITHOUT ROWID;  -- one B-tree, not a table and its key's index (older databases keep both; same rows)
 
 -- Documents uploaded through this node (insert-only).
 CREATE TABLE IF NOT EXISTS documents (
@@ -366,7 +370,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(name, owner_uscc, code
 CREATE VIRTUAL TABLE IF NOT EXISTS search_owner_names USING fts5(code UNINDEXED, owner_name, tokenize = 'trigram');
 -- The approvals that grant a stage (approved, or on commitment), decoded once when indexed: a
 -- project's stage reached is the highest of those still canonical and active.
-CREATE TABLE IF NOT EXISTS search_stages (uid TEXT PRIMARY KEY, project TEXT NOT NULL, stage INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS search_stages (uid TEXT PRIMARY KEY, project TEXT NOT NULL, stage INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS search_stages_project ON search_stages(project);
 
 -- Verification certificates (信用核查报告 / 项目核验凭证) issued by this node (docs/verification-certificate.md):

@@ -11,7 +11,7 @@ never changed. ``node_api/store/search.py`` queries the rows.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from node_api.domain.records import Kind, PayloadError, Status, decode_payload
@@ -28,7 +28,7 @@ _LATEST_STATUS = (
 _REGISTRATIONS = (
     f"SELECT r.uid, r.payload, r.block_number, b.timestamp, {_LATEST_STATUS.format(uid='r.uid')} AS status "
     f"FROM chain_records r JOIN chain_blocks b ON b.hash = r.block_hash "
-    f"WHERE r.project = ? AND r.kind = {int(Kind.PROJECT)} AND r.problem IS NULL AND r.{CANONICAL} "
+    f"WHERE r.project = ? AND +r.kind = {int(Kind.PROJECT)} AND r.problem IS NULL AND r.{CANONICAL} "
     f"ORDER BY r.block_number, r.log_index"
 )
 # The highest stage granted by an approval that is canonical and still active (no status change, or active).
@@ -105,24 +105,28 @@ class SearchWriter:
         )
 
     @staticmethod
-    def reach(conn: sqlite3.Connection, uid: str, project: str, approval_fields: Mapping[str, Any]) -> None:
-        """A new approval (its decoded payload): kept if it grants a stage, and the stage reached rises."""
-        stage = grants_stage(approval_fields)
-        if stage:
-            conn.execute(
-                "INSERT OR IGNORE INTO search_stages(uid, project, stage) VALUES(?,?,?)",
-                (uid, project, stage),
-            )
-            conn.execute(
-                "UPDATE search_projects SET stage = ? WHERE project = ? AND stage < ?",
-                (stage, project, stage),
-            )
+    def reach(conn: sqlite3.Connection, approvals: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
+        """New approvals, as (uid, project, decoded payload): each kept if it grants a stage, and each
+        project's stage reached rises to the highest of them (one statement per table)."""
+        rows = [
+            (uid, project, stage) for uid, project, fields in approvals if (stage := grants_stage(fields))
+        ]
+        if not rows:
+            return
+        conn.executemany("INSERT OR IGNORE INTO search_stages(uid, project, stage) VALUES(?,?,?)", rows)
+        top: dict[str, int] = {}
+        for _, project, stage in rows:
+            top[project] = max(top.get(project, 0), stage)
+        conn.executemany(
+            "UPDATE search_projects SET stage = ? WHERE project = ? AND stage < ?",
+            [(stage, project, stage) for project, stage in top.items()],
+        )
 
     @staticmethod
     def changed(conn: sqlite3.Connection, uid: str) -> str | None:
         """The project whose row a status change of ``uid`` may change (a registration's or a granting approval's)."""
         row = conn.execute(
-            f"SELECT project FROM chain_records WHERE uid = ? AND kind = {int(Kind.PROJECT)} "
+            f"SELECT project FROM chain_records WHERE uid = ? AND +kind = {int(Kind.PROJECT)} "
             f"UNION ALL SELECT project FROM search_stages WHERE uid = ? LIMIT 1",
             (uid, uid),
         ).fetchone()

@@ -152,7 +152,7 @@ class Ledger:
                 IndexWriter.add_project(conn, project, code)
                 SearchWriter.refresh(conn, project)
             else:
-                SearchWriter.reach(conn, uid, project, fields)
+                SearchWriter.reach(conn, [(uid, project, fields)])
         return uid, block_hash
 
     def register(self, code: str, name: str, uscc: str = USCC, ref: str = ZERO) -> str:

@@ -1,0 +1,90 @@
+"""The index's keyed look-ups use the index of their key, never a scan of every record of a kind.
+
+SQLite plans without statistics (the node runs no ANALYZE), so a look-up by project, ref or uid
+that also names a kind could be planned on ``chain_records_kind`` and read every record of
+that kind: every registration for one status change, every objection for one objection. The
+store writes such a kind term as ``+kind`` (an expression SQLite does not look up by). Each
+statement is captured as the store sends it (a trace on a real database with the node's
+schema) and planned there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node_api.domain.records import Kind
+from node_api.store.catalogue import CatalogueTable
+from node_api.store.database import Database
+from node_api.store.index import IndexTable
+from node_api.store.search_rows import SearchWriter
+
+P = "0x" + "11" * 32
+U = "0x" + "22" * 32
+
+
+def _plans(db: Database, call: Callable[[], Any]) -> list[tuple[str, list[str]]]:
+    """Each statement ``call`` sends that reads chain_records, with its query plan's lines."""
+    sent: list[str] = []
+    db.conn.set_trace_callback(sent.append)
+    try:
+        call()
+    finally:
+        db.conn.set_trace_callback(None)
+    out = []
+    for sql in sent:
+        if "chain_records" in sql and sql.lstrip().upper().startswith("SELECT"):
+            out.append((sql, [str(r[3]) for r in db.conn.execute("EXPLAIN QUERY PLAN " + sql)]))
+    return out
+
+
+def _changed(db: Database) -> None:
+    with db.transaction() as conn:
+        SearchWriter.changed(conn, U)
+
+
+LOOKUPS: dict[str, Callable[[Database], Any]] = {
+    "registrations": lambda db: IndexTable(db).registrations(P),
+    "uids_of_kind": lambda db: IndexTable(db).uids_of_kind(P, Kind.APPROVAL),
+    "registrant": lambda db: IndexTable(db).registrant(P),
+    "latest_issuer": lambda db: IndexTable(db).latest_issuer(U, Kind.OBJECTION),
+    "commitments_naming": lambda db: IndexTable(db).commitments_naming(P, U),
+    "revoked_registration": lambda db: IndexTable(db).revoked_registration(P),
+    "registered_project": lambda db: IndexTable(db).registered_project("2024-620825-48-01-000001"),
+    "project_rows": lambda db: IndexTable(db).project_rows(P),
+    "catalogue_version": lambda db: CatalogueTable(db).version(),
+    "catalogue_records": lambda db: CatalogueTable(db).records(),
+    "search_changed": _changed,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOOKUPS))
+def test_keyed_lookup_uses_its_key(tmp_path: Path, name: str) -> None:
+    db = Database(tmp_path / "node.sqlite3")
+    try:
+        plans = _plans(db, lambda: LOOKUPS[name](db))
+    finally:
+        db.close()
+    assert plans, f"{name} sent no statement reading chain_records"
+    for sql, plan in plans:
+        scans = [
+            line
+            for line in plan
+            if "chain_records_kind" in line or re.match(r"SCAN (chain_records|r)\b", line)
+        ]
+        assert not scans, f"{name}: {sql}\nplanned as {plan}"
+
+
+def test_the_check_sees_a_scan(tmp_path: Path) -> None:
+    """The assertion above fails on the plan it guards against (the statement without ``+``)."""
+    db = Database(tmp_path / "node.sqlite3")
+    try:
+        sql = "SELECT project FROM chain_records WHERE uid = ? AND kind = 1"
+        plan = [str(r[3]) for r in db.conn.execute("EXPLAIN QUERY PLAN " + sql, (U,))]
+    finally:
+        db.close()
+    assert any("chain_records_kind" in line for line in plan), plan
