@@ -28,7 +28,7 @@ class CatalogueTable:
     def version(self) -> tuple[int, int]:
         """Changes whenever the canonical catalogue may have: (catalogue rows, orphaned blocks), one query."""
         row = self.db.one(
-            "SELECT (SELECT count(*) FROM chain_records WHERE project = ? AND +kind = ?),"
+            "SELECT (SELECT count(*) FROM chain_records WHERE project = ? AND kind = ?),"
             " (SELECT count(*) FROM chain_orphans)",
             (_NO_PROJECT, int(Kind.CATALOGUE)),
         )
@@ -39,7 +39,7 @@ class CatalogueTable:
         block_hash, tx_hash, log_index)."""
         return self.db.all(
             f"SELECT uid, issuer, payload, block_number, block_hash, tx_hash, log_index FROM chain_records"
-            f" WHERE project = ? AND +kind = ? AND problem IS NULL AND {CANONICAL}"
+            f" WHERE project = ? AND kind = ? AND problem IS NULL AND {CANONICAL}"
             f" ORDER BY block_number, log_index",
             (_NO_PROJECT, int(Kind.CATALOGUE)),
         )

@@ -68,7 +68,7 @@ class IndexTable:
     def registrations(self, project: str) -> list[sqlite3.Row]:
         """The readable canonical project records (registration, corrections) of ``project``, oldest first (payload)."""
         return self.db.all(
-            f"SELECT payload FROM chain_records WHERE project = ? AND +kind = ? AND problem IS NULL AND {CANONICAL} "
+            f"SELECT payload FROM chain_records WHERE project = ? AND kind = ? AND problem IS NULL AND {CANONICAL} "
             f"ORDER BY block_number, log_index",
             (project, int(Kind.PROJECT)),
         )
@@ -95,7 +95,7 @@ class IndexTable:
     def uids_of_kind(self, project: str, kind: Kind) -> list[str]:
         """Uids of a project's canonical records of one kind."""
         rows = self.db.all(
-            f"SELECT uid FROM chain_records WHERE project = ? AND +kind = ? AND {CANONICAL}",
+            f"SELECT uid FROM chain_records WHERE project = ? AND kind = ? AND {CANONICAL}",
             (project, int(kind)),
         )
         return [str(r["uid"]) for r in rows]
@@ -103,7 +103,7 @@ class IndexTable:
     def registrant(self, project: str) -> int | None:
         """The organisation whose registration of ``project`` (a project record without ref) is on chain."""
         issuer = self.db.scalar(
-            f"SELECT issuer FROM chain_records WHERE project = ? AND +kind = ? AND ref = ? AND {CANONICAL}",
+            f"SELECT issuer FROM chain_records WHERE project = ? AND kind = ? AND ref = ? AND {CANONICAL}",
             (project, int(Kind.PROJECT), "0x" + ZERO32.hex()),
         )
         return None if issuer is None else int(issuer)
@@ -121,7 +121,7 @@ class IndexTable:
         """A project's readable canonical commitments whose payload holds the bytes of ``approval`` (a uid,
         0x…), oldest first (uid, ref, issuer, payload); the caller decodes and compares the bound approval."""
         return self.db.all(
-            f"SELECT uid, ref, issuer, payload FROM chain_records WHERE project = ? AND +kind = ? AND problem IS NULL "
+            f"SELECT uid, ref, issuer, payload FROM chain_records WHERE project = ? AND kind = ? AND problem IS NULL "
             f"AND instr(payload, ?) > 0 AND {CANONICAL} ORDER BY block_number, log_index",
             (project, int(Kind.COMMITMENT), bytes.fromhex(approval[2:])),
         )
@@ -135,7 +135,7 @@ class IndexTable:
         )
         return (
             self.db.scalar(
-                f"SELECT 1 FROM chain_records r WHERE r.project = ? AND +r.kind = ? AND r.{CANONICAL} "
+                f"SELECT 1 FROM chain_records r WHERE r.project = ? AND r.kind = ? AND r.{CANONICAL} "
                 f"AND ({latest}) = ? LIMIT 1",
                 (project, int(Kind.PROJECT), int(Status.REVOKED)),
             )
@@ -165,7 +165,7 @@ class IndexTable:
         """The id (0x…) of the project of this code, when a canonical registration of it is indexed."""
         pid = self.db.scalar(
             f"SELECT p.project FROM chain_projects p WHERE p.code = ? AND EXISTS (SELECT 1 FROM chain_records r "
-            f"WHERE r.project = p.project AND +r.kind = {int(Kind.PROJECT)} AND r.{CANONICAL})",
+            f"WHERE r.project = p.project AND r.kind = {int(Kind.PROJECT)} AND r.{CANONICAL})",
             (code,),
         )
         return None if pid is None else str(pid)

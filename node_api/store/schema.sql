@@ -75,13 +75,15 @@ CREATE TABLE IF NOT EXISTS chain_records (
   PRIMARY KEY (uid, block_hash)
 );
 -- Each index is a B-tree written for every record the ledger accepts (issue #15: ≈ 15-25 µs of the
--- primary's CPU a record for one of random keys). A project's records by kind use the project
--- index (a project has tens of records); a record by its digest goes through
--- chain_record_digests. The two indexes that duplicated those are dropped from older databases.
-CREATE INDEX IF NOT EXISTS chain_records_project ON chain_records(project, block_number, log_index);
+-- primary's CPU a record for one of random keys). One index serves a project's records in chain
+-- order and its records of one kind (a project has tens of records: sorting them is cheap); a
+-- record by its digest goes through chain_record_digests. Older databases drop the three indexes
+-- this one replaces (project; project and kind; digest) and build it once, at start.
+CREATE INDEX IF NOT EXISTS chain_records_by_project ON chain_records(project, kind, block_number, log_index);
 CREATE INDEX IF NOT EXISTS chain_records_ref ON chain_records(ref);
 -- An owner's projects (credit profile): only the project records are scanned for its USCC.
 CREATE INDEX IF NOT EXISTS chain_records_kind ON chain_records(kind, block_number);
+DROP INDEX IF EXISTS chain_records_project;
 DROP INDEX IF EXISTS chain_records_project_kind;
 DROP INDEX IF EXISTS chain_records_digest;
 

@@ -28,7 +28,7 @@ _LATEST_STATUS = (
 _REGISTRATIONS = (
     f"SELECT r.uid, r.payload, r.block_number, b.timestamp, {_LATEST_STATUS.format(uid='r.uid')} AS status "
     f"FROM chain_records r JOIN chain_blocks b ON b.hash = r.block_hash "
-    f"WHERE r.project = ? AND +r.kind = {int(Kind.PROJECT)} AND r.problem IS NULL AND r.{CANONICAL} "
+    f"WHERE r.project = ? AND r.kind = {int(Kind.PROJECT)} AND r.problem IS NULL AND r.{CANONICAL} "
     f"ORDER BY r.block_number, r.log_index"
 )
 # The highest stage granted by an approval that is canonical and still active (no status change, or active).

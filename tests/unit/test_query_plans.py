@@ -2,8 +2,9 @@
 
 SQLite plans without statistics (the node runs no ANALYZE), so a look-up by project, ref or uid
 that also names a kind could be planned on ``chain_records_kind`` and read every record of
-that kind: every registration for one status change, every objection for one objection. The
-store writes such a kind term as ``+kind`` (an expression SQLite does not look up by). Each
+that kind: every registration for one status change, every objection for one objection. A
+look-up by project and kind has an index of both (``chain_records_by_project``); a look-up by
+uid or ref writes its kind term as ``+kind`` (an expression SQLite does not look up by). Each
 statement is captured as the store sends it (a trace on a real database with the node's
 schema) and planned there.
 """
@@ -77,6 +78,26 @@ def test_keyed_lookup_uses_its_key(tmp_path: Path, name: str) -> None:
             if "chain_records_kind" in line or re.match(r"SCAN (chain_records|r)\b", line)
         ]
         assert not scans, f"{name}: {sql}\nplanned as {plan}"
+
+
+BY_PROJECT_AND_KIND = sorted(
+    {"registrations", "uids_of_kind", "registrant", "commitments_naming", "revoked_registration"}
+    | {"registered_project", "catalogue_version", "catalogue_records"}
+)
+
+
+@pytest.mark.parametrize("name", BY_PROJECT_AND_KIND)
+def test_project_and_kind_lookup_seeks_both(tmp_path: Path, name: str) -> None:
+    """A project's records of one kind are found by both columns, not by reading all the project's
+    records (a project registration among a project's hundreds of approvals: supervision asks for
+    it at every assessment)."""
+    db = Database(tmp_path / "node.sqlite3")
+    try:
+        plans = _plans(db, lambda: LOOKUPS[name](db))
+    finally:
+        db.close()
+    for sql, plan in plans:
+        assert any("(project=? AND kind=?)" in line for line in plan), f"{name}: {sql}\nplanned as {plan}"
 
 
 def test_the_check_sees_a_scan(tmp_path: Path) -> None:
