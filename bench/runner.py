@@ -207,28 +207,8 @@ class Bench:
         started = time.time()
         base = o.data_dir or Path(tempfile.mkdtemp(prefix="projchain-bench-"))
         self._scratch = [] if o.data_dir else [base]  # removed after the run (the chain state is large)
-        if o.sweep_only:
-            try:
-                result = await self._sweep_run()
-                result["workers_sweep"] = await self._workers_sweep(o.workers_sweep)
-                result["meta"]["duration_s"] = round(time.time() - started, 1)
-                return result
-            finally:
-                for path in self._scratch:
-                    shutil.rmtree(path, ignore_errors=True)
-        self.log(f"starting a fresh node and chain in {base} …")
-        t0 = time.perf_counter()
-        self.node = NodeProcess(base / "node", env=o.node_env)
-        await asyncio.to_thread(self.node.start)
-        startup = time.perf_counter() - t0
         try:
-            try:
-                result = await self._run(started, startup)
-            finally:
-                chain_pid = _chain_pid(self.node.anvil_port)
-                await asyncio.to_thread(self.node.stop)
-                if chain_pid is not None:
-                    await asyncio.to_thread(_stop_leftover, chain_pid, self.node.anvil_port)
+            result = await (self._sweep_run() if o.sweep_only else self._main_node(base, started))
             # After the main node is gone, so that it takes no CPU from the sweep's nodes.
             if o.workers_sweep:
                 result["workers_sweep"] = await self._workers_sweep(o.workers_sweep)
@@ -237,6 +217,22 @@ class Bench:
         finally:
             for path in self._scratch:
                 shutil.rmtree(path, ignore_errors=True)
+
+    async def _main_node(self, base: Path, started: float) -> dict[str, Any]:
+        """A fresh node and chain in ``base``, the main suite on them (``_run``), the node stopped."""
+        o = self.opts
+        self.log(f"starting a fresh node and chain in {base} …")
+        t0 = time.perf_counter()
+        self.node = NodeProcess(base / "node", env=o.node_env)
+        await asyncio.to_thread(self.node.start)
+        startup = time.perf_counter() - t0
+        try:
+            return await self._run(started, startup)
+        finally:
+            chain_pid = _chain_pid(self.node.anvil_port)
+            await asyncio.to_thread(self.node.stop)
+            if chain_pid is not None:
+                await asyncio.to_thread(_stop_leftover, chain_pid, self.node.anvil_port)
 
     async def _run(self, started: float, startup: float) -> dict[str, Any]:
         o = self.opts

@@ -1,4 +1,5 @@
-"""Fixtures of the reliability tests: a node of their own to crash, and a logged seed.
+"""Fixtures of the reliability tests: a node of their own to crash, a node per test module that
+changes it, and a logged seed.
 
 The crash tests share one ``chaos_node`` (a real ``projchain run --demo`` with its own
 anvil, not the session node), which they kill, restart and whose chain they crash;
@@ -29,6 +30,19 @@ def chaos_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess
     finally:
         node.stop()
         anvil.cleanup()
+
+
+@pytest.fixture(scope="module")
+def own_node(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[NodeProcess]:
+    """A node of the test module's own, for tests that change it: restart it with other settings,
+    move a key file away, revoke a key on chain (test_deferred_seals, test_revoked_node_key)."""
+    node = NodeProcess(tmp_path_factory.mktemp(str(request.module.__name__).rsplit(".", 1)[-1]))
+    try:
+        yield node.start()
+    finally:
+        node.stop()
 
 
 @pytest.fixture

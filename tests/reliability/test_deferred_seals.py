@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +30,6 @@ from tests.support.chaos import wait_drained
 from tests.support.records import approval_body, register, unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def own_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
-    """A node of this test's own: it is restarted with other settings and loses a key."""
-    node = NodeProcess(tmp_path_factory.mktemp("deferred"))
-    try:
-        yield node.start()
-    finally:
-        node.stop()
 
 
 def _outbox_seals(node: NodeProcess, uids: list[str]) -> dict[str, bytes]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -27,16 +26,6 @@ from tests.support.member import admins_execute
 from tests.support.records import approval_body, register, unique_code
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def own_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
-    """A node of this test's own: one of its organisations loses its seal key on chain."""
-    node = NodeProcess(tmp_path_factory.mktemp("revoked"))
-    try:
-        yield node.start()
-    finally:
-        node.stop()
 
 
 def _indexed_revocations(node: NodeProcess) -> int:
