@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 
 from node_api.domain.records import Kind
+from node_api.store.access_log import AccessLogTable
 from node_api.store.catalogue import CatalogueTable
 from node_api.store.database import Database
 from node_api.store.index import IndexTable
+from node_api.store.owners import OwnerIndex
 from node_api.store.search_rows import SearchWriter
 
 P = "0x" + "11" * 32
@@ -38,7 +40,7 @@ def _plans(db: Database, call: Callable[[], Any]) -> list[tuple[str, list[str]]]
         db.conn.set_trace_callback(None)
     out = []
     for sql in sent:
-        if "chain_records" in sql and sql.lstrip().upper().startswith("SELECT"):
+        if re.search(r"chain_record|search_stages", sql) and sql.lstrip().upper().startswith("SELECT"):
             out.append((sql, [str(r[3]) for r in db.conn.execute("EXPLAIN QUERY PLAN " + sql)]))
     return out
 
@@ -60,6 +62,13 @@ LOOKUPS: dict[str, Callable[[Database], Any]] = {
     "catalogue_version": lambda db: CatalogueTable(db).version(),
     "catalogue_records": lambda db: CatalogueTable(db).records(),
     "search_changed": _changed,
+    # A record by a document's digest: through chain_record_digests, since chain_records has no
+    # digest index (verify/document, evidence, the access log's anchors).
+    "records_binding": lambda db: IndexTable(db).records_binding(U),
+    "projects_binding": lambda db: IndexTable(db).projects_binding(U, [7]),
+    "confirmed_anchors": lambda db: AccessLogTable(db).confirmed_anchors(),
+    # A project's records up to a block (credit profiles as of a block, supervision timelines).
+    "project_records_until": lambda db: OwnerIndex(db).project_records_until(P, 100),
 }
 
 
@@ -75,7 +84,8 @@ def test_keyed_lookup_uses_its_key(tmp_path: Path, name: str) -> None:
         scans = [
             line
             for line in plan
-            if "chain_records_kind" in line or re.match(r"SCAN (chain_records|r)\b", line)
+            if "chain_records_kind" in line
+            or re.match(r"SCAN (chain_record_digests|chain_records|search_stages|r|d)\b", line)
         ]
         assert not scans, f"{name}: {sql}\nplanned as {plan}"
 
