@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     # One seal per organisation and transaction over a Merkle root of its records
     # (``submitGroups``) for records this node sealed itself; pre-sealed records keep their own.
     group_seals: bool = True
-    max_inflight_txs: int = 16
+    # Transactions sent and not yet read back by the indexer. 64 × batch_size (200) records stay
+    # well inside one block's gas limit; 16 capped bulk writes near 16 × 200 records per block
+    # round on a 2-core machine (docs/benchmark.md, "The transactions in flight").
+    max_inflight_txs: int = 64
     resubmit_after: float = 10.0
     indexer_poll: float = 0.05
     wait_timeout: float = 30.0

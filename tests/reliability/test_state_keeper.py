@@ -21,7 +21,7 @@ import pytest
 from eth_account import Account
 
 from localnode import free_port
-from node_api.chain.embedded import EmbeddedChain, KeeperProcess, StateKeeper
+from node_api.chain.embedded import EmbeddedChain, KeeperProcess, StateKeeper, mining_pause
 from node_api.config import Settings
 from tests.support.polling import wait_until
 
@@ -72,6 +72,37 @@ def test_saves_only_after_a_transaction(chain: EmbeddedChain, tmp_path: Path) ->
         assert keeper.saves == 2
     finally:
         keeper.stop(final_save=False)
+
+
+def test_the_miner_keeps_a_fixed_cadence_until_blocks_get_expensive() -> None:
+    """Blocks start a block time apart while mining is cheap (the pause is what is left of it); once a
+    block takes more than a third of the block time the pause is twice the block's own time."""
+    assert mining_pause(0.5, 0.0) == 0.5  # nothing was due: a full block time
+    assert mining_pause(0.5, 0.1) == pytest.approx(0.4)  # the next block starts 0.5 s after this one
+    assert mining_pause(0.5, 0.5 / 3) == pytest.approx(0.5 * 2 / 3)  # the turning point
+    assert mining_pause(0.5, 0.4) == pytest.approx(0.8)  # a large chain: anvil mines a third of the time
+    assert mining_pause(0.5, 2.0) == pytest.approx(4.0)
+
+
+def test_the_miner_times_the_blocks_it_mines(tmp_path: Path) -> None:
+    """``last_block_s`` is the time of the latest ``evm_mine`` on a real anvil, 0 when nothing waited."""
+    settings = Settings(data_dir=tmp_path, anvil_port=free_port(), state_interval=3600)
+    bare = EmbeddedChain(settings)
+    bare.keeper = None
+    bare.state_dir.mkdir(parents=True, exist_ok=True)
+    bare.process = subprocess.Popen(bare.command(), start_new_session=True)  # no keeper: nothing mines
+    keeper = StateKeeper(bare.url, bare.state_file, interval=3600, mine_every=3600)
+    try:
+        wait_until(lambda: bare._answers() is not None, 20, "anvil answers")
+        assert not keeper.mine() and keeper.last_block_s == 0.0
+        send_transfer(bare, 0)
+        assert keeper.mine() and head(bare.url) == 1
+        assert keeper.last_block_s > 0.0
+        assert mining_pause(0.5, keeper.last_block_s) < 0.5  # a one-transfer block: the cadence holds
+        assert not keeper.mine() and keeper.last_block_s == 0.0
+    finally:
+        keeper.stop(final_save=False)
+        bare.kill()
 
 
 def send_transfer(chain: EmbeddedChain, nonce: int) -> None:
