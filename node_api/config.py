@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     rpc_url: str | None = None
     chain_id: int = 620825  # 庄浪县's division code, so a dev chain is recognisable
     anvil_port: int = 18545
-    block_time: float = 0.5  # seconds; latency vs. throughput, see README "Embedded chain"
+    # Seconds between blocks while writes flow; the floor of request→confirmed latency and the
+    # period of a closed loop of writers (README "Embedded chain", docs/benchmark.md "The block time").
+    block_time: float = 0.25
     # How the embedded anvil mines: "on_demand" (the node mines a block every block_time seconds
     # when transactions wait, none while idle) or "interval" (anvil mines every block_time
     # seconds, empty or not). On demand keeps anvil's memory bounded: at sub-2 s intervals anvil
