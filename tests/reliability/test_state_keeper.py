@@ -86,14 +86,9 @@ def test_the_miner_keeps_a_fixed_cadence_until_blocks_get_expensive() -> None:
 
 def test_the_miner_times_the_blocks_it_mines(tmp_path: Path) -> None:
     """``last_block_s`` is the time of the latest ``evm_mine`` on a real anvil, 0 when nothing waited."""
-    settings = Settings(data_dir=tmp_path, anvil_port=free_port(), state_interval=3600)
-    bare = EmbeddedChain(settings)
-    bare.keeper = None
-    bare.state_dir.mkdir(parents=True, exist_ok=True)
-    bare.process = subprocess.Popen(bare.command(), start_new_session=True)  # no keeper: nothing mines
+    bare = keeperless_chain(Settings(data_dir=tmp_path, anvil_port=free_port(), state_interval=3600))
     keeper = StateKeeper(bare.url, bare.state_file, interval=3600, mine_every=3600)
     try:
-        wait_until(lambda: bare._answers() is not None, 20, "anvil answers")
         assert not keeper.mine() and keeper.last_block_s == 0.0
         send_transfer(bare, 0)
         assert keeper.mine() and head(bare.url) == 1
@@ -103,6 +98,20 @@ def test_the_miner_times_the_blocks_it_mines(tmp_path: Path) -> None:
     finally:
         keeper.stop(final_save=False)
         bare.kill()
+
+
+def keeperless_chain(settings: Settings) -> EmbeddedChain:
+    """The node's anvil on its command line with no keeper (so nothing mines), once it answers."""
+    chain = EmbeddedChain(settings)
+    chain.keeper = None
+    chain.state_dir.mkdir(parents=True, exist_ok=True)
+    chain.process = subprocess.Popen(chain.command(), start_new_session=True)
+    try:
+        wait_until(lambda: chain._answers() is not None, 20, "anvil answers")
+    except BaseException:
+        chain.kill()
+        raise
+    return chain
 
 
 def send_transfer(chain: EmbeddedChain, nonce: int) -> None:
@@ -191,13 +200,9 @@ def test_the_node_starts_anvil_without_mining_of_its_own(tmp_path: Path) -> None
 def test_a_final_save_mines_what_waits_and_the_saved_state_reloads(tmp_path: Path) -> None:
     """A clean stop leaves no sent transaction behind, and anvil restarted on the save carries on."""
     settings = Settings(data_dir=tmp_path, anvil_port=free_port(), state_interval=3600)
-    first = EmbeddedChain(settings)
-    first.keeper = None
-    first.state_dir.mkdir(parents=True, exist_ok=True)
-    first.process = subprocess.Popen(first.command(), start_new_session=True)  # no keeper: nothing mines
+    first = keeperless_chain(settings)
     keeper = StateKeeper(first.url, first.state_file, interval=3600, mine_every=0.5)
     try:
-        wait_until(lambda: first._answers() is not None, 20, "anvil answers")
         send_transfer(first, 0)
         time.sleep(1)
         assert head(first.url) == 0, "anvil must not mine on its own"
