@@ -1,6 +1,6 @@
 """Where the primary's CPU goes during bulk writes: py-spy samples of the node's primary process.
 
-    .venv/bin/python -m bench.profile [--seconds 30] [--batch-size 1000] [--clients 8] [--single]
+    .venv/bin/python -m bench.profile [--seconds 30] [--batch-size 1000] [--clients 8] [--single] [--prefill 50000]
 
 Starts a fresh node and chain (as ``make bench`` does), registers the projects the load writes to,
 then runs bulk writes (or, with ``--single``, single-record writes at 1,024 clients) for
@@ -91,6 +91,8 @@ async def _profile(args: argparse.Namespace) -> int:
         bench.client = HttpClient("127.0.0.1", bench.node.port)
         bench.hot = bench._new_codes(args.projects)
         await bench._register(bench.hot)
+        if args.prefill:
+            await bench._prefill(args.prefill)  # as make bench fills the ledger before its second suite
         await bench._drain()
         out = RESULTS / f"profile-{'single' if args.single else 'bulk'}-{args.process}.txt"
         spy_bin = Path(sys.executable).with_name("py-spy")
@@ -128,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--concurrency", type=int, default=1024)
     p.add_argument("--projects", type=int, default=1000)
+    p.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="records in the ledger before the profile (as make bench's filled ledger)",
+    )
     p.add_argument("--rate", type=int, default=200)
     p.add_argument("--single", action="store_true", help="single-record writes instead of bulk")
     p.add_argument(

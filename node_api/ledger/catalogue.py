@@ -8,7 +8,8 @@ named version 1 still shows which item version it was decided under after versio
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +54,24 @@ class Catalogue:
         self._versions: dict[str, list[Recorded]] = {}
         self._by_version: dict[tuple[str, int], ItemVersion] = {}  # supervision asks it per approval
         self._codes: dict[str, str] = {}  # 0x-hex item key -> code
+        self._holds = 0  # ``held`` blocks open: look-ups answer from what was read at the first
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Looks at the database once, then answers every look-up from what it read until the block
+        ends: for a caller that asks many in one go on the event loop (supervision asks for the item of
+        every approval of a project, and each look-up would otherwise ask the database whether it
+        changed)."""
+        self._refresh()
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
 
     def _refresh(self) -> None:
+        if self._holds:
+            return
         # Taken first: a change after it makes the next look read the version again.
         changes = self.table.stamp()
         if changes != self._stamp:  # else nothing in the database changed since the last look

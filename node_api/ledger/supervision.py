@@ -297,7 +297,8 @@ class Supervision:
         if code is None:
             return None
         registrar = self.index.registrant(project) or 0
-        return build_timeline(self.facts.project(project), code, registrar, self.catalogue)
+        with self.catalogue.held():  # one look at the catalogue for all the project's approvals
+            return build_timeline(self.facts.project(project), code, registrar, self.catalogue)
 
     def scan(self) -> int:
         """Marks due every project that got a record since the cursor; how many rows were read."""
