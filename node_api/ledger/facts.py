@@ -13,6 +13,7 @@ own view from those facts, never from the rows.
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,21 +96,76 @@ class ProjectRecords:
         ]  # fmt: skip
 
 
-class Facts:
-    """Reads a project's records and their status changes from the index, as of a block."""
+KEPT_ENTRIES = 100_000  # presented records kept between reads of their projects (all projects together)
 
-    def __init__(self, owners: OwnerIndex) -> None:
+
+@dataclass
+class _Kept:
+    """A project's presented records as last read: the newest index row read, and the uids seen."""
+
+    rowid: int = 0
+    entries: list[Entry] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+
+class Facts:
+    """Reads a project's records and their status changes from the index, as of a block.
+
+    The records of the latest state (``until_block`` None) are kept between reads, for the projects
+    read most recently (``KEPT_ENTRIES`` records in all): a project is read again at every
+    assessment of its warnings, and its records are append-only, so a read decodes only the rows
+    indexed since the last one. A block found orphaned since (``OwnerIndex.orphan_mark``) drops
+    everything kept; status changes are read afresh every time (an older record's status changes).
+    The entries of an answer are shared with what is kept: readers read them and change nothing.
+    """
+
+    def __init__(self, owners: OwnerIndex, kept_entries: int = KEPT_ENTRIES) -> None:
         self.owners = owners
+        self.kept_entries = kept_entries
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently read first
+        self._kept_count = 0
+        self._orphans = -1  # ``orphan_mark`` when the kept records were read
 
     def project(self, project: str, until_block: int | None = None) -> ProjectRecords:
         """``project``'s readable records in blocks ≤ ``until_block`` (None: every indexed block)."""
-        out = ProjectRecords(project)
-        seen: set[str] = set()
-        for row in self.owners.project_records_until(project, until_block):
+        if until_block is not None:
+            kept = _Kept()
+            self._add(kept, self.owners.project_records_until(project, until_block))
+        else:
+            kept = self._latest(project)
+        out = ProjectRecords(project, list(kept.entries))
+        for r in self.owners.status_changes_until([e.uid for e in out.entries], until_block):
+            change = Change(STATUS_NAMES.get(int(r["status"]), ""), str(r["cause"]), int(r["block_number"]),
+                            utc(int(r["block_time"])))  # fmt: skip
+            out.changes.setdefault(str(r["uid"]), []).append(change)
+        return out
+
+    def _latest(self, project: str) -> _Kept:
+        """The project's kept records brought up to the index (kept anew if not kept)."""
+        mark = self.owners.orphan_mark()
+        if mark != self._orphans:  # a block was orphaned: what was kept may hold its records
+            self._kept.clear()
+            self._kept_count = 0
+            self._orphans = mark
+        kept = self._kept.pop(project, None) or _Kept()
+        self._kept_count -= len(kept.entries)
+        self._add(kept, self.owners.project_records_after(project, kept.rowid))
+        self._kept[project] = kept
+        self._kept_count += len(kept.entries)
+        while self._kept_count > self.kept_entries and len(self._kept) > 1:
+            _, dropped = self._kept.popitem(last=False)
+            self._kept_count -= len(dropped.entries)
+        return kept
+
+    @staticmethod
+    def _add(kept: _Kept, rows: list[Any]) -> None:
+        """Appends the readable records among ``rows`` (in chain order) not seen before."""
+        for row in rows:
+            kept.rowid = max(kept.rowid, int(row["rowid"]))
             uid = str(row["uid"])
-            if uid in seen:
+            if uid in kept.seen:
                 continue
-            seen.add(uid)
+            kept.seen.add(uid)
             try:
                 kind = Kind(int(row["kind"]))
                 f = present_fields(kind, bytes(row["payload"]))
@@ -117,12 +173,7 @@ class Facts:
                 continue
             if "unreadable" in f:
                 continue
-            out.entries.append(
+            kept.entries.append(
                 Entry(uid, kind, str(row["ref"]), int(row["issuer"]), f, int(row["block_number"]),
                       str(row["tx_hash"]), utc(int(row["block_time"])))
             )  # fmt: skip
-        for r in self.owners.status_changes_until([e.uid for e in out.entries], until_block):
-            change = Change(STATUS_NAMES.get(int(r["status"]), ""), str(r["cause"]), int(r["block_number"]),
-                            utc(int(r["block_time"])))  # fmt: skip
-            out.changes.setdefault(str(r["uid"]), []).append(change)
-        return out

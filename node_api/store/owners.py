@@ -14,6 +14,10 @@ from node_api.domain.records import Kind
 from node_api.store.database import CANONICAL, Database
 
 _LIVE_BLOCK = "hash NOT IN (SELECT hash FROM chain_orphans)"
+_PROJECT_RECORDS = (
+    "SELECT r.rowid, r.uid, r.kind, r.ref, r.issuer, r.payload, r.block_number, r.block_hash, r.tx_hash, "
+    "r.log_index, b.timestamp AS block_time FROM chain_records r JOIN chain_blocks b ON b.hash = r.block_hash"
+)
 
 
 class OwnerIndex:
@@ -39,12 +43,25 @@ class OwnerIndex:
         first counts)."""
         until = "" if until_block is None else "AND r.block_number <= ? "
         return self.db.all(
-            f"SELECT r.uid, r.kind, r.ref, r.issuer, r.payload, r.block_number, r.block_hash, r.tx_hash, "
-            f"r.log_index, b.timestamp AS block_time FROM chain_records r JOIN chain_blocks b ON b.hash = r.block_hash "
-            f"WHERE r.project = ? AND r.problem IS NULL {until}AND r.{CANONICAL} "
+            f"{_PROJECT_RECORDS} WHERE r.project = ? AND r.problem IS NULL {until}AND r.{CANONICAL} "
             f"ORDER BY r.block_number, r.log_index",
             (project,) if until_block is None else (project, until_block),
         )
+
+    def project_records_after(self, project: str, rowid: int) -> list[sqlite3.Row]:
+        """``project_records_until``'s rows (every block) indexed after row ``rowid``, with their ``rowid``:
+        the indexer appends blocks in chain order, so these follow the rows up to ``rowid`` in chain
+        order while no block was orphaned since (``orphan_mark``)."""
+        return self.db.all(
+            f"{_PROJECT_RECORDS} WHERE r.project = ? AND r.rowid > ? AND r.problem IS NULL AND r.{CANONICAL} "
+            f"ORDER BY r.block_number, r.log_index",
+            (project, rowid),
+        )
+
+    def orphan_mark(self) -> int:
+        """Changes whenever a block is found orphaned (the newest ``chain_orphans`` row; 0 for none)."""
+        row = self.db.one("SELECT max(rowid) FROM chain_orphans")
+        return 0 if row is None or row[0] is None else int(row[0])
 
     def status_changes_until(self, uids: Sequence[str], until_block: int | None = None) -> list[sqlite3.Row]:
         """Status changes of ``uids`` in blocks ≤ ``until_block`` (None: every block), in chain order
