@@ -54,7 +54,7 @@ from node_api.ledger.certificates import CertificateFont
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.documents import Documents
 from node_api.ledger.evidence import Evidence
-from node_api.ledger.facts import Facts
+from node_api.ledger.facts import KEPT_ENTRIES, Facts
 from node_api.ledger.filings import Filings
 from node_api.ledger.membership import Membership
 from node_api.ledger.notifications import Notifications
@@ -335,7 +335,9 @@ def _compose(
         indexer.updated,
     )
     owners = OwnerIndex(db)
-    facts = Facts(owners)  # a project's records and their status changes, for supervision and profiles
+    # A project's records and their status changes, for supervision and profiles; the process that
+    # assesses the warnings keeps the projects' records between its assessments.
+    facts = Facts(owners, KEPT_ENTRIES if runs_supervision(s, role) else 0)
     supervision = Supervision(
         WarningTable(db), index, facts, catalogue, access, indexer.updated, filing_item=s.filing_item
     )

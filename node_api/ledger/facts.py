@@ -112,7 +112,9 @@ class Facts:
     """Reads a project's records and their status changes from the index, as of a block.
 
     The records of the latest state (``until_block`` None) are kept between reads, for the projects
-    read most recently (``KEPT_ENTRIES`` records in all): a project is read again at every
+    read most recently (about ``kept_entries`` records in all: the project just read stays, however
+    many it has; the node gives ``KEPT_ENTRIES`` to the process that assesses the warnings and
+    0 to the others, which then keep only the last project read): a project is read again at every
     assessment of its warnings, and its records are append-only, so a read decodes only the rows
     indexed since the last one. A block found orphaned since (``OwnerIndex.orphan_mark``) drops
     everything kept; status changes are read afresh every time (an older record's status changes).
@@ -142,14 +144,21 @@ class Facts:
 
     def _latest(self, project: str) -> _Kept:
         """The project's kept records brought up to the index (kept anew if not kept)."""
-        mark = self.owners.orphan_mark()
-        if mark != self._orphans:  # a block was orphaned: what was kept may hold its records
-            self._kept.clear()
-            self._kept_count = 0
-            self._orphans = mark
-        kept = self._kept.pop(project, None) or _Kept()
-        self._kept_count -= len(kept.entries)
-        self._add(kept, self.owners.project_records_after(project, kept.rowid))
+        while True:
+            mark = self.owners.orphan_mark()
+            if mark != self._orphans:  # a block was orphaned: what was kept may hold its records
+                self._kept.clear()
+                self._kept_count = 0
+                self._orphans = mark
+            kept = self._kept.pop(project, None) or _Kept()
+            self._kept_count -= len(kept.entries)
+            rows = self.owners.project_records_after(project, kept.rowid)
+            # The indexer commits from another process: a block orphaned between the two looks may
+            # have put another fork's rows after the kept ones. Then nothing kept stands: again.
+            if self.owners.orphan_mark() == mark:
+                break
+            self._orphans = -1
+        self._add(kept, rows)
         self._kept[project] = kept
         self._kept_count += len(kept.entries)
         while self._kept_count > self.kept_entries and len(self._kept) > 1:
