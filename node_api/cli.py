@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Any
 
+from node_api import collector
 from node_api.config import Settings
 
 
@@ -34,6 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     async def main() -> None:
         node = await open_node(settings)
         await node.start()
+        collector.settle()
         # With workers and PROJCHAIN_PRIMARY_SERVES=false, the gateway is theirs alone: the primary
         # keeps its CPU for what only it does (submitter, indexer, confirmations, read models) and
         # serves on a private loopback port, not the node's address (see node_api/workers.py).
@@ -158,6 +160,7 @@ def _worker(args: argparse.Namespace) -> int:
     async def main() -> None:
         node = await open_node(settings, role="worker")
         await node.start()
+        collector.settle()
         _, serving = await _serve(create_app(settings, node=node), settings)
         sys.stdout.buffer.write(READY + b"\n")
         sys.stdout.flush()
