@@ -10,8 +10,9 @@ a quarter, and each pause held up every request of the process (docs/benchmark.m
 collector").
 
 ``settle`` is called once the process has started: what exists then is moved out of the
-collector's sight (``gc.freeze``: it is not garbage and will not become garbage while the process
-runs), and the youngest generation is collected every ``YOUNG`` allocations instead of 700, so a
+collector's sight (``gc.freeze``: it is held for the life of the process; a frozen object that
+later became part of an unreachable cycle would not be collected, which start-up objects are not
+expected to do), and the youngest generation is collected every ``YOUNG`` allocations instead of 700, so a
 request's objects are usually freed by reference counting before a collection promotes them.
 Cycles are still collected, only less often; the memory a cycle holds meanwhile is bounded by
 ``YOUNG`` container allocations.
