@@ -34,6 +34,7 @@ class OutboxState(StrEnum):
 
 
 A, S, C, F = (f"'{s}'" for s in OutboxState)  # SQL literals of the states
+_FINAL = (OutboxState.CONFIRMED, OutboxState.FAILED)
 
 
 def _hex(value: bytes) -> str:
@@ -100,10 +101,11 @@ class OutboxTable:
         for i in range(0, len(uids), _CHUNK):
             chunk = uids[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.all(
-                f"SELECT uid, state FROM outbox WHERE uid IN ({marks}) AND state IN ({C}, {F})", chunk
-            )
-            out.update((str(r["uid"]), OutboxState(r["state"])) for r in rows)
+            # The states are compared here, not in SQL: with ``state IN (…)`` in the query, SQLite
+            # chose the state index and read every confirmed row (237 against 7 ms for 1,000 uids
+            # among 200,000 rows; docs/benchmark.md, "The outbox's states looked up by uid").
+            rows = self.db.all(f"SELECT uid, state FROM outbox WHERE uid IN ({marks})", chunk)
+            out.update((str(r["uid"]), OutboxState(r["state"])) for r in rows if r["state"] in _FINAL)
         return out
 
     def depth(self) -> dict[OutboxState, int]:

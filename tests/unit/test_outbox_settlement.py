@@ -124,3 +124,24 @@ def test_settling_many_ends_where_settling_each_in_turn_ends(tmp_path: Path, see
     rows = [d.all("SELECT uid, state, error FROM outbox ORDER BY uid") for d in dbs]
     assert [tuple(r) for r in rows[0]] == [tuple(r) for r in rows[1]]
     assert totals[0] > 0 and totals[1] > 0
+
+
+def test_final_states_look_rows_up_by_uid_not_by_state(db: Database) -> None:
+    """``final_states`` answers each uid's final state, and reads the rows by their uid: with the state
+    in the query, SQLite read every confirmed row through the state index (a 1,000-uid wait on a filled
+    outbox cost 237 ms instead of 7)."""
+    uids = {state: _queue(db, _approval(derive_uid(2, Kind.APPROVAL, os.urandom(32)), state), state) for state in
+            ("accepted", "submitted", "confirmed", "failed")}  # fmt: skip
+    # The plan depends on how many uids are asked for: with a few the uid index won anyway.
+    strangers = ["0x" + os.urandom(32).hex() for _ in range(996)]
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        states = OutboxTable(db).final_states([*uids.values(), *strangers])
+    finally:
+        db.conn.set_trace_callback(None)
+    assert states == {uids["confirmed"]: "confirmed", uids["failed"]: "failed"}
+    assert statements
+    for statement in statements:
+        plan = " | ".join(str(r[3]) for r in db.conn.execute("EXPLAIN QUERY PLAN " + statement))
+        assert "outbox_state" not in plan and "SCAN outbox" not in plan, (statement, plan)
