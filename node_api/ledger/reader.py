@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from node_api.domain.catalogue import ITEM_COMMITMENT_NAMES, LIST_NAMES
@@ -172,6 +173,14 @@ class Reader:
     def project_id(self, code: str) -> str | None:
         """The on-chain id of a registered (or pending) project code."""
         return self.index.registered_project(code)
+
+    def registered_codes(self, codes: Sequence[str]) -> set[str]:
+        """The codes among ``codes`` whose registration is indexed (``project_id`` for many)."""
+        return self.index.registered_projects(codes)
+
+    def closed_projects(self, projects: Sequence[str]) -> set[str]:
+        """The projects (0x…) among ``projects`` whose registration was revoked (``project_closed`` for many)."""
+        return self.index.revoked_registrations(projects)
 
     def chain_row(self, uid: str) -> Any:
         """The canonical inclusion of a record, if any."""

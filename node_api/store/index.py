@@ -9,6 +9,7 @@ the services' read side, leaves them out with ``CANONICAL``.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from node_api.domain.records import ZERO32, Kind, Status
 from node_api.store.database import CANONICAL, Database
@@ -20,6 +21,16 @@ _BLOCK_KEY, _HASH_KEY = "indexer.block", "indexer.hash"
 
 # Where a log sits: block number, block hash, transaction hash, log index.
 Where = tuple[int, str, str, int]
+
+_CHUNK = 500  # values per IN (…) list
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+def _marks(values: Sequence[str]) -> str:
+    return ",".join("?" * len(values))
 
 
 class IndexTable:
@@ -142,6 +153,23 @@ class IndexTable:
             is not None
         )
 
+    def revoked_registrations(self, projects: Sequence[str]) -> set[str]:
+        """The projects among ``projects`` (0x…) whose registration was revoked: ``revoked_registration``
+        for a batch's projects in a query per ``_CHUNK``."""
+        latest = (
+            f"SELECT s.status FROM chain_status s WHERE s.uid = r.uid AND s.{CANONICAL} "
+            f"ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1"
+        )
+        out: set[str] = set()
+        for chunk in _chunks(projects):
+            rows = self.db.all(
+                f"SELECT DISTINCT r.project FROM chain_records r WHERE r.project IN ({_marks(chunk)}) "
+                f"AND r.kind = ? AND r.{CANONICAL} AND ({latest}) = ?",
+                (*chunk, int(Kind.PROJECT), int(Status.REVOKED)),
+            )
+            out.update(str(r["project"]) for r in rows)
+        return out
+
     # -- status --------------------------------------------------------------------------
     def latest_status(self, uid: str) -> int | None:
         """The status the chain set last for ``uid`` (None: never changed since recorded)."""
@@ -169,6 +197,20 @@ class IndexTable:
             (code,),
         )
         return None if pid is None else str(pid)
+
+    def registered_projects(self, codes: Sequence[str]) -> set[str]:
+        """The codes among ``codes`` whose project has a canonical registration indexed:
+        ``registered_project`` for a batch's codes in a query per ``_CHUNK``."""
+        out: set[str] = set()
+        for chunk in _chunks(codes):
+            rows = self.db.all(
+                f"SELECT p.code FROM chain_projects p WHERE p.code IN ({_marks(chunk)}) AND EXISTS (SELECT 1 "
+                f"FROM chain_records r WHERE r.project = p.project AND r.kind = {int(Kind.PROJECT)} "
+                f"AND r.{CANONICAL})",
+                chunk,
+            )
+            out.update(str(r["code"]) for r in rows)
+        return out
 
     def project_code(self, project: str) -> str | None:
         """The code of a project id (0x…), None when no registration was indexed."""

@@ -177,3 +177,31 @@ def test_an_item_whose_key_another_item_of_the_batch_used_is_refused_alone(node:
         results = {x["index"]: x for x in body["results"]}
         assert results[1]["error"] == "conflict" and "different content" in results[1]["detail"], results
         assert results[0]["state"] == results[2]["state"] == "confirmed", results
+
+
+def test_a_batch_across_projects_is_checked_against_each_projects_state(node: NodeProcess) -> None:
+    """A batch's projects are looked up together (``Writer._look_ahead``): each item still gets its own
+    project's answer — open, revoked, registered in the outbox only, or unknown."""
+    open_, revoked, pending, unknown = (unique_code() for _ in range(4))
+    with node.client("fgj") as c:
+        r = c.post(
+            "/v1/records:batch?wait=true", json={"records": [project_item(open_), project_item(revoked)]}
+        )
+        assert r.status_code == 200, r.text
+        registration = r.json()["results"][1]["uid"]
+        assert (
+            c.post(f"/v1/records/{registration}/revoke?wait=true", json={"reason": "项目取消"}).status_code
+            == 200
+        )
+        assert c.post("/v1/records:batch", json={"records": [project_item(pending)]}).status_code in (
+            200,
+            202,
+        )
+        items = [approval_item(code, n) for n, code in enumerate((open_, revoked, pending, unknown, open_))]
+        r = c.post("/v1/records:batch?wait=true", json={"records": items})
+        assert r.status_code == 200, r.text
+        results = {x["index"]: x for x in r.json()["results"]}
+    assert results[0]["state"] == results[4]["state"] == "confirmed", results
+    assert results[1]["error"] == "conflict" and "revoked" in results[1]["detail"], results
+    assert results[2]["state"] == "confirmed", results  # its registration went first in the outbox
+    assert results[3]["error"] == "not_found" and unknown in results[3]["detail"], results

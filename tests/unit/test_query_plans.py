@@ -28,6 +28,8 @@ from node_api.store.search_rows import SearchWriter
 
 P = "0x" + "11" * 32
 U = "0x" + "22" * 32
+CODES = [f"2024-620825-48-01-{n:06d}" for n in range(1000)]
+PROJECTS = [f"0x{n:064x}" for n in range(1000)]
 
 
 def _plans(db: Database, call: Callable[[], Any]) -> list[tuple[str, list[str]]]:
@@ -59,6 +61,12 @@ LOOKUPS: dict[str, Callable[[Database], Any]] = {
     "revoked_registration": lambda db: IndexTable(db).revoked_registration(P),
     "registered_project": lambda db: IndexTable(db).registered_project("2024-620825-48-01-000001"),
     "project_rows": lambda db: IndexTable(db).project_rows(P),
+    # A batch's projects at once (Writer.write_many), with IN lists short and long: without statistics
+    # SQLite weighs an IN list by its length, so a long one must not turn the plan to the kind index.
+    "registered_projects_1": lambda db: IndexTable(db).registered_projects(CODES[:1]),
+    "registered_projects_1000": lambda db: IndexTable(db).registered_projects(CODES),
+    "revoked_registrations_1": lambda db: IndexTable(db).revoked_registrations(PROJECTS[:1]),
+    "revoked_registrations_1000": lambda db: IndexTable(db).revoked_registrations(PROJECTS),
     "catalogue_version": lambda db: CatalogueTable(db).version(),
     "catalogue_records": lambda db: CatalogueTable(db).records(),
     "search_changed": _changed,
@@ -93,6 +101,8 @@ def test_keyed_lookup_uses_its_key(tmp_path: Path, name: str) -> None:
 BY_PROJECT_AND_KIND = sorted(
     {"registrations", "uids_of_kind", "registrant", "commitments_naming", "revoked_registration"}
     | {"registered_project", "catalogue_version", "catalogue_records"}
+    | {"registered_projects_1", "registered_projects_1000", "revoked_registrations_1"}
+    | {"revoked_registrations_1000"}
 )
 
 
