@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: install run test test-fast bench lint lint-sol typecheck check browser clean-data
+.PHONY: install run test test-fast bench lint lint-sol typecheck check fonts browser clean-data
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -19,14 +19,19 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Debian's CJK fonts: the node renders the 备案证 and verification certificates with them
+# (docs/certificates.md), and `make run` files demo 备案 at start, so the node needs them.
+NODE_PKGS := fonts-noto-cjk
+fonts:
+	@dpkg -s $(NODE_PKGS) >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(NODE_PKGS))
+
 # Debian's chromium and CJK fonts for the browser tests (Playwright drives it; no browser download),
-# and poppler-utils (pdftoppm, pdftotext) to read the 备案证 PDF back in tests. The node itself
-# needs fonts-noto-cjk to render that PDF (docs/certificates.md).
+# and poppler-utils (pdftoppm, pdftotext) to read the 备案证 PDF back in tests.
 BROWSER_PKGS := chromium fonts-noto-cjk poppler-utils
 browser:
 	@dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS))
 
-run: install
+run: install fonts
 	$(BIN)/projchain run --demo
 
 test: install browser
@@ -35,7 +40,7 @@ test: install browser
 test-fast: install
 	$(BIN)/python -m pytest -q tests/unit
 
-bench: install
+bench: install fonts
 	$(BIN)/python scripts/bench.py
 
 lint: install
