@@ -19,17 +19,23 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Debian packages, installed only when one is not installed (from Debian's registry, nothing else).
+# Each must be "ii" (installed): `dpkg -s` also succeeds for a package removed with its
+# configuration files left ("rc"), whose files are gone.
+apt_ensure = @test -z "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(1) 2>&1 | grep -v '^ii')" \
+	|| (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1))
+
 # Debian's CJK fonts: the node renders the 备案证 and verification certificates with them
 # (docs/certificates.md), and `make run` files demo 备案 at start, so the node needs them.
 NODE_PKGS := fonts-noto-cjk
 fonts:
-	@dpkg -s $(NODE_PKGS) >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(NODE_PKGS))
+	$(call apt_ensure,$(NODE_PKGS))
 
-# Debian's chromium and CJK fonts for the browser tests (Playwright drives it; no browser download),
-# and poppler-utils (pdftoppm, pdftotext) to read the 备案证 PDF back in tests.
-BROWSER_PKGS := chromium fonts-noto-cjk poppler-utils
+# Debian's chromium for the browser tests (Playwright drives it; no browser download) and
+# poppler-utils (pdftoppm, pdftotext) to read the 备案证 PDF back in tests, beside the node's fonts.
+BROWSER_PKGS := $(NODE_PKGS) chromium poppler-utils
 browser:
-	@dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS))
+	$(call apt_ensure,$(BROWSER_PKGS))
 
 run: install fonts
 	$(BIN)/projchain run --demo
