@@ -297,6 +297,10 @@ class Harness:
         self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
         self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
+    def next_block_at(self, timestamp: int) -> None:
+        """The next mined block carries ``timestamp`` (two sends from one snapshot compared alike)."""
+        self.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
+
     def snapshot(self) -> str:
         """An anvil snapshot id."""
         return str(self.w3.provider.make_request("evm_snapshot", [])["result"])  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ def outcome(h: Harness, call: Any, records: list[Record], timestamp: int) -> tup
     """The decoded logs and the records' entries after sending ``call`` at ``timestamp``; state put back."""
     snapshot = h.snapshot()
     try:
-        h.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
+        h.next_block_at(timestamp)
         receipt = h.send(h.relayer, call)
         assert receipt["status"] == 1
         logs = [h.contracts.decode_log(dict(log)) for log in receipt["logs"]]
