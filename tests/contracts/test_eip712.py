@@ -35,6 +35,7 @@ def library_digest(sealer: Sealer, record: Record) -> bytes:
     return eip191_hash(encode_typed_data(full_message=sealer.typed_data(record)))
 
 
+@settings(deadline=None)  # eth-account's typed-data hashing; a loaded machine may take over 200 ms
 @given(
     record=records,
     chain_id=st.integers(min_value=1, max_value=2**64 - 1),

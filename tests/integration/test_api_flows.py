@@ -43,7 +43,7 @@ def test_write_answers_202_then_record_becomes_confirmed(node: NodeProcess, code
             rec: dict[str, Any] = c.get(f"/v1/records/{uid}").json()
             return rec if rec["state"] == "confirmed" else None
 
-        rec = wait_until(confirmed, 10, f"record {uid} becomes confirmed")
+        rec = wait_until(confirmed, 60, f"record {uid} becomes confirmed")
     assert rec["status"] == "active"
 
 

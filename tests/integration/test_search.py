@@ -168,11 +168,12 @@ def test_a_correction_a_revocation_and_approvals_change_the_row(node: NodeProces
 def test_registration_dates_and_cursor_pages(node: NodeProcess) -> None:
     uscc = fresh_uscc()
     codes = [unique_code() for _ in range(3)]
+    # Beijing's date before the registrations: a run that crosses midnight registers on the later day.
+    day_before = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     for c in codes:
         register_as(node, c, owner_uscc=uscc)
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    yesterday = (today - dt.timedelta(days=1)).isoformat()
-    assert set(found(node, "bank", owner_uscc=uscc, registered_from=today.isoformat())) == set(codes)
+    yesterday = (day_before - dt.timedelta(days=1)).isoformat()
+    assert set(found(node, "bank", owner_uscc=uscc, registered_from=day_before.isoformat())) == set(codes)
     assert found(node, "bank", owner_uscc=uscc, registered_to=yesterday) == {}
 
     first = search(node, "bank", owner_uscc=uscc, limit=2).json()

@@ -129,11 +129,18 @@ def test_transactions_the_indexer_read_cost_no_receipt(node: NodeProcess) -> Non
     """The indexer reads the logs of the node's own transactions a few ms after their block;
     the receipt tracker then drops them instead of fetching their receipts (issue #15). Without
     the hand-over every transaction would cost one receipt, two blocks' time after it was sent."""
-    before = _counters(node)
-    for _ in range(4):  # one waited write at a time: a transaction each
-        register(node, unique_code())
-    time.sleep(1.5)  # past the tracker's two blocks' grace for the last transaction
-    after = _counters(node)
-    sent = after["projchain_transactions_sent_total"] - before["projchain_transactions_sent_total"]
-    receipts = after["projchain_submitter_receipts_total"] - before["projchain_submitter_receipts_total"]
-    assert sent >= 4 and receipts < sent, (sent, receipts)
+    rounds = []
+    # A loaded machine may index all of a round's transactions only after the grace (0.5 s): try
+    # again then. Without the hand-over every round has as many receipts as transactions.
+    for _ in range(5):
+        before = _counters(node)
+        for _ in range(4):  # one waited write at a time: a transaction each
+            register(node, unique_code())
+        time.sleep(1.5)  # past the tracker's two blocks' grace for the last transaction
+        after = _counters(node)
+        sent = after["projchain_transactions_sent_total"] - before["projchain_transactions_sent_total"]
+        receipts = after["projchain_submitter_receipts_total"] - before["projchain_submitter_receipts_total"]
+        rounds.append((sent, receipts))
+        if sent >= 4 and receipts < sent:
+            return
+    raise AssertionError(f"(sent, receipts) of each round: {rounds}")
