@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # The single-record writes under a project answered ahead of FastAPI's dependency solving
     # (node_api/api/direct.py): same checks and answers, less CPU a request. Off: FastAPI alone.
     direct_writes: bool = True
+    # GET /v1/records/{uid} answered the same way (node_api/api/direct.py). Off: FastAPI alone.
+    direct_reads: bool = True
     max_body_bytes: int = 1_000_000
     max_document_bytes: int = 20_000_000
     # Files sent to the public POST /v1/verify/document (anyone may call it): larger files are

@@ -16,7 +16,7 @@ from node_api import metrics
 from node_api.api import console
 from node_api.api.console.errors import error_page, is_console, sign_in_redirect
 from node_api.api.console.session import SignInRequired
-from node_api.api.direct import direct_routes
+from node_api.api.direct import direct_reads, direct_routes
 from node_api.api.routes import (
     audit,
     batch,
@@ -227,6 +227,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         app.router.routes.extend(module.router.routes)
     if settings.direct_writes:  # ahead of the FastAPI routes they answer for (node_api/api/direct.py)
         app.router.routes[0:0] = direct_routes(app.router.routes, projects.DIRECT)
+    if settings.direct_reads:  # GET /v1/records/{uid}, likewise
+        app.router.routes[0:0] = direct_reads(app.router.routes, records.DIRECT_READS)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,

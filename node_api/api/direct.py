@@ -1,4 +1,4 @@
-"""Direct routes: the single-record writes of a project answered without FastAPI's per-request work.
+"""Direct routes: the hot writes and reads answered without FastAPI's per-request work.
 
 FastAPI solves a route's dependencies and validates its parameters through generic machinery on
 every request; for the API's hot write path (``POST /v1/projects/{code}/approvals``, ``/events``,
@@ -17,11 +17,20 @@ body over ``BodyLimit``'s limit, fails there again), so every such answer is Fas
 handler raises reach the app's exception handlers as from any route. The FastAPI routes stay the
 documented ones (the OpenAPI document is built from them alone). ``PROJCHAIN_DIRECT_WRITES=false``
 turns the direct routes off; a test holds both answers equal.
+
+A ``DirectRead`` does the same for the API's hot read, ``GET /v1/records/{uid}`` (dependency solving
+and FastAPI's request wrapper ≈ a fifth of a gateway worker's CPU per read; docs/benchmark.md): the
+caller as above, the path parameter checked by the FastAPI route's own pattern, the same handler
+(``records.record_view``), and the answer serialised as FastAPI serialises the route's return type
+(pydantic's JSON of ``dict[str, Any]``). A request with a query string or a parameter the pattern
+refuses is handed to the FastAPI route; a HEAD gets the 405 FastAPI gives it (the route takes GET alone).
+``PROJCHAIN_DIRECT_READS=false`` turns it off.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,14 +43,20 @@ from starlette.types import Message, Receive, Scope, Send
 
 from node_api.api.deps import optional_org, require_org
 from node_api.api.params import IDEMPOTENCY_KEY_MAX
+from node_api.ledger.access import Access
 from node_api.ledger.confirmations import Confirmations
 from node_api.ledger.membership import Organization
+from node_api.ledger.peers import Peers
+from node_api.ledger.reader import Reader
 from node_api.ledger.writer import Writer
 from node_api.node import Node
 
 _BOOL = TypeAdapter(bool)
 # A route's own handler: (writer, confirmations, caller, project code, body, wait, idempotency key).
 Handler = Callable[[Writer, Confirmations, Organization, str, Any, bool, str | None], Awaitable[Response]]
+# A read route's own handler: (reader, access, peers, caller, the path parameter) → its return value.
+ReadHandler = Callable[[Reader, Access, Peers, Organization, str], Awaitable[dict[str, Any]]]
+_VIEW = TypeAdapter(dict[str, Any])  # what FastAPI serialises a ``-> dict[str, Any]`` route's value with
 
 
 class DirectWrite:
@@ -102,6 +117,39 @@ class DirectWrite:
         await self.route.handle(scope, receive, send)
 
 
+class DirectRead:
+    """The ordinary GET of one read route with one path parameter, without FastAPI's dependency solving."""
+
+    def __init__(self, route: APIRoute, param: str, handler: ReadHandler) -> None:
+        self.route = route
+        self.param = param
+        # The FastAPI route's own pattern of the parameter (``Path(pattern=...)``).
+        [declared] = [p for p in route.dependant.path_params if p.name == param]
+        pattern = next(m.pattern for m in declared.field_info.metadata if hasattr(m, "pattern"))
+        self.pattern = re.compile(pattern)
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self.route  # the same route label in metrics and logs
+        value = scope["path_params"].get(self.param)
+        if (
+            scope["method"] != "GET"
+            or scope.get("query_string")
+            or not isinstance(value, str)
+            or self.pattern.fullmatch(value) is None  # not search: `$` also matches before a final newline
+        ):
+            _count(scope, "handed_on")
+            scope["endpoint"] = self.route.endpoint
+            await self.route.handle(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        node: Node = scope["app"].state.node
+        org = await require_org(await optional_org(request, node.credentials))
+        _count(scope, "answered")
+        view = await self.handler(node.reader, node.access, node.peers, org, value)
+        await Response(_VIEW.dump_json(view), media_type="application/json")(scope, receive, send)
+
+
 def _replaying(body: bytes, rest: Receive) -> Receive:
     """The body already received, as one message; then what the connection says (a disconnect)."""
     replayed = False
@@ -153,4 +201,17 @@ def direct_routes(
         if isinstance(route, APIRoute) and route.path in handlers and "POST" in (route.methods or ()):
             model, handler = handlers[route.path]
             out.append(Route(route.path, DirectWrite(route, model, handler), methods=["POST"]))
+    return out
+
+
+def direct_reads(routes: list[BaseRoute], handlers: dict[str, tuple[str, ReadHandler]]) -> list[Route]:
+    """A direct route for each FastAPI GET route of ``routes`` whose path ``handlers`` names (with the
+    path parameter it reads)."""
+    out = []
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path in handlers and "GET" in (route.methods or ()):
+            param, handler = handlers[route.path]
+            direct = Route(route.path, DirectRead(route, param, handler), methods=["GET"])
+            direct.methods = {"GET"}  # Starlette adds HEAD to a GET route; FastAPI's answers HEAD 405
+            out.append(direct)
     return out

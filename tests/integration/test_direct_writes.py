@@ -1,10 +1,13 @@
-"""The direct write routes (node_api/api/direct.py) answer exactly as the FastAPI routes they stand before.
+"""The direct routes (node_api/api/direct.py) answer exactly as the FastAPI routes they stand before.
 
 Two real nodes, each with its own anvil chain: the session's node (direct routes on, the default)
-and one started with ``PROJCHAIN_DIRECT_WRITES=false`` (FastAPI alone). The same requests, the
+and one started with ``PROJCHAIN_DIRECT_WRITES=false`` and ``PROJCHAIN_DIRECT_READS=false`` (FastAPI
+alone). The same requests, the
 ordinary ones and every kind of refusal, go to both; the answers must be equal but for the new
 records' uids. The direct node's metrics must show that it answered the ordinary requests itself
-and handed the others on, so the comparison is not between FastAPI and itself.
+and handed the others on, so the comparison is not between FastAPI and itself. The direct record
+read is also compared on the one node with FastAPI's answer to the same read (a query string hands
+the read to FastAPI, which ignores it), byte for byte.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import httpx
 import pytest
 
 from localnode import NodeProcess
-from tests.support.records import approval_body, register, unique_code
+from tests.support.records import approval_body, grant_bank, register, unique_code
 
 pytestmark = pytest.mark.chain
 
@@ -37,7 +40,10 @@ _UID = re.compile(r"0x[0-9a-f]{64}")
 @pytest.fixture(scope="module")
 def fastapi_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     """A node whose project writes are answered by FastAPI alone."""
-    proc = NodeProcess(tmp_path_factory.mktemp("fastapi-only"), env={"PROJCHAIN_DIRECT_WRITES": "false"})
+    proc = NodeProcess(
+        tmp_path_factory.mktemp("fastapi-only"),
+        env={"PROJCHAIN_DIRECT_WRITES": "false", "PROJCHAIN_DIRECT_READS": "false"},
+    )
     proc.start()
     yield proc
     proc.stop()
@@ -220,3 +226,63 @@ def test_a_client_gone_mid_body_is_not_a_server_error(node: NodeProcess, fastapi
             time.sleep(0.2)
         grown = {s: n - before.get(s, 0) for s, n in after.items() if n != before.get(s, 0)}
         assert grown == {"400": 1.0}, (proc.url, grown)
+
+
+def _read(node: NodeProcess, org: str | None, path: str, method: str = "GET") -> tuple[int, str, bytes]:
+    """One read of ``node``: the status, the media type and the body's bytes."""
+    headers = {}
+    if org == "forged":
+        headers["Authorization"] = "Bearer pc_forged_token_of_no_one"
+    elif org is not None:
+        headers["Authorization"] = f"Bearer {node.tokens[org]}"
+    transport = httpx.HTTPTransport(local_address=_SOURCE)  # as _exchange: not the session's lockouts
+    with httpx.Client(base_url=node.url, timeout=60, transport=transport) as c:
+        r = c.request(method, path, headers=headers)
+    return r.status_code, r.headers.get("content-type", ""), r.content
+
+
+def test_the_direct_record_read_answers_as_fastapi_does(node: NodeProcess, fastapi_node: NodeProcess) -> None:
+    before = _direct_counts(node)
+    code = unique_code()
+    project = register(node, code)
+    with node.client("fgj") as c:
+        r = c.post(f"/v1/projects/{code}/approvals?wait=true", json=approval_body("fgj"))
+        assert r.status_code == 200, r.text
+    approval = r.json()["uid"]
+    answered = [
+        ("fgj", approval),
+        ("fgj", "0x" + approval[2:].upper()),  # the pattern allows upper-case hex; the read lowers it
+        ("bank", approval),  # no grant: refused
+        ("bank", project),
+        ("zrzyj", project),
+        (None, approval),  # no token
+        ("forged", approval),
+        ("fgj", "0x" + "00" * 32),  # no such record
+    ]
+    for org, uid in answered:
+        direct = _read(node, org, f"/v1/records/{uid}")
+        via_fastapi = _read(node, org, f"/v1/records/{uid}?via=fastapi")
+        assert direct == via_fastapi, (org, uid)
+        assert direct[0] != 500 and direct[1] == "application/json", (org, uid, direct)
+    statuses = [_read(node, org, f"/v1/records/{uid}")[0] for org, uid in answered]
+    assert statuses == [200, 200, 403, 403, 200, 401, 401, 404]
+    grant_bank(node, code)  # the bank now reads under a grant
+    direct = _read(node, "bank", f"/v1/records/{approval}")
+    assert direct == _read(node, "bank", f"/v1/records/{approval}?via=fastapi") and direct[0] == 200
+    # What the direct route hands on, as a node without it answers: a uid the pattern refuses (one
+    # with a newline after it, which `$` alone would let through), and HEAD.
+    refused = ["0x12", approval + "%0A", "0x" + "g" * 64]
+    for uid in refused:
+        assert _read(node, "fgj", f"/v1/records/{uid}") == _read(fastapi_node, "fgj", f"/v1/records/{uid}"), (
+            uid
+        )
+        assert _read(node, "fgj", f"/v1/records/{uid}")[0] == 422, uid
+    # HEAD: Starlette's 405 from the first route of the path (the direct one, GET alone), as FastAPI's
+    head = _read(node, "fgj", f"/v1/records/{approval}", "HEAD")
+    assert head == _read(fastapi_node, "fgj", f"/v1/records/{approval}", "HEAD") and head[0] == 405
+    after = _direct_counts(node)
+    # answered: the reads without a query string that passed the caller's check (six of the eight, twice)
+    # and the granted one
+    assert after["answered"] - before.get("answered", 0) >= 13
+    # handed on: the nine ?via=fastapi reads, the three refused uids twice
+    assert after["handed_on"] - before.get("handed_on", 0) >= 9 + 6

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 
 from node_api.api.deps import optional_org, require_org
-from node_api.api.direct import DirectWrite
+from node_api.api.direct import DirectRead, DirectWrite
 from node_api.config import Settings
 from node_api.main import create_app
 
@@ -52,3 +52,27 @@ def test_the_fastapi_route_declares_only_what_the_direct_route_reads() -> None:
         assert len(services) == 2 and all(
             getattr(s.call, "__qualname__", "") == "_service.<locals>.dependency" for s in services
         )
+
+
+def test_the_direct_record_read_stands_before_its_route_and_reads_what_it_declares() -> None:
+    """``DirectRead`` re-does the caller and the uid's pattern; a query, header or dependency added to
+    ``GET /v1/records/{uid}`` would be skipped by it, so this test names such a change."""
+    routes = create_app(Settings()).router.routes
+    direct = [r for r in routes if isinstance(r, Route) and isinstance(r.endpoint, DirectRead)]
+    assert [r.path for r in direct] == ["/v1/records/{uid}"]
+    [read] = direct
+    assert isinstance(read.endpoint, DirectRead) and read.methods == {"GET"}
+    first = next(r for r in routes if getattr(r, "path", None) == "/v1/records/{uid}")
+    assert first is read
+    api = read.endpoint.route
+    assert api in routes and api.methods == {"GET"}
+    d = api.dependant
+    assert [p.name for p in d.path_params] == ["uid"]
+    assert d.query_params == [] and d.header_params == [] and d.cookie_params == [] and d.body_params == []
+    assert api.dependencies == []
+    assert [s.call for s in d.dependencies if s.call in (require_org, optional_org)] == [require_org]
+    services = [s for s in d.dependencies if s.call is not require_org]
+    assert len(services) == 3  # reader, access, peers: what DirectRead hands the handler
+    # The pattern is the route's own, anchored at both ends (DirectRead matches it whole).
+    assert read.endpoint.pattern.pattern.startswith("^") and read.endpoint.pattern.pattern.endswith("$")
+    assert read.endpoint.pattern.fullmatch("0x" + "ab" * 32) and not read.endpoint.pattern.fullmatch("0x12")

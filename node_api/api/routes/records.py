@@ -16,13 +16,17 @@ from node_api.api.deps import (
     ReaderDep,
     WriterDep,
 )
+from node_api.api.direct import ReadHandler
 from node_api.api.params import ERRORS, WRITE_RESPONSES, IdemKey, Wait
 from node_api.api.payloads import RecordBody, attachment, preseal, record_payload
 from node_api.api.responses import accepted, approval_extra
 from node_api.api.schemas import Accepted, ActionIn, ApprovalIn, CommitmentIn, EventIn, ProjectIn, SupersedeIn
 from node_api.domain.records import ACTION_KINDS, CLOCK_ACTIONS, ZERO32, Kind
 from node_api.errors import ConflictError, NotFoundError, ValidationError
+from node_api.ledger.access import Access
 from node_api.ledger.confirmations import Confirmations
+from node_api.ledger.membership import Organization
+from node_api.ledger.peers import Peers
 from node_api.ledger.reader import Reader
 from node_api.store.index import IndexTable
 
@@ -41,6 +45,13 @@ async def get_record(
     uid: Uid, org: CurrentOrg, reader: ReaderDep, access: AccessDep, peers: PeersDep
 ) -> dict[str, Any]:
     """One record: content, status, state (pending / confirmed / failed), tx hash and block."""
+    return await record_view(reader, access, peers, org, uid)
+
+
+async def record_view(
+    reader: Reader, access: Access, peers: Peers, org: Organization, uid: str
+) -> dict[str, Any]:
+    """``GET /v1/records/{uid}``'s answer, from FastAPI's route or the direct one (node_api/api/direct.py)."""
     uid = uid.lower()
     found = reader.record_and_project(uid)
     if found is None:
@@ -52,6 +63,10 @@ async def get_record(
         view = reader.record(uid) or view  # with the restricted content now held
     await access.log(org, "record.read", uid, code or None, basis)
     return view
+
+
+# The reads answered by node_api.api.direct ahead of FastAPI: the path parameter and the handler.
+DIRECT_READS: dict[str, tuple[str, ReadHandler]] = {"/v1/records/{uid}": ("uid", record_view)}
 
 
 def _target(reader: Reader, index: IndexTable, confirmations: Confirmations, uid: str) -> tuple[Any, str]:
