@@ -50,7 +50,8 @@ class RequestMetrics:
         )
         direct = Counter(
             "projchain_http_direct_requests",
-            "Single-record writes answered by their direct route (answered) or handed to FastAPI's (handed_on).",
+            "Requests to a direct route (the single-record writes, the record read) answered by it (answered) "
+            "or handed to FastAPI's route (handed_on).",
             ("outcome",),
             registry=registry,
         )

@@ -38,7 +38,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from node_api.api.deps import optional_org, require_org
@@ -68,7 +68,6 @@ class DirectWrite:
         self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["route"] = self.route  # the same route label in metrics and logs
         request = Request(scope, receive)
         try:
             body = await request.body()
@@ -130,7 +129,6 @@ class DirectRead:
         self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["route"] = self.route  # the same route label in metrics and logs
         value = scope["path_params"].get(self.param)
         if (
             scope["method"] != "GET"
@@ -148,6 +146,23 @@ class DirectRead:
         _count(scope, "answered")
         view = await self.handler(node.reader, node.access, node.peers, org, value)
         await Response(_VIEW.dump_json(view), media_type="application/json")(scope, receive, send)
+
+
+class _DirectRoute(Route):
+    """A direct endpoint's route, labelled with its FastAPI route's path in every match: a method it
+    does not take (a HEAD, a DELETE) is Starlette's 405 from this route, the router's first partial
+    match, and must be counted under the path as FastAPI's route counts it, not as unmatched."""
+
+    def __init__(self, api: APIRoute, endpoint: DirectWrite | DirectRead, method: str) -> None:
+        super().__init__(api.path, endpoint, methods=[method])
+        self.methods = {method}  # Starlette adds HEAD to a GET route; FastAPI's answers HEAD 405
+        self.api = api
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child["route"] = self.api  # as FastAPI's APIRoute.matches labels its scope (metrics, logs)
+        return match, child
 
 
 def _replaying(body: bytes, rest: Receive) -> Receive:
@@ -196,22 +211,20 @@ def direct_routes(
     routes: list[BaseRoute], handlers: dict[str, tuple[type[BaseModel], Handler]]
 ) -> list[Route]:
     """A direct route for each FastAPI POST route of ``routes`` whose path ``handlers`` names."""
-    out = []
+    out: list[Route] = []
     for route in routes:
         if isinstance(route, APIRoute) and route.path in handlers and "POST" in (route.methods or ()):
             model, handler = handlers[route.path]
-            out.append(Route(route.path, DirectWrite(route, model, handler), methods=["POST"]))
+            out.append(_DirectRoute(route, DirectWrite(route, model, handler), "POST"))
     return out
 
 
 def direct_reads(routes: list[BaseRoute], handlers: dict[str, tuple[str, ReadHandler]]) -> list[Route]:
     """A direct route for each FastAPI GET route of ``routes`` whose path ``handlers`` names (with the
     path parameter it reads)."""
-    out = []
+    out: list[Route] = []
     for route in routes:
         if isinstance(route, APIRoute) and route.path in handlers and "GET" in (route.methods or ()):
             param, handler = handlers[route.path]
-            direct = Route(route.path, DirectRead(route, param, handler), methods=["GET"])
-            direct.methods = {"GET"}  # Starlette adds HEAD to a GET route; FastAPI's answers HEAD 405
-            out.append(direct)
+            out.append(_DirectRoute(route, DirectRead(route, param, handler), "GET"))
     return out

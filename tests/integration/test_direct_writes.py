@@ -205,10 +205,10 @@ def test_a_chunked_body_over_the_limit_is_refused_with_413(
         assert (r.status_code, r.json()["error"]) == (413, "payload_too_large"), (proc.url, r.text)
 
 
-def _route_counts(node: NodeProcess, path: str) -> dict[str, float]:
+def _route_counts(node: NodeProcess, path: str, method: str = "POST") -> dict[str, float]:
     text = httpx.get(f"{node.url}/metrics", headers=node.operator_headers).text
-    pattern = r'^projchain_http_requests_total\{method="POST",route="%s",status="(\d+)"\} ([0-9.e+]+)$'
-    return {status: float(v) for status, v in re.findall(pattern % re.escape(path), text, re.M)}
+    pattern = r'^projchain_http_requests_total\{method="%s",route="%s",status="(\d+)"\} ([0-9.e+]+)$'
+    return {status: float(v) for status, v in re.findall(pattern % (method, re.escape(path)), text, re.M)}
 
 
 def test_a_client_gone_mid_body_is_not_a_server_error(node: NodeProcess, fastapi_node: NodeProcess) -> None:
@@ -286,3 +286,21 @@ def test_the_direct_record_read_answers_as_fastapi_does(node: NodeProcess, fasta
     assert after["answered"] - before.get("answered", 0) >= 13
     # handed on: the nine ?via=fastapi reads, the three refused uids twice
     assert after["handed_on"] - before.get("handed_on", 0) >= 9 + 6
+
+
+def test_a_method_a_direct_route_does_not_take_is_counted_under_its_path(
+    node: NodeProcess, fastapi_node: NodeProcess
+) -> None:
+    """Starlette's 405 from a direct route (the router's first partial match) is labelled with the
+    route's path in the metrics, as FastAPI's route labels it, not as an unmatched request."""
+    cases = [("HEAD", "/v1/records/{uid}", "/v1/records/0x" + "ab" * 32),
+             ("DELETE", "/v1/records/{uid}", "/v1/records/0x" + "ab" * 32),
+             ("GET", _APPROVALS, _APPROVALS.format(code=unique_code()))]  # fmt: skip
+    for proc in (node, fastapi_node):
+        for method, route, path in cases:
+            before = _route_counts(proc, route, method)
+            with httpx.Client(base_url=proc.url, timeout=60) as c:
+                assert c.request(method, path).status_code == 405, (proc.url, method, path)
+            after = _route_counts(proc, route, method)
+            grown = {s: n - before.get(s, 0) for s, n in after.items() if n != before.get(s, 0)}
+            assert grown == {"405": 1.0}, (proc.url, method, path, grown)
