@@ -72,17 +72,17 @@ class DirectWrite:
         try:
             body = await request.body()
         except Exception as failure:  # the client gone, a body over BodyLimit's: FastAPI's answer
-            await self._hand_on(scope, _failing(failure), send)
+            await _hand_on(self.route, scope, _failing(failure), send)
             return
         parsed = _json_object(request, body)
         if parsed is None:
-            await self._hand_on(scope, _replaying(body, receive), send)
+            await _hand_on(self.route, scope, _replaying(body, receive), send)
             return
         # Dependencies before parameters, as FastAPI solves them: 401/403 before a 422.
         org = await require_org(await optional_org(request, scope["app"].state.node.credentials))
         read = self._parameters(request, parsed)
         if read is None:
-            await self._hand_on(scope, _replaying(body, receive), send)
+            await _hand_on(self.route, scope, _replaying(body, receive), send)
             return
         model, wait, key = read
         _count(scope, "answered")
@@ -109,12 +109,6 @@ class DirectWrite:
             return None
         return model, wait, keys[0] if keys else None
 
-    async def _hand_on(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The FastAPI route answers, reading the body through ``receive`` (``_replaying`` or ``_failing``)."""
-        _count(scope, "handed_on")
-        scope["endpoint"] = self.route.endpoint
-        await self.route.handle(scope, receive, send)
-
 
 class DirectRead:
     """The ordinary GET of one read route with one path parameter, without FastAPI's dependency solving."""
@@ -131,14 +125,11 @@ class DirectRead:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         value = scope["path_params"].get(self.param)
         if (
-            scope["method"] != "GET"
-            or scope.get("query_string")
+            scope.get("query_string")
             or not isinstance(value, str)
             or self.pattern.fullmatch(value) is None  # not search: `$` also matches before a final newline
         ):
-            _count(scope, "handed_on")
-            scope["endpoint"] = self.route.endpoint
-            await self.route.handle(scope, receive, send)
+            await _hand_on(self.route, scope, receive, send)
             return
         request = Request(scope, receive)
         node: Node = scope["app"].state.node
@@ -163,6 +154,13 @@ class _DirectRoute(Route):
         if match is not Match.NONE:
             child["route"] = self.api  # as FastAPI's APIRoute.matches labels its scope (metrics, logs)
         return match, child
+
+
+async def _hand_on(route: APIRoute, scope: Scope, receive: Receive, send: Send) -> None:
+    """The FastAPI route answers (a write reads its body through ``receive``: ``_replaying`` or ``_failing``)."""
+    _count(scope, "handed_on")
+    scope["endpoint"] = route.endpoint
+    await route.handle(scope, receive, send)
 
 
 def _replaying(body: bytes, rest: Receive) -> Receive:

@@ -16,6 +16,7 @@ import json
 import re
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -269,6 +270,24 @@ def test_the_direct_record_read_answers_as_fastapi_does(node: NodeProcess, fasta
     grant_bank(node, code)  # the bank now reads under a grant
     direct = _read(node, "bank", f"/v1/records/{approval}")
     assert direct == _read(node, "bank", f"/v1/records/{approval}?via=fastapi") and direct[0] == 200
+    # Every read that was answered is in the access log, the direct ones as FastAPI's, under the same
+    # basis; the refused ones (bank before its grant, no token, forged) are not reads of the record.
+    with node.client("sjj") as c:
+        entries = [
+            json.loads(e["entry"])
+            for e in c.get("/v1/audit/access-log", params={"project_code": code}).json()["entries"]
+        ]
+    reads = Counter(
+        (e["org_id"], e["basis"])
+        for e in entries
+        if e["action"] == "record.read" and e["subject"] == approval
+    )
+    assert reads == {
+        # lower- and upper-case uid: each read directly, through FastAPI, and directly again (statuses)
+        (node.org_ids["fgj"], "role:approval_authority"): 6,
+        (node.org_ids["bank"], next(b for o, b in reads if o == node.org_ids["bank"])): 2,
+    }, reads
+    assert next(b for o, b in reads if o == node.org_ids["bank"]).startswith("grant:")
     # What the direct route hands on, as a node without it answers: a uid the pattern refuses (one
     # with a newline after it, which `$` alone would let through), and HEAD.
     refused = ["0x12", approval + "%0A", "0x" + "g" * 64]
