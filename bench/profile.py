@@ -98,7 +98,8 @@ async def _profile(args: argparse.Namespace) -> int:
         spy_bin = Path(sys.executable).with_name("py-spy")
         spy = subprocess.Popen(
             [str(spy_bin), "record", "--pid", str(target), "--rate", str(args.rate), "--format", "raw",
-             "--output", str(out), "--duration", str(int(opts.warmup + opts.write_seconds + 2)), "--nonblocking"],
+             "--output", str(out), "--duration", str(int(opts.warmup + opts.write_seconds + 2)), "--nonblocking"]
+            + (["--idle"] if args.idle else []),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         before = (await bench._health())["outbox"]["confirmed"]
@@ -138,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--rate", type=int, default=200)
     p.add_argument("--single", action="store_true", help="single-record writes instead of bulk")
+    p.add_argument(
+        "--idle", action="store_true",
+        help="sample idle threads too: where the process waits (sqlite locks, fsync, the event loop's select)",
+    )  # fmt: skip
     p.add_argument(
         "--process", choices=("primary", "worker"), default="primary",
         help="the process sampled: the primary (the serial path) or gateway worker 1 (it assesses the warnings)",

@@ -50,6 +50,7 @@ log = logging.getLogger("projchain.pipeline")
 GAS_PER_RECORD = 120_000
 GAS_PER_TX = 100_000
 MAX_GROUPS = 256  # groups per submitGroups transaction (a record names its group in one byte)
+SEND_CALL_BYTES = 1_000_000  # raw transactions (0x-hex) in one eth_sendRawTransaction batch call at most
 SENT_INPUTS = 64  # inputs of the latest transactions kept for the indexer (≈ 1 MB each at most)
 
 
@@ -155,6 +156,17 @@ class Outbox:
             else:
                 future.set_result(result)
         self.accepted.set()
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """A transaction ready to send: its hash, raw bytes (0x-hex), nonce, input and outbox rows."""
+
+    tx_hash: str
+    raw: str
+    nonce: int
+    data: str
+    seqs: list[int]
 
 
 class Submitter:
@@ -315,14 +327,40 @@ class Submitter:
         await self._send(rows)
 
     def _next_rows(self) -> list[Any]:
-        return self.table.next_accepted(self.settings.batch_size)
+        room = max(1, min(self.settings.sends_per_call, self.settings.max_inflight_txs - len(self.inflight)))
+        return self.table.next_accepted(self.settings.batch_size * room)
 
     async def _send(self, rows: list[Any]) -> None:
+        """Signs the rows' transactions, marks them all in one commit, then sends them: several in
+        each JSON-RPC call (``sends_per_call`` rows' worth were taken), in nonce order. One call a
+        transaction cost the submitter a round trip through a busy event loop each, and bounded bulk
+        writes (docs/benchmark.md, "Transactions sent together")."""
         rows = await self._with_deferred_keys(self._without_uncompactable_seals(rows))
-        for run, keys in self._runs(rows):
+        assert self.nonce is not None
+        signed = [self._signed(run, keys, self.nonce + i) for i, (run, keys) in enumerate(self._runs(rows))]
+        if not signed:
+            return
+        # Marked first, then sent: a crash between the two leaves rows 'submitted' with
+        # transactions the chain never saw, which resync returns to the queue.
+        self.table.mark_submitted([(t.tx_hash, t.nonce, t.seqs) for t in signed], time.time())
+        for t in signed:
+            self.sent_inputs[t.tx_hash] = t.data
+        while len(self.sent_inputs) > SENT_INPUTS:
+            self.sent_inputs.popitem(last=False)
+        for call in _calls(signed):
             if self._resync:
-                return  # a transaction before this one was refused: its rows stay accepted
-            await self._send_run(run, keys)
+                return  # one before was refused: resync returns these (never sent) to the queue
+            replies = await self.rpc.batch([("eth_sendRawTransaction", [t.raw]) for t in call])
+            now = time.monotonic()
+            for t, reply in zip(call, replies, strict=True):
+                if isinstance(reply, RpcError):
+                    log.warning("submitter: transaction refused (%s); resync", reply.message)
+                    self._resync = True
+                    continue
+                self.inflight[t.tx_hash] = now
+                self.nonce += 1
+                self.stats["txs_sent"] += 1
+                self.stats["records_sent"] += len(t.seqs)
 
     def _runs(self, rows: list[Any]) -> list[tuple[list[Any], dict[int, LocalAccount] | None]]:
         """The rows cut into consecutive runs, each one transaction, in outbox order: runs of
@@ -332,6 +370,8 @@ class Submitter:
         for row in rows:
             key = self._group_key(row)
             last = runs[-1] if runs else None
+            if last is not None and len(last[0]) >= self.settings.batch_size:
+                last = None  # a transaction holds at most batch_size records
             if key is None:
                 if last is not None and last[1] is None:
                     last[0].append(row)
@@ -351,8 +391,8 @@ class Submitter:
             return None
         return self.grouping.key(int(row["org_id"]))
 
-    async def _send_run(self, rows: list[Any], keys: dict[int, LocalAccount] | None) -> None:
-        assert self.nonce is not None
+    def _signed(self, rows: list[Any], keys: dict[int, LocalAccount] | None, nonce: int) -> _Signed:
+        """One transaction of ``rows`` (group-sealed with ``keys``, or each with its own seal), signed."""
         records = [Record.from_row(r) for r in rows]
         # One record alone travels with its own seal: a group of one would only add the tree.
         if keys is None or self.grouping is None or len(rows) == 1:
@@ -365,26 +405,10 @@ class Submitter:
         # The ledger slots the records read, warm from the start when that saves gas (EIP-2930).
         access = access_list(ledger, records)
         if access is None:
-            signed = self.signer.sign(self.nonce, 0, gas, ledger, 0, body)
+            tx = self.signer.sign(nonce, 0, gas, ledger, 0, body)
         else:
-            signed = self.signer.sign_with_access_list(self.nonce, 0, gas, ledger, 0, body, access)
-        tx_hash = "0x" + signed.hash.hex()
-        self.sent_inputs[tx_hash] = data
-        while len(self.sent_inputs) > SENT_INPUTS:
-            self.sent_inputs.popitem(last=False)
-        # Mark first, then send: a crash between the two leaves rows 'submitted'
-        # with a tx the chain never saw, which resync returns to the queue.
-        self.table.mark_submitted(tx_hash, self.nonce, time.time(), [r["seq"] for r in rows])
-        try:
-            await self.rpc.call("eth_sendRawTransaction", "0x" + signed.raw.hex())
-        except RpcError as e:
-            log.warning("submitter: transaction refused (%s); resync", e.message)
-            self._resync = True
-            return
-        self.inflight[tx_hash] = time.monotonic()
-        self.nonce += 1
-        self.stats["txs_sent"] += 1
-        self.stats["records_sent"] += len(rows)
+            tx = self.signer.sign_with_access_list(nonce, 0, gas, ledger, 0, body, access)
+        return _Signed("0x" + tx.hash.hex(), "0x" + tx.raw.hex(), nonce, data, [int(r["seq"]) for r in rows])
 
     def _groups_data(
         self, records: list[Record], orgs: list[int], keys: dict[int, LocalAccount], sealer: Sealer
@@ -521,6 +545,21 @@ class Submitter:
         # A whole-transaction revert (e.g. relayer suspended) fails records after 3 tries.
         self.stats["records_failed"] += self.table.requeue_reverted(tx_hash)
         self.outbox.accepted.set()
+
+
+def _calls(signed: list[_Signed]) -> list[list[_Signed]]:
+    """Consecutive transactions cut into JSON-RPC calls of at most ``SEND_CALL_BYTES`` (one larger
+    transaction goes alone): anvil refuses a request body over 2 MiB, geth one over 5 MB."""
+    calls: list[list[_Signed]] = []
+    size = 0
+    for t in signed:
+        if calls and size + len(t.raw) <= SEND_CALL_BYTES:
+            calls[-1].append(t)
+            size += len(t.raw)
+        else:
+            calls.append([t])
+            size = len(t.raw)
+    return calls
 
 
 def _deferred(row: Any) -> bool:

@@ -10,7 +10,6 @@ caller's transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from enum import StrEnum
 
 from node_api.domain.records import Kind, Record
@@ -177,13 +176,13 @@ class OutboxTable:
             (limit,),
         )
 
-    def mark_submitted(self, tx_hash: str, nonce: int, now: float, seqs: Iterable[int]) -> None:
-        """Accepted rows now travel in transaction ``tx_hash``."""
+    def mark_submitted(self, sent: list[tuple[str, int, list[int]]], now: float) -> None:
+        """Accepted rows now travel in transactions: (tx hash, nonce, seqs) each, one commit."""
         with self.db.transaction() as conn:
             conn.executemany(
                 f"UPDATE outbox SET state = {S}, tx_hash = ?, nonce = ?, submitted_at = ?, "
                 f"attempts = attempts + 1 WHERE seq = ? AND state = {A}",
-                [(tx_hash, nonce, now, seq) for seq in seqs],
+                [(tx_hash, nonce, now, seq) for tx_hash, nonce, seqs in sent for seq in seqs],
             )
 
     def fail_accepted(self, errors: list[tuple[str, int]]) -> None:
