@@ -28,6 +28,7 @@ import json
 import logging
 import time
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -220,10 +221,23 @@ class Node:
         }
 
     async def _publish_stats(self) -> None:
-        """Primary with workers: a snapshot of ``pipeline_counters`` for the workers' /metrics, every second."""
-        while True:
-            await asyncio.sleep(1.0)
-            self.db.set_meta(STATS_KEY, json.dumps(self.pipeline_counters()))
+        """Primary with workers: a snapshot of ``pipeline_counters`` for the workers' /metrics, every second.
+
+        Written in a thread on a connection of its own: the write waits for the workers' outbox
+        commits and then syncs, which on the event loop held up the indexer and the submitter
+        (≈ 6 % of the loop's time under bulk writes; docs/benchmark.md, "Transactions sent together").
+        """
+        loop = asyncio.get_running_loop()
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stats")  # one: the close comes last
+        db = await loop.run_in_executor(thread, Database, self.settings.database_path)
+        try:
+            while True:
+                await asyncio.sleep(1.0)
+                snapshot = json.dumps(self.pipeline_counters())
+                await loop.run_in_executor(thread, db.set_meta, STATS_KEY, snapshot)
+        finally:
+            thread.submit(db.close)
+            thread.shutdown(wait=False)
 
     # -- helpers for admin flows -------------------------------------------------
     def admin_keys(self) -> list[LocalAccount]:
