@@ -109,10 +109,10 @@ class Settings(BaseSettings):
     # well inside one block's gas limit; 16 capped bulk writes near 16 × 200 records per block
     # round on a 2-core machine (docs/benchmark.md, "The transactions in flight").
     max_inflight_txs: int = 64
-    # Transactions the submitter signs, marks in one commit and sends in one JSON-RPC batch call
-    # (at most 1 MB of them a call, pipeline.SEND_CALL_BYTES): 8 raised bulk writes ≈ 14 % on a
+    # Transactions the submitter signs and sends together: JSON-RPC batch calls of at most 1 MB
+    # (pipeline.SEND_CALL_BYTES), each call's rows marked in one commit. 8 raised bulk writes ≈ 14 % on a
     # 2-core machine against one call a transaction (docs/benchmark.md, "Transactions sent together").
-    sends_per_call: int = 8
+    sends_per_call: int = Field(default=8, ge=1, le=64)  # ≤ pipeline.SENT_INPUTS, kept for the indexer
     resubmit_after: float = 10.0
     indexer_poll: float = 0.05
     wait_timeout: float = 30.0

@@ -28,7 +28,7 @@ import json
 import logging
 import time
 from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -72,7 +72,7 @@ from node_api.store import keys
 from node_api.store.access_log import AccessLogTable
 from node_api.store.catalogue import CatalogueTable
 from node_api.store.certificates import CertificateTable
-from node_api.store.database import Database
+from node_api.store.database import Database, DatabaseError
 from node_api.store.documents import DocumentStore, DocumentTable
 from node_api.store.filings import FilingTable
 from node_api.store.index import IndexTable
@@ -229,20 +229,30 @@ class Node:
         """
         loop = asyncio.get_running_loop()
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stats")  # one: the close comes last
-        db = await loop.run_in_executor(thread, Database, self.settings.database_path)
+        opened = thread.submit(Database, self.settings.database_path)
         try:
+            db = await asyncio.wrap_future(opened)
             while True:
                 await asyncio.sleep(1.0)
                 snapshot = json.dumps(self.pipeline_counters())
-                await loop.run_in_executor(thread, db.set_meta, STATS_KEY, snapshot)
+                try:
+                    await loop.run_in_executor(thread, db.set_meta, STATS_KEY, snapshot)
+                except DatabaseError as e:  # busy past the timeout: the next second tries again
+                    log.warning("pipeline counters not published: %s", e)
         finally:
-            thread.submit(db.close)
+            thread.submit(_close_opened, opened)  # after whatever write still runs on that thread
             thread.shutdown(wait=False)
 
     # -- helpers for admin flows -------------------------------------------------
     def admin_keys(self) -> list[LocalAccount]:
         """The admin keys this (development) node holds, threshold first."""
         return [self.keystore.load(k) for k in ADMIN_KEYS if self.keystore.exists(k)]
+
+
+def _close_opened(opened: Future[Database]) -> None:
+    """Closes a connection opened earlier on this same thread (none when the open failed or was cancelled)."""
+    if not opened.cancelled() and opened.exception() is None:
+        opened.result().close()
 
 
 async def open_node(settings: Settings, role: Role = "primary") -> Node:

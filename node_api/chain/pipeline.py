@@ -326,37 +326,43 @@ class Submitter:
                 return
         await self._send(rows)
 
+    def _room(self) -> int:
+        """Transactions the next send may take: ``sends_per_call``, fewer when fewer may be in flight."""
+        return max(1, min(self.settings.sends_per_call, self.settings.max_inflight_txs - len(self.inflight)))
+
     def _next_rows(self) -> list[Any]:
-        room = max(1, min(self.settings.sends_per_call, self.settings.max_inflight_txs - len(self.inflight)))
-        return self.table.next_accepted(self.settings.batch_size * room)
+        return self.table.next_accepted(self.settings.batch_size * self._room())
 
     async def _send(self, rows: list[Any]) -> None:
-        """Signs the rows' transactions, marks them all in one commit, then sends them: several in
-        each JSON-RPC call (``sends_per_call`` rows' worth were taken), in nonce order. One call a
-        transaction cost the submitter a round trip through a busy event loop each, and bounded bulk
-        writes (docs/benchmark.md, "Transactions sent together")."""
+        """Signs the rows' transactions (at most ``_room``: a run of pre-sealed rows between
+        group-sealed ones is a transaction of its own, so rows may make more than the room; the rest
+        stay accepted) and sends them in nonce order, several in each JSON-RPC call, each call's rows
+        marked in one commit before it goes. One call and one commit a transaction cost the submitter
+        a round trip through a busy event loop each, which bounded bulk writes (docs/benchmark.md,
+        "Transactions sent together")."""
         rows = await self._with_deferred_keys(self._without_uncompactable_seals(rows))
         assert self.nonce is not None
-        signed = [self._signed(run, keys, self.nonce + i) for i, (run, keys) in enumerate(self._runs(rows))]
-        if not signed:
-            return
-        # Marked first, then sent: a crash between the two leaves rows 'submitted' with
-        # transactions the chain never saw, which resync returns to the queue.
-        self.table.mark_submitted([(t.tx_hash, t.nonce, t.seqs) for t in signed], time.time())
-        for t in signed:
-            self.sent_inputs[t.tx_hash] = t.data
-        while len(self.sent_inputs) > SENT_INPUTS:
-            self.sent_inputs.popitem(last=False)
+        runs = self._runs(rows)[: self._room()]
+        signed = [self._signed(run, keys, self.nonce + i) for i, (run, keys) in enumerate(runs)]
         for call in _calls(signed):
             if self._resync:
-                return  # one before was refused: resync returns these (never sent) to the queue
+                return  # one before was refused: these rows were neither marked nor sent
+            # Marked first, then sent: a crash between the two leaves rows 'submitted' with
+            # transactions the chain never saw, which resync returns to the queue.
+            self.table.mark_submitted([(t.tx_hash, t.nonce, t.seqs) for t in call], time.time())
+            for t in call:
+                self.sent_inputs[t.tx_hash] = t.data
+            while len(self.sent_inputs) > SENT_INPUTS:
+                self.sent_inputs.popitem(last=False)
             replies = await self.rpc.batch([("eth_sendRawTransaction", [t.raw]) for t in call])
             now = time.monotonic()
             for t, reply in zip(call, replies, strict=True):
                 if isinstance(reply, RpcError):
+                    # The call's later transactions went too; they wait behind the missing nonce and
+                    # the resync returns their rows to the queue (docs/reliability.md, "send").
                     log.warning("submitter: transaction refused (%s); resync", reply.message)
                     self._resync = True
-                    continue
+                    break
                 self.inflight[t.tx_hash] = now
                 self.nonce += 1
                 self.stats["txs_sent"] += 1

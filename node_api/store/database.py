@@ -19,6 +19,8 @@ _SCHEMA = Path(__file__).with_name("schema.sql")
 # database's table as it was, so these are added in place (ALTER TABLE … ADD COLUMN, nullable).
 _ADDED_COLUMNS = (("access_log", "officer", "TEXT"),)
 
+DatabaseError = sqlite3.Error  # what a statement raises (busy past the timeout, disk full, …)
+
 # A row is canonical unless its block was orphaned (chain reorganised or lost).
 CANONICAL = "block_hash NOT IN (SELECT hash FROM chain_orphans)"
 
