@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     # Transactions the submitter signs and sends together: JSON-RPC batch calls of at most 1 MB
     # (pipeline.SEND_CALL_BYTES), each call's rows marked in one commit. 8 raised bulk writes ≈ 14 % on a
     # 2-core machine against one call a transaction (docs/benchmark.md, "Transactions sent together").
-    sends_per_call: int = Field(default=8, ge=1, le=64)  # ≤ pipeline.SENT_INPUTS, kept for the indexer
+    sends_per_call: int = Field(default=8, ge=1, le=64)  # ≤ pipeline.SENT_COPIES, kept for the indexer
     resubmit_after: float = 10.0
     indexer_poll: float = 0.05
     wait_timeout: float = 30.0

@@ -325,7 +325,7 @@ def _compose(
     indexer = Indexer(
         db, index, rpc, contracts, s.indexer_poll,
         on_confirmed=confirmations.confirmed, on_rewind=submitter.request_resync,
-        sent_input=submitter.landed_input,
+        sent_copies=submitter.landed_copies,
     )  # fmt: skip
     writer = Writer(
         index,

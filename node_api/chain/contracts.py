@@ -18,7 +18,7 @@ from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, ke
 from web3 import Web3
 
 from node_api.chain.calldata import batch_records, submit_record
-from node_api.chain.group import proofs, remember_roots
+from node_api.chain.group import SEAL_BYTES, encoded_proofs, tree_of
 from node_api.chain.packed import groups_arguments, groups_calldata, pack, unpack
 from node_api.chain.seal import struct_hash_of
 from node_api.domain.records import Kind, Record
@@ -279,6 +279,18 @@ def copies_by_uid(data: bytes | str, sender: str | None = None) -> dict[bytes, l
     return out
 
 
+def sent_copies(records: list[Record], seals: list[bytes]) -> dict[bytes, list[Copy | None]]:
+    """``copies_by_uid`` of the input a sender made of ``records``, each with its 65-byte seal (in the
+    form the input carries it: compact, read back with v 27 or 28) or its encoded ``GroupProof``
+    (``encoded_proofs``) — what reading that input back gives, without reading it. The submitter
+    keeps it for the indexer; ``tests/unit/test_contracts_codec.py`` holds the two equal."""
+    out: dict[bytes, list[Copy | None]] = {}
+    for record, seal in zip(records, seals, strict=True):
+        carried = expand_seal(*compact_seal(seal)) if len(seal) == SEAL_BYTES else seal
+        out.setdefault(record.uid, []).append((record, carried))
+    return out
+
+
 def _carried(data: bytes | str, sender: str | None) -> list[tuple[bytes, Copy | None]] | None:
     """``carried_copies``, each with its uid, a record of an unknown kind as None."""
     try:
@@ -322,10 +334,9 @@ def _group_copies(body: bytes, sender: str) -> list[tuple[bytes, Copy | None]] |
     for g, at in members.items():
         # The leaves are the records as carried, of kinds the node does not know too.
         hashes = [struct_hash_of(records[i]) for i in at]
-        root, group = proofs(hashes, expand_seal(*seals[g]), sender)
-        encoded = [p.encode() for p in group]
-        remember_roots(hashes, encoded, root)  # the sealer is then recovered without folding paths
-        proof_of.update(zip(at, encoded, strict=True))
+        proof_of.update(
+            zip(at, encoded_proofs(tree_of(hashes), hashes, expand_seal(*seals[g]), sender), strict=True)
+        )
     return [
         (
             uid,

@@ -159,12 +159,33 @@ def known_root(struct_hash: bytes, encoded: bytes) -> bytes | None:
 
 def proofs(struct_hashes: Sequence[bytes], seal: bytes, relayer: str) -> tuple[bytes, list[GroupProof]]:
     """The root of a group's records and each record's proof under the group's ``seal``."""
-    tree = levels([leaf(h) for h in struct_hashes])
+    tree = tree_of(struct_hashes)
+    return tree[-1][0], tree_proofs(tree, seal, relayer)
+
+
+def tree_proofs(tree: list[list[bytes]], seal: bytes, relayer: str) -> list[GroupProof]:
+    """Each leaf's proof under the group's ``seal`` in ``tree`` (``tree_of``), in leaf order."""
     relayer = to_checksum_address(relayer)
-    count = len(struct_hashes)
-    return tree[-1][0], [GroupProof(seal, relayer, count, i, tuple(p)) for i, p in enumerate(paths(tree))]
+    count = len(tree[0])
+    return [GroupProof(seal, relayer, count, i, tuple(p)) for i, p in enumerate(paths(tree))]
+
+
+def encoded_proofs(
+    tree: list[list[bytes]], struct_hashes: Sequence[bytes], seal: bytes, relayer: str
+) -> list[bytes]:
+    """Each record's encoded proof under ``seal`` in ``tree`` (``tree_of(struct_hashes)``), in input
+    order; the root is remembered for each (``remember_roots``), so the sealer is recovered without
+    folding a path."""
+    encoded = [p.encode() for p in tree_proofs(tree, seal, relayer)]
+    remember_roots(struct_hashes, encoded, tree[-1][0])
+    return encoded
+
+
+def tree_of(struct_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of a group's tree over these records' struct hashes (non-empty); the root is ``[-1][0]``."""
+    return levels([leaf(h) for h in struct_hashes])
 
 
 def root_of(struct_hashes: Sequence[bytes]) -> bytes:
     """The Merkle root of a group with these records' struct hashes (non-empty)."""
-    return levels([leaf(h) for h in struct_hashes])[-1][0]
+    return tree_of(struct_hashes)[-1][0]

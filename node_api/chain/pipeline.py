@@ -28,8 +28,8 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from node_api.chain.contracts import Contracts, compact_seal
-from node_api.chain.group import root_of
+from node_api.chain.contracts import Contracts, Copy, compact_seal, expand_seal, sent_copies
+from node_api.chain.group import encoded_proofs, tree_of
 from node_api.chain.ledger_layout import access_list
 from node_api.chain.rpc import RpcClient, RpcError
 from node_api.chain.seal import Sealer, struct_hash
@@ -51,7 +51,7 @@ GAS_PER_RECORD = 120_000
 GAS_PER_TX = 100_000
 MAX_GROUPS = 256  # groups per submitGroups transaction (a record names its group in one byte)
 SEND_CALL_BYTES = 1_000_000  # raw transactions (0x-hex) in one eth_sendRawTransaction batch call at most
-SENT_INPUTS = 64  # inputs of the latest transactions kept for the indexer (≈ 1 MB each at most)
+SENT_COPIES = 64  # the records (with seals) of the latest transactions, kept for the indexer
 
 
 DEFERRED_SEAL = b""  # an outbox row's seal that the submitter makes when it sends the record
@@ -160,12 +160,13 @@ class Outbox:
 
 @dataclass(frozen=True)
 class _Signed:
-    """A transaction ready to send: its hash, raw bytes (0x-hex), nonce, input and outbox rows."""
+    """A transaction ready to send: its hash, raw bytes (0x-hex), nonce, the records its input carries
+    (``sent_copies``) and their outbox rows."""
 
     tx_hash: str
     raw: str
     nonce: int
-    data: str
+    copies: dict[bytes, list[Copy | None]]
     seqs: list[int]
 
 
@@ -195,26 +196,28 @@ class Submitter:
         self.signer = TransactionSigner(relayer.key, self.chain_id)
         self.nonce: int | None = None
         self.inflight: dict[str, float] = {}  # tx hash -> sent at
-        # The input of each transaction this submitter signed lately, by its hash: the indexer
-        # reads its own records from here instead of fetching the transaction back (the hash
-        # commits to the input, so a log naming this hash names this input).
-        self.sent_inputs: OrderedDict[str, str] = OrderedDict()
+        # The records (with seals) of each transaction this submitter signed lately, by its hash, as
+        # its input carries them: the indexer takes its own records from here instead of fetching
+        # the transaction back or decoding its input (the hash commits to the input, so a log
+        # naming this hash names this input; docs/benchmark.md, "Own records not read back").
+        self.sent_copies: OrderedDict[str, dict[bytes, list[Copy | None]]] = OrderedDict()
         self._resync = True
         self._swept_at = 0.0
         self.stats = {"txs_sent": 0, "records_sent": 0, "records_failed": 0, "resyncs": 0, "receipts": 0}
 
-    def landed_input(self, tx_hash: str) -> tuple[str, str] | None:
-        """The input (0x-hex) and sender of a transaction this submitter signed lately; None for any other.
+    def landed_copies(self, tx_hash: str) -> dict[bytes, list[Copy | None]] | None:
+        """The records of a transaction this submitter signed lately, as its input carries them
+        (``copies_by_uid``'s answer for that input); None for any other.
 
         The indexer asks when it reads the transaction's ``RecordAdded`` logs. A transaction with
         logs did not revert, so the receipt tracker forgets it here instead of fetching its
         receipt (a 1,000-record transaction's receipt holds its 1,000 logs again).
         """
-        data = self.sent_inputs.get(tx_hash)
-        if data is None:
+        copies = self.sent_copies.get(tx_hash)
+        if copies is None:
             return None
         self.inflight.pop(tx_hash, None)
-        return data, self.relayer.address
+        return copies
 
     def request_resync(self) -> None:
         """Asks the submitter to re-read the chain (after a reorg or a chain restart)."""
@@ -351,9 +354,9 @@ class Submitter:
             # transactions the chain never saw, which resync returns to the queue.
             self.table.mark_submitted([(t.tx_hash, t.nonce, t.seqs) for t in call], time.time())
             for t in call:
-                self.sent_inputs[t.tx_hash] = t.data
-            while len(self.sent_inputs) > SENT_INPUTS:
-                self.sent_inputs.popitem(last=False)
+                self.sent_copies[t.tx_hash] = t.copies
+            while len(self.sent_copies) > SENT_COPIES:
+                self.sent_copies.popitem(last=False)
             replies = await self.rpc.batch([("eth_sendRawTransaction", [t.raw]) for t in call])
             now = time.monotonic()
             for t, reply in zip(call, replies, strict=True):
@@ -405,7 +408,9 @@ class Submitter:
             seals = [self._own_seal(r, record) for r, record in zip(rows, records, strict=True)]
             data = self.contracts.submit_batch_data(records, seals)
         else:
-            data = self._groups_data(records, [int(r["org_id"]) for r in rows], keys, self.grouping.sealer)
+            data, seals = self._groups_data(
+                records, [int(r["org_id"]) for r in rows], keys, self.grouping.sealer
+            )
         gas = min(GAS_PER_TX + GAS_PER_RECORD * len(rows), self.settings.block_gas_limit // 2)
         ledger, body = self.contracts.ledger.address, bytes.fromhex(data[2:])
         # The ledger slots the records read, warm from the start when that saves gas (EIP-2930).
@@ -414,23 +419,34 @@ class Submitter:
             tx = self.signer.sign(nonce, 0, gas, ledger, 0, body)
         else:
             tx = self.signer.sign_with_access_list(nonce, 0, gas, ledger, 0, body, access)
-        return _Signed("0x" + tx.hash.hex(), "0x" + tx.raw.hex(), nonce, data, [int(r["seq"]) for r in rows])
+        copies = sent_copies(records, seals)
+        return _Signed(
+            "0x" + tx.hash.hex(), "0x" + tx.raw.hex(), nonce, copies, [int(r["seq"]) for r in rows]
+        )
 
     def _groups_data(
         self, records: list[Record], orgs: list[int], keys: dict[int, LocalAccount], sealer: Sealer
-    ) -> str:
+    ) -> tuple[str, list[bytes]]:
         """``submitGroups`` calldata: one group per organisation (numbered in order of first
-        appearance), its seal over the root of its records in input order, for this relayer."""
+        appearance), its seal over the root of its records in input order, for this relayer; and
+        each record's encoded ``GroupProof`` (what the indexer reads back from the input)."""
         number = {org: g for g, org in enumerate(keys)}
         group_of = [number[org] for org in orgs]
-        members: list[list[bytes]] = [[] for _ in keys]
-        for record, g in zip(records, group_of, strict=True):
-            members[g].append(struct_hash(record))
-        seals = [
-            sealer.seal_group(root_of(hashes), len(hashes), self.relayer.address, keys[org])
-            for org, hashes in zip(keys, members, strict=True)
-        ]
-        return self.contracts.submit_groups_data(records, group_of, seals)
+        members: list[list[int]] = [[] for _ in keys]
+        for i, g in enumerate(group_of):
+            members[g].append(i)
+        relayer = self.relayer.address
+        seals: list[bytes] = []
+        proof_of: list[bytes] = [b""] * len(records)
+        for org, at in zip(keys, members, strict=True):
+            hashes = [struct_hash(records[i]) for i in at]
+            tree = tree_of(hashes)
+            seal = sealer.seal_group(tree[-1][0], len(hashes), relayer, keys[org])
+            seals.append(seal)
+            carried = expand_seal(*compact_seal(seal))  # as the indexer reads it from the input
+            for i, proof in zip(at, encoded_proofs(tree, hashes, carried, relayer), strict=True):
+                proof_of[i] = proof
+        return self.contracts.submit_groups_data(records, group_of, seals), proof_of
 
     def _own_seal(self, row: Any, record: Record) -> bytes:
         """A row's seal: the one it was accepted with, or, deferred, this node's seal made now (its
@@ -502,7 +518,7 @@ class Submitter:
             await self._sweep()
         if not self.inflight:
             return
-        # A young transaction is left to the indexer (``landed_input``): only one it has not
+        # A young transaction is left to the indexer (``landed_copies``): only one it has not
         # read after two blocks' time (reverted, still waiting, or lost) costs a receipt.
         young = time.monotonic() - 2 * self.settings.block_time
         hashes = [h for h, sent_at in self.inflight.items() if sent_at <= young]

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import rlp
 from coincurve import PrivateKey
+from rlp.codec import encode_raw
 
 from node_api.domain.hashing import keccak256
 
@@ -49,8 +50,8 @@ class TransactionSigner:
     ) -> SignedTransaction:
         """The signed legacy transaction calling ``to`` (0x-hex address) with ``data``."""
         fields = [nonce, gas_price, gas, _address(to), value, data]
-        r, s, recid = self._signature(rlp.encode([*fields, self.chain_id, 0, 0]))
-        raw = rlp.encode([*fields, recid + 35 + 2 * self.chain_id, r, s])
+        r, s, recid = self._signature(_rlp([*fields, self.chain_id, 0, 0]))
+        raw = _rlp([*fields, recid + 35 + 2 * self.chain_id, r, s])
         return SignedTransaction(raw, keccak256(raw))
 
     def sign_with_access_list(
@@ -59,8 +60,8 @@ class TransactionSigner:
         """The signed EIP-2930 transaction calling ``to`` with ``data`` and ``access_list``."""
         listed = [[address, list(keys)] for address, keys in access_list]
         fields = [self.chain_id, nonce, gas_price, gas, _address(to), value, data, listed]
-        r, s, recid = self._signature(ACCESS_LIST_TYPE + rlp.encode(fields))
-        raw = ACCESS_LIST_TYPE + rlp.encode([*fields, recid, r, s])
+        r, s, recid = self._signature(ACCESS_LIST_TYPE + _rlp(fields))
+        raw = ACCESS_LIST_TYPE + _rlp([*fields, recid, r, s])
         return SignedTransaction(raw, keccak256(raw))
 
     def _signature(self, unsigned: bytes) -> tuple[int, int, int]:
@@ -70,3 +71,16 @@ class TransactionSigner:
 
 def _address(to: str) -> bytes:
     return bytes.fromhex(to.removeprefix("0x"))
+
+
+def _rlp(items: list[Any]) -> bytes:
+    """RLP of a transaction's fields: integers as their big-endian bytes without leading zeros (0 as
+    empty), bytes and lists of bytes as they are. pyrlp's ``encode`` infers a serializer for every
+    item first, ≈ 2.5x the encoding itself on a 200-record input; ``encode_raw`` only encodes."""
+    return bytes(encode_raw([_atom(item) for item in items]))
+
+
+def _atom(item: Any) -> Any:
+    if isinstance(item, int):
+        return item.to_bytes((item.bit_length() + 7) // 8, "big")
+    return item

@@ -4,7 +4,7 @@
 read from the transaction that carried it (for a record of a ``submitGroups`` group, its seal
 is its group's and its path to the group's root, recomputed from the input as the ledger did:
 ``node_api.chain.group``) — the node's own transactions from the input it signed
-(``sent_input``), others by one batched ``eth_getTransactionByHash`` per step for the distinct
+(``sent_copies``: the records the submitter put in it, not read back), others by one batched ``eth_getTransactionByHash`` per step for the distinct
 transactions, each input decoded once — so records sent by any node are indexed alike. The
 rest follows from that copy: the issuer is the uid's first four bytes (the ledger accepts no
 other), the sealer the key its seal or its group's seal recovers (as the ledger did; a group's
@@ -67,7 +67,7 @@ class Indexer:
         poll: float = 0.1,
         on_confirmed: Callable[[list[str]], None] | None = None,
         on_rewind: Callable[[], None] | None = None,
-        sent_input: Callable[[str], tuple[str, str] | None] | None = None,
+        sent_copies: Callable[[str], dict[bytes, list[Copy | None]] | None] | None = None,
     ) -> None:
         assert contracts.deployment is not None
         self.db = db  # for its transactions; the statements are IndexWriter's
@@ -78,8 +78,9 @@ class Indexer:
         self.poll = poll
         self.on_confirmed = on_confirmed or (lambda uids: None)
         self.on_rewind = on_rewind or (lambda: None)
-        # The input and sender of a transaction this node's submitter signed (None: fetch it).
-        self.sent_input = sent_input or (lambda tx_hash: None)
+        # The records of a transaction this node's submitter signed, as its input carries them
+        # (None: fetch the transaction and read its input).
+        self.sent_copies = sent_copies or (lambda tx_hash: None)
         self.head = 0
         self.rewinds = 0
         # Transactions whose records were read: from this node's submitter (own) or fetched back.
@@ -187,13 +188,13 @@ class Indexer:
         ledger = self.deployment.ledger.lower()
         fetch: list[str] = []
         for tx_hash in hashes:
-            # The node's own transactions: the input it signed (a transaction hash commits to its
-            # input; the log's block was checked against the headers above).
-            sent = self.sent_input(tx_hash)
+            # The node's own transactions: the records of the input it signed (a transaction hash
+            # commits to its input; the log's block was checked against the headers above).
+            sent = self.sent_copies(tx_hash)
             if sent is None:
                 fetch.append(tx_hash)
             else:
-                out[tx_hash] = self.contracts.carried_records(*sent)
+                out[tx_hash] = sent
                 self.stats["txs_own"] += 1
         self.stats["txs_fetched"] += len(fetch)
         for i in range(0, len(fetch), TX_BATCH):

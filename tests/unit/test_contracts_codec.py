@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+import rlp
 from eth_abi import decode as abi_decode
 from eth_abi import encode
 from eth_account import Account
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
+from bench.codec import records as benchmark_approvals
 from node_api.chain.calldata import batch_records
 from node_api.chain.compiler import load_artifacts
 from node_api.chain.contracts import (
@@ -27,6 +29,7 @@ from node_api.chain.contracts import (
     accepted_copy,
     compact_seal,
     expand_seal,
+    sent_copies,
 )
 from node_api.chain.group import known_root
 from node_api.chain.ledger_layout import access_list, entry_slot, project_slot
@@ -197,9 +200,10 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
     )
     orgs = [7, 9, 7, 3, 9, 7, 7, 3]
     records = [_record(os.urandom(64)) for _ in orgs]
-    data = submitter._groups_data(records, orgs, dict(keys), sealer)
+    data, proofs = submitter._groups_data(records, orgs, dict(keys), sealer)
 
     copies = CONTRACTS.carried_records(data, relayer.address)
+    assert sent_copies(records, proofs) == copies  # what the indexer takes for the node's own
     for record, org in zip(records, orgs, strict=True):
         ((carried, proof),) = copies[record.uid]
         assert carried == record and len(proof) != 65
@@ -215,6 +219,49 @@ def test_the_submitters_groups_read_back_as_each_organisations_proofs() -> None:
     assert all(
         sealer.signer(r, other[r.uid][0][1]) not in {k.address for k in keys.values()} for r in records
     )
+
+
+def _input(raw: str) -> bytes:
+    """The input of a signed transaction (legacy or EIP-2930), read from its RLP."""
+    body = bytes.fromhex(raw[2:])
+    return bytes(rlp.decode(body[1:])[6]) if body[0] == 1 else bytes(rlp.decode(body)[5])
+
+
+def test_the_copies_a_submitter_keeps_are_what_its_transactions_inputs_read_back() -> None:
+    """The indexer confirms the node's own records from the copies the submitter kept when it signed
+    (``landed_copies``), not from the input read back: for group-sealed runs (benchmark approvals,
+    whose payloads travel compact, and other payloads), pre-sealed runs and a record alone, the
+    kept copies equal ``carried_records`` of the signed transaction's input, seals and proofs
+    byte for byte."""
+    sealer = Sealer(DEPLOYMENT.chain_id, DEPLOYMENT.ledger)
+    keys = {1: Account.create(), 2: Account.create(), 3: Account.create()}
+    relayer = Account.create()
+    outbox = cast(Any, SimpleNamespace(table=None))
+    grouping = GroupSealing(sealer, keys.get, keys.get)
+    submitter = Submitter(cast(Any, None), CONTRACTS, relayer, Settings(), outbox, cast(Any, None), grouping)
+    approvals, orgs = benchmark_approvals(12)
+    others = [_record(os.urandom(n)) for n in (0, 31, 64, 300)]
+    records = approvals + others
+    orgs = [o + 1 for o in orgs] + [1, 2, 3, 1]
+
+    def row(seq: int, record: Record, org: int, node_sealed: bool) -> dict[str, Any]:
+        seal = b"" if node_sealed else sealer.seal(record, keys[org])
+        return {"seq": seq, "uid": "0x" + record.uid.hex(), "kind": int(record.kind),
+                "project": "0x" + record.project.hex(), "ref": "0x" + record.ref.hex(),
+                "digest": "0x" + record.digest.hex(), "payload": record.payload, "org_id": org,
+                "node_sealed": node_sealed, "seal": seal}  # fmt: skip
+
+    grouped = [row(i, r, o, True) for i, (r, o) in enumerate(zip(records, orgs, strict=True))]
+    presealed = [row(i, r, o, False) for i, (r, o) in enumerate(zip(records, orgs, strict=True))]
+    cases = [
+        (grouped, {o: keys[o] for o in orgs}),
+        (presealed, None),
+        (grouped[:1], {orgs[0]: keys[orgs[0]]}),
+    ]
+    for rows, run_keys in cases:
+        signed = submitter._signed(rows, run_keys, 0)
+        assert signed.copies == CONTRACTS.carried_records(_input(signed.raw), relayer.address)
+        assert sum(len(c) for c in signed.copies.values()) == len(rows)
 
 
 @settings(max_examples=80, deadline=None)
