@@ -53,7 +53,13 @@ class JsonFormatter(logging.Formatter):
     _stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
-        """The record as compact JSON (non-ASCII kept readable)."""
+        """The record as compact JSON (non-ASCII kept readable), made once for all the handlers."""
+        line = record.__dict__.get("_json_line")
+        if line is None:
+            line = record.__dict__["_json_line"] = self._line(record)
+        return str(line)
+
+    def _line(self, record: logging.LogRecord) -> str:
         second = int(record.created)
         if second != self._second:  # strftime once a second, not once a line
             self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 WORD = 32
-_UINT_BITS = {"uint8": 8, "uint32": 32, "uint64": 64, "uint256": 256}
+UINT_BITS = {"uint8": 8, "uint32": 32, "uint64": 64, "uint256": 256}
 _DYNAMIC = ("string", "bytes32[]", "string[]")
 
 
@@ -37,7 +37,7 @@ class _NotCanonical(Exception):
 
 def supported(types: tuple[str, ...]) -> bool:
     """Whether ``read`` knows every type of ``types``."""
-    return all(t in _UINT_BITS or t == "bytes32" or t in _DYNAMIC for t in types)
+    return all(t in UINT_BITS or t == "bytes32" or t in _DYNAMIC for t in types)
 
 
 def read(types: tuple[str, ...], data: bytes) -> tuple[Any, ...] | None:
@@ -79,8 +79,8 @@ def _encode_tuple(types: tuple[str, ...], values: tuple[Any, ...] | list[Any]) -
             if type(value) is not bytes or len(value) != WORD:
                 raise _NotCanonical
             heads.append(value)
-        elif kind in _UINT_BITS:
-            if type(value) is not int or value < 0 or value >> _UINT_BITS[kind]:
+        elif kind in UINT_BITS:
+            if type(value) is not int or value < 0 or value >> UINT_BITS[kind]:
                 raise _NotCanonical
             heads.append(value.to_bytes(WORD, "big"))
         else:
@@ -131,8 +131,8 @@ def _tuple(types: tuple[str, ...], data: bytes, base: int) -> tuple[tuple[Any, .
         head = base + WORD * i
         if kind == "bytes32":
             values.append(_word(data, head))
-        elif kind in _UINT_BITS:
-            values.append(_uint(data, head, _UINT_BITS[kind]))
+        elif kind in UINT_BITS:
+            values.append(_uint(data, head, UINT_BITS[kind]))
         else:
             if _uint(data, head, 64) != tail - base:
                 raise _NotCanonical

@@ -345,6 +345,23 @@ def _decoded(kind: int, payload: bytes) -> dict[str, Any]:
         raise PayloadError(f"not a valid payload of kind {kind}: {type(e).__name__}") from e
 
 
+def payload_uint(kind: Kind, payload: bytes, name: str) -> int:
+    """One unsigned-integer field of a payload, read from its head word without decoding the rest.
+
+    Every field of a payload takes one 32-byte word of the ABI head, in schema order (a value, or an
+    offset for a string or an array), so a uint field is at the same place in any encoding the
+    ledger or eth_abi reads. ``PayloadError`` when the payload is too short for it or the word
+    holds more bits than the field's type (what a full decode refuses too)."""
+    schema = PAYLOAD_SCHEMAS[kind]
+    index, kind_name = next((i, t) for i, (n, t) in enumerate(schema) if n == name)
+    bits = canonical.UINT_BITS[kind_name]  # KeyError: not a uint field (a caller's mistake)
+    word = payload[32 * index : 32 * index + 32]
+    value = int.from_bytes(word, "big")
+    if len(word) != 32 or value >> bits or len(payload) < 32 * len(schema):
+        raise PayloadError(f"not a valid payload of kind {int(kind)}: no {name} in its head")
+    return value
+
+
 def decode_restricted(kind: int, content: bytes) -> dict[str, Any]:
     """Decodes an opening's content into the kind's restricted fields (``PayloadError`` if it does not)."""
     try:
