@@ -53,11 +53,14 @@ class JsonFormatter(logging.Formatter):
     _stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
-        """The record as compact JSON (non-ASCII kept readable), made once for all the handlers."""
-        line = record.__dict__.get("_json_line")
-        if line is None:
-            line = record.__dict__["_json_line"] = self._line(record)
-        return str(line)
+        """The record as compact JSON (non-ASCII kept readable), made once for all the handlers that
+        share this formatter (a record passes them one after another, unchanged)."""
+        kept = record.__dict__.get("_json_line")
+        if isinstance(kept, tuple) and kept[0] is self:
+            return str(kept[1])
+        line = self._line(record)
+        record.__dict__["_json_line"] = (self, line)
+        return line
 
     def _line(self, record: logging.LogRecord) -> str:
         second = int(record.created)

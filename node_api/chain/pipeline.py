@@ -355,6 +355,7 @@ class Submitter:
             self.table.mark_submitted([(t.tx_hash, t.nonce, t.seqs) for t in call], time.time())
             for t in call:
                 self.sent_copies[t.tx_hash] = t.copies
+                self.sent_copies.move_to_end(t.tx_hash)  # a transaction signed again is the newest
             while len(self.sent_copies) > SENT_COPIES:
                 self.sent_copies.popitem(last=False)
             replies = await self.rpc.batch([("eth_sendRawTransaction", [t.raw]) for t in call])

@@ -350,11 +350,12 @@ def payload_uint(kind: Kind, payload: bytes, name: str) -> int:
 
     Every field of a payload takes one 32-byte word of the ABI head, in schema order (a value, or an
     offset for a string or an array), so a uint field is at the same place in any encoding the
-    ledger or eth_abi reads. ``PayloadError`` when the payload is too short for it or the word
-    holds more bits than the field's type (what a full decode refuses too)."""
+    ledger or eth_abi reads. ``PayloadError`` when the payload is shorter than its head or the word
+    holds more bits than the field's type (both refused by a full decode too; the rest of the
+    payload is not looked at). ``KeyError`` for a name that is not a uint field of the kind."""
     schema = PAYLOAD_SCHEMAS[kind]
-    index, kind_name = next((i, t) for i, (n, t) in enumerate(schema) if n == name)
-    bits = canonical.UINT_BITS[kind_name]  # KeyError: not a uint field (a caller's mistake)
+    index = {n: i for i, (n, _) in enumerate(schema)}[name]
+    bits = canonical.UINT_BITS[schema[index][1]]
     word = payload[32 * index : 32 * index + 32]
     value = int.from_bytes(word, "big")
     if len(word) != 32 or value >> bits or len(payload) < 32 * len(schema):

@@ -253,9 +253,16 @@ def test_the_copies_a_submitter_keeps_are_what_its_transactions_inputs_read_back
 
     grouped = [row(i, r, o, True) for i, (r, o) in enumerate(zip(records, orgs, strict=True))]
     presealed = [row(i, r, o, False) for i, (r, o) in enumerate(zip(records, orgs, strict=True))]
+    # A seal with v 0/1 (the writer takes either form; the input carries it compact, read back 27/28).
+    seal = presealed[0]["seal"]
+    presealed[0]["seal"] = seal[:64] + bytes([seal[64] - 27])
+    # A uid twice in one input (the ledger takes its first copy): the kept copies keep input order.
+    twice = [*grouped, {**grouped[2], "seq": 99}]
     cases = [
         (grouped, {o: keys[o] for o in orgs}),
+        (twice, {o: keys[o] for o in orgs}),
         (presealed, None),
+        ([*presealed, {**presealed[0], "seq": 99}], None),
         (grouped[:1], {orgs[0]: keys[orgs[0]]}),
     ]
     for rows, run_keys in cases:

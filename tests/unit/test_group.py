@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from node_api.chain.group import GroupProof, fold, leaf, node, proofs, root_of
+from node_api.chain.group import GroupProof, encoded_proofs, fold, leaf, node, proofs, root_of, tree_of
 
 SEAL = bytes(range(65))
 RELAYER = "0x" + "ab" * 20
@@ -55,3 +55,17 @@ def test_a_path_too_long_or_too_short_fits_nothing() -> None:
     assert fold(leaf(struct_hashes[0]), 0, 5, p.path[:-1]) is None
     assert fold(leaf(struct_hashes[0]), 5, 5, p.path) is None
     assert GroupProof.decode(SEAL) is None and GroupProof.decode(b"\0" * 100) is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 13, 200])
+def test_a_groups_proofs_encoded_at_once_are_each_proofs_own_encoding(n: int) -> None:
+    """What the submitter keeps for the indexer (``encoded_proofs``) is what ``GroupProof.encode`` stores."""
+    struct_hashes = hashes(n)
+    _, group = proofs(struct_hashes, SEAL, RELAYER)
+    assert encoded_proofs(tree_of(struct_hashes), struct_hashes, SEAL, RELAYER) == [p.encode() for p in group]
+    assert all(
+        GroupProof.decode(b) == p
+        for b, p in zip(
+            encoded_proofs(tree_of(struct_hashes), struct_hashes, SEAL, RELAYER), group, strict=True
+        )
+    )

@@ -44,6 +44,11 @@ def test_a_head_too_short_or_a_word_too_wide_is_refused() -> None:
     payload = encode_payload(Kind.APPROVAL, {**_APPROVAL, "item_version": 3})
     with pytest.raises(PayloadError):
         payload_uint(Kind.APPROVAL, payload[:100], "item_version")
+    head = 32 * len(PAYLOAD_SCHEMAS[Kind.APPROVAL])
+    with pytest.raises(PayloadError):  # item_version's word whole, the head not
+        payload_uint(Kind.APPROVAL, payload[: head - 32], "item_version")
+    with pytest.raises(KeyError):
+        payload_uint(Kind.APPROVAL, payload, "item")  # a string, not a uint
     wide = payload[:96] + (2**32).to_bytes(32, "big") + payload[128:]  # item_version is head word 3
     with pytest.raises(PayloadError):
         payload_uint(Kind.APPROVAL, wide, "item_version")
